@@ -1,0 +1,23 @@
+package io.sluice.dataplane.pipeline;
+
+/** Bits in {@link Burst#flags}, set by the parser. */
+public final class PacketFlags {
+    public static final int IPV4 = 1;
+    public static final int IPV6 = 1 << 1;
+    public static final int ARP = 1 << 2;
+    public static final int VLAN = 1 << 3;
+    /** IPv4 with options (IHL &gt; 5). */
+    public static final int IP_OPTIONS = 1 << 4;
+    /** IPv4 MF set or fragment offset != 0, or IPv6 fragment header. */
+    public static final int FRAGMENT = 1 << 5;
+    /** A non-first fragment: no L4 header in this packet. */
+    public static final int LATER_FRAGMENT = 1 << 6;
+    public static final int TCP = 1 << 7;
+    public static final int UDP = 1 << 8;
+    public static final int ICMP = 1 << 9;
+    public static final int ICMPV6 = 1 << 10;
+    public static final int BROADCAST = 1 << 11;
+    public static final int MULTICAST = 1 << 12;
+
+    private PacketFlags() {}
+}
