@@ -1,0 +1,49 @@
+package io.sluice.dataplane.config;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The whole data-plane configuration, already validated (see {@link ConfigLoader}). Immutable.
+ *
+ * @param source       where it came from (file path or "embedded default"), for messages
+ * @param eal          EAL arguments without the program name and without vdevs (ports add those)
+ * @param ports        ports in index order: port index = position in this list
+ * @param workers      polling workers
+ * @param burstSize    rx burst size (1..256)
+ * @param idleStrategy "busy-spin", "yield", "backoff" or "sleep-&lt;micros&gt;"
+ * @param mbufs        mbuf pool size
+ * @param macTable     static L2 table: MAC to port index
+ * @param arp          addresses the data plane answers ARP for
+ * @param countersFile shared-memory file for the counters ({@code ./sluice stats} reads it)
+ */
+public record SluiceConfig(
+        String source,
+        List<String> eal,
+        List<PortSpec> ports,
+        List<WorkerSpec> workers,
+        int burstSize,
+        String idleStrategy,
+        int mbufs,
+        List<MacEntry> macTable,
+        List<ArpEntry> arp,
+        Path countersFile) {
+
+    /** A static L2 entry: frames to {@code mac} leave by port {@code port}. */
+    public record MacEntry(long mac, int port) {}
+
+    /**
+     * An address the data plane owns: ARP requests for {@code ipv4} arriving on {@code port}
+     * (or any port when {@code port} is -1) are answered with {@code mac}.
+     */
+    public record ArpEntry(int ipv4, long mac, int port) {}
+
+    public int portIndex(String name) {
+        for (int i = 0; i < ports.size(); i++) {
+            if (ports.get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,166 @@
+package io.sluice.dataplane.counters;
+
+import io.sluice.dataplane.pipeline.DropReason;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+import org.agrona.concurrent.status.CountersReader;
+
+import java.io.PrintStream;
+import java.nio.MappedByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The data plane's counters: Agrona counters in a memory-mapped file, so another process
+ * ({@code ./sluice stats}) reads them live while traffic flows.
+ *
+ * <p>File layout: a 64-byte header ({@link #MAGIC}, version, max counters, owner pid), then
+ * Agrona's counters metadata buffer, then its values buffer. Each counter's label names what it
+ * counts ("port vm1 rx packets"); its key holds the id of the worker that owns it. Every counter
+ * has exactly one writer (Agrona's ordered writes are single-writer): each worker gets its own
+ * set through {@link #worker}, and {@link #read} sums counters with equal labels.
+ *
+ * <p>Allocation happens at start-up only (control thread); workers only write.
+ */
+public final class Counters implements AutoCloseable {
+    public static final long MAGIC = 0x534c5549434543L; // "SLUICEC"
+    public static final int VERSION = 1;
+    static final int HEADER = 64;
+
+    private final CountersManager manager;
+    private final MappedByteBuffer mapped;
+    private final Path file;
+
+    private Counters(CountersManager manager, MappedByteBuffer mapped, Path file) {
+        this.manager = manager;
+        this.mapped = mapped;
+        this.file = file;
+    }
+
+    /** Creates (or truncates) a counters file able to hold {@code maxCounters} counters. */
+    public static Counters create(Path file, int maxCounters) {
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            Files.deleteIfExists(file);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot create counters file " + file + ": " + e.getMessage(), e);
+        }
+        int meta = maxCounters * CountersReader.METADATA_LENGTH;
+        int values = maxCounters * CountersReader.COUNTER_LENGTH;
+        MappedByteBuffer mapped = IoUtil.mapNewFile(file.toFile(), HEADER + meta + values);
+        UnsafeBuffer header = new UnsafeBuffer(mapped, 0, HEADER);
+        header.putInt(8, VERSION);
+        header.putInt(12, maxCounters);
+        header.putLong(16, ProcessHandle.current().pid());
+        CountersManager cm = new CountersManager(
+                new UnsafeBuffer(mapped, HEADER, meta), new UnsafeBuffer(mapped, HEADER + meta, values));
+        header.putLongVolatile(0, MAGIC);
+        return new Counters(cm, mapped, file);
+    }
+
+    /** Counters in process memory only (tests, benchmarks). */
+    public static Counters inMemory(int maxCounters) {
+        int meta = maxCounters * CountersReader.METADATA_LENGTH;
+        int values = maxCounters * CountersReader.COUNTER_LENGTH;
+        CountersManager cm = new CountersManager(
+                new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(meta)),
+                new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(values)));
+        return new Counters(cm, null, null);
+    }
+
+    /** Allocates one counter. Control thread only. */
+    public AtomicCounter allocate(String label, int workerId) {
+        return manager.newCounter(label, 0, buf -> buf.putInt(0, workerId));
+    }
+
+    /** The counters of one worker over the given ports and stages. Control thread only. */
+    public WorkerCounters worker(int workerId, List<String> portNames, List<String> stageNames) {
+        return new WorkerCounters(this, workerId, portNames, stageNames);
+    }
+
+    public CountersReader reader() {
+        return manager;
+    }
+
+    /** Label to value, summed over workers, in allocation order. */
+    public Map<String, Long> snapshot() {
+        return sumByLabel(manager);
+    }
+
+    static Map<String, Long> sumByLabel(CountersReader reader) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        reader.forEach((value, id, label) -> out.merge(label, value, Long::sum));
+        return out;
+    }
+
+    /**
+     * Reads a counters file written by a running (or finished) data plane.
+     *
+     * @throws IllegalStateException naming the file when it is missing or not a counters file
+     */
+    public static Map<String, Long> read(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalStateException("no counters file at " + file + " (is the data plane running? see `./sluice run`)");
+        }
+        MappedByteBuffer mapped = IoUtil.mapExistingFile(file.toFile(), "sluice counters");
+        try {
+            UnsafeBuffer header = new UnsafeBuffer(mapped, 0, HEADER);
+            if (mapped.capacity() < HEADER || header.getLongVolatile(0) != MAGIC) {
+                throw new IllegalStateException(file + " is not a Sluice counters file (bad magic)");
+            }
+            int version = header.getInt(8);
+            if (version != VERSION) {
+                throw new IllegalStateException(file + ": counters file version " + version + ", this build reads " + VERSION);
+            }
+            int max = header.getInt(12);
+            int meta = max * CountersReader.METADATA_LENGTH;
+            int values = max * CountersReader.COUNTER_LENGTH;
+            CountersReader reader = new CountersReader(
+                    new UnsafeBuffer(mapped, HEADER, meta), new UnsafeBuffer(mapped, HEADER + meta, values));
+            return sumByLabel(reader);
+        } finally {
+            IoUtil.unmap(mapped);
+        }
+    }
+
+    /** Prints counters as an aligned table; zero drop counters are left out. */
+    public static void print(Map<String, Long> values, PrintStream out) {
+        int width = 0;
+        List<Map.Entry<String, Long>> shown = new ArrayList<>();
+        for (Map.Entry<String, Long> e : values.entrySet()) {
+            if (e.getValue() == 0 && e.getKey().contains(" drop ")) {
+                continue;
+            }
+            shown.add(e);
+            width = Math.max(width, e.getKey().length());
+        }
+        for (Map.Entry<String, Long> e : shown) {
+            out.printf("%-" + width + "s %15d%n", e.getKey(), e.getValue());
+        }
+    }
+
+    /** Label of the drop counter of a port and reason. */
+    public static String dropLabel(String port, DropReason reason) {
+        return "port " + port + " drop " + reason.name().toLowerCase();
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public void close() {
+        if (mapped != null) {
+            IoUtil.unmap(mapped);
+        }
+    }
+}
