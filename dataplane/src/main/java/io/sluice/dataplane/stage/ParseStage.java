@@ -15,6 +15,10 @@ import io.sluice.dataplane.pipeline.Next;
 import io.sluice.dataplane.pipeline.PacketFlags;
 import io.sluice.dataplane.pipeline.Stage;
 
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Set;
+
 /**
  * Parses Ethernet, up to two VLAN tags, ARP, IPv4, IPv6 (extension headers walked), ICMP,
  * ICMPv6, TCP and UDP headers in place, and records where each layer starts. It checks every
@@ -74,6 +78,19 @@ public final class ParseStage implements Stage {
     public static final int MAX_VLAN_TAGS = 2;
     /** Longest frame accepted: offsets are kept in {@code short}s. */
     public static final int MAX_FRAME_LENGTH = Short.MAX_VALUE;
+
+    /** Every reason this stage drops with (and no other). */
+    public static final Set<DropReason> REASONS = Collections.unmodifiableSet(EnumSet.of(
+            DropReason.TRUNCATED_ETHERNET, DropReason.FRAME_TOO_LONG, DropReason.TRUNCATED_VLAN,
+            DropReason.TOO_MANY_VLAN_TAGS, DropReason.UNSUPPORTED_ETHERTYPE,
+            DropReason.TRUNCATED_ARP, DropReason.BAD_ARP,
+            DropReason.TRUNCATED_IPV4, DropReason.BAD_IPV4_VERSION, DropReason.BAD_IPV4_IHL,
+            DropReason.BAD_IPV4_TOTAL_LENGTH,
+            DropReason.TRUNCATED_IPV6, DropReason.BAD_IPV6_VERSION, DropReason.BAD_IPV6_PAYLOAD_LENGTH,
+            DropReason.TRUNCATED_IPV6_EXT, DropReason.BAD_IPV6_EXT_ORDER, DropReason.IPV6_EXT_CHAIN_TOO_LONG,
+            DropReason.TRUNCATED_TCP, DropReason.BAD_TCP_DATA_OFFSET,
+            DropReason.TRUNCATED_UDP, DropReason.BAD_UDP_LENGTH,
+            DropReason.TRUNCATED_ICMP, DropReason.TRUNCATED_ICMPV6));
 
     @Override
     public int process(Burst b) {
