@@ -14,8 +14,8 @@ import java.util.List;
  * L2 switching by a static MAC table (the configuration's {@code macTable}): a frame whose
  * destination MAC is in the table leaves by that entry's port.
  *
- * <p><b>Uses</b> {@link Burst#data} (the destination MAC, the first 6 bytes; the parser has
- * already checked the frame holds an Ethernet header) and {@link Burst#inPort} of packets whose
+ * <p><b>Uses</b> {@link Burst#data} (the destination MAC, read as the top 6 of the first 8
+ * bytes: the parser has already checked the frame holds a 14-byte Ethernet header) and {@link Burst#inPort} of packets whose
  * {@link Burst#next} is {@link Next#CONTINUE}.
  * <p><b>Sets</b> {@link Burst#next} = TX and {@link Burst#outPort}, or DROP with:
  * <ul>
@@ -66,7 +66,7 @@ public final class L2ForwardStage implements Stage {
                 continue;
             }
             done++;
-            long dst = Mem.mac(b.data[i] + EthernetHeader.DST_OFFSET);
+            long dst = Mem.i64(b.data[i] + EthernetHeader.DST_OFFSET) >>> 16;   // one load: the frame has >= 14 bytes
             if (EthernetHeader.isGroup(dst)) {
                 b.drop(i, dst == EthernetHeader.BROADCAST_MAC ? DropReason.L2_BROADCAST : DropReason.L2_MULTICAST);
                 continue;

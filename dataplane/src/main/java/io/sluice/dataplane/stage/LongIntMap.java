@@ -19,6 +19,7 @@ public final class LongIntMap {
     private final long[] keys;
     private final int[] values;
     private final int mask;
+    private final int shift;
     private final long[] entryKeys;
     private final int[] entryValues;
 
@@ -37,6 +38,7 @@ public final class LongIntMap {
         this.values = new int[cap];
         Arrays.fill(this.values, MISSING);
         this.mask = cap - 1;
+        this.shift = 64 - Integer.numberOfTrailingZeros(cap);
         this.entryKeys = keys.clone();
         this.entryValues = values.clone();
         for (int e = 0; e < keys.length; e++) {
@@ -59,13 +61,9 @@ public final class LongIntMap {
     }
 
     private int slot(long k) {
-        // murmur3 fmix64: MACs and IPv4 addresses differ mostly in low bits
-        k ^= k >>> 33;
-        k *= 0xff51afd7ed558ccdL;
-        k ^= k >>> 33;
-        k *= 0xc4ceb9fe1a85ec53L;
-        k ^= k >>> 33;
-        return (int) k & mask;
+        // Fibonacci hashing: one multiply, the top bits of the product (mixes the low bits,
+        // where MACs and IPv4 addresses differ, into the index)
+        return (int) ((k * 0x9E37_79B9_7F4A_7C15L) >>> shift);
     }
 
     /** The value for {@code key}, or {@link #MISSING}. Allocation-free. */
