@@ -16,8 +16,14 @@ public final class PacketFlags {
     public static final int UDP = 1 << 8;
     public static final int ICMP = 1 << 9;
     public static final int ICMPV6 = 1 << 10;
+    /** Destination MAC ff:ff:ff:ff:ff:ff. */
     public static final int BROADCAST = 1 << 11;
+    /** Destination MAC has the group bit set and is not broadcast. */
     public static final int MULTICAST = 1 << 12;
+    /** Two VLAN tags (802.1ad / QinQ): {@link Burst#vlan} holds the outer one. */
+    public static final int QINQ = 1 << 13;
+    /** IPv6 with at least one extension header before the upper-layer header. */
+    public static final int IPV6_EXT = 1 << 14;
 
     private PacketFlags() {}
 }
