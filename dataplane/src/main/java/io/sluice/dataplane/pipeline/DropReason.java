@@ -33,7 +33,10 @@ public enum DropReason {
     L2_SAME_PORT("destination MAC is on the port the frame came in on"),
     ARP_NOT_FOR_US("ARP request for an address not configured"),
     TX_FULL("tx queue full (link could not take the burst)"),
-    NO_MBUF("no mbuf available for a generated packet");
+    NO_MBUF("no mbuf available for a generated packet"),
+    // ---- worker (io.sluice.dataplane.agent.Worker) ----
+    NO_VERDICT("no stage decided the packet's fate (still CONTINUE after the last stage)"),
+    BAD_OUT_PORT("a stage chose an out port that does not exist");
 
     private final String description;
 
