@@ -166,11 +166,26 @@ public final class Dataplane implements AutoCloseable {
 
     /** Blocks until every worker thread has ended (after {@link #close()} from another thread). */
     public void awaitTermination() throws InterruptedException {
-        for (AgentRunner r : runners) {
-            Thread t = r.thread();
+        for (Worker w : workers) {
+            Thread t = w.thread();
             if (t != null) {
                 t.join();
             }
+        }
+    }
+
+    /** The thread of worker i (null until it has started). */
+    public Thread workerThread(int i) {
+        return workers.get(i).thread();
+    }
+
+    /**
+     * Stops every worker and waits for its thread to end (counters flushed). Ports stay
+     * started; {@link #close()} does the rest. Idempotent.
+     */
+    public synchronized void stopWorkers() {
+        for (AgentRunner r : runners) {
+            r.close();
         }
     }
 
@@ -188,9 +203,7 @@ public final class Dataplane implements AutoCloseable {
                 // already in shutdown: the hook may be running concurrently and will return at `closed`
             }
         }
-        for (AgentRunner r : runners) {
-            r.close();
-        }
+        stopWorkers();
         for (Worker w : workers) {
             w.release();
         }

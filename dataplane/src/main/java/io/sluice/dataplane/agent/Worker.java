@@ -61,6 +61,7 @@ public final class Worker implements Agent {
     private final String roleName;
 
     private volatile int registeredLcore = -2;
+    private volatile Thread thread;
     private long nowNs;
     private long cycles;
 
@@ -115,6 +116,7 @@ public final class Worker implements Agent {
 
     @Override
     public void onStart() {
+        thread = Thread.currentThread();
         int id = Shim.threadRegister();
         if (id < 0) {
             throw new IllegalStateException(roleName + ": rte_thread_register failed: " + Shim.strerror(-id));
@@ -238,6 +240,11 @@ public final class Worker implements Agent {
     @Override
     public String roleName() {
         return roleName;
+    }
+
+    /** The thread running this worker (null before {@link #onStart()}). */
+    public Thread thread() {
+        return thread;
     }
 
     /** The lcore id EAL gave this worker's thread (-2 before start). */
