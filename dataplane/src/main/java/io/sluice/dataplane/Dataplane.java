@@ -30,7 +30,7 @@ import java.util.List;
  * <p>EAL arguments: {@code "sluice"}, then {@link SluiceConfig#eal()}, then one {@code --vdev}
  * (or {@code -a} for PCI) per port. Port index = position in {@link SluiceConfig#ports()}.
  *
- * <p>Tuning by system property: {@code sluice.rx.meta} (default true) chooses how a worker
+ * <p>Tuning by system property: {@code sluice.rx.meta} (default false: measured faster, see docs/ffi.md) chooses how a worker
  * learns frame address and length (one native call for the burst vs reading mbuf fields from Java).
  */
 public final class Dataplane implements AutoCloseable {
@@ -41,6 +41,7 @@ public final class Dataplane implements AutoCloseable {
     private final List<AgentRunner> runners;
     private final Thread shutdownHook;
     private boolean closed;
+    private boolean workersStarted;
 
     private Dataplane(SluiceConfig config, long pool, List<Port> ports, List<Worker> workers,
                       List<AgentRunner> runners) {
@@ -54,7 +55,7 @@ public final class Dataplane implements AutoCloseable {
 
     /** Starts with the default tuning (see class comment). */
     public static Dataplane start(SluiceConfig cfg, PipelineFactory pipeline, Counters counters) {
-        return start(cfg, pipeline, counters, Boolean.parseBoolean(System.getProperty("sluice.rx.meta", "true")));
+        return start(cfg, pipeline, counters, Boolean.parseBoolean(System.getProperty("sluice.rx.meta", "false")));
     }
 
     /**
@@ -64,6 +65,14 @@ public final class Dataplane implements AutoCloseable {
      *                               started is stopped again, except EAL itself (once per process)
      */
     public static Dataplane start(SluiceConfig cfg, PipelineFactory pipeline, Counters counters, boolean rxMeta) {
+        return prepare(cfg, pipeline, counters, rxMeta).startWorkers();
+    }
+
+    /**
+     * Everything {@link #start} does except starting the worker threads (benchmarks prepare the
+     * mbufs in between); call {@link #startWorkers()} next, or {@link #close()}.
+     */
+    public static Dataplane prepare(SluiceConfig cfg, PipelineFactory pipeline, Counters counters, boolean rxMeta) {
         IdleStrategies.parse(cfg.idleStrategy()); // fail before touching anything
         List<String> argv = new ArrayList<>();
         argv.add("sluice");
@@ -133,6 +142,15 @@ public final class Dataplane implements AutoCloseable {
         }
         Dataplane dp = new Dataplane(cfg, pool, ports, workers, runners);
         Runtime.getRuntime().addShutdownHook(dp.shutdownHook);
+        return dp;
+    }
+
+    /** Starts the worker threads of a {@link #prepare prepared} data plane. Once. */
+    public synchronized Dataplane startWorkers() {
+        if (closed || workersStarted) {
+            throw new IllegalStateException(closed ? "data plane closed" : "workers already started");
+        }
+        workersStarted = true;
         for (AgentRunner r : runners) {
             AgentRunner.startOnThread(r, task -> {
                 Thread t = new Thread(task);
@@ -140,7 +158,7 @@ public final class Dataplane implements AutoCloseable {
                 return t;
             });
         }
-        return dp;
+        return this;
     }
 
     public SluiceConfig config() {
