@@ -53,35 +53,61 @@ sluice_cmd() {
   echo "$JAVA $JVM_FLAGS -Dsluice.native.lib=$NATIVE_LIB -cp $CP io.sluice.bench.forward.ForwardBench --pipeline $1 --lcore $LCORE --warmup $WARMUP --seconds $MEASURE --mbufs 16384 --burst 32"
 }
 
-# testpmd prints, every second, Rx-pps for port 0 then port 1: sum each pair, skip warm-up, average
+# testpmd prints, every second, Rx-pps for port 0 then port 1: sum each pair, skip warm-up, average.
+# CPU-normalised rate: all packets / CPU time of its forwarding thread (rte-worker-LCORE), sampled
+# from /proc until the process exits.
 run_testpmd() {
-  $(testpmd_cmd) > "$TMP/testpmd.out" 2>&1 < /dev/null || true
-  awk -v skip="$WARMUP" -v n="$MEASURE" '
+  $(testpmd_cmd) > "$TMP/testpmd.out" 2>&1 < /dev/null &
+  local tpid=$! pid="" ticks=0 t
+  while kill -0 "$tpid" 2>/dev/null; do
+    [ -n "$pid" ] || pid=$(pgrep -P "$tpid" -x dpdk-testpmd || true)
+    if [ -n "$pid" ]; then
+      for t in /proc/"$pid"/task/*; do
+        if [ "$(cat "$t"/comm 2>/dev/null)" = "rte-worker-$LCORE" ]; then
+          t=$(awk '{ print $14 + $15 }' "$t"/stat 2>/dev/null) && [ -n "$t" ] && ticks=$t
+        fi
+      done
+    fi
+    sleep 0.05
+  done
+  wait "$tpid" || true
+  local wall cpu
+  wall=$(awk -v skip="$WARMUP" -v n="$MEASURE" '
     /Rx-pps:/ { v[k++] = $2 }
     END {
       s = 0; c = 0
       for (i = 2 * skip; i + 1 < k && c < n; i += 2) { s += v[i] + v[i + 1]; c++ }
       if (c == 0) { print "nan"; exit }
       printf "%.3f\n", s / c / 1e6
-    }' "$TMP/testpmd.out"
+    }' "$TMP/testpmd.out")
+  cpu=$(awk -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" '
+    /Accumulated forward statistics/ { acc = 1 }
+    acc && /RX-packets:/ { pk = $2; acc = 0 }
+    END { if (ticks > 0 && pk > 0) printf "%.3f\n", pk / (ticks / hz) / 1e6; else print "nan" }' "$TMP/testpmd.out")
+  echo "$wall $cpu"
 }
 run_sluice() {
-  $(sluice_cmd "$1") > "$TMP/sluice.out" 2>&1 < /dev/null || { cat "$TMP/sluice.out" >&2; echo nan; return; }
-  sed -n 's/^mpps=//p' "$TMP/sluice.out" | tail -1
+  $(sluice_cmd "$1") > "$TMP/sluice.out" 2>&1 < /dev/null || { cat "$TMP/sluice.out" >&2; echo "nan nan"; return; }
+  echo "$(sed -n 's/^mpps=//p' "$TMP/sluice.out" | tail -1) $(sed -n 's/^cpu_mpps=//p' "$TMP/sluice.out" | tail -1)"
 }
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) { print "nan"; exit } if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-declare -A RES
+declare -A RES CPU
 for r in $(seq 1 "$REPS"); do
-  v=$(run_testpmd); RES[testpmd]+="$v "; echo "rep $r testpmd-io      $v Mpps" >&2
+  read -r v c < <(run_testpmd); RES[testpmd]+="$v "; CPU[testpmd]+="$c "
+  printf 'rep %s %-16s %8s Mpps  %8s Mpps/CPU-s\n' "$r" testpmd-io "$v" "$c" >&2
   for p in $PIPELINES; do
-    v=$(run_sluice "$p"); RES[$p]+="$v "; printf 'rep %s sluice %-9s %s Mpps\n' "$r" "$p" "$v" >&2
+    read -r v c < <(run_sluice "$p"); RES[$p]+="$v "; CPU[$p]+="$c "
+    printf 'rep %s %-16s %8s Mpps  %8s Mpps/CPU-s\n' "$r" "sluice-$p" "$v" "$c" >&2
   done
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
-TP_MED=$(echo "${RES[testpmd]}" | tr ' ' '\n' | grep -v '^$' | median)
+med() { echo "$1" | tr ' ' '\n' | grep -v '^$' | median; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.2f", a / b; else print "nan" }'; }
+TP_MED=$(med "${RES[testpmd]}")
+TP_CPU=$(med "${CPU[testpmd]}")
 DATE=$(date -u +%Y%m%d-%H%M%S)
 OUT=bench/results/forward-$DATE.md
 mkdir -p bench/results
@@ -91,16 +117,19 @@ mkdir -p bench/results
   echo "Question: how many packets per second does Sluice forward (rx -> stages -> tx, one worker on"
   echo "one lcore) compared with \`dpdk-testpmd --forward-mode=io\` on the same devices and lcore?"
   echo "Devices: net_null0 + net_null1 (64-byte frames; rx allocates mbufs, tx frees them). Both poll"
-  echo "both ports and send each port's packets out of the other. Mpps = packets received per second"
-  echo "over both ports, measured for ${MEASURE} s after ${WARMUP} s of warm-up; repetitions interleaved."
+  echo "both ports and send each port's packets out of the other. Wall-clock Mpps = packets received"
+  echo "per second over both ports, measured for ${MEASURE} s after ${WARMUP} s of warm-up; repetitions"
+  echo "interleaved (testpmd, then each Sluice pipeline, per repetition). Mpps/CPU-s = packets per"
+  echo "second of CPU time of the forwarding thread (testpmd: all its packets over rte-worker-$LCORE's"
+  echo "utime+stime; Sluice: packets in the window over the worker thread's CPU time): on a shared"
+  echo "machine, where other processes take the core away from either, this is the steadier figure."
   echo
-  echo "| run | $(for r in $(seq 1 "$REPS"); do printf 'rep %s | ' "$r"; done)median Mpps | ratio to testpmd |"
-  echo "|---|$(for r in $(seq 1 "$REPS"); do printf -- '---|'; done)---|---|"
-  echo "| testpmd io | $(for v in ${RES[testpmd]}; do printf '%s | ' "$v"; done)$TP_MED | 1.00 |"
+  echo "| run | wall Mpps per rep | median | ratio | Mpps/CPU-s per rep | median | ratio |"
+  echo "|---|---|---|---|---|---|---|"
+  echo "| testpmd io | ${RES[testpmd]}| $TP_MED | 1.00 | ${CPU[testpmd]}| $TP_CPU | 1.00 |"
   for p in $PIPELINES; do
-    m=$(echo "${RES[$p]}" | tr ' ' '\n' | grep -v '^$' | median)
-    ratio=$(awk -v a="$m" -v b="$TP_MED" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "nan" }')
-    echo "| sluice $p | $(for v in ${RES[$p]}; do printf '%s | ' "$v"; done)$m | $ratio |"
+    m=$(med "${RES[$p]}"); c=$(med "${CPU[$p]}")
+    echo "| sluice $p | ${RES[$p]}| $m | $(div "$m" "$TP_MED") | ${CPU[$p]}| $c | $(div "$c" "$TP_CPU") |"
   done
   echo
   echo "Pipelines: \`io\` = one stage that sends each packet to the other port without touching it (what"
@@ -110,7 +139,7 @@ mkdir -p bench/results
   echo "forwarded and port 1's are dropped as L2_SAME_PORT (counted, freed); every mbuf is pre-filled with a"
   echo "valid UDP frame. A class name runs that PipelineFactory (the real stages)."
   echo
-  echo "Ratio pipeline: \`$RATIO_PIPELINE\`."
+  echo "Ratio printed by the script: wall-clock medians, pipeline \`$RATIO_PIPELINE\`."
   echo
   echo "## Commands"
   echo
@@ -130,12 +159,14 @@ mkdir -p bench/results
   echo "load average before: $LOAD_BEFORE  after: $LOAD_AFTER"
   echo '```'
   echo
-  echo "Last Sluice run's counters:"
+  echo "Last Sluice run's output:"
   echo
   echo '```'
-  cat "$TMP/sluice.out" | grep -v -E '^(EAL|TELEMETRY)'
+  grep -v -E '^(EAL|TELEMETRY)' "$TMP/sluice.out"
   echo '```'
 } > "$OUT"
 echo "results: $OUT" >&2
-RM=$(echo "${RES[$RATIO_PIPELINE]}" | tr ' ' '\n' | grep -v '^$' | median)
-echo "ratio=$(awk -v a="$RM" -v b="$TP_MED" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "nan" }')"
+RM=$(med "${RES[$RATIO_PIPELINE]}")
+RC=$(med "${CPU[$RATIO_PIPELINE]}")
+echo "ratio_cpu=$(div "$RC" "$TP_CPU")"
+echo "ratio=$(div "$RM" "$TP_MED")"

@@ -56,7 +56,8 @@ public final class Worker implements Agent {
     private final MemorySegment rxLen;
     private final MemorySegment[] txPtrs;
     private final int[] txCount;
-    private final int[][] txLen;
+    /** Frame length of each queued tx packet: [port * burstSize + k]. */
+    private final int[] txLen;
     private final MemorySegment freePtrs;
     private final String roleName;
 
@@ -100,18 +101,27 @@ public final class Worker implements Agent {
         this.rxMeta = rxMeta;
         this.arena = Arena.ofShared();
         long bytes = 8L * burstSize;
-        this.rxPtrs = arena.allocate(bytes, 64);
-        this.rxData = arena.allocate(bytes, 64);
-        this.rxLen = arena.allocate(4L * burstSize, 64);
-        this.freePtrs = arena.allocate(bytes, 64);
+        this.rxPtrs = unscoped(arena.allocate(bytes, 64));
+        this.rxData = unscoped(arena.allocate(bytes, 64));
+        this.rxLen = unscoped(arena.allocate(4L * burstSize, 64));
+        this.freePtrs = unscoped(arena.allocate(bytes, 64));
         int ports = portIds.length;
         this.txPtrs = new MemorySegment[ports];
-        this.txLen = new int[ports][burstSize];
+        this.txLen = new int[ports * burstSize];
         for (int p = 0; p < ports; p++) {
-            txPtrs[p] = arena.allocate(bytes, 64);
+            txPtrs[p] = unscoped(arena.allocate(bytes, 64));
         }
         this.txCount = new int[ports];
         this.roleName = "sluice-worker-" + index;
+    }
+
+    /**
+     * The same memory seen through a global-scope segment: no liveness check per access and no
+     * session acquire/release (two atomic operations) per downcall. The worker's arena still owns
+     * the memory and frees it in {@link #release()}, after the worker thread has stopped.
+     */
+    private static MemorySegment unscoped(MemorySegment s) {
+        return MemorySegment.ofAddress(s.address()).reinterpret(s.byteSize());
     }
 
     @Override
@@ -180,6 +190,9 @@ public final class Worker implements Agent {
     }
 
     private void dispatch(Burst b, int n) {
+        if (sameDestination(b, n)) {
+            return;
+        }
         final int ports = portIds.length;
         final int[] tc = txCount;
         int nFree = 0;
@@ -190,7 +203,7 @@ public final class Worker implements Agent {
                 if (op >= 0 && op < ports) {
                     int k = tc[op]++;
                     txPtrs[op].setAtIndex(P, k, b.mbuf[i]);
-                    txLen[op][k] = b.length[i];
+                    txLen[op * burstSize + k] = b.length[i];
                     continue;
                 }
                 b.dropReason[i] = BAD_OUT_PORT;
@@ -209,10 +222,9 @@ public final class Worker implements Agent {
             }
             tc[p] = 0;
             int sent = Shim.txBurstFree(portIds[p], txQueue, txPtrs[p], cnt);
-            int[] lens = txLen[p];
             long sentBytes = 0;
-            for (int k = 0; k < sent; k++) {
-                sentBytes += lens[k];
+            for (int k = 0, base = p * burstSize; k < sent; k++) {
+                sentBytes += txLen[base + k];
             }
             counters.tx(p, sent, sentBytes);
             for (int k = sent; k < cnt; k++) {
@@ -222,6 +234,38 @@ public final class Worker implements Agent {
         if (nFree > 0) {
             Shim.mbufFreeBulk(freePtrs, nFree);
         }
+    }
+
+    /**
+     * Fast path for the common burst whose every packet goes to the same port in the mbufs it
+     * arrived in: tx straight from the rx pointer array, no regrouping. Returns false (having
+     * done nothing) otherwise.
+     */
+    private boolean sameDestination(Burst b, int n) {
+        final int op = b.outPort[0];
+        if (op < 0 || op >= portIds.length) {
+            return false;
+        }
+        final byte[] next = b.next;
+        final int[] out = b.outPort;
+        final long[] mbuf = b.mbuf;
+        final MemorySegment rx = rxPtrs;
+        for (int i = 0; i < n; i++) {
+            if (next[i] != Next.TX || out[i] != op || mbuf[i] != rx.getAtIndex(P, i)) {
+                return false;
+            }
+        }
+        int sent = Shim.txBurstFree(portIds[op], txQueue, rx, n);
+        final int[] len = b.length;
+        long sentBytes = 0;
+        for (int k = 0; k < sent; k++) {
+            sentBytes += len[k];
+        }
+        counters.tx(op, sent, sentBytes);
+        for (int k = sent; k < n; k++) {
+            counters.drop(op, TX_FULL);
+        }
+        return true;
     }
 
     @Override
