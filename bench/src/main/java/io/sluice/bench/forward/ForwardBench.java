@@ -1,0 +1,179 @@
+package io.sluice.bench.forward;
+
+import io.sluice.dataplane.Dataplane;
+import io.sluice.dataplane.agent.PipelineFactory;
+import io.sluice.dataplane.config.PortSpec;
+import io.sluice.dataplane.config.SluiceConfig;
+import io.sluice.dataplane.config.WorkerSpec;
+import io.sluice.dataplane.counters.Counters;
+import io.sluice.dataplane.ffi.Eal;
+import io.sluice.dataplane.ffi.Mbuf;
+import io.sluice.dataplane.ffi.Shim;
+import io.sluice.dataplane.packet.Mem;
+import io.sluice.dataplane.pipeline.Stage;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * End-to-end forwarding rate of Sluice on two DPDK ports (net_null by default: an endless
+ * source and a sink that frees), one worker on one lcore polling both ports, every received
+ * packet through the pipeline and out by tx_burst (or dropped and counted).
+ *
+ * <pre>
+ * java ... -cp benchmarks.jar io.sluice.bench.forward.ForwardBench
+ *     [--pipeline io|macswap|parse-l2|FQCN] [--lcore 1] [--warmup 4] [--seconds 8]
+ *     [--rx-meta true|false] [--burst 32] [--mbufs 16384] [--devs net_null]
+ * </pre>
+ *
+ * {@code FQCN} names a {@link PipelineFactory} with a no-argument constructor (the real stages
+ * after merge). The MAC table holds 02:00:00:00:00:0b → port 1, 02:00:00:00:00:0a → port 0 and
+ * 1000 random entries; every mbuf of the pool is pre-filled with a 64-byte Ethernet/IPv4/UDP
+ * frame to 02:00:00:00:00:0b (net_null does not write packet data, so it stays there). With
+ * parse-l2, frames received on port 0 are forwarded to port 1, and frames received on port 1
+ * are dropped as L2_SAME_PORT (a static table, one destination MAC); both count as processed.
+ * Prints one line per second, then {@code cpu_mpps=<packets per CPU-second of the worker thread / 1e6>}
+ * (robust to other load on a shared machine) and, last, {@code mpps=<packets per wall-clock second / 1e6>}.
+ */
+public final class ForwardBench {
+    public static final long MAC_B = 0x02_00_00_00_00_0bL;
+    public static final long MAC_A = 0x02_00_00_00_00_0aL;
+
+    public static void main(String[] args) throws Exception {
+        String pipeline = "macswap";
+        int lcore = 1;
+        int warmup = 4;
+        int seconds = 8;
+        boolean rxMeta = false;
+        int burst = 32;
+        int mbufs = 16384;
+        String devs = "net_null";
+        for (int i = 0; i < args.length; i += 2) {
+            String v = i + 1 < args.length ? args[i + 1] : null;
+            if (v == null) {
+                throw new IllegalArgumentException("missing value after " + args[i]);
+            }
+            switch (args[i]) {
+                case "--pipeline" -> pipeline = v;
+                case "--lcore" -> lcore = Integer.parseInt(v);
+                case "--warmup" -> warmup = Integer.parseInt(v);
+                case "--seconds" -> seconds = Integer.parseInt(v);
+                case "--rx-meta" -> rxMeta = Boolean.parseBoolean(v);
+                case "--burst" -> burst = Integer.parseInt(v);
+                case "--mbufs" -> mbufs = Integer.parseInt(v);
+                case "--devs" -> devs = v;
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        List<SluiceConfig.MacEntry> macs = new ArrayList<>();
+        macs.add(new SluiceConfig.MacEntry(MAC_B, 1));
+        macs.add(new SluiceConfig.MacEntry(MAC_A, 0));
+        Random r = new Random(7);
+        for (int i = 0; i < 1000; i++) {
+            macs.add(new SluiceConfig.MacEntry((r.nextLong() & 0xFEFF_FFFF_FFFFL) | 0x0200_0000_0000L, r.nextInt(2)));
+        }
+        List<String> eal = Eal.noHugeArgs(Integer.toString(lcore), 1024, Eal.uniquePrefix("slb-fwd"));
+        List<PortSpec> ports = List.of(new PortSpec("p0", devs + "0", 1, 1, -1), new PortSpec("p1", devs + "1", 1, 1, -1));
+        WorkerSpec w = new WorkerSpec(lcore, List.of(new WorkerSpec.RxQueue(0, 0), new WorkerSpec.RxQueue(1, 0)), 0);
+        SluiceConfig cfg = new SluiceConfig("forward bench", eal, ports, List.of(w), burst, "busy-spin", mbufs,
+                macs, List.of(), null);
+
+        PipelineFactory factory = switch (pipeline) {
+            case "macswap" -> (c, i) -> new Stage[] {new BenchStages.MacSwap()};
+            case "io" -> (c, i) -> new Stage[] {new BenchStages.Crossover()};
+            case "parse-l2" -> (c, i) -> new Stage[] {new BenchStages.Parse(), new BenchStages.L2(c)};
+            default -> (PipelineFactory) Class.forName(pipeline).getDeclaredConstructor().newInstance();
+        };
+        Counters counters = Counters.inMemory(1024);
+        try (Dataplane dp = Dataplane.prepare(cfg, factory, counters, rxMeta)) {
+            int filled = prefill(dp.pool(), mbufs);
+            System.out.printf("pipeline=%s rx-meta=%s burst=%d lcore=%d mbufs prefilled=%d%n",
+                    pipeline, rxMeta, burst, lcore, filled);
+            dp.startWorkers();
+            Thread.sleep(warmup * 1000L);
+            java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+            long tid = dp.workerThread(0).threadId();
+            long cpu0 = mx.getThreadCpuTime(tid);
+            long t0 = System.nanoTime();
+            long p0 = rxPackets(counters.snapshot());
+            long prevT = t0;
+            long prevP = p0;
+            for (int s = 0; s < seconds; s++) {
+                Thread.sleep(1000);
+                long t = System.nanoTime();
+                long p = rxPackets(counters.snapshot());
+                System.out.printf("  %2d s  %.2f Mpps%n", s + 1, (p - prevP) * 1e3 / (t - prevT));
+                prevT = t;
+                prevP = p;
+            }
+            long cpu1 = mx.getThreadCpuTime(tid);
+            Map<String, Long> snap = counters.snapshot();
+            double mpps = (rxPackets(snap) - p0) * 1e3 / (prevT - t0);
+            double cpuMpps = (rxPackets(snap) - p0) * 1e3 / Math.max(1, cpu1 - cpu0);
+            dp.stopWorkers();
+            snap = counters.snapshot();
+            snap.forEach((k, v) -> {
+                if (v != 0) {
+                    System.out.printf("  %-40s %d%n", k, v);
+                }
+            });
+            System.out.printf("worker cpu share=%.2f%n", (cpu1 - cpu0) / (double) (prevT - t0));
+            System.out.printf("cpu_mpps=%.3f%n", cpuMpps);
+            System.out.printf("mpps=%.3f%n", mpps);
+        }
+    }
+
+    static long rxPackets(Map<String, Long> snap) {
+        return snap.getOrDefault("port p0 rx packets", 0L) + snap.getOrDefault("port p1 rx packets", 0L);
+    }
+
+    /** Writes a 64-byte Ethernet/IPv4/UDP frame to MAC_B at the data address of every mbuf of the pool. */
+    static int prefill(long pool, int n) {
+        List<MemorySegment> held = new ArrayList<>();
+        int total = 0;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = MemorySegment.ofAddress(pool);
+            int chunk = 256;
+            while (chunk > 0) {
+                MemorySegment ptrs = a.allocate(8L * chunk);
+                if (Shim.mbufAllocBulk(p, ptrs, chunk) != 0) {
+                    chunk /= 2;
+                    continue;
+                }
+                held.add(ptrs);
+                for (int i = 0; i < chunk; i++) {
+                    writeFrame(Mbuf.data(ptrs.getAtIndex(ValueLayout.JAVA_LONG, i)));
+                }
+                total += chunk;
+            }
+            for (MemorySegment ptrs : held) {
+                Shim.mbufFreeBulk(ptrs, (int) (ptrs.byteSize() / 8));
+            }
+        }
+        return total;
+    }
+
+    static void writeFrame(long d) {
+        Mem.putMac(d, MAC_B);
+        Mem.putMac(d + 6, MAC_A);
+        Mem.put16(d + 12, 0x0800);
+        Mem.put8(d + 14, 0x45);
+        Mem.put8(d + 15, 0);
+        Mem.put16(d + 16, 50);          // total length: 64 - 14
+        Mem.put32(d + 18, 0);            // id, flags, fragment offset
+        Mem.put8(d + 22, 64);            // TTL
+        Mem.put8(d + 23, 17);            // UDP
+        Mem.put16(d + 24, 0);
+        Mem.put32(d + 26, 0x0AC70101);   // 10.199.1.1
+        Mem.put32(d + 30, 0x0AC70102);   // 10.199.1.2
+        Mem.put16(d + 34, 40000);
+        Mem.put16(d + 36, 9);
+        Mem.put16(d + 38, 30);           // UDP length: 50 - 20
+        Mem.put16(d + 40, 0);
+    }
+}

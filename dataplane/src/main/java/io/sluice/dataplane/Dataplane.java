@@ -1,0 +1,232 @@
+package io.sluice.dataplane;
+
+import io.sluice.dataplane.agent.IdleStrategies;
+import io.sluice.dataplane.agent.PipelineFactory;
+import io.sluice.dataplane.agent.Worker;
+import io.sluice.dataplane.config.PortSpec;
+import io.sluice.dataplane.config.SluiceConfig;
+import io.sluice.dataplane.config.WorkerSpec;
+import io.sluice.dataplane.counters.Counters;
+import io.sluice.dataplane.counters.WorkerCounters;
+import io.sluice.dataplane.ffi.Dpdk;
+import io.sluice.dataplane.ffi.Eal;
+import io.sluice.dataplane.ffi.Shim;
+import io.sluice.dataplane.pipeline.Stage;
+import io.sluice.dataplane.port.Port;
+import io.sluice.dataplane.port.Ports;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.IdleStrategy;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The running data plane: EAL, the mbuf pool, the ports and one polling worker per
+ * {@link WorkerSpec}. Start it with {@link #start}; stop it with {@link #close()} (also run by a
+ * shutdown hook on SIGINT/SIGTERM): workers stop, ports stop and close (TAP devices disappear),
+ * the pool is freed, {@code rte_eal_cleanup} runs. EAL starts once per process, so a process
+ * runs at most one data plane.
+ *
+ * <p>EAL arguments: {@code "sluice"}, then {@link SluiceConfig#eal()}, then one {@code --vdev}
+ * (or {@code -a} for PCI) per port. Port index = position in {@link SluiceConfig#ports()}.
+ *
+ * <p>Tuning by system property: {@code sluice.rx.meta} (default false: measured faster, see docs/ffi.md) chooses how a worker
+ * learns frame address and length (one native call for the burst vs reading mbuf fields from Java).
+ */
+public final class Dataplane implements AutoCloseable {
+    private final SluiceConfig config;
+    private final long pool;
+    private final List<Port> ports;
+    private final List<Worker> workers;
+    private final List<AgentRunner> runners;
+    private final Thread shutdownHook;
+    private boolean closed;
+    private boolean workersStarted;
+
+    private Dataplane(SluiceConfig config, long pool, List<Port> ports, List<Worker> workers,
+                      List<AgentRunner> runners) {
+        this.config = config;
+        this.pool = pool;
+        this.ports = ports;
+        this.workers = workers;
+        this.runners = runners;
+        this.shutdownHook = new Thread(this::close, "sluice-shutdown");
+    }
+
+    /** Starts with the default tuning (see class comment). */
+    public static Dataplane start(SluiceConfig cfg, PipelineFactory pipeline, Counters counters) {
+        return start(cfg, pipeline, counters, Boolean.parseBoolean(System.getProperty("sluice.rx.meta", "false")));
+    }
+
+    /**
+     * Starts EAL, the pool, the ports and the workers.
+     *
+     * @throws IllegalStateException (or {@link Dpdk.DpdkException}) naming what failed; what was
+     *                               started is stopped again, except EAL itself (once per process)
+     */
+    public static Dataplane start(SluiceConfig cfg, PipelineFactory pipeline, Counters counters, boolean rxMeta) {
+        return prepare(cfg, pipeline, counters, rxMeta).startWorkers();
+    }
+
+    /**
+     * Everything {@link #start} does except starting the worker threads (benchmarks prepare the
+     * mbufs in between); call {@link #startWorkers()} next, or {@link #close()}.
+     */
+    public static Dataplane prepare(SluiceConfig cfg, PipelineFactory pipeline, Counters counters, boolean rxMeta) {
+        IdleStrategies.parse(cfg.idleStrategy()); // fail before touching anything
+        List<String> argv = new ArrayList<>();
+        argv.add("sluice");
+        argv.addAll(cfg.eal());
+        argv.addAll(Ports.ealArgs(cfg.ports()));
+        Eal.init(argv);
+
+        long pool = 0;
+        List<Port> ports = List.of();
+        List<Worker> workers = new ArrayList<>();
+        try {
+            int cache = cfg.mbufs() >= 8192 ? 256 : Math.max(0, Math.min(64, cfg.mbufs() / 16));
+            pool = Shim.pktmbufPoolCreate("sluice_mbufs", cfg.mbufs(), cache, 2048 + 128, -1);
+            if (pool == 0) {
+                int e = Shim.rteErrno();
+                throw new Dpdk.DpdkException("cannot create the mbuf pool (" + cfg.mbufs() + " mbufs): "
+                        + Shim.strerror(e) + " (with --no-huge give EAL -m 1024 or more)", e);
+            }
+            int n = cfg.ports().size();
+            int[] rxNeeded = new int[n];
+            int[] txNeeded = new int[n];
+            for (WorkerSpec w : cfg.workers()) {
+                for (WorkerSpec.RxQueue q : w.rxQueues()) {
+                    if (q.port() < 0 || q.port() >= n) {
+                        throw new IllegalStateException("worker on lcore " + w.lcore() + " polls port index " + q.port()
+                                + " but there are " + n + " ports");
+                    }
+                    rxNeeded[q.port()] = Math.max(rxNeeded[q.port()], q.queue() + 1);
+                }
+                for (int p = 0; p < n; p++) {
+                    txNeeded[p] = Math.max(txNeeded[p], w.txQueue() + 1);
+                }
+            }
+            ports = Ports.openAll(cfg.ports(), pool, rxNeeded, txNeeded);
+            int[] portIds = ports.stream().mapToInt(Port::portId).toArray();
+            List<String> portNames = cfg.ports().stream().map(PortSpec::name).toList();
+
+            for (int i = 0; i < cfg.workers().size(); i++) {
+                WorkerSpec w = cfg.workers().get(i);
+                Stage[] stages = pipeline.stages(cfg, i);
+                List<String> stageNames = new ArrayList<>();
+                for (Stage s : stages) {
+                    stageNames.add(s.name());
+                }
+                WorkerCounters wc = counters.worker(i, portNames, stageNames);
+                int[] rxp = w.rxQueues().stream().mapToInt(WorkerSpec.RxQueue::port).toArray();
+                int[] rxq = w.rxQueues().stream().mapToInt(WorkerSpec.RxQueue::queue).toArray();
+                workers.add(new Worker(i, w.lcore(), rxp, rxq, w.txQueue(), portIds, stages, wc, cfg.burstSize(), rxMeta));
+            }
+        } catch (RuntimeException e) {
+            Ports.stopAndClose(ports);
+            if (pool != 0) {
+                Shim.mempoolFree(pool);
+            }
+            Eal.cleanup();
+            throw e;
+        }
+
+        List<AgentRunner> runners = new ArrayList<>();
+        for (Worker w : workers) {
+            IdleStrategy idle = IdleStrategies.parse(cfg.idleStrategy());
+            AgentRunner r = new AgentRunner(idle, t -> {
+                System.err.println("sluice: " + w.roleName() + ": " + t);
+                t.printStackTrace();
+            }, null, w);
+            runners.add(r);
+        }
+        Dataplane dp = new Dataplane(cfg, pool, ports, workers, runners);
+        Runtime.getRuntime().addShutdownHook(dp.shutdownHook);
+        return dp;
+    }
+
+    /** Starts the worker threads of a {@link #prepare prepared} data plane. Once. */
+    public synchronized Dataplane startWorkers() {
+        if (closed || workersStarted) {
+            throw new IllegalStateException(closed ? "data plane closed" : "workers already started");
+        }
+        workersStarted = true;
+        for (AgentRunner r : runners) {
+            AgentRunner.startOnThread(r, task -> {
+                Thread t = new Thread(task);
+                t.setName(r.agent().roleName());
+                return t;
+            });
+        }
+        return this;
+    }
+
+    public SluiceConfig config() {
+        return config;
+    }
+
+    public List<Port> ports() {
+        return ports;
+    }
+
+    public List<Worker> workers() {
+        return workers;
+    }
+
+    /** The mbuf pool (rte_mempool*). */
+    public long pool() {
+        return pool;
+    }
+
+    public synchronized boolean isClosed() {
+        return closed;
+    }
+
+    /** Blocks until every worker thread has ended (after {@link #close()} from another thread). */
+    public void awaitTermination() throws InterruptedException {
+        for (Worker w : workers) {
+            Thread t = w.thread();
+            if (t != null) {
+                t.join();
+            }
+        }
+    }
+
+    /** The thread of worker i (null until it has started). */
+    public Thread workerThread(int i) {
+        return workers.get(i).thread();
+    }
+
+    /**
+     * Stops every worker and waits for its thread to end (counters flushed). Ports stay
+     * started; {@link #close()} does the rest. Idempotent.
+     */
+    public synchronized void stopWorkers() {
+        for (AgentRunner r : runners) {
+            r.close();
+        }
+    }
+
+    /** Stops workers, stops and closes ports, frees the pool, cleans up EAL. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (Thread.currentThread() != shutdownHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException shuttingDown) {
+                // already in shutdown: the hook may be running concurrently and will return at `closed`
+            }
+        }
+        stopWorkers();
+        for (Worker w : workers) {
+            w.release();
+        }
+        Ports.stopAndClose(ports);
+        Shim.mempoolFree(pool);
+        Eal.cleanup();
+    }
+}

@@ -1,0 +1,312 @@
+package io.sluice.dataplane.agent;
+
+import io.sluice.dataplane.counters.WorkerCounters;
+import io.sluice.dataplane.ffi.Mbuf;
+import io.sluice.dataplane.ffi.Shim;
+import io.sluice.dataplane.pipeline.Burst;
+import io.sluice.dataplane.pipeline.DropReason;
+import io.sluice.dataplane.pipeline.Next;
+import io.sluice.dataplane.pipeline.Stage;
+import org.agrona.concurrent.Agent;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * One polling worker: an Agrona {@link Agent} run by an {@code AgentRunner} on its own thread,
+ * which it registers with EAL ({@code rte_thread_register}) and pins to its lcore's CPUs in
+ * {@link #onStart()}. It owns its rx queues, one tx queue ({@link #txQueue}) on every port, its
+ * {@link Burst}, its mbuf pointer arrays (off-heap) and its {@link WorkerCounters}: nothing here
+ * is shared with another thread, so nothing is locked.
+ *
+ * <p>Duty cycle ({@link #doWork()}): read the time once; for each owned rx queue: rx_burst →
+ * {@link Burst#reset} each packet → every stage over the whole burst → group packets whose
+ * {@link Burst#next} is {@link Next#TX} per {@link Burst#outPort} → tx_burst per port (what the
+ * device does not take is freed and counted as {@link DropReason#TX_FULL} on the out port) →
+ * free every {@link Next#DROP} in one call, counted by in-port and reason. A packet still
+ * {@link Next#CONTINUE} after the last stage is dropped as {@link DropReason#NO_VERDICT}; a TX
+ * to a port that does not exist as {@link DropReason#BAD_OUT_PORT}. {@link Next#CONSUMED}
+ * packets belong to the stage that consumed them. Then {@link WorkerCounters#flush()}.
+ *
+ * <p>Steady state allocates nothing (WorkerAllocationTest proves it).
+ */
+public final class Worker implements Agent {
+    private static final ValueLayout.OfLong P = ValueLayout.JAVA_LONG;
+    private static final byte NO_VERDICT = (byte) DropReason.NO_VERDICT.ordinal();
+    private static final byte BAD_OUT_PORT = (byte) DropReason.BAD_OUT_PORT.ordinal();
+    private static final int TX_FULL = DropReason.TX_FULL.ordinal();
+
+    private final int index;
+    private final int lcore;
+    private final int[] rxPortIdx;
+    private final int[] rxPortId;
+    private final int[] rxQueue;
+    private final int txQueue;
+    private final int[] portIds;
+    private final Stage[] stages;
+    private final WorkerCounters counters;
+    private final Burst burst;
+    private final int burstSize;
+    private final boolean rxMeta;
+
+    private final Arena arena;
+    private final MemorySegment rxPtrs;
+    private final MemorySegment rxData;
+    private final MemorySegment rxLen;
+    private final MemorySegment[] txPtrs;
+    private final int[] txCount;
+    /** Frame length of each queued tx packet: [port * burstSize + k]. */
+    private final int[] txLen;
+    private final MemorySegment freePtrs;
+    private final String roleName;
+
+    private volatile int registeredLcore = -2;
+    private volatile Thread thread;
+    private long nowNs;
+    private long cycles;
+
+    /**
+     * @param index     worker index (counters key, thread name)
+     * @param lcore     EAL lcore whose CPUs the thread is pinned to (-1: do not pin)
+     * @param rxPorts   port index (position in the config) of each owned rx queue
+     * @param rxQueues  queue id of each owned rx queue
+     * @param txQueue   tx queue id this worker owns on every port
+     * @param portIds   ethdev port id of each port index
+     * @param stages    the pipeline, in order
+     * @param counters  this worker's counters (single writer: this worker)
+     * @param burstSize rx burst size (1..{@link Burst#MAX_CAPACITY})
+     * @param rxMeta    true: one native call fills data address + length ({@code sl_rx_burst_meta});
+     *                  false: Java reads buf_addr/data_off/data_len from the mbufs
+     */
+    public Worker(int index, int lcore, int[] rxPorts, int[] rxQueues, int txQueue, int[] portIds,
+                  Stage[] stages, WorkerCounters counters, int burstSize, boolean rxMeta) {
+        if (rxPorts.length != rxQueues.length) {
+            throw new IllegalArgumentException("rxPorts and rxQueues differ in length");
+        }
+        this.index = index;
+        this.lcore = lcore;
+        this.rxPortIdx = rxPorts.clone();
+        this.rxQueue = rxQueues.clone();
+        this.rxPortId = new int[rxPorts.length];
+        for (int i = 0; i < rxPorts.length; i++) {
+            rxPortId[i] = portIds[rxPorts[i]];
+        }
+        this.txQueue = txQueue;
+        this.portIds = portIds.clone();
+        this.stages = stages.clone();
+        this.counters = counters;
+        this.burst = new Burst(burstSize);
+        this.burstSize = burstSize;
+        this.rxMeta = rxMeta;
+        this.arena = Arena.ofShared();
+        long bytes = 8L * burstSize;
+        this.rxPtrs = unscoped(arena.allocate(bytes, 64));
+        this.rxData = unscoped(arena.allocate(bytes, 64));
+        this.rxLen = unscoped(arena.allocate(4L * burstSize, 64));
+        this.freePtrs = unscoped(arena.allocate(bytes, 64));
+        int ports = portIds.length;
+        this.txPtrs = new MemorySegment[ports];
+        this.txLen = new int[ports * burstSize];
+        for (int p = 0; p < ports; p++) {
+            txPtrs[p] = unscoped(arena.allocate(bytes, 64));
+        }
+        this.txCount = new int[ports];
+        this.roleName = "sluice-worker-" + index;
+    }
+
+    /**
+     * The same memory seen through a global-scope segment: no liveness check per access and no
+     * session acquire/release (two atomic operations) per downcall. The worker's arena still owns
+     * the memory and frees it in {@link #release()}, after the worker thread has stopped.
+     */
+    private static MemorySegment unscoped(MemorySegment s) {
+        return MemorySegment.ofAddress(s.address()).reinterpret(s.byteSize());
+    }
+
+    @Override
+    public void onStart() {
+        thread = Thread.currentThread();
+        int id = Shim.threadRegister();
+        if (id < 0) {
+            throw new IllegalStateException(roleName + ": rte_thread_register failed: " + Shim.strerror(-id));
+        }
+        registeredLcore = id;
+        if (lcore >= 0) {
+            int rc = Shim.pinToLcore(lcore);
+            if (rc < 0) {
+                rc = Shim.pinToCpu(lcore);
+            }
+            if (rc < 0) {
+                System.err.println(roleName + ": could not pin to lcore " + lcore + ": " + Shim.strerror(-rc));
+            }
+        }
+    }
+
+    @Override
+    public int doWork() {
+        nowNs = System.nanoTime();
+        int work = 0;
+        for (int q = 0; q < rxQueue.length; q++) {
+            work += poll(rxPortIdx[q], rxPortId[q], rxQueue[q]);
+        }
+        counters.flush();
+        cycles++;
+        return work;
+    }
+
+    private int poll(int portIdx, int portId, int queue) {
+        final Burst b = burst;
+        int n;
+        long bytes = 0;
+        if (rxMeta) {
+            n = Shim.rxBurstMeta(portId, queue, rxPtrs, burstSize, rxData, rxLen);
+            for (int i = 0; i < n; i++) {
+                int len = rxLen.getAtIndex(ValueLayout.JAVA_INT, i);
+                b.reset(i, rxPtrs.getAtIndex(P, i), rxData.getAtIndex(P, i), len, portIdx);
+                bytes += len;
+            }
+        } else {
+            n = Shim.rxBurst(portId, queue, rxPtrs, burstSize);
+            for (int i = 0; i < n; i++) {
+                long m = rxPtrs.getAtIndex(P, i);
+                int len = Mbuf.dataLen(m);
+                b.reset(i, m, Mbuf.data(m), len, portIdx);
+                bytes += len;
+            }
+        }
+        if (n == 0) {
+            return 0;
+        }
+        b.count = n;
+        counters.rx(portIdx, n, bytes);
+
+        final Stage[] st = stages;
+        for (int s = 0; s < st.length; s++) {
+            counters.stage(s, st[s].process(b));
+        }
+        dispatch(b, n);
+        return n;
+    }
+
+    private void dispatch(Burst b, int n) {
+        if (sameDestination(b, n)) {
+            return;
+        }
+        final int ports = portIds.length;
+        final int[] tc = txCount;
+        int nFree = 0;
+        for (int i = 0; i < n; i++) {
+            byte next = b.next[i];
+            if (next == Next.TX) {
+                int op = b.outPort[i];
+                if (op >= 0 && op < ports) {
+                    int k = tc[op]++;
+                    txPtrs[op].setAtIndex(P, k, b.mbuf[i]);
+                    txLen[op * burstSize + k] = b.length[i];
+                    continue;
+                }
+                b.dropReason[i] = BAD_OUT_PORT;
+            } else if (next == Next.CONSUMED) {
+                continue;
+            } else if (next != Next.DROP) {
+                b.dropReason[i] = NO_VERDICT;
+            }
+            counters.drop(b.inPort[i], b.dropReason[i]);
+            freePtrs.setAtIndex(P, nFree++, b.mbuf[i]);
+        }
+        for (int p = 0; p < ports; p++) {
+            int cnt = tc[p];
+            if (cnt == 0) {
+                continue;
+            }
+            tc[p] = 0;
+            int sent = Shim.txBurstFree(portIds[p], txQueue, txPtrs[p], cnt);
+            long sentBytes = 0;
+            for (int k = 0, base = p * burstSize; k < sent; k++) {
+                sentBytes += txLen[base + k];
+            }
+            counters.tx(p, sent, sentBytes);
+            for (int k = sent; k < cnt; k++) {
+                counters.drop(p, TX_FULL);
+            }
+        }
+        if (nFree > 0) {
+            Shim.mbufFreeBulk(freePtrs, nFree);
+        }
+    }
+
+    /**
+     * Fast path for the common burst whose every packet goes to the same port in the mbufs it
+     * arrived in: tx straight from the rx pointer array, no regrouping. Returns false (having
+     * done nothing) otherwise.
+     */
+    private boolean sameDestination(Burst b, int n) {
+        final int op = b.outPort[0];
+        if (op < 0 || op >= portIds.length) {
+            return false;
+        }
+        final byte[] next = b.next;
+        final int[] out = b.outPort;
+        final long[] mbuf = b.mbuf;
+        final MemorySegment rx = rxPtrs;
+        for (int i = 0; i < n; i++) {
+            if (next[i] != Next.TX || out[i] != op || mbuf[i] != rx.getAtIndex(P, i)) {
+                return false;
+            }
+        }
+        int sent = Shim.txBurstFree(portIds[op], txQueue, rx, n);
+        final int[] len = b.length;
+        long sentBytes = 0;
+        for (int k = 0; k < sent; k++) {
+            sentBytes += len[k];
+        }
+        counters.tx(op, sent, sentBytes);
+        for (int k = sent; k < n; k++) {
+            counters.drop(op, TX_FULL);
+        }
+        return true;
+    }
+
+    @Override
+    public void onClose() {
+        counters.flush();
+        if (registeredLcore >= 0) {
+            Shim.threadUnregister();
+        }
+    }
+
+    /** Frees the worker's off-heap arrays; call after its runner has stopped. */
+    public void release() {
+        arena.close();
+    }
+
+    @Override
+    public String roleName() {
+        return roleName;
+    }
+
+    /** The thread running this worker (null before {@link #onStart()}). */
+    public Thread thread() {
+        return thread;
+    }
+
+    /** The lcore id EAL gave this worker's thread (-2 before start). */
+    public int registeredLcore() {
+        return registeredLcore;
+    }
+
+    /** Duty cycles run so far (racy read; for tests and diagnostics). */
+    public long cycles() {
+        return cycles;
+    }
+
+    /** Time read at the start of the current duty cycle. */
+    public long nowNs() {
+        return nowNs;
+    }
+
+    public int index() {
+        return index;
+    }
+}

@@ -1,0 +1,104 @@
+package io.sluice.dataplane.port;
+
+import io.sluice.dataplane.config.PortSpec;
+import io.sluice.dataplane.ffi.Dpdk;
+import io.sluice.dataplane.ffi.PortInfo;
+import io.sluice.dataplane.ffi.Shim;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Ports from {@link PortSpec}s: EAL arguments that create them ({@code --vdev} for virtual
+ * devices: net_tap, net_ring, net_null, net_pcap, net_memif, net_vhost; {@code -a} for PCI),
+ * then configure / start / stop / close. Control path only.
+ */
+public final class Ports {
+    private Ports() {}
+
+    public static final int RX_DESC = 1024;
+    public static final int TX_DESC = 1024;
+
+    /** EAL arguments that make every port exist: {@code --vdev DEVARGS} or {@code -a PCI}. */
+    public static List<String> ealArgs(List<PortSpec> specs) {
+        List<String> a = new ArrayList<>();
+        for (PortSpec s : specs) {
+            a.add(s.isPci() ? "-a" : "--vdev");
+            a.add(s.devargs());
+        }
+        return a;
+    }
+
+    /** The ethdev name DPDK gives the device: devargs up to the first comma (vdev name or PCI address). */
+    public static String deviceName(PortSpec s) {
+        String d = s.devargs();
+        int comma = d.indexOf(',');
+        return comma < 0 ? d : d.substring(0, comma);
+    }
+
+    /**
+     * Configures and starts every port. {@code txQueuesNeeded[i]} is the number of tx queues
+     * the workers use on port i (one per worker); a port gets max(spec, needed).
+     *
+     * @throws IllegalStateException naming the port when it does not exist or cannot take the queues
+     */
+    public static List<Port> openAll(List<PortSpec> specs, long pool, int[] rxQueuesNeeded, int[] txQueuesNeeded) {
+        List<Port> out = new ArrayList<>();
+        try {
+            for (int i = 0; i < specs.size(); i++) {
+                out.add(open(i, specs.get(i), pool, rxQueuesNeeded[i], txQueuesNeeded[i]));
+            }
+        } catch (RuntimeException e) {
+            stopAndClose(out);
+            throw e;
+        }
+        return out;
+    }
+
+    static Port open(int index, PortSpec s, long pool, int rxNeeded, int txNeeded) {
+        String dev = deviceName(s);
+        int id = Shim.portByName(dev);
+        if (id < 0) {
+            throw new IllegalStateException("port " + s.name() + ": no DPDK device named " + dev
+                    + " (devargs " + s.devargs() + "); did EAL create it? see EAL's messages above");
+        }
+        PortInfo info = Shim.portInfo(id);
+        int rxq = Math.max(Math.max(1, s.rxQueues()), rxNeeded);
+        int txq = Math.max(Math.max(1, s.txQueues()), txNeeded);
+        if (rxq > info.maxRxQueues()) {
+            throw new IllegalStateException("port " + s.name() + " (" + info.driver() + ") supports at most "
+                    + info.maxRxQueues() + " rx queues; the configuration needs " + rxq);
+        }
+        if (txq > info.maxTxQueues()) {
+            throw new IllegalStateException("port " + s.name() + " (" + info.driver() + ") supports at most "
+                    + info.maxTxQueues() + " tx queues; the configuration needs " + txq + " (one per worker)");
+        }
+        int[] rss = new int[1];
+        Dpdk.check(Shim.portConfigure(id, rxq, txq, RX_DESC, TX_DESC, pool, rss),
+                "configure port " + s.name() + " (" + dev + ", " + rxq + " rx / " + txq + " tx queues)");
+        if (s.mac() >= 0) {
+            Dpdk.check(Shim.portMacSet(id, s.mac()), "set MAC " + Port.macString(s.mac()) + " on port " + s.name());
+        }
+        Dpdk.check(Shim.portStart(id), "start port " + s.name() + " (" + dev + ")");
+        // Promiscuous mode is best effort: some virtual devices do not implement it.
+        Shim.portPromiscuous(id, true);
+        long mac = Shim.portMac(id);
+        return new Port(index, s, id, dev, info.driver(), rxq, txq, rss[0] != 0, mac);
+    }
+
+    /** Stops then closes every port (errors are reported, not thrown: this runs at shutdown). */
+    public static void stopAndClose(List<Port> ports) {
+        for (Port p : ports) {
+            int rc = Shim.portStop(p.portId());
+            if (rc < 0) {
+                System.err.println("sluice: stop port " + p.name() + ": " + Shim.strerror(-rc));
+            }
+        }
+        for (Port p : ports) {
+            int rc = Shim.portClose(p.portId());
+            if (rc < 0) {
+                System.err.println("sluice: close port " + p.name() + ": " + Shim.strerror(-rc));
+            }
+        }
+    }
+}
