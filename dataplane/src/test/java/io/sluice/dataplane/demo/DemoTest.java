@@ -1,0 +1,37 @@
+package io.sluice.dataplane.demo;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Runs {@code ./sluice demo}'s checks in the test suite: the data plane on three DPDK TAP ports,
+ * namespaces as VMs, ping, a TCP transfer, and the drops that must happen (unknown MAC,
+ * malformed IPv4, ARP for an unowned address). Own JVM (surefire forks per class): EAL once.
+ */
+class DemoTest {
+    @Test
+    void everyDemoCheckPassesAndNothingIsLeftBehind() throws Exception {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        int rc;
+        try (PrintStream ps = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
+            rc = Demo.run(ps);
+        }
+        String out = buf.toString(StandardCharsets.UTF_8);
+        System.out.println(out);
+        assertTrue(out.contains("7 passed, 0 failed"), out);
+        assertEquals(0, rc, out);
+        assertTrue(out.contains("port vm-a drop l2_unknown_destination"), out);
+
+        String netns = Hosts.run(5, "ip", "netns", "list").out();
+        assertFalse(netns.contains("sldemo-"), "namespaces left behind: " + netns);
+        String links = Hosts.run(5, "ip", "link", "show").out();
+        assertFalse(links.contains("sldemo"), "TAP devices left behind: " + links);
+    }
+}
