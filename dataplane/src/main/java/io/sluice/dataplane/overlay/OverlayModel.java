@@ -210,8 +210,8 @@ public record OverlayModel(Host host, List<Network> networks) {
                     if (vm.localPort == h.uplinkPort) {
                         throw new OverlayModelException(vp + ".port", "port " + vm.localPort + " is the uplink");
                     }
-                    if (vm.localPort > 1023) {
-                        throw new OverlayModelException(vp + ".port", "port index " + vm.localPort + " > 1023");
+                    if (vm.localPort > 4095) {
+                        throw new OverlayModelException(vp + ".port", "port index " + vm.localPort + " > 4095");
                     }
                     String prevPort = localPorts.putIfAbsent(vm.localPort, net.name + "/" + vm.name);
                     if (prevPort != null) {
