@@ -18,7 +18,7 @@ public enum OverlayDrop {
     VXLAN_BAD_FLAGS("VXLAN I flag not set", DropReason.UNSUPPORTED_ETHERTYPE),
     VXLAN_UNKNOWN_VNI("VNI not configured on this host", DropReason.L2_UNKNOWN_DESTINATION),
     VXLAN_VTEP_NOT_ALLOWED("source VTEP hosts no VM of the VNI's network", DropReason.L2_UNKNOWN_DESTINATION),
-    VXLAN_BAD_INNER("inner frame malformed (short IP header, bad length, VLAN tag)", DropReason.TRUNCATED_IPV4),
+    VXLAN_BAD_INNER("inner frame malformed (short IPv4/IPv6/ARP header, IP length beyond the frame)", DropReason.TRUNCATED_IPV4),
     // ---- anti-spoofing ----
     SPOOF_SRC_MAC("source MAC is not the sending VM's", DropReason.L2_UNKNOWN_DESTINATION),
     SPOOF_SRC_IP("source IP is not the sending VM's", DropReason.L2_UNKNOWN_DESTINATION),
@@ -28,7 +28,7 @@ public enum OverlayDrop {
     // ---- ARP / ND ----
     ARP_MALFORMED("ARP not Ethernet/IPv4 or op not request/reply", DropReason.BAD_ARP),
     ARP_UNKNOWN_TARGET("ARP/NS for an address that is neither a gateway nor a VM of the network", DropReason.ARP_NOT_FOR_US),
-    ARP_ABSORBED("ARP reply or gratuitous ARP from a VM (answered locally, never flooded)", DropReason.ARP_NOT_FOR_US),
+    ARP_ABSORBED("ARP reply, gratuitous ARP, unsolicited NA or DAD NS from a VM (absorbed, never flooded)", DropReason.ARP_NOT_FOR_US),
     ND_UNSUPPORTED("ICMPv6 ND message the responder does not handle (RS/RA/redirect, malformed NS)", DropReason.ARP_NOT_FOR_US),
     // ---- routing ----
     UNKNOWN_DESTINATION("destination MAC/IP is no VM of the network", DropReason.L2_UNKNOWN_DESTINATION),
