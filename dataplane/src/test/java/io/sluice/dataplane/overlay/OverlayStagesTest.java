@@ -332,6 +332,7 @@ class OverlayStagesTest {
         // ... but a VTEP hosting no VM of the network may not use its VNI: host 2 sending VNI 200 to host 1
         buf.put(o, outer);
         Mem.put32(o + 26, HOST2);
+        Mem.put32(o + 30, HOST1);
         parsedOuter(b, 0, o, olen);
         one(host1);
         assertDropped(host1, OverlayDrop.VXLAN_VTEP_NOT_ALLOWED);
