@@ -434,6 +434,56 @@ class OverlayStagesTest {
     }
 
     @Test
+    void tooBigIpv6BecomesPacketTooBig() {
+        long d = buf.frame(0);
+        OverlayModel.Ip6 far = OverlayModel.Ip6.parse("fd00:1:1::20");
+        int len = udp6(b, 0, d, 1, B4_MAC, B1_MAC, B1_IP6, far, 64, 1500 - 50 - 48 + 1);
+        one(host1);
+        assertEquals(Next.TX, b.next[0]);
+        assertEquals(1, b.outPort[0]);
+        long n = b.data[0];
+        assertEquals(d - 48, n);
+        assertEquals(B1_MAC, Mem.mac(n));
+        long ip = n + 14;
+        assertEquals(6, Mem.u8(ip) >>> 4);
+        assertEquals(58, Mem.u8(ip + 6));
+        assertEquals(GW6_A.hi(), Mem.i64(ip + 8));
+        assertEquals(GW6_A.lo(), Mem.i64(ip + 16));
+        assertEquals(B1_IP6.lo(), Mem.i64(ip + 32));
+        assertEquals(2, Mem.u8(ip + 40));
+        assertEquals(1450, Mem.i32(ip + 44));
+        int plen = Mem.u16(ip + 4);
+        assertEquals(8 + 1232, plen, "quotes as much as fits in 1280 bytes");
+        assertEquals(1280 + 14, b.length[0]);
+        assertEquals(0, Net.fold(Net.sum16(ip + 40, plen, Net.ipv6PseudoSum(ip, plen, 58))));
+        assertTrue(len > 1280);
+    }
+
+    @Test
+    void udpSourcePortSpreadsFlows() {
+        java.util.Set<Integer> ports = new java.util.HashSet<>();
+        long d = buf.frame(0);
+        for (int f = 0; f < 16; f++) {
+            udp4(b, 0, d, 1, B4_MAC, B1_MAC, B1_IP, B4_IP, 64, 20);
+            Mem.put16(d + 34, 30000 + f);
+            one(host1);
+            int sport = Mem.u16(b.data[0] + 34);
+            assertTrue(sport >= 49152, "source port in the dynamic range");
+            ports.add(sport);
+        }
+        assertTrue(ports.size() >= 12, "16 flows got only " + ports.size() + " source ports");
+        // the same flow always gets the same port
+        udp4(b, 0, d, 1, B4_MAC, B1_MAC, B1_IP, B4_IP, 64, 20);
+        Mem.put16(d + 34, 30000);
+        one(host1);
+        int again = Mem.u16(b.data[0] + 34);
+        udp4(b, 0, d, 1, B4_MAC, B1_MAC, B1_IP, B4_IP, 64, 99);
+        Mem.put16(d + 34, 30000);
+        one(host1);
+        assertEquals(again, Mem.u16(b.data[0] + 34));
+    }
+
+    @Test
     void nextHopIsResolvedByArpAndUnderlayArpIsAnswered() {
         Pipeline p = new Pipeline(compile(host1Model(-1)), 8);
         p.meta.nowNs = 1_000;
