@@ -8,9 +8,10 @@ import io.sluice.dataplane.pipeline.Stage;
 
 /**
  * ARP on the uplink for this host's underlay address. A request for our underlay IP is
- * answered in place (reply sent back on the uplink) and its sender is learned; a reply
- * addressed to our underlay IP is learned into {@link UnderlayNeighbours} and consumed
- * (counted as {@link OverlayDrop#UNDERLAY_ARP_LEARNED}). ARP for any other address is left
+ * answered in place (reply sent back on the uplink); a reply addressed to our underlay IP is
+ * consumed (counted as {@link OverlayDrop#UNDERLAY_ARP_LEARNED}). Either refreshes the sender's
+ * entry in {@link UnderlayNeighbours} only if that next hop is already there (we asked for it):
+ * unsolicited ARP cannot fill or poison the cache. ARP for any other address is left
  * {@code CONTINUE} (other stages, e.g. NAT for public addresses, may own it).
  *
  * <p>Uses: next, inPort, data, l3Offset, flags; meta nowNs. Sets: data bytes, next/outPort.
@@ -50,7 +51,7 @@ public final class UnderlayArpStage implements Stage {
             long sha = Mem.mac(a + 8);
             int spa = Mem.i32(a + 14);
             if (spa != 0 && (sha & 0x0100_0000_0000L) == 0) {
-                neighbours.learn(spa, sha, m.nowNs);
+                neighbours.update(spa, sha, m.nowNs);
             }
             if (op == 2) {
                 m.drop(b, i, OverlayDrop.UNDERLAY_ARP_LEARNED);

@@ -66,6 +66,21 @@ public final class UnderlayNeighbours {
     }
 
     /**
+     * Updates ip → mac only when ip is already in the table (we asked for it, or learned it
+     * before). ARP from the underlay goes through here, so unsolicited ARP cannot fill the
+     * table or plant entries for addresses we never use. Returns false when ip is unknown.
+     */
+    public boolean update(int ip, long mac, long nowNs) {
+        int s = find(ip, false);
+        if (s < 0) {
+            return false;
+        }
+        slots.set(s + MAC, mac);
+        slots.set(s + CONFIRMED, nowNs);
+        return true;
+    }
+
+    /**
      * True when the caller should send an ARP request for ip now (missing, expired or stale, and
      * no request in the last retryNs). Marks the request as sent.
      */

@@ -524,7 +524,16 @@ class OverlayStagesTest {
         assertEquals(mac("02:00:00:00:aa:03"), Mem.mac(d));
         assertEquals(UNDERLAY_MAC1, Mem.mac(d + 22));
         assertEquals(HOST1, Mem.i32(d + 28));
-        assertEquals(mac("02:00:00:00:aa:03"), p.neighbours.lookup(HOST3, p.meta.nowNs));
+        assertEquals(-1, p.neighbours.lookup(HOST3, p.meta.nowNs), "never asked for host 3: not learned");
+        // an unsolicited reply does not plant an entry either
+        arp(b, 0, d, UPLINK, UNDERLAY_MAC1, mac("02:00:00:00:aa:66"), 2, mac("02:00:00:00:aa:66"), HOST3, UNDERLAY_MAC1, HOST1);
+        one(p);
+        assertEquals(-1, p.neighbours.lookup(HOST3, p.meta.nowNs));
+        // but a request from a next hop we use refreshes it
+        p.neighbours.learn(HOST3, mac("02:00:00:00:aa:03"), 0);
+        arp(b, 0, d, UPLINK, Net.BROADCAST_MAC, mac("02:00:00:00:aa:33"), 1, mac("02:00:00:00:aa:33"), HOST3, 0, HOST1);
+        one(p);
+        assertEquals(mac("02:00:00:00:aa:33"), p.neighbours.lookup(HOST3, p.meta.nowNs));
         // ARP for another address on the uplink is left to other stages
         arp(b, 0, d, UPLINK, Net.BROADCAST_MAC, UNDERLAY_MAC2, 1, UNDERLAY_MAC2, HOST2, 0, ip("192.168.50.77"));
         one(p);
