@@ -103,6 +103,24 @@ class OverlayModelTest {
     }
 
     @Test
+    void parsesTheOverlayNodeOfALargerConfiguration() throws Exception {
+        String text = "ports:\n  - {name: up0, device: net_null0}\n" + GOOD;
+        org.snakeyaml.engine.v2.nodes.Node root = new org.snakeyaml.engine.v2.api.lowlevel.Compose(
+                org.snakeyaml.engine.v2.api.LoadSettings.builder().build()).composeString(text).orElseThrow();
+        org.snakeyaml.engine.v2.nodes.Node overlay = ((org.snakeyaml.engine.v2.nodes.MappingNode) root).getValue().stream()
+                .filter(t -> ((org.snakeyaml.engine.v2.nodes.ScalarNode) t.getKeyNode()).getValue().equals("overlay"))
+                .findFirst().orElseThrow().getValueNode();
+        OverlayModel m = OverlayConfigLoader.parse("sluice.yaml", overlay, PORTS);
+        assertEquals("red", m.networks().get(1).name());
+        String bad = text.replace("vni: 200", "vni: 100");
+        org.snakeyaml.engine.v2.nodes.Node root2 = new org.snakeyaml.engine.v2.api.lowlevel.Compose(
+                org.snakeyaml.engine.v2.api.LoadSettings.builder().build()).composeString(bad).orElseThrow();
+        org.snakeyaml.engine.v2.nodes.Node overlay2 = ((org.snakeyaml.engine.v2.nodes.MappingNode) root2).getValue().get(1).getValueNode();
+        ConfigException e = assertThrows(ConfigException.class, () -> OverlayConfigLoader.parse("sluice.yaml", overlay2, PORTS));
+        assertTrue(e.getMessage().startsWith("sluice.yaml:20: overlay.networks[1].vni: VNI 100 is already used"), e.getMessage());
+    }
+
+    @Test
     void modelErrorsNameFieldWithoutYaml() {
         OverlayModel good = Fixtures.host1Model(-1);
         OverlayModel bad = new OverlayModel(good.host(), java.util.List.of(good.networks().get(0),
