@@ -36,7 +36,7 @@ public enum OverlayDrop {
     CROSS_SUBNET_L2("frame to another subnet's VM MAC without going through the gateway", DropReason.L2_UNKNOWN_DESTINATION),
     SAME_PORT("destination VM is behind the port the packet came in on", DropReason.L2_SAME_PORT),
     OVERLAY_HAIRPIN("decapsulated packet for a remote VM (never re-encapsulated)", DropReason.L2_SAME_PORT),
-    TO_GATEWAY("IP packet addressed to a gateway address itself (only ARP/ND are answered)", DropReason.ARP_NOT_FOR_US),
+    TO_GATEWAY("packet to a gateway address itself other than an ICMP echo request (ARP/ND/ping are answered)", DropReason.ARP_NOT_FOR_US),
     TTL_EXPIRED("TTL/hop limit expired; ICMP time exceeded sent instead when allowed", DropReason.L2_UNKNOWN_DESTINATION),
     ICMP_SUPPRESSED("error about an ICMP error, fragment or non-unicast: no ICMP sent", DropReason.L2_UNKNOWN_DESTINATION),
     // ---- encap ----

@@ -31,7 +31,7 @@ public final class OverlayMeta {
     /** Packets sent out of each network (by zone id): to a local VM or encapsulated. */
     public final long[] txPackets = new long[MAX_ZONES];
     /** Replies generated locally: ARP/NA answers, ICMP errors. */
-    public long arpReplies, ndReplies, icmpErrors, arpRequestsSent;
+    public long arpReplies, ndReplies, icmpErrors, icmpEchoReplies, arpRequestsSent;
     /** Time of this duty cycle (System.nanoTime), set by the worker before each burst. */
     public long nowNs;
 

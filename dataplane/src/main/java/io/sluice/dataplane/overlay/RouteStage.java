@@ -3,6 +3,7 @@ package io.sluice.dataplane.overlay;
 import io.sluice.dataplane.packet.Mem;
 import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.Next;
+import io.sluice.dataplane.pipeline.PacketFlags;
 import io.sluice.dataplane.pipeline.Stage;
 
 /**
@@ -18,7 +19,9 @@ import io.sluice.dataplane.pipeline.Stage;
  * <li>Delivery: a local VM → {@code TX} on its port (not the port it came in on); a remote VM →
  *     meta encapVtep = its VTEP, outPort = uplink, next stays {@code CONTINUE} for
  *     {@link VxlanEncapStage}; a decapsulated packet for a remote VM is dropped (no hairpin).</li>
- * <li>Broadcast/multicast, unknown destinations, packets to a gateway address itself: dropped.</li>
+ * <li>ICMP / ICMPv6 echo requests to a gateway address of the network are answered in place
+ *     (ping the gateway); any other packet to a gateway address is dropped
+ *     ({@link OverlayDrop#TO_GATEWAY}), as are broadcast/multicast and unknown destinations.</li>
  * </ul>
  *
  * <p>Skips packets with zone 0 or already given an encapVtep (ARP/ND replies). Uses: next,
@@ -60,6 +63,9 @@ public final class RouteStage implements Stage {
             int zone = m.zone[i];
             int vm = Forwarding.decide(s, zone, m.srcVm[i], dstMac, et, dst4, dst6Hi, dst6Lo);
             if (vm < 0) {
+                if (vm == -OverlayDrop.TO_GATEWAY.ordinal() && echoReply(b, i, s, m, et)) {
+                    continue;
+                }
                 m.drop(b, i, OverlayDrop.of(-vm));
                 continue;
             }
@@ -99,6 +105,50 @@ public final class RouteStage implements Stage {
             }
         }
         return acted;
+    }
+
+    /**
+     * Answers an ICMP echo request (IPv4 type 8, ICMPv6 type 128) addressed to a gateway of the
+     * network, in place: addresses swapped, TTL/hop limit 64, type 0/129, checksums updated
+     * (the pseudo-header sum does not change when source and destination swap).
+     */
+    private static boolean echoReply(Burst b, int i, OverlaySnapshot s, OverlayMeta m, int et) {
+        int l4 = b.l4Offset[i];
+        if (l4 < 0 || (b.flags[i] & (PacketFlags.ICMP | PacketFlags.ICMPV6)) == 0
+                || (b.flags[i] & PacketFlags.FRAGMENT) != 0) {
+            return false;
+        }
+        long d = b.data[i];
+        long ip = d + b.l3Offset[i];
+        long icmp = d + l4;
+        int type = Mem.u8(icmp);
+        if (et == Net.ETHERTYPE_IPV4 && type == 8) {
+            int src = Mem.i32(ip + 12);
+            Mem.put32(ip + 12, Mem.i32(ip + 16));
+            Mem.put32(ip + 16, src);
+            Mem.put8(ip + 8, 64);
+            Mem.put16(ip + 10, 0);
+            Mem.put16(ip + 10, Net.checksum(ip, (Mem.u8(ip) & 0xF) * 4));
+            int word = Mem.u16(icmp);
+            Mem.put8(icmp, 0);
+            Mem.put16(icmp + 2, Net.updateChecksum(Mem.u16(icmp + 2), word, word & 0xFF));
+        } else if (et == Net.ETHERTYPE_IPV6 && type == 128 && l4 == b.l3Offset[i] + 40) {
+            long hi = Mem.i64(ip + 8);
+            long lo = Mem.i64(ip + 16);
+            IcmpErrors.putIp6(ip + 8, Mem.i64(ip + 24), Mem.i64(ip + 32));
+            IcmpErrors.putIp6(ip + 24, hi, lo);
+            Mem.put8(ip + 7, 64);
+            int word = Mem.u16(icmp);
+            Mem.put8(icmp, 129);
+            Mem.put16(icmp + 2, Net.updateChecksum(Mem.u16(icmp + 2), word, (129 << 8) | (word & 0xFF)));
+        } else {
+            return false;
+        }
+        Mem.putMac(d, Mem.mac(d + 6));
+        Mem.putMac(d + 6, s.routerMac);
+        m.icmpEchoReplies++;
+        Reply.toSender(b, i, s, m);
+        return true;
     }
 
     private static void expired(Burst b, int i, OverlaySnapshot s, OverlayMeta m, boolean v6) {

@@ -541,6 +541,52 @@ class OverlayStagesTest {
     }
 
     @Test
+    void pingingAGatewayIsAnswered() {
+        long d = buf.frame(0);
+        int len = udp4(b, 0, d, 1, ROUTER, B1_MAC, B1_IP, GW_B, 9, 40);
+        Mem.put8(d + 23, 1);                 // ICMP
+        Mem.put16(d + 24, 0);
+        Mem.put16(d + 24, Net.checksum(d + 14, 20));
+        Mem.put32(d + 34, 0x0800_0000);      // echo request, checksum 0
+        Mem.put32(d + 38, 0x1234_0001);      // id, seq
+        Mem.put16(d + 36, Net.checksum(d + 34, len - 34));
+        b.ipProto[0] = 1;
+        b.flags[0] = io.sluice.dataplane.pipeline.PacketFlags.IPV4 | io.sluice.dataplane.pipeline.PacketFlags.ICMP;
+        byte[] payload = buf.bytes(d + 38, len - 38);
+        one(host1);
+        assertEquals(Next.TX, b.next[0], () -> "reason " + host1.reason(0));
+        assertEquals(1, b.outPort[0]);
+        assertEquals(B1_MAC, Mem.mac(d));
+        assertEquals(ROUTER, Mem.mac(d + 6));
+        assertEquals(GW_B, Mem.i32(d + 26));
+        assertEquals(B1_IP, Mem.i32(d + 30));
+        assertEquals(64, Mem.u8(d + 22));
+        assertEquals(0, Net.checksum(d + 14, 20));
+        assertEquals(0, Mem.u8(d + 34), "echo reply");
+        assertEquals(0, Net.checksum(d + 34, len - 34), "ICMP checksum must verify");
+        assertArrayEquals(payload, buf.bytes(d + 38, len - 38));
+        assertEquals(1, host1.meta.icmpEchoReplies);
+        // IPv6 ping of the subnet's gateway
+        len = udp6(b, 0, d, 1, ROUTER, B1_MAC, B1_IP6, GW6_A, 64, 24);
+        long ip = d + 14;
+        Mem.put8(ip + 6, 58);
+        Mem.put32(d + 54, 128 << 24);
+        Mem.put16(d + 56, Net.fold(Net.sum16(d + 54, len - 54, Net.ipv6PseudoSum(ip, len - 54, 58))));
+        b.ipProto[0] = 58;
+        b.flags[0] = io.sluice.dataplane.pipeline.PacketFlags.IPV6 | io.sluice.dataplane.pipeline.PacketFlags.ICMPV6;
+        one(host1);
+        assertEquals(Next.TX, b.next[0], () -> "reason " + host1.reason(0));
+        assertEquals(129, Mem.u8(d + 54));
+        assertEquals(GW6_A.lo(), Mem.i64(ip + 16));
+        assertEquals(B1_IP6.lo(), Mem.i64(ip + 32));
+        assertEquals(0, Net.fold(Net.sum16(d + 54, len - 54, Net.ipv6PseudoSum(ip, len - 54, 58))));
+        // anything else to a gateway is dropped
+        udp4(b, 0, d, 1, ROUTER, B1_MAC, B1_IP, GW_A, 64, 20);
+        one(host1);
+        assertDropped(host1, OverlayDrop.TO_GATEWAY);
+    }
+
+    @Test
     void broadcastOtherThanArpIsNotFlooded() {
         long d = buf.frame(0);
         udp4(b, 0, d, 1, Net.BROADCAST_MAC, B1_MAC, B1_IP, -1, 64, 20);
