@@ -12,7 +12,8 @@ import static io.sluice.dataplane.overlay.Fixtures.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * 100K bursts of 32 mixed packets (L2, L3, TTL expiry, encap, decap, ARP, spoofed, too big)
+ * 100K bursts of 32 mixed packets (L2, L3, TTL expiry, encap, decap, ARP, ND, gateway ping,
+ * spoofed, too big)
  * through all overlay stages allocate nothing on the worker thread.
  */
 class OverlayZeroAllocationTest {
@@ -30,7 +31,7 @@ class OverlayZeroAllocationTest {
             long[] offs = new long[BURST];
             for (int i = 0; i < BURST; i++) {
                 long d = templates.frame(i);
-                switch (i % 8) {
+                switch (i % 9) {
                     case 0 -> udp4(t, i, d, 1, B2_MAC, B1_MAC, B1_IP, B2_IP, 64, 64);
                     case 1 -> udp4(t, i, d, 1, ROUTER, B1_MAC, B1_IP, B3_IP, 64, 64);
                     case 2 -> udp4(t, i, d, 1, ROUTER, B1_MAC, B1_IP, B3_IP, 1, 64);
@@ -38,7 +39,17 @@ class OverlayZeroAllocationTest {
                     case 4 -> arp(t, i, d, 1, Net.BROADCAST_MAC, B1_MAC, 1, B1_MAC, B1_IP, 0, GW_A);
                     case 5 -> udp4(t, i, d, 1, B2_MAC, B1_MAC, B2_IP, B2_IP, 64, 64);
                     case 6 -> udp4(t, i, d, 1, B4_MAC, B1_MAC, B1_IP, B4_IP, 64, 1460);
-                    default -> ns(t, i, d, 1, B1_MAC, B1_IP6, GW6_A);
+                    case 7 -> ns(t, i, d, 1, B1_MAC, B1_IP6, GW6_A);
+                    default -> {
+                        udp4(t, i, d, 1, ROUTER, B1_MAC, B1_IP, GW_A, 64, 32);
+                        Mem.put8(d + 23, 1);
+                        Mem.put16(d + 24, 0);
+                        Mem.put16(d + 24, Net.checksum(d + 14, 20));
+                        Mem.put32(d + 34, 0x0800_0000);
+                        Mem.put16(d + 36, Net.checksum(d + 34, t.length[i] - 34));
+                        t.ipProto[i] = 1;
+                        t.flags[i] = io.sluice.dataplane.pipeline.PacketFlags.IPV4 | io.sluice.dataplane.pipeline.PacketFlags.ICMP;
+                    }
                 }
                 lens[i] = t.length[i];
                 ports[i] = t.inPort[i];
@@ -84,6 +95,9 @@ class OverlayZeroAllocationTest {
             assertEquals(Next.TX, b.next[0]);
             assertEquals(Next.TX, b.next[3]);
             assertEquals(Next.DROP, b.next[5]);
+            assertEquals(Next.TX, b.next[8], () -> "ping: " + host1.reason(8));
+            assertEquals(Next.TX, b.next[7], () -> "ND: " + host1.reason(7));
+            assertEquals(Next.TX, b.next[2], () -> "TTL: " + host1.reason(2));
             assertEquals(Next.TX, b.next[BURST - 1], () -> "decap: " + host1.reason(BURST - 1));
             assertEquals(1, b.outPort[BURST - 1]);
 
