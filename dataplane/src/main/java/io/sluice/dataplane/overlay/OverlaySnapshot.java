@@ -11,6 +11,10 @@ import java.util.List;
  * <p>Zone id = network index + 1 (0 means "not an overlay packet"). Subnet and VM indices are
  * global across networks. Lookups are always keyed by zone: two networks with the same CIDR,
  * MACs or IPs never see each other's entries.
+ *
+ * <p>The arrays are public for the stages' speed; they are never written after
+ * {@link #compile} and nobody else may write them (a change is a new snapshot, published
+ * through {@link OverlayState}).
  */
 public final class OverlaySnapshot {
     // ---- host ----
