@@ -30,7 +30,7 @@ class OverlayProperties {
 
     @Test
     void forwardingNeverCrossesNetworksAndMatchesTheReference() {
-        qt().withExamples(300).withShrinkCycles(200)
+        qt().withExamples(1000).withShrinkCycles(200)
                 .forAll(longs().all(), integers().between(1, 5), integers().between(1, 8))
                 .checkAssert((seed, networks, maxVms) -> isolation(seed, networks, maxVms));
     }
@@ -103,7 +103,7 @@ class OverlayProperties {
 
     @Test
     void encapThenDecapIsIdentity() {
-        qt().withExamples(300).withShrinkCycles(200)
+        qt().withExamples(1000).withShrinkCycles(200)
                 .forAll(longs().all(), integers().between(0, 1400), integers().between(1, 4))
                 .checkAssert((seed, payload, networks) -> roundTrip(seed, payload, networks));
         org.junit.jupiter.api.Assertions.assertTrue(roundTrips > 100, "only " + roundTrips + " round trips exercised");
