@@ -1,0 +1,308 @@
+package io.sluice.dataplane.overlay;
+
+import io.sluice.dataplane.config.ConfigException;
+import io.sluice.dataplane.config.ConfigLoader;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.exceptions.Mark;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Reads the {@code overlay:} section of the configuration (format: docs/overlay.md) into an
+ * {@link OverlayModel} and validates it. Same style as {@link ConfigLoader}: every problem is a
+ * {@link ConfigException} "file:line: key.path: what is wrong"; unknown keys are errors; model
+ * errors found by {@link OverlayModel#validate()} are reported at the line of the offending key.
+ *
+ * <pre>
+ * overlay:
+ *   uplink: up0                 # port name (or index)
+ *   underlay-ip: 192.168.50.1/24
+ *   underlay-mac: "02:00:00:00:aa:01"
+ *   underlay-gateway: 192.168.50.254   # optional: VTEPs off the underlay subnet
+ *   next-hop-mac: "02:..."      # optional: static next hop, else ARP
+ *   underlay-mtu: 1500          # default 1500
+ *   router-mac: "02:00:00:00:ff:01"
+ *   networks:
+ *     - name: blue
+ *       vni: 100
+ *       cidr: 10.0.0.0/16
+ *       subnets:
+ *         - {name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1, cidr6: "fd00:1:1::/64", gateway6: "fd00:1:1::1"}
+ *       vms:
+ *         - {name: vm1, subnet: a, mac: "02:00:00:00:01:01", ip: 10.0.1.10, ip6: "fd00:1:1::10", port: vm1}
+ *         - {name: vm2, subnet: a, mac: "02:00:00:00:01:02", ip: 10.0.1.11, vtep: 192.168.50.2}
+ * </pre>
+ */
+public final class OverlayConfigLoader {
+    private static final Set<String> TOP_KEYS = Set.of("overlay");
+    private static final Set<String> HOST_KEYS = Set.of("uplink", "underlay-ip", "underlay-mac", "underlay-gateway",
+            "next-hop-mac", "underlay-mtu", "router-mac", "networks");
+    private static final Set<String> NET_KEYS = Set.of("name", "vni", "cidr", "subnets", "vms");
+    private static final Set<String> SUBNET_KEYS = Set.of("name", "cidr", "gateway", "cidr6", "gateway6");
+    private static final Set<String> VM_KEYS = Set.of("name", "subnet", "mac", "ip", "ip6", "port", "vtep");
+
+    private final String file;
+    private final Map<String, Integer> ports;
+    /** key path → node, to place model errors on a line. */
+    private final Map<String, Node> nodes = new HashMap<>();
+
+    private OverlayConfigLoader(String file, Map<String, Integer> ports) {
+        this.file = file;
+        this.ports = ports;
+    }
+
+    /**
+     * Parses the value node of the {@code overlay:} key of a configuration already composed by
+     * the main loader. {@code ports} maps port names to indices (a VM's {@code port} and the
+     * {@code uplink} name a port, or give its index).
+     */
+    public static OverlayModel parse(String file, Node overlayNode, Map<String, Integer> ports) throws ConfigException {
+        return new OverlayConfigLoader(file, ports).build(overlayNode);
+    }
+
+    /** Parses text whose top level holds one key, {@code overlay:}. */
+    public static OverlayModel parseText(String file, String text, Map<String, Integer> ports) throws ConfigException {
+        OverlayConfigLoader l = new OverlayConfigLoader(file, ports);
+        Optional<Node> root;
+        try {
+            root = new Compose(LoadSettings.builder().setLabel(file).build()).composeString(text);
+        } catch (MarkedYamlEngineException e) {
+            int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
+            throw new ConfigException(file + ":" + line + ": not valid YAML: " + e.getProblem());
+        } catch (YamlEngineException e) {
+            throw new ConfigException(file + ": not valid YAML: " + e.getMessage());
+        }
+        if (root.isEmpty()) {
+            throw new ConfigException(file + ":1: the file is empty; it needs 'overlay'");
+        }
+        Map<String, Node> top = l.mapping(root.get(), "(top level)", TOP_KEYS);
+        if (!top.containsKey("overlay")) {
+            throw new ConfigException(file + ":1: overlay: missing");
+        }
+        return l.build(top.get("overlay"));
+    }
+
+    private OverlayModel build(Node n) throws ConfigException {
+        Map<String, Node> h = mapping(n, "overlay", HOST_KEYS);
+        int uplink = portRef(req(h, n, "overlay", "uplink"), "overlay.uplink");
+        Node ipNode = req(h, n, "overlay", "underlay-ip");
+        int[] under = cidr(ipNode, "overlay.underlay-ip", false);
+        long umac = mac(req(h, n, "overlay", "underlay-mac"), "overlay.underlay-mac");
+        int gw = h.containsKey("underlay-gateway") ? ipv4(h.get("underlay-gateway"), "overlay.underlay-gateway") : 0;
+        long nh = h.containsKey("next-hop-mac") ? mac(h.get("next-hop-mac"), "overlay.next-hop-mac") : -1;
+        int mtu = h.containsKey("underlay-mtu") ? intIn(h.get("underlay-mtu"), "overlay.underlay-mtu", 0, 65535) : 1500;
+        long rmac = mac(req(h, n, "overlay", "router-mac"), "overlay.router-mac");
+        List<OverlayModel.Network> nets = new ArrayList<>();
+        if (h.containsKey("networks")) {
+            List<Node> nn = sequence(h.get("networks"), "overlay.networks");
+            for (int i = 0; i < nn.size(); i++) {
+                nets.add(network(nn.get(i), "overlay.networks[" + i + "]"));
+            }
+        }
+        OverlayModel model = new OverlayModel(
+                new OverlayModel.Host(uplink, under[0], under[1], umac, gw, nh, mtu, rmac), List.copyOf(nets));
+        try {
+            model.validate();
+        } catch (OverlayModelException e) {
+            Node at = nodes.get(e.path());
+            String p = e.path();
+            while (at == null && p.contains(".")) {
+                p = p.substring(0, p.lastIndexOf('.'));
+                at = nodes.get(p);
+            }
+            throw new ConfigException(file + ":" + line(at == null ? n : at) + ": " + e.path() + ": " + e.reason());
+        }
+        return model;
+    }
+
+    private OverlayModel.Network network(Node n, String key) throws ConfigException {
+        Map<String, Node> m = mapping(n, key, NET_KEYS);
+        String name = scalar(req(m, n, key, "name"), key + ".name");
+        int vni = intIn(req(m, n, key, "vni"), key + ".vni", Integer.MIN_VALUE, Integer.MAX_VALUE);
+        int[] c = cidr(req(m, n, key, "cidr"), key + ".cidr", true);
+        List<OverlayModel.Subnet> subnets = new ArrayList<>();
+        if (m.containsKey("subnets")) {
+            List<Node> sn = sequence(m.get("subnets"), key + ".subnets");
+            for (int i = 0; i < sn.size(); i++) {
+                subnets.add(subnet(sn.get(i), key + ".subnets[" + i + "]"));
+            }
+        }
+        List<OverlayModel.Vm> vms = new ArrayList<>();
+        if (m.containsKey("vms")) {
+            List<Node> vn = sequence(m.get("vms"), key + ".vms");
+            for (int i = 0; i < vn.size(); i++) {
+                vms.add(vm(vn.get(i), key + ".vms[" + i + "]"));
+            }
+        }
+        return new OverlayModel.Network(name, vni, c[0], c[1], List.copyOf(subnets), List.copyOf(vms));
+    }
+
+    private OverlayModel.Subnet subnet(Node n, String key) throws ConfigException {
+        Map<String, Node> m = mapping(n, key, SUBNET_KEYS);
+        String name = scalar(req(m, n, key, "name"), key + ".name");
+        int[] c = cidr(req(m, n, key, "cidr"), key + ".cidr", true);
+        int gw = ipv4(req(m, n, key, "gateway"), key + ".gateway");
+        OverlayModel.Ip6 c6 = null;
+        int p6 = 0;
+        if (m.containsKey("cidr6")) {
+            String s = scalar(m.get("cidr6"), key + ".cidr6");
+            String[] parts = s.split("/", 2);
+            c6 = parts.length == 2 ? OverlayModel.Ip6.parse(parts[0]) : null;
+            if (c6 == null || !parts[1].matches("[0-9]{1,3}")) {
+                throw error(m.get("cidr6"), key + ".cidr6", "'" + s + "' is not an IPv6 prefix like fd00:1:1::/64");
+            }
+            p6 = Integer.parseInt(parts[1]);
+        }
+        OverlayModel.Ip6 gw6 = m.containsKey("gateway6") ? ip6(m.get("gateway6"), key + ".gateway6") : null;
+        return new OverlayModel.Subnet(name, c[0], c[1], gw, c6, p6, gw6);
+    }
+
+    private OverlayModel.Vm vm(Node n, String key) throws ConfigException {
+        Map<String, Node> m = mapping(n, key, VM_KEYS);
+        String name = scalar(req(m, n, key, "name"), key + ".name");
+        String subnet = scalar(req(m, n, key, "subnet"), key + ".subnet");
+        long mac = mac(req(m, n, key, "mac"), key + ".mac");
+        int ip = ipv4(req(m, n, key, "ip"), key + ".ip");
+        OverlayModel.Ip6 ip6 = m.containsKey("ip6") ? ip6(m.get("ip6"), key + ".ip6") : null;
+        if (m.containsKey("port") == m.containsKey("vtep")) {
+            throw error(n, key + ".port", "give exactly one of 'port' (local VM) or 'vtep' (remote host)");
+        }
+        int port = m.containsKey("port") ? portRef(m.get("port"), key + ".port") : -1;
+        int vtep = m.containsKey("vtep") ? ipv4(m.get("vtep"), key + ".vtep") : 0;
+        if (m.containsKey("vtep")) {
+            nodes.put(key + ".port", m.get("vtep"));
+        }
+        return new OverlayModel.Vm(name, subnet, mac, ip, ip6, port, vtep);
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    private int portRef(Node n, String key) throws ConfigException {
+        String s = scalar(n, key);
+        Integer p = ports.get(s);
+        if (p != null) {
+            return p;
+        }
+        if (s.matches("[0-9]{1,4}")) {
+            return Integer.parseInt(s);
+        }
+        throw error(n, key, "no port named '" + s + "' (ports: " + new TreeSet<>(ports.keySet()) + ")");
+    }
+
+    private Node req(Map<String, Node> m, Node owner, String key, String field) throws ConfigException {
+        Node n = m.get(field);
+        if (n == null) {
+            throw error(owner, key + "." + field, "missing");
+        }
+        return n;
+    }
+
+    private Map<String, Node> mapping(Node n, String key, Set<String> allowed) throws ConfigException {
+        if (!(n instanceof MappingNode mn)) {
+            throw error(n, key, "must be a mapping (key: value lines)");
+        }
+        nodes.put(key, n);
+        Map<String, Node> out = new LinkedHashMap<>();
+        for (NodeTuple t : mn.getValue()) {
+            String k = scalar(t.getKeyNode(), key + " key");
+            String path = key.equals("(top level)") ? k : key + "." + k;
+            if (!allowed.contains(k)) {
+                throw error(t.getKeyNode(), path, "unknown key; expected one of " + new TreeSet<>(allowed));
+            }
+            if (out.put(k, t.getValueNode()) != null) {
+                throw error(t.getKeyNode(), path, "given twice");
+            }
+            nodes.put(path, t.getValueNode());
+        }
+        return out;
+    }
+
+    private List<Node> sequence(Node n, String key) throws ConfigException {
+        if (!(n instanceof SequenceNode sn)) {
+            throw error(n, key, "must be a list");
+        }
+        return sn.getValue();
+    }
+
+    private String scalar(Node n, String key) throws ConfigException {
+        if (!(n instanceof ScalarNode sn)) {
+            throw error(n, key, "must be a single value, not a list or mapping");
+        }
+        return sn.getValue();
+    }
+
+    private int intIn(Node n, String key, int min, int max) throws ConfigException {
+        String s = scalar(n, key);
+        int v;
+        try {
+            v = Integer.parseInt(s.trim());
+        } catch (NumberFormatException e) {
+            throw error(n, key, "'" + s + "' is not a whole number");
+        }
+        if (v < min || v > max) {
+            throw error(n, key, v + " is out of range " + min + ".." + max);
+        }
+        return v;
+    }
+
+    private long mac(Node n, String key) throws ConfigException {
+        String s = scalar(n, key);
+        long v = ConfigLoader.parseMac(s);
+        if (v < 0) {
+            throw error(n, key, "'" + s + "' is not a MAC address like 02:00:00:00:00:01");
+        }
+        return v;
+    }
+
+    private int ipv4(Node n, String key) throws ConfigException {
+        String s = scalar(n, key);
+        long v = ConfigLoader.parseIpv4(s);
+        if (v < 0) {
+            throw error(n, key, "'" + s + "' is not an IPv4 address like 10.0.0.1");
+        }
+        return (int) v;
+    }
+
+    private OverlayModel.Ip6 ip6(Node n, String key) throws ConfigException {
+        String s = scalar(n, key);
+        OverlayModel.Ip6 v = OverlayModel.Ip6.parse(s);
+        if (v == null) {
+            throw error(n, key, "'" + s + "' is not an IPv6 address like fd00:1:1::10");
+        }
+        return v;
+    }
+
+    /** "a.b.c.d/len" → {addr, len}; {@code strict}: host bits are checked later by validation. */
+    private int[] cidr(Node n, String key, boolean strict) throws ConfigException {
+        String s = scalar(n, key);
+        String[] parts = s.split("/", 2);
+        long a = ConfigLoader.parseIpv4(parts[0]);
+        if (parts.length != 2 || a < 0 || !parts[1].matches("[0-9]{1,2}")) {
+            throw error(n, key, "'" + s + "' is not an IPv4 prefix like 10.0.0.0/16");
+        }
+        return new int[] {(int) a, Integer.parseInt(parts[1])};
+    }
+
+    private static int line(Node n) {
+        return n == null ? 0 : n.getStartMark().map(Mark::getLine).orElse(-1) + 1;
+    }
+
+    private ConfigException error(Node n, String key, String what) {
+        return new ConfigException(file + ":" + line(n) + ": " + key + ": " + what);
+    }
+}

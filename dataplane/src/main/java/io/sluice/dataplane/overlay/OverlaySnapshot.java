@@ -1,0 +1,238 @@
+package io.sluice.dataplane.overlay;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Compiled, immutable forwarding state of the overlay: flat arrays indexed by zone, subnet and
+ * VM index, plus open-addressing maps. Built on the control path by {@link #compile}; every
+ * lookup method is allocation-free and safe for any number of reader threads.
+ *
+ * <p>Zone id = network index + 1 (0 means "not an overlay packet"). Subnet and VM indices are
+ * global across networks. Lookups are always keyed by zone: two networks with the same CIDR,
+ * MACs or IPs never see each other's entries.
+ *
+ * <p>The arrays are public for the stages' speed; they are never written after
+ * {@link #compile} and nobody else may write them (a change is a new snapshot, published
+ * through {@link OverlayState}).
+ */
+public final class OverlaySnapshot {
+    // ---- host ----
+    public final int uplinkPort;
+    public final int underlayIp;
+    public final int underlayMask;
+    public final long underlayMac;
+    public final int underlayGateway;
+    public final long staticNextHopMac;
+    public final int underlayMtu;
+    public final long routerMac;
+
+    // ---- zones (index = zone id; 0 unused) ----
+    public final int zoneCount;
+    public final int[] zoneVni;
+    public final String[] zoneName;
+    private final LongIntTable vniToZone;
+    /** (zone << 32 | vtep) → 1 when that VTEP hosts a VM of the zone. */
+    private final LongIntTable allowedVtep;
+
+    // ---- subnets ----
+    public final int[] subnetZone;
+    public final int[] subnetCidr;
+    public final int[] subnetMask;
+    public final int[] subnetGateway;
+    public final boolean[] subnetHas6;
+    public final long[] subnetGw6Hi;
+    public final long[] subnetGw6Lo;
+    public final long[] subnetCidr6Hi;
+    public final long[] subnetCidr6Lo;
+    public final int[] subnetPrefix6;
+    private final LongIntTable gatewayByIp4;
+    private final Ip6Table gatewayByIp6;
+
+    // ---- VMs ----
+    public final String[] vmName;
+    public final int[] vmZone;
+    public final int[] vmSubnet;
+    public final long[] vmMac;
+    public final int[] vmIp4;
+    public final boolean[] vmHas6;
+    public final long[] vmIp6Hi;
+    public final long[] vmIp6Lo;
+    /** Local port index, or -1 for a remote VM. */
+    public final int[] vmPort;
+    /** Remote VTEP IPv4, or 0 for a local VM. */
+    public final int[] vmVtep;
+    private final LongIntTable vmByIp4;
+    private final LongIntTable vmByMac;
+    private final Ip6Table vmByIp6;
+    /** Port index → VM owning that port, -1 if none. */
+    private final int[] portVm;
+
+    /** The model this was compiled from (for explain/debug; never read on the fast path). */
+    public final OverlayModel model;
+
+    private OverlaySnapshot(OverlayModel m) {
+        model = m;
+        OverlayModel.Host h = m.host();
+        uplinkPort = h.uplinkPort();
+        underlayIp = h.underlayIp();
+        underlayMask = Net.mask(h.underlayPrefix());
+        underlayMac = h.underlayMac();
+        underlayGateway = h.underlayGateway();
+        staticNextHopMac = h.nextHopMac();
+        underlayMtu = h.underlayMtu();
+        routerMac = h.routerMac();
+
+        List<OverlayModel.Network> nets = m.networks();
+        zoneCount = nets.size() + 1;
+        zoneVni = new int[zoneCount];
+        zoneName = new String[zoneCount];
+        int subnets = 0;
+        int vms = 0;
+        int maxPort = h.uplinkPort();
+        for (OverlayModel.Network n : nets) {
+            subnets += n.subnets().size();
+            vms += n.vms().size();
+            for (OverlayModel.Vm vm : n.vms()) {
+                maxPort = Math.max(maxPort, vm.localPort());
+            }
+        }
+        vniToZone = new LongIntTable(nets.size());
+        allowedVtep = new LongIntTable(vms);
+        subnetZone = new int[subnets];
+        subnetCidr = new int[subnets];
+        subnetMask = new int[subnets];
+        subnetGateway = new int[subnets];
+        subnetHas6 = new boolean[subnets];
+        subnetGw6Hi = new long[subnets];
+        subnetGw6Lo = new long[subnets];
+        subnetCidr6Hi = new long[subnets];
+        subnetCidr6Lo = new long[subnets];
+        subnetPrefix6 = new int[subnets];
+        gatewayByIp4 = new LongIntTable(subnets);
+        gatewayByIp6 = new Ip6Table(subnets);
+        vmName = new String[vms];
+        vmZone = new int[vms];
+        vmSubnet = new int[vms];
+        vmMac = new long[vms];
+        vmIp4 = new int[vms];
+        vmHas6 = new boolean[vms];
+        vmIp6Hi = new long[vms];
+        vmIp6Lo = new long[vms];
+        vmPort = new int[vms];
+        vmVtep = new int[vms];
+        vmByIp4 = new LongIntTable(vms);
+        vmByMac = new LongIntTable(vms);
+        vmByIp6 = new Ip6Table(vms);
+        portVm = new int[maxPort + 1];
+        Arrays.fill(portVm, -1);
+
+        int s = 0;
+        int v = 0;
+        for (int ni = 0; ni < nets.size(); ni++) {
+            OverlayModel.Network n = nets.get(ni);
+            int zone = ni + 1;
+            zoneVni[zone] = n.vni();
+            zoneName[zone] = n.name();
+            vniToZone.put(n.vni(), zone);
+            int firstSubnet = s;
+            for (OverlayModel.Subnet sn : n.subnets()) {
+                subnetZone[s] = zone;
+                subnetCidr[s] = sn.cidr();
+                subnetMask[s] = Net.mask(sn.prefix());
+                subnetGateway[s] = sn.gateway();
+                gatewayByIp4.put(key4(zone, sn.gateway()), s);
+                if (sn.cidr6() != null) {
+                    subnetHas6[s] = true;
+                    subnetCidr6Hi[s] = sn.cidr6().hi();
+                    subnetCidr6Lo[s] = sn.cidr6().lo();
+                    subnetPrefix6[s] = sn.prefix6();
+                    subnetGw6Hi[s] = sn.gateway6().hi();
+                    subnetGw6Lo[s] = sn.gateway6().lo();
+                    gatewayByIp6.put(zone, sn.gateway6().hi(), sn.gateway6().lo(), s);
+                }
+                s++;
+            }
+            for (OverlayModel.Vm vm : n.vms()) {
+                int sub = firstSubnet;
+                while (!n.subnets().get(sub - firstSubnet).name().equals(vm.subnet())) {
+                    sub++;
+                }
+                vmName[v] = n.name() + "/" + vm.name();
+                vmZone[v] = zone;
+                vmSubnet[v] = sub;
+                vmMac[v] = vm.mac();
+                vmIp4[v] = vm.ipv4();
+                vmPort[v] = vm.localPort();
+                vmVtep[v] = vm.remoteVtep();
+                vmByIp4.put(key4(zone, vm.ipv4()), v);
+                vmByMac.put(keyMac(zone, vm.mac()), v);
+                if (vm.ipv6() != null) {
+                    vmHas6[v] = true;
+                    vmIp6Hi[v] = vm.ipv6().hi();
+                    vmIp6Lo[v] = vm.ipv6().lo();
+                    vmByIp6.put(zone, vm.ipv6().hi(), vm.ipv6().lo(), v);
+                }
+                if (vm.localPort() >= 0) {
+                    portVm[vm.localPort()] = v;
+                } else {
+                    allowedVtep.put(keyVtep(zone, vm.remoteVtep()), 1);
+                }
+                v++;
+            }
+        }
+    }
+
+    /** Validates and compiles a model. */
+    public static OverlaySnapshot compile(OverlayModel m) throws OverlayModelException {
+        m.validate();
+        return new OverlaySnapshot(m);
+    }
+
+    static long key4(int zone, int ip) { return ((long) zone << 32) | (ip & 0xFFFF_FFFFL); }
+
+    static long keyMac(int zone, long mac) { return ((long) zone << 48) | mac; }
+
+    static long keyVtep(int zone, int vtep) { return ((long) zone << 32) | (vtep & 0xFFFF_FFFFL); }
+
+    // ---------------------------------------------------------------- lookups (fast path)
+
+    /** Zone of a VNI, or 0 when the VNI is not configured here. */
+    public int zoneOfVni(int vni) {
+        int z = vniToZone.get(vni);
+        return z < 0 ? 0 : z;
+    }
+
+    /** True when the remote VTEP hosts at least one VM of the zone (so may send its VNI). */
+    public boolean vtepAllowed(int zone, int vtep) { return allowedVtep.get(keyVtep(zone, vtep)) >= 0; }
+
+    /** VM with this IPv4 in the zone, or -1. */
+    public int vmByIp4(int zone, int ip) { return vmByIp4.get(key4(zone, ip)); }
+
+    /** VM with this MAC in the zone, or -1. */
+    public int vmByMac(int zone, long mac) { return vmByMac.get(keyMac(zone, mac)); }
+
+    /** VM with this IPv6 in the zone, or -1. */
+    public int vmByIp6(int zone, long hi, long lo) { return vmByIp6.get(zone, hi, lo); }
+
+    /** Subnet whose gateway is this IPv4 in the zone, or -1. */
+    public int gatewayByIp4(int zone, int ip) { return gatewayByIp4.get(key4(zone, ip)); }
+
+    /** Subnet whose IPv6 gateway is this address in the zone, or -1. */
+    public int gatewayByIp6(int zone, long hi, long lo) { return gatewayByIp6.get(zone, hi, lo); }
+
+    /** The VM attached to local port {@code port}, or -1 (uplink, unknown or non-VM port). */
+    public int vmOfPort(int port) { return port >= 0 && port < portVm.length ? portVm[port] : -1; }
+
+    /** The underlay next hop (IPv4) towards a remote VTEP. */
+    public int underlayNextHop(int vtep) {
+        if (underlayGateway == 0 || ((vtep ^ underlayIp) & underlayMask) == 0) {
+            return vtep;
+        }
+        return underlayGateway;
+    }
+
+    public int vmCount() { return vmZone.length; }
+
+    public int subnetCount() { return subnetZone.length; }
+}

@@ -1,0 +1,152 @@
+package io.sluice.dataplane.overlay;
+
+import io.sluice.dataplane.packet.Mem;
+import io.sluice.dataplane.pipeline.Burst;
+import io.sluice.dataplane.pipeline.Next;
+import io.sluice.dataplane.pipeline.PacketFlags;
+import io.sluice.dataplane.pipeline.Stage;
+
+/**
+ * VXLAN encapsulation (RFC 7348) towards a remote VTEP, for {@code CONTINUE} packets whose
+ * meta encapVtep ≠ 0 (set by {@link RouteStage} or by a reply to a remote sender).
+ *
+ * <p>MTU: an inner frame longer than {@code underlayMtu - 36} bytes (inner IP packet larger
+ * than MTU - 50) cannot be carried: it is replaced by ICMP "fragmentation needed" (IPv4, next-hop
+ * MTU = underlay MTU - 50) or ICMPv6 "packet too big" back to the sending VM, counted as
+ * {@link OverlayDrop#TOO_BIG} (or dropped with {@link OverlayDrop#ICMP_SUPPRESSED}).
+ *
+ * <p>Next hop: the VTEP itself when on the underlay subnet, else the underlay gateway; its MAC
+ * is the static next-hop MAC if configured, else from {@link UnderlayNeighbours}. When unknown,
+ * the packet is turned into an ARP request for the next hop (at most one per second per next
+ * hop) or dropped, both counted as {@link OverlayDrop#NO_NEXT_HOP}.
+ *
+ * <p>Otherwise prepends 50 bytes ({@code data} moves back into the mbuf headroom): outer
+ * Ethernet (next-hop MAC, our underlay MAC), IPv4 (DF, TTL 64, header checksum, our underlay
+ * IP → VTEP), UDP (source port 49152 + 14-bit flow hash of the inner MACs, IPs and L4 ports,
+ * destination 4789, checksum 0 as RFC 7348 allows over IPv4), VXLAN (I flag, VNI of the zone).
+ * Sets the parser fields to describe the outer packet, {@code TX} on the uplink, counts
+ * txPackets[zone].
+ *
+ * <p>Uses: next, data, length, l3Offset, l4Offset, etherType, flags; meta zone, srcVm, encapVtep,
+ * nowNs. Sets: data, length, parser fields, next/outPort.
+ */
+public final class VxlanEncapStage implements Stage {
+    public static final int OVERHEAD = 50;
+
+    private final OverlayState state;
+    private final OverlayMeta meta;
+    private final UnderlayNeighbours neighbours;
+
+    public VxlanEncapStage(OverlayState state, OverlayMeta meta, UnderlayNeighbours neighbours) {
+        this.state = state;
+        this.meta = meta;
+        this.neighbours = neighbours;
+    }
+
+    @Override
+    public int process(Burst b) {
+        OverlaySnapshot s = state.current();
+        OverlayMeta m = meta;
+        int maxInner = s.underlayMtu - 36;
+        int acted = 0;
+        for (int i = 0; i < b.count; i++) {
+            int vtep = m.encapVtep[i];
+            if (b.next[i] != Next.CONTINUE || vtep == 0) {
+                continue;
+            }
+            acted++;
+            int zone = m.zone[i];
+            int innerLen = b.length[i];
+            if (innerLen > maxInner) {
+                tooBig(b, i, s, m);
+                continue;
+            }
+            int nextHop = s.underlayNextHop(vtep);
+            long nhMac = s.staticNextHopMac >= 0 ? s.staticNextHopMac : neighbours.lookup(nextHop, m.nowNs);
+            if (nhMac < 0) {
+                m.drops[OverlayDrop.NO_NEXT_HOP.ordinal()]++;
+                if (neighbours.requestDue(nextHop, m.nowNs)) {
+                    b.length[i] = ArpFrames.request(b.data[i], s.underlayMac, s.underlayIp, nextHop);
+                    b.flags[i] = PacketFlags.ARP | PacketFlags.BROADCAST;
+                    b.etherType[i] = (short) Net.ETHERTYPE_ARP;
+                    m.reason[i] = (byte) OverlayDrop.NO_NEXT_HOP.ordinal();
+                    m.arpRequestsSent++;
+                    b.tx(i, s.uplinkPort);
+                } else {
+                    b.drop(i, OverlayDrop.NO_NEXT_HOP.generic);
+                    m.reason[i] = (byte) OverlayDrop.NO_NEXT_HOP.ordinal();
+                }
+                continue;
+            }
+            long inner = b.data[i];
+            int sport = 49152 | (flowHash(b, i, inner) & 0x3FFF);
+            long o = inner - OVERHEAD;
+            Mem.putMac(o, nhMac);
+            Mem.putMac(o + 6, s.underlayMac);
+            Mem.put16(o + 12, Net.ETHERTYPE_IPV4);
+            long ip = o + 14;
+            Mem.put32(ip, 0x4500_0000 | (innerLen + 36));
+            Mem.put32(ip + 4, 0x0000_4000);
+            Mem.put32(ip + 8, (64 << 24) | (17 << 16));
+            Mem.put32(ip + 12, s.underlayIp);
+            Mem.put32(ip + 16, vtep);
+            Mem.put16(ip + 10, Net.checksum(ip, 20));
+            long udp = ip + 20;
+            Mem.put32(udp, (sport << 16) | VxlanDecapStage.VXLAN_PORT);
+            Mem.put32(udp + 4, (innerLen + 16) << 16);
+            Mem.put32(udp + 8, 0x0800_0000);
+            Mem.put32(udp + 12, s.zoneVni[zone] << 8);
+            b.data[i] = o;
+            b.length[i] = innerLen + OVERHEAD;
+            b.etherType[i] = (short) Net.ETHERTYPE_IPV4;
+            b.l3Offset[i] = Net.ETH_LEN;
+            b.l4Offset[i] = 34;
+            b.ipProto[i] = 17;
+            b.vlan[i] = -1;
+            b.flags[i] = PacketFlags.IPV4 | PacketFlags.UDP;
+            b.tx(i, s.uplinkPort);
+            m.txPackets[zone]++;
+        }
+        return acted;
+    }
+
+    private static void tooBig(Burst b, int i, OverlaySnapshot s, OverlayMeta m) {
+        int srcVm = m.srcVm[i];
+        int et = b.etherType[i] & 0xFFFF;
+        int mtu = s.underlayMtu - OVERHEAD;
+        boolean built = srcVm >= 0 && s.vmPort[srcVm] >= 0 && (et == Net.ETHERTYPE_IPV4
+                ? IcmpErrors.ipv4(b, i, s, srcVm, IcmpErrors.V4_UNREACHABLE, IcmpErrors.V4_FRAG_NEEDED, mtu)
+                : et == Net.ETHERTYPE_IPV6 && IcmpErrors.ipv6(b, i, s, srcVm, IcmpErrors.V6_PACKET_TOO_BIG, mtu));
+        if (!built) {
+            m.drop(b, i, OverlayDrop.ICMP_SUPPRESSED);
+            return;
+        }
+        m.drops[OverlayDrop.TOO_BIG.ordinal()]++;
+        m.icmpErrors++;
+        m.encapVtep[i] = 0;
+        b.tx(i, b.inPort[i]);
+        m.txPackets[m.zone[i]]++;
+    }
+
+    /** Flow hash over inner MACs, IPv4/IPv6 addresses and TCP/UDP ports (symmetric is not needed). */
+    static int flowHash(Burst b, int i, long d) {
+        long h = Mem.i64(d) * 0x9E37_79B9_7F4A_7C15L ^ Mem.u32(d + 8);
+        int flags = b.flags[i];
+        long ip = d + b.l3Offset[i];
+        if ((flags & PacketFlags.IPV4) != 0) {
+            h = (h ^ Mem.i64(ip + 12)) * 0xC2B2_AE3D_27D4_EB4FL;
+        } else if ((flags & PacketFlags.IPV6) != 0) {
+            h = (h ^ Mem.i64(ip + 8) ^ Mem.i64(ip + 16)) * 0xC2B2_AE3D_27D4_EB4FL;
+            h = (h ^ Mem.i64(ip + 24) ^ Mem.i64(ip + 32)) * 0x9E37_79B9_7F4A_7C15L;
+        }
+        if ((flags & (PacketFlags.TCP | PacketFlags.UDP)) != 0 && b.l4Offset[i] > 0) {
+            h = (h ^ Mem.u32(d + b.l4Offset[i])) * 0xC2B2_AE3D_27D4_EB4FL;
+        }
+        h ^= h >>> 29;
+        h *= 0xBF58_476D_1CE4_E5B9L;
+        return (int) (h ^ (h >>> 32));
+    }
+
+    @Override
+    public String name() { return "vxlan-encap"; }
+}
