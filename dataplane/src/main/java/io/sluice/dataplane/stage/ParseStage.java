@@ -41,6 +41,8 @@ import java.util.Set;
  *       IPV6, IP_OPTIONS, IPV6_EXT, FRAGMENT, LATER_FRAGMENT, TCP, UDP, ICMP, ICMPV6;</li>
  *   <li>{@link Burst#next}/{@link Burst#dropReason} = DROP and the reason for a bad packet.</li>
  * </ul>
+ * All six metadata fields are written for every packet it looks at (to their "none" values
+ * first when needed), so they need not be reset before it runs.
  *
  * <p><b>What is checked</b> (in this order; the first failure is the reason):
  * <ol>
@@ -176,6 +178,7 @@ public final class ParseStage implements Stage {
                     break fast;
                 }
                 b.etherType[i] = (short) (w >>> 48);
+                b.vlan[i] = -1;
                 b.l3Offset[i] = (short) EthernetHeader.LENGTH;
                 b.l4Offset[i] = (short) l4off;
                 b.ipProto[i] = (short) proto;
@@ -204,6 +207,12 @@ public final class ParseStage implements Stage {
     static DropReason parse(Burst b, int i) {
         final long base = b.data[i];
         final int len = b.length[i];
+        b.etherType[i] = 0;
+        b.vlan[i] = -1;
+        b.l3Offset[i] = -1;
+        b.l4Offset[i] = -1;
+        b.ipProto[i] = -1;
+        b.flags[i] = 0;
         if (len < EthernetHeader.LENGTH) {
             return DropReason.TRUNCATED_ETHERNET;
         }
