@@ -87,10 +87,12 @@ public final class ArpResponderStage implements Stage {
 
     @Override
     public int process(Burst b) {
-        int n = b.count;
+        final int n = b.count;
+        final byte[] next = b.next;
+        final int[] flags = b.flags;
         int answered = 0;
         for (int i = 0; i < n; i++) {
-            if (b.next[i] != Next.CONTINUE || (b.flags[i] & PacketFlags.ARP) == 0) {
+            if ((flags[i] & PacketFlags.ARP) == 0 || next[i] != Next.CONTINUE) {
                 continue;
             }
             long arp = b.data[i] + b.l3Offset[i];
