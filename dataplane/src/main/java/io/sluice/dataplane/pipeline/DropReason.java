@@ -34,6 +34,9 @@ public enum DropReason {
     ARP_NOT_FOR_US("broadcast ARP request for an address not configured"),
     TX_FULL("tx queue full (link could not take the burst)"),
     NO_MBUF("no mbuf available for a generated packet"),
+    // ---- worker (io.sluice.dataplane.agent.Worker) ----
+    NO_VERDICT("no stage decided the packet's fate (still CONTINUE after the last stage)"),
+    BAD_OUT_PORT("a stage chose an out port that does not exist"),
     // ---- added with the parser and L2 stages (appended: ordinals are stable) ----
     FRAME_TOO_LONG("frame longer than 32767 bytes (offsets are 15-bit)"),
     TOO_MANY_VLAN_TAGS("more than two stacked VLAN tags (802.1Q / QinQ)"),

@@ -26,7 +26,9 @@ import java.util.List;
  *       MAC/IP = the request's sender MAC/IP; sender MAC/IP = the configured MAC and the asked IP;
  *       Ethernet destination = the requester, source = the configured MAC; VLAN tags kept) and
  *       {@code tx(i, inPort)};</li>
- *   <li>a <b>broadcast request</b> for any other address: DROP {@code ARP_NOT_FOR_US}. The data
+ *   <li>a request from the very MAC the address is configured with (a host probing for its own
+ *       address, RFC 5227) is not answered: whoever owns the address is the asker;</li>
+ *   <li>a <b>broadcast request</b> for any other address (or such a self-probe): DROP {@code ARP_NOT_FOR_US}. The data
  *       plane does not flood (the MAC table is static and tenant traffic must not leak between
  *       ports); addresses that should resolve across it are configured here;</li>
  *   <li>a <b>unicast request</b> for another address (a host refreshing its cache entry),
@@ -85,10 +87,12 @@ public final class ArpResponderStage implements Stage {
 
     @Override
     public int process(Burst b) {
-        int n = b.count;
+        final int n = b.count;
+        final byte[] next = b.next;
+        final int[] flags = b.flags;
         int answered = 0;
         for (int i = 0; i < n; i++) {
-            if (b.next[i] != Next.CONTINUE || (b.flags[i] & PacketFlags.ARP) == 0) {
+            if ((flags[i] & PacketFlags.ARP) == 0 || next[i] != Next.CONTINUE) {
                 continue;
             }
             long arp = b.data[i] + b.l3Offset[i];
@@ -105,7 +109,8 @@ public final class ArpResponderStage implements Stage {
             if (e == LongIntMap.MISSING) {
                 e = table.get(key(tpa, ANY_PORT));
             }
-            if (e == LongIntMap.MISSING) {
+            long sha = Mem.mac(arp + ArpHeader.SHA_OFFSET);
+            if (e == LongIntMap.MISSING || macs[e] == sha) {       // not ours, or a host asking about itself
                 if ((b.flags[i] & PacketFlags.BROADCAST) != 0) {
                     b.drop(i, DropReason.ARP_NOT_FOR_US);
                 }
@@ -113,7 +118,6 @@ public final class ArpResponderStage implements Stage {
             }
             long ours = macs[e];
             long frame = b.data[i];
-            long sha = Mem.mac(arp + ArpHeader.SHA_OFFSET);
             Mem.putMac(frame + EthernetHeader.DST_OFFSET, Mem.mac(frame + EthernetHeader.SRC_OFFSET));
             Mem.putMac(frame + EthernetHeader.SRC_OFFSET, ours);
             Mem.put16(arp + ArpHeader.OPER_OFFSET, ArpHeader.OPER_REPLY);

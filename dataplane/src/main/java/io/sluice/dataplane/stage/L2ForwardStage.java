@@ -59,22 +59,26 @@ public final class L2ForwardStage implements Stage {
 
     @Override
     public int process(Burst b) {
-        int n = b.count;
+        final int n = b.count;
+        final byte[] next = b.next;
+        final long[] data = b.data;
+        final int[] inPort = b.inPort;
+        final LongIntMap macs = table;
         int done = 0;
         for (int i = 0; i < n; i++) {
-            if (b.next[i] != Next.CONTINUE) {
+            if (next[i] != Next.CONTINUE) {
                 continue;
             }
             done++;
-            long dst = Mem.i64(b.data[i] + EthernetHeader.DST_OFFSET) >>> 16;   // one load: the frame has >= 14 bytes
+            long dst = Mem.i64(data[i] + EthernetHeader.DST_OFFSET) >>> 16;   // one load: the frame has >= 14 bytes
             if (EthernetHeader.isGroup(dst)) {
                 b.drop(i, dst == EthernetHeader.BROADCAST_MAC ? DropReason.L2_BROADCAST : DropReason.L2_MULTICAST);
                 continue;
             }
-            int port = table.get(dst);
+            int port = macs.get(dst);
             if (port == LongIntMap.MISSING) {
                 b.drop(i, DropReason.L2_UNKNOWN_DESTINATION);
-            } else if (port == b.inPort[i]) {
+            } else if (port == inPort[i]) {
                 b.drop(i, DropReason.L2_SAME_PORT);
             } else {
                 b.tx(i, port);

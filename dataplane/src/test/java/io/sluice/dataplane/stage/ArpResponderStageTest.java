@@ -90,6 +90,18 @@ class ArpResponderStageTest {
     }
 
     @Test
+    void aHostProbingForItsOwnAddressIsNotAnswered() {
+        // A (MAC_A) probes for IP_A, configured with MAC_A: answering would report a conflict with itself
+        Built probe = PacketSpec.frame("self-probe").dst(BCAST).src(MAC_A).arp(1, MAC_A, 0, 0, IP_A).build();
+        Burst b = run(probe, 0);
+        assertDrop(b, 0, DropReason.ARP_NOT_FOR_US);
+        assertArrayEquals(probe.bytes(), NativeFrames.read(b.data[0], probe.bytes().length));
+        // B probing for IP_A is answered: that is a real conflict B must learn about
+        Built other = PacketSpec.frame("probe").dst(BCAST).src(MAC_B).arp(1, MAC_B, 0, 0, IP_A).build();
+        assertEquals(Next.TX, run(other, 1).next[0]);
+    }
+
+    @Test
     void vlanTagsAreKeptInTheReply() {
         Built f = PacketSpec.frame("vreq").dst(BCAST).src(MAC_A).vlan(0x8100, 42).arp(1, MAC_A, IP_A, 0, IP_GW).build();
         Burst b = run(f, 1);

@@ -261,6 +261,61 @@ class ParseStageTest {
         }
     }
 
+    /**
+     * The inline fast path of process() against the general path alone, on mutated frames of
+     * every kind; the fast side also starts from stale metadata, which must all be overwritten.
+     */
+    @Test
+    void fastPathAgreesWithTheGeneralPath() {
+        List<Built> all = PacketSpec.catalog();
+        java.util.Random rnd = new java.util.Random(42);
+        Burst fast = new Burst(1);
+        Burst slow = new Burst(1);
+        long slowBuf = frames.allocate(BUF);
+        int fastTaken = 0;
+        for (int round = 0; round < 200_000; round++) {
+            byte[] bytes = all.get(rnd.nextInt(all.size())).bytes().clone();
+            int mutations = rnd.nextInt(4);
+            for (int m = 0; m < mutations; m++) {
+                int at = rnd.nextInt(Math.min(bytes.length, 70));
+                bytes[at] = rnd.nextInt(3) == 0 ? (byte) rnd.nextInt(256) : (byte) (bytes[at] ^ (1 << rnd.nextInt(8)));
+            }
+            int len = rnd.nextInt(5) == 0 ? rnd.nextInt(bytes.length + 1) : bytes.length;
+            NativeFrames.write(buf, bytes);
+            NativeFrames.write(slowBuf, bytes);
+            fast.count = 1;
+            fast.reset(0, 0, buf, len, 0);
+            // stale metadata from an earlier packet: the parser must overwrite all of it
+            fast.etherType[0] = (short) rnd.nextInt();
+            fast.vlan[0] = (short) rnd.nextInt();
+            fast.l3Offset[0] = (short) rnd.nextInt();
+            fast.l4Offset[0] = (short) rnd.nextInt();
+            fast.ipProto[0] = (short) rnd.nextInt();
+            fast.flags[0] = rnd.nextInt();
+            PARSE.process(fast);
+            slow.count = 1;
+            slow.reset(0, 0, slowBuf, len, 0);
+            DropReason r = ParseStage.parseSlowPath(slow, 0);
+            if (r != DropReason.NONE) {
+                slow.drop(0, r);
+            }
+            String what = "round " + round + " len " + len + " " + java.util.HexFormat.of().formatHex(bytes, 0, Math.min(len, 70));
+            assertEquals(slow.next[0], fast.next[0], what);
+            assertEquals(slow.dropReason[0], fast.dropReason[0], what);
+            assertEquals(slow.etherType[0], fast.etherType[0], what);
+            assertEquals(slow.vlan[0], fast.vlan[0], what);
+            assertEquals(slow.l3Offset[0], fast.l3Offset[0], what);
+            assertEquals(slow.l4Offset[0], fast.l4Offset[0], what);
+            assertEquals(slow.ipProto[0], fast.ipProto[0], what);
+            assertEquals(slow.flags[0], fast.flags[0], what);
+            if (fast.next[0] == Next.CONTINUE && (fast.flags[0] & (PacketFlags.TCP | PacketFlags.UDP)) != 0
+                    && fast.l3Offset[0] == 14 && (fast.flags[0] & (PacketFlags.IPV6_EXT | PacketFlags.IP_OPTIONS | PacketFlags.FRAGMENT)) == 0) {
+                fastTaken++;
+            }
+        }
+        assertTrue(fastTaken > 10_000, "the fast path's kind of packet was exercised: " + fastTaken);
+    }
+
     @Test
     void threeVlanTagsAreTooMany() {
         Built f = frame("3tags").vlan(0x88A8, 1).vlan(0x8100, 2).vlan(0x8100, 3).ipv4(6).build();

@@ -1,9 +1,12 @@
 package io.sluice.dataplane.stage;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.sluice.dataplane.packet.ArpHeader;
+import io.sluice.dataplane.packet.Mem;
 import io.sluice.dataplane.packet.NativeFrames;
 import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.Next;
+import io.sluice.dataplane.pipeline.PacketFlags;
 import io.sluice.dataplane.pipeline.Stage;
 
 import java.lang.foreign.Arena;
@@ -12,8 +15,8 @@ import java.lang.foreign.Arena;
  * Coverage-guided fuzzing of the parser and the L2 pipeline behind it (Jazzer). Input: byte 0
  * picks the in-port (0..3, 3 is not in the MAC table), the rest is the frame. Invariants: nothing
  * throws; after parse a packet is dropped with a parser reason or its offsets and flags are
- * consistent ({@link ParseInvariants}); after arp and l2 every packet is TX to a configured port
- * or DROP with a reason.
+ * consistent ({@link ParseInvariants}); after arp and l2 every packet is DROP with a reason, or
+ * TX: back to its in-port only as an ARP reply, otherwise to another port of the MAC table.
  *
  * <p>Plain {@code mvn test} replays the saved inputs in
  * {@code src/test/resources/io/sluice/dataplane/stage/ParserFuzzInputs/parse/}; to fuzz, see
@@ -46,8 +49,9 @@ class ParserFuzz {
         PIPELINE[1].process(b);
         PIPELINE[2].process(b);
         if (b.next[0] == Next.TX) {
-            if (b.outPort[0] < 0 || b.outPort[0] > 2) {
-                throw new AssertionError("tx to port " + b.outPort[0]);
+            boolean arpReply = (b.flags[0] & PacketFlags.ARP) != 0 && Mem.u16(BUF + b.l3Offset[0] + ArpHeader.OPER_OFFSET) == 2;
+            if (b.outPort[0] == port ? !arpReply : (b.outPort[0] < 0 || b.outPort[0] > 2)) {
+                throw new AssertionError("tx to port " + b.outPort[0] + " from " + port + (arpReply ? " (ARP reply)" : ""));
             }
         } else if (b.next[0] == Next.DROP) {
             if (b.dropReason[0] == 0) {
