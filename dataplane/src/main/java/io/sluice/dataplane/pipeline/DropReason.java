@@ -42,10 +42,7 @@ public enum DropReason {
     TOO_MANY_VLAN_TAGS("more than two stacked VLAN tags (802.1Q / QinQ)"),
     BAD_IPV6_EXT_ORDER("IPv6 hop-by-hop options header not directly after the IPv6 header"),
     L2_BROADCAST("broadcast frame that is not ARP (no flooding with a static MAC table)"),
-    L2_MULTICAST("multicast destination MAC (no flooding with a static MAC table)"),
-    // ---- worker (io.sluice.dataplane.agent.Worker) ----
-    NO_VERDICT("no stage decided the packet's fate (still CONTINUE after the last stage)"),
-    BAD_OUT_PORT("a stage chose an out port that does not exist");
+    L2_MULTICAST("multicast destination MAC (no flooding with a static MAC table)");
 
     private final String description;
 
