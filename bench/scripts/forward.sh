@@ -29,7 +29,8 @@ RATIO_PIPELINE=${FORWARD_RATIO_PIPELINE:-parse-l2}
 RATIO_METRIC=${FORWARD_RATIO_METRIC:-cpu}
 NATIVE_LIB=${SLUICE_NATIVE_LIB:-$SLUICE_HOME/native/target/libsluice.so}
 TESTPMD=${TESTPMD:-$(command -v dpdk-testpmd || true)}
-BENCH_THIN=$SLUICE_HOME/bench/target/sluice-bench-0.1.0-SNAPSHOT.jar
+# the launcher exports BENCH_JAR (bench/target/benchmarks.jar, shaded: holds ForwardBench)
+BENCH_CP=${BENCH_JAR:-$SLUICE_HOME/bench/target/benchmarks.jar}
 
 die() { echo "forward.sh: $*" >&2; exit 1; }
 [ -x "$TESTPMD" ] || die "dpdk-testpmd not found (Debian package dpdk; ./sluice installs it)"
@@ -37,12 +38,12 @@ die() { echo "forward.sh: $*" >&2; exit 1; }
 case " $PIPELINES " in *" $RATIO_PIPELINE "*) ;; *) PIPELINES="$PIPELINES $RATIO_PIPELINE" ;; esac
 
 # The harness classes live in the bench module; build what is missing.
-if [ ! -f "$SLUICE_JAR" ] || [ ! -f "$BENCH_THIN" ] || [ ! -f "$NATIVE_LIB" ] \
-   || [ -n "$(find bench/src dataplane/src/main native/src native/include -newer "$BENCH_THIN" -type f 2>/dev/null | head -1)" ]; then
+if [ ! -f "$SLUICE_JAR" ] || [ ! -f "$BENCH_CP" ] || [ ! -f "$NATIVE_LIB" ] \
+   || [ -n "$(find bench/src dataplane/src/main native/src native/include -newer "$BENCH_CP" -type f 2>/dev/null | head -1)" ]; then
   echo "forward.sh: building (mvn -q -pl bench -am package -DskipTests)" >&2
   mvn -q -pl bench -am package -DskipTests >&2 || die "build failed"
 fi
-CP="$SLUICE_JAR:$BENCH_THIN"
+CP="$SLUICE_JAR:$BENCH_CP"
 
 # forwarding lcore for both; testpmd's main lcore (stats printing, sleeps) is another core
 NCPU=$(nproc)
@@ -51,7 +52,7 @@ TMP=$(mktemp -d /tmp/slb-forward.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
 testpmd_cmd() {
-  echo "timeout -s INT $((WARMUP + MEASURE + 2)) $TESTPMD -l $MAIN,$LCORE --main-lcore $MAIN --no-huge -m 1024 --no-pci --no-shconf --file-prefix slb-tp$$ --vdev net_null0 --vdev net_null1 -- --forward-mode=io --nb-cores=1 --total-num-mbufs=16384 --burst=32 --rxd=1024 --txd=1024 --auto-start --stats-period 1"
+  echo "timeout -s INT $((WARMUP + MEASURE + 4)) $TESTPMD -l $MAIN,$LCORE --main-lcore $MAIN --no-huge -m 1024 --no-pci --no-shconf --file-prefix slb-tp$$ --vdev net_null0 --vdev net_null1 -- --forward-mode=io --nb-cores=1 --total-num-mbufs=16384 --burst=32 --rxd=1024 --txd=1024 --auto-start --stats-period 1"
 }
 sluice_cmd() {
   echo "$JAVA $JVM_FLAGS -Dsluice.native.lib=$NATIVE_LIB -cp $CP io.sluice.bench.forward.ForwardBench --pipeline $1 --lcore $LCORE --warmup $WARMUP --seconds $MEASURE --mbufs 16384 --burst 32"
