@@ -41,7 +41,7 @@ case " $PIPELINES " in *" $RATIO_PIPELINE "*) ;; *) PIPELINES="$PIPELINES $RATIO
 if [ ! -f "$SLUICE_JAR" ] || [ ! -f "$BENCH_CP" ] || [ ! -f "$NATIVE_LIB" ] \
    || [ -n "$(find bench/src dataplane/src/main native/src native/include -newer "$BENCH_CP" -type f 2>/dev/null | head -1)" ]; then
   echo "forward.sh: building (mvn -q -pl bench -am package -DskipTests)" >&2
-  mvn -q -pl bench -am package -DskipTests >&2 || die "build failed"
+  JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$JAVA")")") mvn -q -pl bench -am package -DskipTests >&2 || die "build failed"
 fi
 CP="$SLUICE_JAR:$BENCH_CP"
 
@@ -59,8 +59,8 @@ sluice_cmd() {
 }
 
 # testpmd prints, every second, Rx-pps for port 0 then port 1: sum each pair, skip warm-up, average.
-# CPU-normalised rate: all packets / CPU time of its forwarding thread (rte-worker-LCORE), sampled
-# from /proc until the process exits.
+# CPU-normalised rate: all packets / CPU time of its forwarding thread (rte-worker-LCORE, ns from
+# /proc/PID/task/TID/schedstat), sampled until the process exits.
 run_testpmd() {
   $(testpmd_cmd) > "$TMP/testpmd.out" 2>&1 < /dev/null &
   local tpid=$! pid="" ticks=0 t
@@ -69,7 +69,7 @@ run_testpmd() {
     if [ -n "$pid" ]; then
       for t in /proc/"$pid"/task/*; do
         if [ "$(cat "$t"/comm 2>/dev/null)" = "rte-worker-$LCORE" ]; then
-          t=$(awk '{ print $14 + $15 }' "$t"/stat 2>/dev/null) && [ -n "$t" ] && ticks=$t
+          t=$(awk '{ print $1 }' "$t"/schedstat 2>/dev/null) && [ -n "$t" ] && ticks=$t
         fi
       done
     fi
@@ -85,10 +85,10 @@ run_testpmd() {
       if (c == 0) { print "nan"; exit }
       printf "%.3f\n", s / c / 1e6
     }' "$TMP/testpmd.out")
-  cpu=$(awk -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" '
+  cpu=$(awk -v ns="$ticks" '
     /Accumulated forward statistics/ { acc = 1 }
     acc && /RX-packets:/ { pk = $2; acc = 0 }
-    END { if (ticks > 0 && pk > 0) printf "%.3f\n", pk / (ticks / hz) / 1e6; else print "nan" }' "$TMP/testpmd.out")
+    END { if (ns > 0 && pk > 0) printf "%.3f\n", pk / (ns / 1e9) / 1e6; else print "nan" }' "$TMP/testpmd.out")
   echo "$wall $cpu"
 }
 run_sluice() {
@@ -126,7 +126,7 @@ mkdir -p bench/results
   echo "per second over both ports, measured for ${MEASURE} s after ${WARMUP} s of warm-up; repetitions"
   echo "interleaved (testpmd, then each Sluice pipeline, per repetition). Mpps/CPU-s = packets per"
   echo "second of CPU time of the forwarding thread (testpmd: all its packets over rte-worker-$LCORE's"
-  echo "utime+stime; Sluice: packets in the window over the worker thread's CPU time): on a shared"
+  echo "run time from schedstat; Sluice: packets in the window over the worker thread's CPU time): on a shared"
   echo "machine, where other processes take the core away from either, this is the steadier figure."
   echo
   echo "| run | wall Mpps per rep | median | ratio | Mpps/CPU-s per rep | median | ratio |"
