@@ -10,6 +10,9 @@
 #   FORWARD_PIPELINES="io macswap parse-l2"      Sluice pipelines measured each repetition
 #   FORWARD_RATIO_PIPELINE=parse-l2              the one the ratio is taken on; a
 #                                                PipelineFactory class name works too
+#   FORWARD_RATIO_METRIC=cpu                     wall: wall-clock Mpps / Mpps;
+#                                                cpu: packets per CPU-second of the forwarding
+#                                                thread (steady on a loaded machine)
 set -euo pipefail
 
 SLUICE_HOME=${SLUICE_HOME:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -23,9 +26,11 @@ WARMUP=${FORWARD_WARMUP:-4}
 LCORE=${FORWARD_LCORE:-1}
 PIPELINES=${FORWARD_PIPELINES:-io macswap parse-l2}
 RATIO_PIPELINE=${FORWARD_RATIO_PIPELINE:-parse-l2}
+RATIO_METRIC=${FORWARD_RATIO_METRIC:-cpu}
 NATIVE_LIB=${SLUICE_NATIVE_LIB:-$SLUICE_HOME/native/target/libsluice.so}
 TESTPMD=${TESTPMD:-$(command -v dpdk-testpmd || true)}
-BENCH_THIN=$SLUICE_HOME/bench/target/sluice-bench-0.1.0-SNAPSHOT.jar
+# the launcher exports BENCH_JAR (bench/target/benchmarks.jar, shaded: holds ForwardBench)
+BENCH_CP=${BENCH_JAR:-$SLUICE_HOME/bench/target/benchmarks.jar}
 
 die() { echo "forward.sh: $*" >&2; exit 1; }
 [ -x "$TESTPMD" ] || die "dpdk-testpmd not found (Debian package dpdk; ./sluice installs it)"
@@ -33,12 +38,12 @@ die() { echo "forward.sh: $*" >&2; exit 1; }
 case " $PIPELINES " in *" $RATIO_PIPELINE "*) ;; *) PIPELINES="$PIPELINES $RATIO_PIPELINE" ;; esac
 
 # The harness classes live in the bench module; build what is missing.
-if [ ! -f "$SLUICE_JAR" ] || [ ! -f "$BENCH_THIN" ] || [ ! -f "$NATIVE_LIB" ] \
-   || [ -n "$(find bench/src dataplane/src/main native/src native/include -newer "$BENCH_THIN" -type f 2>/dev/null | head -1)" ]; then
+if [ ! -f "$SLUICE_JAR" ] || [ ! -f "$BENCH_CP" ] || [ ! -f "$NATIVE_LIB" ] \
+   || [ -n "$(find bench/src dataplane/src/main native/src native/include -newer "$BENCH_CP" -type f 2>/dev/null | head -1)" ]; then
   echo "forward.sh: building (mvn -q -pl bench -am package -DskipTests)" >&2
-  mvn -q -pl bench -am package -DskipTests >&2 || die "build failed"
+  JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$JAVA")")") mvn -q -pl bench -am package -DskipTests >&2 || die "build failed"
 fi
-CP="$SLUICE_JAR:$BENCH_THIN"
+CP="$SLUICE_JAR:$BENCH_CP"
 
 # forwarding lcore for both; testpmd's main lcore (stats printing, sleeps) is another core
 NCPU=$(nproc)
@@ -47,15 +52,15 @@ TMP=$(mktemp -d /tmp/slb-forward.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
 testpmd_cmd() {
-  echo "timeout -s INT $((WARMUP + MEASURE + 2)) $TESTPMD -l $MAIN,$LCORE --main-lcore $MAIN --no-huge -m 1024 --no-pci --no-shconf --file-prefix slb-tp$$ --vdev net_null0 --vdev net_null1 -- --forward-mode=io --nb-cores=1 --total-num-mbufs=16384 --burst=32 --rxd=1024 --txd=1024 --auto-start --stats-period 1"
+  echo "timeout -s INT $((WARMUP + MEASURE + 4)) $TESTPMD -l $MAIN,$LCORE --main-lcore $MAIN --no-huge -m 1024 --no-pci --no-shconf --file-prefix slb-tp$$ --vdev net_null0 --vdev net_null1 -- --forward-mode=io --nb-cores=1 --total-num-mbufs=16384 --burst=32 --rxd=1024 --txd=1024 --auto-start --stats-period 1"
 }
 sluice_cmd() {
   echo "$JAVA $JVM_FLAGS -Dsluice.native.lib=$NATIVE_LIB -cp $CP io.sluice.bench.forward.ForwardBench --pipeline $1 --lcore $LCORE --warmup $WARMUP --seconds $MEASURE --mbufs 16384 --burst 32"
 }
 
 # testpmd prints, every second, Rx-pps for port 0 then port 1: sum each pair, skip warm-up, average.
-# CPU-normalised rate: all packets / CPU time of its forwarding thread (rte-worker-LCORE), sampled
-# from /proc until the process exits.
+# CPU-normalised rate: all packets / CPU time of its forwarding thread (rte-worker-LCORE, ns from
+# /proc/PID/task/TID/schedstat), sampled until the process exits.
 run_testpmd() {
   $(testpmd_cmd) > "$TMP/testpmd.out" 2>&1 < /dev/null &
   local tpid=$! pid="" ticks=0 t
@@ -64,7 +69,7 @@ run_testpmd() {
     if [ -n "$pid" ]; then
       for t in /proc/"$pid"/task/*; do
         if [ "$(cat "$t"/comm 2>/dev/null)" = "rte-worker-$LCORE" ]; then
-          t=$(awk '{ print $14 + $15 }' "$t"/stat 2>/dev/null) && [ -n "$t" ] && ticks=$t
+          t=$(awk '{ print $1 }' "$t"/schedstat 2>/dev/null) && [ -n "$t" ] && ticks=$t
         fi
       done
     fi
@@ -80,10 +85,10 @@ run_testpmd() {
       if (c == 0) { print "nan"; exit }
       printf "%.3f\n", s / c / 1e6
     }' "$TMP/testpmd.out")
-  cpu=$(awk -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" '
+  cpu=$(awk -v ns="$ticks" '
     /Accumulated forward statistics/ { acc = 1 }
     acc && /RX-packets:/ { pk = $2; acc = 0 }
-    END { if (ticks > 0 && pk > 0) printf "%.3f\n", pk / (ticks / hz) / 1e6; else print "nan" }' "$TMP/testpmd.out")
+    END { if (ns > 0 && pk > 0) printf "%.3f\n", pk / (ns / 1e9) / 1e6; else print "nan" }' "$TMP/testpmd.out")
   echo "$wall $cpu"
 }
 run_sluice() {
@@ -121,7 +126,7 @@ mkdir -p bench/results
   echo "per second over both ports, measured for ${MEASURE} s after ${WARMUP} s of warm-up; repetitions"
   echo "interleaved (testpmd, then each Sluice pipeline, per repetition). Mpps/CPU-s = packets per"
   echo "second of CPU time of the forwarding thread (testpmd: all its packets over rte-worker-$LCORE's"
-  echo "utime+stime; Sluice: packets in the window over the worker thread's CPU time): on a shared"
+  echo "run time from schedstat; Sluice: packets in the window over the worker thread's CPU time): on a shared"
   echo "machine, where other processes take the core away from either, this is the steadier figure."
   echo
   echo "| run | wall Mpps per rep | median | ratio | Mpps/CPU-s per rep | median | ratio |"
@@ -139,7 +144,7 @@ mkdir -p bench/results
   echo "forwarded and port 1's are dropped as L2_SAME_PORT (counted, freed); every mbuf is pre-filled with a"
   echo "valid UDP frame. A class name runs that PipelineFactory (the real stages)."
   echo
-  echo "Ratio printed by the script: wall-clock medians, pipeline \`$RATIO_PIPELINE\`."
+  echo "Ratio printed by the script: $RATIO_METRIC medians, pipeline \`$RATIO_PIPELINE\`."
   echo
   echo "## Commands"
   echo
@@ -168,5 +173,9 @@ mkdir -p bench/results
 echo "results: $OUT" >&2
 RM=$(med "${RES[$RATIO_PIPELINE]}")
 RC=$(med "${CPU[$RATIO_PIPELINE]}")
-echo "ratio_cpu=$(div "$RC" "$TP_CPU")"
-echo "ratio=$(div "$RM" "$TP_MED")"
+echo "ratio_wall=$(div "$RM" "$TP_MED") ratio_cpu=$(div "$RC" "$TP_CPU") (pipeline $RATIO_PIPELINE)"
+if [ "$RATIO_METRIC" = cpu ]; then
+  echo "ratio=$(div "$RC" "$TP_CPU")"
+else
+  echo "ratio=$(div "$RM" "$TP_MED")"
+fi

@@ -27,7 +27,8 @@ import java.util.List;
  * the pool is freed, {@code rte_eal_cleanup} runs. EAL starts once per process, so a process
  * runs at most one data plane.
  *
- * <p>EAL arguments: {@code "sluice"}, then {@link SluiceConfig#eal()}, then one {@code --vdev}
+ * <p>EAL arguments: {@code "sluice"}, then {@link SluiceConfig#eal()} (plus
+ * {@code --file-prefix sluice<pid>} when it names none), then one {@code --vdev}
  * (or {@code -a} for PCI) per port. Port index = position in {@link SluiceConfig#ports()}.
  *
  * <p>Tuning by system property: {@code sluice.rx.meta} (default false: measured faster, see docs/ffi.md) chooses how a worker
@@ -77,6 +78,11 @@ public final class Dataplane implements AutoCloseable {
         List<String> argv = new ArrayList<>();
         argv.add("sluice");
         argv.addAll(cfg.eal());
+        if (!cfg.eal().contains("--file-prefix") && cfg.eal().stream().noneMatch(a -> a.startsWith("--file-prefix="))) {
+            // two EAL processes must not share a runtime directory: default to one per process
+            argv.add("--file-prefix");
+            argv.add(Eal.uniquePrefix("sluice"));
+        }
         argv.addAll(Ports.ealArgs(cfg.ports()));
         Eal.init(argv);
 

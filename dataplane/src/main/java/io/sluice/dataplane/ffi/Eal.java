@@ -29,6 +29,7 @@ public final class Eal {
         }
         int rc = Shim.ealInit(argv.toArray(String[]::new));
         if (rc < 0) {
+            cleaned = true; // rte_eal_init cannot be retried in this process
             throw new Dpdk.DpdkException("rte_eal_init(" + String.join(" ", argv) + ") failed: "
                     + Shim.strerror(-rc) + " (errno " + (-rc) + "); see EAL's messages above", -rc);
         }

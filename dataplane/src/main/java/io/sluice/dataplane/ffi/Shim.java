@@ -142,7 +142,7 @@ public final class Shim {
     // ---- EAL ----
     /** rte_eal_init over {@code argv} (argv[0] is the program name). Returns parsed count or -errno. */
     public static int ealInit(String[] argv) {
-        try (Arena a = Arena.ofConfined()) {
+        try {
             // EAL keeps pointers into argv: give it memory that lives as long as the process.
             Arena forever = Arena.global();
             MemorySegment arr = forever.allocate(ADDRESS, argv.length + 1L);

@@ -24,7 +24,8 @@ class WorkerAllocationTest {
         Counters counters = Counters.inMemory(256);
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         mx.setThreadAllocatedMemoryEnabled(true);
-        try (Dataplane dp = Dataplane.start(cfg, (c, w) -> new Stage[] {new TestStages.MacSwap()}, counters)) {
+        Leaky leaky = new Leaky();
+        try (Dataplane dp = Dataplane.start(cfg, (c, w) -> new Stage[] {new TestStages.MacSwap(), leaky}, counters)) {
             long deadline = System.nanoTime() + 10_000_000_000L;
             while (counters.snapshot().get("port a rx packets") < 2_000_000 && System.nanoTime() < deadline) {
                 Thread.sleep(50); // warm-up: let the JIT compile the duty cycle
@@ -42,6 +43,33 @@ class WorkerAllocationTest {
             assertTrue(before >= 0 && after >= 0, "allocation accounting available");
             assertTrue(packets > 1_000_000, "forwarded only " + packets);
             assertEquals(0, after - before, "bytes allocated by the worker over " + packets + " packets");
+
+            // positive control: the same measurement sees a stage that allocates per burst
+            leaky.on = true;
+            Thread.sleep(200);
+            long b2 = mx.getThreadAllocatedBytes(t.threadId());
+            Thread.sleep(500);
+            long a2 = mx.getThreadAllocatedBytes(t.threadId());
+            assertTrue(a2 - b2 > 10_000, "measurement is blind: a leaking stage showed " + (a2 - b2) + " bytes");
+        }
+    }
+
+    /** Allocates a little per burst once switched on (positive control). */
+    static final class Leaky implements Stage {
+        volatile boolean on;
+        static volatile Object sink;
+
+        @Override
+        public int process(io.sluice.dataplane.pipeline.Burst b) {
+            if (on) {
+                sink = new long[b.count];
+            }
+            return 0;
+        }
+
+        @Override
+        public String name() {
+            return "leaky";
         }
     }
 }
