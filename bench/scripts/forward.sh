@@ -138,11 +138,11 @@ mkdir -p bench/results
   done
   echo
   echo "Pipelines: \`io\` = one stage that sends each packet to the other port without touching it (what"
-  echo "testpmd io does); \`macswap\` = swap the MAC addresses then the other port; \`parse-l2\` = a full"
-  echo "Ethernet/VLAN/IPv4/UDP/TCP parse with every length check, then a static MAC table lookup"
-  echo "(1002 entries, open addressing): frames to 02:00:00:00:00:0b go to port 1, so port 0's packets are"
-  echo "forwarded and port 1's are dropped as L2_SAME_PORT (counted, freed); every mbuf is pre-filled with a"
-  echo "valid UDP frame. A class name runs that PipelineFactory (the real stages)."
+  echo "testpmd io does); \`macswap\` = swap the MAC addresses then the other port; \`parse-l2\` = the"
+  echo "demo's own stages (stage.Pipelines.l2: ParseStage with every length check, ArpResponderStage,"
+  echo "L2ForwardStage over a 1001-entry MAC table): frames to 02:00:00:00:00:0b go to port 1, so port 0's"
+  echo "packets are forwarded and port 1's are dropped as L2_SAME_PORT (counted, freed); every mbuf is"
+  echo "pre-filled with a valid UDP frame. A class name runs that PipelineFactory."
   echo
   echo "Ratio printed by the script: $RATIO_METRIC medians, pipeline \`$RATIO_PIPELINE\`."
   echo

@@ -2,6 +2,7 @@ package io.sluice.bench.forward;
 
 import io.sluice.dataplane.Dataplane;
 import io.sluice.dataplane.agent.PipelineFactory;
+import io.sluice.dataplane.stage.Pipelines;
 import io.sluice.dataplane.config.PortSpec;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.config.WorkerSpec;
@@ -86,7 +87,7 @@ public final class ForwardBench {
         PipelineFactory factory = switch (pipeline) {
             case "macswap" -> (c, i) -> new Stage[] {new BenchStages.MacSwap()};
             case "io" -> (c, i) -> new Stage[] {new BenchStages.Crossover()};
-            case "parse-l2" -> (c, i) -> new Stage[] {new BenchStages.Parse(), new BenchStages.L2(c)};
+            case "parse-l2" -> PipelineFactory.of(Pipelines::l2); // the demo's stages: parse, arp, l2
             default -> (PipelineFactory) Class.forName(pipeline).getDeclaredConstructor().newInstance();
         };
         Counters counters = Counters.inMemory(1024);
