@@ -138,21 +138,25 @@ public final class Conntrack implements AutoCloseable {
     }
 
     /**
-     * Reclaims expired entries, looking at no more than {@code maxSlots} slots from where the
-     * previous call stopped. Returns how many entries it deleted. A budget of {@link #capacity()}
-     * with one {@code nowNs} is a complete pass.
+     * Reclaims expired entries incrementally: moves the expiry cursor over at most
+     * {@code maxSlots} slots from where the previous call stopped and deletes at most
+     * {@code maxSlots} entries. Returns how many it deleted. Since a table never holds
+     * {@link #capacity()} entries, a budget of {@link #capacity()} with one {@code nowNs} is a
+     * complete pass (an entry shifted back by a deletion lands at or after the cursor).
      */
     public int expire(long nowNs, int maxSlots) {
         ConnTable t = table;
         int cap = t.capacity;
         int i = expiryCursor;
         int reclaimed = 0;
-        for (int n = 0; n < maxSlots; n++) {
+        int moved = 0;
+        while (moved < maxSlots && reclaimed < maxSlots) {
             if (t.tagAt(i) != 0 && nowNs - t.deadline(i) >= 0) {
                 removeEntry(i); // a later entry may shift into i: look at i again
                 reclaimed++;
             } else {
                 i = i + 1 == cap ? 0 : i + 1;
+                moved++;
             }
         }
         expiryCursor = i;

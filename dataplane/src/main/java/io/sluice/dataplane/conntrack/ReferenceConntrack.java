@@ -261,4 +261,25 @@ public final class ReferenceConntrack {
     }
 
     public int vmCount(int vm) { return perVm.getOrDefault(vm, 0); }
+
+    /** Deletes the packet's connection, live or expired; true if there was one. */
+    public boolean kill(CtPacket p) {
+        if (isIcmp(p) && !Icmp.isEchoRequest(p.family, p.icmpType) && !Icmp.isEchoReply(p.family, p.icmpType)) return false;
+        Tuple fwd, rev;
+        if (isIcmp(p)) {
+            boolean req = Icmp.isEchoRequest(p.family, p.icmpType);
+            Tuple t = req ? new Tuple(p.zone, p.family, p.proto, p.srcHi, p.srcLo, p.sport, p.dstHi, p.dstLo, 0)
+                          : new Tuple(p.zone, p.family, p.proto, p.dstHi, p.dstLo, p.sport, p.srcHi, p.srcLo, 0);
+            fwd = t;
+            rev = t;
+        } else {
+            int sp = hasPorts(p.proto) ? p.sport : 0, dp = hasPorts(p.proto) ? p.dport : 0;
+            fwd = new Tuple(p.zone, p.family, p.proto, p.srcHi, p.srcLo, sp, p.dstHi, p.dstLo, dp);
+            rev = new Tuple(p.zone, p.family, p.proto, p.dstHi, p.dstLo, dp, p.srcHi, p.srcLo, sp);
+        }
+        Tuple hit = conns.containsKey(fwd) ? fwd : conns.containsKey(rev) ? rev : null;
+        if (hit == null) return false;
+        delete(hit);
+        return true;
+    }
 }
