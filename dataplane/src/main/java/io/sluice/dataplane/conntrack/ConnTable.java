@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Off-heap open-addressing table of connection entries: linear probing, a separate array of
+ * Off-heap (or flat primitive array) open-addressing table of connection entries: linear probing, a separate array of
  * 32-bit hash tags (0 = empty) scanned before any entry is touched, backward-shift deletion (no
  * tombstones, so probe chains never rot). One writer; no locks; nothing allocated after
  * construction. Home slot = {@code (tag * capacity) >>> 32}, so any capacity works.
@@ -45,12 +45,24 @@ final class ConnTable implements AutoCloseable {
     final int capacity;
     int size;
 
-    ConnTable(int capacity) {
+    /**
+     * @param onHeap false: native memory from a shared {@link Arena} (freed by {@link #close});
+     *               true: segments over a {@code long[]} and an {@code int[]}, which the JVM backs with
+     *               huge pages under {@code -XX:+UseTransparentHugePages} or {@code -XX:+UseLargePages}
+     *               (primitive arrays: the GC never scans them)
+     */
+    ConnTable(int capacity, boolean onHeap) {
         if (capacity < 2) throw new IllegalArgumentException("capacity must be >= 2, was " + capacity);
         this.capacity = capacity;
-        this.arena = Arena.ofShared();
-        this.slots = arena.allocate((long) capacity * SLOT, 64);
-        this.tags = arena.allocate((long) capacity * 4, 64);
+        if (onHeap) {
+            this.arena = null;
+            this.slots = MemorySegment.ofArray(new long[Math.multiplyExact(capacity, SLOT / 8)]);
+            this.tags = MemorySegment.ofArray(new int[capacity]);
+        } else {
+            this.arena = Arena.ofShared();
+            this.slots = arena.allocate((long) capacity * SLOT, 64);
+            this.tags = arena.allocate((long) capacity * 4, 64);
+        }
     }
 
     /** Bytes of off-heap memory the table holds (entries + tags). */
@@ -145,5 +157,7 @@ final class ConnTable implements AutoCloseable {
     void wflags(int i, int d, int v) { slots.set(B, dirOff(i, d) + D_WFLAGS, (byte) v); }
 
     @Override
-    public void close() { arena.close(); }
+    public void close() {
+        if (arena != null) arena.close();
+    }
 }

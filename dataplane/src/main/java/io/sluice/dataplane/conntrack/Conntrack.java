@@ -52,11 +52,21 @@ public final class Conntrack implements AutoCloseable {
      * @param seed       hash seed; the same on every shard of a host (shard routing depends on it)
      */
     public Conntrack(int maxEntries, CtTimeouts timeouts, ConnLimits limits, long seed) {
+        this(maxEntries, timeouts, limits, seed, false);
+    }
+
+    /**
+     * As {@link #Conntrack(int, CtTimeouts, ConnLimits, long)}, choosing where the table lives:
+     * native memory ({@code onHeap = false}, the default) or two primitive arrays on the Java heap
+     * ({@code onHeap = true}), which the JVM can back with huge pages
+     * ({@code -XX:+UseTransparentHugePages}); same layout, same code, no GC scanning.
+     */
+    public Conntrack(int maxEntries, CtTimeouts timeouts, ConnLimits limits, long seed, boolean onHeap) {
         if (maxEntries < 1 || maxEntries > 100_000_000) {
             throw new IllegalArgumentException("maxEntries must be 1..100000000, was " + maxEntries);
         }
         this.maxEntries = maxEntries;
-        this.table = new ConnTable((int) Math.ceil(maxEntries / LOAD_FACTOR) + 1);
+        this.table = new ConnTable((int) Math.ceil(maxEntries / LOAD_FACTOR) + 1, onHeap);
         this.limits = limits;
         this.tcpTimeout = timeouts.tcpNanos();
         this.pseudoTimeout = timeouts.pseudoNanos();
@@ -417,7 +427,7 @@ public final class Conntrack implements AutoCloseable {
     public long expiredCount() { return expired; }
     public long reopenedCount() { return reopened; }
 
-    /** Frees the off-heap table. The tracker must not be used afterwards. */
+    /** Frees the off-heap table (an on-heap one is left to the GC). The tracker must not be used afterwards. */
     @Override
     public void close() { table.close(); }
 }

@@ -40,7 +40,7 @@ class ConntrackProperties {
     /** A flow's fixed addresses; flows share addresses and ports on purpose. */
     record Flow(int zone, int family, long[] hi, long[] lo, int[] port, int vm) {}
 
-    record Config(int maxEntries, int hostLimit, int vmLimit, List<Flow> flows) {}
+    record Config(int maxEntries, int hostLimit, int vmLimit, List<Flow> flows, boolean onHeap) {}
 
     private static final int[] TCP_FLAGS = {
         TcpFlags.SYN, TcpFlags.SYN | TcpFlags.ACK, TcpFlags.ACK, TcpFlags.ACK | TcpFlags.PSH, TcpFlags.ACK,
@@ -61,7 +61,7 @@ class ConntrackProperties {
             flows.add(new Flow(1 + r.nextInt(2), family, hi, lo, port, r.nextInt(3)));
         }
         int maxEntries = 2 + r.nextInt(20);
-        return new Config(maxEntries, 1 + r.nextInt(maxEntries + 4), 1 + r.nextInt(8), flows);
+        return new Config(maxEntries, 1 + r.nextInt(maxEntries + 4), 1 + r.nextInt(8), flows, r.nextBoolean());
     }
 
     static List<Op> ops(SplittableRandom r, int n, int nFlows) {
@@ -82,7 +82,7 @@ class ConntrackProperties {
     static String run(Config cfg, List<Op> ops) {
         CtTimeouts to = CtTimeouts.defaults();
         ConnLimits limits = new ConnLimits(cfg.hostLimit, 3, cfg.vmLimit);
-        try (Conntrack real = new Conntrack(cfg.maxEntries, to, limits, 99)) {
+        try (Conntrack real = new Conntrack(cfg.maxEntries, to, limits, 99, cfg.onHeap)) {
             ReferenceConntrack ref = new ReferenceConntrack(cfg.maxEntries, to, cfg.hostLimit, cfg.vmLimit);
             int nFlows = cfg.flows.size();
             int[][] isn = new int[nFlows][2], nxt = new int[nFlows][2];
@@ -224,7 +224,7 @@ class ConntrackProperties {
             String failure = run(cfg, ops);
             if (failure != null) {
                 List<Op> min = shrink(cfg, ops);
-                StringBuilder b = new StringBuilder("seed " + seed + " " + cfg.maxEntries + "/" + cfg.hostLimit + "/" + cfg.vmLimit
+                StringBuilder b = new StringBuilder("seed " + seed + (cfg.onHeap ? " heap " : " native ") + cfg.maxEntries + "/" + cfg.hostLimit + "/" + cfg.vmLimit
                         + ": " + run(cfg, min) + "\nminimal ops (" + min.size() + " of " + ops.size() + "):\n");
                 for (Op op : min) b.append("  ").append(op).append('\n');
                 b.append("flows:\n");

@@ -12,6 +12,12 @@ class MillionEntriesTest {
         int n = 1_000_000;
         ConnLimits limits = new ConnLimits(n, 1, n);
         try (Conntrack ct = new Conntrack(n, CtTimeouts.defaults(), limits, 77)) {
+            fill(ct, n);
+        }
+    }
+
+    private static void fill(Conntrack ct, int n) {
+        {
             long bytes = ct.tableBytes();
             // the table is allocated once, at construction, and never grows
             assertEquals((long) ct.capacity() * Conntrack.bytesPerSlot(), bytes);
