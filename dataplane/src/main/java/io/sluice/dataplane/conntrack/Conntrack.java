@@ -97,10 +97,6 @@ public final class Conntrack implements AutoCloseable {
         if (slot < 0) return firstPacket(p);
         int dir = k.icmpDir >= 0 ? k.icmpDir
                 : (k.srcIsA == ((table.flags(slot) & F_ORIG_IS_A) != 0) ? ORIG : REPLY);
-        if (k.icmpDir >= 0 && ((table.flags(slot) & F_ORIG_IS_A) != 0) != requesterIsA(k)) {
-            // cannot happen: the requester bit is part of the key
-            throw new IllegalStateException("ICMP requester bit mismatch");
-        }
         lastSlot = slot;
         lastDir = dir;
         Verdict v = p.proto == CtPacket.IPPROTO_TCP ? tcpUpdate(slot, dir, p, nowNs) : pseudoUpdate(slot, dir, p, nowNs);
