@@ -13,6 +13,7 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -108,6 +109,35 @@ public class ConntrackBench {
         else server(i, TcpFlags.ACK, ss, sc);
         now += 100;
         return ct.track(p, now);
+    }
+
+    private static final int BURST = 32;
+    private final CtPacket[] burst = newBurst();
+    private final Verdict[] verdicts = new Verdict[BURST];
+
+    private static CtPacket[] newBurst() {
+        CtPacket[] b = new CtPacket[BURST];
+        for (int i = 0; i < BURST; i++) b[i] = new CtPacket();
+        return b;
+    }
+
+    /** The same packets as {@link #established}, 32 at a time through {@code trackBurst}; score is per packet. */
+    @Benchmark
+    @OperationsPerInvocation(BURST)
+    public Verdict establishedBurst32() {
+        for (int k = 0; k < BURST; k++) {
+            int c = cursor++;
+            if (c == Integer.MAX_VALUE) cursor = 0;
+            int i = order[c % connections];
+            long sq = seqs[i];
+            int sc = (int) (sq >>> 32), ss = (int) sq;
+            int a = 0x0A000000 + (i >>> 10), port = 1024 + (i & 1023);
+            if ((c & 1) == 0) burst[k].v4(1, a, SERVER).tcp(port, 443, TcpFlags.ACK, sc, ss, 65535, 0);
+            else burst[k].v4(1, SERVER, a).tcp(443, port, TcpFlags.ACK, ss, sc, 65535, 0);
+        }
+        now += 100;
+        ct.trackBurst(burst, BURST, verdicts, now);
+        return verdicts[BURST - 1];
     }
 
     /**

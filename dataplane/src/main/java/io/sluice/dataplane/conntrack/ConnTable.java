@@ -74,6 +74,12 @@ final class ConnTable implements AutoCloseable {
 
     int tagAt(int i) { return tags.getAtIndex(I, i); }
 
+    /** Loads the tag and the first word of the key's home slot (a software prefetch); returns a value to keep. */
+    long touch(int tag) {
+        int h = home(tag);
+        return tags.getAtIndex(I, h) + slots.get(L, (long) h * SLOT + O_ALO);
+    }
+
     /** The slot holding the key, or {@code ~emptySlot} (negative) where it would be inserted. */
     int find(int tag, long aHi, long aLo, long bHi, long bLo, long pz, int pf) {
         MemorySegment t = tags, s = slots;

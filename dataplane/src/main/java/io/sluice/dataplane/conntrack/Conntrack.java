@@ -22,6 +22,8 @@ package io.sluice.dataplane.conntrack;
 public final class Conntrack implements AutoCloseable {
     /** Most entries per slot: capacity = maxEntries / LOAD_FACTOR. */
     public static final double LOAD_FACTOR = 0.75;
+    /** Most packets per {@link #trackBurst} call (the largest {@link io.sluice.dataplane.pipeline.Burst}). */
+    public static final int MAX_BURST = 256;
     private static final int ORIG = TcpTransitions.ORIGINAL;
     private static final int REPLY = TcpTransitions.REPLY;
     private static final int F_ORIG_IS_A = 1;
@@ -36,6 +38,9 @@ public final class Conntrack implements AutoCloseable {
     private final long[] pseudoTimeout;
     private final FlowKey key;
     private final FlowKey qkey;
+    private final FlowKey[] burstKeys;
+    private final boolean[] burstOk;
+    private long touchSink;
     private int expiryCursor;
 
     // ---- result of the last call ----
@@ -72,6 +77,9 @@ public final class Conntrack implements AutoCloseable {
         this.pseudoTimeout = timeouts.pseudoNanos();
         this.key = new FlowKey(seed);
         this.qkey = new FlowKey(seed);
+        this.burstKeys = new FlowKey[MAX_BURST];
+        for (int i = 0; i < MAX_BURST; i++) burstKeys[i] = new FlowKey(seed);
+        this.burstOk = new boolean[MAX_BURST];
     }
 
     // =====================================================================================
@@ -93,6 +101,44 @@ public final class Conntrack implements AutoCloseable {
             invalid++;
             return Verdict.INVALID;
         }
+        return trackKeyed(p, k, nowNs);
+    }
+
+    /**
+     * {@link #track} for {@code n} packets (at most {@link #MAX_BURST}): {@code out[i]} is what
+     * {@code track(pkts[i], nowNs)} would return, in order. It first computes every key and loads
+     * each key's tag and home slot, so that the cache misses of the whole burst overlap instead of
+     * coming one after the other (what VPP does with prefetches); then it tracks packet by packet.
+     * {@link #lastDirection()} and friends describe the last packet.
+     */
+    public void trackBurst(CtPacket[] pkts, int n, Verdict[] out, long nowNs) {
+        if (n > MAX_BURST) throw new IllegalArgumentException("burst of " + n + " > " + MAX_BURST);
+        FlowKey[] keys = burstKeys;
+        boolean[] ok = burstOk;
+        long sink = 0;
+        for (int i = 0; i < n; i++) {
+            CtPacket p = pkts[i];
+            boolean good = !(Icmp.isIcmpProto(p.proto) && Icmp.isError(p.family, p.icmpType)) && keys[i].fromPacket(p);
+            ok[i] = good;
+            if (good) sink += table.touch(keys[i].tag);
+        }
+        touchSink = sink; // keeps the loads
+        for (int i = 0; i < n; i++) {
+            CtPacket p = pkts[i];
+            lastSlot = -1;
+            lastDir = -1;
+            if (ok[i]) {
+                out[i] = trackKeyed(p, keys[i], nowNs);
+            } else if (Icmp.isIcmpProto(p.proto) && Icmp.isError(p.family, p.icmpType)) {
+                out[i] = related(p, nowNs);
+            } else {
+                invalid++;
+                out[i] = Verdict.INVALID;
+            }
+        }
+    }
+
+    private Verdict trackKeyed(CtPacket p, FlowKey k, long nowNs) {
         int slot = findLive(k, nowNs);
         if (slot < 0) return firstPacket(p);
         int dir = k.icmpDir >= 0 ? k.icmpDir

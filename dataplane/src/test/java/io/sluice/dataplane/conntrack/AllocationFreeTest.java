@@ -11,6 +11,12 @@ class AllocationFreeTest {
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     private static final int FLOWS = 1024;
+    private static final CtPacket[] BURST = new CtPacket[16];
+    private static final Verdict[] VERDICTS = new Verdict[16];
+
+    static {
+        for (int i = 0; i < BURST.length; i++) BURST[i] = new CtPacket();
+    }
 
     @Test
     void fastPathAllocatesNothing() {
@@ -42,7 +48,7 @@ class AllocationFreeTest {
         }
     }
 
-    /** n operations: data both ways on established flows, plus a new UDP flow, a related error and expiry every 64. */
+    /** n operations: data both ways on established flows, plus a new UDP flow, a related error, expiry and a 16-packet burst every 64. */
     private static void work(Conntrack ct, CtPacket p, int[] seqC, int[] seqS, long[] sink, int[] next, int n) {
         for (int k = 0; k < n; k++) {
             int i = k & (FLOWS - 1);
@@ -61,6 +67,12 @@ class AllocationFreeTest {
                         .quoted(0, 0x0C000000L + u, 0, 0x0D000001L, CtPacket.IPPROTO_UDP, 53, 53, 0);
                 sink[0] += ct.track(p, 1_000_000L + k).ordinal();
                 sink[0] += ct.expire(1_000_000L + k, 32);
+                for (int j = 0; j < BURST.length; j++) {
+                    int f = (k + j * 37) & (FLOWS - 1);
+                    BURST[j].v4(1, 0x0B000001, 0x0A000000 + f).tcp(443, 2000, TcpFlags.ACK, seqS[f], seqC[f], 65535, 0);
+                }
+                ct.trackBurst(BURST, BURST.length, VERDICTS, 1_000_000L + k);
+                sink[0] += VERDICTS[0].ordinal();
             }
         }
     }
