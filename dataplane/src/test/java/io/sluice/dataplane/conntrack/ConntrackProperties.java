@@ -238,13 +238,18 @@ class ConntrackProperties {
         }
     }
 
-    /** The runner can fail: a twin that differs in one rule (UDP stream never reached) is caught and shrunk. */
+    /**
+     * The runner accepts a hand-made agreeing scenario, and the remove-one-op shrinker reduces a
+     * long list to the ops a failure needs (here a synthetic predicate: "an entry-creating op
+     * among the first 10"), so a real counterexample is reported small. That the property itself
+     * fails on a wrong tracker was checked by mutation (dropping window check IV: found and
+     * shrunk to 3 ops), see docs/conntrack.md.
+     */
     @Test
-    void runnerDetectsADifferenceAndShrinksIt() {
+    void runnerAcceptsAgreementAndShrinkerMinimises() {
         SplittableRandom r = new SplittableRandom(1);
         Config cfg = config(r);
         List<Op> ops = new ArrayList<>();
-        // a hand-made scenario the real tracker and reference must agree on, then a deliberate mismatch check
         ops.add(new Op(K_UDP, 0, 0, 0, 0, 0, 0));
         ops.add(new Op(K_UDP, 0, 1, 0, 0, 0, 0));
         ops.add(new Op(K_TIME, 0, 0, 0, 0, 0, 0));
@@ -252,13 +257,12 @@ class ConntrackProperties {
         if (run(cfg, ops) != null) fail("agreeing scenario failed: " + run(cfg, ops));
         List<Op> padded = new ArrayList<>(ops(r, 40, cfg.flows.size()));
         padded.add(new Op(K_EXPIRE, 0, 0, 0, 0, 0, 0));
-        // a fault injected into the comparison: pretend the reference lost every entry after op 10
-        List<Op> min = shrink(cfg, padded, 10);
-        if (min.size() > 3) fail("shrinker left " + min.size() + " ops: " + min);
+        List<Op> min = shrink(padded, 10);
+        if (min.size() != 1 || (min.get(0).kind != K_UDP && min.get(0).kind != K_TCP)) fail("shrinker left " + min);
     }
 
     /** Shrinks against a predicate "fails if the list still has an entry-creating op at index < limit" (tests the shrinker itself). */
-    private static List<Op> shrink(Config cfg, List<Op> ops, int limit) {
+    private static List<Op> shrink(List<Op> ops, int limit) {
         List<Op> cur = new ArrayList<>(ops);
         boolean progress = true;
         while (progress) {

@@ -17,7 +17,7 @@ class MillionEntriesTest {
     }
 
     private static void fill(Conntrack ct, int n) {
-        {
+        try {
             long bytes = ct.tableBytes();
             // the table is allocated once, at construction, and never grows
             assertEquals((long) ct.capacity() * Conntrack.bytesPerSlot(), bytes);
@@ -42,6 +42,8 @@ class MillionEntriesTest {
             // full: the next one is refused, and nothing was evicted
             p.v4(9999, 1, 2).tcp(1, 2, TcpFlags.SYN, 0, 0, 1, 0);
             assertEquals(Verdict.LIMIT, ct.commit(p, 0, 2));
+            assertEquals(n, ct.size());
+        } finally {
             assertEquals(n, ct.size());
         }
     }
