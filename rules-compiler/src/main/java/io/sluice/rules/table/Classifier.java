@@ -1,0 +1,147 @@
+package io.sluice.rules.table;
+
+/**
+ * A compiled, immutable first-match classifier: a forest of cut trees (one per rule partition)
+ * stored in two flat {@code int} arrays.
+ *
+ * <p>Layout. {@code nodes}: an internal node at offset {@code n} is
+ * {@code [dim, shift, mask, child_0 .. child_mask]}; the child for key {@code k} is
+ * {@code nodes[n + 3 + ((k[dim] >>> shift) & mask)]}. A child reference {@code >= 0} is another
+ * node; {@code < 0} is a leaf at {@code leaves[~ref]}. A leaf is {@code [count, entry...]}, an
+ * entry is {@code [priority, checks, (dim, lo, span ^ MIN_VALUE) x checks]} in priority order;
+ * an entry matches when {@code ((k[dim] - lo) + MIN_VALUE) <= span'} for all of its checks
+ * (dimensions the rule covers over the whole leaf region need no check). Trees are ordered by
+ * their best (lowest) priority so the search stops as soon as no later tree can win.
+ *
+ * <p>{@link #classify} allocates nothing, takes no lock and only reads final arrays, so any
+ * number of threads may call it, including while a replacement is being compiled.
+ */
+public final class Classifier {
+    /** Returned by {@link #classify} when no rule matches. */
+    public static final int NO_MATCH = -1;
+
+    private final int dims;
+    private final int[] nodes;
+    private final int[] leaves;
+    private final int[] roots;
+    private final int[] rootMinPrio;
+    private final byte[] action;
+    private final int[] ruleId;
+
+    /**
+     * Wraps compiled arrays; the caller hands them over and must not modify them afterwards.
+     *
+     * @param dims number of key dimensions
+     * @param nodes internal nodes of every tree
+     * @param leaves leaves of every tree
+     * @param roots root reference of each tree, ordered by {@code rootMinPrio}
+     * @param rootMinPrio lowest priority present in each tree
+     * @param action action per priority
+     * @param ruleId external rule id per priority
+     */
+    public Classifier(int dims, int[] nodes, int[] leaves, int[] roots, int[] rootMinPrio, byte[] action, int[] ruleId) {
+        this.dims = dims;
+        this.nodes = nodes;
+        this.leaves = leaves;
+        this.roots = roots;
+        this.rootMinPrio = rootMinPrio;
+        this.action = action;
+        this.ruleId = ruleId;
+    }
+
+    /**
+     * Returns the priority (0-based position) of the first rule matching
+     * {@code key[off .. off + dims)}, or {@link #NO_MATCH}.
+     */
+    public int classify(int[] key, int off) {
+        final int[] nd = nodes;
+        int best = Integer.MAX_VALUE;
+        for (int t = 0; t < roots.length; t++) {
+            if (rootMinPrio[t] >= best) break;
+            int c = roots[t];
+            while (c >= 0) {
+                c = nd[c + 3 + ((key[off + nd[c]] >>> nd[c + 1]) & nd[c + 2])];
+            }
+            best = scanLeaf(~c, key, off, best);
+        }
+        return best == Integer.MAX_VALUE ? NO_MATCH : best;
+    }
+
+    /**
+     * Classifies {@code count} keys stored back to back in {@code keys} (key {@code i} at
+     * {@code i * dims()}), writing each result (priority or {@link #NO_MATCH}) to {@code out[i]}.
+     * Four keys walk the trees in lock step so that their memory accesses overlap; the result
+     * is the same as calling {@link #classify} on each key.
+     */
+    public void classifyBurst(int[] keys, int count, int[] out) {
+        final int[] nd = nodes;
+        final int dm = dims;
+        int i = 0;
+        for (; i + 4 <= count; i += 4) {
+            final int o0 = i * dm, o1 = o0 + dm, o2 = o1 + dm, o3 = o2 + dm;
+            int b0 = Integer.MAX_VALUE, b1 = b0, b2 = b0, b3 = b0;
+            for (int t = 0; t < roots.length; t++) {
+                int m = rootMinPrio[t];
+                if (m >= b0 && m >= b1 && m >= b2 && m >= b3) break;
+                int c0 = roots[t], c1 = c0, c2 = c0, c3 = c0;
+                while ((c0 & c1 & c2 & c3) >= 0) {
+                    if (c0 >= 0) c0 = nd[c0 + 3 + ((keys[o0 + nd[c0]] >>> nd[c0 + 1]) & nd[c0 + 2])];
+                    if (c1 >= 0) c1 = nd[c1 + 3 + ((keys[o1 + nd[c1]] >>> nd[c1 + 1]) & nd[c1 + 2])];
+                    if (c2 >= 0) c2 = nd[c2 + 3 + ((keys[o2 + nd[c2]] >>> nd[c2 + 1]) & nd[c2 + 2])];
+                    if (c3 >= 0) c3 = nd[c3 + 3 + ((keys[o3 + nd[c3]] >>> nd[c3 + 1]) & nd[c3 + 2])];
+                }
+                b0 = scanLeaf(~c0, keys, o0, b0);
+                b1 = scanLeaf(~c1, keys, o1, b1);
+                b2 = scanLeaf(~c2, keys, o2, b2);
+                b3 = scanLeaf(~c3, keys, o3, b3);
+            }
+            out[i] = b0 == Integer.MAX_VALUE ? NO_MATCH : b0;
+            out[i + 1] = b1 == Integer.MAX_VALUE ? NO_MATCH : b1;
+            out[i + 2] = b2 == Integer.MAX_VALUE ? NO_MATCH : b2;
+            out[i + 3] = b3 == Integer.MAX_VALUE ? NO_MATCH : b3;
+        }
+        for (; i < count; i++) out[i] = classify(keys, i * dm);
+    }
+
+    /** Returns the priority of the first entry of the leaf at {@code p} that matches and beats {@code best}, else {@code best}. */
+    private int scanLeaf(int p, int[] key, int off, int best) {
+        final int[] lv = leaves;
+        int n = lv[p++];
+        for (int i = 0; i < n; i++) {
+            int prio = lv[p];
+            if (prio >= best) return best;
+            int end = p + 2 + 3 * lv[p + 1];
+            int miss = 0;
+            for (int q = p + 2; q < end; q += 3) {
+                miss |= (((key[off + lv[q]] - lv[q + 1]) + Integer.MIN_VALUE) > lv[q + 2]) ? 1 : 0;
+            }
+            if (miss == 0) return prio;
+            p = end;
+        }
+        return best;
+    }
+
+    /** Number of key dimensions. */
+    public int dims() { return dims; }
+    /** Number of rules compiled in. */
+    public int size() { return action.length; }
+    /** Number of trees (rule partitions). */
+    public int trees() { return roots.length; }
+    /** True if the rule at {@code priority} allows. */
+    public boolean allows(int priority) { return action[priority] != 0; }
+    /** External id of the rule at {@code priority}. */
+    public int ruleId(int priority) { return ruleId[priority]; }
+
+    /** Bytes held by the lookup structure (array payloads plus headers). */
+    public long memoryBytes() {
+        return 16L * 7 + 4L * (nodes.length + leaves.length + roots.length + rootMinPrio.length + ruleId.length) + action.length;
+    }
+
+    /** Number of int slots used by internal nodes. */
+    public int nodeInts() { return nodes.length; }
+    /** Number of int slots used by leaves. */
+    public int leafInts() { return leaves.length; }
+
+    int[] nodesArray() { return nodes; }
+    int[] leavesArray() { return leaves; }
+}
