@@ -27,7 +27,7 @@ public final class CutTreeCompiler {
      */
     public record Params(int binth, double spfac, int maxCutBits, int largeBits) {
         /** Defaults tuned on the ClassBench 1K/10K sets. */
-        public static Params defaults() { return new Params(8, 4.0, 12, 16); }
+        public static Params defaults() { return new Params(8, 4.0, 12, 8); }
     }
 
     private final Params params;
@@ -127,7 +127,7 @@ public final class CutTreeCompiler {
 
     /** State of one tree build. */
     private static final class Build {
-        private static final int MAX_DEPTH = 96;
+        private static final int MAX_DEPTH = 40;
         final int dims;
         final int[] bits;
         final long[] lo;
@@ -135,6 +135,7 @@ public final class CutTreeCompiler {
         final Params p;
         final IntList nodes = new IntList(1024);
         final IntList leaves = new IntList(1024);
+        final long budget;
 
         Build(FlatRules rules, Params p) {
             this.p = p;
@@ -145,6 +146,7 @@ public final class CutTreeCompiler {
             this.hi = new long[h.length];
             for (int i = 0; i < l.length; i++) { lo[i] = Integer.toUnsignedLong(l[i]); hi[i] = Integer.toUnsignedLong(h[i]); }
             leaves.add(0); // shared empty leaf at offset 0
+            this.budget = 1_000_000L + 300L * rules.size() * dims; // int slots; beyond it, nodes become leaves
         }
 
         long[] fullRegionLo() { return new long[dims]; }
@@ -170,7 +172,7 @@ public final class CutTreeCompiler {
                 if (coversAll(rs[i], rlo, rhi)) { n = i + 1; break; }
             }
             if (n == 0) return ~0;
-            if (n <= p.binth() || depth >= MAX_DEPTH) return leaf(rs, n, rlo, rhi);
+            if (n <= p.binth() || depth >= MAX_DEPTH || nodes.size() + leaves.size() > budget) return leaf(rs, n, rlo, rhi);
             int dim = chooseDim(rs, n, rlo, rhi);
             if (dim < 0) return leaf(rs, n, rlo, rhi);
             long width = rhi[dim] - rlo[dim] + 1;
@@ -187,6 +189,9 @@ public final class CutTreeCompiler {
                 int b = (int) ((Math.min(hi[r * dims + base], rhi[dim]) - rlo[dim]) >>> shift);
                 for (int c = a; c <= b; c++) count[c + 1]++;
             }
+            int largest = 0;
+            for (int c = 0; c < np; c++) largest = Math.max(largest, count[c + 1]);
+            if (largest == n && depth > 0 && (n <= 4 * p.binth() || depth > 16)) return leaf(rs, n, rlo, rhi); // no child got smaller
             for (int c = 0; c < np; c++) count[c + 1] += count[c];
             int[] flat = new int[count[np]];
             int[] fill = Arrays.copyOf(count, np);
