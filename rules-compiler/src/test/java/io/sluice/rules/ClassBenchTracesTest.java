@@ -44,7 +44,7 @@ class ClassBenchTracesTest {
         LinearClassifier oracle = new LinearClassifier(rules);
         int n = keys.length / 5;
         int[] burst = new int[n];
-        c.classifyBurst(keys, n, burst);
+        c.classifyBurst(keys, 0, n, burst);
         int matched = 0;
         for (int i = 0; i < n; i++) {
             int want = oracle.firstMatch(keys, i * 5);

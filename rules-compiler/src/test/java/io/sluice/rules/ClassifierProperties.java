@@ -33,7 +33,7 @@ class ClassifierProperties {
         LinearClassifier oracle = new LinearClassifier(rules);
         int[] keys = RuleGen.keys(rules, keyCodes, KEYS);
         int[] burst = new int[KEYS];
-        c.classifyBurst(keys, KEYS, burst);
+        c.classifyBurst(keys, 0, KEYS, burst);
         int dims = rules.dims();
         for (int i = 0; i < KEYS; i++) {
             int want = oracle.firstMatch(keys, i * dims);

@@ -69,16 +69,16 @@ public final class Classifier {
 
     /**
      * Classifies {@code count} keys stored back to back in {@code keys} (key {@code i} at
-     * {@code i * dims()}), writing each result (priority or {@link #NO_MATCH}) to {@code out[i]}.
+     * {@code (from + i) * dims()}), writing each result (priority or {@link #NO_MATCH}) to {@code out[i]}.
      * Four keys walk the trees in lock step so that their memory accesses overlap; the result
      * is the same as calling {@link #classify} on each key.
      */
-    public void classifyBurst(int[] keys, int count, int[] out) {
+    public void classifyBurst(int[] keys, int from, int count, int[] out) {
         final int[] nd = nodes;
         final int dm = dims;
         int i = 0;
         for (; i + 4 <= count; i += 4) {
-            final int o0 = i * dm, o1 = o0 + dm, o2 = o1 + dm, o3 = o2 + dm;
+            final int o0 = (from + i) * dm, o1 = o0 + dm, o2 = o1 + dm, o3 = o2 + dm;
             int b0 = Integer.MAX_VALUE, b1 = b0, b2 = b0, b3 = b0;
             for (int t = 0; t < roots.length; t++) {
                 int m = rootMinPrio[t];
@@ -100,7 +100,7 @@ public final class Classifier {
             out[i + 2] = b2 == Integer.MAX_VALUE ? NO_MATCH : b2;
             out[i + 3] = b3 == Integer.MAX_VALUE ? NO_MATCH : b3;
         }
-        for (; i < count; i++) out[i] = classify(keys, i * dm);
+        for (; i < count; i++) out[i] = classify(keys, (from + i) * dm);
     }
 
     /** Returns the priority of the first entry of the leaf at {@code p} that matches and beats {@code best}, else {@code best}. */
