@@ -103,6 +103,100 @@ public final class Classifier {
         for (; i < count; i++) out[i] = classify(keys, (from + i) * dm);
     }
 
+    /** {@link #classify} for an IPv4 5-tuple given as values (dimension order src, dst, sport, dport, proto). */
+    public int classifyV4(int src, int dst, int sport, int dport, int proto) {
+        final int[] nd = nodes;
+        int best = Integer.MAX_VALUE;
+        for (int t = 0; t < roots.length; t++) {
+            if (rootMinPrio[t] >= best) break;
+            int c = roots[t];
+            while (c >= 0) {
+                int d = nd[c];
+                int v = d == 0 ? src : d == 1 ? dst : d == 2 ? sport : d == 3 ? dport : proto;
+                c = nd[c + 3 + ((v >>> nd[c + 1]) & nd[c + 2])];
+            }
+            final int[] lv = leaves;
+            int p = ~c;
+            int n = lv[p++];
+            for (int i = 0; i < n; i++) {
+                int prio = lv[p];
+                if (prio >= best) break;
+                int end = p + 2 + 3 * lv[p + 1];
+                int miss = 0;
+                for (int q = p + 2; q < end; q += 3) {
+                    int d = lv[q];
+                    int v = d == 0 ? src : d == 1 ? dst : d == 2 ? sport : d == 3 ? dport : proto;
+                    miss |= (((v - lv[q + 1]) + Integer.MIN_VALUE) > lv[q + 2]) ? 1 : 0;
+                }
+                if (miss == 0) {
+                    best = prio;
+                    break;
+                }
+                p = end;
+            }
+        }
+        return best == Integer.MAX_VALUE ? NO_MATCH : best;
+    }
+
+    /**
+     * {@link #classify} for an IPv6 tuple given as values: addresses as high/low 64-bit halves
+     * (dimensions: 4 source words, 4 destination words, sport, dport, proto).
+     */
+    public int classifyV6(long srcHi, long srcLo, long dstHi, long dstLo, int sport, int dport, int proto) {
+        final int[] nd = nodes;
+        int best = Integer.MAX_VALUE;
+        for (int t = 0; t < roots.length; t++) {
+            if (rootMinPrio[t] >= best) break;
+            int c = roots[t];
+            while (c >= 0) {
+                int v = v6(nd[c], srcHi, srcLo, dstHi, dstLo, sport, dport, proto);
+                c = nd[c + 3 + ((v >>> nd[c + 1]) & nd[c + 2])];
+            }
+            final int[] lv = leaves;
+            int p = ~c;
+            int n = lv[p++];
+            for (int i = 0; i < n; i++) {
+                int prio = lv[p];
+                if (prio >= best) break;
+                int end = p + 2 + 3 * lv[p + 1];
+                int miss = 0;
+                for (int q = p + 2; q < end; q += 3) {
+                    int v = v6(lv[q], srcHi, srcLo, dstHi, dstLo, sport, dport, proto);
+                    miss |= (((v - lv[q + 1]) + Integer.MIN_VALUE) > lv[q + 2]) ? 1 : 0;
+                }
+                if (miss == 0) {
+                    best = prio;
+                    break;
+                }
+                p = end;
+            }
+        }
+        return best == Integer.MAX_VALUE ? NO_MATCH : best;
+    }
+
+    private static int v6(int d, long sh, long sl, long dh, long dl, int sport, int dport, int proto) {
+        return switch (d) {
+            case 0 -> (int) (sh >>> 32);
+            case 1 -> (int) sh;
+            case 2 -> (int) (sl >>> 32);
+            case 3 -> (int) sl;
+            case 4 -> (int) (dh >>> 32);
+            case 5 -> (int) dh;
+            case 6 -> (int) (dl >>> 32);
+            case 7 -> (int) dl;
+            case 8 -> sport;
+            case 9 -> dport;
+            default -> proto;
+        };
+    }
+
+    /** True if both classifiers have identical compiled arrays (same trees, same rules). */
+    public boolean sameStructure(Classifier o) {
+        return dims == o.dims && java.util.Arrays.equals(nodes, o.nodes) && java.util.Arrays.equals(leaves, o.leaves)
+                && java.util.Arrays.equals(roots, o.roots) && java.util.Arrays.equals(rootMinPrio, o.rootMinPrio)
+                && java.util.Arrays.equals(action, o.action) && java.util.Arrays.equals(ruleId, o.ruleId);
+    }
+
     /** Returns the priority of the first entry of the leaf at {@code p} that matches and beats {@code best}, else {@code best}. */
     private int scanLeaf(int p, int[] key, int off, int best) {
         final int[] lv = leaves;
