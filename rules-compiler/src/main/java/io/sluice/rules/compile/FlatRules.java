@@ -56,6 +56,12 @@ public final class FlatRules {
     /** External id of rule {@code r}. */
     public int id(int r) { return id[r]; }
 
+    /** True if both lists hold the same rules (ranges, actions, ids) in the same order. */
+    public boolean sameRules(FlatRules o) {
+        return o != null && dims == o.dims && size == o.size && Arrays.equals(dimBits, o.dimBits) && Arrays.equals(lo, o.lo)
+                && Arrays.equals(hi, o.hi) && Arrays.equals(action, o.action) && Arrays.equals(id, o.id);
+    }
+
     int[] loArray() { return lo; }
     int[] hiArray() { return hi; }
     byte[] actionArray() { return action; }

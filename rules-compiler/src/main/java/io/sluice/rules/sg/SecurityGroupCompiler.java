@@ -71,7 +71,7 @@ public final class SecurityGroupCompiler {
                         s.inc[i] = new IncrementalClassifier(compiler, e.rules());
                         rebuiltPartitions += s.inc[i].lastRebuilt();
                         changed = true;
-                    } else if (!e.equals(s.last[i]) ) {
+                    } else if (!e.rules().sameRules(s.last[i].rules()) || !e.names().equals(s.last[i].names())) {
                         s.inc[i].update(e.rules());
                         rebuiltPartitions += s.inc[i].lastRebuilt();
                         reusedPartitions += s.inc[i].lastReused();
