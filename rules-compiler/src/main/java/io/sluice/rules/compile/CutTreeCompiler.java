@@ -94,6 +94,7 @@ public final class CutTreeCompiler {
         fs.sort((a, b) -> Integer.compare(a.members()[0], b.members()[0]));
         int nodeTotal = 0, leafTotal = 0;
         for (TreeFragment f : fs) { nodeTotal += f.nodes().length; leafTotal += f.leaves().length; }
+        if (nodeTotal >= 1 << 27) throw new IllegalStateException("compiled table too large: " + nodeTotal + " node slots");
         int[] nodes = new int[nodeTotal];
         int[] leaves = new int[leafTotal];
         int[] roots = new int[fs.size()];
@@ -105,9 +106,9 @@ public final class CutTreeCompiler {
             System.arraycopy(fn, 0, nodes, nb, fn.length);
             int p = 0;
             while (p < fn.length) {
-                int cnt = fn[p + 2] + 1;
-                for (int i = 0; i < cnt; i++) nodes[nb + p + 3 + i] = relocate(fn[p + 3 + i], nb, lb);
-                p += 3 + cnt;
+                int cnt = (fn[p] >>> 5) + 1;
+                for (int i = 0; i < cnt; i++) nodes[nb + p + 1 + i] = relocate(fn[p + 1 + i], nb, lb);
+                p += 1 + cnt;
             }
             System.arraycopy(f.leaves(), 0, leaves, lb, f.leaves().length);
             roots[t] = relocate(f.root(), nb, lb);
@@ -122,7 +123,7 @@ public final class CutTreeCompiler {
     }
 
     private static int relocate(int ref, int nodeBase, int leafBase) {
-        return ref >= 0 ? ref + nodeBase : ~(~ref + leafBase);
+        return ref >= 0 ? (((ref >>> 4) + nodeBase) << 4) | (ref & 15) : ~(~ref + leafBase);
     }
 
     /** State of one tree build. */
@@ -146,7 +147,7 @@ public final class CutTreeCompiler {
             this.hi = new long[h.length];
             for (int i = 0; i < l.length; i++) { lo[i] = Integer.toUnsignedLong(l[i]); hi[i] = Integer.toUnsignedLong(h[i]); }
             leaves.add(0); // shared empty leaf at offset 0
-            this.budget = 1_000_000L + 300L * rules.size() * dims; // int slots; beyond it, nodes become leaves
+            this.budget = Math.min(32_000_000L, 1_000_000L + 300L * rules.size() * dims); // int slots; beyond it, nodes become leaves
         }
 
         long[] fullRegionLo() { return new long[dims]; }
@@ -201,10 +202,8 @@ public final class CutTreeCompiler {
                 int b = (int) ((Math.min(hi[r * dims + base], rhi[dim]) - rlo[dim]) >>> shift);
                 for (int c = a; c <= b; c++) flat[fill[c]++] = r;
             }
-            int at = nodes.reserve(3 + np);
-            nodes.set(at, dim);
-            nodes.set(at + 1, shift);
-            nodes.set(at + 2, np - 1);
+            int at = nodes.reserve(1 + np);
+            nodes.set(at, shift | ((np - 1) << 5));
             Map<ChildKey, Integer> shared = new HashMap<>();
             long[] clo = rlo.clone(), chi = rhi.clone();
             for (int c = 0; c < np; c++) {
@@ -216,13 +215,13 @@ public final class CutTreeCompiler {
                 if (len > 0 && allCover(list, dim, clo, chi)) {
                     key = new ChildKey(list);
                     Integer ref = shared.get(key);
-                    if (ref != null) { nodes.set(at + 3 + c, ref); continue; }
+                    if (ref != null) { nodes.set(at + 1 + c, ref); continue; }
                 }
                 int ref = node(list, len, clo, chi, depth + 1);
-                nodes.set(at + 3 + c, ref);
+                nodes.set(at + 1 + c, ref);
                 if (key != null) shared.put(key, ref);
             }
-            return at;
+            return (at << 4) | dim;
         }
 
         private boolean allCover(int[] list, int dim, long[] clo, long[] chi) {
@@ -251,7 +250,7 @@ public final class CutTreeCompiler {
         }
 
         private int chooseCutBits(int[] rs, int n, int dim, long rlo, long rhi, int widthBits) {
-            int maxK = Math.min(widthBits, p.maxCutBits());
+            int maxK = Math.min(Math.min(widthBits, p.maxCutBits()), 24);
             double budget = p.spfac() * n;
             int k = 1;
             while (k < maxK) {

@@ -93,6 +93,7 @@ public final class FlatRules {
 
         private Builder(int[] dimBits, int[] partitionDims) {
             this.dims = dimBits.length;
+            if (dims < 1 || dims > 16) throw new IllegalArgumentException("1..16 dimensions, got " + dims);
             this.dimBits = dimBits.clone();
             this.partitionDims = partitionDims.clone();
             for (int b : dimBits) {

@@ -4,10 +4,12 @@ package io.sluice.rules.table;
  * A compiled, immutable first-match classifier: a forest of cut trees (one per rule partition)
  * stored in two flat {@code int} arrays.
  *
- * <p>Layout. {@code nodes}: an internal node at offset {@code n} is
- * {@code [dim, shift, mask, child_0 .. child_mask]}; the child for key {@code k} is
- * {@code nodes[n + 3 + ((k[dim] >>> shift) & mask)]}. A child reference {@code >= 0} is another
- * node; {@code < 0} is a leaf at {@code leaves[~ref]}. A leaf is {@code [count, entry...]}, an
+ * <p>Layout. A reference {@code >= 0} to an internal node is {@code (offset << 4) | dim}: the
+ * dimension the node cuts travels with the reference, so the key load does not wait for the
+ * node. The node at {@code nodes[offset]} is {@code [h, child_0 .. child_mask]} with
+ * {@code h = shift | (mask << 5)}; the child for key {@code k} is
+ * {@code nodes[offset + 1 + ((k[dim] >>> h) & (h >>> 5))]} (Java's {@code >>>} uses the low
+ * 5 bits of {@code h}). A reference {@code < 0} is a leaf at {@code leaves[~ref]}. A leaf is {@code [count, entry...]}, an
  * entry is {@code [priority, checks, (dim, lo, span ^ MIN_VALUE) x checks]} in priority order;
  * an entry matches when {@code ((k[dim] - lo) + MIN_VALUE) <= span'} for all of its checks
  * (dimensions the rule covers over the whole leaf region need no check). Trees are ordered by
@@ -60,7 +62,8 @@ public final class Classifier {
             if (rootMinPrio[t] >= best) break;
             int c = roots[t];
             while (c >= 0) {
-                c = nd[c + 3 + ((key[off + nd[c]] >>> nd[c + 1]) & nd[c + 2])];
+                int n = c >>> 4, h = nd[n];
+                c = nd[n + 1 + ((key[off + (c & 15)] >>> h) & (h >>> 5))];
             }
             best = scanLeaf(~c, key, off, best);
         }
@@ -85,10 +88,10 @@ public final class Classifier {
                 if (m >= b0 && m >= b1 && m >= b2 && m >= b3) break;
                 int c0 = roots[t], c1 = c0, c2 = c0, c3 = c0;
                 while ((c0 & c1 & c2 & c3) >= 0) {
-                    if (c0 >= 0) c0 = nd[c0 + 3 + ((keys[o0 + nd[c0]] >>> nd[c0 + 1]) & nd[c0 + 2])];
-                    if (c1 >= 0) c1 = nd[c1 + 3 + ((keys[o1 + nd[c1]] >>> nd[c1 + 1]) & nd[c1 + 2])];
-                    if (c2 >= 0) c2 = nd[c2 + 3 + ((keys[o2 + nd[c2]] >>> nd[c2 + 1]) & nd[c2 + 2])];
-                    if (c3 >= 0) c3 = nd[c3 + 3 + ((keys[o3 + nd[c3]] >>> nd[c3 + 1]) & nd[c3 + 2])];
+                    if (c0 >= 0) { int n = c0 >>> 4, h = nd[n]; c0 = nd[n + 1 + ((keys[o0 + (c0 & 15)] >>> h) & (h >>> 5))]; }
+                    if (c1 >= 0) { int n = c1 >>> 4, h = nd[n]; c1 = nd[n + 1 + ((keys[o1 + (c1 & 15)] >>> h) & (h >>> 5))]; }
+                    if (c2 >= 0) { int n = c2 >>> 4, h = nd[n]; c2 = nd[n + 1 + ((keys[o2 + (c2 & 15)] >>> h) & (h >>> 5))]; }
+                    if (c3 >= 0) { int n = c3 >>> 4, h = nd[n]; c3 = nd[n + 1 + ((keys[o3 + (c3 & 15)] >>> h) & (h >>> 5))]; }
                 }
                 b0 = scanLeaf(~c0, keys, o0, b0);
                 b1 = scanLeaf(~c1, keys, o1, b1);
@@ -111,9 +114,9 @@ public final class Classifier {
             if (rootMinPrio[t] >= best) break;
             int c = roots[t];
             while (c >= 0) {
-                int d = nd[c];
+                int d = c & 15, n = c >>> 4, h = nd[n];
                 int v = d == 0 ? src : d == 1 ? dst : d == 2 ? sport : d == 3 ? dport : proto;
-                c = nd[c + 3 + ((v >>> nd[c + 1]) & nd[c + 2])];
+                c = nd[n + 1 + ((v >>> h) & (h >>> 5))];
             }
             final int[] lv = leaves;
             int p = ~c;
@@ -149,8 +152,9 @@ public final class Classifier {
             if (rootMinPrio[t] >= best) break;
             int c = roots[t];
             while (c >= 0) {
-                int v = v6(nd[c], srcHi, srcLo, dstHi, dstLo, sport, dport, proto);
-                c = nd[c + 3 + ((v >>> nd[c + 1]) & nd[c + 2])];
+                int n = c >>> 4, h = nd[n];
+                int v = v6(c & 15, srcHi, srcLo, dstHi, dstLo, sport, dport, proto);
+                c = nd[n + 1 + ((v >>> h) & (h >>> 5))];
             }
             final int[] lv = leaves;
             int p = ~c;
