@@ -11,7 +11,7 @@ import java.util.Arrays;
 /**
  * The Sluice side of {@code sluice bench rules}, shaped like {@code dpdk-test-acl}: reads a
  * ClassBench rule file and trace, builds the classifier (first build cold, then the median of
- * 5 warm builds), and classifies the whole trace {@code iter} times in bursts of 256 headers on
+ * 5 builds after 2 s of JIT warm-up), and classifies the whole trace {@code iter} times in bursts of 256 headers on
  * one thread, reporting the best of 5 rounds. Prints {@code key=value} lines.
  * Usage: {@code RulesVsAcl RULES TRACE [ITER]}.
  */
@@ -23,21 +23,27 @@ public final class RulesVsAcl {
         FlatRules rules = ClassBench.readRules(Path.of(args[0]));
         int[] trace = ClassBench.readTrace(Path.of(args[1]));
         int iter = args.length > 2 ? Integer.parseInt(args[2]) : 100;
-        CutTreeCompiler cc = new CutTreeCompiler();
+        CutTreeCompiler.Params d = CutTreeCompiler.Params.defaults();
+        CutTreeCompiler cc = new CutTreeCompiler(new CutTreeCompiler.Params(Integer.getInteger("binth", d.binth()),
+                Double.parseDouble(System.getProperty("spfac", Double.toString(d.spfac()))), Integer.getInteger("cutBits", d.maxCutBits()),
+                Integer.getInteger("largeBits", d.largeBits())));
         long t0 = System.nanoTime();
         Classifier c = cc.compile(rules);
         long cold = System.nanoTime() - t0;
+        long warmUntil = System.nanoTime() + 2_000_000_000L; // JIT warm-up: at least 3 builds and 2 s
+        for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) c = cc.compile(rules);
         long[] warm = new long[5];
-        for (int i = 0; i < 3 + warm.length; i++) {
+        for (int i = 0; i < warm.length; i++) {
             long s = System.nanoTime();
             c = cc.compile(rules);
-            if (i >= 3) warm[i - 3] = System.nanoTime() - s;
+            warm[i] = System.nanoTime() - s;
         }
         Arrays.sort(warm);
         int n = trace.length / 5;
         int[] out = new int[256];
         long sink = 0;
-        for (int w = 0; w < Math.max(3, iter / 5); w++) sink += pass(c, trace, n, out);
+        long lookupWarm = System.nanoTime() + 1_000_000_000L;
+        for (int w = 0; w < 3 || System.nanoTime() < lookupWarm; w++) sink += pass(c, trace, n, out);
         long best = Long.MAX_VALUE;
         for (int round = 0; round < 5; round++) {
             long s = System.nanoTime();

@@ -27,7 +27,7 @@ public final class CutTreeCompiler {
      */
     public record Params(int binth, double spfac, int maxCutBits, int largeBits) {
         /** Defaults tuned on the ClassBench 1K/10K sets. */
-        public static Params defaults() { return new Params(8, 4.0, 12, 8); }
+        public static Params defaults() { return new Params(8, 8.0, 16, 4); }
     }
 
     private final Params params;
@@ -129,6 +129,7 @@ public final class CutTreeCompiler {
     /** State of one tree build. */
     private static final class Build {
         private static final int MAX_DEPTH = 40;
+        private static final int NO_PROGRESS_DEPTH = Integer.getInteger("sluice.rules.noProgressDepth", 12);
         final int dims;
         final int[] bits;
         final long[] lo;
@@ -192,7 +193,7 @@ public final class CutTreeCompiler {
             }
             int largest = 0;
             for (int c = 0; c < np; c++) largest = Math.max(largest, count[c + 1]);
-            if (largest == n && depth > 0 && (n <= 4 * p.binth() || depth > 16)) return leaf(rs, n, rlo, rhi); // no child got smaller
+            if (largest == n && depth > NO_PROGRESS_DEPTH) return leaf(rs, n, rlo, rhi); // no child got smaller
             for (int c = 0; c < np; c++) count[c + 1] += count[c];
             int[] flat = new int[count[np]];
             int[] fill = Arrays.copyOf(count, np);
