@@ -10,6 +10,7 @@ JAVA=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 BENCH_JAR=${BENCH_JAR:-$SLUICE_HOME/bench/target/benchmarks.jar}
 CLASSBENCH=${CLASSBENCH:-/work/shared/classbench}
 ITER=${RULES_ITER:-100}
+ROUNDS=${RULES_ROUNDS:-3}
 SETS=${RULES_SETS:-"acl1_1k fw1_1k ipc1_1k acl1_10k fw1_10k ipc1_10k"}
 
 die() { echo "rules.sh: $*" >&2; exit 2; }
@@ -63,18 +64,27 @@ for set in $SETS; do
     tracenum=""
     [[ "$set" == *10k ]] && tracenum="--tracenum=100000"
     acl_cmd="LD_PRELOAD=aclbuildtime.so dpdk-test-acl -l 0 --no-huge -m 1024 --no-pci --file-prefix=sluiceacl$$ --log-level=lib.acl:debug -- --rulesf=$rules --tracef=$trace --verbose=0 --iter=$ITER $tracenum"
-    LD_PRELOAD="$tmp/aclbuildtime.so" dpdk-test-acl -l 0 --no-huge -m 1024 --no-pci --file-prefix=sluiceacl$$ --log-level=lib.acl:debug \
-        -- --rulesf="$rules" --tracef="$trace" --verbose=0 --iter="$ITER" $tracenum > "$tmp/$set.acl" 2>&1 || { cat "$tmp/$set.acl" >&2; die "dpdk-test-acl failed on $set"; }
-    acl_pps=$(grep -o '[0-9.]* pkt/sec' "$tmp/$set.acl" | tail -1 | cut -d' ' -f1)
-    acl_cpp=$(grep -o '[0-9.]* cycles/pkt' "$tmp/$set.acl" | tail -1 | cut -d' ' -f1)
-    acl_build_ms=$(awk -F= '/SLUICE_ACL_BUILD_NS/ {printf "%.3f", $2 / 1e6}' "$tmp/$set.acl" | tail -1)
-    acl_mem=$(awk '/^total: [0-9]+ bytes/ {print $2}' "$tmp/$set.acl" | tail -1)
-    [[ -n "$acl_pps" && -n "$acl_build_ms" && -n "$acl_mem" ]] || { cat "$tmp/$set.acl" >&2; die "could not parse dpdk-test-acl output for $set"; }
-
     sl_cmd="taskset -c 0 $JAVA -Xmx3g -cp $BENCH_JAR io.sluice.bench.rules.RulesVsAcl $rules $trace $ITER"
-    taskset -c 0 "$JAVA" -Xmx3g -cp "$BENCH_JAR" io.sluice.bench.rules.RulesVsAcl "$rules" "$trace" "$ITER" > "$tmp/$set.sl"
-    get() { awk -F= -v k="$1" '$1 == k {print $2}' "$tmp/$set.sl"; }
-    sl_pps=$(get lookups_per_s); sl_build_ms=$(get build_ms); sl_cold_ms=$(get build_ms_cold); sl_mem=$(get memory_bytes); sl_ns=$(get ns_per_lookup); sl_trees=$(get trees); nrules=$(get rules); nhead=$(get headers)
+    # ROUNDS alternating runs of each side; keep each side's best (the machine is shared: interference only slows things down)
+    acl_pps=""; acl_build_ms=""; sl_pps=""; sl_build_ms=""; sl_ns=""
+    for round in $(seq "$ROUNDS"); do
+        LD_PRELOAD="$tmp/aclbuildtime.so" dpdk-test-acl -l 0 --no-huge -m 1024 --no-pci --file-prefix=sluiceacl$$ --log-level=lib.acl:debug \
+            -- --rulesf="$rules" --tracef="$trace" --verbose=0 --iter="$ITER" $tracenum > "$tmp/$set.acl" 2>&1 || { cat "$tmp/$set.acl" >&2; die "dpdk-test-acl failed on $set"; }
+        p=$(grep -o '[0-9.]* pkt/sec' "$tmp/$set.acl" | tail -1 | cut -d' ' -f1)
+        b=$(awk -F= '/SLUICE_ACL_BUILD_NS/ {printf "%.3f", $2 / 1e6}' "$tmp/$set.acl" | tail -1)
+        acl_mem=$(awk '/^total: [0-9]+ bytes/ {print $2}' "$tmp/$set.acl" | tail -1)
+        acl_cpp_r=$(grep -o '[0-9.]* cycles/pkt' "$tmp/$set.acl" | tail -1 | cut -d' ' -f1)
+        [[ -n "$p" && -n "$b" && -n "$acl_mem" ]] || { cat "$tmp/$set.acl" >&2; die "could not parse dpdk-test-acl output for $set"; }
+        if [[ -z "$acl_pps" ]] || awk -v a="$p" -v b="$acl_pps" 'BEGIN {exit !(a > b)}'; then acl_pps=$p; acl_cpp=$acl_cpp_r; fi
+        if [[ -z "$acl_build_ms" ]] || awk -v a="$b" -v b="$acl_build_ms" 'BEGIN {exit !(a < b)}'; then acl_build_ms=$b; fi
+
+        taskset -c 0 "$JAVA" -Xmx3g -cp "$BENCH_JAR" io.sluice.bench.rules.RulesVsAcl "$rules" "$trace" "$ITER" > "$tmp/$set.sl"
+        get() { awk -F= -v k="$1" '$1 == k {print $2}' "$tmp/$set.sl"; }
+        p=$(get lookups_per_s); b=$(get build_ms)
+        if [[ -z "$sl_pps" ]] || awk -v a="$p" -v b="$sl_pps" 'BEGIN {exit !(a > b)}'; then sl_pps=$p; sl_ns=$(get ns_per_lookup); fi
+        if [[ -z "$sl_build_ms" ]] || awk -v a="$b" -v b="$sl_build_ms" 'BEGIN {exit !(a < b)}'; then sl_build_ms=$b; fi
+        sl_cold_ms=$(get build_ms_cold); sl_mem=$(get memory_bytes); sl_trees=$(get trees); nrules=$(get rules); nhead=$(get headers)
+    done
 
     r_pps=$(awk -v a="$sl_pps" -v b="$acl_pps" 'BEGIN {printf "%.3f", a / b}')
     r_build=$(awk -v a="$sl_build_ms" -v b="$acl_build_ms" 'BEGIN {printf "%.3f", a / b}')
@@ -90,7 +100,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 {
     echo "# Rules compiler vs DPDK rte_acl — $(date -u +'%Y-%m-%d %H:%M UTC')"
     echo
-    echo "Same session, same rule files and traces, one core each (core 0). Ratios are Sluice / rte_acl:"
+    echo "Same session, same rule files and traces, one core each (core 0), $ROUNDS alternating rounds per set, best round of each side. Ratios are Sluice / rte_acl:"
     echo "lookups/s higher is better (goal >= 1); build time and memory lower is better (goals <= 0.1 and <= 0.25)."
     echo
     echo "| set | rules | headers | rte_acl Mlookups/s | Sluice Mlookups/s | lookups ratio | rte_acl build ms | Sluice build ms (warm median of 5) | build ratio | rte_acl bytes | Sluice bytes | memory ratio | Sluice trees |"
@@ -100,10 +110,11 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "min_ratio=$min_ratio (lowest Sluice/rte_acl lookups/s)"
     echo
     echo "## What is measured"
+    echo "- Sluice build 'cold' = the first compile in a fresh JVM (interpreted/JIT-compiling), last round."
     echo "- rte_acl lookups/s: dpdk-test-acl's own pkt/sec line (search_ip5tuples, $ITER iterations over the trace, 1 category, default SIMD method)."
     echo "- rte_acl build: wall time of the rte_acl_build() call, via an LD_PRELOAD wrapper (the C source is in bench/scripts/rules.sh)."
     echo "- rte_acl memory: the 'runtime memory footprint ... total' line rte_acl_build logs at debug level (the trie only; the context's rule copy and build scratch are not counted)."
-    echo "- Sluice: RulesVsAcl — classifyBurst in bursts of 256 over the whole trace, $ITER iterations, best of 5 rounds after warm-up; build = median of 5 warm compiles (first, cold compile in brackets); memory = Classifier.memoryBytes() (array payloads)."
+    echo "- Sluice: RulesVsAcl — classifyBurst in bursts of 256 over the whole trace, $ITER iterations, best of 5 rounds after 1 s of warm-up; build = median of 5 compiles after 2 s of JIT warm-up (first, cold compile in brackets); memory = Classifier.memoryBytes() (array payloads)."
     echo
     echo "## Commands"
     printf '%s' "$cmds"
