@@ -45,8 +45,12 @@ public class RulesLookupBench {
     public void setUp() throws Exception {
         RuleSets.Loaded l = RuleSets.load(set);
         table = new CutTreeCompiler().compile(l.rules());
-        trace = l.trace();
-        headers = trace.length / 5;
+        int[] t = l.trace();
+        int n = t.length / 5;
+        int copies = (2 * BATCH + n - 1) / n; // small sets: repeat the trace so a batch always fits
+        trace = new int[t.length * copies];
+        for (int i = 0; i < copies; i++) System.arraycopy(t, 0, trace, i * t.length, t.length);
+        headers = n * copies;
     }
 
     private int next() {

@@ -242,4 +242,6 @@ public final class Classifier {
 
     int[] nodesArray() { return nodes; }
     int[] leavesArray() { return leaves; }
+    int[] rootsArray() { return roots; }
+    int[] rootMinPrioArray() { return rootMinPrio; }
 }
