@@ -106,6 +106,12 @@ public final class CutTreeCompiler {
             System.arraycopy(fn, 0, nodes, nb, fn.length);
             int p = 0;
             while (p < fn.length) {
+                if (fn[p] == 0) { // leaf stub: [0, self reference, leaf offset]
+                    nodes[nb + p + 1] = relocate(fn[p + 1], nb, lb);
+                    nodes[nb + p + 2] = fn[p + 2] + lb;
+                    p += 3;
+                    continue;
+                }
                 int cnt = (fn[p] >>> 5) + 1;
                 for (int i = 0; i < cnt; i++) nodes[nb + p + 1 + i] = relocate(fn[p + 1 + i], nb, lb);
                 p += 1 + cnt;
@@ -123,7 +129,7 @@ public final class CutTreeCompiler {
     }
 
     private static int relocate(int ref, int nodeBase, int leafBase) {
-        return ref >= 0 ? (((ref >>> 4) + nodeBase) << 4) | (ref & 15) : ~(~ref + leafBase);
+        return ref >= 0 ? (((ref >>> 4) + nodeBase) << 4) | (ref & 15) : ((((ref & Integer.MAX_VALUE) >>> 4) + nodeBase) << 4) | Integer.MIN_VALUE;
     }
 
     /** State of one tree build. */
@@ -138,6 +144,7 @@ public final class CutTreeCompiler {
         final IntList nodes = new IntList(1024);
         final IntList leaves = new IntList(1024);
         final long budget;
+        int emptyRef;
 
         Build(FlatRules rules, Params p) {
             this.p = p;
@@ -173,7 +180,10 @@ public final class CutTreeCompiler {
             for (int i = 0; i < n; i++) {
                 if (coversAll(rs[i], rlo, rhi)) { n = i + 1; break; }
             }
-            if (n == 0) return ~0;
+            if (n == 0) {
+                if (emptyRef == 0) emptyRef = stub(0);
+                return emptyRef;
+            }
             if (n <= p.binth() || depth >= MAX_DEPTH || nodes.size() + leaves.size() > budget) return leaf(rs, n, rlo, rhi);
             int dim = chooseDim(rs, n, rlo, rhi);
             if (dim < 0) return leaf(rs, n, rlo, rhi);
@@ -304,7 +314,17 @@ public final class CutTreeCompiler {
                     leaves.add((h - l) + Integer.MIN_VALUE);
                 }
             }
-            return ~at;
+            return stub(at);
+        }
+
+        /** Emits the leaf stub node {@code [0, self, leafOffset]}; stepping it stays put, so burst lanes need no branch. */
+        private int stub(int leafOffset) {
+            int pos = nodes.reserve(3);
+            int ref = (pos << 4) | Integer.MIN_VALUE;
+            nodes.set(pos, 0);
+            nodes.set(pos + 1, ref);
+            nodes.set(pos + 2, leafOffset);
+            return ref;
         }
 
         /** True if rule {@code a} contains rule {@code b} within the region. */

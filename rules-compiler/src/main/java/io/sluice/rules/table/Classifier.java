@@ -9,7 +9,9 @@ package io.sluice.rules.table;
  * node. The node at {@code nodes[offset]} is {@code [h, child_0 .. child_mask]} with
  * {@code h = shift | (mask << 5)}; the child for key {@code k} is
  * {@code nodes[offset + 1 + ((k[dim] >>> h) & (h >>> 5))]} (Java's {@code >>>} uses the low
- * 5 bits of {@code h}). A reference {@code < 0} is a leaf at {@code leaves[~ref]}. A leaf is {@code [count, entry...]}, an
+ * 5 bits of {@code h}). A reference {@code < 0} is {@code (offset << 4) | MIN_VALUE} to a leaf
+ * stub {@code [0, self, leafOffset]}: stepping a stub returns the stub itself (so the burst path
+ * advances four keys without a branch per key) and its leaf is at {@code leaves[leafOffset]}. A leaf is {@code [count, entry...]}, an
  * entry is {@code [priority, checks, (dim, lo, span ^ MIN_VALUE) x checks]} in priority order;
  * an entry matches when {@code ((k[dim] - lo) + MIN_VALUE) <= span'} for all of its checks
  * (dimensions the rule covers over the whole leaf region need no check). Trees are ordered by
@@ -65,7 +67,7 @@ public final class Classifier {
                 int n = c >>> 4, h = nd[n];
                 c = nd[n + 1 + ((key[off + (c & 15)] >>> h) & (h >>> 5))];
             }
-            best = scanLeaf(~c, key, off, best);
+            best = scanLeaf(nd[((c & Integer.MAX_VALUE) >>> 4) + 2], key, off, best);
         }
         return best == Integer.MAX_VALUE ? NO_MATCH : best;
     }
@@ -87,16 +89,16 @@ public final class Classifier {
                 int m = rootMinPrio[t];
                 if (m >= b0 && m >= b1 && m >= b2 && m >= b3) break;
                 int c0 = roots[t], c1 = c0, c2 = c0, c3 = c0;
-                while ((c0 & c1 & c2 & c3) >= 0) {
-                    if (c0 >= 0) { int n = c0 >>> 4, h = nd[n]; c0 = nd[n + 1 + ((keys[o0 + (c0 & 15)] >>> h) & (h >>> 5))]; }
-                    if (c1 >= 0) { int n = c1 >>> 4, h = nd[n]; c1 = nd[n + 1 + ((keys[o1 + (c1 & 15)] >>> h) & (h >>> 5))]; }
-                    if (c2 >= 0) { int n = c2 >>> 4, h = nd[n]; c2 = nd[n + 1 + ((keys[o2 + (c2 & 15)] >>> h) & (h >>> 5))]; }
-                    if (c3 >= 0) { int n = c3 >>> 4, h = nd[n]; c3 = nd[n + 1 + ((keys[o3 + (c3 & 15)] >>> h) & (h >>> 5))]; }
+                while ((c0 & c1 & c2 & c3) >= 0) { // until all four reach a leaf stub; a stub steps to itself
+                    { int n = (c0 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c0 = nd[n + 1 + ((keys[o0 + (c0 & 15)] >>> h) & (h >>> 5))]; }
+                    { int n = (c1 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c1 = nd[n + 1 + ((keys[o1 + (c1 & 15)] >>> h) & (h >>> 5))]; }
+                    { int n = (c2 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c2 = nd[n + 1 + ((keys[o2 + (c2 & 15)] >>> h) & (h >>> 5))]; }
+                    { int n = (c3 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c3 = nd[n + 1 + ((keys[o3 + (c3 & 15)] >>> h) & (h >>> 5))]; }
                 }
-                b0 = scanLeaf(~c0, keys, o0, b0);
-                b1 = scanLeaf(~c1, keys, o1, b1);
-                b2 = scanLeaf(~c2, keys, o2, b2);
-                b3 = scanLeaf(~c3, keys, o3, b3);
+                b0 = scanLeaf(nd[((c0 & Integer.MAX_VALUE) >>> 4) + 2], keys, o0, b0);
+                b1 = scanLeaf(nd[((c1 & Integer.MAX_VALUE) >>> 4) + 2], keys, o1, b1);
+                b2 = scanLeaf(nd[((c2 & Integer.MAX_VALUE) >>> 4) + 2], keys, o2, b2);
+                b3 = scanLeaf(nd[((c3 & Integer.MAX_VALUE) >>> 4) + 2], keys, o3, b3);
             }
             out[i] = b0 == Integer.MAX_VALUE ? NO_MATCH : b0;
             out[i + 1] = b1 == Integer.MAX_VALUE ? NO_MATCH : b1;
@@ -119,7 +121,7 @@ public final class Classifier {
                 c = nd[n + 1 + ((v >>> h) & (h >>> 5))];
             }
             final int[] lv = leaves;
-            int p = ~c;
+            int p = nd[((c & Integer.MAX_VALUE) >>> 4) + 2];
             int n = lv[p++];
             for (int i = 0; i < n; i++) {
                 int prio = lv[p];
@@ -157,7 +159,7 @@ public final class Classifier {
                 c = nd[n + 1 + ((v >>> h) & (h >>> 5))];
             }
             final int[] lv = leaves;
-            int p = ~c;
+            int p = nd[((c & Integer.MAX_VALUE) >>> 4) + 2];
             int n = lv[p++];
             for (int i = 0; i < n; i++) {
                 int prio = lv[p];

@@ -28,7 +28,7 @@ public record LookupProfile(double trees, double steps, double entries, double c
                     int n = ref >>> 4, h = nd[n];
                     ref = nd[n + 1 + ((keys[off + (ref & 15)] >>> h) & (h >>> 5))];
                 }
-                int p = ~ref;
+                int p = nd[((ref & Integer.MAX_VALUE) >>> 4) + 2];
                 int m = lv[p++];
                 for (int i = 0; i < m; i++) {
                     int prio = lv[p];
