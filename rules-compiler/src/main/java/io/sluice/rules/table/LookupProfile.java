@@ -1,0 +1,54 @@
+package io.sluice.rules.table;
+
+/**
+ * Counts the work {@link Classifier#classify} does on a set of keys: trees searched, node steps,
+ * leaf entries examined and range checks, per lookup. A deterministic profile of where lookup
+ * time goes (this machine exposes no hardware counters), used by the benchmarks' report.
+ *
+ * @param trees trees searched per lookup
+ * @param steps internal nodes visited per lookup (summed over trees)
+ * @param entries leaf entries examined per lookup
+ * @param checks range checks evaluated per lookup (all checks of each examined entry, as classify does)
+ */
+public record LookupProfile(double trees, double steps, double entries, double checks) {
+
+    /** Walks {@code count} keys (at {@code i * dims}) the way {@code classify} does and averages the counts. */
+    public static LookupProfile of(Classifier c, int[] keys, int count) {
+        int[] nd = c.nodesArray(), lv = c.leavesArray(), roots = c.rootsArray(), minPrio = c.rootMinPrioArray();
+        long trees = 0, steps = 0, entries = 0, checks = 0;
+        for (int k = 0; k < count; k++) {
+            int off = k * c.dims();
+            int best = Integer.MAX_VALUE;
+            for (int t = 0; t < roots.length; t++) {
+                if (minPrio[t] >= best) break;
+                trees++;
+                int ref = roots[t];
+                while (ref >= 0) {
+                    steps++;
+                    int n = ref >>> 4, h = nd[n];
+                    ref = nd[n + 1 + ((keys[off + (ref & 15)] >>> h) & (h >>> 5))];
+                }
+                int p = nd[((ref & Integer.MAX_VALUE) >>> 4) + 2];
+                int m = lv[p++];
+                for (int i = 0; i < m; i++) {
+                    int prio = lv[p];
+                    if (prio >= best) break;
+                    entries++;
+                    int end = p + 2 + 3 * lv[p + 1];
+                    boolean miss = false;
+                    for (int q = p + 2; q < end; q += 3) { // classify evaluates every check of an entry (no branch per check)
+                        checks++;
+                        miss |= ((keys[off + lv[q]] - lv[q + 1]) + Integer.MIN_VALUE) > lv[q + 2];
+                    }
+                    if (!miss) {
+                        best = prio;
+                        break;
+                    }
+                    p = end;
+                }
+            }
+        }
+        double n = Math.max(1, count);
+        return new LookupProfile(trees / n, steps / n, entries / n, checks / n);
+    }
+}
