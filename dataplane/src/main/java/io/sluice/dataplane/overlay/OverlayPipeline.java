@@ -38,12 +38,17 @@ public final class OverlayPipeline {
     private final Counters counters;
 
     public OverlayPipeline(OverlayModel model, Counters counters) {
+        this(model, counters, UnderlayNeighbours.withDefaults());
+    }
+
+    /** With a given underlay neighbour cache (tests shorten its ageing). */
+    public OverlayPipeline(OverlayModel model, Counters counters, UnderlayNeighbours neighbours) {
         try {
             this.state = new OverlayState(OverlaySnapshot.compile(model));
         } catch (OverlayModelException e) {
             throw new IllegalArgumentException("overlay: " + e.getMessage(), e);
         }
-        this.neighbours = UnderlayNeighbours.withDefaults();
+        this.neighbours = neighbours;
         this.counters = counters;
     }
 

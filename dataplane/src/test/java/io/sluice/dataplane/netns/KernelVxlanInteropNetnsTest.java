@@ -1,5 +1,6 @@
 package io.sluice.dataplane.netns;
 
+import io.sluice.dataplane.overlay.UnderlayNeighbours;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -55,18 +56,20 @@ class KernelVxlanInteropNetnsTest {
                       vni: 100
                       cidr: 10.0.0.0/16
                       subnets:
-                        - {name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1}
+                        - {name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1, cidr6: "fd00:1:1::/64", gateway6: "fd00:1:1::1"}
                         - {name: b, cidr: 10.0.2.0/24, gateway: 10.0.2.1}
                       vms:
-                        - {name: la1, subnet: a, mac: "%s", ip: 10.0.1.10, port: la1}
+                        - {name: la1, subnet: a, mac: "%s", ip: 10.0.1.10, ip6: "fd00:1:1::10", port: la1}
                         - {name: lb1, subnet: b, mac: "%s", ip: 10.0.2.10, port: lb1}
-                        - {name: rvm, subnet: a, mac: "%s", ip: 10.0.1.20, vtep: 192.168.50.2}
+                        - {name: rvm, subnet: a, mac: "%s", ip: 10.0.1.20, ip6: "fd00:1:1::20", vtep: 192.168.50.2}
                 """.formatted(h.tap("up"), h.tap("la1"), h.tap("lb1"), LA1, LB1, RVM);
     }
 
     @Test
     void localAndKernelVxlanRemoteVmTalkBothWays() throws Exception {
-        H.start(config(H));
+        // underlay neighbour entries due for a refresh after 2 s (default 4 min), valid 60 s:
+        // the refresh requests leave from fresh mbufs while traffic flows
+        H.start(config(H), new UnderlayNeighbours(1024, 60_000_000_000L, 2_000_000_000L, 1_000_000_000L));
         // the remote host: underlay link = the data plane's uplink TAP, kernel VXLAN, bridge, VM behind it
         String ul = H.tap("up");
         OverlayHosts.awaitLink(ul);
@@ -113,7 +116,20 @@ class KernelVxlanInteropNetnsTest {
         H.tcp(la1, rvm, "10.0.1.20", 5201, 1 << 20);
         H.tcp(rvm, la1, "10.0.1.10", 5202, 1 << 20);
         H.tcp(rvm, lb1, "10.0.2.10", 5203, 512 << 10);
+        // IPv6 across the tunnel: neighbour solicitations answered by the data plane (locally, or
+        // encapsulated back to the kernel VTEP), echo both ways, the gateway's IPv6 address
+        H.ipv6(la1, H.tap("la1"), "fd00:1:1::10/64", "fd00:1:1::1");
+        H.ipv6(rvm, vv, "fd00:1:1::20/64", "fd00:1:1::1");
+        H.assertPings(la1, "fd00:1:1::20");
+        H.assertPings(rvm, "fd00:1:1::10");
+        H.assertPings(rvm, "fd00:1:1::1");
+        assertTrue(H.counter("overlay nd replies") >= 2, H.nonZero());
         H.stopCaptures();
+        // the refresh: more underlay ARP requests than the first one, each answered and learned,
+        // and no packet lost for want of a next hop after the first (pings above had 0% loss)
+        long requests = H.counter("overlay underlay arp requests");
+        long learned = H.counter("port up drop overlay_underlay_arp_learned");
+        assertTrue(requests >= 2 && learned >= 2, "refresh requests " + requests + ", learned " + learned + H.nonZero());
 
         String text = Files.readString(under);
         long vxlanLines = text.lines().filter(l -> l.contains("VXLAN, flags [I] (0x08), vni 100")).count();

@@ -5,6 +5,7 @@ import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.counters.Counters;
 import io.sluice.dataplane.overlay.OverlayPipeline;
+import io.sluice.dataplane.overlay.UnderlayNeighbours;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -48,6 +49,22 @@ final class OverlayHosts implements AutoCloseable {
     void start(String yaml) throws Exception {
         SluiceConfig cfg = ConfigLoader.parse("test-overlay.yaml", yaml);
         dp = Dataplane.start(cfg, OverlayPipeline.factory(cfg, counters), counters);
+    }
+
+    /** Same, with a given underlay neighbour cache (short ageing to see refreshes). */
+    void start(String yaml, UnderlayNeighbours neighbours) throws Exception {
+        SluiceConfig cfg = ConfigLoader.parse("test-overlay.yaml", yaml);
+        OverlayPipeline p = new OverlayPipeline(cfg.overlay(), counters, neighbours);
+        dp = Dataplane.start(cfg, (c, w) -> p.stages(w), counters);
+    }
+
+    /** Turns IPv6 on in {@code ns} for {@code ifname} (no router advertisements) and adds {@code cidr6} without DAD. */
+    void ipv6(String ns, String ifname, String cidr6, String gateway6) {
+        netns.exec(ns, 5, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=0");
+        netns.exec(ns, 5, "sysctl", "-q", "-w", "net.ipv6.conf." + ifname + ".accept_ra=0");
+        netns.exec(ns, 5, "sysctl", "-q", "-w", "net.ipv6.conf." + ifname + ".disable_ipv6=0");
+        Netns.run("ip", "-n", ns, "-6", "addr", "add", cidr6, "dev", ifname, "nodad");
+        Netns.run("ip", "-n", ns, "-6", "route", "add", "default", "via", gateway6, "dev", ifname);
     }
 
     /** A namespace with the TAP {@code ifname} moved in: MAC, address, MTU, default route, no IPv6. */
