@@ -22,7 +22,10 @@ import java.lang.foreign.ValueLayout;
  * is shared with another thread, so nothing is locked.
  *
  * <p>Duty cycle ({@link #doWork()}): read the time once; for each owned rx queue: rx_burst →
- * {@link Burst#reset} each packet → every stage over the whole burst → group packets whose
+ * {@link Burst#reset} each packet → every stage over the whole burst (a stage may append packets
+ * it made in fresh mbufs after the received ones: {@link Burst#count} grows) → for each TX frame a
+ * stage moved or resized, set the mbuf's data_off/data_len/pkt_len from {@link Burst#data} and
+ * {@link Burst#length} ({@code syncFrames}) → group packets whose
  * {@link Burst#next} is {@link Next#TX} per {@link Burst#outPort} → tx_burst per port (what the
  * device does not take is freed and counted as {@link DropReason#TX_FULL} on the out port) →
  * free every {@link Next#DROP} in one call, counted by in-port and reason. A packet still
@@ -221,6 +224,11 @@ public final class Worker implements Agent {
         for (int i = 0; i < count; i++) {
             if (next[i] == Next.TX && (i >= nRx || data[i] != ra[i] || len[i] != rl[i])) {
                 long m = b.mbuf[i];
+                if (m == 0) {
+                    next[i] = Next.DROP;
+                    b.dropReason[i] = OUTSIDE_BUFFER;
+                    continue;
+                }
                 long off = data[i] - Mem.ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, m + Mbuf.BUF_ADDR);
                 int bufLen = Mem.ALL.get(ValueLayout.JAVA_SHORT_UNALIGNED, m + Mbuf.BUF_LEN) & 0xFFFF;
                 int l = len[i];
