@@ -6,6 +6,7 @@ import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.counters.Counters;
 import io.sluice.dataplane.demo.Demo;
 import io.sluice.dataplane.agent.PipelineFactory;
+import io.sluice.dataplane.overlay.OverlayPipeline;
 import io.sluice.dataplane.stage.Pipelines;
 
 import java.nio.file.Path;
@@ -43,7 +44,9 @@ public final class Main {
         Counters counters = Counters.create(cfg.countersFile(), 4096);
         // Dataplane installs its own shutdown hook: SIGINT/SIGTERM stop the workers, close the
         // ports (TAP devices disappear) and clean up EAL; the worker threads then end.
-        Dataplane dp = Dataplane.start(cfg, PipelineFactory.of(Pipelines::l2), counters);
+        PipelineFactory pipeline = cfg.overlay() != null
+                ? OverlayPipeline.factory(cfg, counters) : PipelineFactory.of(Pipelines::l2);
+        Dataplane dp = Dataplane.start(cfg, pipeline, counters);
         System.err.println("sluice: running " + cfg.ports().size() + " port(s), " + cfg.workers().size()
                 + " worker(s); counters: ./sluice stats " + cfg.countersFile() + "; stop with Ctrl-C");
         dp.awaitTermination();

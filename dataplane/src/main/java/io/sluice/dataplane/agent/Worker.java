@@ -3,6 +3,7 @@ package io.sluice.dataplane.agent;
 import io.sluice.dataplane.counters.WorkerCounters;
 import io.sluice.dataplane.ffi.Mbuf;
 import io.sluice.dataplane.ffi.Shim;
+import io.sluice.dataplane.packet.Mem;
 import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.DropReason;
 import io.sluice.dataplane.pipeline.Next;
@@ -21,7 +22,10 @@ import java.lang.foreign.ValueLayout;
  * is shared with another thread, so nothing is locked.
  *
  * <p>Duty cycle ({@link #doWork()}): read the time once; for each owned rx queue: rx_burst →
- * {@link Burst#reset} each packet → every stage over the whole burst → group packets whose
+ * {@link Burst#reset} each packet → every stage over the whole burst (a stage may append packets
+ * it made in fresh mbufs after the received ones: {@link Burst#count} grows) → for each TX frame a
+ * stage moved or resized, set the mbuf's data_off/data_len/pkt_len from {@link Burst#data} and
+ * {@link Burst#length} ({@code syncFrames}) → group packets whose
  * {@link Burst#next} is {@link Next#TX} per {@link Burst#outPort} → tx_burst per port (what the
  * device does not take is freed and counted as {@link DropReason#TX_FULL} on the out port) →
  * free every {@link Next#DROP} in one call, counted by in-port and reason. A packet still
@@ -36,6 +40,7 @@ public final class Worker implements Agent {
     private static final byte NO_VERDICT = (byte) DropReason.NO_VERDICT.ordinal();
     private static final byte BAD_OUT_PORT = (byte) DropReason.BAD_OUT_PORT.ordinal();
     private static final int TX_FULL = DropReason.TX_FULL.ordinal();
+    private static final byte OUTSIDE_BUFFER = (byte) DropReason.TX_FRAME_OUTSIDE_BUFFER.ordinal();
 
     private final int index;
     private final int lcore;
@@ -58,6 +63,9 @@ public final class Worker implements Agent {
     private final int[] txCount;
     /** Frame length of each queued tx packet: [port * burstSize + k]. */
     private final int[] txLen;
+    /** Frame address and length of each slot as received, to see which frames a stage moved. */
+    private final long[] rxAddr;
+    private final int[] rxLength;
     private final MemorySegment freePtrs;
     private final String roleName;
 
@@ -112,6 +120,8 @@ public final class Worker implements Agent {
             txPtrs[p] = unscoped(arena.allocate(bytes, 64));
         }
         this.txCount = new int[ports];
+        this.rxAddr = new long[burstSize];
+        this.rxLength = new int[burstSize];
         this.roleName = "sluice-worker-" + index;
     }
 
@@ -167,9 +177,12 @@ public final class Worker implements Agent {
             final int[] ln = b.length;
             for (int i = 0; i < n; i++) {
                 int len = rxLen.getAtIndex(ValueLayout.JAVA_INT, i);
+                long d = rxData.getAtIndex(P, i);
                 mb[i] = rxPtrs.getAtIndex(P, i);
-                da[i] = rxData.getAtIndex(P, i);
+                da[i] = d;
                 ln[i] = len;
+                rxAddr[i] = d;
+                rxLength[i] = len;
                 bytes += len;
             }
         } else {
@@ -181,9 +194,12 @@ public final class Worker implements Agent {
             for (int i = 0; i < n; i++) {
                 long m = rxPtrs.getAtIndex(P, i);
                 int len = Mbuf.dataLen(m);
+                long d = Mbuf.data(m);
                 mb[i] = m;
-                da[i] = Mbuf.data(m);
+                da[i] = d;
                 ln[i] = len;
+                rxAddr[i] = d;
+                rxLength[i] = len;
                 bytes += len;
             }
         }
@@ -197,7 +213,9 @@ public final class Worker implements Agent {
         for (int s = 0; s < st.length; s++) {
             counters.stage(s, st[s].process(b));
         }
-        dispatch(b, n);
+        int count = b.count; // a stage may append packets it made (fresh mbufs) after the n received
+        syncFrames(b, n, count);
+        dispatch(b, count);
         return n;
     }
 
@@ -221,6 +239,42 @@ public final class Worker implements Agent {
         java.util.Arrays.fill(b.vlan, 0, n, (short) -1);
         java.util.Arrays.fill(b.ipProto, 0, n, (short) -1);
         java.util.Arrays.fill(b.flags, 0, n, 0);
+    }
+
+    /**
+     * Makes each TX mbuf describe the frame the stages left in {@link Burst#data}/{@link Burst#length}
+     * (VXLAN decap moves the start forward, encap and ICMP errors back into the headroom, ND replies
+     * grow into the tailroom): data_off, data_len and pkt_len are rewritten only for frames that
+     * moved or changed length, and for packets a stage appended (slots {@code >= nRx}). A frame
+     * outside its mbuf's buffer (a stage bug) is dropped as {@link DropReason#TX_FRAME_OUTSIDE_BUFFER}
+     * rather than sent. Two array compares per packet otherwise; single-segment mbufs only.
+     */
+    private void syncFrames(Burst b, int nRx, int count) {
+        final long[] data = b.data;
+        final int[] len = b.length;
+        final byte[] next = b.next;
+        final long[] ra = rxAddr;
+        final int[] rl = rxLength;
+        for (int i = 0; i < count; i++) {
+            if (next[i] == Next.TX && (i >= nRx || data[i] != ra[i] || len[i] != rl[i])) {
+                long m = b.mbuf[i];
+                if (m == 0) {
+                    next[i] = Next.DROP;
+                    b.dropReason[i] = OUTSIDE_BUFFER;
+                    continue;
+                }
+                long off = data[i] - Mem.ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, m + Mbuf.BUF_ADDR);
+                int bufLen = Mem.ALL.get(ValueLayout.JAVA_SHORT_UNALIGNED, m + Mbuf.BUF_LEN) & 0xFFFF;
+                int l = len[i];
+                if (off < 0 || l < 0 || off + l > bufLen) {
+                    next[i] = Next.DROP;
+                    b.dropReason[i] = OUTSIDE_BUFFER;
+                    continue;
+                }
+                Mem.ALL.set(ValueLayout.JAVA_SHORT_UNALIGNED, m + Mbuf.DATA_OFF, (short) off);
+                Mbuf.setLength(m, l);
+            }
+        }
     }
 
     private void dispatch(Burst b, int n) {

@@ -1,5 +1,7 @@
 package io.sluice.dataplane.config;
 
+import io.sluice.dataplane.overlay.OverlayConfigLoader;
+import io.sluice.dataplane.overlay.OverlayModel;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.exceptions.Mark;
@@ -35,7 +37,7 @@ public final class ConfigLoader {
     public static final String DEFAULT_RESOURCE = "/io/sluice/dataplane/config/default.yaml";
 
     private static final Set<String> TOP_KEYS = Set.of(
-            "eal", "ports", "workers", "burst-size", "idle-strategy", "mbufs", "mac-table", "arp", "counters-file");
+            "eal", "ports", "workers", "burst-size", "idle-strategy", "mbufs", "mac-table", "arp", "counters-file", "overlay");
     private static final Set<String> PORT_KEYS = Set.of("name", "device", "rx-queues", "tx-queues", "mac");
     private static final Set<String> WORKER_KEYS = Set.of("lcore", "rx");
     private static final Set<String> MAC_KEYS = Set.of("mac", "port");
@@ -276,8 +278,20 @@ public final class ConfigLoader {
             }
         }
 
+        // ---- overlay (tenant networks; parsed and validated by the overlay package) ----
+        OverlayModel overlay = null;
+        if (top.containsKey("overlay")) {
+            for (String l2Key : List.of("mac-table", "arp")) {
+                if (top.containsKey(l2Key)) {
+                    throw error(top.get(l2Key), l2Key, "not used with 'overlay' (the overlay answers ARP and forwards"
+                            + " by its own tables); remove it");
+                }
+            }
+            overlay = OverlayConfigLoader.parse(file, top.get("overlay"), portIndex);
+        }
+
         return new SluiceConfig(file, List.copyOf(eal), List.copyOf(ports), List.copyOf(workers), burst, idle, mbufs,
-                List.copyOf(macTable), List.copyOf(arp), counters);
+                List.copyOf(macTable), List.copyOf(arp), counters, overlay);
     }
 
     // ------------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 package io.sluice.dataplane.config;
 
+import io.sluice.dataplane.overlay.OverlayModel;
+
 import java.nio.file.Path;
 import java.util.List;
 
@@ -16,6 +18,8 @@ import java.util.List;
  * @param macTable     static L2 table: MAC to port index
  * @param arp          addresses the data plane answers ARP for
  * @param countersFile shared-memory file for the counters ({@code ./sluice stats} reads it)
+ * @param overlay      tenant networks (the {@code overlay:} section, docs/overlay.md), or null:
+ *                     when present the data plane runs the overlay pipeline instead of L2
  */
 public record SluiceConfig(
         String source,
@@ -27,7 +31,14 @@ public record SluiceConfig(
         int mbufs,
         List<MacEntry> macTable,
         List<ArpEntry> arp,
-        Path countersFile) {
+        Path countersFile,
+        OverlayModel overlay) {
+
+    /** A configuration without an overlay (L2 pipeline). */
+    public SluiceConfig(String source, List<String> eal, List<PortSpec> ports, List<WorkerSpec> workers, int burstSize,
+                        String idleStrategy, int mbufs, List<MacEntry> macTable, List<ArpEntry> arp, Path countersFile) {
+        this(source, eal, ports, workers, burstSize, idleStrategy, mbufs, macTable, arp, countersFile, null);
+    }
 
     /** A static L2 entry: frames to {@code mac} leave by port {@code port}. */
     public record MacEntry(long mac, int port) {}

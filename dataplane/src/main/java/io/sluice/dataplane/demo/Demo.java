@@ -1,11 +1,10 @@
 package io.sluice.dataplane.demo;
 
 import io.sluice.dataplane.Dataplane;
-import io.sluice.dataplane.agent.PipelineFactory;
 import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.counters.Counters;
-import io.sluice.dataplane.stage.Pipelines;
+import io.sluice.dataplane.overlay.OverlayPipeline;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -20,21 +19,31 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code ./sluice demo}: the data plane on the embedded default configuration (three TAP ports),
- * three network namespaces as VMs, and checks that what must pass passes and what must be
- * dropped is dropped and counted. Exits 0 only when every check passed; always cleans up.
+ * {@code ./sluice demo}: the data plane on the embedded default configuration (an uplink and five
+ * VM TAP ports, the overlay pipeline), namespaces as VMs of two projects that both use
+ * 10.0.0.0/16, and checks that each project reaches its own VMs within and across subnets, never
+ * the other's, and that what must be dropped is dropped and counted by its reason. Exits 0 only
+ * when every check passed; always cleans up (namespaces, TAP devices).
  */
 public final class Demo {
     /** One check's outcome. */
     record Check(String name, boolean passed, String detail) {}
 
-    private static final String[] VM = {"a", "b", "c"};
-    private static final String[] IFACE = {"sldemo0", "sldemo1", "sldemo2"};
-    private static final String[] MAC = {"02:5c:00:00:00:01", "02:5c:00:00:00:02", "02:5c:00:00:00:03"};
-    private static final String[] IP = {"10.199.0.1", "10.199.0.2", "10.199.0.3"};
+    /** A VM: namespace suffix, TAP interface, MAC, address, gateway, port name (default.yaml). */
+    record Vm(String name, String iface, String mac, String ip, String gateway, String port) {}
+
+    static final Vm BLUE_WEB = new Vm("blue-web", "sldemo1", "02:5c:00:00:01:10", "10.0.1.10", "10.0.1.1", "blue-web");
+    static final Vm BLUE_APP = new Vm("blue-app", "sldemo2", "02:5c:00:00:01:11", "10.0.1.11", "10.0.1.1", "blue-app");
+    static final Vm BLUE_DB = new Vm("blue-db", "sldemo3", "02:5c:00:00:02:10", "10.0.2.10", "10.0.2.1", "blue-db");
+    static final Vm RED_WEB = new Vm("red-web", "sldemo4", "02:5c:00:00:81:10", "10.0.1.10", "10.0.1.1", "red-web");
+    static final Vm RED_DB = new Vm("red-db", "sldemo5", "02:5c:00:00:82:10", "10.0.2.10", "10.0.2.1", "red-db");
+    static final List<Vm> VMS = List.of(BLUE_WEB, BLUE_APP, BLUE_DB, RED_WEB, RED_DB);
+    static final String UPLINK_IFACE = "sldemo0";
+    static final String ROUTER_MAC = "02:5c:00:00:ff:01";
 
     private final List<Check> checks = new ArrayList<>();
     private final PrintStream out;
+    private final Map<Vm, String> ns = new java.util.HashMap<>();
 
     private Demo(PrintStream out) {
         this.out = out;
@@ -46,20 +55,25 @@ public final class Demo {
 
     private int go() throws Exception {
         SluiceConfig cfg = ConfigLoader.loadDefault();
-        out.println("Sluice demo: data plane on " + cfg.ports().size() + " TAP ports, namespaces as VMs");
+        out.println("Sluice demo: overlay data plane on " + cfg.ports().size() + " TAP ports; projects blue and red"
+                + " both on 10.0.0.0/16 (subnets 10.0.1.0/24, 10.0.2.0/24); namespaces as VMs");
         try (Hosts hosts = new Hosts("sldemo-");
-             Counters counters = Counters.create(cfg.countersFile(), 1024)) {
+             Counters counters = Counters.create(cfg.countersFile(), 4096)) {
             hosts.removeStale();
-            try (Dataplane dp = Dataplane.start(cfg, PipelineFactory.of(Pipelines::l2), counters)) {
-                String[] ns = new String[3];
-                for (int i = 0; i < 3; i++) {
-                    hosts.awaitInterface(IFACE[i], 10_000);
-                    ns[i] = hosts.namespace(VM[i]);
-                    hosts.plug(IFACE[i], ns[i], MAC[i], IP[i] + "/24");
+            try (Dataplane dp = Dataplane.start(cfg, OverlayPipeline.factory(cfg, counters), counters)) {
+                hosts.awaitInterface(UPLINK_IFACE, 10_000);
+                String ul = hosts.namespace("uplink");
+                hosts.plug(UPLINK_IFACE, ul, "02:5c:00:00:aa:02", "192.168.50.2/24");
+                for (Vm vm : VMS) {
+                    hosts.awaitInterface(vm.iface(), 10_000);
+                    String n = hosts.namespace(vm.name());
+                    hosts.plug(vm.iface(), n, vm.mac(), vm.ip() + "/24");
+                    must(hosts.in(n, 5, "ip", "route", "add", "default", "via", vm.gateway()), "default route in " + n);
+                    ns.put(vm, n);
                 }
-                out.println("VMs: " + String.join(", ", ns) + "; counters in " + cfg.countersFile()
+                out.println("VMs: " + String.join(", ", ns.values()) + "; counters in " + cfg.countersFile()
                         + " (./sluice stats " + cfg.countersFile() + ")");
-                runChecks(hosts, ns, counters);
+                runChecks(hosts, counters);
             }
             out.println();
             out.println("Counters (summed over workers; zero drop counters omitted):");
@@ -67,9 +81,9 @@ public final class Demo {
         }
         out.println();
         int passed = (int) checks.stream().filter(Check::passed).count();
-        out.printf("%-62s %s%n", "CHECK", "RESULT");
+        out.printf("%-70s %s%n", "CHECK", "RESULT");
         for (Check c : checks) {
-            out.printf("%-62s %s%s%n", c.name(), c.passed() ? "PASS" : "FAIL",
+            out.printf("%-70s %s%s%n", c.name(), c.passed() ? "PASS" : "FAIL",
                     c.detail().isEmpty() ? "" : "  (" + c.detail() + ")");
         }
         out.println();
@@ -77,45 +91,82 @@ public final class Demo {
         return passed == checks.size() && !checks.isEmpty() ? 0 : 1;
     }
 
-    private void runChecks(Hosts hosts, String[] ns, Counters counters) throws Exception {
-        // 1. The data plane answers ARP for an address it owns.
-        Hosts.Result arp = hosts.in(ns[0], 10, "arping", "-c", "2", "-w", "4", "-I", IFACE[0], "10.199.0.254");
-        check("ARP for gateway 10.199.0.254 answered by the data plane",
-                arp.ok() && arp.out().toLowerCase().contains("02:5c:00:00:00:fe"), firstLine(arp.out()));
+    private static void must(Hosts.Result r, String what) {
+        if (!r.ok()) {
+            throw new IllegalStateException(what + " failed: " + r.out().trim());
+        }
+    }
 
-        // 2. ping between VMs through the data plane.
-        Hosts.Result ping = hosts.in(ns[0], 15, "ping", "-c", "3", "-i", "0.2", "-W", "2", IP[1]);
-        check("ping vm-a -> vm-b (10.199.0.2)", ping.ok(), summary(ping.out()));
-        Hosts.Result ping2 = hosts.in(ns[2], 15, "ping", "-c", "3", "-i", "0.2", "-W", "2", IP[1]);
-        check("ping vm-c -> vm-b (10.199.0.2)", ping2.ok(), summary(ping2.out()));
+    private void runChecks(Hosts hosts, Counters counters) throws Exception {
+        // 1. The data plane owns each subnet's gateway and answers ARP for it with the router MAC.
+        Hosts.Result arp = hosts.in(ns.get(BLUE_WEB), 10, "arping", "-c", "2", "-w", "4", "-I", BLUE_WEB.iface(), "10.0.1.1");
+        check("blue web: ARP for gateway 10.0.1.1 answered with the router MAC",
+                arp.ok() && arp.out().toLowerCase().contains(ROUTER_MAC), firstLine(arp.out()));
 
-        // 3. A TCP transfer whose bytes arrive intact.
-        tcpTransfer(hosts, ns);
+        // 2. Within a project: same subnet (switched) and across subnets (routed), both projects.
+        ping(hosts, BLUE_WEB, BLUE_APP.ip(), "blue web -> blue app 10.0.1.11 (same subnet)");
+        ping(hosts, BLUE_WEB, BLUE_DB.ip(), "blue web -> blue db 10.0.2.10 (other subnet, routed)");
+        ping(hosts, RED_WEB, RED_DB.ip(), "red web -> red db 10.0.2.10 (same addresses as blue)");
+        ping(hosts, BLUE_WEB, "10.0.1.1", "blue web -> its gateway 10.0.1.1");
 
-        // 4. A frame to a MAC the table does not know is dropped and counted.
-        String unknownLabel = "port vm-a drop l2_unknown_destination";
-        long before = counters.snapshot().getOrDefault(unknownLabel, 0L);
-        hosts.in(ns[0], 5, "ip", "neigh", "replace", "10.199.0.99", "lladdr", "02:5c:00:00:00:99",
-                "dev", IFACE[0], "nud", "permanent");
-        Hosts.Result lost = hosts.in(ns[0], 10, "ping", "-c", "3", "-i", "0.2", "-W", "1", "10.199.0.99");
-        long after = awaitCounter(counters, unknownLabel, before + 3);
-        check("frames to unknown MAC 02:5c:00:00:00:99 dropped and counted",
-                !lost.ok() && after - before >= 3, "ping failed as expected, " + unknownLabel + " +" + (after - before));
+        // 3. A TCP transfer across subnets whose bytes arrive intact.
+        tcpTransfer(hosts);
 
-        // 5. A malformed IPv4 header (IHL 3) is dropped with its reason.
-        String ihlLabel = "port vm-a drop bad_ipv4_ihl";
+        // 4. Isolation: while red talks, blue receives nothing; red aiming at blue's MAC is dropped.
+        Path capFile = Files.createTempFile("sldemo-capture", ".txt");
+        Process capture = hosts.start(ns.get(BLUE_APP), "sh", "-c",
+                "exec tcpdump -l -n -e -Q in -i " + BLUE_APP.iface() + " ip > " + capFile + " 2>/dev/null");
+        Hosts.sleep(1000);
+        long blueTx = counters.snapshot().getOrDefault("network blue tx packets", 0L);
+        String unknown = "port red-web drop overlay_unknown_destination";
+        long before = counters.snapshot().getOrDefault(unknown, 0L);
+        hosts.in(ns.get(RED_WEB), 5, "ip", "neigh", "replace", "10.0.1.11", "lladdr", BLUE_APP.mac(),
+                "dev", RED_WEB.iface(), "nud", "permanent");
+        Hosts.Result lost = hosts.in(ns.get(RED_WEB), 10, "ping", "-c", "3", "-i", "0.2", "-W", "1", "10.0.1.11");
+        Hosts.Result redOk = hosts.in(ns.get(RED_WEB), 10, "ping", "-c", "3", "-i", "0.2", "-W", "2", RED_DB.ip());
+        long after = awaitCounter(counters, unknown, before + 3);
+        long blueTxAfter = counters.snapshot().getOrDefault("network blue tx packets", 0L);
+        Hosts.sleep(300);
+        capture.destroy();
+        capture.waitFor(5, TimeUnit.SECONDS);
+        String captured = Files.readString(capFile);
+        Files.deleteIfExists(capFile);
+        long ipLines = captured.lines().filter(l -> l.contains("IPv4")).count();
+        check("red web -> blue app's MAC: dropped (overlay_unknown_destination)",
+                !lost.ok() && after - before >= 3, "ping failed as expected, " + unknown + " +" + (after - before));
+        check("while red talks, blue receives nothing (tcpdump in blue app, counters)",
+                redOk.ok() && ipLines == 0 && blueTxAfter == blueTx,
+                "red ping " + (redOk.ok() ? "ok" : "FAILED") + ", " + ipLines + " IPv4 frames captured in blue app, "
+                        + "network blue tx +" + (blueTxAfter - blueTx));
+
+        // 5. Anti-spoofing: blue web forges blue app's source IP.
+        String spoof = "port blue-web drop overlay_spoof_src_ip";
+        long spoofBefore = counters.snapshot().getOrDefault(spoof, 0L);
+        Hosts.Result forged = hosts.in(ns.get(BLUE_WEB), 10, "python3", "-c",
+                udpScript(BLUE_WEB.iface(), ROUTER_MAC, BLUE_WEB.mac(), "10.0.1.11", "10.0.2.10"));
+        long spoofAfter = awaitCounter(counters, spoof, spoofBefore + 1);
+        check("blue web sends with blue app's IP: dropped (overlay_spoof_src_ip)",
+                forged.ok() && spoofAfter - spoofBefore == 1, forged.ok() ? spoof + " +" + (spoofAfter - spoofBefore) : forged.out().trim());
+
+        // 6. A malformed IPv4 header (IHL 3) is dropped with its reason by the parser.
+        String ihlLabel = "port blue-web drop bad_ipv4_ihl";
         long ihlBefore = counters.snapshot().getOrDefault(ihlLabel, 0L);
-        Hosts.Result sent = hosts.in(ns[0], 10, "python3", "-c", rawFrameScript(IFACE[0], MAC[1], MAC[0]));
+        Hosts.Result sent = hosts.in(ns.get(BLUE_WEB), 10, "python3", "-c", rawFrameScript(BLUE_WEB.iface(), ROUTER_MAC, BLUE_WEB.mac()));
         long ihlAfter = awaitCounter(counters, ihlLabel, ihlBefore + 1);
         check("malformed IPv4 frame (IHL=3) dropped with reason bad_ipv4_ihl",
                 sent.ok() && ihlAfter - ihlBefore == 1, sent.ok() ? ihlLabel + " +" + (ihlAfter - ihlBefore) : sent.out().trim());
 
-        // 6. ARP for an address nobody owns gets no answer (no flooding).
-        Hosts.Result noArp = hosts.in(ns[0], 10, "arping", "-c", "2", "-w", "3", "-I", IFACE[0], "10.199.0.77");
-        check("ARP for unconfigured 10.199.0.77 is not answered", !noArp.ok(), firstLine(noArp.out()));
+        // 7. ARP for an address nobody owns gets no answer (no flooding).
+        Hosts.Result noArp = hosts.in(ns.get(BLUE_WEB), 10, "arping", "-c", "2", "-w", "3", "-I", BLUE_WEB.iface(), "10.0.1.77");
+        check("ARP for unconfigured 10.0.1.77 is not answered", !noArp.ok(), firstLine(noArp.out()));
     }
 
-    private void tcpTransfer(Hosts hosts, String[] ns) throws Exception {
+    private void ping(Hosts hosts, Vm from, String dst, String what) {
+        Hosts.Result r = hosts.in(ns.get(from), 15, "ping", "-c", "3", "-i", "0.2", "-W", "2", dst);
+        check("ping " + what, r.ok(), summary(r.out()));
+    }
+
+    private void tcpTransfer(Hosts hosts) throws Exception {
         Path dir = Files.createTempDirectory("sldemo");
         Path src = dir.resolve("payload.bin");
         Path dst = dir.resolve("received.bin");
@@ -123,16 +174,16 @@ public final class Demo {
         new Random(7).nextBytes(payload);
         Files.write(src, payload);
         try {
-            Process server = hosts.start(ns[1], "sh", "-c", "exec nc -l -q 1 5001 > " + dst);
+            Process server = hosts.start(ns.get(BLUE_DB), "sh", "-c", "exec nc -l -q 1 5001 > " + dst);
             Thread.sleep(300);
-            Hosts.Result client = hosts.in(ns[0], 30, "sh", "-c", "nc -N -w 5 " + IP[1] + " 5001 < " + src);
+            Hosts.Result client = hosts.in(ns.get(BLUE_WEB), 30, "sh", "-c", "nc -N -w 5 " + BLUE_DB.ip() + " 5001 < " + src);
             boolean done = server.waitFor(15, TimeUnit.SECONDS);
             if (!done) {
                 server.destroyForcibly();
             }
             String want = sha256(payload);
             String got = Files.exists(dst) ? sha256(Files.readAllBytes(dst)) : "(nothing received)";
-            check("TCP vm-a -> vm-b: 4 MiB, sha256 of received bytes equal",
+            check("TCP blue web -> blue db (routed): 4 MiB, sha256 equal",
                     client.ok() && want.equals(got), "sha256 " + got.substring(0, Math.min(16, got.length())) + "…");
         } finally {
             Files.deleteIfExists(src);
@@ -148,6 +199,18 @@ public final class Demo {
                 + "d=bytes.fromhex('" + dstMac.replace(":", "") + "');m=bytes.fromhex('" + srcMac.replace(":", "") + "')\n"
                 + "ip=bytes([0x43,0,0,40])+bytes(36)\n"
                 + "s.send(d+m+b'\\x08\\x00'+ip)\n";
+    }
+
+    private static String udpScript(String ifname, String dstMac, String srcMac, String srcIp, String dstIp) {
+        return "import socket,struct\n"
+                + "s=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)\n"
+                + "s.bind(('" + ifname + "',0))\n"
+                + "d=bytes.fromhex('" + dstMac.replace(":", "") + "');m=bytes.fromhex('" + srcMac.replace(":", "") + "')\n"
+                + "src=socket.inet_aton('" + srcIp + "');dst=socket.inet_aton('" + dstIp + "')\n"
+                + "h=struct.pack('!BBHHHBBH4s4s',0x45,0,36,0,0x4000,64,17,0,src,dst)\n"
+                + "c=sum(struct.unpack('!10H',h));c=(c&0xffff)+(c>>16);c=(c&0xffff)+(c>>16)\n"
+                + "h=h[:10]+struct.pack('!H',~c&0xffff)+h[12:]\n"
+                + "s.send(d+m+b'\\x08\\x00'+h+struct.pack('!HHHH',40000,5001,16,0)+b'spoofed!')\n";
     }
 
     private static long awaitCounter(Counters counters, String label, long target) {

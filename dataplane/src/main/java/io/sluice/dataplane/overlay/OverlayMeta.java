@@ -61,7 +61,7 @@ public final class OverlayMeta {
 
     /** Drops packet i with an overlay reason: sets Burst next/dropReason (generic) and counts. */
     public void drop(Burst b, int i, OverlayDrop r) {
-        b.drop(i, r.generic);
+        b.drop(i, r.dropReason);
         reason[i] = (byte) r.ordinal();
         drops[r.ordinal()]++;
     }

@@ -73,7 +73,7 @@ public final class VxlanEncapStage implements Stage {
                     m.arpRequestsSent++;
                     b.tx(i, s.uplinkPort);
                 } else {
-                    b.drop(i, OverlayDrop.NO_NEXT_HOP.generic);
+                    b.drop(i, OverlayDrop.NO_NEXT_HOP.dropReason);
                     m.reason[i] = (byte) OverlayDrop.NO_NEXT_HOP.ordinal();
                 }
                 continue;

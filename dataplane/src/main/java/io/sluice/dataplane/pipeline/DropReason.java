@@ -42,7 +42,39 @@ public enum DropReason {
     TOO_MANY_VLAN_TAGS("more than two stacked VLAN tags (802.1Q / QinQ)"),
     BAD_IPV6_EXT_ORDER("IPv6 hop-by-hop options header not directly after the IPv6 header"),
     L2_BROADCAST("broadcast frame that is not ARP (no flooding with a static MAC table)"),
-    L2_MULTICAST("multicast destination MAC (no flooding with a static MAC table)");
+    L2_MULTICAST("multicast destination MAC (no flooding with a static MAC table)"),
+    // ---- overlay (io.sluice.dataplane.overlay, one per OverlayDrop; docs/overlay.md) ----
+    OVERLAY_VXLAN_TRUNCATED("VXLAN packet shorter than outer headers + inner Ethernet"),
+    OVERLAY_VXLAN_NOT_FOR_US("outer IPv4 destination is not our underlay address"),
+    OVERLAY_VXLAN_OUTER_FRAGMENT("outer IPv4 packet is a fragment"),
+    OVERLAY_VXLAN_BAD_FLAGS("VXLAN I flag not set"),
+    OVERLAY_VXLAN_UNKNOWN_VNI("VNI not configured on this host"),
+    OVERLAY_VXLAN_VTEP_NOT_ALLOWED("source VTEP hosts no VM of the VNI's network"),
+    OVERLAY_VXLAN_BAD_INNER("inner frame malformed (short IPv4/IPv6/ARP header, IP length beyond the frame)"),
+    OVERLAY_SPOOF_SRC_MAC("source MAC is not the sending VM's"),
+    OVERLAY_SPOOF_SRC_IP("source IP is not the sending VM's"),
+    OVERLAY_SPOOF_ARP("ARP sender MAC/IP is not the sending VM's (incl. gratuitous ARP for another address)"),
+    OVERLAY_SPOOF_REMOTE_SRC("inner source is not a VM of that network living behind the sending VTEP"),
+    OVERLAY_UNSUPPORTED_ETHERTYPE("EtherType the overlay does not carry (VLAN tag, other)"),
+    OVERLAY_ARP_MALFORMED("ARP not Ethernet/IPv4 or op not request/reply"),
+    OVERLAY_ARP_UNKNOWN_TARGET("ARP/NS for an address that is neither a gateway nor a VM of the network"),
+    OVERLAY_ARP_ABSORBED("ARP reply, gratuitous ARP, unsolicited NA or DAD NS from a VM (absorbed, never flooded)"),
+    OVERLAY_ND_UNSUPPORTED("ICMPv6 ND message the responder does not handle (RS/RA/redirect, malformed NS)"),
+    OVERLAY_UNKNOWN_DESTINATION("destination MAC/IP is no VM of the network"),
+    OVERLAY_BROADCAST("broadcast/multicast that is not ARP/ND (never flooded)"),
+    OVERLAY_CROSS_SUBNET_L2("frame to another subnet's VM MAC without going through the gateway"),
+    OVERLAY_SAME_PORT("destination VM is behind the port the packet came in on"),
+    OVERLAY_HAIRPIN("decapsulated packet for a remote VM (never re-encapsulated)"),
+    OVERLAY_TO_GATEWAY("packet to a gateway address itself other than an ICMP echo request (ARP/ND/ping are answered)"),
+    OVERLAY_TTL_EXPIRED("TTL/hop limit expired; ICMP time exceeded sent instead when allowed"),
+    OVERLAY_ICMP_SUPPRESSED("error about an ICMP error, fragment or non-unicast: no ICMP sent"),
+    OVERLAY_TOO_BIG("inner packet larger than underlay MTU - 50; ICMP frag-needed/packet-too-big sent instead"),
+    OVERLAY_NO_NEXT_HOP("underlay next hop MAC unknown: packet turned into an ARP request (or dropped while one is pending)"),
+    OVERLAY_UNDERLAY_ARP_LEARNED("ARP reply for our underlay address: learned into the neighbour table, consumed"),
+    OVERLAY_UNDERLAY_ARP_MALFORMED("ARP for our underlay address not Ethernet/IPv4 or bad op"),
+    OVERLAY_NOT_OVERLAY("packet the overlay pipeline has no use for: non-VXLAN uplink traffic not for our underlay address, or a port with no VM"),
+    // ---- worker tx (frame moved by a stage) ----
+    TX_FRAME_OUTSIDE_BUFFER("a stage moved or grew the frame beyond its mbuf's buffer");
 
     private final String description;
 

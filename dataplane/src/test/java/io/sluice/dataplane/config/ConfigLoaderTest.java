@@ -57,10 +57,11 @@ class ConfigLoaderTest {
     @Test
     void embeddedDefaultIsValid() throws Exception {
         SluiceConfig c = ConfigLoader.loadDefault();
-        assertEquals(3, c.ports().size());
+        assertEquals(6, c.ports().size());
         assertEquals(1, c.workers().size());
-        assertEquals(3, c.workers().get(0).rxQueues().size());
+        assertEquals(6, c.workers().get(0).rxQueues().size());
         assertTrue(c.eal().contains("--no-huge"));
+        assertEquals(2, c.overlay().networks().size()); // the demo: two projects on one CIDR
     }
 
     @ParameterizedTest(name = "{0}")

@@ -11,9 +11,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Runs {@code ./sluice demo}'s checks in the test suite: the data plane on three DPDK TAP ports,
- * namespaces as VMs, ping, a TCP transfer, and the drops that must happen (unknown MAC,
- * malformed IPv4, ARP for an unowned address). Own JVM (surefire forks per class): EAL once.
+ * Runs {@code ./sluice demo}'s checks in the test suite: the overlay data plane on six DPDK TAP
+ * ports, namespaces as VMs of two projects on the same CIDR, ping and a TCP transfer within a
+ * project, isolation between them (capture, counters, a red VM aiming at a blue MAC), and the
+ * drops that must happen (spoofed source IP, malformed IPv4, ARP for an unowned address). Own JVM
+ * (surefire forks per class): EAL once.
  */
 class DemoTest {
     @Test
@@ -25,9 +27,9 @@ class DemoTest {
         }
         String out = buf.toString(StandardCharsets.UTF_8);
         System.out.println(out);
-        assertTrue(out.contains("7 passed, 0 failed"), out);
+        assertTrue(out.contains("11 passed, 0 failed"), out);
         assertEquals(0, rc, out);
-        assertTrue(out.contains("port vm-a drop l2_unknown_destination"), out);
+        assertTrue(out.contains("port red-web drop overlay_unknown_destination"), out);
 
         String netns = Hosts.run(5, "ip", "netns", "list").out();
         assertFalse(netns.contains("sldemo-"), "namespaces left behind: " + netns);

@@ -29,7 +29,7 @@ class OverlayStagesTest {
     private void assertDropped(Pipeline p, OverlayDrop r) {
         assertEquals(Next.DROP, b.next[0], "expected drop " + r + " but next=" + b.next[0] + " reason=" + p.reason(0));
         assertEquals(r, p.reason(0));
-        assertEquals(r.generic.ordinal(), b.dropReason[0]);
+        assertEquals(r.dropReason.ordinal(), b.dropReason[0]);
     }
 
     @Test

@@ -1,0 +1,242 @@
+package io.sluice.dataplane.overlay;
+
+import io.sluice.dataplane.agent.PipelineFactory;
+import io.sluice.dataplane.config.SluiceConfig;
+import io.sluice.dataplane.counters.Counters;
+import io.sluice.dataplane.ffi.Mbuf;
+import io.sluice.dataplane.ffi.Shim;
+import io.sluice.dataplane.packet.Mem;
+import io.sluice.dataplane.pipeline.Burst;
+import io.sluice.dataplane.pipeline.DropReason;
+import io.sluice.dataplane.pipeline.Next;
+import io.sluice.dataplane.pipeline.PacketFlags;
+import io.sluice.dataplane.pipeline.Stage;
+import io.sluice.dataplane.stage.ParseStage;
+import org.agrona.concurrent.status.AtomicCounter;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The overlay data plane as a worker pipeline (the configuration has an {@code overlay:} section):
+ *
+ * <pre>
+ * parse -> clock -> vxlan-decap -> underlay-arp -> anti-spoof -> overlay-arp -> route -> vxlan-encap -> overlay-out
+ * </pre>
+ *
+ * One {@link OverlayState} and one {@link UnderlayNeighbours} per process (shared by the workers:
+ * the state is an immutable snapshot behind one volatile reference, the neighbour cache is
+ * lock-free); one {@link OverlayMeta} per worker. {@link Clock} sets {@link OverlayMeta#nowNs}
+ * once per burst. {@link Out} ends every packet's walk (a packet still {@code CONTINUE} is dropped
+ * as {@link DropReason#OVERLAY_NOT_OVERLAY}), sends underlay ARP refresh requests from fresh mbufs
+ * appended to the burst, and publishes the worker's overlay counters to the shared counters file.
+ */
+public final class OverlayPipeline {
+    private final OverlayState state;
+    private final UnderlayNeighbours neighbours;
+    private final Counters counters;
+
+    public OverlayPipeline(OverlayModel model, Counters counters) {
+        this(model, counters, UnderlayNeighbours.withDefaults());
+    }
+
+    /** With a given underlay neighbour cache (tests shorten its ageing). */
+    public OverlayPipeline(OverlayModel model, Counters counters, UnderlayNeighbours neighbours) {
+        try {
+            this.state = new OverlayState(OverlaySnapshot.compile(model));
+        } catch (OverlayModelException e) {
+            throw new IllegalArgumentException("overlay: " + e.getMessage(), e);
+        }
+        this.neighbours = neighbours;
+        this.counters = counters;
+    }
+
+    /** The pipeline factory for {@link io.sluice.dataplane.Dataplane#start}: the config must have an overlay. */
+    public static PipelineFactory factory(SluiceConfig cfg, Counters counters) {
+        if (cfg.overlay() == null) {
+            throw new IllegalArgumentException(cfg.source() + ": no 'overlay' section");
+        }
+        OverlayPipeline p = new OverlayPipeline(cfg.overlay(), counters);
+        return (c, worker) -> p.stages(worker);
+    }
+
+    public OverlayState state() { return state; }
+
+    public UnderlayNeighbours neighbours() { return neighbours; }
+
+    /** New stages for one worker (its own {@link OverlayMeta}). */
+    public Stage[] stages(int worker) {
+        int cap = Burst.MAX_CAPACITY;
+        OverlayMeta meta = new OverlayMeta(cap);
+        return new Stage[] {
+                new ParseStage(),
+                new Clock(meta),
+                new VxlanDecapStage(state, meta),
+                new UnderlayArpStage(state, meta, neighbours),
+                new AntiSpoofStage(state, meta),
+                new OverlayArpStage(state, meta),
+                new RouteStage(state, meta),
+                new VxlanEncapStage(state, meta, neighbours),
+                new Out(state, meta, neighbours, counters, worker)};
+    }
+
+    /** Sets {@link OverlayMeta#nowNs} once per burst. Uses and sets nothing in the burst. */
+    public static final class Clock implements Stage {
+        private final OverlayMeta meta;
+
+        public Clock(OverlayMeta meta) { this.meta = meta; }
+
+        @Override
+        public int process(Burst b) {
+            meta.nowNs = System.nanoTime();
+            return 0;
+        }
+
+        @Override
+        public String name() { return "overlay-clock"; }
+    }
+
+    /**
+     * Last overlay stage. (1) Every packet still {@code CONTINUE} is dropped as
+     * {@link DropReason#OVERLAY_NOT_OVERLAY} (non-VXLAN uplink traffic that is not ARP for our
+     * underlay address, packets on ports that belong to no VM). (2) At most every 100 ms, asks
+     * {@link UnderlayNeighbours#refreshDue} for next hops whose entry is due for a refresh and
+     * appends one broadcast ARP request per next hop to the burst (free slots only), each in a
+     * fresh mbuf from the pool of the burst's first mbuf, {@code TX} on the uplink; the worker
+     * transmits slots {@code count..} it did not receive like any other packet. (3) Publishes the
+     * worker's per-network rx/tx counters and reply counters (labels "network NAME rx packets",
+     * "overlay arp replies", ...): ordered writes of the changed ones, once per burst.
+     *
+     * <p>Uses: next, mbuf, count. Sets: next/dropReason of leftovers; appends slots (mbuf, data,
+     * length, inPort = outPort = uplink, TX, ARP flags). Allocates nothing per packet.
+     */
+    public static final class Out implements Stage {
+        private static final long REFRESH_EVERY_NS = 100_000_000L;
+        private static final DropReason NOT_OVERLAY = DropReason.OVERLAY_NOT_OVERLAY;
+
+        private final OverlayState state;
+        private final OverlayMeta meta;
+        private final UnderlayNeighbours neighbours;
+        private final int[] due = new int[8];
+        private final MemorySegment fresh;
+        private MemorySegment pool;
+        private long poolAddr;
+        private long lastRefresh;
+        private boolean refreshedOnce;
+
+        private final int zones;
+        private final AtomicCounter[] zoneRx;
+        private final AtomicCounter[] zoneTx;
+        private final long[] pubRx;
+        private final long[] pubTx;
+        private final AtomicCounter[] misc;
+        private final long[] pubMisc = new long[5];
+
+        public Out(OverlayState state, OverlayMeta meta, UnderlayNeighbours neighbours, Counters counters, int worker) {
+            this.state = state;
+            this.meta = meta;
+            this.neighbours = neighbours;
+            this.fresh = MemorySegment.ofAddress(Arena.global().allocate(8L * due.length, 64).address())
+                    .reinterpret(8L * due.length);
+            OverlaySnapshot s = state.current();
+            zones = Math.min(s.zoneName.length, OverlayMeta.MAX_ZONES);
+            zoneRx = new AtomicCounter[zones];
+            zoneTx = new AtomicCounter[zones];
+            pubRx = new long[zones];
+            pubTx = new long[zones];
+            misc = new AtomicCounter[5];
+            if (counters != null) {
+                for (int z = 1; z < zones; z++) {
+                    zoneRx[z] = counters.allocate("network " + s.zoneName[z] + " rx packets", worker);
+                    zoneTx[z] = counters.allocate("network " + s.zoneName[z] + " tx packets", worker);
+                }
+                String[] labels = {"overlay arp replies", "overlay nd replies", "overlay icmp errors",
+                        "overlay icmp echo replies", "overlay underlay arp requests"};
+                for (int k = 0; k < labels.length; k++) {
+                    misc[k] = counters.allocate(labels[k], worker);
+                }
+            }
+        }
+
+        @Override
+        public int process(Burst b) {
+            OverlayMeta m = meta;
+            int left = 0;
+            for (int i = 0; i < b.count; i++) {
+                if (b.next[i] == Next.CONTINUE) {
+                    b.drop(i, NOT_OVERLAY);
+                    left++;
+                }
+            }
+            long now = m.nowNs;
+            if (!refreshedOnce || now - lastRefresh >= REFRESH_EVERY_NS) {
+                refreshedOnce = true;
+                lastRefresh = now;
+                refresh(b, state.current(), now);
+            }
+            publish(m);
+            return left;
+        }
+
+        private void refresh(Burst b, OverlaySnapshot s, long now) {
+            if (b.count == 0 || b.count >= b.capacity || b.mbuf[0] == 0 || s.staticNextHopMac >= 0) {
+                return;
+            }
+            int want = Math.min(neighbours.refreshDue(now, due), b.capacity - b.count);
+            if (want == 0) {
+                return;
+            }
+            long p = Mem.ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, b.mbuf[0] + Mbuf.POOL);
+            if (p != poolAddr) {
+                poolAddr = p;
+                pool = MemorySegment.ofAddress(p); // once: every mbuf comes from the data plane's one pool
+            }
+            if (Shim.mbufAllocBulk(pool, fresh, want) != 0) {
+                return; // pool empty: the entry stays due and is retried after the retry interval
+            }
+            for (int k = 0; k < want; k++) {
+                long mb = fresh.getAtIndex(ValueLayout.JAVA_LONG, k);
+                long d = Mbuf.data(mb);
+                int slot = b.count++;
+                int len = ArpFrames.request(d, s.underlayMac, s.underlayIp, due[k]);
+                b.reset(slot, mb, d, len, s.uplinkPort);
+                b.etherType[slot] = (short) Net.ETHERTYPE_ARP;
+                b.flags[slot] = PacketFlags.ARP | PacketFlags.BROADCAST;
+                b.l3Offset[slot] = Net.ETH_LEN;
+                b.tx(slot, s.uplinkPort);
+                meta.arpRequestsSent++;
+            }
+        }
+
+        private void publish(OverlayMeta m) {
+            for (int z = 1; z < zones; z++) {
+                long rx = m.rxPackets[z];
+                if (rx != pubRx[z] && zoneRx[z] != null) {
+                    zoneRx[z].setRelease(rx);
+                    pubRx[z] = rx;
+                }
+                long tx = m.txPackets[z];
+                if (tx != pubTx[z] && zoneTx[z] != null) {
+                    zoneTx[z].setRelease(tx);
+                    pubTx[z] = tx;
+                }
+            }
+            put(0, m.arpReplies);
+            put(1, m.ndReplies);
+            put(2, m.icmpErrors);
+            put(3, m.icmpEchoReplies);
+            put(4, m.arpRequestsSent);
+        }
+
+        private void put(int k, long v) {
+            if (v != pubMisc[k] && misc[k] != null) {
+                misc[k].setRelease(v);
+                pubMisc[k] = v;
+            }
+        }
+
+        @Override
+        public String name() { return "overlay-out"; }
+    }
+}
