@@ -1,0 +1,169 @@
+package io.sluice.dataplane.conntrack;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Off-heap (or flat primitive array) open-addressing table of connection entries: linear probing, a separate array of
+ * 32-bit hash tags (0 = empty) scanned before any entry is touched, backward-shift deletion (no
+ * tombstones, so probe chains never rot). One writer; no locks; nothing allocated after
+ * construction. Home slot = {@code (tag * capacity) >>> 32}, so any capacity works.
+ *
+ * <pre>
+ * Entry (96 bytes, 8-aligned; a tag array of 4 bytes per slot beside it)
+ *  0 aHi        8   canonical endpoint A address (IPv4: hi = 0)
+ *  8 aLo        8
+ * 16 bHi        8   endpoint B address
+ * 24 bLo        8
+ * 32 portsZone  8   aPort &lt;&lt; 48 | bPort &lt;&lt; 32 | zone   (ICMP: id &lt;&lt; 48 | requesterIsA &lt;&lt; 32 | zone)
+ * 40 protoFam   2   proto | family &lt;&lt; 8
+ * 42 state      1   TcpState or PseudoState ordinal
+ * 43 flags      1   bit 0: the initiator is endpoint A
+ * 44 vm         4   VM charged for the entry (ConnLimits)
+ * 48 deadline   8   nowNs + timeout of the state; expired when now - deadline &gt;= 0
+ * 56 dir[0]    16   original direction: end 4, maxEnd 4, maxWin 4, wscale 1, wflags 1, pad 2
+ * 72 dir[1]    16   reply direction, same layout
+ * 88 label      4   free for the pipeline (e.g. the rule id that admitted the connection)
+ * 92 reserved   4
+ * </pre>
+ */
+final class ConnTable implements AutoCloseable {
+    static final int SLOT = 96;
+    static final int O_AHI = 0, O_ALO = 8, O_BHI = 16, O_BLO = 24, O_PZ = 32, O_PF = 40, O_STATE = 42,
+            O_FLAGS = 43, O_VM = 44, O_DEADLINE = 48, O_DIR = 56, DIR_SIZE = 16, O_LABEL = 88;
+    static final int D_END = 0, D_MAXEND = 4, D_MAXWIN = 8, D_SCALE = 12, D_WFLAGS = 13;
+
+    private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
+    private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfShort S = ValueLayout.JAVA_SHORT;
+    private static final ValueLayout.OfByte B = ValueLayout.JAVA_BYTE;
+
+    private final Arena arena;
+    private final MemorySegment slots;
+    private final MemorySegment tags;
+    final int capacity;
+    int size;
+
+    /**
+     * @param onHeap false: native memory from a shared {@link Arena} (freed by {@link #close});
+     *               true: segments over a {@code long[]} and an {@code int[]}, which the JVM backs with
+     *               huge pages under {@code -XX:+UseTransparentHugePages} or {@code -XX:+UseLargePages}
+     *               (primitive arrays: the GC never scans them)
+     */
+    ConnTable(int capacity, boolean onHeap) {
+        if (capacity < 2) throw new IllegalArgumentException("capacity must be >= 2, was " + capacity);
+        this.capacity = capacity;
+        if (onHeap) {
+            this.arena = null;
+            this.slots = MemorySegment.ofArray(new long[Math.multiplyExact(capacity, SLOT / 8)]);
+            this.tags = MemorySegment.ofArray(new int[capacity]);
+        } else {
+            this.arena = Arena.ofShared();
+            this.slots = arena.allocate((long) capacity * SLOT, 64);
+            this.tags = arena.allocate((long) capacity * 4, 64);
+        }
+    }
+
+    /** Bytes of off-heap memory the table holds (entries + tags). */
+    long bytes() { return slots.byteSize() + tags.byteSize(); }
+
+    int home(int tag) { return (int) (((tag & 0xFFFF_FFFFL) * capacity) >>> 32); }
+
+    private int nextSlot(int i) { return i + 1 == capacity ? 0 : i + 1; }
+
+    int tagAt(int i) { return tags.getAtIndex(I, i); }
+
+    /** Loads the tag and the first word of the key's home slot (a software prefetch); returns a value to keep. */
+    long touch(int tag) {
+        int h = home(tag);
+        return tags.getAtIndex(I, h) + slots.get(L, (long) h * SLOT + O_ALO);
+    }
+
+    /** The slot holding the key, or {@code ~emptySlot} (negative) where it would be inserted. */
+    int find(int tag, long aHi, long aLo, long bHi, long bLo, long pz, int pf) {
+        MemorySegment t = tags, s = slots;
+        int i = home(tag);
+        while (true) {
+            int x = t.getAtIndex(I, i);
+            if (x == 0) return ~i;
+            if (x == tag) {
+                long o = (long) i * SLOT;
+                if (s.get(L, o + O_ALO) == aLo && s.get(L, o + O_BLO) == bLo && s.get(L, o + O_PZ) == pz
+                        && s.get(L, o + O_AHI) == aHi && s.get(L, o + O_BHI) == bHi
+                        && (s.get(S, o + O_PF) & 0xFFFF) == pf) {
+                    return i;
+                }
+            }
+            i = nextSlot(i);
+        }
+    }
+
+    /** Writes a fresh entry's key at an empty slot found by {@link #find}; every other field is zeroed. */
+    void insert(int i, int tag, long aHi, long aLo, long bHi, long bLo, long pz, int pf) {
+        long o = (long) i * SLOT;
+        MemorySegment s = slots;
+        for (long z = O_PF; z < SLOT; z += 8) s.set(L, o + z, 0L); // no asSlice: it would allocate
+        s.set(L, o + O_AHI, aHi);
+        s.set(L, o + O_ALO, aLo);
+        s.set(L, o + O_BHI, bHi);
+        s.set(L, o + O_BLO, bLo);
+        s.set(L, o + O_PZ, pz);
+        s.set(S, o + O_PF, (short) pf);
+        tags.setAtIndex(I, i, tag);
+        size++;
+    }
+
+    /** Deletes slot i and shifts later members of its probe run back (no tombstones). */
+    void remove(int i) {
+        MemorySegment t = tags;
+        int hole = i;
+        int j = nextSlot(i);
+        while (true) {
+            int x = t.getAtIndex(I, j);
+            if (x == 0) break;
+            int h = home(x);
+            boolean stays = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j);
+            if (!stays) {
+                MemorySegment.copy(slots, (long) j * SLOT, slots, (long) hole * SLOT, SLOT);
+                t.setAtIndex(I, hole, x);
+                hole = j;
+            }
+            j = nextSlot(j);
+        }
+        t.setAtIndex(I, hole, 0);
+        size--;
+    }
+
+    // ---- field access ----
+    private static long off(int i) { return (long) i * SLOT; }
+    private static long dirOff(int i, int dir) { return (long) i * SLOT + O_DIR + dir * DIR_SIZE; }
+
+    int state(int i) { return slots.get(B, off(i) + O_STATE); }
+    void state(int i, int v) { slots.set(B, off(i) + O_STATE, (byte) v); }
+    int flags(int i) { return slots.get(B, off(i) + O_FLAGS); }
+    void flags(int i, int v) { slots.set(B, off(i) + O_FLAGS, (byte) v); }
+    int vm(int i) { return slots.get(I, off(i) + O_VM); }
+    void vm(int i, int v) { slots.set(I, off(i) + O_VM, v); }
+    long deadline(int i) { return slots.get(L, off(i) + O_DEADLINE); }
+    void deadline(int i, long v) { slots.set(L, off(i) + O_DEADLINE, v); }
+    int label(int i) { return slots.get(I, off(i) + O_LABEL); }
+    void label(int i, int v) { slots.set(I, off(i) + O_LABEL, v); }
+    int protoFamily(int i) { return slots.get(S, off(i) + O_PF) & 0xFFFF; }
+
+    int end(int i, int d) { return slots.get(I, dirOff(i, d) + D_END); }
+    void end(int i, int d, int v) { slots.set(I, dirOff(i, d) + D_END, v); }
+    int maxEnd(int i, int d) { return slots.get(I, dirOff(i, d) + D_MAXEND); }
+    void maxEnd(int i, int d, int v) { slots.set(I, dirOff(i, d) + D_MAXEND, v); }
+    int maxWin(int i, int d) { return slots.get(I, dirOff(i, d) + D_MAXWIN); }
+    void maxWin(int i, int d, int v) { slots.set(I, dirOff(i, d) + D_MAXWIN, v); }
+    int scale(int i, int d) { return slots.get(B, dirOff(i, d) + D_SCALE); }
+    void scale(int i, int d, int v) { slots.set(B, dirOff(i, d) + D_SCALE, (byte) v); }
+    int wflags(int i, int d) { return slots.get(B, dirOff(i, d) + D_WFLAGS); }
+    void wflags(int i, int d, int v) { slots.set(B, dirOff(i, d) + D_WFLAGS, (byte) v); }
+
+    @Override
+    public void close() {
+        if (arena != null) arena.close();
+    }
+}

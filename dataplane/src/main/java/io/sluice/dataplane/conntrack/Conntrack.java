@@ -1,0 +1,475 @@
+package io.sluice.dataplane.conntrack;
+
+/**
+ * One shard of the connection tracker, owned by one worker thread (its only writer). Lookups and
+ * updates take no lock and allocate nothing; entries live off-heap in a {@link ConnTable}.
+ *
+ * <p>Per packet the pipeline calls {@link #track}: {@link Verdict#ESTABLISHED} or
+ * {@link Verdict#RELATED} pass, {@link Verdict#INVALID} drops, {@link Verdict#NEW} means "no
+ * entry; check your rules" and, if they allow the packet, the pipeline calls {@link #commit}
+ * (which may answer {@link Verdict#LIMIT}). Once per duty cycle it calls {@link #expire} with a
+ * small budget. Time is the caller's {@code nowNs} (e.g. {@code System.nanoTime()} read once per
+ * burst); deadlines compare by subtraction, so wrap-around is harmless.
+ *
+ * <p>TCP follows Linux nf_conntrack: the {@link TcpTransitions} table plus the window check of
+ * {@code tcp_in_window} (see {@link #inWindow}). UDP, ICMP echo and other protocols are
+ * pseudo-connections ({@link PseudoState}). ICMP/ICMPv6 errors are RELATED when the header they
+ * quote belongs to a live entry, INVALID otherwise.
+ *
+ * <p>Both directions of a flow must reach the same shard: route with
+ * {@link FlowKey#shardOf}{@code (hash, shards)} using the same seed on every worker.
+ */
+public final class Conntrack implements AutoCloseable {
+    /** Most entries per slot: capacity = maxEntries / LOAD_FACTOR. */
+    public static final double LOAD_FACTOR = 0.75;
+    /** Most packets per {@link #trackBurst} call (the largest {@link io.sluice.dataplane.pipeline.Burst}). */
+    public static final int MAX_BURST = 256;
+    private static final int ORIG = TcpTransitions.ORIGINAL;
+    private static final int REPLY = TcpTransitions.REPLY;
+    private static final int F_ORIG_IS_A = 1;
+    private static final int W_SCALE_OK = 1;
+    /** Linux MAXACKWINCONST: the least window an ACK may lag behind. */
+    private static final int MAX_ACK_WINDOW = 66_000;
+
+    private final ConnTable table;
+    private final ConnLimits limits;
+    private final int maxEntries;
+    private final long[] tcpTimeout;
+    private final long[] pseudoTimeout;
+    private final FlowKey key;
+    private final FlowKey qkey;
+    private final FlowKey[] burstKeys;
+    private final boolean[] burstOk;
+    private long touchSink;
+    private int expiryCursor;
+
+    // ---- result of the last call ----
+    private int lastSlot = -1;
+    private int lastDir = -1;
+
+    // ---- counters (single writer; other threads may read them racily) ----
+    private long created, refusedVm, refusedHost, refusedTable, invalid, related, expired, reopened;
+
+    /**
+     * @param maxEntries most connections this shard holds (its table gets maxEntries / 0.75 slots)
+     * @param timeouts   idle timeouts
+     * @param limits     the host's limits, shared by all shards
+     * @param seed       hash seed; the same on every shard of a host (shard routing depends on it)
+     */
+    public Conntrack(int maxEntries, CtTimeouts timeouts, ConnLimits limits, long seed) {
+        this(maxEntries, timeouts, limits, seed, false);
+    }
+
+    /**
+     * As {@link #Conntrack(int, CtTimeouts, ConnLimits, long)}, choosing where the table lives:
+     * native memory ({@code onHeap = false}, the default) or two primitive arrays on the Java heap
+     * ({@code onHeap = true}), which the JVM can back with huge pages
+     * ({@code -XX:+UseTransparentHugePages}); same layout, same code, no GC scanning.
+     */
+    public Conntrack(int maxEntries, CtTimeouts timeouts, ConnLimits limits, long seed, boolean onHeap) {
+        if (maxEntries < 1 || maxEntries > 100_000_000) {
+            throw new IllegalArgumentException("maxEntries must be 1..100000000, was " + maxEntries);
+        }
+        this.maxEntries = maxEntries;
+        this.table = new ConnTable((int) Math.ceil(maxEntries / LOAD_FACTOR) + 1, onHeap);
+        this.limits = limits;
+        this.tcpTimeout = timeouts.tcpNanos();
+        this.pseudoTimeout = timeouts.pseudoNanos();
+        this.key = new FlowKey(seed);
+        this.qkey = new FlowKey(seed);
+        this.burstKeys = new FlowKey[MAX_BURST];
+        for (int i = 0; i < MAX_BURST; i++) burstKeys[i] = new FlowKey(seed);
+        this.burstOk = new boolean[MAX_BURST];
+    }
+
+    // =====================================================================================
+    // fast path
+    // =====================================================================================
+
+    /**
+     * Looks the packet up and, if it belongs to a live connection, updates that connection.
+     * Creates nothing: a packet that may start a connection gets {@link Verdict#NEW}.
+     */
+    public Verdict track(CtPacket p, long nowNs) {
+        lastSlot = -1;
+        lastDir = -1;
+        if (Icmp.isIcmpProto(p.proto) && Icmp.isError(p.family, p.icmpType)) {
+            return related(p, nowNs);
+        }
+        FlowKey k = key;
+        if (!k.fromPacket(p)) {
+            invalid++;
+            return Verdict.INVALID;
+        }
+        return trackKeyed(p, k, nowNs);
+    }
+
+    /**
+     * {@link #track} for {@code n} packets (at most {@link #MAX_BURST}): {@code out[i]} is what
+     * {@code track(pkts[i], nowNs)} would return, in order. It first computes every key and loads
+     * each key's tag and home slot, so that the cache misses of the whole burst overlap instead of
+     * coming one after the other (what VPP does with prefetches); then it tracks packet by packet.
+     * {@link #lastDirection()} and friends describe the last packet.
+     */
+    public void trackBurst(CtPacket[] pkts, int n, Verdict[] out, long nowNs) {
+        if (n > MAX_BURST) throw new IllegalArgumentException("burst of " + n + " > " + MAX_BURST);
+        FlowKey[] keys = burstKeys;
+        boolean[] ok = burstOk;
+        long sink = 0;
+        for (int i = 0; i < n; i++) {
+            CtPacket p = pkts[i];
+            boolean good = !(Icmp.isIcmpProto(p.proto) && Icmp.isError(p.family, p.icmpType)) && keys[i].fromPacket(p);
+            ok[i] = good;
+            if (good) sink += table.touch(keys[i].tag);
+        }
+        touchSink = sink; // keeps the loads
+        for (int i = 0; i < n; i++) {
+            CtPacket p = pkts[i];
+            lastSlot = -1;
+            lastDir = -1;
+            if (ok[i]) {
+                out[i] = trackKeyed(p, keys[i], nowNs);
+            } else if (Icmp.isIcmpProto(p.proto) && Icmp.isError(p.family, p.icmpType)) {
+                out[i] = related(p, nowNs);
+            } else {
+                invalid++;
+                out[i] = Verdict.INVALID;
+            }
+        }
+    }
+
+    private Verdict trackKeyed(CtPacket p, FlowKey k, long nowNs) {
+        int slot = findLive(k, nowNs);
+        if (slot < 0) return firstPacket(p);
+        int dir = k.icmpDir >= 0 ? k.icmpDir
+                : (k.srcIsA == ((table.flags(slot) & F_ORIG_IS_A) != 0) ? ORIG : REPLY);
+        lastSlot = slot;
+        lastDir = dir;
+        Verdict v = p.proto == CtPacket.IPPROTO_TCP ? tcpUpdate(slot, dir, p, nowNs) : pseudoUpdate(slot, dir, p, nowNs);
+        if (v == Verdict.INVALID) invalid++;
+        return v;
+    }
+
+    /**
+     * Creates the connection of a packet that {@link #track} called NEW, charged to {@code vmId}.
+     * Returns NEW when created, LIMIT when a limit refused it; for a packet that is not NEW it
+     * behaves exactly like {@link #track}. The caller calls it only when its rules admit the packet.
+     */
+    public Verdict commit(CtPacket p, int vmId, long nowNs) {
+        Verdict v = track(p, nowNs);
+        if (v != Verdict.NEW) return v;
+        if (table.size >= maxEntries) {
+            refusedTable++;
+            return Verdict.LIMIT;
+        }
+        int r = limits.tryAcquire(vmId);
+        if (r != ConnLimits.OK) {
+            if (r == ConnLimits.VM_FULL) refusedVm++; else refusedHost++;
+            return Verdict.LIMIT;
+        }
+        FlowKey k = key;
+        int pos = table.find(k.tag, k.aHi, k.aLo, k.bHi, k.bLo, k.portsZone, k.protoFamily);
+        if (pos >= 0) throw new IllegalStateException("commit found a live entry after track said NEW");
+        int slot = ~pos;
+        table.insert(slot, k.tag, k.aHi, k.aLo, k.bHi, k.bLo, k.portsZone, k.protoFamily);
+        boolean origIsA = k.icmpDir >= 0 ? requesterIsA(k) : k.srcIsA;
+        table.flags(slot, origIsA ? F_ORIG_IS_A : 0);
+        table.vm(slot, vmId);
+        if (p.proto == CtPacket.IPPROTO_TCP) {
+            table.state(slot, TcpState.SYN_SENT.ordinal());
+            initDirection(slot, ORIG, p, p.seq + 1 + p.payloadLen);
+            table.deadline(slot, nowNs + tcpTimeout[TcpState.SYN_SENT.ordinal()]);
+        } else {
+            table.state(slot, PseudoState.FIRST);
+            table.deadline(slot, nowNs + pseudoTimeout[kind(p.proto) * 3 + PseudoState.FIRST]);
+        }
+        created++;
+        lastSlot = slot;
+        lastDir = ORIG;
+        return Verdict.NEW;
+    }
+
+    /**
+     * Reclaims expired entries incrementally: moves the expiry cursor over at most
+     * {@code maxSlots} slots from where the previous call stopped and deletes at most
+     * {@code maxSlots} entries. Returns how many it deleted. Since a table never holds
+     * {@link #capacity()} entries, a budget of {@link #capacity()} with one {@code nowNs} is a
+     * complete pass (an entry shifted back by a deletion lands at or after the cursor).
+     */
+    public int expire(long nowNs, int maxSlots) {
+        ConnTable t = table;
+        int cap = t.capacity;
+        int i = expiryCursor;
+        int reclaimed = 0;
+        int moved = 0;
+        while (moved < maxSlots && reclaimed < maxSlots) {
+            if (t.tagAt(i) != 0 && nowNs - t.deadline(i) >= 0) {
+                removeEntry(i); // a later entry may shift into i: look at i again
+                reclaimed++;
+            } else {
+                i = i + 1 == cap ? 0 : i + 1;
+                moved++;
+            }
+        }
+        expiryCursor = i;
+        expired += reclaimed;
+        return reclaimed;
+    }
+
+    // =====================================================================================
+    // TCP
+    // =====================================================================================
+
+    private Verdict tcpUpdate(int slot, int dir, CtPacket p, long now) {
+        int seg = TcpSegment.classify(p.tcpFlags);
+        if (seg < 0) return Verdict.INVALID;
+        int state = table.state(slot);
+        int next = TcpTransitions.next(dir, seg, state);
+        if (next == TcpTransitions.INVALID) return Verdict.INVALID;
+        if (next == TcpTransitions.REOPEN) {
+            removeEntry(slot);
+            reopened++;
+            lastSlot = -1;
+            lastDir = -1;
+            return Verdict.NEW;
+        }
+        if (dir == REPLY && state == TcpState.SYN_SENT.ordinal()) {
+            // the answer to our SYN must acknowledge exactly that SYN (RFC 793 SYN-SENT processing)
+            boolean acks = (p.tcpFlags & TcpFlags.ACK) != 0 && p.ack == table.end(slot, ORIG);
+            if ((seg == TcpSegment.SYNACK || seg == TcpSegment.RST) && !acks) return Verdict.INVALID;
+        }
+        if (!inWindow(slot, dir, state, seg, p)) return Verdict.INVALID;
+        table.state(slot, next);
+        table.deadline(slot, now + tcpTimeout[next]);
+        return Verdict.ESTABLISHED;
+    }
+
+    /**
+     * Linux {@code tcp_in_window} without SACK: sender S (this packet's direction), receiver R.
+     * Valid when (I) seq &lt;= S.maxEnd, (II) end &gt; S.end - R.maxWin - 1 (not older than one
+     * receive window), (III) ack &lt;= R.end (acknowledges nothing unsent), (IV) ack &gt; R.end -
+     * max(S.maxWin, 66000) - 1. On success it advances S.end, S.maxWin and R.maxEnd.
+     */
+    private boolean inWindow(int slot, int s, int state, int seg, CtPacket p) {
+        ConnTable t = table;
+        int r = 1 - s;
+        boolean syn = seg == TcpSegment.SYN || seg == TcpSegment.SYNACK;
+        int flags = p.tcpFlags;
+        int seq = p.seq;
+        int end = seq + p.payloadLen + (syn ? 1 : 0) + ((flags & TcpFlags.FIN) != 0 ? 1 : 0);
+        int sMaxWin = t.maxWin(slot, s);
+        if (sMaxWin == 0) {
+            if (!syn) {
+                // only a RST answering our SYN (already checked to ack it exactly) gets here
+                return seg == TcpSegment.RST;
+            }
+            initDirection(slot, s, p, end);
+        } else if (syn && ((state == TcpState.SYN_SENT.ordinal() && s == ORIG)
+                || (state == TcpState.SYN_RECV.ordinal() && s == REPLY)) && after(end, t.end(slot, s))) {
+            // a re-initialised endpoint (RFC 793: larger ISN). Check its ACK first, so that an
+            // INVALID segment changes nothing (Linux re-initialises before checking).
+            if ((flags & TcpFlags.ACK) != 0) {
+                int w = p.window & 0xFFFF;
+                int maw = Integer.compareUnsigned(w, MAX_ACK_WINDOW) > 0 ? w : MAX_ACK_WINDOW;
+                int re = t.end(slot, r);
+                if (after(p.ack, re) || !after(p.ack, re - maw - 1)) return false;
+            }
+            initDirection(slot, s, p, end);
+        }
+        int ack = (flags & TcpFlags.ACK) != 0 ? p.ack : t.end(slot, r);
+        int win = p.window & 0xFFFF;
+        if (!syn) win <<= t.scale(slot, s);
+        int sEnd = t.end(slot, s);
+        int rEnd = t.end(slot, r);
+        int rMaxWin = t.maxWin(slot, r);
+        sMaxWin = t.maxWin(slot, s);
+        int maxAckWin = Integer.compareUnsigned(sMaxWin, MAX_ACK_WINDOW) > 0 ? sMaxWin : MAX_ACK_WINDOW;
+        boolean ok = !after(seq, t.maxEnd(slot, s))
+                && after(end, sEnd - rMaxWin - 1)
+                && !after(ack, rEnd)
+                && after(ack, rEnd - maxAckWin - 1);
+        if (!ok) return false;
+        if (Integer.compareUnsigned(sMaxWin, win) < 0) t.maxWin(slot, s, win);
+        if (after(end, sEnd)) t.end(slot, s, end);
+        int sMaxEnd = t.maxEnd(slot, s);
+        if (rMaxWin != 0 && after(end, sMaxEnd)) t.maxWin(slot, r, rMaxWin + (end - sMaxEnd));
+        if ((flags & TcpFlags.ACK) != 0) {
+            int right = ack + win;
+            if (after(right, t.maxEnd(slot, r) - 1)) t.maxEnd(slot, r, win == 0 ? right + 1 : right);
+        }
+        return true;
+    }
+
+    /** First packet seen from direction d (its SYN or SYN/ACK): window data and scale negotiation. */
+    private void initDirection(int slot, int d, CtPacket p, int end) {
+        ConnTable t = table;
+        int win = p.window & 0xFFFF;
+        t.end(slot, d, end);
+        t.maxEnd(slot, d, end);
+        t.maxWin(slot, d, win == 0 ? 1 : win);
+        boolean ws = p.wscale >= 0;
+        t.scale(slot, d, ws ? Math.min(p.wscale, 14) : 0);
+        t.wflags(slot, d, ws ? W_SCALE_OK : 0);
+        int o = 1 - d;
+        if (t.maxWin(slot, o) != 0) {
+            // both SYNs seen: scaling is on only if both offered it (RFC 7323)
+            if ((t.wflags(slot, o) & W_SCALE_OK) == 0 || !ws) {
+                t.scale(slot, d, 0);
+                t.scale(slot, o, 0);
+            }
+        }
+    }
+
+    private static boolean after(int a, int b) { return a - b > 0; }
+
+    // =====================================================================================
+    // UDP, ICMP echo, other protocols
+    // =====================================================================================
+
+    private Verdict pseudoUpdate(int slot, int dir, CtPacket p, long now) {
+        boolean icmp = Icmp.isIcmpProto(p.proto);
+        int next = PseudoState.next(table.state(slot), dir, icmp);
+        table.state(slot, next);
+        table.deadline(slot, now + pseudoTimeout[kind(p.proto) * 3 + next]);
+        return Verdict.ESTABLISHED;
+    }
+
+    private static int kind(int proto) {
+        if (proto == CtPacket.IPPROTO_UDP) return PseudoState.KIND_UDP;
+        if (Icmp.isIcmpProto(proto)) return PseudoState.KIND_ICMP;
+        return PseudoState.KIND_OTHER;
+    }
+
+    private Verdict firstPacket(CtPacket p) {
+        boolean canStart;
+        if (p.proto == CtPacket.IPPROTO_TCP) {
+            canStart = TcpSegment.classify(p.tcpFlags) == TcpSegment.SYN;
+        } else if (Icmp.isIcmpProto(p.proto)) {
+            canStart = Icmp.isEchoRequest(p.family, p.icmpType);
+        } else {
+            canStart = true;
+        }
+        if (canStart) return Verdict.NEW;
+        invalid++;
+        return Verdict.INVALID;
+    }
+
+    // =====================================================================================
+    // ICMP errors
+    // =====================================================================================
+
+    /**
+     * An ICMP/ICMPv6 error (destination unreachable incl. packet too big / fragmentation needed,
+     * time exceeded, parameter problem) is RELATED when the header it quotes belongs to a live
+     * connection and the error travels back to the quoted packet's sender (outer destination =
+     * quoted source). Anything else is INVALID. An error neither refreshes nor changes the entry.
+     */
+    public Verdict related(CtPacket p, long nowNs) {
+        lastSlot = -1;
+        lastDir = -1;
+        FlowKey k = qkey;
+        if (p.dstHi != p.qSrcHi || p.dstLo != p.qSrcLo || !k.fromQuoted(p)) {
+            invalid++;
+            return Verdict.INVALID;
+        }
+        int slot = findLive(k, nowNs);
+        if (slot < 0) {
+            invalid++;
+            return Verdict.INVALID;
+        }
+        lastSlot = slot;
+        related++;
+        return Verdict.RELATED;
+    }
+
+    // =====================================================================================
+    // table helpers
+    // =====================================================================================
+
+    private int findLive(FlowKey k, long now) {
+        int slot = table.find(k.tag, k.aHi, k.aLo, k.bHi, k.bLo, k.portsZone, k.protoFamily);
+        if (slot >= 0 && now - table.deadline(slot) >= 0) {
+            removeEntry(slot);
+            expired++;
+            return -1;
+        }
+        return slot;
+    }
+
+    private static boolean requesterIsA(FlowKey k) { return ((k.portsZone >>> 32) & 1) != 0; }
+
+    private void removeEntry(int slot) {
+        int vm = table.vm(slot);
+        table.remove(slot);
+        limits.release(vm);
+    }
+
+    // =====================================================================================
+    // control path and introspection
+    // =====================================================================================
+
+    /** Deletes the connection of this packet (either direction) if it exists; true if it did. Control path. */
+    public boolean kill(CtPacket p) {
+        FlowKey k = key;
+        if (!(Icmp.isIcmpProto(p.proto) && Icmp.isError(p.family, p.icmpType)) && k.fromPacket(p)) {
+            int slot = table.find(k.tag, k.aHi, k.aLo, k.bHi, k.bLo, k.portsZone, k.protoFamily);
+            if (slot >= 0) {
+                removeEntry(slot);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The state ordinal ({@link TcpState} for TCP, {@link PseudoState} otherwise) of this packet's
+     * live connection, or -1. Changes nothing (an expired entry is reported as -1 but not deleted).
+     */
+    public int peekState(CtPacket p, long nowNs) {
+        FlowKey k = key;
+        if (!k.fromPacket(p)) return -1;
+        int slot = table.find(k.tag, k.aHi, k.aLo, k.bHi, k.bLo, k.portsZone, k.protoFamily);
+        if (slot < 0 || nowNs - table.deadline(slot) >= 0) return -1;
+        return table.state(slot);
+    }
+
+    /** Direction of the packet in the last {@link #track}/{@link #commit} (0 original, 1 reply), or -1 if no entry matched. */
+    public int lastDirection() { return lastDir; }
+
+    /** State ordinal of the entry the last call matched or created, or -1. */
+    public int lastState() { return lastSlot < 0 ? -1 : table.state(lastSlot); }
+
+    /** VM charged for the entry the last call matched or created, or -1. */
+    public int lastVm() { return lastSlot < 0 ? -1 : table.vm(lastSlot); }
+
+    /** Label of the entry the last call matched or created (0 until set), or -1 when none matched. */
+    public int lastLabel() { return lastSlot < 0 ? -1 : table.label(lastSlot); }
+
+    /** Sets the label of the entry the last call matched or created (e.g. the admitting rule id). */
+    public void setLastLabel(int label) {
+        if (lastSlot >= 0) table.label(lastSlot, label);
+    }
+
+    /** Entries in the table, live or expired-but-not-yet-reclaimed. */
+    public int size() { return table.size; }
+    public int maxEntries() { return maxEntries; }
+    /** Slots in the table (also the budget for one complete {@link #expire} pass). */
+    public int capacity() { return table.capacity; }
+    /** Off-heap bytes held by the table (entries + tag array): the memory bound of this shard. */
+    public long tableBytes() { return table.bytes(); }
+    /** Bytes per slot: entry + tag. */
+    public static int bytesPerSlot() { return ConnTable.SLOT + 4; }
+
+    public long created() { return created; }
+    public long refusedVm() { return refusedVm; }
+    public long refusedHost() { return refusedHost; }
+    public long refusedTable() { return refusedTable; }
+    public long invalidCount() { return invalid; }
+    public long relatedCount() { return related; }
+    public long expiredCount() { return expired; }
+    public long reopenedCount() { return reopened; }
+
+    /** Frees the off-heap table (an on-heap one is left to the GC). The tracker must not be used afterwards. */
+    @Override
+    public void close() { table.close(); }
+}

@@ -1,0 +1,285 @@
+package io.sluice.dataplane.conntrack;
+
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * The slow, obviously-right twin of {@link Conntrack}: a {@link HashMap} from the original
+ * direction's 5-tuple (plus zone) to a connection object, a reply found by looking up the
+ * reversed tuple, window arithmetic in {@code long}s modulo 2<sup>32</sup>. It shares only the
+ * {@link TcpTransitions} table (itself checked cell by cell by the table test) and the timeout
+ * record. Property tests drive both with the same packets and require the same verdicts, states
+ * and sizes. Allocates freely; not for the fast path.
+ */
+public final class ReferenceConntrack {
+    record Tuple(int zone, int family, int proto, long srcHi, long srcLo, int sport, long dstHi, long dstLo, int dport) {}
+
+    static final class Conn {
+        int state;
+        long deadline;
+        int vm;
+        final long[] end = new long[2], maxEnd = new long[2], maxWin = new long[2];
+        final int[] scale = new int[2];
+        final boolean[] wsOffered = new boolean[2];
+    }
+
+    private final Map<Tuple, Conn> conns = new HashMap<>();
+    private final Map<Integer, Integer> perVm = new HashMap<>();
+    private final int maxEntries, hostLimit, vmLimit;
+    private final long[] tcpTimeout, pseudoTimeout;
+    private int lastDir = -1;
+    private Conn last;
+
+    /** Same limits as a single-shard {@link Conntrack} with {@code new ConnLimits(hostLimit, n, vmLimit)}. */
+    public ReferenceConntrack(int maxEntries, CtTimeouts t, int hostLimit, int vmLimit) {
+        this.maxEntries = maxEntries;
+        this.hostLimit = hostLimit;
+        this.vmLimit = vmLimit;
+        this.tcpTimeout = t.tcpNanos();
+        this.pseudoTimeout = t.pseudoNanos();
+    }
+
+    public int size() { return conns.size(); }
+    public int lastDirection() { return lastDir; }
+    public int lastState() { return last == null ? -1 : last.state; }
+
+    private static boolean isIcmp(CtPacket p) { return p.proto == 1 || p.proto == 58; }
+
+    private static boolean hasPorts(int proto) { return proto == 6 || proto == 17; }
+
+    /** Finds the connection and sets lastDir; null if none (expired ones are deleted on the way). */
+    private Map.Entry<Tuple, Conn> find(CtPacket p, long now) {
+        Tuple fwd, rev;
+        if (isIcmp(p)) {
+            boolean req = Icmp.isEchoRequest(p.family, p.icmpType);
+            Tuple t = req ? new Tuple(p.zone, p.family, p.proto, p.srcHi, p.srcLo, p.sport, p.dstHi, p.dstLo, 0)
+                          : new Tuple(p.zone, p.family, p.proto, p.dstHi, p.dstLo, p.sport, p.srcHi, p.srcLo, 0);
+            fwd = req ? t : null;
+            rev = req ? null : t;
+        } else {
+            int sp = hasPorts(p.proto) ? p.sport : 0, dp = hasPorts(p.proto) ? p.dport : 0;
+            fwd = new Tuple(p.zone, p.family, p.proto, p.srcHi, p.srcLo, sp, p.dstHi, p.dstLo, dp);
+            rev = new Tuple(p.zone, p.family, p.proto, p.dstHi, p.dstLo, dp, p.srcHi, p.srcLo, sp);
+        }
+        Tuple hit = null;
+        int dir = -1;
+        if (fwd != null && conns.containsKey(fwd)) { hit = fwd; dir = 0; }
+        else if (rev != null && conns.containsKey(rev)) { hit = rev; dir = 1; }
+        if (hit == null) return null;
+        Conn c = conns.get(hit);
+        if (now - c.deadline >= 0) {
+            delete(hit);
+            return null;
+        }
+        lastDir = dir;
+        return Map.entry(hit, c);
+    }
+
+    private void delete(Tuple t) {
+        Conn c = conns.remove(t);
+        perVm.merge(c.vm, -1, Integer::sum);
+    }
+
+    public Verdict track(CtPacket p, long now) {
+        lastDir = -1;
+        last = null;
+        if (isIcmp(p) && Icmp.isError(p.family, p.icmpType)) return related(p, now);
+        if (isIcmp(p) && !Icmp.isEchoRequest(p.family, p.icmpType) && !Icmp.isEchoReply(p.family, p.icmpType)) {
+            return Verdict.INVALID;
+        }
+        Map.Entry<Tuple, Conn> e = find(p, now);
+        if (e == null) {
+            lastDir = -1;
+            boolean start = p.proto == 6 ? (p.tcpFlags & 0x17) == TcpFlags.SYN
+                    : isIcmp(p) ? Icmp.isEchoRequest(p.family, p.icmpType) : true;
+            return start ? Verdict.NEW : Verdict.INVALID;
+        }
+        Conn c = e.getValue();
+        last = c;
+        int dir = lastDir;
+        if (p.proto != 6) {
+            if (dir == 1) { if (c.state == PseudoState.FIRST) c.state = PseudoState.REPLIED; }
+            else if (!isIcmp(p) && c.state == PseudoState.REPLIED) c.state = PseudoState.STREAM;
+            int kind = p.proto == 17 ? 0 : isIcmp(p) ? 1 : 2;
+            c.deadline = now + pseudoTimeout[kind * 3 + c.state];
+            return Verdict.ESTABLISHED;
+        }
+        int seg = segmentOf(p.tcpFlags);
+        if (seg < 0) return Verdict.INVALID;
+        int next = TcpTransitions.next(dir, seg, c.state);
+        if (next == TcpTransitions.INVALID) return Verdict.INVALID;
+        if (next == TcpTransitions.REOPEN) {
+            delete(e.getKey());
+            last = null;
+            lastDir = -1;
+            return Verdict.NEW;
+        }
+        boolean hasAck = (p.tcpFlags & TcpFlags.ACK) != 0;
+        if (dir == 1 && c.state == TcpState.SYN_SENT.ordinal() && (seg == TcpSegment.SYNACK || seg == TcpSegment.RST)) {
+            if (!hasAck || u(p.ack) != c.end[0]) return Verdict.INVALID;
+        }
+        if (!window(c, dir, seg, p)) return Verdict.INVALID;
+        c.state = next;
+        c.deadline = now + tcpTimeout[next];
+        return Verdict.ESTABLISHED;
+    }
+
+    private static int segmentOf(int flags) {
+        boolean fin = (flags & 1) != 0, syn = (flags & 2) != 0, rst = (flags & 4) != 0, ack = (flags & 16) != 0;
+        if (rst) return (syn || fin) ? -1 : TcpSegment.RST;
+        if (syn) return fin ? -1 : ack ? TcpSegment.SYNACK : TcpSegment.SYN;
+        if (fin) return ack ? TcpSegment.FIN : -1;
+        return ack ? TcpSegment.ACK : -1;
+    }
+
+    private static long u(int x) { return x & 0xFFFF_FFFFL; }
+    private static long m(long x) { return x & 0xFFFF_FFFFL; }
+    private static boolean after(long a, long b) { long d = m(a - b); return d != 0 && d < 0x8000_0000L; }
+
+    private static void init(Conn c, int d, CtPacket p, long end) {
+        long win = p.window & 0xFFFF;
+        c.end[d] = end;
+        c.maxEnd[d] = end;
+        c.maxWin[d] = win == 0 ? 1 : win;
+        c.wsOffered[d] = p.wscale >= 0;
+        c.scale[d] = p.wscale >= 0 ? Math.min(p.wscale, 14) : 0;
+        int o = 1 - d;
+        if (c.maxWin[o] != 0 && !(c.wsOffered[o] && c.wsOffered[d])) {
+            c.scale[d] = 0;
+            c.scale[o] = 0;
+        }
+    }
+
+    private static boolean window(Conn c, int s, int seg, CtPacket p) {
+        int r = 1 - s;
+        boolean syn = seg == TcpSegment.SYN || seg == TcpSegment.SYNACK;
+        long seq = u(p.seq);
+        long end = m(seq + p.payloadLen + (syn ? 1 : 0) + ((p.tcpFlags & TcpFlags.FIN) != 0 ? 1 : 0));
+        if (c.maxWin[s] == 0) {
+            if (!syn) return seg == TcpSegment.RST;
+            init(c, s, p, end);
+        } else if (syn && ((c.state == TcpState.SYN_SENT.ordinal() && s == 0) || (c.state == TcpState.SYN_RECV.ordinal() && s == 1))
+                && after(end, c.end[s])) {
+            if ((p.tcpFlags & TcpFlags.ACK) != 0) {
+                long a = u(p.ack), maw = Math.max(p.window & 0xFFFF, 66_000);
+                if (after(a, c.end[r]) || !after(a, m(c.end[r] - maw - 1))) return false;
+            }
+            init(c, s, p, end);
+        }
+        boolean hasAck = (p.tcpFlags & TcpFlags.ACK) != 0;
+        long ack = hasAck ? u(p.ack) : c.end[r];
+        long win = p.window & 0xFFFF;
+        if (!syn) win = m(win << c.scale[s]);
+        long maxAckWin = Math.max(c.maxWin[s], 66_000);
+        if (after(seq, c.maxEnd[s])) return false;                          // I: beyond what R allowed
+        if (!after(end, m(c.end[s] - c.maxWin[r] - 1))) return false;       // II: older than R's window
+        if (after(ack, c.end[r])) return false;                             // III: acks unsent data
+        if (!after(ack, m(c.end[r] - maxAckWin - 1))) return false;         // IV: ack too old
+        if (c.maxWin[s] < win) c.maxWin[s] = win;
+        long oldSEnd = c.end[s];
+        if (after(end, oldSEnd)) c.end[s] = end;
+        if (c.maxWin[r] != 0 && after(end, c.maxEnd[s])) c.maxWin[r] = m(c.maxWin[r] + m(end - c.maxEnd[s]));
+        if (hasAck && after(m(ack + win), m(c.maxEnd[r] - 1))) c.maxEnd[r] = m(ack + win + (win == 0 ? 1 : 0));
+        return true;
+    }
+
+    public Verdict commit(CtPacket p, int vm, long now) {
+        Verdict v = track(p, now);
+        if (v != Verdict.NEW) return v;
+        if (conns.size() >= maxEntries) return Verdict.LIMIT;
+        if (perVm.getOrDefault(vm, 0) >= vmLimit) return Verdict.LIMIT;
+        if (conns.size() >= hostLimit) return Verdict.LIMIT;
+        Tuple t = isIcmp(p) ? new Tuple(p.zone, p.family, p.proto, p.srcHi, p.srcLo, p.sport, p.dstHi, p.dstLo, 0)
+                : new Tuple(p.zone, p.family, p.proto, p.srcHi, p.srcLo, hasPorts(p.proto) ? p.sport : 0,
+                            p.dstHi, p.dstLo, hasPorts(p.proto) ? p.dport : 0);
+        Conn c = new Conn();
+        c.vm = vm;
+        if (p.proto == 6) {
+            c.state = TcpState.SYN_SENT.ordinal();
+            init(c, 0, p, m(u(p.seq) + 1 + p.payloadLen));
+            c.deadline = now + tcpTimeout[c.state];
+        } else {
+            c.state = PseudoState.FIRST;
+            int kind = p.proto == 17 ? 0 : isIcmp(p) ? 1 : 2;
+            c.deadline = now + pseudoTimeout[kind * 3];
+        }
+        conns.put(t, c);
+        perVm.merge(vm, 1, Integer::sum);
+        last = c;
+        lastDir = 0;
+        return Verdict.NEW;
+    }
+
+    public Verdict related(CtPacket p, long now) {
+        lastDir = -1;
+        last = null;
+        if (p.dstHi != p.qSrcHi || p.dstLo != p.qSrcLo) return Verdict.INVALID;
+        CtPacket q = new CtPacket();
+        q.zone = p.zone; q.family = p.family; q.proto = p.qProto;
+        q.srcHi = p.qSrcHi; q.srcLo = p.qSrcLo; q.dstHi = p.qDstHi; q.dstLo = p.qDstLo;
+        q.sport = p.qSport; q.dport = p.qDport; q.icmpType = p.qIcmpType;
+        if (isIcmp(q) && !Icmp.isEchoRequest(q.family, q.icmpType) && !Icmp.isEchoReply(q.family, q.icmpType)) {
+            return Verdict.INVALID;
+        }
+        Map.Entry<Tuple, Conn> e = find(q, now);
+        lastDir = -1;
+        return e == null ? Verdict.INVALID : Verdict.RELATED;
+    }
+
+    /** Deletes every expired connection (the twin may sweep; the real tracker may not). */
+    public int expireAll(long now) {
+        int n = 0;
+        for (Iterator<Map.Entry<Tuple, Conn>> it = conns.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Tuple, Conn> e = it.next();
+            if (now - e.getValue().deadline >= 0) {
+                perVm.merge(e.getValue().vm, -1, Integer::sum);
+                it.remove();
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** State of the packet's live connection or -1; changes nothing. */
+    public int peekState(CtPacket p, long now) {
+        int saveDir = lastDir;
+        Conn saveLast = last;
+        // find() deletes expired entries; peek must not, so look without it
+        Conn c = null;
+        if (isIcmp(p)) {
+            if (Icmp.isEchoRequest(p.family, p.icmpType)) c = conns.get(new Tuple(p.zone, p.family, p.proto, p.srcHi, p.srcLo, p.sport, p.dstHi, p.dstLo, 0));
+            else if (Icmp.isEchoReply(p.family, p.icmpType)) c = conns.get(new Tuple(p.zone, p.family, p.proto, p.dstHi, p.dstLo, p.sport, p.srcHi, p.srcLo, 0));
+        } else {
+            int sp = hasPorts(p.proto) ? p.sport : 0, dp = hasPorts(p.proto) ? p.dport : 0;
+            c = conns.get(new Tuple(p.zone, p.family, p.proto, p.srcHi, p.srcLo, sp, p.dstHi, p.dstLo, dp));
+            if (c == null) c = conns.get(new Tuple(p.zone, p.family, p.proto, p.dstHi, p.dstLo, dp, p.srcHi, p.srcLo, sp));
+        }
+        lastDir = saveDir;
+        last = saveLast;
+        return c == null || now - c.deadline >= 0 ? -1 : c.state;
+    }
+
+    public int vmCount(int vm) { return perVm.getOrDefault(vm, 0); }
+
+    /** Deletes the packet's connection, live or expired; true if there was one. */
+    public boolean kill(CtPacket p) {
+        if (isIcmp(p) && !Icmp.isEchoRequest(p.family, p.icmpType) && !Icmp.isEchoReply(p.family, p.icmpType)) return false;
+        Tuple fwd, rev;
+        if (isIcmp(p)) {
+            boolean req = Icmp.isEchoRequest(p.family, p.icmpType);
+            Tuple t = req ? new Tuple(p.zone, p.family, p.proto, p.srcHi, p.srcLo, p.sport, p.dstHi, p.dstLo, 0)
+                          : new Tuple(p.zone, p.family, p.proto, p.dstHi, p.dstLo, p.sport, p.srcHi, p.srcLo, 0);
+            fwd = t;
+            rev = t;
+        } else {
+            int sp = hasPorts(p.proto) ? p.sport : 0, dp = hasPorts(p.proto) ? p.dport : 0;
+            fwd = new Tuple(p.zone, p.family, p.proto, p.srcHi, p.srcLo, sp, p.dstHi, p.dstLo, dp);
+            rev = new Tuple(p.zone, p.family, p.proto, p.dstHi, p.dstLo, dp, p.srcHi, p.srcLo, sp);
+        }
+        Tuple hit = conns.containsKey(fwd) ? fwd : conns.containsKey(rev) ? rev : null;
+        if (hit == null) return false;
+        delete(hit);
+        return true;
+    }
+}

@@ -1,0 +1,210 @@
+package io.sluice.dataplane.conntrack;
+
+import static io.sluice.dataplane.conntrack.TcpFlags.ACK;
+import static io.sluice.dataplane.conntrack.TcpFlags.FIN;
+import static io.sluice.dataplane.conntrack.TcpFlags.PSH;
+import static io.sluice.dataplane.conntrack.TcpFlags.RST;
+import static io.sluice.dataplane.conntrack.TcpFlags.SYN;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Whole TCP conversations: open, data, half-close, simultaneous open, RST checks, TIME_WAIT reuse, scaling, zones, IPv6. */
+class TcpScenarioTest {
+    private final ConnLimits limits = new ConnLimits(10_000, 8, 10_000);
+    private final Conntrack ct = new Conntrack(1024, CtTimeouts.defaults(), limits, 7);
+
+    @AfterEach
+    void close() { ct.close(); }
+
+    private TcpDriver driver() {
+        return new TcpDriver(ct, 1, 2, 0x0A000001, 43210, 0x0A000063, 443, 0xFFFF_FF00, 12345);
+    }
+
+    private static void open(TcpDriver d) {
+        assertEquals(Verdict.NEW, d.send(0, SYN, 0));
+        assertEquals(Verdict.ESTABLISHED, d.send(1, SYN | ACK, 0));
+        assertEquals(Verdict.ESTABLISHED, d.send(0, ACK, 0));
+        assertEquals("ES", d.stateName());
+    }
+
+    @Test
+    void firstPacketMustBeASyn() {
+        TcpDriver d = driver();
+        assertEquals(Verdict.INVALID, d.sendRaw(0, ACK, 1, 1, 0));
+        assertEquals(Verdict.INVALID, d.sendRaw(0, SYN | ACK, 1, 1, 0));
+        assertEquals(Verdict.INVALID, d.sendRaw(0, RST, 1, 0, 0));
+        assertEquals(Verdict.NEW, d.sendRaw(0, SYN, 1, 0, 0));
+        assertEquals(0, ct.size(), "track() alone creates nothing");
+    }
+
+    @Test
+    void fullConversationWithDataAcrossSequenceWrapAndHalfClose() {
+        TcpDriver d = driver(); // the client's ISN wraps 2^32 within the first data segments
+        open(d);
+        for (int i = 0; i < 50; i++) {
+            assertEquals(Verdict.ESTABLISHED, d.send(0, ACK | PSH, 1000));
+            assertEquals(Verdict.ESTABLISHED, d.send(1, ACK | PSH, 1400));
+        }
+        assertEquals(0, ct.lastDirection() ^ 1, "server segments are REPLY");
+        // half-close: the client FINs, the server acks and keeps sending for a while
+        assertEquals(Verdict.ESTABLISHED, d.send(0, FIN | ACK, 0));
+        assertEquals("FW", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.send(1, ACK, 0));
+        assertEquals("CW", d.stateName());
+        for (int i = 0; i < 20; i++) {
+            assertEquals(Verdict.ESTABLISHED, d.send(1, ACK | PSH, 1400));
+            assertEquals(Verdict.ESTABLISHED, d.send(0, ACK, 0));
+        }
+        assertEquals("CW", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.send(1, FIN | ACK, 0));
+        assertEquals("LA", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.send(0, ACK, 0));
+        assertEquals("TW", d.stateName());
+    }
+
+    @Test
+    void segmentsFarOutsideTheWindowAreInvalidAndChangeNothing() {
+        TcpDriver d = driver();
+        open(d);
+        int seq = d.nxt[0], ack = d.nxt[1];
+        assertEquals(Verdict.INVALID, d.sendRaw(0, ACK, seq + 10_000_000, ack, 100), "beyond the right edge");
+        assertEquals(Verdict.INVALID, d.sendRaw(0, ACK, seq - 10_000_000, ack, 100), "older than a window");
+        assertEquals(Verdict.INVALID, d.sendRaw(0, ACK, seq, ack + 1_000_000, 0), "acks data never sent");
+        assertEquals(Verdict.INVALID, d.sendRaw(0, ACK, seq, ack - 10_000_000, 0), "ack far in the past");
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, ACK, seq + 30_000, ack, 100), "inside the 64K window");
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, ACK, seq - 1000, ack, 100), "a retransmission");
+        assertEquals("ES", d.stateName());
+        assertEquals(4, ct.invalidCount());
+    }
+
+    @Test
+    void rstMustBeInWindowAndAnswerToASynMustAckIt() {
+        TcpDriver d = driver();
+        open(d);
+        assertEquals(Verdict.INVALID, d.sendRaw(1, RST | ACK, d.nxt[1] + 50_000_000, d.nxt[0], 0), "blind RST");
+        assertEquals("ES", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(1, RST, d.nxt[1], 0, 0));
+        assertEquals("CL", d.stateName());
+
+        TcpDriver e = new TcpDriver(ct, 1, 2, 0x0A000001, 5555, 0x0A000063, 22, 100, 200);
+        assertEquals(Verdict.NEW, e.send(0, SYN, 0));
+        assertEquals(Verdict.INVALID, e.sendRaw(1, RST | ACK, 0, 999, 0), "RST not acking the SYN");
+        assertEquals(Verdict.INVALID, e.sendRaw(1, RST, 0, 0, 0), "RST without ACK in SYN_SENT");
+        assertEquals(Verdict.INVALID, e.sendRaw(1, SYN | ACK, 200, 100, 0), "SYN/ACK acking the wrong number");
+        assertEquals("SS", e.stateName());
+        assertEquals(Verdict.ESTABLISHED, e.sendRaw(1, RST | ACK, 0, 101, 0), "connection refused");
+        assertEquals("CL", e.stateName());
+    }
+
+    @Test
+    void simultaneousOpen() {
+        TcpDriver d = driver();
+        assertEquals(Verdict.NEW, d.send(0, SYN, 0));
+        assertEquals(Verdict.ESTABLISHED, d.send(1, SYN, 0));
+        assertEquals("S2", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.send(0, SYN | ACK, 0));
+        assertEquals("SR", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.send(1, SYN | ACK, 0));
+        assertEquals(Verdict.ESTABLISHED, d.send(0, ACK, 0));
+        assertEquals("ES", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.send(1, ACK | PSH, 500));
+        assertEquals(Verdict.ESTABLISHED, d.send(0, ACK | PSH, 500));
+    }
+
+    @Test
+    void timeWaitTupleReusedByANewSynFromEitherSide() {
+        TcpDriver d = driver();
+        open(d);
+        d.send(0, FIN | ACK, 0);
+        d.send(1, FIN | ACK, 0);
+        d.send(0, ACK, 0);
+        assertEquals("TW", d.stateName());
+        assertEquals(1, ct.size());
+        // the client reconnects from the same port
+        assertEquals(Verdict.NEW, d.sendRaw(0, SYN, d.nxt[0] + 100_000, 0, 0));
+        assertEquals(0, ct.size(), "the TIME_WAIT entry is gone");
+        assertEquals(0, limits.vmCount(2));
+        assertEquals(Verdict.NEW, ct.commit(d.p, 2, d.now));
+        assertEquals("SS", d.stateName());
+        assertEquals(1, ct.reopenedCount());
+
+        // the old server opens to the old client on the same ports: the new initiator is the server
+        TcpDriver e = new TcpDriver(ct, 1, 2, 0x0A000001, 1111, 0x0A000063, 2222, 5, 9);
+        open(e);
+        e.send(0, RST, 0);
+        assertEquals("CL", e.stateName());
+        assertEquals(Verdict.NEW, e.sendRaw(1, SYN, 77, 0, 0));
+        assertEquals(Verdict.NEW, ct.commit(e.p, 3, e.now));
+        assertEquals(0, ct.lastDirection());
+        assertEquals(Verdict.ESTABLISHED, e.sendRaw(0, SYN | ACK, 1000, 78, 0), "the old client now answers");
+        assertEquals(1, ct.lastDirection());
+    }
+
+    @Test
+    void windowScalingNegotiatedOnlyWhenBothSidesOfferIt() {
+        // both offer: a 4 MB window (1024 << 12) lets the client send far beyond 64 KB
+        TcpDriver d = driver();
+        d.window = 1024;
+        d.packet(0, SYN, d.isn[0], 0, 0).wscale(12);
+        assertEquals(Verdict.NEW, ct.commit(d.p, 2, d.now));
+        d.packet(1, SYN | ACK, d.isn[1], d.nxt[0], 0).wscale(12);
+        assertEquals(Verdict.ESTABLISHED, ct.track(d.p, d.now));
+        assertEquals(Verdict.ESTABLISHED, d.send(0, ACK, 0));
+        assertEquals(Verdict.INVALID, d.sendRaw(0, ACK | PSH, d.nxt[0] + 3_000_000, d.nxt[1], 1000),
+                "the SYN/ACK's window is never scaled: 1024 bytes until the server's first ACK");
+        assertEquals(Verdict.ESTABLISHED, d.send(1, ACK, 0)); // window 1024 << 12 = 4 MB
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, ACK | PSH, d.nxt[0] + 3_000_000, d.nxt[1], 1000));
+
+        // only the client offers: no scaling, the same jump is outside the window
+        TcpDriver e = new TcpDriver(ct, 1, 2, 0x0A000001, 999, 0x0A000063, 443, 10, 20);
+        e.window = 1024;
+        e.packet(0, SYN, e.isn[0], 0, 0).wscale(12);
+        assertEquals(Verdict.NEW, ct.commit(e.p, 2, e.now));
+        e.packet(1, SYN | ACK, e.isn[1], e.nxt[0], 0);
+        assertEquals(Verdict.ESTABLISHED, ct.track(e.p, e.now));
+        assertEquals(Verdict.ESTABLISHED, e.send(0, ACK, 0));
+        assertEquals(Verdict.ESTABLISHED, e.send(1, ACK, 0)); // window 1024, unscaled
+        assertEquals(Verdict.INVALID, e.sendRaw(0, ACK | PSH, e.nxt[0] + 3_000_000, e.nxt[1], 1000));
+        assertEquals(Verdict.ESTABLISHED, e.sendRaw(0, ACK | PSH, e.nxt[0] + 500, e.nxt[1], 500));
+    }
+
+    @Test
+    void zonesSeparateOverlappingAddresses() {
+        TcpDriver a = new TcpDriver(ct, 1, 2, 0x0A000001, 1000, 0x0A000002, 80, 1, 2);
+        TcpDriver b = new TcpDriver(ct, 2, 3, 0x0A000001, 1000, 0x0A000002, 80, 1, 2);
+        open(a);
+        assertEquals("NONE", b.stateName());
+        assertEquals(Verdict.INVALID, b.sendRaw(1, SYN | ACK, 2, 2, 0), "zone 2 knows nothing of zone 1's SYN");
+        open(b);
+        assertEquals(2, ct.size());
+    }
+
+    @Test
+    void ipv6ConnectionBothDirections() {
+        CtPacket p = new CtPacket();
+        long cHi = 0x20010db800000001L, cLo = 0x10, sHi = 0x20010db800000001L, sLo = 0x20;
+        p.v6(9, cHi, cLo, sHi, sLo).tcp(50000, 22, SYN, 7, 0, 65535, 0);
+        assertEquals(Verdict.NEW, ct.commit(p, 1, 0));
+        p.v6(9, sHi, sLo, cHi, cLo).tcp(22, 50000, SYN | ACK, 900, 8, 65535, 0);
+        assertEquals(Verdict.ESTABLISHED, ct.track(p, 1));
+        assertEquals(1, ct.lastDirection());
+        p.v6(9, cHi, cLo, sHi, sLo).tcp(50000, 22, ACK, 8, 901, 65535, 0);
+        assertEquals(Verdict.ESTABLISHED, ct.track(p, 2));
+        assertEquals(TcpState.ESTABLISHED.ordinal(), ct.lastState());
+        // same low 64 bits, different high 64 bits: another connection
+        p.v6(9, cHi + 1, cLo, sHi, sLo).tcp(50000, 22, ACK, 8, 901, 65535, 0);
+        assertEquals(Verdict.INVALID, ct.track(p, 3));
+    }
+
+    @Test
+    void labelStaysWithTheEntry() {
+        TcpDriver d = driver();
+        d.send(0, SYN, 0);
+        ct.setLastLabel(4242);
+        d.send(1, SYN | ACK, 0);
+        assertEquals(4242, ct.lastLabel());
+        assertEquals(2, ct.lastVm());
+    }
+}
