@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# sluice bench rules: Sluice's rules compiler vs DPDK rte_acl (dpdk-test-acl), same machine,
+# same session, same ClassBench rule files and traces, one core each (core 0).
+# Env: JAVA (java 25), SLUICE_HOME (repo root), BENCH_JAR, CLASSBENCH (ClassBench dir).
+# Writes bench/results/rules-<date>.md; the last line printed is min_ratio=<lowest Sluice/rte_acl lookups/s>.
+set -euo pipefail
+
+SLUICE_HOME=${SLUICE_HOME:-$(cd "$(dirname "$0")/../.." && pwd)}
+JAVA=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
+BENCH_JAR=${BENCH_JAR:-$SLUICE_HOME/bench/target/benchmarks.jar}
+CLASSBENCH=${CLASSBENCH:-/work/shared/classbench}
+ITER=${RULES_ITER:-100}
+SETS=${RULES_SETS:-"acl1_1k fw1_1k ipc1_1k acl1_10k fw1_10k ipc1_10k"}
+
+die() { echo "rules.sh: $*" >&2; exit 2; }
+[[ -x "$JAVA" ]] || die "JAVA=$JAVA is not executable"
+[[ -f "$BENCH_JAR" ]] || die "BENCH_JAR=$BENCH_JAR not found (mvn -pl bench -am package -DskipTests)"
+[[ -d "$CLASSBENCH" ]] || die "CLASSBENCH=$CLASSBENCH is not a directory"
+command -v dpdk-test-acl >/dev/null || die "dpdk-test-acl not found"
+command -v gcc >/dev/null || die "gcc not found (needed for the rte_acl_build timing shim)"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# rte_acl_build timer: LD_PRELOAD wrapper around the library call dpdk-test-acl makes.
+cat > "$tmp/aclbuildtime.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <time.h>
+struct rte_acl_ctx;
+struct rte_acl_config;
+int rte_acl_build(struct rte_acl_ctx *ctx, const struct rte_acl_config *cfg) {
+    static int (*real)(struct rte_acl_ctx *, const struct rte_acl_config *);
+    if (!real) real = (int (*)(struct rte_acl_ctx *, const struct rte_acl_config *)) dlsym(RTLD_NEXT, "rte_acl_build");
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    int r = real(ctx, cfg);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    fprintf(stderr, "SLUICE_ACL_BUILD_NS=%lld\n", (long long) (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec));
+    return r;
+}
+C
+gcc -O2 -shared -fPIC -o "$tmp/aclbuildtime.so" "$tmp/aclbuildtime.c" -ldl
+
+date_tag=$(date +%Y-%m-%d)
+out="$SLUICE_HOME/bench/results/rules-$date_tag.md"
+mkdir -p "$(dirname "$out")"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+rows=""
+cmds=""
+min_ratio=""
+for set in $SETS; do
+    rules="$CLASSBENCH/$set"
+    trace="$CLASSBENCH/${set}_trace"
+    note=""
+    if [[ ! -f "$trace" ]]; then
+        trace="$tmp/${set}_trace"
+        "$JAVA" -cp "$BENCH_JAR" io.sluice.bench.rules.TraceGen "$rules" "$trace"
+        note=" (trace generated: 10 headers per rule at corners/interior, TraceGen seed 7)"
+    fi
+    tracenum=""
+    [[ "$set" == *10k ]] && tracenum="--tracenum=100000"
+    acl_cmd="LD_PRELOAD=aclbuildtime.so dpdk-test-acl -l 0 --no-huge -m 1024 --no-pci --file-prefix=sluiceacl$$ --log-level=lib.acl:debug -- --rulesf=$rules --tracef=$trace --verbose=0 --iter=$ITER $tracenum"
+    LD_PRELOAD="$tmp/aclbuildtime.so" dpdk-test-acl -l 0 --no-huge -m 1024 --no-pci --file-prefix=sluiceacl$$ --log-level=lib.acl:debug \
+        -- --rulesf="$rules" --tracef="$trace" --verbose=0 --iter="$ITER" $tracenum > "$tmp/$set.acl" 2>&1 || { cat "$tmp/$set.acl" >&2; die "dpdk-test-acl failed on $set"; }
+    acl_pps=$(grep -o '[0-9.]* pkt/sec' "$tmp/$set.acl" | tail -1 | cut -d' ' -f1)
+    acl_cpp=$(grep -o '[0-9.]* cycles/pkt' "$tmp/$set.acl" | tail -1 | cut -d' ' -f1)
+    acl_build_ms=$(awk -F= '/SLUICE_ACL_BUILD_NS/ {printf "%.3f", $2 / 1e6}' "$tmp/$set.acl" | tail -1)
+    acl_mem=$(awk '/^total: [0-9]+ bytes/ {print $2}' "$tmp/$set.acl" | tail -1)
+    [[ -n "$acl_pps" && -n "$acl_build_ms" && -n "$acl_mem" ]] || { cat "$tmp/$set.acl" >&2; die "could not parse dpdk-test-acl output for $set"; }
+
+    sl_cmd="taskset -c 0 $JAVA -Xmx3g -cp $BENCH_JAR io.sluice.bench.rules.RulesVsAcl $rules $trace $ITER"
+    taskset -c 0 "$JAVA" -Xmx3g -cp "$BENCH_JAR" io.sluice.bench.rules.RulesVsAcl "$rules" "$trace" "$ITER" > "$tmp/$set.sl"
+    get() { awk -F= -v k="$1" '$1 == k {print $2}' "$tmp/$set.sl"; }
+    sl_pps=$(get lookups_per_s); sl_build_ms=$(get build_ms); sl_cold_ms=$(get build_ms_cold); sl_mem=$(get memory_bytes); sl_ns=$(get ns_per_lookup); sl_trees=$(get trees); nrules=$(get rules); nhead=$(get headers)
+
+    r_pps=$(awk -v a="$sl_pps" -v b="$acl_pps" 'BEGIN {printf "%.3f", a / b}')
+    r_build=$(awk -v a="$sl_build_ms" -v b="$acl_build_ms" 'BEGIN {printf "%.3f", a / b}')
+    r_cold=$(awk -v a="$sl_cold_ms" -v b="$acl_build_ms" 'BEGIN {printf "%.3f", a / b}')
+    r_mem=$(awk -v a="$sl_mem" -v b="$acl_mem" 'BEGIN {printf "%.3f", a / b}')
+    if [[ -z "$min_ratio" ]] || awk -v a="$r_pps" -v b="$min_ratio" 'BEGIN {exit !(a < b)}'; then min_ratio=$r_pps; fi
+    rows+="| $set | $nrules | $nhead | $(printf '%.2f' "$(awk -v x="$acl_pps" 'BEGIN{print x/1e6}')") ($acl_cpp cyc) | $(printf '%.2f' "$(awk -v x="$sl_pps" 'BEGIN{print x/1e6}')") ($sl_ns ns) | **$r_pps** | $acl_build_ms | $sl_build_ms (cold $sl_cold_ms) | **$r_build** (cold $r_cold) | $acl_mem | $sl_mem | **$r_mem** | $sl_trees |"$'\n'
+    cmds+="- $set$note"$'\n'"  - \`$acl_cmd\`"$'\n'"  - \`$sl_cmd\`"$'\n'
+    echo "$set: rte_acl ${acl_pps} pkt/s, build ${acl_build_ms} ms, ${acl_mem} B | sluice ${sl_pps} lookups/s, build ${sl_build_ms} ms (cold ${sl_cold_ms}), ${sl_mem} B | ratios pps=$r_pps build=$r_build mem=$r_mem" >&2
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+{
+    echo "# Rules compiler vs DPDK rte_acl — $(date -u +'%Y-%m-%d %H:%M UTC')"
+    echo
+    echo "Same session, same rule files and traces, one core each (core 0). Ratios are Sluice / rte_acl:"
+    echo "lookups/s higher is better (goal >= 1); build time and memory lower is better (goals <= 0.1 and <= 0.25)."
+    echo
+    echo "| set | rules | headers | rte_acl Mlookups/s | Sluice Mlookups/s | lookups ratio | rte_acl build ms | Sluice build ms (warm median of 5) | build ratio | rte_acl bytes | Sluice bytes | memory ratio | Sluice trees |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    printf '%s' "$rows"
+    echo
+    echo "min_ratio=$min_ratio (lowest Sluice/rte_acl lookups/s)"
+    echo
+    echo "## What is measured"
+    echo "- rte_acl lookups/s: dpdk-test-acl's own pkt/sec line (search_ip5tuples, $ITER iterations over the trace, 1 category, default SIMD method)."
+    echo "- rte_acl build: wall time of the rte_acl_build() call, via an LD_PRELOAD wrapper (the C source is in bench/scripts/rules.sh)."
+    echo "- rte_acl memory: the 'runtime memory footprint ... total' line rte_acl_build logs at debug level (the trie only; the context's rule copy and build scratch are not counted)."
+    echo "- Sluice: RulesVsAcl — classifyBurst in bursts of 256 over the whole trace, $ITER iterations, best of 5 rounds after warm-up; build = median of 5 warm compiles (first, cold compile in brackets); memory = Classifier.memoryBytes() (array payloads)."
+    echo
+    echo "## Commands"
+    printf '%s' "$cmds"
+    echo
+    echo "## Machine"
+    echo "- CPU: $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}'), $(nproc) cores; kernel $(uname -r)"
+    echo "- Java: $("$JAVA" -version 2>&1 | head -1); DPDK: $(dpkg-query -W -f='${Version}' dpdk 2>/dev/null || echo unknown)"
+    echo "- load average before: $load_before; after: $load_after (the machine is shared with other builds)"
+} > "$out"
+echo "results: $out" >&2
+echo "min_ratio=$min_ratio"

@@ -1,0 +1,245 @@
+package io.sluice.rules.table;
+
+/**
+ * A compiled, immutable first-match classifier: a forest of cut trees (one per rule partition)
+ * stored in two flat {@code int} arrays.
+ *
+ * <p>Layout. A reference {@code >= 0} to an internal node is {@code (offset << 4) | dim}: the
+ * dimension the node cuts travels with the reference, so the key load does not wait for the
+ * node. The node at {@code nodes[offset]} is {@code [h, child_0 .. child_mask]} with
+ * {@code h = shift | (mask << 5)}; the child for key {@code k} is
+ * {@code nodes[offset + 1 + ((k[dim] >>> h) & (h >>> 5))]} (Java's {@code >>>} uses the low
+ * 5 bits of {@code h}). A reference {@code < 0} is a leaf at {@code leaves[~ref]}. A leaf is {@code [count, entry...]}, an
+ * entry is {@code [priority, checks, (dim, lo, span ^ MIN_VALUE) x checks]} in priority order;
+ * an entry matches when {@code ((k[dim] - lo) + MIN_VALUE) <= span'} for all of its checks
+ * (dimensions the rule covers over the whole leaf region need no check). Trees are ordered by
+ * their best (lowest) priority so the search stops as soon as no later tree can win.
+ *
+ * <p>{@link #classify} allocates nothing, takes no lock and only reads final arrays, so any
+ * number of threads may call it, including while a replacement is being compiled.
+ */
+public final class Classifier {
+    /** Returned by {@link #classify} when no rule matches. */
+    public static final int NO_MATCH = -1;
+
+    private final int dims;
+    private final int[] nodes;
+    private final int[] leaves;
+    private final int[] roots;
+    private final int[] rootMinPrio;
+    private final byte[] action;
+    private final int[] ruleId;
+
+    /**
+     * Wraps compiled arrays; the caller hands them over and must not modify them afterwards.
+     *
+     * @param dims number of key dimensions
+     * @param nodes internal nodes of every tree
+     * @param leaves leaves of every tree
+     * @param roots root reference of each tree, ordered by {@code rootMinPrio}
+     * @param rootMinPrio lowest priority present in each tree
+     * @param action action per priority
+     * @param ruleId external rule id per priority
+     */
+    public Classifier(int dims, int[] nodes, int[] leaves, int[] roots, int[] rootMinPrio, byte[] action, int[] ruleId) {
+        this.dims = dims;
+        this.nodes = nodes;
+        this.leaves = leaves;
+        this.roots = roots;
+        this.rootMinPrio = rootMinPrio;
+        this.action = action;
+        this.ruleId = ruleId;
+    }
+
+    /**
+     * Returns the priority (0-based position) of the first rule matching
+     * {@code key[off .. off + dims)}, or {@link #NO_MATCH}.
+     */
+    public int classify(int[] key, int off) {
+        final int[] nd = nodes;
+        int best = Integer.MAX_VALUE;
+        for (int t = 0; t < roots.length; t++) {
+            if (rootMinPrio[t] >= best) break;
+            int c = roots[t];
+            while (c >= 0) {
+                int n = c >>> 4, h = nd[n];
+                c = nd[n + 1 + ((key[off + (c & 15)] >>> h) & (h >>> 5))];
+            }
+            best = scanLeaf(~c, key, off, best);
+        }
+        return best == Integer.MAX_VALUE ? NO_MATCH : best;
+    }
+
+    /**
+     * Classifies {@code count} keys stored back to back in {@code keys} (key {@code i} at
+     * {@code (from + i) * dims()}), writing each result (priority or {@link #NO_MATCH}) to {@code out[i]}.
+     * Four keys walk the trees in lock step so that their memory accesses overlap; the result
+     * is the same as calling {@link #classify} on each key.
+     */
+    public void classifyBurst(int[] keys, int from, int count, int[] out) {
+        final int[] nd = nodes;
+        final int dm = dims;
+        int i = 0;
+        for (; i + 4 <= count; i += 4) {
+            final int o0 = (from + i) * dm, o1 = o0 + dm, o2 = o1 + dm, o3 = o2 + dm;
+            int b0 = Integer.MAX_VALUE, b1 = b0, b2 = b0, b3 = b0;
+            for (int t = 0; t < roots.length; t++) {
+                int m = rootMinPrio[t];
+                if (m >= b0 && m >= b1 && m >= b2 && m >= b3) break;
+                int c0 = roots[t], c1 = c0, c2 = c0, c3 = c0;
+                while ((c0 & c1 & c2 & c3) >= 0) {
+                    if (c0 >= 0) { int n = c0 >>> 4, h = nd[n]; c0 = nd[n + 1 + ((keys[o0 + (c0 & 15)] >>> h) & (h >>> 5))]; }
+                    if (c1 >= 0) { int n = c1 >>> 4, h = nd[n]; c1 = nd[n + 1 + ((keys[o1 + (c1 & 15)] >>> h) & (h >>> 5))]; }
+                    if (c2 >= 0) { int n = c2 >>> 4, h = nd[n]; c2 = nd[n + 1 + ((keys[o2 + (c2 & 15)] >>> h) & (h >>> 5))]; }
+                    if (c3 >= 0) { int n = c3 >>> 4, h = nd[n]; c3 = nd[n + 1 + ((keys[o3 + (c3 & 15)] >>> h) & (h >>> 5))]; }
+                }
+                b0 = scanLeaf(~c0, keys, o0, b0);
+                b1 = scanLeaf(~c1, keys, o1, b1);
+                b2 = scanLeaf(~c2, keys, o2, b2);
+                b3 = scanLeaf(~c3, keys, o3, b3);
+            }
+            out[i] = b0 == Integer.MAX_VALUE ? NO_MATCH : b0;
+            out[i + 1] = b1 == Integer.MAX_VALUE ? NO_MATCH : b1;
+            out[i + 2] = b2 == Integer.MAX_VALUE ? NO_MATCH : b2;
+            out[i + 3] = b3 == Integer.MAX_VALUE ? NO_MATCH : b3;
+        }
+        for (; i < count; i++) out[i] = classify(keys, (from + i) * dm);
+    }
+
+    /** {@link #classify} for an IPv4 5-tuple given as values (dimension order src, dst, sport, dport, proto). */
+    public int classifyV4(int src, int dst, int sport, int dport, int proto) {
+        final int[] nd = nodes;
+        int best = Integer.MAX_VALUE;
+        for (int t = 0; t < roots.length; t++) {
+            if (rootMinPrio[t] >= best) break;
+            int c = roots[t];
+            while (c >= 0) {
+                int d = c & 15, n = c >>> 4, h = nd[n];
+                int v = d == 0 ? src : d == 1 ? dst : d == 2 ? sport : d == 3 ? dport : proto;
+                c = nd[n + 1 + ((v >>> h) & (h >>> 5))];
+            }
+            final int[] lv = leaves;
+            int p = ~c;
+            int n = lv[p++];
+            for (int i = 0; i < n; i++) {
+                int prio = lv[p];
+                if (prio >= best) break;
+                int end = p + 2 + 3 * lv[p + 1];
+                int miss = 0;
+                for (int q = p + 2; q < end; q += 3) {
+                    int d = lv[q];
+                    int v = d == 0 ? src : d == 1 ? dst : d == 2 ? sport : d == 3 ? dport : proto;
+                    miss |= (((v - lv[q + 1]) + Integer.MIN_VALUE) > lv[q + 2]) ? 1 : 0;
+                }
+                if (miss == 0) {
+                    best = prio;
+                    break;
+                }
+                p = end;
+            }
+        }
+        return best == Integer.MAX_VALUE ? NO_MATCH : best;
+    }
+
+    /**
+     * {@link #classify} for an IPv6 tuple given as values: addresses as high/low 64-bit halves
+     * (dimensions: 4 source words, 4 destination words, sport, dport, proto).
+     */
+    public int classifyV6(long srcHi, long srcLo, long dstHi, long dstLo, int sport, int dport, int proto) {
+        final int[] nd = nodes;
+        int best = Integer.MAX_VALUE;
+        for (int t = 0; t < roots.length; t++) {
+            if (rootMinPrio[t] >= best) break;
+            int c = roots[t];
+            while (c >= 0) {
+                int n = c >>> 4, h = nd[n];
+                int v = v6(c & 15, srcHi, srcLo, dstHi, dstLo, sport, dport, proto);
+                c = nd[n + 1 + ((v >>> h) & (h >>> 5))];
+            }
+            final int[] lv = leaves;
+            int p = ~c;
+            int n = lv[p++];
+            for (int i = 0; i < n; i++) {
+                int prio = lv[p];
+                if (prio >= best) break;
+                int end = p + 2 + 3 * lv[p + 1];
+                int miss = 0;
+                for (int q = p + 2; q < end; q += 3) {
+                    int v = v6(lv[q], srcHi, srcLo, dstHi, dstLo, sport, dport, proto);
+                    miss |= (((v - lv[q + 1]) + Integer.MIN_VALUE) > lv[q + 2]) ? 1 : 0;
+                }
+                if (miss == 0) {
+                    best = prio;
+                    break;
+                }
+                p = end;
+            }
+        }
+        return best == Integer.MAX_VALUE ? NO_MATCH : best;
+    }
+
+    private static int v6(int d, long sh, long sl, long dh, long dl, int sport, int dport, int proto) {
+        return switch (d) {
+            case 0 -> (int) (sh >>> 32);
+            case 1 -> (int) sh;
+            case 2 -> (int) (sl >>> 32);
+            case 3 -> (int) sl;
+            case 4 -> (int) (dh >>> 32);
+            case 5 -> (int) dh;
+            case 6 -> (int) (dl >>> 32);
+            case 7 -> (int) dl;
+            case 8 -> sport;
+            case 9 -> dport;
+            default -> proto;
+        };
+    }
+
+    /** True if both classifiers have identical compiled arrays (same trees, same rules). */
+    public boolean sameStructure(Classifier o) {
+        return dims == o.dims && java.util.Arrays.equals(nodes, o.nodes) && java.util.Arrays.equals(leaves, o.leaves)
+                && java.util.Arrays.equals(roots, o.roots) && java.util.Arrays.equals(rootMinPrio, o.rootMinPrio)
+                && java.util.Arrays.equals(action, o.action) && java.util.Arrays.equals(ruleId, o.ruleId);
+    }
+
+    /** Returns the priority of the first entry of the leaf at {@code p} that matches and beats {@code best}, else {@code best}. */
+    private int scanLeaf(int p, int[] key, int off, int best) {
+        final int[] lv = leaves;
+        int n = lv[p++];
+        for (int i = 0; i < n; i++) {
+            int prio = lv[p];
+            if (prio >= best) return best;
+            int end = p + 2 + 3 * lv[p + 1];
+            int miss = 0;
+            for (int q = p + 2; q < end; q += 3) {
+                miss |= (((key[off + lv[q]] - lv[q + 1]) + Integer.MIN_VALUE) > lv[q + 2]) ? 1 : 0;
+            }
+            if (miss == 0) return prio;
+            p = end;
+        }
+        return best;
+    }
+
+    /** Number of key dimensions. */
+    public int dims() { return dims; }
+    /** Number of rules compiled in. */
+    public int size() { return action.length; }
+    /** Number of trees (rule partitions). */
+    public int trees() { return roots.length; }
+    /** True if the rule at {@code priority} allows. */
+    public boolean allows(int priority) { return action[priority] != 0; }
+    /** External id of the rule at {@code priority}. */
+    public int ruleId(int priority) { return ruleId[priority]; }
+
+    /** Bytes held by the lookup structure (array payloads plus headers). */
+    public long memoryBytes() {
+        return 16L * 7 + 4L * (nodes.length + leaves.length + roots.length + rootMinPrio.length + ruleId.length) + action.length;
+    }
+
+    /** Number of int slots used by internal nodes. */
+    public int nodeInts() { return nodes.length; }
+    /** Number of int slots used by leaves. */
+    public int leafInts() { return leaves.length; }
+
+    int[] nodesArray() { return nodes; }
+    int[] leavesArray() { return leaves; }
+}
