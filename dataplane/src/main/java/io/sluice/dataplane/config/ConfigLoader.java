@@ -35,7 +35,8 @@ public final class ConfigLoader {
     public static final String DEFAULT_RESOURCE = "/io/sluice/dataplane/config/default.yaml";
 
     private static final Set<String> TOP_KEYS = Set.of(
-            "eal", "ports", "workers", "burst-size", "idle-strategy", "mbufs", "mac-table", "arp", "counters-file");
+            "eal", "ports", "workers", "burst-size", "idle-strategy", "mbufs", "mac-table", "arp", "counters-file",
+            io.sluice.dataplane.firewall.FirewallConfigLoader.KEY);
     private static final Set<String> PORT_KEYS = Set.of("name", "device", "rx-queues", "tx-queues", "mac");
     private static final Set<String> WORKER_KEYS = Set.of("lcore", "rx");
     private static final Set<String> MAC_KEYS = Set.of("mac", "port");
@@ -273,6 +274,15 @@ public final class ConfigLoader {
                     throw error(m.get("ip"), key + ".ip", "already answered by arp[" + prev + "]");
                 }
                 arp.add(new SluiceConfig.ArpEntry(ip, mac, port));
+            }
+        }
+
+        if (top.containsKey(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY)) {
+            // validated here (file:line errors at load); built again by the firewall from the file
+            io.sluice.dataplane.firewall.FirewallConfigLoader.parse(file, top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), portIndex);
+            if (workers.size() > 1) {
+                throw error(top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), io.sluice.dataplane.firewall.FirewallConfigLoader.KEY,
+                        "security groups need both directions of a flow on one worker; with " + workers.size() + " workers that needs shard hand-off (not implemented): use one worker");
             }
         }
 

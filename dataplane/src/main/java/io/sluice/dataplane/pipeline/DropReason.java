@@ -42,7 +42,13 @@ public enum DropReason {
     L2_MULTICAST("multicast destination MAC (no flooding with a static MAC table)"),
     // ---- worker (io.sluice.dataplane.agent.Worker) ----
     NO_VERDICT("no stage decided the packet's fate (still CONTINUE after the last stage)"),
-    BAD_OUT_PORT("a stage chose an out port that does not exist");
+    BAD_OUT_PORT("a stage chose an out port that does not exist"),
+    // ---- security groups / conntrack ----
+    FW_NO_RULE("security groups: new connection that no rule of its direction allows"),
+    FW_INVALID("conntrack: packet fits no tracked connection and cannot start one (bad flags, out of window, forged ICMP error, later fragment)"),
+    FW_LIMIT("conntrack: new connection refused by the per-VM, host or table limit"),
+    FW_PLATFORM("security groups: denied by the platform layer (e.g. outbound TCP 25)"),
+    FW_CUT("security groups: tracked connection cut after a rule change (group setting on-rule-change: cut)");
 
     private final String description;
 
