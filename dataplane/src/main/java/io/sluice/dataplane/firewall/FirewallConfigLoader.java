@@ -113,8 +113,6 @@ public final class FirewallConfigLoader {
         Map<String, SecurityGroup> groups = new LinkedHashMap<>();
         Map<String, Boolean> cut = new LinkedHashMap<>();
         List<Node> gNodes = top.containsKey("groups") ? sequence(top.get("groups"), KEY + ".groups") : List.of();
-        Set<String> names = new HashSet<>();
-        names.add(FirewallConfig.DEFAULT_GROUP);
         for (int i = 0; i < gNodes.size(); i++) {
             String key = KEY + ".groups[" + i + "]";
             Map<String, Node> g = mapping(gNodes.get(i), key, GROUP_KEYS);
@@ -124,6 +122,8 @@ public final class FirewallConfigLoader {
             if (groups.containsKey(name)) throw error(g.get("name"), key + ".name", "group '" + name + "' defined twice");
             groups.put(name, null);
         }
+        Set<String> known = new HashSet<>(groups.keySet());
+        known.add(FirewallConfig.DEFAULT_GROUP);
         for (int i = 0; i < gNodes.size(); i++) {
             String key = KEY + ".groups[" + i + "]";
             Map<String, Node> g = mapping(gNodes.get(i), key, GROUP_KEYS);
@@ -138,7 +138,7 @@ public final class FirewallConfigLoader {
             List<Node> rNodes = g.containsKey("rules") ? sequence(g.get("rules"), key + ".rules") : List.of();
             Set<String> ids = new HashSet<>();
             for (int r = 0; r < rNodes.size(); r++) {
-                SgRule rule = rule(rNodes.get(r), key + ".rules[" + r + "]", name, r, groups.keySet());
+                SgRule rule = rule(rNodes.get(r), key + ".rules[" + r + "]", name, r, known);
                 if (!ids.add(rule.id())) throw error(rNodes.get(r), key + ".rules[" + r + "].id", "rule id '" + rule.id() + "' used twice in group " + name);
                 rules.add(rule);
             }
@@ -202,14 +202,14 @@ public final class FirewallConfigLoader {
             Map<String, Node> pl = mapping(top.get("platform"), KEY + ".platform", PLATFORM_KEYS);
             if (pl.containsKey("exemptions")) {
                 List<Node> en = sequence(pl.get("exemptions"), KEY + ".platform.exemptions");
-                Set<String> known = new HashSet<>();
-                for (SgRule r : platform.denies()) known.add(r.id());
+                Set<String> platformIds = new HashSet<>();
+                for (SgRule r : platform.denies()) platformIds.add(r.id());
                 for (int i = 0; i < en.size(); i++) {
                     String key = KEY + ".platform.exemptions[" + i + "]";
                     Map<String, Node> e = mapping(en.get(i), key, EXEMPT_KEYS);
                     if (!e.containsKey("rule")) throw error(en.get(i), key + ".rule", "missing");
                     String rid = scalar(e.get("rule"), key + ".rule");
-                    if (!known.contains(rid)) throw error(e.get("rule"), key + ".rule", "no platform rule '" + rid + "' (platform rules: " + new TreeSet<>(known) + ")");
+                    if (!platformIds.contains(rid)) throw error(e.get("rule"), key + ".rule", "no platform rule '" + rid + "' (platform rules: " + new TreeSet<>(platformIds) + ")");
                     if (!e.containsKey("ports")) throw error(en.get(i), key + ".ports", "missing");
                     List<Node> pn = sequence(e.get("ports"), key + ".ports");
                     for (int p = 0; p < pn.size(); p++) {
