@@ -97,7 +97,7 @@ min=""
     if [ "$ratio" != "n/a" ]; then min=$(awk -v a="${min:-$ratio}" -v b="$ratio" 'BEGIN{ print (b < a ? b : a) }'); fi
   done
   echo
-  echo "OVS bench.sh lines (accepted when pmd_cpu >= 0.95, else NOISY after 4 tries):"
+  echo "OVS bench.sh lines (accepted when pmd_cpu >= 0.95, else NOISY after CT_TRIES tries; NOISY rows are still usable per CPU-second):"
   echo '```'
   for n in $FLOWS; do echo "${OVS_LINE[$n]}"; done
   echo '```'
