@@ -23,14 +23,21 @@ public final class FirewallSnapshot {
     final boolean[][][] cut;
     /** Configuration version; bumps on every {@link FirewallState#apply}. */
     final int epoch;
+    /**
+     * True once any group has been configured with {@code on-rule-change: cut} (sticky for the
+     * life of the {@link FirewallState}): only then can a connection need a re-check, and the
+     * stage takes its packet-by-packet path; otherwise it tracks whole bursts.
+     */
+    final boolean cutSeen;
 
-    FirewallSnapshot(int ports, SecurityGroupTable[] table, int[] zone, int[][][] hitIndex, boolean[][][] cut, int epoch) {
+    FirewallSnapshot(int ports, SecurityGroupTable[] table, int[] zone, int[][][] hitIndex, boolean[][][] cut, int epoch, boolean cutSeen) {
         this.ports = ports;
         this.table = table;
         this.zone = zone;
         this.hitIndex = hitIndex;
         this.cut = cut;
         this.epoch = epoch;
+        this.cutSeen = cutSeen;
     }
 
     /** The compiled table of a port, or null when it is not a VM port. */

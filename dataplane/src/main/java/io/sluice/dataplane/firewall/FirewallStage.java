@@ -51,13 +51,19 @@ public final class FirewallStage implements Stage {
     private final FirewallState state;
     private final Conntrack ct;
     private final FirewallCounters c;
-    private final CtPacket pkt = new CtPacket();
+    /** The packet being decided (one of {@link #pkts}). */
+    private CtPacket pkt;
+    private final CtPacket[] pkts = new CtPacket[Burst.MAX_CAPACITY];
+    private final int[] idx = new int[Burst.MAX_CAPACITY];
+    private final Verdict[] verdicts = new Verdict[Burst.MAX_CAPACITY];
     private final int nReasons = FirewallCounters.REASONS.length;
 
     FirewallStage(FirewallState state, Conntrack ct, FirewallCounters counters) {
         this.state = state;
         this.ct = ct;
         this.c = counters;
+        for (int i = 0; i < pkts.length; i++) pkts[i] = new CtPacket();
+        this.pkt = pkts[0];
     }
 
     @Override
@@ -72,7 +78,60 @@ public final class FirewallStage implements Stage {
     public int process(Burst b) {
         FirewallSnapshot s = state.current();
         long now = System.nanoTime();
+        int acted = s.cutSeen ? perPacket(s, b, now) : batched(s, b, now);
+        ct.expire(now, EXPIRE_BUDGET);
+        return acted;
+    }
+
+    /**
+     * The common case (no group has ever been configured with {@code cut}, so no connection can
+     * need a re-check): fill every packet's {@link CtPacket}, track the whole burst with
+     * {@link Conntrack#trackBurst} (its table loads overlap), then decide packet by packet.
+     */
+    private int batched(FirewallSnapshot s, Burst b, long now) {
+        int n = 0;
+        for (int i = 0; i < b.count; i++) {
+            if (b.next[i] != Next.TX || (b.flags[i] & (PacketFlags.IPV4 | PacketFlags.IPV6)) == 0) continue;
+            int in = b.inPort[i];
+            int out = b.outPort[i];
+            SecurityGroupTable tin = s.table(in);
+            SecurityGroupTable tout = s.table(out);
+            if (tin == null && tout == null) continue;
+            int zone = tin != null ? (tout != null ? Math.min(s.zone[in], s.zone[out]) : s.zone[in]) : s.zone[out];
+            pkt = pkts[n];
+            int fill = fill(b, i, zone);
+            if (fill == FILL_PASS) continue;
+            if (fill == FILL_BAD) {
+                drop(b, i, tin != null ? in : out, FirewallCounters.INVALID);
+                continue;
+            }
+            idx[n++] = i;
+        }
+        if (n == 0) return 0;
+        ct.trackBurst(pkts, n, verdicts, now);
+        for (int k = 0; k < n; k++) {
+            int i = idx[k];
+            int in = b.inPort[i];
+            int out = b.outPort[i];
+            SecurityGroupTable tin = s.table(in);
+            SecurityGroupTable tout = s.table(out);
+            int vmPort = tin != null ? in : out;
+            pkt = pkts[k];
+            switch (verdicts[k]) {
+                case ESTABLISHED -> c.passed[0]++;
+                case RELATED -> c.passed[1]++;
+                // NEW: commit re-tracks, so a second packet of the same new flow in this burst finds the entry
+                case NEW -> admit(s, b, i, tin, tout, in, out, vmPort, now);
+                default -> drop(b, i, vmPort, FirewallCounters.INVALID);
+            }
+        }
+        return n;
+    }
+
+    /** Packet by packet, with the rule-change re-check of connections admitted by a cutting group. */
+    private int perPacket(FirewallSnapshot s, Burst b, long now) {
         int acted = 0;
+        pkt = pkts[0];
         for (int i = 0; i < b.count; i++) {
             if (b.next[i] != Next.TX || (b.flags[i] & (PacketFlags.IPV4 | PacketFlags.IPV6)) == 0) continue;
             int in = b.inPort[i];
@@ -107,7 +166,6 @@ public final class FirewallStage implements Stage {
                 default -> drop(b, i, vmPort, FirewallCounters.INVALID);
             }
         }
-        ct.expire(now, EXPIRE_BUDGET);
         return acted;
     }
 

@@ -40,6 +40,7 @@ public final class FirewallState {
     private volatile FirewallSnapshot current;
     private volatile FirewallConfig config;
     private int epoch;
+    private boolean cutSeen;
     private long lastApplyNanos;
 
     /**
@@ -116,7 +117,8 @@ public final class FirewallState {
         for (FirewallConfig.VmPort v : cfg.vmPorts()) limits.setVmLimit(v.port(), cfg.maxConnectionsPerVm());
         epoch++;
         config = cfg;
-        current = new FirewallSnapshot(ports, table, zone, hit, cut, epoch);
+        for (FirewallConfig.VmPort v : cfg.vmPorts()) for (String g : v.groups()) cutSeen |= cfg.cuts(g);
+        current = new FirewallSnapshot(ports, table, zone, hit, cut, epoch, cutSeen);
         lastApplyNanos = System.nanoTime() - t0;
     }
 

@@ -209,8 +209,17 @@ class FirewallStageTest {
     }
 
     @Test
-    void zeroAllocationPerBurst() throws Exception {
-        setUp("cut", HTTP_ANY);
+    void zeroAllocationPerBurstBatchedPath() throws Exception {
+        zeroAllocation("keep");
+    }
+
+    @Test
+    void zeroAllocationPerBurstPerPacketPath() throws Exception {
+        zeroAllocation("cut");
+    }
+
+    void zeroAllocation(String setting) throws Exception {
+        setUp(setting, HTTP_ANY);
         // 32 packets: established both ways, new allowed, denied, platform, udp, ping
         byte[][] mix = new byte[32][];
         int[] in = new int[32];
@@ -237,13 +246,13 @@ class FirewallStageTest {
         int rounds = 100_000;
         for (int r = 0; r < rounds + 10_000; r++) {
             if (r == 10_000) before = t.getThreadAllocatedBytes(tid);
-            if (r == 5_000) change("cut", HTTP_ANY + "        - { id: x, direction: ingress, protocol: udp, ports: 9 }\n");
+            if (r == 5_000) change(setting, HTTP_ANY + "        - { id: x, direction: ingress, protocol: udp, ports: 9 }\n");
             b.count = 32;
             for (int k = 0; k < 32; k++) b.reset(k, 0, addr[k], mix[k].length, in[k]);
             for (Stage s : stages) s.process(b);
         }
         long allocated = t.getThreadAllocatedBytes(tid) - before;
-        System.out.println("firewall: " + rounds + " bursts of 32 allocated " + allocated + " bytes; created " + fw.created());
+        System.out.println("firewall (" + setting + "): " + rounds + " bursts of 32 allocated " + allocated + " bytes; created " + fw.created());
         assertTrue(allocated < 64 * 1024, "allocated " + allocated + " bytes over " + rounds + " bursts");
         assertTrue(fw.hits("web/http") >= 4 && fw.drops(VM1, DropReason.FW_PLATFORM) > 0 && fw.drops(VM1, DropReason.FW_NO_RULE) > 0);
     }
