@@ -141,6 +141,25 @@ class FirewallStageTest {
     }
 
     @Test
+    void ipv6() throws Exception {
+        cfg = FwTopology.config("slfwu", "keep", "");
+        String y = FwTopology.yaml("slfwu", "keep", "").replace("addresses: [10.77.0.1]", "addresses: [10.77.0.1, \"fd00::1\"]")
+                .replace("addresses: [10.77.0.2]", "addresses: [10.77.0.2, \"fd00::2\"]");
+        fw = new FirewallState(4, FirewallConfigLoader.parseDocument("x.yaml", y, cfg));
+        stages = FirewallPipelines.l2(cfg, fw);
+        passes(Frames.tcp6(EXT1, VM1, 40000, 22, SYN, 1000, 0, 0), EXT1);
+        passes(Frames.tcp6(VM1, EXT1, 22, 40000, SYNACK, 5000, 1001, 0), VM1);
+        passes(Frames.tcp6(EXT1, VM1, 40000, 22, ACK, 1001, 5001, 0), EXT1);
+        passes(Frames.tcp6(EXT1, VM1, 40000, 22, PSHACK, 1001, 5001, 100), EXT1);
+        drops(Frames.tcp6(EXT1, VM1, 40001, 80, SYN, 1, 0, 0), EXT1, DropReason.FW_NO_RULE);
+        passes(Frames.tcp6(VM2, VM1, 40002, 80, SYN, 1, 0, 0), VM2);              // default/self, v6 member
+        drops(Frames.tcp6(VM1, EXT1, 40003, 25, SYN, 1, 0, 0), VM1, DropReason.FW_PLATFORM);
+        passes(Frames.tcp6(VM1, EXT1, 40004, 587, SYN, 1, 0, 0), VM1);
+        drops(Frames.tcp6(EXT1, VM1, 40000, 22, PSHACK, 1001 + (1 << 30), 5001, 10), EXT1, DropReason.FW_INVALID); // far outside the window
+        assertEquals(1, fw.hits("default/ssh-v6"));
+    }
+
+    @Test
     void icmpErrorsRelatedAndForged() throws Exception {
         setUp("keep", "");
         byte[] syn = Frames.tcp(VM1, EXT1, 43000, 9999, SYN, 1000, 0, 0);

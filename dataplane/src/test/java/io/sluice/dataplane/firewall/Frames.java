@@ -55,6 +55,32 @@ final class Frames {
         return f;
     }
 
+    /** IPv6/TCP between topology ports: fd00::&lt;port+1&gt;. */
+    static byte[] tcp6(int from, int to, int sport, int dport, int flags, int seq, int ack, int payload) {
+        byte[] l4 = new byte[20 + payload];
+        put16(l4, 0, sport);
+        put16(l4, 2, dport);
+        put32(l4, 4, seq);
+        put32(l4, 8, ack);
+        l4[12] = (byte) (5 << 4);
+        l4[13] = (byte) flags;
+        put16(l4, 14, 65535);
+        byte[] f = new byte[14 + 40 + l4.length];
+        put48(f, 0, FwTopology.mac(to));
+        put48(f, 6, FwTopology.mac(from));
+        put16(f, 12, 0x86DD);
+        f[14] = 0x60;
+        put16(f, 18, l4.length);
+        f[20] = 6;
+        f[21] = 64;
+        put16(f, 22, 0xfd00);
+        f[37] = (byte) (from + 1);
+        put16(f, 38, 0xfd00);
+        f[53] = (byte) (to + 1);
+        System.arraycopy(l4, 0, f, 54, l4.length);
+        return f;
+    }
+
     static void put16(byte[] b, int o, int v) { b[o] = (byte) (v >>> 8); b[o + 1] = (byte) v; }
 
     static void put32(byte[] b, int o, int v) { put16(b, o, v >>> 16); put16(b, o + 2, v); }
