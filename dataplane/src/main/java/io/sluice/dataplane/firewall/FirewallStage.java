@@ -109,6 +109,7 @@ public final class FirewallStage implements Stage {
         }
         if (n == 0) return 0;
         ct.trackBurst(pkts, n, verdicts, now);
+        long createdBefore = c.passed[2];
         for (int k = 0; k < n; k++) {
             int i = idx[k];
             int in = b.inPort[i];
@@ -117,10 +118,14 @@ public final class FirewallStage implements Stage {
             SecurityGroupTable tout = s.table(out);
             int vmPort = tin != null ? in : out;
             pkt = pkts[k];
-            switch (verdicts[k]) {
+            Verdict v = verdicts[k];
+            // a connection created earlier in this burst may be this packet's (its reply, a second
+            // packet of it, an echo reply): trackBurst saw no entry then (NEW, or INVALID for a
+            // reply), so look again; NEW and INVALID changed nothing in the table
+            if ((v == Verdict.NEW || v == Verdict.INVALID) && c.passed[2] != createdBefore) v = ct.track(pkt, now);
+            switch (v) {
                 case ESTABLISHED -> c.passed[0]++;
                 case RELATED -> c.passed[1]++;
-                // NEW: commit re-tracks, so a second packet of the same new flow in this burst finds the entry
                 case NEW -> admit(s, b, i, tin, tout, in, out, vmPort, now);
                 default -> drop(b, i, vmPort, FirewallCounters.INVALID);
             }

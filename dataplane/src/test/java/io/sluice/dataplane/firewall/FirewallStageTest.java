@@ -140,6 +140,32 @@ class FirewallStageTest {
         drops(Frames.udp(EXT1, VM1, 5002, 7001, 10), EXT1, DropReason.FW_NO_RULE);
     }
 
+    /** Runs frames as one burst; returns -1 (sent) or the drop reason ordinal per packet. */
+    int[] sendBurst(byte[][] fs, int[] in) {
+        Burst b = new Burst(fs.length);
+        b.count = fs.length;
+        for (int k = 0; k < fs.length; k++) b.reset(k, 0, frames.put(fs[k]), fs[k].length, in[k]);
+        for (Stage s : stages) s.process(b);
+        int[] out = new int[fs.length];
+        for (int k = 0; k < fs.length; k++) out[k] = b.next[k] == Next.TX ? -1 : b.dropReason[k];
+        return out;
+    }
+
+    @Test
+    void requestAndReplyInOneBurst() throws Exception {
+        for (String setting : new String[] {"keep", "cut"}) {       // batched and per-packet paths
+            setUp(setting, "");
+            int[] r = sendBurst(new byte[][] {
+                    Frames.udp(VM1, EXT1, 6000, 53, 10), Frames.udp(EXT1, VM1, 53, 6000, 10),      // request, reply
+                    Frames.udp(VM1, EXT1, 6001, 53, 10), Frames.udp(VM1, EXT1, 6001, 53, 10),      // two of one new flow
+                    Frames.icmpEcho(VM1, EXT1, 8, 5), Frames.icmpEcho(EXT1, VM1, 0, 5),            // ping and its reply
+                    Frames.udp(EXT1, VM1, 6002, 7777, 10)},                                         // denied
+                    new int[] {VM1, EXT1, VM1, VM1, VM1, EXT1, EXT1});
+            assertEquals("[-1, -1, -1, -1, -1, -1, " + DropReason.FW_NO_RULE.ordinal() + "]", java.util.Arrays.toString(r), setting);
+            assertEquals(3, fw.created(), setting);
+        }
+    }
+
     @Test
     void ipv6() throws Exception {
         cfg = FwTopology.config("slfwu", "keep", "");
