@@ -44,8 +44,21 @@ public final class Main {
         Counters counters = Counters.create(cfg.countersFile(), 4096);
         // Dataplane installs its own shutdown hook: SIGINT/SIGTERM stop the workers, close the
         // ports (TAP devices disappear) and clean up EAL; the worker threads then end.
+        // security groups (docs/firewall.md): the firewall stage after l2, rules reloaded on SIGHUP / file change
         PipelineFactory pipeline = cfg.overlay() != null
                 ? OverlayPipeline.factory(cfg, counters) : PipelineFactory.of(Pipelines::l2);
+        io.sluice.dataplane.firewall.FirewallReloader reloader = null;
+        try {
+            io.sluice.dataplane.firewall.FirewallConfig fwc = io.sluice.dataplane.firewall.FirewallConfigLoader.load(Path.of(args[1]), cfg);
+            if (fwc != null && cfg.overlay() == null) {
+                var fw = new io.sluice.dataplane.firewall.FirewallState(cfg.ports().size(), fwc);
+                pipeline = io.sluice.dataplane.firewall.FirewallPipelines.l2Factory(fw);
+                reloader = new io.sluice.dataplane.firewall.FirewallReloader(Path.of(args[1]), cfg, fw, System.err);
+            }
+        } catch (ConfigException | IllegalArgumentException e) {
+            System.err.println("sluice: " + e.getMessage());
+            return 2;
+        }
         Dataplane dp = Dataplane.start(cfg, pipeline, counters);
         System.err.println("sluice: running " + cfg.ports().size() + " port(s), " + cfg.workers().size()
                 + " worker(s); counters: ./sluice stats " + cfg.countersFile() + "; stop with Ctrl-C");

@@ -37,7 +37,8 @@ public final class ConfigLoader {
     public static final String DEFAULT_RESOURCE = "/io/sluice/dataplane/config/default.yaml";
 
     private static final Set<String> TOP_KEYS = Set.of(
-            "eal", "ports", "workers", "burst-size", "idle-strategy", "mbufs", "mac-table", "arp", "counters-file", "overlay");
+            "eal", "ports", "workers", "burst-size", "idle-strategy", "mbufs", "mac-table", "arp", "counters-file", "overlay",
+            io.sluice.dataplane.firewall.FirewallConfigLoader.KEY);
     private static final Set<String> PORT_KEYS = Set.of("name", "device", "rx-queues", "tx-queues", "mac");
     private static final Set<String> WORKER_KEYS = Set.of("lcore", "rx");
     private static final Set<String> MAC_KEYS = Set.of("mac", "port");
@@ -288,6 +289,18 @@ public final class ConfigLoader {
                 }
             }
             overlay = OverlayConfigLoader.parse(file, top.get("overlay"), portIndex);
+        }
+        if (top.containsKey(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY)) {
+            if (top.containsKey("overlay")) {
+                throw error(top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), io.sluice.dataplane.firewall.FirewallConfigLoader.KEY,
+                        "not yet applied on the overlay pipeline (security groups run on the l2 pipeline; docs/firewall.md): remove 'overlay' or this key");
+            }
+            // validated here (file:line errors at load); built again by the firewall from the file
+            io.sluice.dataplane.firewall.FirewallConfigLoader.parse(file, top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), portIndex);
+            if (workers.size() > 1) {
+                throw error(top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), io.sluice.dataplane.firewall.FirewallConfigLoader.KEY,
+                        "security groups need both directions of a flow on one worker; with " + workers.size() + " workers that needs shard hand-off (not implemented): use one worker");
+            }
         }
 
         return new SluiceConfig(file, List.copyOf(eal), List.copyOf(ports), List.copyOf(workers), burst, idle, mbufs,

@@ -74,7 +74,13 @@ public enum DropReason {
     OVERLAY_UNDERLAY_ARP_MALFORMED("ARP for our underlay address not Ethernet/IPv4 or bad op"),
     OVERLAY_NOT_OVERLAY("packet the overlay pipeline has no use for: non-VXLAN uplink traffic not for our underlay address, or a port with no VM"),
     // ---- worker tx (frame moved by a stage) ----
-    TX_FRAME_OUTSIDE_BUFFER("a stage moved or grew the frame beyond its mbuf's buffer");
+    TX_FRAME_OUTSIDE_BUFFER("a stage moved or grew the frame beyond its mbuf's buffer"),
+    // ---- security groups / conntrack ----
+    FW_NO_RULE("security groups: new connection that no rule of its direction allows"),
+    FW_INVALID("conntrack: packet fits no tracked connection and cannot start one (bad flags, out of window, forged ICMP error, later fragment)"),
+    FW_LIMIT("conntrack: new connection refused by the per-VM, host or table limit"),
+    FW_PLATFORM("security groups: denied by the platform layer (e.g. outbound TCP 25)"),
+    FW_CUT("security groups: tracked connection cut after a rule change (group setting on-rule-change: cut)");
 
     private final String description;
 

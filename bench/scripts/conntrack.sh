@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# ./sluice bench conntrack — Sluice's stateful firewall (parse -> arp -> l2 -> firewall: conntrack +
+# security group) against Open vSwitch's userspace conntrack firewall (OVS-DPDK 3.1, flows
+# br1-ct-fw.txt: ct(table=1,zone=1), ct(commit) for new UDP 1001 from port 1, +est both ways) on the
+# same work in the same run: the same pcap (64-byte UDP request/reply pairs over N flows, mkpcap.py
+# "bidir", so conntrack is in the established steady state) replayed from memory by net_pcap
+# infinite_rx into one forwarding core, out to a net_null sink. OVS runs first (recipe in
+# ../shared/peers/ovs-dpdk, copied to a scratch dir with every namespace/file prefix renamed to
+# "slfw..."), is torn down, then Sluice runs on the same core.
+#
+# Rates are normalised per CPU-second of the forwarding thread (OVS: rx Mpps / share of CPU 1 its
+# PMD got; Sluice: packets / worker thread CPU time), because this 2-core machine is shared.
+# Writes bench/results/conntrack-e2e-<date>.md; prints min_ratio=<lowest Sluice/OVS ratio> last.
+#
+# Environment: CT_FLOWS="1000 10000 100000"  CT_SECONDS=10  OVS_PEER=<recipe dir>  CT_EXTRA_RULES=0
+#              CT_TRIES=2 (OVS tries per case until its PMD got >= 0.95 of CPU 1)  CT_QUIET_TRIES=3
+set -euo pipefail
+SLUICE_HOME=${SLUICE_HOME:-$(cd "$(dirname "$0")/../.." && pwd)}
+cd "$SLUICE_HOME"
+JAVA=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
+JVM_FLAGS=${JVM_FLAGS:---enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow}
+FLOWS=${CT_FLOWS:-1000 10000 100000}
+SECS=${CT_SECONDS:-10}
+EXTRA=${CT_EXTRA_RULES:-0}
+PEER=${OVS_PEER:-$(cd "$SLUICE_HOME/../shared/peers/ovs-dpdk" 2>/dev/null && pwd || echo /work/shared/peers/ovs-dpdk)}
+NATIVE_LIB=${SLUICE_NATIVE_LIB:-$SLUICE_HOME/native/target/libsluice.so}
+BENCH_JAR=${BENCH_JAR:-$SLUICE_HOME/bench/target/benchmarks.jar}
+die() { echo "conntrack.sh: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (OVS-DPDK, DPDK ports)"
+[ -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ] || die "openvswitch-switch-dpdk not installed (apt-get install openvswitch-switch-dpdk)"
+[ -f "$PEER/bench.sh" ] || die "OVS recipe not found at $PEER (set OVS_PEER)"
+pgrep -f ovs-vswitchd-dpdk >/dev/null && die "another ovs-vswitchd-dpdk is running; it would share the cores (run again when it is gone)"
+if [ ! -f "$BENCH_JAR" ] || [ -n "$(find bench/src dataplane/src/main rules-compiler/src/main -newer "$BENCH_JAR" -type f 2>/dev/null | head -1)" ]; then
+  echo "conntrack.sh: building (mvn -q -pl bench -am package -DskipTests)" >&2
+  mvn -q -pl bench -am package -DskipTests >&2 || die "build failed"
+fi
+
+TMP=$(mktemp -d /tmp/slfwct.XXXXXX)
+OVSB=$TMP/ovs
+mkdir -p "$OVSB/pcap" "$OVSB/flows"
+cp "$PEER"/*.sh "$PEER"/*.py "$OVSB/"
+cp "$PEER"/flows/*.txt "$OVSB/flows/"
+# our own names: namespaces slfwck*, DPDK file prefix slfwovs (never the recipe's ovsck*/ovs)
+sed -i 's/ovsck/slfwck/g; s/--file-prefix=ovs/--file-prefix=slfwovs/; s#/var/run/dpdk/ovs #/var/run/dpdk/slfwovs #' "$OVSB"/*.sh
+export OVSB
+teardown() { (cd "$OVSB" && ./99-teardown.sh >/dev/null 2>&1) || true; }
+trap 'teardown; rm -rf "$TMP"' EXIT
+
+for n in $FLOWS; do python3 "$OVSB/mkpcap.py" "$n" "$OVSB/pcap/udpbi-$n.pcap" 64 1024 bidir; done
+
+out="$SLUICE_HOME/bench/results/conntrack-e2e-$(date -u +%Y%m%d-%H%M).md"
+declare -A OVS_RX OVS_CPU OVS_LINE SL_MPPS SL_CPU SL_SHARE
+echo "conntrack.sh: OVS-DPDK (recipe copy in $OVSB)" >&2
+(cd "$OVSB" && ./00-setup-ovs.sh && ./20-memif.sh && ./30-vxlan.sh) > "$TMP/ovs-setup.log" 2>&1 || { cat "$TMP/ovs-setup.log" >&2; die "OVS setup failed"; }
+for n in $FLOWS; do
+  line=$(cd "$OVSB" && TRIES=${CT_TRIES:-2} QUIET_TRIES=${CT_QUIET_TRIES:-3} PCAP=pcap/udpbi-$n.pcap ./bench.sh pcap flows/br1-ct-fw.txt "$n" "$SECS" 2>&1 | grep -E '^(OK|NOISY)' | tail -1 || true)
+  echo "  ovs $n: $line" >&2
+  OVS_LINE[$n]=$line
+  OVS_RX[$n]=$(echo "$line" | grep -o 'rx= *[0-9.]*' | grep -o '[0-9.]*$' || echo 0)
+  OVS_CPU[$n]=$(echo "$line" | grep -o 'pmd_cpu=[0-9.]*' | cut -d= -f2 || echo 0)
+done
+teardown
+sleep 2
+
+echo "conntrack.sh: Sluice" >&2
+for n in $FLOWS; do
+  pk=$((n < 1024 ? 2048 : 2 * n))
+  mb=$(( pk + 16384 )); [ $mb -lt 16383 ] && mb=16383
+  mem=$(( mb / 200 + 512 )); [ $mem -lt 1024 ] && mem=1024
+  log="$TMP/sluice-$n.log"
+  timeout $((SECS + 60)) "$JAVA" $JVM_FLAGS -Dsluice.native.lib="$NATIVE_LIB" -cp "$BENCH_JAR" io.sluice.bench.firewall.FirewallPcapBench \
+    --pcap "$OVSB/pcap/udpbi-$n.pcap" --lcore 1 --warmup 4 --seconds "$SECS" --extra-rules "$EXTRA" --mbufs "$mb" --mem "$mem" > "$log" 2>&1 || { tail -20 "$log" >&2; die "Sluice run failed for $n flows"; }
+  SL_MPPS[$n]=$(grep '^mpps=' "$log" | cut -d= -f2)
+  SL_CPU[$n]=$(grep '^cpu_mpps=' "$log" | cut -d= -f2)
+  SL_SHARE[$n]=$(grep '^worker cpu share=' "$log" | cut -d= -f2)
+  echo "  sluice $n: mpps=${SL_MPPS[$n]} cpu_mpps=${SL_CPU[$n]} share=${SL_SHARE[$n]} $(grep '^firewall:' "$log")" >&2
+  # the same work as OVS means every packet forwarded: any firewall drop makes the comparison void
+  grep -q '^firewall: .* no_rule=0 invalid=0$' "$log" || { cat "$log" >&2; die "Sluice dropped packets of the test stream ($n flows): not the same work"; }
+done
+
+min=""
+{
+  echo "# Conntrack firewall end to end: Sluice vs OVS-DPDK userspace conntrack — $(date -u +%F\ %H:%M) UTC"
+  echo
+  echo "Command: \`./sluice bench conntrack\` (bench/scripts/conntrack.sh), CT_FLOWS=\"$FLOWS\" CT_SECONDS=$SECS CT_EXTRA_RULES=$EXTRA"
+  echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load at end: $(cut -d' ' -f1-3 /proc/loadavg); sluice $(git rev-parse --short HEAD 2>/dev/null || echo ?)"
+  echo
+  echo "Work: 64-byte UDP request/reply pairs over N flows (mkpcap.py bidir), replayed from memory by net_pcap infinite_rx"
+  echo "into one forwarding core (CPU 1), out to net_null. OVS: flows/br1-ct-fw.txt (ct zone 1, commit new UDP 1001, +est both ways)."
+  echo "Sluice: parse -> arp -> l2 -> firewall, destination port a VM port whose group allows UDP 1001 (+$EXTRA rules in front)."
+  echo "Per-CPU rate = packets per CPU-second of the forwarding thread (OVS: rx / pmd_cpu; Sluice: packets / worker CPU time)."
+  echo
+  echo "| flows | OVS rx Mpps | OVS pmd_cpu | OVS per-CPU Mpps | Sluice Mpps (wall) | Sluice worker CPU share | Sluice per-CPU Mpps | ratio Sluice/OVS (per CPU) |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for n in $FLOWS; do
+    ovs_pc=$(awk -v r="${OVS_RX[$n]}" -v c="${OVS_CPU[$n]}" 'BEGIN{ if (c > 0) printf "%.3f", r / c; else print 0 }')
+    ratio=$(awk -v s="${SL_CPU[$n]}" -v o="$ovs_pc" 'BEGIN{ if (o > 0) printf "%.2f", s / o; else print "n/a" }')
+    echo "| $n | ${OVS_RX[$n]} | ${OVS_CPU[$n]} | $ovs_pc | ${SL_MPPS[$n]} | ${SL_SHARE[$n]} | ${SL_CPU[$n]} | $ratio |"
+    if [ "$ratio" != "n/a" ]; then min=$(awk -v a="${min:-$ratio}" -v b="$ratio" 'BEGIN{ print (b < a ? b : a) }'); fi
+  done
+  echo
+  echo "OVS bench.sh lines (accepted when pmd_cpu >= 0.95, else NOISY after CT_TRIES tries; NOISY rows are still usable per CPU-second):"
+  echo '```'
+  for n in $FLOWS; do echo "${OVS_LINE[$n]}"; done
+  echo '```'
+} > "$out"
+cat "$out" >&2
+echo "results: $out" >&2
+echo "min_ratio=${min:-n/a}"

@@ -1,0 +1,102 @@
+package io.sluice.bench.firewall;
+
+import io.sluice.dataplane.Dataplane;
+import io.sluice.dataplane.config.ConfigLoader;
+import io.sluice.dataplane.config.SluiceConfig;
+import io.sluice.dataplane.counters.Counters;
+import io.sluice.dataplane.firewall.FirewallConfigLoader;
+import io.sluice.dataplane.firewall.FirewallPipelines;
+import io.sluice.dataplane.firewall.FirewallState;
+import io.sluice.dataplane.pipeline.DropReason;
+
+import java.util.Map;
+
+/**
+ * End-to-end packet rate of Sluice's L2 + firewall pipeline on the same work as the OVS-DPDK
+ * conntrack firewall peer (../shared/peers/ovs-dpdk, flows/br1-ct-fw.txt): a pcap replayed from
+ * memory by {@code net_pcap infinite_rx} on port "ext" (not a VM port), switched by MAC to port
+ * "vm" ({@code net_null,no-rx=1} sink, a VM port whose group allows UDP 1001 inbound, plus
+ * {@code --extra-rules} more rules in front of it), one worker on one lcore.
+ *
+ * <pre>
+ * java ... -cp sluice.jar:bench.jar io.sluice.bench.firewall.FirewallPcapBench --pcap FILE
+ *     [--lcore 1] [--warmup 4] [--seconds 8] [--extra-rules 0] [--mbufs 16383] [--mem 1024]
+ * </pre>
+ * net_pcap with infinite_rx holds the whole pcap in mbufs: give --mbufs above its packet count.
+ * <pre>
+ * </pre>
+ * Prints per-second rates, the counters, then {@code cpu_mpps=} (packets per CPU-second of the
+ * worker thread) and last {@code mpps=} (packets per wall-clock second received on "ext").
+ */
+public final class FirewallPcapBench {
+    public static void main(String[] args) throws Exception {
+        String pcap = null;
+        int lcore = 1, warmup = 4, seconds = 8, extra = 0, mbufs = 16383, memMb = 1024;
+        for (int i = 0; i < args.length; i += 2) {
+            String v = args[i + 1];
+            switch (args[i]) {
+                case "--pcap" -> pcap = v;
+                case "--lcore" -> lcore = Integer.parseInt(v);
+                case "--warmup" -> warmup = Integer.parseInt(v);
+                case "--seconds" -> seconds = Integer.parseInt(v);
+                case "--extra-rules" -> extra = Integer.parseInt(v);
+                case "--mbufs" -> mbufs = Integer.parseInt(v);
+                case "--mem" -> memMb = Integer.parseInt(v);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        if (pcap == null) throw new IllegalArgumentException("--pcap FILE is required");
+        StringBuilder y = new StringBuilder();
+        y.append("eal: [\"--no-huge\", \"-m\", \"").append(memMb).append("\", \"--no-pci\", \"--no-shconf\", \"-l\", \"").append(lcore).append("\"]\n");
+        y.append("burst-size: 32\nidle-strategy: busy-spin\nmbufs: ").append(mbufs).append("\n");
+        y.append("ports:\n  - { name: ext, device: \"net_pcap0,rx_pcap=").append(pcap).append(",infinite_rx=1\" }\n");
+        y.append("  - { name: vm, device: \"net_null0,no-rx=1\" }\n");
+        y.append("workers:\n  - { lcore: ").append(lcore).append(", rx: [ext] }\n");
+        y.append("mac-table:\n  - { mac: \"02:00:00:00:00:02\", port: vm }\n");
+        y.append("security-groups:\n  max-connections: 262144\n  max-connections-per-vm: 262144\n  groups:\n    - name: app\n      rules:\n");
+        for (int i = 0; i < extra; i++) {
+            y.append("        - { direction: ingress, protocol: tcp, ports: ").append(2000 + i).append(", remote: 192.168.").append(i % 256).append(".0/24 }\n");
+        }
+        y.append("        - { id: udp1001, direction: ingress, protocol: udp, ports: 1001, remote: 0.0.0.0/0 }\n");
+        y.append("  vm-ports:\n    - { port: vm, addresses: [10.253.0.1], groups: [app] }\n");
+        SluiceConfig cfg = ConfigLoader.parse("pcap-bench.yaml", y.toString());
+        FirewallState fw = new FirewallState(cfg.ports().size(), FirewallConfigLoader.parseDocument("pcap-bench.yaml", y.toString(), cfg));
+        Counters counters = Counters.inMemory(1024);
+        try (Dataplane dp = Dataplane.start(cfg, FirewallPipelines.l2Factory(fw), counters)) {
+            System.out.printf("pcap=%s lcore=%d extra-rules=%d%n", pcap, lcore, extra);
+            Thread.sleep(warmup * 1000L);
+            java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+            long tid = dp.workerThread(0).threadId();
+            long cpu0 = mx.getThreadCpuTime(tid);
+            long t0 = System.nanoTime();
+            long p0 = rx(counters.snapshot());
+            long prevT = t0, prevP = p0;
+            for (int s = 0; s < seconds; s++) {
+                Thread.sleep(1000);
+                long t = System.nanoTime();
+                long p = rx(counters.snapshot());
+                System.out.printf("  %2d s  %.3f Mpps%n", s + 1, (p - prevP) * 1e3 / (t - prevT));
+                prevT = t;
+                prevP = p;
+            }
+            long cpu1 = mx.getThreadCpuTime(tid);
+            Map<String, Long> snap = counters.snapshot();
+            double mpps = (rx(snap) - p0) * 1e3 / (prevT - t0);
+            double cpuMpps = (rx(snap) - p0) * 1e3 / Math.max(1, cpu1 - cpu0);
+            dp.stopWorkers();
+            snap = counters.snapshot();
+            snap.forEach((k, v) -> {
+                if (v != 0) System.out.printf("  %-50s %d%n", k, v);
+            });
+            System.out.printf("firewall: created=%d hits(app/udp1001)=%d no_rule=%d invalid=%d%n", fw.created(), fw.hits("app/udp1001"),
+                    fw.drops(1, DropReason.FW_NO_RULE), fw.drops(1, DropReason.FW_INVALID));
+            System.out.printf("worker cpu share=%.2f%n", (cpu1 - cpu0) / (double) (prevT - t0));
+            System.out.printf("cpu_mpps=%.3f%n", cpuMpps);
+            System.out.printf("mpps=%.3f%n", mpps);
+        }
+    }
+
+    static long rx(Map<String, Long> snap) {
+        return snap.getOrDefault("port ext rx packets", 0L);
+    }
+}

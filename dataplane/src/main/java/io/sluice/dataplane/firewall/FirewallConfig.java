@@ -1,0 +1,71 @@
+package io.sluice.dataplane.firewall;
+
+import io.sluice.rules.model.CloudConfig;
+import io.sluice.rules.model.IpPrefix;
+import io.sluice.rules.model.PlatformLayer;
+import io.sluice.rules.model.SecurityGroup;
+import io.sluice.rules.model.VmInterface;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code security-groups:} section of the configuration, validated (see
+ * {@link FirewallConfigLoader}). Immutable. Port indices refer to the data plane's ports.
+ *
+ * @param groups     security groups by name (the rules compiler's model), incl. "default"
+ * @param cutGroups  per group: true when established connections a rule change no longer
+ *                   allows are cut ({@code on-rule-change: cut}); false = kept (default)
+ * @param vmPorts    VM ports with their addresses, groups and conntrack zone
+ * @param platform   platform layer (default: deny outbound TCP 25) with per-port exemptions
+ * @param maxConnections       host-wide limit on tracked connections
+ * @param maxConnectionsPerVm  per-VM-port limit
+ */
+public record FirewallConfig(Map<String, SecurityGroup> groups, Map<String, Boolean> cutGroups,
+                             List<VmPort> vmPorts, PlatformLayer platform, int maxConnections, int maxConnectionsPerVm) {
+
+    /** Name of the group every VM port without an explicit group list belongs to. */
+    public static final String DEFAULT_GROUP = "default";
+
+    /**
+     * One VM port.
+     *
+     * @param port      data-plane port index
+     * @param name      port name (the interface id given to the rules compiler)
+     * @param addresses host prefixes (/32, /128) of the VM on this port
+     * @param groups    group names, in order
+     * @param zone      conntrack zone (tenant network), 1..2^31-1
+     */
+    public record VmPort(int port, String name, List<IpPrefix> addresses, List<String> groups, int zone) {
+        public VmPort {
+            addresses = List.copyOf(addresses);
+            groups = List.copyOf(groups);
+        }
+    }
+
+    public FirewallConfig {
+        groups = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(groups));
+        cutGroups = Map.copyOf(cutGroups);
+        vmPorts = List.copyOf(vmPorts);
+    }
+
+    /** True if the group cuts connections its rules no longer allow. */
+    public boolean cuts(String group) { return cutGroups.getOrDefault(group, false); }
+
+    /** The rules compiler's view: groups, one interface per VM port (id = port name), platform. */
+    public CloudConfig cloud() {
+        Map<String, VmInterface> ifaces = new LinkedHashMap<>();
+        for (VmPort p : vmPorts) ifaces.put(p.name(), new VmInterface(p.name(), p.addresses(), p.groups()));
+        return new CloudConfig(groups, ifaces, platform);
+    }
+
+    /** A copy with group {@code g} replaced or added (rule changes at run time, tests). */
+    public FirewallConfig withGroup(SecurityGroup g, boolean cut) {
+        Map<String, SecurityGroup> m = new LinkedHashMap<>(groups);
+        m.put(g.id(), g);
+        Map<String, Boolean> c = new LinkedHashMap<>(cutGroups);
+        c.put(g.id(), cut);
+        return new FirewallConfig(m, c, vmPorts, platform, maxConnections, maxConnectionsPerVm);
+    }
+}

@@ -1,0 +1,413 @@
+package io.sluice.dataplane.firewall;
+
+import io.sluice.dataplane.conntrack.Conntrack;
+import io.sluice.dataplane.conntrack.CtPacket;
+import io.sluice.dataplane.conntrack.Icmp;
+import io.sluice.dataplane.conntrack.Verdict;
+import io.sluice.dataplane.packet.Ipv4Header;
+import io.sluice.dataplane.packet.Ipv6Header;
+import io.sluice.dataplane.packet.Mem;
+import io.sluice.dataplane.packet.TcpHeader;
+import io.sluice.dataplane.pipeline.Burst;
+import io.sluice.dataplane.pipeline.DropReason;
+import io.sluice.dataplane.pipeline.Next;
+import io.sluice.dataplane.pipeline.PacketFlags;
+import io.sluice.dataplane.pipeline.Stage;
+import io.sluice.rules.model.Direction;
+import io.sluice.rules.sg.SecurityGroupTable;
+
+/**
+ * Stateful security groups on every VM port: conntrack first, then the port's compiled table in
+ * the packet's direction for packets that start a connection.
+ *
+ * <p>Runs after the forwarding decision (it needs both ends: the VM port a packet leaves — egress
+ * rules — and the VM port it enters — ingress rules) and before tx. Acts on IPv4/IPv6 packets with
+ * {@code next == TX} whose in-port or out-port is a VM port; everything else is left untouched.
+ * Per packet:
+ * <ol>
+ *   <li>conntrack {@code track}: ESTABLISHED passes in both directions (after a rule-change
+ *       re-check for connections allowed by an {@code on-rule-change: cut} group), RELATED ICMP
+ *       errors pass, INVALID drops ({@code FW_INVALID});</li>
+ *   <li>NEW: egress lookup on the in-port's table if it is a VM port, ingress lookup on the
+ *       out-port's table if it is a VM port; a platform deny drops ({@code FW_PLATFORM}), no allow
+ *       drops ({@code FW_NO_RULE});</li>
+ *   <li>both allow: {@code commit} (charged to the sending VM, else the receiving one): NEW passes and
+ *       counts a hit on each allowing rule; LIMIT drops ({@code FW_LIMIT}).</li>
+ * </ol>
+ * Uses: {@code next, inPort, outPort, data, length, l3Offset, l4Offset, ipProto, flags}. Sets:
+ * {@code DROP} + reason. Reads the snapshot and {@code System.nanoTime()} once per burst; calls
+ * {@code expire(now, 64)} once per burst. No allocation, lock or exception per packet.
+ *
+ * <p>Conntrack label of a connection: {@code epoch << 2 | ingressCut << 1 | egressCut}: the
+ * configuration version it was last checked against and whether each allowing rule belongs to a
+ * cutting group.
+ */
+public final class FirewallStage implements Stage {
+    /** Expiry budget (slots) per burst. */
+    static final int EXPIRE_BUDGET = 64;
+    private static final int EPOCH_MASK = 0x3FFF_FFFF;
+    private static final int EGRESS_CUT = 1, INGRESS_CUT = 2;
+
+    private final FirewallState state;
+    private final Conntrack ct;
+    private final FirewallCounters c;
+    /** The packet being decided (one of {@link #pkts}). */
+    private CtPacket pkt;
+    private final CtPacket[] pkts = new CtPacket[Burst.MAX_CAPACITY];
+    private final int[] idx = new int[Burst.MAX_CAPACITY];
+    private final Verdict[] verdicts = new Verdict[Burst.MAX_CAPACITY];
+    private final int nReasons = FirewallCounters.REASONS.length;
+
+    FirewallStage(FirewallState state, Conntrack ct, FirewallCounters counters) {
+        this.state = state;
+        this.ct = ct;
+        this.c = counters;
+        for (int i = 0; i < pkts.length; i++) pkts[i] = new CtPacket();
+        this.pkt = pkts[0];
+    }
+
+    @Override
+    public String name() { return "firewall"; }
+
+    /** This worker's conntrack shard (tests, stats). */
+    public Conntrack conntrack() { return ct; }
+
+    public FirewallCounters counters() { return c; }
+
+    @Override
+    public int process(Burst b) {
+        FirewallSnapshot s = state.current();
+        long now = System.nanoTime();
+        int acted = s.cutSeen ? perPacket(s, b, now) : batched(s, b, now);
+        ct.expire(now, EXPIRE_BUDGET);
+        return acted;
+    }
+
+    /**
+     * The common case (no group has ever been configured with {@code cut}, so no connection can
+     * need a re-check): fill every packet's {@link CtPacket}, track the whole burst with
+     * {@link Conntrack#trackBurst} (its table loads overlap), then decide packet by packet.
+     */
+    private int batched(FirewallSnapshot s, Burst b, long now) {
+        int n = 0;
+        for (int i = 0; i < b.count; i++) {
+            if (b.next[i] != Next.TX || (b.flags[i] & (PacketFlags.IPV4 | PacketFlags.IPV6)) == 0) continue;
+            int in = b.inPort[i];
+            int out = b.outPort[i];
+            SecurityGroupTable tin = s.table(in);
+            SecurityGroupTable tout = s.table(out);
+            if (tin == null && tout == null) continue;
+            int zone = tin != null ? (tout != null ? Math.min(s.zone[in], s.zone[out]) : s.zone[in]) : s.zone[out];
+            pkt = pkts[n];
+            int fill = fill(b, i, zone);
+            if (fill == FILL_PASS) continue;
+            if (fill == FILL_BAD) {
+                drop(b, i, tin != null ? in : out, FirewallCounters.INVALID);
+                continue;
+            }
+            idx[n++] = i;
+        }
+        if (n == 0) return 0;
+        ct.trackBurst(pkts, n, verdicts, now);
+        long createdBefore = c.passed[2];
+        for (int k = 0; k < n; k++) {
+            int i = idx[k];
+            int in = b.inPort[i];
+            int out = b.outPort[i];
+            SecurityGroupTable tin = s.table(in);
+            SecurityGroupTable tout = s.table(out);
+            int vmPort = tin != null ? in : out;
+            pkt = pkts[k];
+            Verdict v = verdicts[k];
+            // a connection created earlier in this burst may be this packet's (its reply, a second
+            // packet of it, an echo reply): trackBurst saw no entry then (NEW, or INVALID for a
+            // reply), so look again; NEW and INVALID changed nothing in the table
+            if ((v == Verdict.NEW || v == Verdict.INVALID) && c.passed[2] != createdBefore) v = ct.track(pkt, now);
+            switch (v) {
+                case ESTABLISHED -> c.passed[0]++;
+                case RELATED -> c.passed[1]++;
+                case NEW -> admit(s, b, i, tin, tout, in, out, vmPort, now);
+                default -> drop(b, i, vmPort, FirewallCounters.INVALID);
+            }
+        }
+        return n;
+    }
+
+    /** Packet by packet, with the rule-change re-check of connections admitted by a cutting group. */
+    private int perPacket(FirewallSnapshot s, Burst b, long now) {
+        int acted = 0;
+        pkt = pkts[0];
+        for (int i = 0; i < b.count; i++) {
+            if (b.next[i] != Next.TX || (b.flags[i] & (PacketFlags.IPV4 | PacketFlags.IPV6)) == 0) continue;
+            int in = b.inPort[i];
+            int out = b.outPort[i];
+            SecurityGroupTable tin = s.table(in);
+            SecurityGroupTable tout = s.table(out);
+            if (tin == null && tout == null) continue;
+            acted++;
+            int vmPort = tin != null ? in : out;
+            int zone = tin != null ? (tout != null ? Math.min(s.zone[in], s.zone[out]) : s.zone[in]) : s.zone[out];
+            int fill = fill(b, i, zone);
+            if (fill == FILL_PASS) continue;
+            if (fill == FILL_BAD) {
+                drop(b, i, vmPort, FirewallCounters.INVALID);
+                continue;
+            }
+            Verdict v = ct.track(pkt, now);
+            switch (v) {
+                case ESTABLISHED -> {
+                    int label = ct.lastLabel();
+                    if ((label & (EGRESS_CUT | INGRESS_CUT)) != 0 && (label >>> 2) != (s.epoch & EPOCH_MASK)) {
+                        if (!recheck(s, b, i, label)) {
+                            ct.kill(pkt);
+                            drop(b, i, vmPort, FirewallCounters.CUT);
+                            continue;
+                        }
+                    }
+                    c.passed[0]++;
+                }
+                case RELATED -> c.passed[1]++;
+                case NEW -> admit(s, b, i, tin, tout, in, out, vmPort, now);
+                default -> drop(b, i, vmPort, FirewallCounters.INVALID);
+            }
+        }
+        return acted;
+    }
+
+    private void admit(FirewallSnapshot s, Burst b, int i, SecurityGroupTable tin, SecurityGroupTable tout,
+                       int in, int out, int vmPort, long now) {
+        int eg = -1, ig = -1;
+        int flags = 0;
+        if (tin != null) {
+            int d = lookup(tin, Direction.EGRESS);
+            if (!SecurityGroupTable.allowed(d)) {
+                drop(b, i, in, d >= 0 ? FirewallCounters.PLATFORM : FirewallCounters.NO_RULE);
+                return;
+            }
+            int pos = SecurityGroupTable.ruleIndex(d);
+            int list = Direction.EGRESS.ordinal() * 2 + (pkt.family == 6 ? 1 : 0);
+            eg = s.hitIndex[in][list][pos];
+            if (s.cut[in][list][pos]) flags |= EGRESS_CUT;
+        }
+        if (tout != null) {
+            int d = lookup(tout, Direction.INGRESS);
+            if (!SecurityGroupTable.allowed(d)) {
+                drop(b, i, out, d >= 0 ? FirewallCounters.PLATFORM : FirewallCounters.NO_RULE);
+                return;
+            }
+            int pos = SecurityGroupTable.ruleIndex(d);
+            int list = Direction.INGRESS.ordinal() * 2 + (pkt.family == 6 ? 1 : 0);
+            ig = s.hitIndex[out][list][pos];
+            if (s.cut[out][list][pos]) flags |= INGRESS_CUT;
+        }
+        Verdict v = ct.commit(pkt, vmPort, now);
+        if (v == Verdict.NEW) {
+            ct.setLastLabel(((s.epoch & EPOCH_MASK) << 2) | flags);
+            if (eg >= 0) c.hits[eg]++;
+            if (ig >= 0) c.hits[ig]++;
+            c.passed[2]++;
+        } else if (v == Verdict.LIMIT) {
+            drop(b, i, vmPort, FirewallCounters.LIMIT);
+        } else if (v == Verdict.INVALID) {
+            drop(b, i, vmPort, FirewallCounters.INVALID);
+        }
+    }
+
+    /**
+     * Re-checks a tracked connection against the current snapshot in its original direction.
+     * Returns false when it must be cut: a check that the connection's allowing rule marked
+     * "cut" no longer allows it. Otherwise refreshes the label (epoch and cut flags).
+     */
+    private boolean recheck(FirewallSnapshot s, Burst b, int i, int label) {
+        boolean reply = ct.lastDirection() == 1;
+        int srcPort = reply ? b.outPort[i] : b.inPort[i];
+        int dstPort = reply ? b.inPort[i] : b.outPort[i];
+        if (reply) swapToOriginal();
+        int flags = 0;
+        boolean keep = true;
+        SecurityGroupTable te = s.table(srcPort);
+        if (te != null) {
+            int d = lookup(te, Direction.EGRESS);
+            if (SecurityGroupTable.allowed(d)) {
+                if (s.cut[srcPort][Direction.EGRESS.ordinal() * 2 + (pkt.family == 6 ? 1 : 0)][SecurityGroupTable.ruleIndex(d)]) flags |= EGRESS_CUT;
+            } else if ((label & EGRESS_CUT) != 0) {
+                keep = false;
+            }
+        }
+        SecurityGroupTable ti = s.table(dstPort);
+        if (ti != null) {
+            int d = lookup(ti, Direction.INGRESS);
+            if (SecurityGroupTable.allowed(d)) {
+                if (s.cut[dstPort][Direction.INGRESS.ordinal() * 2 + (pkt.family == 6 ? 1 : 0)][SecurityGroupTable.ruleIndex(d)]) flags |= INGRESS_CUT;
+            } else if ((label & INGRESS_CUT) != 0) {
+                keep = false;
+            }
+        }
+        if (reply) swapToOriginal(); // back to the packet as received (kill uses it)
+        if (keep) ct.setLastLabel(((s.epoch & EPOCH_MASK) << 2) | flags);
+        return keep;
+    }
+
+    /** Swaps source and destination (addresses, ports; echo reply <-> request type) in {@link #pkt}. */
+    private void swapToOriginal() {
+        CtPacket p = pkt;
+        long h = p.srcHi, l = p.srcLo;
+        p.srcHi = p.dstHi; p.srcLo = p.dstLo; p.dstHi = h; p.dstLo = l;
+        if (p.proto == CtPacket.IPPROTO_TCP || p.proto == CtPacket.IPPROTO_UDP) {
+            int t = p.sport; p.sport = p.dport; p.dport = t;
+        } else if (Icmp.isIcmpProto(p.proto)) {
+            if (Icmp.isEchoReply(p.family, p.icmpType)) p.icmpType = p.family == 6 ? Icmp.V6_ECHO_REQUEST : Icmp.V4_ECHO_REQUEST;
+            else if (Icmp.isEchoRequest(p.family, p.icmpType)) p.icmpType = p.family == 6 ? Icmp.V6_ECHO_REPLY : Icmp.V4_ECHO_REPLY;
+        }
+    }
+
+    /** Classifies {@link #pkt} in a direction; ICMP type/code take the port dimensions. */
+    private int lookup(SecurityGroupTable t, Direction dir) {
+        CtPacket p = pkt;
+        int sp, dp;
+        if (Icmp.isIcmpProto(p.proto)) {
+            sp = p.icmpType;
+            dp = p.icmpCode;
+        } else {
+            sp = p.sport;
+            dp = p.dport;
+        }
+        if (p.family == 4) return t.lookupV4(dir, p.proto, (int) p.srcLo, (int) p.dstLo, sp, dp);
+        return t.lookupV6(dir, p.proto, p.srcHi, p.srcLo, p.dstHi, p.dstLo, sp, dp);
+    }
+
+    private void drop(Burst b, int i, int port, int reason) {
+        b.drop(i, FirewallCounters.REASONS[reason]);
+        c.drops[port * nReasons + reason]++;
+    }
+
+    // =====================================================================================
+    // packet -> CtPacket
+    // =====================================================================================
+
+    static final int FILL_OK = 0, FILL_PASS = 1, FILL_BAD = 2;
+
+    /** Fills {@link #pkt} from packet i. FILL_PASS: not firewalled (IPv6 ND); FILL_BAD: cannot be tracked. */
+    private int fill(Burst b, int i, int zone) {
+        CtPacket p = pkt;
+        long base = b.data[i];
+        long l3 = base + b.l3Offset[i];
+        long end = base + b.length[i];
+        int fl = b.flags[i];
+        int l4off = b.l4Offset[i];
+        int proto = b.ipProto[i];
+        long ipEnd;
+        if ((fl & PacketFlags.IPV4) != 0) {
+            p.zone = zone;
+            p.family = 4;
+            p.srcHi = 0;
+            p.dstHi = 0;
+            p.srcLo = Mem.u32(l3 + Ipv4Header.SRC_OFFSET);
+            p.dstLo = Mem.u32(l3 + Ipv4Header.DST_OFFSET);
+            ipEnd = l3 + Mem.u16(l3 + Ipv4Header.TOTAL_LENGTH_OFFSET);
+        } else {
+            p.zone = zone;
+            p.family = 6;
+            p.srcHi = Mem.i64(l3 + Ipv6Header.SRC_OFFSET);
+            p.srcLo = Mem.i64(l3 + Ipv6Header.SRC_OFFSET + 8);
+            p.dstHi = Mem.i64(l3 + Ipv6Header.DST_OFFSET);
+            p.dstLo = Mem.i64(l3 + Ipv6Header.DST_OFFSET + 8);
+            ipEnd = l3 + Ipv6Header.LENGTH + Mem.u16(l3 + Ipv6Header.PAYLOAD_LENGTH_OFFSET);
+        }
+        if (ipEnd > end) ipEnd = end;
+        p.proto = proto;
+        p.tcpFlags = 0;
+        p.wscale = -1;
+        p.sport = 0;
+        p.dport = 0;
+        p.payloadLen = 0;
+        p.icmpType = 0;
+        p.icmpCode = 0;
+        if (l4off < 0) {
+            // later fragment (no L4 header) or IPv6 "no next header": ports unknown
+            return (fl & PacketFlags.LATER_FRAGMENT) != 0 ? FILL_BAD : FILL_OK;
+        }
+        long l4 = base + l4off;
+        if ((fl & PacketFlags.TCP) != 0) {
+            int doff = TcpHeader.headerLength(l4);
+            p.sport = Mem.u16(l4);
+            p.dport = Mem.u16(l4 + 2);
+            p.tcpFlags = Mem.u8(l4 + TcpHeader.FLAGS_OFFSET);
+            p.seq = Mem.i32(l4 + TcpHeader.SEQ_OFFSET);
+            p.ack = Mem.i32(l4 + TcpHeader.ACK_OFFSET);
+            p.window = Mem.u16(l4 + TcpHeader.WINDOW_OFFSET);
+            p.payloadLen = (int) Math.max(0, ipEnd - l4 - doff);
+            if ((p.tcpFlags & TcpHeader.FLAG_SYN) != 0) p.wscale = windowScale(l4 + TcpHeader.MIN_LENGTH, l4 + doff);
+        } else if ((fl & PacketFlags.UDP) != 0) {
+            p.sport = Mem.u16(l4);
+            p.dport = Mem.u16(l4 + 2);
+            p.payloadLen = (int) Math.max(0, ipEnd - l4 - 8);
+        } else if ((fl & (PacketFlags.ICMP | PacketFlags.ICMPV6)) != 0) {
+            int type = Mem.u8(l4);
+            p.icmpType = type;
+            p.icmpCode = Mem.u8(l4 + 1);
+            if (p.family == 6 && type >= 133 && type <= 137) return FILL_PASS; // neighbour discovery: not tracked
+            if (Icmp.isError(p.family, type)) {
+                quoted(l4 + 8, end);
+            } else {
+                p.sport = Mem.u16(l4 + 4); // echo identifier
+            }
+        }
+        return FILL_OK;
+    }
+
+    /** Window-scale option (kind 3) in TCP options [from, to), or -1. */
+    private static int windowScale(long from, long to) {
+        long a = from;
+        for (int n = 0; n < 40 && a < to; n++) {
+            int kind = Mem.u8(a);
+            if (kind == 0) return -1;
+            if (kind == 1) {
+                a++;
+                continue;
+            }
+            if (a + 1 >= to) return -1;
+            int len = Mem.u8(a + 1);
+            if (len < 2 || a + len > to) return -1;
+            if (kind == 3 && len == 3) return Math.min(Mem.u8(a + 2), 14);
+            a += len;
+        }
+        return -1;
+    }
+
+    /** The header quoted by an ICMP error, starting at q (an IP header), bounded by end. */
+    private void quoted(long q, long end) {
+        CtPacket p = pkt;
+        p.qProto = -1;
+        p.qSport = 0;
+        p.qDport = 0;
+        p.qIcmpType = 0;
+        long ql4;
+        if (p.family == 4) {
+            if (q + Ipv4Header.MIN_LENGTH > end) return;
+            p.qSrcHi = 0;
+            p.qDstHi = 0;
+            p.qSrcLo = Mem.u32(q + Ipv4Header.SRC_OFFSET);
+            p.qDstLo = Mem.u32(q + Ipv4Header.DST_OFFSET);
+            p.qProto = Mem.u8(q + Ipv4Header.PROTOCOL_OFFSET);
+            ql4 = q + (Mem.u8(q) & 0x0F) * 4L;
+        } else {
+            if (q + Ipv6Header.LENGTH > end) return;
+            p.qSrcHi = Mem.i64(q + Ipv6Header.SRC_OFFSET);
+            p.qSrcLo = Mem.i64(q + Ipv6Header.SRC_OFFSET + 8);
+            p.qDstHi = Mem.i64(q + Ipv6Header.DST_OFFSET);
+            p.qDstLo = Mem.i64(q + Ipv6Header.DST_OFFSET + 8);
+            p.qProto = Mem.u8(q + Ipv6Header.NEXT_HEADER_OFFSET);
+            ql4 = q + Ipv6Header.LENGTH;
+        }
+        if (p.qProto == CtPacket.IPPROTO_TCP || p.qProto == CtPacket.IPPROTO_UDP) {
+            if (ql4 + 4 > end) { p.qProto = -1; return; }
+            p.qSport = Mem.u16(ql4);
+            p.qDport = Mem.u16(ql4 + 2);
+        } else if (Icmp.isIcmpProto(p.qProto)) {
+            if (ql4 + 8 > end) { p.qProto = -1; return; }
+            p.qIcmpType = Mem.u8(ql4);
+            p.qSport = Mem.u16(ql4 + 4);
+        }
+    }
+}

@@ -1,0 +1,191 @@
+package io.sluice.dataplane.firewall;
+
+import io.sluice.dataplane.conntrack.ConnLimits;
+import io.sluice.dataplane.conntrack.Conntrack;
+import io.sluice.dataplane.conntrack.CtTimeouts;
+import io.sluice.dataplane.pipeline.DropReason;
+import io.sluice.rules.model.CloudConfig;
+import io.sluice.rules.model.Direction;
+import io.sluice.rules.model.IpFamily;
+import io.sluice.rules.model.RuleValidationException;
+import io.sluice.rules.sg.EffectiveRules;
+import io.sluice.rules.sg.SecurityGroupCompiler;
+import io.sluice.rules.sg.SecurityGroupTable;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The control side of the firewall: compiles the security groups of every VM port with the rules
+ * compiler (incrementally: {@link SecurityGroupCompiler#apply} rebuilds only what changed), builds a
+ * {@link FirewallSnapshot} and publishes it with one volatile write. Workers' {@link FirewallStage}s
+ * read {@link #current()} once per burst. {@link #apply} is the rule-change path (configuration
+ * reload today, the control API later); it is called from one control thread at a time.
+ *
+ * <p>Also owns what all workers share: the conntrack limits, the rule-id to hit-counter registry
+ * and the list of worker counters (summed by {@link #hits} and {@link #drops}).
+ */
+public final class FirewallState {
+    private final int ports;
+    private final SecurityGroupCompiler compiler = new SecurityGroupCompiler();
+    private final Map<String, Integer> ruleCounter = new HashMap<>();
+    private final List<String> ruleNames = new ArrayList<>();
+    private final List<FirewallCounters> workers = new CopyOnWriteArrayList<>();
+    private final ConnLimits limits;
+    private final int shardEntries;
+    private volatile FirewallSnapshot current;
+    private volatile FirewallConfig config;
+    private int epoch;
+    private boolean cutSeen;
+    private long lastApplyNanos;
+
+    /**
+     * @param ports number of data-plane ports
+     * @param cfg   the initial security-groups configuration
+     * @throws IllegalArgumentException when a rule cannot be compiled
+     */
+    public FirewallState(int ports, FirewallConfig cfg) {
+        this.ports = ports;
+        this.limits = new ConnLimits(cfg.maxConnections(), ports, cfg.maxConnectionsPerVm());
+        this.shardEntries = cfg.maxConnections();
+        apply(cfg);
+    }
+
+    /** The snapshot workers use now. */
+    public FirewallSnapshot current() { return current; }
+
+    /** The configuration of the current snapshot. */
+    public FirewallConfig config() { return config; }
+
+    public ConnLimits limits() { return limits; }
+
+    /**
+     * Moves to a new configuration: recompiles only the changed interfaces/lists/partitions and
+     * publishes a new snapshot with one reference swap. Established connections that the new rules
+     * no longer allow are kept or cut as their allowing rule's group says (lazily, at their next
+     * packet; see {@link FirewallStage}). Nothing changes when it throws.
+     *
+     * @throws IllegalArgumentException when the configuration does not fit this data plane or a rule is invalid
+     */
+    public synchronized void apply(FirewallConfig cfg) {
+        long t0 = System.nanoTime();
+        for (FirewallConfig.VmPort v : cfg.vmPorts()) {
+            if (v.port() < 0 || v.port() >= ports) throw new IllegalArgumentException("VM port " + v.name() + " index " + v.port() + " outside 0.." + (ports - 1));
+        }
+        CloudConfig cloud = cfg.cloud();
+        // validate every interface's expansion before touching the compiler's state
+        Map<String, List<List<String>>> names = new LinkedHashMap<>();
+        for (FirewallConfig.VmPort v : cfg.vmPorts()) {
+            List<List<String>> perList = new ArrayList<>(4);
+            for (Direction d : Direction.values()) {
+                for (IpFamily f : IpFamily.values()) {
+                    try {
+                        perList.add(EffectiveRules.of(cloud, v.name(), d, f).names());
+                    } catch (RuleValidationException e) {
+                        throw new IllegalArgumentException("security-groups: port " + v.name() + ": " + e.getMessage(), e);
+                    }
+                }
+            }
+            names.put(v.name(), perList);
+        }
+        compiler.apply(cloud);
+        SecurityGroupTable[] table = new SecurityGroupTable[ports];
+        int[] zone = new int[ports];
+        int[][][] hit = new int[ports][][];
+        boolean[][][] cut = new boolean[ports][][];
+        for (FirewallConfig.VmPort v : cfg.vmPorts()) {
+            int p = v.port();
+            table[p] = compiler.slot(v.name()).get();
+            zone[p] = v.zone();
+            List<List<String>> perList = names.get(v.name());
+            hit[p] = new int[4][];
+            cut[p] = new boolean[4][];
+            for (int l = 0; l < 4; l++) {
+                List<String> n = perList.get(l);
+                hit[p][l] = new int[n.size()];
+                cut[p][l] = new boolean[n.size()];
+                for (int k = 0; k < n.size(); k++) {
+                    hit[p][l][k] = counterIndex(n.get(k));
+                    cut[p][l][k] = cfg.cuts(groupOf(n.get(k)));
+                }
+            }
+        }
+        for (FirewallConfig.VmPort v : cfg.vmPorts()) limits.setVmLimit(v.port(), cfg.maxConnectionsPerVm());
+        epoch++;
+        config = cfg;
+        for (FirewallConfig.VmPort v : cfg.vmPorts()) for (String g : v.groups()) cutSeen |= cfg.cuts(g);
+        current = new FirewallSnapshot(ports, table, zone, hit, cut, epoch, cutSeen);
+        lastApplyNanos = System.nanoTime() - t0;
+    }
+
+    /** Nanoseconds the last {@link #apply} took (compile + publish). */
+    public long lastApplyNanos() { return lastApplyNanos; }
+
+    /** The rules compiler's statistics of the last apply: partitions rebuilt. */
+    public int lastRebuiltPartitions() { return compiler.lastRebuiltPartitions(); }
+
+    /** Lists (interface, direction, family) unchanged by the last apply. */
+    public int lastUnchangedLists() { return compiler.lastUnchangedLists(); }
+
+    private static String groupOf(String ruleId) {
+        int slash = ruleId.indexOf('/');
+        return slash < 0 ? ruleId : ruleId.substring(0, slash);
+    }
+
+    private int counterIndex(String ruleId) {
+        Integer i = ruleCounter.get(ruleId);
+        if (i != null) return i;
+        int n = Math.min(ruleNames.size(), FirewallCounters.MAX_RULES - 1);
+        if (ruleNames.size() < FirewallCounters.MAX_RULES - 1) ruleNames.add(ruleId);
+        ruleCounter.put(ruleId, n);
+        return n;
+    }
+
+    /**
+     * A new stage for one worker, with its own conntrack shard and counters. Control thread,
+     * before the worker starts. Both directions of a flow must reach the same worker (one worker,
+     * or symmetric RSS); see docs/firewall.md.
+     */
+    public FirewallStage newStage() {
+        FirewallCounters c = new FirewallCounters(ports);
+        workers.add(c);
+        Conntrack ct = new Conntrack(shardEntries, CtTimeouts.defaults(), limits, 0x5eed_f1ae_0001L);
+        return new FirewallStage(this, ct, c);
+    }
+
+    // ---- stats (any thread; racy sums of single-writer counters) ----
+
+    /** Connections created by rule {@code ruleId} (group/id, e.g. "default/ssh-v4"), summed over workers. */
+    public synchronized long hits(String ruleId) {
+        Integer i = ruleCounter.get(ruleId);
+        if (i == null) return 0;
+        long s = 0;
+        for (FirewallCounters c : workers) s += c.hits[i];
+        return s;
+    }
+
+    /** Every rule id seen so far with its hit count. */
+    public synchronized Map<String, Long> allHits() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (String r : ruleNames) out.put(r, hits(r));
+        return out;
+    }
+
+    /** Drops decided for VM port {@code port} with {@code reason}, summed over workers. */
+    public long drops(int port, DropReason reason) {
+        long s = 0;
+        for (FirewallCounters c : workers) s += c.drops(port, reason);
+        return s;
+    }
+
+    /** New connections created, summed over workers. */
+    public long created() {
+        long s = 0;
+        for (FirewallCounters c : workers) s += c.created();
+        return s;
+    }
+}

@@ -1,0 +1,74 @@
+package io.sluice.dataplane.firewall;
+
+import io.sluice.dataplane.config.ConfigException;
+import io.sluice.dataplane.config.ConfigLoader;
+import io.sluice.dataplane.config.SluiceConfig;
+import io.sluice.rules.model.Direction;
+import io.sluice.rules.model.SgRule;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The security-groups section: what it builds, and a file:line:key error for each kind of mistake. */
+class FirewallConfigLoaderTest {
+    static final String BASE = FwTopology.yaml("slfwc", "keep", "");
+
+    static String withRules(String rules) { return FwTopology.yaml("slfwc", "keep", rules); }
+
+    static String error(String yaml) {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("t.yaml", yaml));
+        return e.getMessage();
+    }
+
+    @Test
+    void parsesGroupsMembershipDefaultGroupAndSettings() throws Exception {
+        String y = FwTopology.yaml("slfwc", "cut",
+                "        - { id: http, direction: ingress, protocol: tcp, ports: 80, remote: 0.0.0.0/0 }\n"
+                + "        - { direction: ingress, protocol: udp, ports: 5000-5010, remote-group: default }\n"
+                + "        - { direction: egress, protocol: icmp, icmp-type: 8, icmp-code: 0 }\n");
+        SluiceConfig cfg = ConfigLoader.parse("t.yaml", y);
+        FirewallConfig fc = FirewallConfigLoader.parseDocument("t.yaml", y, cfg);
+        assertTrue(fc.cuts("web"));
+        assertFalse(fc.cuts("default"));
+        SgRule http = fc.groups().get("web").rules().get(0);
+        assertEquals("web/http", http.id());
+        assertEquals(Direction.INGRESS, http.direction());
+        assertEquals(80, http.portMin());
+        assertEquals("web/r1", fc.groups().get("web").rules().get(1).id());
+        assertEquals(5010, fc.groups().get("web").rules().get(1).portMax());
+        assertEquals(4, fc.groups().get("default").rules().size(), "built-in default group");
+        assertEquals(2, fc.vmPorts().size());
+        assertEquals(java.util.List.of("default"), fc.vmPorts().get(1).groups(), "no groups: the default group");
+        assertEquals(16384, fc.maxConnections());
+        assertNull(FirewallConfigLoader.parseDocument("t.yaml", "ports: []\n", cfg));
+    }
+
+    @Test
+    void errorsNameFileLineAndKey() {
+        assertEquals("t.yaml:27: security-groups.groups[0].rules[0].ports: 70000 is out of range 1..65535",
+                error(withRules("        - { direction: ingress, protocol: tcp, ports: 70000 }\n")));
+        assertTrue(error(withRules("        - { direction: ingress, protocol: tcp, ports: 90-80 }\n")).contains("rules[0].ports: reversed range 90-80"));
+        assertTrue(error(withRules("        - { direction: sideways }\n")).contains("rules[0].direction: 'sideways' is not ingress or egress"));
+        assertTrue(error(withRules("        - { direction: ingress, protocol: icmp, ports: 80 }\n")).contains("ports need protocol tcp or udp"));
+        assertTrue(error(withRules("        - { direction: ingress, protocol: tcpp }\n")).contains("rules[0].protocol: 'tcpp'"));
+        assertTrue(error(withRules("        - { direction: ingress, remote: 10.0.0.1/8 }\n")).contains("rules[0].remote:"));
+        assertTrue(error(withRules("        - { direction: ingress, remote-group: nope }\n")).contains("no group named 'nope'"));
+        assertTrue(error(withRules("        - { direction: ingress, colour: red }\n")).contains("rules[0].colour: unknown key"));
+        assertTrue(error(withRules("        - { id: a, direction: ingress }\n        - { id: a, direction: egress }\n")).contains("used twice"));
+        assertTrue(error(BASE.replace("on-rule-change: keep", "on-rule-change: sometimes")).contains("groups[0].on-rule-change: 'sometimes' is not keep or cut"));
+        assertTrue(error(BASE.replace("port: vm2,", "port: vm9,")).contains("vm-ports[1].port: no port named 'vm9'"));
+        assertTrue(error(BASE.replace("addresses: [10.77.0.2]", "addresses: [10.77.0.1]")).contains("already belongs to port vm1"));
+        assertTrue(error(BASE.replace("groups: [default, web]", "groups: [default, nope]")).contains("vm-ports[0].groups[1]: no group named 'nope'"));
+        assertTrue(error(BASE.replace("addresses: [10.77.0.2]", "addresses: [10.77.0.0/24]")).contains("not a host address"));
+        assertTrue(error(BASE + "  platform:\n    exemptions:\n      - { rule: platform/smtp-26, ports: [vm1] }\n").contains("no platform rule 'platform/smtp-26'"));
+        assertTrue(error(BASE + "  platform:\n    exemptions:\n      - { rule: platform/smtp-25, ports: [ext1] }\n").contains("'ext1' is not a VM port"));
+        assertTrue(error(BASE + "  nonsense: 1\n").contains("security-groups.nonsense: unknown key"));
+        assertTrue(error(BASE.replace("max-connections-per-vm: 4096", "max-connections-per-vm: 99999")).contains("above max-connections"));
+        assertTrue(error(BASE.replaceAll("(device: \"[^\"]*\") }", "$1, tx-queues: 2 }").replace("idle-strategy: backoff\n", "idle-strategy: backoff\nworkers:\n  - { lcore: 0, rx: [vm1, vm2] }\n  - { lcore: 1, rx: [ext1, ext2] }\n"))
+                .contains("need both directions of a flow on one worker"), "two workers refused");
+    }
+}
