@@ -8,6 +8,7 @@ import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.DropReason;
 import io.sluice.dataplane.pipeline.Next;
 import io.sluice.dataplane.pipeline.Stage;
+import io.sluice.dataplane.stage.ParseStage;
 import org.agrona.concurrent.Agent;
 
 import java.lang.foreign.Arena;
@@ -22,16 +23,19 @@ import java.lang.foreign.ValueLayout;
  * is shared with another thread, so nothing is locked.
  *
  * <p>Duty cycle ({@link #doWork()}): read the time once; for each owned rx queue: rx_burst →
- * {@link Burst#reset} each packet → every stage over the whole burst (a stage may append packets
- * it made in fresh mbufs after the received ones: {@link Burst#count} grows) → for each TX frame a
- * stage moved or resized, set the mbuf's data_off/data_len/pkt_len from {@link Burst#data} and
- * {@link Burst#length} ({@code syncFrames}) → group packets whose
+ * reset the burst as {@link Burst#reset} would (whole-array fills; the six parse fields are left
+ * to the parser when it is the first stage) → every stage over the whole burst (a stage may append
+ * packets it made in fresh mbufs after the received ones: {@link Burst#count} grows) → for each TX
+ * frame a stage moved or resized, set the mbuf's data_off/data_len/pkt_len from {@link Burst#data}
+ * and {@link Burst#length} ({@code syncFrames}) → group packets whose
  * {@link Burst#next} is {@link Next#TX} per {@link Burst#outPort} → tx_burst per port (what the
  * device does not take is freed and counted as {@link DropReason#TX_FULL} on the out port) →
  * free every {@link Next#DROP} in one call, counted by in-port and reason. A packet still
  * {@link Next#CONTINUE} after the last stage is dropped as {@link DropReason#NO_VERDICT}; a TX
  * to a port that does not exist as {@link DropReason#BAD_OUT_PORT}. {@link Next#CONSUMED}
- * packets belong to the stage that consumed them. Then {@link WorkerCounters#flush()}.
+ * packets belong to the stage that consumed them. Then {@link WorkerCounters#flush()} when the
+ * cycle found no packet or {@link #FLUSH_INTERVAL_NS} has passed since the last one (and in
+ * {@link #onClose()}): published counters are at most that late.
  *
  * <p>Steady state allocates nothing (WorkerAllocationTest proves it).
  */
@@ -41,6 +45,8 @@ public final class Worker implements Agent {
     private static final byte BAD_OUT_PORT = (byte) DropReason.BAD_OUT_PORT.ordinal();
     private static final int TX_FULL = DropReason.TX_FULL.ordinal();
     private static final byte OUTSIDE_BUFFER = (byte) DropReason.TX_FRAME_OUTSIDE_BUFFER.ordinal();
+    /** Longest time counters go unpublished while the worker is busy (it publishes when idle too). */
+    static final long FLUSH_INTERVAL_NS = 1_000_000L;
 
     private final int index;
     private final int lcore;
@@ -54,6 +60,11 @@ public final class Worker implements Agent {
     private final Burst burst;
     private final int burstSize;
     private final boolean rxMeta;
+    /**
+     * The first stage is a {@link ParseStage}, which writes the six parse fields of every packet
+     * of a fresh burst: rx then resets only the packet's fate ({@link #resetFate}).
+     */
+    private final boolean parserFirst;
 
     private final Arena arena;
     private final MemorySegment rxPtrs;
@@ -72,6 +83,7 @@ public final class Worker implements Agent {
     private volatile int registeredLcore = -2;
     private volatile Thread thread;
     private long nowNs;
+    private long flushedNs;
     private long cycles;
 
     /**
@@ -107,6 +119,7 @@ public final class Worker implements Agent {
         this.burst = new Burst(burstSize);
         this.burstSize = burstSize;
         this.rxMeta = rxMeta;
+        this.parserFirst = this.stages.length > 0 && this.stages[0] instanceof ParseStage;
         this.arena = Arena.ofShared();
         long bytes = 8L * burstSize;
         this.rxPtrs = unscoped(arena.allocate(bytes, 64));
@@ -160,7 +173,12 @@ public final class Worker implements Agent {
         for (int q = 0; q < rxQueue.length; q++) {
             work += poll(rxPortIdx[q], rxPortId[q], rxQueue[q]);
         }
-        counters.flush();
+        // publishing walks every counter slot: not per duty cycle while busy (at most
+        // FLUSH_INTERVAL_NS late), always when idle and in onClose
+        if (work == 0 || nowNs - flushedNs >= FLUSH_INTERVAL_NS) {
+            counters.flush();
+            flushedNs = nowNs;
+        }
         cycles++;
         return work;
     }
@@ -171,7 +189,7 @@ public final class Worker implements Agent {
         long bytes = 0;
         if (rxMeta) {
             n = Shim.rxBurstMeta(portId, queue, rxPtrs, burstSize, rxData, rxLen);
-            resetMeta(b, n, portIdx);
+            reset(b, n, portIdx);
             final long[] mb = b.mbuf;
             final long[] da = b.data;
             final int[] ln = b.length;
@@ -187,7 +205,7 @@ public final class Worker implements Agent {
             }
         } else {
             n = Shim.rxBurst(portId, queue, rxPtrs, burstSize);
-            resetMeta(b, n, portIdx);
+            reset(b, n, portIdx);
             final long[] mb = b.mbuf;
             final long[] da = b.data;
             final int[] ln = b.length;
@@ -209,15 +227,36 @@ public final class Worker implements Agent {
         b.count = n;
         counters.rx(portIdx, n, bytes);
 
-        final Stage[] st = stages;
-        for (int s = 0; s < st.length; s++) {
-            counters.stage(s, st[s].process(b));
-        }
+        runStages(b);
         int count = b.count; // a stage may append packets it made (fresh mbufs) after the n received
         syncFrames(b, n, count);
         dispatch(b, count);
         return n;
     }
+
+    /**
+     * Every stage in order. The first {@link #UNROLLED_STAGES} are called from a call site of
+     * their own (one per position in the array): every worker of a JVM runs the same pipeline, so
+     * each site sees one stage class and C2 calls it directly (or inlines it) instead of through
+     * an interface dispatch stub, which one shared call site for all stages (megamorphic) needs.
+     */
+    private void runStages(Burst b) {
+        final Stage[] st = stages;
+        final int ns = st.length;
+        final WorkerCounters c = counters;
+        if (ns > 0) c.stage(0, st[0].process(b));
+        if (ns > 1) c.stage(1, st[1].process(b));
+        if (ns > 2) c.stage(2, st[2].process(b));
+        if (ns > 3) c.stage(3, st[3].process(b));
+        if (ns > 4) c.stage(4, st[4].process(b));
+        if (ns > 5) c.stage(5, st[5].process(b));
+        for (int s = UNROLLED_STAGES; s < ns; s++) {
+            c.stage(s, st[s].process(b));
+        }
+    }
+
+    /** Stages called from a call site of their own in {@link #runStages}. */
+    static final int UNROLLED_STAGES = 6;
 
     /**
      * Does for slots 0..n-1 what {@link Burst#reset} does, except mbuf/data/length (the caller
@@ -229,10 +268,7 @@ public final class Worker implements Agent {
         if (n == 0) {
             return;
         }
-        java.util.Arrays.fill(b.inPort, 0, n, port);
-        java.util.Arrays.fill(b.outPort, 0, n, -1);
-        java.util.Arrays.fill(b.next, 0, n, Next.CONTINUE);
-        java.util.Arrays.fill(b.dropReason, 0, n, (byte) 0);
+        resetFate(b, n, port);
         java.util.Arrays.fill(b.l3Offset, 0, n, (short) -1);
         java.util.Arrays.fill(b.l4Offset, 0, n, (short) -1);
         java.util.Arrays.fill(b.etherType, 0, n, (short) 0);
@@ -274,6 +310,30 @@ public final class Worker implements Agent {
                 Mem.ALL.set(ValueLayout.JAVA_SHORT_UNALIGNED, m + Mbuf.DATA_OFF, (short) off);
                 Mbuf.setLength(m, l);
             }
+        }
+    }
+
+    /**
+     * {@link #resetMeta} without the six parse fields (l3Offset, l4Offset, etherType, vlan,
+     * ipProto, flags): for a pipeline whose first stage is the parser, which writes them for
+     * every packet it sees, and it sees every packet of a fresh burst (all {@code CONTINUE}).
+     * WorkerResetTest holds the result after the parser equal to a full reset's.
+     */
+    static void resetFate(Burst b, int n, int port) {
+        java.util.Arrays.fill(b.inPort, 0, n, port);
+        java.util.Arrays.fill(b.outPort, 0, n, -1);
+        java.util.Arrays.fill(b.next, 0, n, Next.CONTINUE);
+        java.util.Arrays.fill(b.dropReason, 0, n, (byte) 0);
+    }
+
+    private void reset(Burst b, int n, int port) {
+        if (n == 0) {
+            return;
+        }
+        if (parserFirst) {
+            resetFate(b, n, port);
+        } else {
+            resetMeta(b, n, port);
         }
     }
 

@@ -1,7 +1,10 @@
 package io.sluice.dataplane.agent;
 
 import io.sluice.dataplane.pipeline.Burst;
+import io.sluice.dataplane.packet.NativeFrames;
+import io.sluice.dataplane.packet.PacketSpec;
 import io.sluice.dataplane.pipeline.DropReason;
+import io.sluice.dataplane.stage.ParseStage;
 import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.Array;
@@ -55,6 +58,57 @@ class WorkerResetTest {
                 Object y = f.get(b);
                 for (int i = 0; i < n; i++) {
                     assertEquals(Array.get(x, i), Array.get(y, i), f.getName() + "[" + i + "] (n=" + n + ")");
+                }
+            }
+        }
+    }
+
+    /**
+     * With the parser first, rx resets only the fate fields (Worker.resetFate): after the parser
+     * the burst equals what a full reset then the parser leave, from any stale state, on every
+     * catalog frame, whole and cut at every length (accepted and dropped packets alike).
+     */
+    @Test
+    void fateResetThenParserEqualsFullResetThenParser() throws Exception {
+        java.util.List<byte[]> frames = new java.util.ArrayList<>();
+        for (PacketSpec.Built f : PacketSpec.catalog()) {
+            frames.add(f.bytes());
+        }
+        Random r = new Random(2);
+        try (NativeFrames nf = new NativeFrames()) {
+            long[] addr = new long[frames.size()];
+            for (int f = 0; f < addr.length; f++) {
+                addr[f] = nf.put(frames.get(f));
+            }
+            ParseStage parse = new ParseStage();
+            for (int round = 0; round < 300; round++) {
+                int cap = 1 + r.nextInt(64);
+                Burst a = new Burst(cap);
+                Burst b = new Burst(cap);
+                scribble(a, r.nextLong());
+                scribble(b, r.nextLong());
+                int n = 1 + r.nextInt(cap);
+                int port = r.nextInt(4);
+                Worker.resetMeta(a, n, port);
+                Worker.resetFate(b, n, port);
+                for (int i = 0; i < n; i++) {
+                    int f = r.nextInt(addr.length);
+                    int len = r.nextInt(4) == 0 ? r.nextInt(frames.get(f).length + 1) : frames.get(f).length;
+                    for (Burst x : new Burst[] {a, b}) {
+                        x.mbuf[i] = i;
+                        x.data[i] = addr[f];
+                        x.length[i] = len;
+                    }
+                }
+                a.count = n;
+                b.count = n;
+                assertEquals(parse.process(a), parse.process(b));
+                for (Field fl : arrayFields()) {
+                    Object x = fl.get(a);
+                    Object y = fl.get(b);
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(Array.get(x, i), Array.get(y, i), fl.getName() + "[" + i + "] (n=" + n + ")");
+                    }
                 }
             }
         }
