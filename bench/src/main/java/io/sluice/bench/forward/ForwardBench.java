@@ -85,8 +85,8 @@ public final class ForwardBench {
                 macs, List.of(), null);
 
         PipelineFactory factory = switch (pipeline) {
-            case "macswap" -> (c, i) -> new Stage[] {new BenchStages.MacSwap()};
-            case "io" -> (c, i) -> new Stage[] {new BenchStages.Crossover()};
+            case "macswap" -> (c, i) -> new Stage[] {new io.sluice.dataplane.stage.WireStages.MacSwap()};
+            case "io" -> (c, i) -> new Stage[] {new io.sluice.dataplane.stage.WireStages.Crossover()};
             case "parse-l2" -> PipelineFactory.of(Pipelines::l2); // the demo's stages: parse, arp, l2
             default -> (PipelineFactory) Class.forName(pipeline).getDeclaredConstructor().newInstance();
         };

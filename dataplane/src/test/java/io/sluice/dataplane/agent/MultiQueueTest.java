@@ -30,7 +30,7 @@ class MultiQueueTest {
                         new WorkerSpec(0, List.of(new WorkerSpec.RxQueue(0, 1)), 1)),
                 32, "yield", 8191, List.of(), List.of(), null);
         Counters counters = Counters.inMemory(512);
-        try (Dataplane dp = Dataplane.start(cfg, (c, w) -> new Stage[] {new TestStages.Crossover()}, counters)) {
+        try (Dataplane dp = Dataplane.start(cfg, (c, w) -> new Stage[] {new io.sluice.dataplane.stage.WireStages.Crossover()}, counters)) {
             Port src = dp.ports().get(0);
             Port dst = dp.ports().get(1);
             assertEquals(2, src.rxQueues());

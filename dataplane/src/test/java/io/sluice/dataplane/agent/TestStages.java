@@ -4,7 +4,6 @@ import io.sluice.dataplane.config.PortSpec;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.config.WorkerSpec;
 import io.sluice.dataplane.ffi.Eal;
-import io.sluice.dataplane.packet.Mem;
 import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.DropReason;
 import io.sluice.dataplane.pipeline.Next;
@@ -16,46 +15,6 @@ import java.util.List;
 /** Test-only stages and configurations (the real stages live in io.sluice.dataplane.stage). */
 public final class TestStages {
     private TestStages() {}
-
-    /** Port 0 ↔ port 1, frames untouched (a wire). */
-    public static final class Crossover implements Stage {
-        @Override
-        public int process(Burst b) {
-            for (int i = 0; i < b.count; i++) {
-                if (b.next[i] == Next.CONTINUE) {
-                    b.tx(i, b.inPort[i] ^ 1);
-                }
-            }
-            return b.count;
-        }
-
-        @Override
-        public String name() {
-            return "crossover";
-        }
-    }
-
-    /** Swaps source and destination MAC, then port 0 ↔ port 1. */
-    public static final class MacSwap implements Stage {
-        @Override
-        public int process(Burst b) {
-            for (int i = 0; i < b.count; i++) {
-                if (b.next[i] == Next.CONTINUE) {
-                    long d = b.data[i];
-                    long dst = Mem.mac(d);
-                    Mem.putMac(d, Mem.mac(d + 6));
-                    Mem.putMac(d + 6, dst);
-                    b.tx(i, b.inPort[i] ^ 1);
-                }
-            }
-            return b.count;
-        }
-
-        @Override
-        public String name() {
-            return "macswap";
-        }
-    }
 
     /**
      * Every fate in turn by slot: i%4 == 0 → tx to port 1; 1 → drop L2_UNKNOWN_DESTINATION;

@@ -25,7 +25,7 @@ class WorkerAllocationTest {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         mx.setThreadAllocatedMemoryEnabled(true);
         Leaky leaky = new Leaky();
-        try (Dataplane dp = Dataplane.start(cfg, (c, w) -> new Stage[] {new TestStages.MacSwap(), leaky}, counters)) {
+        try (Dataplane dp = Dataplane.start(cfg, (c, w) -> new Stage[] {new io.sluice.dataplane.stage.WireStages.MacSwap(), leaky}, counters)) {
             long deadline = System.nanoTime() + 10_000_000_000L;
             while (counters.snapshot().get("port a rx packets") < 2_000_000 && System.nanoTime() < deadline) {
                 Thread.sleep(50); // warm-up: let the JIT compile the duty cycle

@@ -13,7 +13,7 @@ public final class TapDataplaneMain {
         var cfg = TestStages.config("slt-sig",
                 List.of(TestStages.port("a", "net_tap0,iface=" + args[0]), TestStages.port("b", "net_tap1,iface=" + args[1])),
                 new int[] {0, 1}, "sleep-1000", 2047);
-        Dataplane dp = Dataplane.start(cfg, (c, w) -> new Stage[] {new TestStages.Crossover()}, Counters.inMemory(512));
+        Dataplane dp = Dataplane.start(cfg, (c, w) -> new Stage[] {new io.sluice.dataplane.stage.WireStages.Crossover()}, Counters.inMemory(512));
         System.out.println("READY");
         System.out.flush();
         dp.awaitTermination();

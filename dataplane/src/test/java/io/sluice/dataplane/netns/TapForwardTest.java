@@ -42,7 +42,7 @@ class TapForwardTest {
                 List.of(TestStages.port("h1", "net_tap0,iface=" + ifA), TestStages.port("h2", "net_tap1,iface=" + ifB)),
                 new int[] {0, 1}, "backoff", 8191);
         Counters counters = Counters.inMemory(256);
-        Dataplane dp = Dataplane.start(cfg, (c, w) -> new Stage[] {new TestStages.Crossover()}, counters);
+        Dataplane dp = Dataplane.start(cfg, (c, w) -> new Stage[] {new io.sluice.dataplane.stage.WireStages.Crossover()}, counters);
         Path dir = Files.createTempDirectory(NETNS.prefix());
         String h1 = null;
         try {

@@ -44,7 +44,7 @@ class PcapForwardTest {
                         TestStages.port("out", "net_pcap1,rx_pcap=" + empty + ",tx_pcap=" + out)),
                 new int[] {0, 1}, "backoff", 4095);
         Counters counters = Counters.inMemory(256);
-        try (Dataplane dp = Dataplane.start(cfg, (c, w) -> new Stage[] {new TestStages.Crossover()}, counters)) {
+        try (Dataplane dp = Dataplane.start(cfg, (c, w) -> new Stage[] {new io.sluice.dataplane.stage.WireStages.Crossover()}, counters)) {
             long deadline = System.nanoTime() + 5_000_000_000L;
             while (counters.snapshot().get("port out tx packets") < frames.size() && System.nanoTime() < deadline) {
                 Thread.sleep(20);

@@ -28,7 +28,7 @@ class PortErrorsTest {
                 List.of(new WorkerSpec(0, List.of(new WorkerSpec.RxQueue(0, 0), new WorkerSpec.RxQueue(0, 1)), 0)),
                 32, "busy-spin", 2047, List.of(), List.of(), null);
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> Dataplane.start(cfg, (c, w) -> new Stage[] {new TestStages.Crossover()}, Counters.inMemory(64)));
+                () -> Dataplane.start(cfg, (c, w) -> new Stage[] {new io.sluice.dataplane.stage.WireStages.Crossover()}, Counters.inMemory(64)));
         assertTrue(e.getMessage().contains("port ringy") && e.getMessage().contains("rx queues"), e.getMessage());
         // EAL was cleaned up after the failure and cannot start again in this process
         IllegalStateException again = assertThrows(IllegalStateException.class,

@@ -1,22 +1,19 @@
-package io.sluice.bench.forward;
+package io.sluice.dataplane.stage;
 
-import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.packet.Mem;
 import io.sluice.dataplane.pipeline.Burst;
-import io.sluice.dataplane.pipeline.DropReason;
 import io.sluice.dataplane.pipeline.Next;
-import io.sluice.dataplane.pipeline.PacketFlags;
 import io.sluice.dataplane.pipeline.Stage;
 
 /**
- * Benchmark-only stages standing in for the real ones (io.sluice.dataplane.stage, written on
- * another branch) until they are merged; ForwardBench runs the real ones through
- * {@code --pipeline <PipelineFactory class>}.
+ * Two-port "wire" stages: the reference points of the forwarding benchmark (what
+ * {@code dpdk-testpmd --forward-mode=io|macswap} does) and the simplest pipelines the port and
+ * worker tests run. Port 0 ↔ port 1; a packet already decided by an earlier stage is left alone.
  */
-public final class BenchStages {
-    private BenchStages() {}
+public final class WireStages {
+    private WireStages() {}
 
-    /** Port 0 ↔ 1 without touching the frame (what testpmd's io mode does). */
+    /** Port 0 ↔ port 1, frames untouched (testpmd's io mode). */
     public static final class Crossover implements Stage {
         @Override
         public int process(Burst b) {
@@ -34,7 +31,7 @@ public final class BenchStages {
         }
     }
 
-    /** Swaps source and destination MAC and sends to the other port (port 0 ↔ 1). */
+    /** Swaps source and destination MAC, then port 0 ↔ port 1 (testpmd's macswap mode). */
     public static final class MacSwap implements Stage {
         @Override
         public int process(Burst b) {
