@@ -98,6 +98,7 @@ class FirewallNetnsTest {
             if (dp != null) dp.close();
         } finally {
             if (hosts != null) hosts.close();
+            if (dir != null) io.sluice.dataplane.netns.Netns.deleteTree(dir);
         }
         assertFalse(Hosts.run(5, "ip", "netns", "list").out().contains(IF), "namespaces left behind");
     }

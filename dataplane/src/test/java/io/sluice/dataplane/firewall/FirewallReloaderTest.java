@@ -19,8 +19,7 @@ class FirewallReloaderTest {
     static final String HTTP = "        - { id: http, direction: ingress, protocol: tcp, ports: 80 }\n";
 
     @Test
-    void reloadsOnFileChangeAndRefusesBadFiles() throws Exception {
-        Path dir = Files.createTempDirectory("slfw-reload");
+    void reloadsOnFileChangeAndRefusesBadFiles(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Path file = dir.resolve("sluice.yaml");
         Files.writeString(file, FwTopology.yaml("slfwr", "keep", ""));
         SluiceConfig cfg = ConfigLoader.load(file);

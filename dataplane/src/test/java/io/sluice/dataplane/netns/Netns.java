@@ -36,6 +36,7 @@ public final class Netns implements AutoCloseable {
     private final String prefix;
     private final List<String> namespaces = new ArrayList<>();
     private final List<Process> processes = new ArrayList<>();
+    private final List<Path> tempDirs = new ArrayList<>();
 
     public Netns() {
         this.prefix = "slt" + ProcessHandle.current().pid();
@@ -54,6 +55,13 @@ public final class Netns implements AutoCloseable {
             throw new IllegalArgumentException("interface name too long: " + n);
         }
         return n;
+    }
+
+    /** A fresh directory under the system temp dir, named with the prefix, deleted with its files by {@link #close()}. */
+    public synchronized Path tempDir() throws IOException {
+        Path d = java.nio.file.Files.createTempDirectory(prefix);
+        tempDirs.add(d);
+        return d;
     }
 
     /** Creates namespace prefix+suffix with lo up; returns its name. */
@@ -153,7 +161,20 @@ public final class Netns implements AutoCloseable {
             deleteNamespace(ns);
         }
         namespaces.clear();
+        for (Path d : tempDirs) {
+            deleteTree(d);
+        }
+        tempDirs.clear();
         LIVE.remove(this);
+    }
+
+    /** Deletes a directory tree, best effort (cleanup must not hide the test's own failure). */
+    public static void deleteTree(Path dir) {
+        try (var walk = java.nio.file.Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | java.io.UncheckedIOException e) {
+            System.err.println("netns: could not delete " + dir + ": " + e.getMessage());
+        }
     }
 
     private static void deleteNamespace(String ns) {

@@ -37,7 +37,7 @@ final class OverlayHosts implements AutoCloseable {
     private final List<Process> captures = new ArrayList<>();
 
     OverlayHosts() throws Exception {
-        dir = Files.createTempDirectory(netns.prefix());
+        dir = netns.tempDir();
     }
 
     /** TAP interface name of a port (in the root namespace until moved). */

@@ -43,7 +43,7 @@ class TapForwardTest {
                 new int[] {0, 1}, "backoff", 8191);
         Counters counters = Counters.inMemory(256);
         Dataplane dp = Dataplane.start(cfg, (c, w) -> new Stage[] {new io.sluice.dataplane.stage.WireStages.Crossover()}, counters);
-        Path dir = Files.createTempDirectory(NETNS.prefix());
+        Path dir = NETNS.tempDir();
         String h1 = null;
         try {
             h1 = NETNS.create("h1");

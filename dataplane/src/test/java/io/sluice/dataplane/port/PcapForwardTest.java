@@ -25,8 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class PcapForwardTest {
     @Test
-    void framesCrossUnchanged() throws Exception {
-        Path dir = Files.createTempDirectory("slt-pcap");
+    void framesCrossUnchanged(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Random r = new Random(3);
         List<byte[]> frames = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
@@ -57,10 +56,6 @@ class PcapForwardTest {
         for (int i = 0; i < frames.size(); i++) {
             assertArrayEquals(frames.get(i), got.get(i), "frame " + i);
         }
-        for (Path p : new Path[] {in, empty, out}) {
-            Files.deleteIfExists(p);
-        }
-        Files.deleteIfExists(dir);
     }
 
     static byte[] pcap(List<byte[]> frames) {
