@@ -114,7 +114,7 @@ public final class Dataplane implements AutoCloseable {
             }
             ports = Ports.openAll(cfg.ports(), pool, rxNeeded, txNeeded);
             int[] portIds = ports.stream().mapToInt(Port::portId).toArray();
-            List<String> portNames = cfg.ports().stream().map(PortSpec::name).toList();
+            List<String> portNames = cfg.portNames();
 
             for (int i = 0; i < cfg.workers().size(); i++) {
                 WorkerSpec w = cfg.workers().get(i);
