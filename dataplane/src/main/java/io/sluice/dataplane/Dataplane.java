@@ -3,7 +3,6 @@ package io.sluice.dataplane;
 import io.sluice.dataplane.agent.IdleStrategies;
 import io.sluice.dataplane.agent.PipelineFactory;
 import io.sluice.dataplane.agent.Worker;
-import io.sluice.dataplane.config.PortSpec;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.config.WorkerSpec;
 import io.sluice.dataplane.counters.Counters;
