@@ -18,7 +18,7 @@ final class Pipeline {
     Pipeline(OverlaySnapshot s, int capacity, FirewallState firewall) {
         state = new OverlayState(s);
         meta = new OverlayMeta(capacity);
-        stages = OverlayPipeline.vmStages(state, meta, neighbours, firewall, -1);
+        stages = OverlayPipeline.vmStages(state, meta, neighbours, firewall, 0);
     }
 
     void run(Burst b) {
