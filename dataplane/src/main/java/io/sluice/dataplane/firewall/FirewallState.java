@@ -32,6 +32,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class FirewallState {
     private final int ports;
+    private static final String PLATFORM_PREFIX = "platform/";
     private final SecurityGroupCompiler compiler = new SecurityGroupCompiler();
     private final Map<String, Integer> ruleCounter = new HashMap<>();
     private final List<String> ruleNames = new ArrayList<>();
@@ -211,6 +212,7 @@ public final class FirewallState {
                 }
             }
             for (int i = 0; i < ruleNames.size(); i++) {
+                if (ruleNames.get(i).startsWith(PLATFORM_PREFIX)) continue; // denies: never allow a connection
                 if (c.hitOut[i] == null) c.hitOut[i] = export.allocate("firewall rule " + ruleNames.get(i) + " connections", c.worker);
             }
         } catch (IllegalStateException full) {
