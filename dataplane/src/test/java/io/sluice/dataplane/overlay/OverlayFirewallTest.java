@@ -252,6 +252,30 @@ class OverlayFirewallTest {
         assertNull(snap.get("firewall port uplink drop fw_no_rule"), "not a VM port");
     }
 
+    @Test
+    void reloadReadsOverlayNamesAndRefusesBadReferences() throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("sg-overlay", ".yaml");
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        try (java.io.PrintStream ps = new java.io.PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8)) {
+            java.nio.file.Files.writeString(file, SECTION);
+            setUp();
+            dropped(DropReason.FW_NO_RULE, udp(P1, B2_MAC, B1_MAC, B1_IP, B2_IP, 40000, 5001));
+            try (io.sluice.dataplane.firewall.FirewallReloader r = new io.sluice.dataplane.firewall.FirewallReloader(file, cfg(), fw, ps)) {
+                // b1 joins blue's default group
+                java.nio.file.Files.writeString(file, SECTION.replace("{ port: p1, groups: [web] }", "{ vm: blue/b1, groups: [default, web] }"));
+                assertTrue(r.reload("test"), log::toString);
+                sent(udp(P1, B2_MAC, B1_MAC, B1_IP, B2_IP, 40000, 5001));
+                // a reference to no VM: refused with file:line:key, rules unchanged
+                java.nio.file.Files.writeString(file, SECTION.replace("{ port: p1, groups: [web] }", "{ vm: blue/b7 }"));
+                assertFalse(r.reload("test"));
+                assertTrue(log.toString().contains(file + ":8: security-groups.vm-ports[0].vm: no overlay VM 'blue/b7'"), log::toString);
+                sent(udp(P1, B2_MAC, B1_MAC, B1_IP, B2_IP, 40001, 5001));
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
             "{ port: uplink }|t.yaml:3: security-groups.vm-ports[0].port: port 'uplink' belongs to no overlay VM (overlay VMs: [blue/b1 on port p1",
