@@ -3,7 +3,6 @@ package io.sluice.dataplane;
 import io.sluice.dataplane.agent.IdleStrategies;
 import io.sluice.dataplane.agent.PipelineFactory;
 import io.sluice.dataplane.agent.Worker;
-import io.sluice.dataplane.config.PortSpec;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.config.WorkerSpec;
 import io.sluice.dataplane.counters.Counters;
@@ -114,7 +113,7 @@ public final class Dataplane implements AutoCloseable {
             }
             ports = Ports.openAll(cfg.ports(), pool, rxNeeded, txNeeded);
             int[] portIds = ports.stream().mapToInt(Port::portId).toArray();
-            List<String> portNames = cfg.ports().stream().map(PortSpec::name).toList();
+            List<String> portNames = cfg.portNames();
 
             for (int i = 0; i < cfg.workers().size(); i++) {
                 WorkerSpec w = cfg.workers().get(i);

@@ -6,6 +6,11 @@ import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.counters.Counters;
 import io.sluice.dataplane.demo.Demo;
 import io.sluice.dataplane.agent.PipelineFactory;
+import io.sluice.dataplane.firewall.FirewallConfig;
+import io.sluice.dataplane.firewall.FirewallConfigLoader;
+import io.sluice.dataplane.firewall.FirewallPipelines;
+import io.sluice.dataplane.firewall.FirewallReloader;
+import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.overlay.OverlayPipeline;
 import io.sluice.dataplane.stage.Pipelines;
 
@@ -44,20 +49,27 @@ public final class Main {
         Counters counters = Counters.create(cfg.countersFile(), 4096);
         // Dataplane installs its own shutdown hook: SIGINT/SIGTERM stop the workers, close the
         // ports (TAP devices disappear) and clean up EAL; the worker threads then end.
-        // security groups (docs/firewall.md): the firewall stage after l2, rules reloaded on SIGHUP / file change
-        PipelineFactory pipeline = cfg.overlay() != null
-                ? OverlayPipeline.factory(cfg, counters) : PipelineFactory.of(Pipelines::l2);
-        io.sluice.dataplane.firewall.FirewallReloader reloader = null;
+        // security groups (docs/firewall.md): the firewall stage after the forwarding decision (l2, or the
+        // overlay's route), rules reloaded on SIGHUP / file change
+        FirewallState fw;
         try {
-            io.sluice.dataplane.firewall.FirewallConfig fwc = io.sluice.dataplane.firewall.FirewallConfigLoader.load(Path.of(args[1]), cfg);
-            if (fwc != null && cfg.overlay() == null) {
-                var fw = new io.sluice.dataplane.firewall.FirewallState(cfg.ports().size(), fwc);
-                pipeline = io.sluice.dataplane.firewall.FirewallPipelines.l2Factory(fw);
-                reloader = new io.sluice.dataplane.firewall.FirewallReloader(Path.of(args[1]), cfg, fw, System.err);
-            }
+            FirewallConfig fwc = FirewallConfigLoader.load(Path.of(args[1]), cfg);
+            fw = fwc == null ? null : new FirewallState(cfg.ports().size(), fwc);
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("sluice: " + e.getMessage());
             return 2;
+        }
+        PipelineFactory pipeline;
+        if (cfg.overlay() != null) {
+            pipeline = OverlayPipeline.factory(cfg, counters, fw);
+        } else if (fw != null) {
+            fw.exportCounters(counters, cfg.portNames());
+            pipeline = FirewallPipelines.l2Factory(fw);
+        } else {
+            pipeline = PipelineFactory.of(Pipelines::l2);
+        }
+        if (fw != null) {
+            new FirewallReloader(Path.of(args[1]), cfg, fw, System.err); // daemon thread, lives as long as the process
         }
         Dataplane dp = Dataplane.start(cfg, pipeline, counters);
         System.err.println("sluice: running " + cfg.ports().size() + " port(s), " + cfg.workers().size()

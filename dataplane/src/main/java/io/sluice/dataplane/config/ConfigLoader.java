@@ -63,11 +63,19 @@ public final class ConfigLoader {
 
     /** Loads the embedded default configuration. */
     public static SluiceConfig loadDefault() throws ConfigException {
+        return parse(DEFAULT_NAME, defaultText());
+    }
+
+    /** Name of the embedded default in messages. */
+    public static final String DEFAULT_NAME = "embedded:default.yaml";
+
+    /** The text of the embedded default configuration. */
+    public static String defaultText() throws ConfigException {
         try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULT_RESOURCE)) {
             if (in == null) {
                 throw new ConfigException(DEFAULT_RESOURCE + ": embedded default configuration is missing from the jar");
             }
-            return parse("embedded:default.yaml", new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new ConfigException(DEFAULT_RESOURCE + ": " + e.getMessage());
         }
@@ -291,12 +299,9 @@ public final class ConfigLoader {
             overlay = OverlayConfigLoader.parse(file, top.get("overlay"), portIndex);
         }
         if (top.containsKey(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY)) {
-            if (top.containsKey("overlay")) {
-                throw error(top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), io.sluice.dataplane.firewall.FirewallConfigLoader.KEY,
-                        "not yet applied on the overlay pipeline (security groups run on the l2 pipeline; docs/firewall.md): remove 'overlay' or this key");
-            }
-            // validated here (file:line errors at load); built again by the firewall from the file
-            io.sluice.dataplane.firewall.FirewallConfigLoader.parse(file, top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), portIndex);
+            // validated here (file:line errors at load); built again by the firewall from the file.
+            // With an overlay, VM ports name overlay VMs (docs/firewall.md, "On the overlay")
+            io.sluice.dataplane.firewall.FirewallConfigLoader.parse(file, top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), portIndex, overlay);
             if (workers.size() > 1) {
                 throw error(top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), io.sluice.dataplane.firewall.FirewallConfigLoader.KEY,
                         "security groups need both directions of a flow on one worker; with " + workers.size() + " workers that needs shard hand-off (not implemented): use one worker");

@@ -49,6 +49,11 @@ public record SluiceConfig(
      */
     public record ArpEntry(int ipv4, long mac, int port) {}
 
+    /** Port names in index order. */
+    public List<String> portNames() {
+        return ports.stream().map(PortSpec::name).toList();
+    }
+
     public int portIndex(String name) {
         for (int i = 0; i < ports.size(); i++) {
             if (ports.get(i).name().equals(name)) {

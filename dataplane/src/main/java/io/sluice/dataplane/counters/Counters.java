@@ -26,7 +26,8 @@ import java.util.Map;
  * has exactly one writer (Agrona's ordered writes are single-writer): each worker gets its own
  * set through {@link #worker}, and {@link #read} sums counters with equal labels.
  *
- * <p>Allocation happens at start-up only (control thread); workers only write.
+ * <p>Allocation happens on control threads (start-up; the firewall's rule-change path adds counters
+ * for new rule ids), one at a time ({@link #allocate} is synchronized); workers only write.
  */
 public final class Counters implements AutoCloseable {
     public static final long MAGIC = 0x534c5549434543L; // "SLUICEC"
@@ -77,8 +78,12 @@ public final class Counters implements AutoCloseable {
         return new Counters(cm, null, null);
     }
 
-    /** Allocates one counter. Control thread only. */
-    public AtomicCounter allocate(String label, int workerId) {
+    /**
+     * Allocates one counter. Control threads only.
+     *
+     * @throws IllegalStateException when the file is full
+     */
+    public synchronized AtomicCounter allocate(String label, int workerId) {
         return manager.newCounter(label, 0, buf -> buf.putInt(0, workerId));
     }
 

@@ -4,6 +4,8 @@ import io.sluice.dataplane.Dataplane;
 import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.counters.Counters;
+import io.sluice.dataplane.firewall.FirewallConfigLoader;
+import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.overlay.OverlayPipeline;
 
 import java.io.PrintStream;
@@ -19,10 +21,11 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code ./sluice demo}: the data plane on the embedded default configuration (an uplink and five
- * VM TAP ports, the overlay pipeline), namespaces as VMs of two projects that both use
- * 10.0.0.0/16, and checks that each project reaches its own VMs within and across subnets, never
- * the other's, and that what must be dropped is dropped and counted by its reason. Exits 0 only
+ * {@code ./sluice demo}: the data plane on the embedded default configuration (an uplink and six
+ * VM TAP ports, the overlay pipeline with security groups), namespaces as VMs of two projects that
+ * both use 10.0.0.0/16, and checks that each project reaches its own VMs within and across subnets,
+ * never the other's, that what must be dropped is dropped and counted by its reason, and that the
+ * security groups let through what their rules say (real TCP connections and pings). Exits 0 only
  * when every check passed; always cleans up (namespaces, TAP devices).
  */
 public final class Demo {
@@ -35,9 +38,10 @@ public final class Demo {
     static final Vm BLUE_WEB = new Vm("blue-web", "sldemo1", "02:5c:00:00:01:10", "10.0.1.10", "10.0.1.1", "blue-web");
     static final Vm BLUE_APP = new Vm("blue-app", "sldemo2", "02:5c:00:00:01:11", "10.0.1.11", "10.0.1.1", "blue-app");
     static final Vm BLUE_DB = new Vm("blue-db", "sldemo3", "02:5c:00:00:02:10", "10.0.2.10", "10.0.2.1", "blue-db");
+    static final Vm BLUE_LB = new Vm("blue-lb", "sldemo6", "02:5c:00:00:01:12", "10.0.1.12", "10.0.1.1", "blue-lb");
     static final Vm RED_WEB = new Vm("red-web", "sldemo4", "02:5c:00:00:81:10", "10.0.1.10", "10.0.1.1", "red-web");
     static final Vm RED_DB = new Vm("red-db", "sldemo5", "02:5c:00:00:82:10", "10.0.2.10", "10.0.2.1", "red-db");
-    static final List<Vm> VMS = List.of(BLUE_WEB, BLUE_APP, BLUE_DB, RED_WEB, RED_DB);
+    static final List<Vm> VMS = List.of(BLUE_WEB, BLUE_APP, BLUE_DB, BLUE_LB, RED_WEB, RED_DB);
     static final String UPLINK_IFACE = "sldemo0";
     static final String ROUTER_MAC = "02:5c:00:00:ff:01";
 
@@ -55,12 +59,15 @@ public final class Demo {
 
     private int go() throws Exception {
         SluiceConfig cfg = ConfigLoader.loadDefault();
+        FirewallState fw = new FirewallState(cfg.ports().size(),
+                FirewallConfigLoader.parseDocument(ConfigLoader.DEFAULT_NAME, ConfigLoader.defaultText(), cfg));
         out.println("Sluice demo: overlay data plane on " + cfg.ports().size() + " TAP ports; projects blue and red"
-                + " both on 10.0.0.0/16 (subnets 10.0.1.0/24, 10.0.2.0/24); namespaces as VMs");
+                + " both on 10.0.0.0/16 (subnets 10.0.1.0/24, 10.0.2.0/24); namespaces as VMs; security groups:"
+                + " every VM in its project's default group, blue lb in group web only");
         try (Hosts hosts = new Hosts("sldemo-");
              Counters counters = Counters.create(cfg.countersFile(), 4096)) {
             hosts.removeStale();
-            try (Dataplane dp = Dataplane.start(cfg, OverlayPipeline.factory(cfg, counters), counters)) {
+            try (Dataplane dp = Dataplane.start(cfg, OverlayPipeline.factory(cfg, counters, fw), counters)) {
                 hosts.awaitInterface(UPLINK_IFACE, 10_000);
                 String ul = hosts.namespace("uplink");
                 hosts.plug(UPLINK_IFACE, ul, "02:5c:00:00:aa:02", "192.168.50.2/24");
@@ -81,9 +88,9 @@ public final class Demo {
         }
         out.println();
         int passed = (int) checks.stream().filter(Check::passed).count();
-        out.printf("%-70s %s%n", "CHECK", "RESULT");
+        out.printf("%-86s %s%n", "CHECK", "RESULT");
         for (Check c : checks) {
-            out.printf("%-70s %s%s%n", c.name(), c.passed() ? "PASS" : "FAIL",
+            out.printf("%-86s %s%s%n", c.name(), c.passed() ? "PASS" : "FAIL",
                     c.detail().isEmpty() ? "" : "  (" + c.detail() + ")");
         }
         out.println();
@@ -159,6 +166,61 @@ public final class Demo {
         // 7. ARP for an address nobody owns gets no answer (no flooding).
         Hosts.Result noArp = hosts.in(ns.get(BLUE_WEB), 10, "arping", "-c", "2", "-w", "3", "-I", BLUE_WEB.iface(), "10.0.1.77");
         check("ARP for unconfigured 10.0.1.77 is not answered", !noArp.ok(), firstLine(noArp.out()));
+
+        securityGroups(hosts, counters);
+    }
+
+    /**
+     * 8. Security groups (default.yaml): every VM has its project's default group (SSH from
+     * anywhere, anything from members, anything out) except blue lb (group web: HTTP and ping in,
+     * anything out); the platform layer blocks outbound TCP 25. Real sockets ({@link TcpProbe}):
+     * a refused connection times out (its SYN is dropped), one SYN per attempt.
+     */
+    private void securityGroups(Hosts hosts, Counters counters) throws Exception {
+        List<Process> servers = new ArrayList<>();
+        try {
+            servers.add(server(hosts, BLUE_APP, 22, 8080));
+            servers.add(server(hosts, BLUE_DB, 25, 587));
+            servers.add(server(hosts, RED_DB, 8080));
+            String appNoRule = "firewall port blue-app drop fw_no_rule";
+            String webPlatform = "firewall port blue-web drop fw_platform";
+            long noRule0 = counters.snapshot().getOrDefault(appNoRule, 0L);
+            long platform0 = counters.snapshot().getOrDefault(webPlatform, 0L);
+
+            tcp(hosts, BLUE_LB, BLUE_APP, 22, TcpProbe.Outcome.CONNECTED, "blue lb (group web only) -> blue app TCP 22: connects (default: SSH from anywhere)");
+            tcp(hosts, BLUE_LB, BLUE_APP, 8080, TcpProbe.Outcome.TIMED_OUT, "blue lb -> blue app TCP 8080: times out (not a member of app's default group)");
+            long noRule1 = awaitCounter(counters, appNoRule, noRule0 + 1);
+            check("  ... its SYN dropped once, counted for blue app's rules", noRule1 - noRule0 == 1, appNoRule + " +" + (noRule1 - noRule0));
+            tcp(hosts, BLUE_WEB, BLUE_APP, 8080, TcpProbe.Outcome.CONNECTED, "blue web -> blue app TCP 8080: connects (same default group: any port)");
+            tcp(hosts, RED_WEB, RED_DB, 8080, TcpProbe.Outcome.CONNECTED, "red web -> red db TCP 8080: connects (red's own default group)");
+            tcp(hosts, BLUE_WEB, BLUE_DB, 25, TcpProbe.Outcome.TIMED_OUT, "blue web -> blue db TCP 25: times out (platform layer: no outbound SMTP)");
+            long platform1 = awaitCounter(counters, webPlatform, platform0 + 1);
+            check("  ... its SYN dropped once, counted for blue web", platform1 - platform0 == 1, webPlatform + " +" + (platform1 - platform0));
+            tcp(hosts, BLUE_WEB, BLUE_DB, 587, TcpProbe.Outcome.CONNECTED, "blue web -> blue db TCP 587 (submission): connects");
+
+            ping(hosts, BLUE_APP, BLUE_LB.ip(), "blue app -> blue lb (web allows echo in; replies tracked)");
+            Hosts.Result noPing = hosts.in(ns.get(BLUE_LB), 10, "ping", "-c", "2", "-i", "0.2", "-W", "1", BLUE_APP.ip());
+            long noRule2 = awaitCounter(counters, appNoRule, noRule1 + 2);
+            check("ping blue lb -> blue app: no reply (no ICMP from non-members), counted +2",
+                    !noPing.ok() && noRule2 - noRule1 == 2, summary(noPing.out()) + "; " + appNoRule + " +" + (noRule2 - noRule1));
+        } finally {
+            for (Process p : servers) {
+                p.destroyForcibly();
+                p.waitFor(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private Process server(Hosts hosts, Vm vm, int... ports) throws Exception {
+        Process p = hosts.start(ns.get(vm), TcpProbe.serve(ports));
+        TcpProbe.awaitReady(p);
+        return p;
+    }
+
+    private void tcp(Hosts hosts, Vm from, Vm to, int port, TcpProbe.Outcome want, String what) {
+        Hosts.Result r = hosts.in(ns.get(from), 10, TcpProbe.connect(to.ip(), port));
+        TcpProbe.Outcome got = TcpProbe.outcome(r.exit(), r.out());
+        check(what, got == want, firstLine(r.out()));
     }
 
     private void ping(Hosts hosts, Vm from, String dst, String what) {

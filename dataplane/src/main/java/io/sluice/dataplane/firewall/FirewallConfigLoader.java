@@ -2,6 +2,7 @@ package io.sluice.dataplane.firewall;
 
 import io.sluice.dataplane.config.ConfigException;
 import io.sluice.dataplane.config.SluiceConfig;
+import io.sluice.dataplane.overlay.OverlayModel;
 import io.sluice.rules.model.Direction;
 import io.sluice.rules.model.IpFamily;
 import io.sluice.rules.model.IpPrefix;
@@ -48,7 +49,7 @@ public final class FirewallConfigLoader {
     private static final Set<String> SECTION_KEYS = Set.of("groups", "vm-ports", "platform", "max-connections", "max-connections-per-vm");
     private static final Set<String> GROUP_KEYS = Set.of("name", "on-rule-change", "rules");
     private static final Set<String> RULE_KEYS = Set.of("id", "direction", "protocol", "ports", "icmp-type", "icmp-code", "remote", "remote-group", "family");
-    private static final Set<String> VM_KEYS = Set.of("port", "addresses", "groups", "zone");
+    private static final Set<String> VM_KEYS = Set.of("port", "vm", "addresses", "groups", "zone");
     private static final Set<String> PLATFORM_KEYS = Set.of("exemptions");
     private static final Set<String> EXEMPT_KEYS = Set.of("rule", "ports");
 
@@ -64,7 +65,18 @@ public final class FirewallConfigLoader {
      * @param portIndex data-plane port name to index
      */
     public static FirewallConfig parse(String file, Node node, Map<String, Integer> portIndex) throws ConfigException {
-        return new FirewallConfigLoader(file).section(node, portIndex);
+        return parse(file, node, portIndex, null);
+    }
+
+    /**
+     * Parses the section node next to an {@code overlay:} section (null: none). With an overlay,
+     * {@code vm-ports} entries name an overlay VM ({@code port:} the data-plane port of a local VM,
+     * or {@code vm: network/name}, local or remote); the VM's addresses and zone (its network) come
+     * from the overlay; every VM not listed is in {@code default}; groups are instantiated per
+     * network (see {@link OverlayScope}).
+     */
+    public static FirewallConfig parse(String file, Node node, Map<String, Integer> portIndex, OverlayModel overlay) throws ConfigException {
+        return new FirewallConfigLoader(file).section(node, portIndex, overlay);
     }
 
     /** Reads {@code path} and parses its {@code security-groups} section; null when the file has none. */
@@ -94,7 +106,7 @@ public final class FirewallConfigLoader {
         for (int i = 0; i < cfg.ports().size(); i++) portIndex.put(cfg.ports().get(i).name(), i);
         for (NodeTuple t : mn.getValue()) {
             if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals(KEY)) {
-                return parse(file, t.getValueNode(), portIndex);
+                return parse(file, t.getValueNode(), portIndex, cfg.overlay());
             }
         }
         return null;
@@ -102,7 +114,8 @@ public final class FirewallConfigLoader {
 
     // ------------------------------------------------------------------------------------------
 
-    private FirewallConfig section(Node node, Map<String, Integer> portIndex) throws ConfigException {
+    private FirewallConfig section(Node node, Map<String, Integer> portIndex, OverlayModel overlay) throws ConfigException {
+        OverlayScope scope = overlay == null ? null : new OverlayScope(overlay, portIndex);
         Map<String, Node> top = mapping(node, KEY, SECTION_KEYS);
         int maxConn = top.containsKey("max-connections") ? intIn(top.get("max-connections"), KEY + ".max-connections", 1, 50_000_000) : 262_144;
         int perVm = top.containsKey("max-connections-per-vm")
@@ -158,6 +171,13 @@ public final class FirewallConfigLoader {
         for (int i = 0; i < vNodes.size(); i++) {
             String key = KEY + ".vm-ports[" + i + "]";
             Map<String, Node> v = mapping(vNodes.get(i), key, VM_KEYS);
+            if (scope != null) {
+                OverlayScope.VmRef ref = overlayVm(v, vNodes.get(i), key, scope);
+                if (!scope.list(ref)) throw error(v.containsKey("vm") ? v.get("vm") : v.get("port"), key + (v.containsKey("vm") ? ".vm" : ".port"), "VM " + ref.id() + " listed twice");
+                vms.add(scope.vmPort(ref, groupList(v, key, groups)));
+                continue;
+            }
+            if (v.containsKey("vm")) throw error(v.get("vm"), key + ".vm", "only with an 'overlay' section (VMs are named network/vm there); use port");
             if (!v.containsKey("port")) throw error(vNodes.get(i), key + ".port", "missing");
             String pname = scalar(v.get("port"), key + ".port");
             Integer pi = portIndex.get(pname);
@@ -179,22 +199,12 @@ public final class FirewallConfigLoader {
                 if (prev != null) throw error(aNodes.get(a), key + ".addresses[" + a + "]", s + " already belongs to port " + prev);
                 addrs.add(p);
             }
-            List<String> gl = new ArrayList<>();
-            if (v.containsKey("groups")) {
-                List<Node> gn = sequence(v.get("groups"), key + ".groups");
-                for (int g = 0; g < gn.size(); g++) {
-                    String gname = scalar(gn.get(g), key + ".groups[" + g + "]");
-                    if (!groups.containsKey(gname)) throw error(gn.get(g), key + ".groups[" + g + "]", "no group named '" + gname + "' (groups: " + new TreeSet<>(groups.keySet()) + ")");
-                    if (gl.contains(gname)) throw error(gn.get(g), key + ".groups[" + g + "]", "group '" + gname + "' listed twice");
-                    gl.add(gname);
-                }
-                if (gl.size() > 5) throw error(v.get("groups"), key + ".groups", "at most 5 groups per port (the AWS default), got " + gl.size());
-            } else {
-                gl.add(FirewallConfig.DEFAULT_GROUP);
-            }
+            List<String> gl = groupList(v, key, groups);
             int zone = v.containsKey("zone") ? intIn(v.get("zone"), key + ".zone", 1, Integer.MAX_VALUE) : 1;
             vms.add(new FirewallConfig.VmPort(pi, pname, addrs, gl, zone));
         }
+
+        if (scope != null) vms.addAll(scope.unlistedInDefault());
 
         // ---- platform layer ----
         PlatformLayer platform = PlatformLayer.defaults();
@@ -214,14 +224,63 @@ public final class FirewallConfigLoader {
                     List<Node> pn = sequence(e.get("ports"), key + ".ports");
                     for (int p = 0; p < pn.size(); p++) {
                         String pname = scalar(pn.get(p), key + ".ports[" + p + "]");
-                        boolean isVm = vms.stream().anyMatch(x -> x.name().equals(pname));
-                        if (!isVm) throw error(pn.get(p), key + ".ports[" + p + "]", "'" + pname + "' is not a VM port listed in vm-ports");
-                        platform = platform.withExemption(rid, pname);
+                        String iface;
+                        if (scope != null) {
+                            OverlayScope.VmRef ref = scope.find(pname);
+                            if (ref == null) throw error(pn.get(p), key + ".ports[" + p + "]", "'" + pname + "' is no overlay VM (a local VM's port or network/vm; " + scope.known() + ")");
+                            iface = ref.id();
+                        } else {
+                            boolean isVm = vms.stream().anyMatch(x -> x.name().equals(pname));
+                            if (!isVm) throw error(pn.get(p), key + ".ports[" + p + "]", "'" + pname + "' is not a VM port listed in vm-ports");
+                            iface = pname;
+                        }
+                        platform = platform.withExemption(rid, iface);
                     }
                 }
             }
         }
+        if (scope != null) return scope.perNetwork(groups, cut, vms, platform, maxConn, perVm);
         return new FirewallConfig(groups, cut, vms, platform, maxConn, perVm);
+    }
+
+    /** A VM port's {@code groups} (default: [default]): known, each once, at most 5. */
+    private List<String> groupList(Map<String, Node> v, String key, Map<String, SecurityGroup> groups) throws ConfigException {
+        List<String> gl = new ArrayList<>();
+        if (!v.containsKey("groups")) {
+            gl.add(FirewallConfig.DEFAULT_GROUP);
+            return gl;
+        }
+        List<Node> gn = sequence(v.get("groups"), key + ".groups");
+        for (int g = 0; g < gn.size(); g++) {
+            String gname = scalar(gn.get(g), key + ".groups[" + g + "]");
+            if (!groups.containsKey(gname)) throw error(gn.get(g), key + ".groups[" + g + "]", "no group named '" + gname + "' (groups: " + new TreeSet<>(groups.keySet()) + ")");
+            if (gl.contains(gname)) throw error(gn.get(g), key + ".groups[" + g + "]", "group '" + gname + "' listed twice");
+            gl.add(gname);
+        }
+        if (gl.size() > 5) throw error(v.get("groups"), key + ".groups", "at most 5 groups per port (the AWS default), got " + gl.size());
+        return gl;
+    }
+
+    /** The overlay VM a {@code vm-ports} entry names: {@code port:} (a local VM's port) or {@code vm: network/name}. */
+    private OverlayScope.VmRef overlayVm(Map<String, Node> v, Node entry, String key, OverlayScope scope) throws ConfigException {
+        for (String k : List.of("addresses", "zone")) {
+            if (v.containsKey(k)) {
+                throw error(v.get(k), key + "." + k, "not used with 'overlay': the VM's " + (k.equals("zone") ? "zone is its network" : "addresses are its ip/ip6 in overlay.networks[].vms[]"));
+            }
+        }
+        if (v.containsKey("port") && v.containsKey("vm")) throw error(v.get("vm"), key + ".vm", "give port (a local VM's port) or vm (network/name), not both");
+        if (v.containsKey("vm")) {
+            String name = scalar(v.get("vm"), key + ".vm");
+            OverlayScope.VmRef ref = scope.byName(name);
+            if (ref == null) throw error(v.get("vm"), key + ".vm", "no overlay VM '" + name + "' (" + scope.known() + ")");
+            return ref;
+        }
+        if (!v.containsKey("port")) throw error(entry, key + ".port", "missing: a local VM's port, or vm: network/name");
+        String pname = scalar(v.get("port"), key + ".port");
+        if (!scope.isPort(pname)) throw error(v.get("port"), key + ".port", "no port named '" + pname + "' (ports: " + scope.portNames() + ")");
+        OverlayScope.VmRef ref = scope.byPort(pname);
+        if (ref == null) throw error(v.get("port"), key + ".port", "port '" + pname + "' belongs to no overlay VM (" + scope.known() + ")");
+        return ref;
     }
 
     private SgRule rule(Node n, String key, String group, int index, Set<String> groupNames) throws ConfigException {

@@ -51,17 +51,23 @@ public final class FirewallStage implements Stage {
     private final FirewallState state;
     private final Conntrack ct;
     private final FirewallCounters c;
+    /**
+     * Overlay pipeline: per burst slot, non-zero when the packet is still {@code CONTINUE} but
+     * already decided (the overlay's meta {@code encapVtep}: it leaves encapsulated by a later
+     * stage, towards {@code outPort}). Null on the L2 pipeline.
+     */
+    private final int[] pendingTx;
     /** The packet being decided (one of {@link #pkts}). */
     private CtPacket pkt;
     private final CtPacket[] pkts = new CtPacket[Burst.MAX_CAPACITY];
     private final int[] idx = new int[Burst.MAX_CAPACITY];
     private final Verdict[] verdicts = new Verdict[Burst.MAX_CAPACITY];
-    private final int nReasons = FirewallCounters.REASONS.length;
 
-    FirewallStage(FirewallState state, Conntrack ct, FirewallCounters counters) {
+    FirewallStage(FirewallState state, Conntrack ct, FirewallCounters counters, int[] pendingTx) {
         this.state = state;
         this.ct = ct;
         this.c = counters;
+        this.pendingTx = pendingTx;
         for (int i = 0; i < pkts.length; i++) pkts[i] = new CtPacket();
         this.pkt = pkts[0];
     }
@@ -91,7 +97,7 @@ public final class FirewallStage implements Stage {
     private int batched(FirewallSnapshot s, Burst b, long now) {
         int n = 0;
         for (int i = 0; i < b.count; i++) {
-            if (b.next[i] != Next.TX || (b.flags[i] & (PacketFlags.IPV4 | PacketFlags.IPV6)) == 0) continue;
+            if (!firewalled(b, i)) continue;
             int in = b.inPort[i];
             int out = b.outPort[i];
             SecurityGroupTable tin = s.table(in);
@@ -138,7 +144,7 @@ public final class FirewallStage implements Stage {
         int acted = 0;
         pkt = pkts[0];
         for (int i = 0; i < b.count; i++) {
-            if (b.next[i] != Next.TX || (b.flags[i] & (PacketFlags.IPV4 | PacketFlags.IPV6)) == 0) continue;
+            if (!firewalled(b, i)) continue;
             int in = b.inPort[i];
             int out = b.outPort[i];
             SecurityGroupTable tin = s.table(in);
@@ -203,9 +209,9 @@ public final class FirewallStage implements Stage {
         Verdict v = ct.commit(pkt, vmPort, now);
         if (v == Verdict.NEW) {
             ct.setLastLabel(((s.epoch & EPOCH_MASK) << 2) | flags);
-            if (eg >= 0) c.hits[eg]++;
-            if (ig >= 0) c.hits[ig]++;
-            c.passed[2]++;
+            if (eg >= 0) c.countHit(eg);
+            if (ig >= 0) c.countHit(ig);
+            c.countCreated();
         } else if (v == Verdict.LIMIT) {
             drop(b, i, vmPort, FirewallCounters.LIMIT);
         } else if (v == Verdict.INVALID) {
@@ -261,6 +267,18 @@ public final class FirewallStage implements Stage {
         }
     }
 
+    /**
+     * Whether packet i is the firewall's: IPv4/IPv6, decided (TX, or CONTINUE with a pending
+     * encapsulation on the overlay) and not sent back out of the port it came in on — that is a
+     * reply the data plane made itself (overlay gateway echo reply, ICMP error, ND answer), never
+     * traffic between two VMs (forwarding refuses same-port delivery).
+     */
+    private boolean firewalled(Burst b, int i) {
+        byte n = b.next[i];
+        if (n != Next.TX && (pendingTx == null || n != Next.CONTINUE || pendingTx[i] == 0)) return false;
+        return (b.flags[i] & (PacketFlags.IPV4 | PacketFlags.IPV6)) != 0 && b.inPort[i] != b.outPort[i];
+    }
+
     /** Classifies {@link #pkt} in a direction; ICMP type/code take the port dimensions. */
     private int lookup(SecurityGroupTable t, Direction dir) {
         CtPacket p = pkt;
@@ -278,7 +296,7 @@ public final class FirewallStage implements Stage {
 
     private void drop(Burst b, int i, int port, int reason) {
         b.drop(i, FirewallCounters.REASONS[reason]);
-        c.drops[port * nReasons + reason]++;
+        c.countDrop(port, reason);
     }
 
     // =====================================================================================

@@ -3,6 +3,7 @@ package io.sluice.dataplane.firewall;
 import io.sluice.dataplane.conntrack.ConnLimits;
 import io.sluice.dataplane.conntrack.Conntrack;
 import io.sluice.dataplane.conntrack.CtTimeouts;
+import io.sluice.dataplane.counters.Counters;
 import io.sluice.dataplane.pipeline.DropReason;
 import io.sluice.rules.model.CloudConfig;
 import io.sluice.rules.model.Direction;
@@ -31,6 +32,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class FirewallState {
     private final int ports;
+    private static final String PLATFORM_PREFIX = "platform/";
     private final SecurityGroupCompiler compiler = new SecurityGroupCompiler();
     private final Map<String, Integer> ruleCounter = new HashMap<>();
     private final List<String> ruleNames = new ArrayList<>();
@@ -42,6 +44,11 @@ public final class FirewallState {
     private int epoch;
     private boolean cutSeen;
     private long lastApplyNanos;
+    /** Ports that have been VM ports in some applied configuration (their drop counters are exported). */
+    private final boolean[] vmPortsSeen;
+    private Counters export;
+    private List<String> portNames;
+    private boolean exportFull;
 
     /**
      * @param ports number of data-plane ports
@@ -50,6 +57,7 @@ public final class FirewallState {
      */
     public FirewallState(int ports, FirewallConfig cfg) {
         this.ports = ports;
+        this.vmPortsSeen = new boolean[ports];
         this.limits = new ConnLimits(cfg.maxConnections(), ports, cfg.maxConnectionsPerVm());
         this.shardEntries = cfg.maxConnections();
         apply(cfg);
@@ -74,12 +82,13 @@ public final class FirewallState {
     public synchronized void apply(FirewallConfig cfg) {
         long t0 = System.nanoTime();
         for (FirewallConfig.VmPort v : cfg.vmPorts()) {
-            if (v.port() < 0 || v.port() >= ports) throw new IllegalArgumentException("VM port " + v.name() + " index " + v.port() + " outside 0.." + (ports - 1));
+            if (v.port() < -1 || v.port() >= ports) throw new IllegalArgumentException("VM port " + v.name() + " index " + v.port() + " outside 0.." + (ports - 1));
         }
         CloudConfig cloud = cfg.cloud();
         // validate every interface's expansion before touching the compiler's state
         Map<String, List<List<String>>> names = new LinkedHashMap<>();
         for (FirewallConfig.VmPort v : cfg.vmPorts()) {
+            if (v.port() < 0) continue; // a remote VM: a group member only, its host checks its own rules
             List<List<String>> perList = new ArrayList<>(4);
             for (Direction d : Direction.values()) {
                 for (IpFamily f : IpFamily.values()) {
@@ -99,6 +108,7 @@ public final class FirewallState {
         boolean[][][] cut = new boolean[ports][][];
         for (FirewallConfig.VmPort v : cfg.vmPorts()) {
             int p = v.port();
+            if (p < 0) continue;
             table[p] = compiler.slot(v.name()).get();
             zone[p] = v.zone();
             List<List<String>> perList = names.get(v.name());
@@ -114,7 +124,9 @@ public final class FirewallState {
                 }
             }
         }
-        for (FirewallConfig.VmPort v : cfg.vmPorts()) limits.setVmLimit(v.port(), cfg.maxConnectionsPerVm());
+        for (FirewallConfig.VmPort v : cfg.vmPorts()) if (v.port() >= 0) limits.setVmLimit(v.port(), cfg.maxConnectionsPerVm());
+        for (FirewallConfig.VmPort v : cfg.vmPorts()) if (v.port() >= 0) vmPortsSeen[v.port()] = true;
+        for (FirewallCounters c : workers) export(c); // before the snapshot that can reach the new counters
         epoch++;
         config = cfg;
         for (FirewallConfig.VmPort v : cfg.vmPorts()) for (String g : v.groups()) cutSeen |= cfg.cuts(g);
@@ -145,16 +157,67 @@ public final class FirewallState {
         return n;
     }
 
+    /** A new stage for the L2 pipeline, counters not exported (tests, benchmarks). */
+    public FirewallStage newStage() {
+        return newStage(-1, null);
+    }
+
     /**
      * A new stage for one worker, with its own conntrack shard and counters. Control thread,
      * before the worker starts. Both directions of a flow must reach the same worker (one worker,
      * or symmetric RSS); see docs/firewall.md.
+     *
+     * @param worker    worker id: its counters are exported under it (after {@link #exportCounters});
+     *                  -1 = not exported
+     * @param pendingTx overlay pipeline: the worker's per-slot "encapsulation pending" array (packets
+     *                  still {@code CONTINUE} that are decided and leave by {@code outPort}); null on L2
      */
-    public FirewallStage newStage() {
-        FirewallCounters c = new FirewallCounters(ports);
+    public synchronized FirewallStage newStage(int worker, int[] pendingTx) {
+        FirewallCounters c = new FirewallCounters(ports, worker);
+        if (worker >= 0) export(c);
         workers.add(c);
         Conntrack ct = new Conntrack(shardEntries, CtTimeouts.defaults(), limits, 0x5eed_f1ae_0001L);
-        return new FirewallStage(this, ct, c);
+        return new FirewallStage(this, ct, c, pendingTx);
+    }
+
+    /**
+     * Exports the workers' firewall counters to the shared counters file ({@code ./sluice stats}):
+     * per VM port and reason {@code firewall port P drop fw_...} (the port whose rules decided),
+     * per rule id {@code firewall rule ID connections} (connections that rule allowed), and
+     * {@code firewall connections created}. Call before {@link #newStage(int, int[])}; rule ids and VM
+     * ports that appear later (rule changes) get their counters in {@link #apply}. A full counters
+     * file leaves further counters in memory only ({@link #hits}, {@link #drops}).
+     *
+     * @param portNames data-plane port names by index
+     */
+    public synchronized void exportCounters(Counters counters, List<String> portNames) {
+        this.export = counters;
+        this.portNames = List.copyOf(portNames);
+        for (FirewallCounters c : workers) export(c);
+    }
+
+    /** Allocates the missing shared counters of one worker's counters. Control thread (synchronized callers). */
+    private void export(FirewallCounters c) {
+        if (export == null || c.worker < 0 || exportFull) return;
+        try {
+            if (c.createdOut == null) c.createdOut = export.allocate("firewall connections created", c.worker);
+            for (int p = 0; p < ports; p++) {
+                if (!vmPortsSeen[p]) continue;
+                for (int r = 0; r < FirewallCounters.REASONS.length; r++) {
+                    int k = p * FirewallCounters.REASONS.length + r;
+                    if (c.dropOut[k] == null) {
+                        c.dropOut[k] = export.allocate("firewall port " + portNames.get(p) + " drop "
+                                + FirewallCounters.REASONS[r].name().toLowerCase(), c.worker);
+                    }
+                }
+            }
+            for (int i = 0; i < ruleNames.size(); i++) {
+                if (ruleNames.get(i).startsWith(PLATFORM_PREFIX)) continue; // denies: never allow a connection
+                if (c.hitOut[i] == null) c.hitOut[i] = export.allocate("firewall rule " + ruleNames.get(i) + " connections", c.worker);
+            }
+        } catch (IllegalStateException full) {
+            exportFull = true; // counters file full: the rest stays in memory (hits(), drops())
+        }
     }
 
     // ---- stats (any thread; racy sums of single-writer counters) ----

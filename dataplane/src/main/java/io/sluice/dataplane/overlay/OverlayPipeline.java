@@ -5,6 +5,7 @@ import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.counters.Counters;
 import io.sluice.dataplane.ffi.Mbuf;
 import io.sluice.dataplane.ffi.Shim;
+import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.packet.Mem;
 import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.DropReason;
@@ -22,8 +23,11 @@ import java.lang.foreign.ValueLayout;
  * The overlay data plane as a worker pipeline (the configuration has an {@code overlay:} section):
  *
  * <pre>
- * parse -> clock -> vxlan-decap -> underlay-arp -> anti-spoof -> overlay-arp -> route -> vxlan-encap -> overlay-out
+ * parse -> clock -> vxlan-decap -> underlay-arp -> anti-spoof -> overlay-arp -> route [-> firewall] -> vxlan-encap -> overlay-out
  * </pre>
+ *
+ * The firewall stage (security groups + conntrack, docs/firewall.md) is there when the configuration
+ * has a {@code security-groups} section.
  *
  * One {@link OverlayState} and one {@link UnderlayNeighbours} per process (shared by the workers:
  * the state is an immutable snapshot behind one volatile reference, the neighbour cache is
@@ -36,13 +40,23 @@ public final class OverlayPipeline {
     private final OverlayState state;
     private final UnderlayNeighbours neighbours;
     private final Counters counters;
+    private final FirewallState firewall;
 
     public OverlayPipeline(OverlayModel model, Counters counters) {
-        this(model, counters, UnderlayNeighbours.withDefaults());
+        this(model, counters, UnderlayNeighbours.withDefaults(), null);
     }
 
     /** With a given underlay neighbour cache (tests shorten its ageing). */
     public OverlayPipeline(OverlayModel model, Counters counters, UnderlayNeighbours neighbours) {
+        this(model, counters, neighbours, null);
+    }
+
+    /**
+     * With security groups: {@code firewall} (null: none) built from the {@code security-groups}
+     * section next to this overlay ({@link io.sluice.dataplane.firewall.FirewallConfigLoader}), so
+     * its VM ports are the overlay's local VMs and its zones the overlay's networks.
+     */
+    public OverlayPipeline(OverlayModel model, Counters counters, UnderlayNeighbours neighbours, FirewallState firewall) {
         try {
             this.state = new OverlayState(OverlaySnapshot.compile(model));
         } catch (OverlayModelException e) {
@@ -50,16 +64,31 @@ public final class OverlayPipeline {
         }
         this.neighbours = neighbours;
         this.counters = counters;
+        this.firewall = firewall;
     }
 
     /** The pipeline factory for {@link io.sluice.dataplane.Dataplane#start}: the config must have an overlay. */
     public static PipelineFactory factory(SluiceConfig cfg, Counters counters) {
+        return factory(cfg, counters, null);
+    }
+
+    /**
+     * As {@link #factory(SluiceConfig, Counters)}, with security groups ({@code firewall}, null: none):
+     * one firewall stage (and conntrack shard) per worker, its counters exported to {@code counters}.
+     */
+    public static PipelineFactory factory(SluiceConfig cfg, Counters counters, FirewallState firewall) {
         if (cfg.overlay() == null) {
             throw new IllegalArgumentException(cfg.source() + ": no 'overlay' section");
         }
-        OverlayPipeline p = new OverlayPipeline(cfg.overlay(), counters);
+        if (firewall != null && counters != null) {
+            firewall.exportCounters(counters, cfg.portNames());
+        }
+        OverlayPipeline p = new OverlayPipeline(cfg.overlay(), counters, UnderlayNeighbours.withDefaults(), firewall);
         return (c, worker) -> p.stages(worker);
     }
+
+    /** The security groups, or null. */
+    public FirewallState firewall() { return firewall; }
 
     public OverlayState state() { return state; }
 
@@ -69,16 +98,35 @@ public final class OverlayPipeline {
     public Stage[] stages(int worker) {
         int cap = Burst.MAX_CAPACITY;
         OverlayMeta meta = new OverlayMeta(cap);
-        return new Stage[] {
-                new ParseStage(),
-                new Clock(meta),
-                new VxlanDecapStage(state, meta),
-                new UnderlayArpStage(state, meta, neighbours),
-                new AntiSpoofStage(state, meta),
-                new OverlayArpStage(state, meta),
-                new RouteStage(state, meta),
-                new VxlanEncapStage(state, meta, neighbours),
-                new Out(state, meta, neighbours, counters, worker)};
+        Stage[] vm = vmStages(state, meta, neighbours, firewall, worker);
+        Stage[] all = new Stage[vm.length + 3];
+        all[0] = new ParseStage();
+        all[1] = new Clock(meta);
+        System.arraycopy(vm, 0, all, 2, vm.length);
+        all[all.length - 1] = new Out(state, meta, neighbours, counters, worker);
+        return all;
+    }
+
+    /**
+     * The overlay's packet stages from decap to encap, for one worker:
+     * {@code vxlan-decap -> underlay-arp -> anti-spoof -> overlay-arp -> route [-> firewall] -> vxlan-encap}.
+     * The firewall (when {@code firewall} is not null; a new stage and conntrack shard, counters
+     * under {@code worker}) runs where the overlay knows both ends: after route has decided the
+     * destination (a local VM's port, or encapsulation towards a VTEP: {@code meta.encapVtep}) and
+     * before encapsulation, so it reads the inner headers.
+     */
+    public static Stage[] vmStages(OverlayState state, OverlayMeta meta, UnderlayNeighbours neighbours,
+                                   FirewallState firewall, int worker) {
+        Stage decap = new VxlanDecapStage(state, meta);
+        Stage underlayArp = new UnderlayArpStage(state, meta, neighbours);
+        Stage antiSpoof = new AntiSpoofStage(state, meta);
+        Stage arp = new OverlayArpStage(state, meta);
+        Stage route = new RouteStage(state, meta);
+        Stage encap = new VxlanEncapStage(state, meta, neighbours);
+        if (firewall == null) {
+            return new Stage[] {decap, underlayArp, antiSpoof, arp, route, encap};
+        }
+        return new Stage[] {decap, underlayArp, antiSpoof, arp, route, firewall.newStage(worker, meta.encapVtep), encap};
     }
 
     /** Sets {@link OverlayMeta#nowNs} once per burst. Uses and sets nothing in the burst. */

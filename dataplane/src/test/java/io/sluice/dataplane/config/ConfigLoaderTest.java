@@ -1,6 +1,8 @@
 package io.sluice.dataplane.config;
 
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -57,11 +59,20 @@ class ConfigLoaderTest {
     @Test
     void embeddedDefaultIsValid() throws Exception {
         SluiceConfig c = ConfigLoader.loadDefault();
-        assertEquals(6, c.ports().size());
+        assertEquals(7, c.ports().size());
         assertEquals(1, c.workers().size());
-        assertEquals(6, c.workers().get(0).rxQueues().size());
+        assertEquals(7, c.workers().get(0).rxQueues().size());
         assertTrue(c.eal().contains("--no-huge"));
         assertEquals(2, c.overlay().networks().size()); // the demo: two projects on one CIDR
+        // security groups next to the overlay: every VM in its project's default group, blue lb in web only
+        io.sluice.dataplane.firewall.FirewallConfig fw = io.sluice.dataplane.firewall.FirewallConfigLoader.parseDocument(
+                ConfigLoader.DEFAULT_NAME, ConfigLoader.defaultText(), c);
+        assertEquals(6, fw.vmPorts().size());
+        for (io.sluice.dataplane.firewall.FirewallConfig.VmPort v : fw.vmPorts()) {
+            String net = v.name().substring(0, v.name().indexOf('/'));
+            assertEquals(v.name().equals("blue/lb") ? List.of("blue:web") : List.of(net + ":default"), v.groups(), v.name());
+            assertEquals(c.portIndex(net + "-" + v.name().substring(net.length() + 1)), v.port(), v.name());
+        }
     }
 
     @ParameterizedTest(name = "{0}")

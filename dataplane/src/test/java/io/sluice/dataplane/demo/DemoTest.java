@@ -14,7 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Runs {@code ./sluice demo}'s checks in the test suite: the overlay data plane on six DPDK TAP
  * ports, namespaces as VMs of two projects on the same CIDR, ping and a TCP transfer within a
  * project, isolation between them (capture, counters, a red VM aiming at a blue MAC), and the
- * drops that must happen (spoofed source IP, malformed IPv4, ARP for an unowned address). Own JVM
+ * drops that must happen (spoofed source IP, malformed IPv4, ARP for an unowned address), and the
+ * security groups (SSH only from outside the default group, any port within it, no outbound TCP 25,
+ * pings as the rules say) with their drop and rule-hit counters. Own JVM
  * (surefire forks per class): EAL once.
  */
 class DemoTest {
@@ -27,9 +29,11 @@ class DemoTest {
         }
         String out = buf.toString(StandardCharsets.UTF_8);
         System.out.println(out);
-        assertTrue(out.contains("11 passed, 0 failed"), out);
+        assertTrue(out.contains("21 passed, 0 failed"), out);
         assertEquals(0, rc, out);
         assertTrue(out.contains("port red-web drop overlay_unknown_destination"), out);
+        assertTrue(out.contains("firewall port blue-app drop fw_no_rule"), out);
+        assertTrue(out.contains("firewall rule blue:default/ssh-v4 connections"), out);
 
         String netns = Hosts.run(5, "ip", "netns", "list").out();
         assertFalse(netns.contains("sldemo-"), "namespaces left behind: " + netns);

@@ -4,6 +4,8 @@ import io.sluice.dataplane.Dataplane;
 import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.counters.Counters;
+import io.sluice.dataplane.firewall.FirewallConfigLoader;
+import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.overlay.OverlayPipeline;
 import io.sluice.dataplane.overlay.UnderlayNeighbours;
 
@@ -49,6 +51,14 @@ final class OverlayHosts implements AutoCloseable {
     void start(String yaml) throws Exception {
         SluiceConfig cfg = ConfigLoader.parse("test-overlay.yaml", yaml);
         dp = Dataplane.start(cfg, OverlayPipeline.factory(cfg, counters), counters);
+    }
+
+    /** Parses the YAML (ports + overlay + security-groups) and starts the overlay data plane with the firewall. */
+    FirewallState startWithSecurityGroups(String yaml) throws Exception {
+        SluiceConfig cfg = ConfigLoader.parse("test-overlay.yaml", yaml);
+        FirewallState fw = new FirewallState(cfg.ports().size(), FirewallConfigLoader.parseDocument("test-overlay.yaml", yaml, cfg));
+        dp = Dataplane.start(cfg, OverlayPipeline.factory(cfg, counters, fw), counters);
+        return fw;
     }
 
     /** Same, with a given underlay neighbour cache (short ageing to see refreshes). */

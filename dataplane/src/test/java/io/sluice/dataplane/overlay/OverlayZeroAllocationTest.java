@@ -14,17 +14,24 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * 100K bursts of 32 mixed packets (L2, L3, TTL expiry, encap, decap, ARP, ND, gateway ping,
  * spoofed, too big)
- * through all overlay stages (and {@link OverlayPipeline.Out}) allocate nothing on the worker thread.
+ * through all overlay stages, the firewall (security groups, conntrack, exported counters) and
+ * {@link OverlayPipeline.Out} allocate nothing on the worker thread.
  */
 class OverlayZeroAllocationTest {
     private static final int BURST = 32;
 
     @Test
-    void fastPathAllocatesNothing() {
+    void fastPathAllocatesNothing() throws Exception {
         try (Arena arena = Arena.ofConfined()) {
             Buffers templates = new Buffers(arena, BURST);
             Buffers work = new Buffers(arena, BURST);
-            Pipeline host1 = new Pipeline(compile(host1Model(-1)), BURST);
+            // with security groups: b3 in group "web" only, so b1 -> b3 is refused (FW_NO_RULE) in every
+            // burst; everything else is a tracked connection after the first burst; counters exported
+            io.sluice.dataplane.firewall.FirewallState fw = new io.sluice.dataplane.firewall.FirewallState(5,
+                    OverlayFirewallTest.parse(OverlayFirewallTest.SECTION.replace("{ vm: blue/b3, groups: [default, web] }", "{ vm: blue/b3, groups: [web] }")
+                            .replace("{ port: p1, groups: [web] }", "{ port: p2 }")));
+            fw.exportCounters(io.sluice.dataplane.counters.Counters.inMemory(512), OverlayFirewallTest.cfg().portNames());
+            Pipeline host1 = new Pipeline(compile(host1Model(-1)), BURST, fw);
             Burst t = new Burst(BURST);
             int[] lens = new int[BURST];
             int[] ports = new int[BURST];
@@ -97,6 +104,8 @@ class OverlayZeroAllocationTest {
             }
             // sanity: the mix does what it says
             assertEquals(Next.TX, b.next[0]);
+            assertEquals(io.sluice.dataplane.pipeline.DropReason.FW_NO_RULE.ordinal(), b.dropReason[1], () -> "b1 -> b3 (web only): " + b.next[1]);
+            assertTrue(fw.drops(3, io.sluice.dataplane.pipeline.DropReason.FW_NO_RULE) > 20_000, "refused in every burst");
             assertEquals(Next.TX, b.next[3]);
             assertEquals(Next.DROP, b.next[5]);
             assertEquals(Next.TX, b.next[8], () -> "ping: " + host1.reason(8));

@@ -1,9 +1,10 @@
 package io.sluice.dataplane.overlay;
 
+import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.Stage;
 
-/** The overlay stages in pipeline order, for one simulated worker. */
+/** The overlay stages in pipeline order (with the firewall when given), for one simulated worker. */
 final class Pipeline {
     final OverlayState state;
     final OverlayMeta meta;
@@ -11,15 +12,13 @@ final class Pipeline {
     final Stage[] stages;
 
     Pipeline(OverlaySnapshot s, int capacity) {
+        this(s, capacity, null);
+    }
+
+    Pipeline(OverlaySnapshot s, int capacity, FirewallState firewall) {
         state = new OverlayState(s);
         meta = new OverlayMeta(capacity);
-        stages = new Stage[] {
-                new VxlanDecapStage(state, meta),
-                new UnderlayArpStage(state, meta, neighbours),
-                new AntiSpoofStage(state, meta),
-                new OverlayArpStage(state, meta),
-                new RouteStage(state, meta),
-                new VxlanEncapStage(state, meta, neighbours)};
+        stages = OverlayPipeline.vmStages(state, meta, neighbours, firewall, 0);
     }
 
     void run(Burst b) {

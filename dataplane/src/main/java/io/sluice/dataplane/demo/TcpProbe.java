@@ -1,0 +1,80 @@
+package io.sluice.dataplane.demo;
+
+/**
+ * TCP reachability with real sockets in VM namespaces (the demo's and the namespace tests'
+ * security-group checks): a python3 server that accepts on several ports and greets each
+ * connection with {@code hello PORT}, and a client that connects with a timeout and tells a
+ * connection, a timeout (the SYN was dropped) and a refusal (RST) apart by its exit code.
+ *
+ * <p>The client's timeout is below TCP's initial retransmission timeout (1 s), so a dropped
+ * connection attempt is exactly one SYN: drop counters move by exactly one per attempt.
+ */
+public final class TcpProbe {
+    private TcpProbe() {}
+
+    /** What a connection attempt did. */
+    public enum Outcome { CONNECTED, TIMED_OUT, REFUSED, FAILED }
+
+    /** Client timeout in seconds: below the 1 s initial RTO (one SYN per attempt). */
+    public static final String TIMEOUT = "0.7";
+
+    /** {@code python3 -c SERVER PORT...}: prints "ready" once every port listens, then serves forever. */
+    public static final String SERVER = """
+            import socket,selectors,sys
+            sel=selectors.DefaultSelector()
+            for p in sys.argv[1:]:
+                s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)
+                s.bind(('0.0.0.0',int(p))); s.listen(64); sel.register(s,selectors.EVENT_READ,p)
+            print('ready',flush=True)
+            while True:
+                for k,_ in sel.select():
+                    c,_=k.fileobj.accept(); c.sendall(('hello '+k.data+'\\n').encode()); c.close()
+            """;
+
+    /** {@code python3 -c CLIENT IP PORT TIMEOUT}: exit 0 connected (prints the greeting), 3 timed out, 4 refused. */
+    public static final String CLIENT = """
+            import socket,sys
+            s=socket.socket(); s.settimeout(float(sys.argv[3]))
+            try:
+                s.connect((sys.argv[1],int(sys.argv[2]))); print('connected:',s.recv(64).decode().strip())
+            except TimeoutError:
+                print('timed out'); sys.exit(3)
+            except ConnectionRefusedError:
+                print('refused'); sys.exit(4)
+            """;
+
+    /** The command line of one client attempt (run it in the client's namespace). */
+    public static String[] connect(String ip, int port) {
+        return new String[] {"python3", "-c", CLIENT, ip, String.valueOf(port), TIMEOUT};
+    }
+
+    /** The command line of a server on {@code ports} (run it in the server's namespace). */
+    public static String[] serve(int... ports) {
+        String[] cmd = new String[3 + ports.length];
+        cmd[0] = "python3";
+        cmd[1] = "-c";
+        cmd[2] = SERVER;
+        for (int i = 0; i < ports.length; i++) cmd[3 + i] = String.valueOf(ports[i]);
+        return cmd;
+    }
+
+    /** Waits for a server started with {@link #serve} (stdout piped) to print "ready"; throws with its output otherwise. */
+    public static void awaitReady(Process server) throws java.io.IOException {
+        java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(server.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8));
+        String line = r.readLine();
+        if (!"ready".equals(line)) {
+            throw new IllegalStateException("TCP probe server did not start: " + line);
+        }
+    }
+
+    /** The outcome of a client's exit code (and output, for "connected" with a greeting). */
+    public static Outcome outcome(int exit, String output) {
+        return switch (exit) {
+            case 0 -> output.contains("connected: hello") ? Outcome.CONNECTED : Outcome.FAILED;
+            case 3 -> Outcome.TIMED_OUT;
+            case 4 -> Outcome.REFUSED;
+            default -> Outcome.FAILED;
+        };
+    }
+}

@@ -1,0 +1,173 @@
+package io.sluice.dataplane.netns;
+
+import io.sluice.dataplane.demo.TcpProbe;
+import io.sluice.dataplane.firewall.FirewallState;
+import io.sluice.dataplane.pipeline.DropReason;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Security groups on the overlay pipeline with real hosts: namespaces as VMs of project blue on
+ * DPDK TAP ports (app and db in blue's default group, lb in group "web" only), project red
+ * (a remote VM with lb's very address, in red's default group) on the same CIDR. Real sockets
+ * ({@link TcpProbe}: a refused connection times out, exactly one SYN) and pings:
+ * <ul>
+ *   <li>lb -> app: TCP 22 connects (default: SSH from anywhere), TCP 8080 times out — although a
+ *       red VM with lb's address is in red's default group (groups are per network);</li>
+ *   <li>app <-> db (other subnet, same default group): any port, both ways;</li>
+ *   <li>app -> db TCP 25 times out (platform layer), 587 connects;</li>
+ *   <li>app pings lb (web allows echo in; replies tracked), lb's pings to app get no reply;</li>
+ *   <li>drop counters move by exactly the expected amounts: per in-port ({@code port P drop fw_*})
+ *       and per VM port whose rules decided ({@code firewall port P drop fw_*}); rule hits.</li>
+ * </ul>
+ * Every namespace and TAP is prefixed "slt&lt;pid&gt;" and removed in {@link #cleanup} (and by
+ * Netns' shutdown hook).
+ */
+class FirewallOverlayNetnsTest {
+    static final OverlayHosts H;
+
+    static {
+        try {
+            H = new OverlayHosts();
+        } catch (Exception e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    static final String APP = "02:b3:00:00:01:11", DB = "02:b3:00:00:02:10", LB = "02:b3:00:00:01:12";
+    static final String APP_IP = "10.0.1.11", DB_IP = "10.0.2.10", LB_IP = "10.0.1.12";
+
+    @AfterAll
+    static void cleanup() {
+        H.close();
+        assertFalse(Netns.run("ip", "netns", "list").contains(H.netns.prefix()), "namespaces left behind");
+    }
+
+    static String config(OverlayHosts h) {
+        return """
+                eal: ["--no-huge", "-m", "1024", "--no-pci", "--no-shconf", "-l", "0"]
+                mbufs: 16383
+                ports:
+                  - {name: up,  device: "net_tap0,iface=%s"}
+                  - {name: app, device: "net_tap1,iface=%s"}
+                  - {name: db,  device: "net_tap2,iface=%s"}
+                  - {name: lb,  device: "net_tap3,iface=%s"}
+                overlay:
+                  uplink: up
+                  underlay-ip: 192.168.50.1/24
+                  underlay-mac: "02:00:00:00:aa:01"
+                  router-mac: "02:00:00:00:ff:01"
+                  networks:
+                    - name: blue
+                      vni: 100
+                      cidr: 10.0.0.0/16
+                      subnets:
+                        - {name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1}
+                        - {name: b, cidr: 10.0.2.0/24, gateway: 10.0.2.1}
+                      vms:
+                        - {name: app, subnet: a, mac: "%s", ip: %s, port: app}
+                        - {name: db,  subnet: b, mac: "%s", ip: %s, port: db}
+                        - {name: lb,  subnet: a, mac: "%s", ip: %s, port: lb}
+                    - name: red
+                      vni: 200
+                      cidr: 10.0.0.0/16
+                      subnets: [{name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1}]
+                      vms: [{name: ghost, subnet: a, mac: "02:b3:00:00:81:12", ip: %s, vtep: 192.168.50.2}]
+                security-groups:
+                  groups:
+                    - name: web
+                      rules:
+                        - {id: http, direction: ingress, protocol: tcp, ports: 80}
+                        - {id: ping, direction: ingress, protocol: icmp, icmp-type: 8}
+                        - {id: out, direction: egress}
+                  vm-ports:
+                    - {vm: blue/lb, groups: [web]}
+                """.formatted(h.tap("up"), h.tap("app"), h.tap("db"), h.tap("lb"), APP, APP_IP, DB, DB_IP, LB, LB_IP, LB_IP);
+    }
+
+    TcpProbe.Outcome connect(String fromNs, String ip, int port) {
+        Netns.Result r = H.netns.exec(fromNs, 10, TcpProbe.connect(ip, port));
+        return TcpProbe.outcome(r.exit(), r.output());
+    }
+
+    void assertConnect(TcpProbe.Outcome want, String fromNs, String ip, int port) {
+        TcpProbe.Outcome got = connect(fromNs, ip, port);
+        assertEquals(want, got, fromNs + " -> " + ip + ":" + port + H.nonZero());
+    }
+
+    @Test
+    void securityGroupsOnTheOverlayWithRealHosts() throws Exception {
+        FirewallState fw = H.startWithSecurityGroups(config(H));
+        OverlayHosts.awaitLink(H.tap("up"));
+        String ul = H.netns.create("ul");
+        Netns.run("ip", "link", "set", "dev", H.tap("up"), "netns", ul);
+        String app = H.vm("app", H.tap("app"), APP, APP_IP + "/24", "10.0.1.1", 1500);
+        String db = H.vm("db", H.tap("db"), DB, DB_IP + "/24", "10.0.2.1", 1500);
+        String lb = H.vm("lb", H.tap("lb"), LB, LB_IP + "/24", "10.0.1.1", 1500);
+        List<Process> servers = new ArrayList<>();
+        servers.add(H.netns.spawn(app, H.dir.resolve("srv-app.txt"), TcpProbe.serve(22, 8080)));
+        servers.add(H.netns.spawn(db, H.dir.resolve("srv-db.txt"), TcpProbe.serve(25, 587, 8080)));
+        servers.add(H.netns.spawn(lb, H.dir.resolve("srv-lb.txt"), TcpProbe.serve(80, 8080)));
+        H.waitListening(app, 8080);
+        H.waitListening(db, 8080);
+        H.waitListening(lb, 8080);
+
+        String appNoRule = "firewall port app drop fw_no_rule", lbInNoRule = "port lb drop fw_no_rule";
+        String appPlatform = "firewall port app drop fw_platform", appInPlatform = "port app drop fw_platform";
+        long noRule0 = H.counter(appNoRule), lbIn0 = H.counter(lbInNoRule);
+        long plat0 = H.counter(appPlatform), platIn0 = H.counter(appInPlatform);
+        long ssh0 = H.counter("firewall rule blue:default/ssh-v4 connections");
+
+        // from outside app's default group (lb: web only; red's ghost has lb's address but is red's)
+        assertConnect(TcpProbe.Outcome.CONNECTED, lb, APP_IP, 22);
+        assertConnect(TcpProbe.Outcome.TIMED_OUT, lb, APP_IP, 8080);
+        assertEquals(1, H.awaitCounter(appNoRule, noRule0 + 1) - noRule0, appNoRule + H.nonZero());
+        assertEquals(1, H.counter(lbInNoRule) - lbIn0, lbInNoRule + " (the in-port's count)" + H.nonZero());
+        assertEquals(1, H.counter("firewall rule blue:default/ssh-v4 connections") - ssh0);
+        // lb's own rules: HTTP in from anywhere, 8080 not
+        assertConnect(TcpProbe.Outcome.CONNECTED, app, LB_IP, 80);
+        assertConnect(TcpProbe.Outcome.TIMED_OUT, app, LB_IP, 8080);
+        long lbNoRule = H.awaitCounter("firewall port lb drop fw_no_rule", 1);
+        assertEquals(1, lbNoRule, H.nonZero());
+
+        // the same default group: any port, both ways, across subnets
+        assertConnect(TcpProbe.Outcome.CONNECTED, app, DB_IP, 8080);
+        assertConnect(TcpProbe.Outcome.CONNECTED, db, APP_IP, 8080);
+
+        // platform layer: no outbound SMTP, submission fine
+        assertConnect(TcpProbe.Outcome.TIMED_OUT, app, DB_IP, 25);
+        assertEquals(1, H.awaitCounter(appPlatform, plat0 + 1) - plat0, appPlatform + H.nonZero());
+        assertEquals(1, H.counter(appInPlatform) - platIn0, H.nonZero());
+        assertConnect(TcpProbe.Outcome.CONNECTED, app, DB_IP, 587);
+
+        // pings as the rules say
+        H.assertPings(app, LB_IP);
+        Netns.Result noPing = H.ping(lb, APP_IP, 2);
+        assertFalse(noPing.ok(), noPing.output());
+        assertTrue(noPing.output().contains("2 packets transmitted, 0 received"), noPing.output());
+        assertEquals(3, H.awaitCounter(appNoRule, noRule0 + 3) - noRule0, "one SYN + two echo requests" + H.nonZero());
+        assertEquals(1, H.counter("firewall rule blue:web/ping connections"), H.nonZero());
+
+        // nothing else was dropped by the firewall: exact amounts per reason, on every port
+        for (String port : List.of("app", "db", "lb")) {
+            for (DropReason r : List.of(DropReason.FW_INVALID, DropReason.FW_LIMIT, DropReason.FW_CUT)) {
+                assertEquals(0, fw.drops(List.of("up", "app", "db", "lb").indexOf(port), r), port + " " + r + H.nonZero());
+            }
+        }
+        assertEquals(3, fw.drops(1, DropReason.FW_NO_RULE));
+        assertEquals(1, fw.drops(1, DropReason.FW_PLATFORM));
+        assertEquals(1, fw.drops(3, DropReason.FW_NO_RULE));
+        assertEquals(0, fw.drops(2, DropReason.FW_NO_RULE) + fw.drops(2, DropReason.FW_PLATFORM));
+        for (Process p : servers) {
+            p.destroyForcibly();
+        }
+        System.out.println("counters:" + H.nonZero());
+    }
+}
