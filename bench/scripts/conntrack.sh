@@ -12,8 +12,16 @@
 # PMD got; Sluice: packets / worker thread CPU time), because this 2-core machine is shared.
 # Writes bench/results/conntrack-e2e-<date>.md; prints min_ratio=<lowest Sluice/OVS ratio> last.
 #
+# New connections: a second case feeds both a pcap of CT_NEW_WARM + CT_NEW one-way UDP flows, one
+# packet each (every packet opens a connection: lookup miss, rule check, commit), read ONCE from the
+# file by net_pcap (no infinite_rx). The first CT_NEW_WARM flows warm up (OVS: a separate file before
+# its stats are cleared; Sluice: the JIT); the rate is taken over the other CT_NEW. OVS: PMD
+# "avg processing cycles per packet" / TSC GHz; Sluice: worker CPU ns per packet. Both include the
+# pcap file read (~190 ns per packet for Sluice with one established flow, see the table note).
+#
 # Environment: CT_FLOWS="1000 10000 100000"  CT_SECONDS=10  OVS_PEER=<recipe dir>  CT_EXTRA_RULES=0
 #              CT_TRIES=2 (OVS tries per case until its PMD got >= 0.95 of CPU 1)  CT_QUIET_TRIES=3
+#              CT_NEW=1000000 (0 skips the new-connection case)  CT_NEW_WARM=500000
 set -euo pipefail
 SLUICE_HOME=${SLUICE_HOME:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$SLUICE_HOME"
@@ -43,10 +51,22 @@ cp "$PEER"/flows/*.txt "$OVSB/flows/"
 # our own names: namespaces slfwck*, DPDK file prefix slfwovs (never the recipe's ovsck*/ovs)
 sed -i 's/ovsck/slfwck/g; s/--file-prefix=ovs/--file-prefix=slfwovs/; s#/var/run/dpdk/ovs #/var/run/dpdk/slfwovs #' "$OVSB"/*.sh
 export OVSB
-teardown() { (cd "$OVSB" && ./99-teardown.sh >/dev/null 2>&1) || true; }
+teardown() { (cd "$OVSB" && ./99-teardown.sh >/dev/null 2>&1) || true; rm -rf /var/run/dpdk/slfwovs; }
 trap 'teardown; rm -rf "$TMP"' EXIT
 
 for n in $FLOWS; do python3 "$OVSB/mkpcap.py" "$n" "$OVSB/pcap/udpbi-$n.pcap" 64 1024 bidir; done
+NEW=${CT_NEW:-1000000}; NEW_WARM=${CT_NEW_WARM:-500000}
+if [ "$NEW" -gt 0 ]; then
+  # one pcap of NEW_WARM + NEW distinct one-way flows, and the same split in two files for OVS
+  python3 "$OVSB/mkpcap.py" $((NEW_WARM + NEW)) "$OVSB/pcap/new-all.pcap" 64 1024
+  python3 - "$OVSB/pcap/new-all.pcap" "$NEW_WARM" "$OVSB/pcap/new-warm.pcap" "$OVSB/pcap/new-meas.pcap" <<'PY'
+import sys
+src, warm, a, b = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+d = open(src, 'rb').read(); hdr, rec = d[:24], 16 + 60  # mkpcap.py: fixed 60-byte frames
+open(a, 'wb').write(hdr + d[24:24 + warm * rec]); open(b, 'wb').write(hdr + d[24 + warm * rec:])
+PY
+fi
+TSC_MHZ=$(grep -m1 '^cpu MHz' /proc/cpuinfo | awk '{print $4}')
 
 out="$SLUICE_HOME/bench/results/conntrack-e2e-$(date -u +%Y%m%d-%H%M).md"
 declare -A OVS_RX OVS_CPU OVS_LINE SL_MPPS SL_CPU SL_SHARE
@@ -59,6 +79,48 @@ for n in $FLOWS; do
   OVS_RX[$n]=$(echo "$line" | grep -o 'rx= *[0-9.]*' | grep -o '[0-9.]*$' || echo 0)
   OVS_CPU[$n]=$(echo "$line" | grep -o 'pmd_cpu=[0-9.]*' | cut -d= -f2 || echo 0)
 done
+NEW_OVS_LINE=""; NEW_OVS_NS=0
+if [ "$NEW" -gt 0 ]; then
+  # OVS reads each file once; pmd-stats are cleared after the warm-up file, conntrack is not
+  new_ovs() (
+    cd "$OVSB"; . ./env.sh; set +e
+    OVSPID=$(cat $OVS_RUNDIR/ovs-vswitchd.pid)
+    ovs-ofctl -O OpenFlow13 replace-flows br2 flows/br1-ct-fw.txt || exit 1
+    appctl dpctl/flush-conntrack; appctl dpctl/ct-set-maxconns $((2 * (NEW_WARM + NEW))) >/dev/null
+    rxd() { appctl dpif-netdev/pmd-stats-show | python3 -c 'import sys,re; s=sys.stdin.read().split("main thread")[0]; print(re.search(r"packets received: (\d+)",s).group(1))'; }
+    feed() { # FILE COUNT: add pcap0 reading FILE once, wait until the PMD received COUNT packets
+      appctl dpif-netdev/pmd-stats-clear >/dev/null
+      ovs-vsctl --if-exists del-port br2 pcap0
+      ovs-vsctl add-port br2 pcap0 -- set Interface pcap0 type=dpdk ofport_request=1 options:dpdk-devargs="net_pcap0,rx_pcap=$1"
+      local k e; for k in $(seq 600); do
+        [ "$(rxd)" -ge "$2" ] && return 0
+        e=$(ovs-vsctl get Interface pcap0 error 2>/dev/null); [ -n "$e" ] && [ "$e" != "[]" ] && { echo "pcap0: $e"; return 1; }
+        sleep 0.2
+      done; return 1
+    }
+    wait_quiet $OVSPID || true
+    feed "$OVSB/pcap/new-warm.pcap" $NEW_WARM || { echo "warm-up file not consumed"; exit 1; }
+    wait_quiet $OVSPID || true
+    p0=$(tj $OVSPID pmd); ts0=$(date +%s.%N)
+    feed "$OVSB/pcap/new-meas.pcap" $NEW || { echo "file not consumed"; exit 1; }
+    p1=$(tj $OVSPID pmd); ts1=$(date +%s.%N)
+    appctl dpif-netdev/pmd-stats-show > $OVS_LOGDIR/pmdstats-new.txt
+    nct=$(appctl dpctl/ct-get-nconns)
+    ovs-vsctl del-port br2 pcap0
+    python3 - $OVS_LOGDIR/pmdstats-new.txt $p0 $p1 $ts0 $ts1 $(getconf CLK_TCK) "$nct" "$TSC_MHZ" <<'PY'
+import sys, re
+f, p0, p1, t0, t1, hz, nct, mhz = sys.argv[1:9]
+s = open(f).read().split("main thread")[0]
+rx = int(re.search(r"packets received: (\d+)", s).group(1))
+cyc = float(re.search(r"avg processing cycles per packet: ([\d.]+)", s).group(1))
+pc = (int(p1) - int(p0)) / float(hz) / (float(t1) - float(t0))
+print(f"{'OK   ' if pc >= 0.95 else 'NOISY'} new-conn br1-ct-fw.txt rx={rx} cyc/pkt={cyc:.0f} ns/pkt={cyc / float(mhz) * 1e3:.1f} pmd_cpu={pc:.2f} conns={nct}")
+PY
+  )
+  NEW_OVS_LINE=$(new_ovs 2>&1 | tail -1)
+  echo "  ovs new connections: $NEW_OVS_LINE" >&2
+  NEW_OVS_NS=$(echo "$NEW_OVS_LINE" | grep -o 'ns/pkt=[0-9.]*' | cut -d= -f2 || echo 0)
+fi
 teardown
 sleep 2
 
@@ -77,6 +139,18 @@ for n in $FLOWS; do
   # the same work as OVS means every packet forwarded: any firewall drop makes the comparison void
   grep -q '^firewall: .* no_rule=0 invalid=0$' "$log" || { cat "$log" >&2; die "Sluice dropped packets of the test stream ($n flows): not the same work"; }
 done
+
+NEW_SL_NS=0; NEW_SL_LINE=""
+if [ "$NEW" -gt 0 ]; then
+  log="$TMP/sluice-new.log"
+  cap=$(( 2 * (NEW_WARM + NEW) ))
+  timeout 300 "$JAVA" $JVM_FLAGS -Dsluice.native.lib="$NATIVE_LIB" -cp "$BENCH_JAR" io.sluice.bench.firewall.FirewallPcapBench \
+    --pcap "$OVSB/pcap/new-all.pcap" --lcore 1 --once "$NEW_WARM" --max-conns "$cap" --extra-rules "$EXTRA" > "$log" 2>&1 || { tail -20 "$log" >&2; die "Sluice new-connection run failed"; }
+  NEW_SL_NS=$(grep '^new_ns=' "$log" | cut -d= -f2)
+  NEW_SL_LINE="$(grep '^measured' "$log"); $(grep '^firewall:' "$log")"
+  echo "  sluice new connections: new_ns=$NEW_SL_NS $NEW_SL_LINE" >&2
+  grep -q "^firewall: created=$((NEW_WARM + NEW)) .* no_rule=0 invalid=0 limit=0$" "$log" || { cat "$log" >&2; die "Sluice did not open one connection per packet: not the same work"; }
+fi
 
 min=""
 {
@@ -98,6 +172,20 @@ min=""
     echo "| $n | ${OVS_RX[$n]} | ${OVS_CPU[$n]} | $ovs_pc | ${SL_MPPS[$n]} | ${SL_SHARE[$n]} | ${SL_CPU[$n]} | $ratio |"
     if [ "$ratio" != "n/a" ]; then min=$(awk -v a="${min:-$ratio}" -v b="$ratio" 'BEGIN{ print (b < a ? b : a) }'); fi
   done
+  if [ "$NEW" -gt 0 ]; then
+    nratio=$(awk -v s="$NEW_SL_NS" -v o="$NEW_OVS_NS" 'BEGIN{ if (s > 0 && o > 0) printf "%.2f", o / s; else print "n/a" }')
+    echo
+    echo "New connections ($NEW one-way UDP flows, one packet each, after $NEW_WARM warm-up flows; read once from the pcap file):"
+    echo
+    echo "| system | ns per new connection (per CPU) | Mconn/s per CPU-s | ratio Sluice/OVS |"
+    echo "|---|---|---|---|"
+    echo "| OVS-DPDK ct(commit) | $NEW_OVS_NS | $(awk -v n="$NEW_OVS_NS" 'BEGIN{ if (n > 0) printf "%.3f", 1e3 / n; else print 0 }') | |"
+    echo "| Sluice firewall | $NEW_SL_NS | $(awk -v n="$NEW_SL_NS" 'BEGIN{ if (n > 0) printf "%.3f", 1e3 / n; else print 0 }') | $nratio |"
+    echo
+    echo "OVS: \`$NEW_OVS_LINE\` (ns = PMD processing cycles per packet / $TSC_MHZ MHz TSC)."
+    echo "Sluice: \`$NEW_SL_LINE\`"
+    if [ "$nratio" != "n/a" ]; then min=$(awk -v a="${min:-$nratio}" -v b="$nratio" 'BEGIN{ print (b < a ? b : a) }'); fi
+  fi
   echo
   echo "OVS bench.sh lines (accepted when pmd_cpu >= 0.95, else NOISY after CT_TRIES tries; NOISY rows are still usable per CPU-second):"
   echo '```'

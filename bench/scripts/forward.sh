@@ -49,7 +49,7 @@ CP="$SLUICE_JAR:$BENCH_CP"
 NCPU=$(nproc)
 MAIN=$(( LCORE == 0 ? 1 : 0 )); [ "$NCPU" -gt 1 ] || MAIN=$LCORE
 TMP=$(mktemp -d /tmp/slb-forward.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+trap 'rm -rf "$TMP" /var/run/dpdk/slb-tp$$' EXIT
 
 testpmd_cmd() {
   echo "timeout -s INT $((WARMUP + MEASURE + 4)) $TESTPMD -l $MAIN,$LCORE --main-lcore $MAIN --no-huge -m 1024 --no-pci --no-shconf --file-prefix slb-tp$$ --vdev net_null0 --vdev net_null1 -- --forward-mode=io --nb-cores=1 --total-num-mbufs=16384 --burst=32 --rxd=1024 --txd=1024 --auto-start --stats-period 1"

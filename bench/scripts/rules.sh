@@ -21,7 +21,7 @@ command -v dpdk-test-acl >/dev/null || die "dpdk-test-acl not found"
 command -v gcc >/dev/null || die "gcc not found (needed for the rte_acl_build timing shim)"
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp" /var/run/dpdk/sluiceacl$$' EXIT
 
 # rte_acl_build timer: LD_PRELOAD wrapper around the library call dpdk-test-acl makes.
 cat > "$tmp/aclbuildtime.c" <<'C'

@@ -23,15 +23,19 @@ import java.util.Map;
  *     [--lcore 1] [--warmup 4] [--seconds 8] [--extra-rules 0] [--mbufs 16383] [--mem 1024]
  * </pre>
  * net_pcap with infinite_rx holds the whole pcap in mbufs: give --mbufs above its packet count.
- * <pre>
- * </pre>
+ *
+ * <p>With {@code --once WARM} the pcap is read once from the file (no infinite_rx) and every
+ * packet is meant to open a new connection (mkpcap.py one-way, one packet per flow): the first
+ * WARM packets warm the JIT up, and the worker's CPU time is taken from the moment "ext" has
+ * received WARM packets to the moment it has received them all ({@code --max-conns} must hold
+ * them). Prints {@code new_ns=} (worker CPU ns per new connection) and {@code new_cpu_mpps=}.
  * Prints per-second rates, the counters, then {@code cpu_mpps=} (packets per CPU-second of the
  * worker thread) and last {@code mpps=} (packets per wall-clock second received on "ext").
  */
 public final class FirewallPcapBench {
     public static void main(String[] args) throws Exception {
         String pcap = null;
-        int lcore = 1, warmup = 4, seconds = 8, extra = 0, mbufs = 16383, memMb = 1024;
+        int lcore = 1, warmup = 4, seconds = 8, extra = 0, mbufs = 16383, memMb = 1024, once = -1, maxConns = 262_144;
         for (int i = 0; i < args.length; i += 2) {
             String v = args[i + 1];
             switch (args[i]) {
@@ -42,6 +46,8 @@ public final class FirewallPcapBench {
                 case "--extra-rules" -> extra = Integer.parseInt(v);
                 case "--mbufs" -> mbufs = Integer.parseInt(v);
                 case "--mem" -> memMb = Integer.parseInt(v);
+                case "--once" -> once = Integer.parseInt(v);
+                case "--max-conns" -> maxConns = Integer.parseInt(v);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -49,11 +55,11 @@ public final class FirewallPcapBench {
         StringBuilder y = new StringBuilder();
         y.append("eal: [\"--no-huge\", \"-m\", \"").append(memMb).append("\", \"--no-pci\", \"--no-shconf\", \"-l\", \"").append(lcore).append("\"]\n");
         y.append("burst-size: 32\nidle-strategy: busy-spin\nmbufs: ").append(mbufs).append("\n");
-        y.append("ports:\n  - { name: ext, device: \"net_pcap0,rx_pcap=").append(pcap).append(",infinite_rx=1\" }\n");
+        y.append("ports:\n  - { name: ext, device: \"net_pcap0,rx_pcap=").append(pcap).append(once >= 0 ? "" : ",infinite_rx=1").append("\" }\n");
         y.append("  - { name: vm, device: \"net_null0,no-rx=1\" }\n");
         y.append("workers:\n  - { lcore: ").append(lcore).append(", rx: [ext] }\n");
         y.append("mac-table:\n  - { mac: \"02:00:00:00:00:02\", port: vm }\n");
-        y.append("security-groups:\n  max-connections: 262144\n  max-connections-per-vm: 262144\n  groups:\n    - name: app\n      rules:\n");
+        y.append("security-groups:\n  max-connections: ").append(maxConns).append("\n  max-connections-per-vm: ").append(maxConns).append("\n  groups:\n    - name: app\n      rules:\n");
         for (int i = 0; i < extra; i++) {
             y.append("        - { direction: ingress, protocol: tcp, ports: ").append(2000 + i).append(", remote: 192.168.").append(i % 256).append(".0/24 }\n");
         }
@@ -64,6 +70,10 @@ public final class FirewallPcapBench {
         Counters counters = Counters.inMemory(1024);
         try (Dataplane dp = Dataplane.start(cfg, FirewallPipelines.l2Factory(fw), counters)) {
             System.out.printf("pcap=%s lcore=%d extra-rules=%d%n", pcap, lcore, extra);
+            if (once >= 0) {
+                newConnections(dp, counters, fw, once);
+                return;
+            }
             Thread.sleep(warmup * 1000L);
             java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
             long tid = dp.workerThread(0).threadId();
@@ -94,6 +104,49 @@ public final class FirewallPcapBench {
             System.out.printf("cpu_mpps=%.3f%n", cpuMpps);
             System.out.printf("mpps=%.3f%n", mpps);
         }
+    }
+
+    /** The --once run: CPU time per packet while the non-warm-up part of the file goes through. */
+    private static void newConnections(Dataplane dp, Counters counters, FirewallState fw, int warm) throws InterruptedException {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long tid = dp.workerThread(0).threadId();
+        org.agrona.concurrent.status.CountersReader reader = counters.reader();
+        int[] id = {-1};
+        reader.forEach((cid, label) -> {
+            if (label.equals("port ext rx packets")) id[0] = cid;
+        });
+        if (id[0] < 0) throw new IllegalStateException("no counter 'port ext rx packets'");
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        long rx;
+        while ((rx = reader.getCounterValue(id[0])) < warm) { // the warm-up flows
+            if (System.nanoTime() > deadline) throw new IllegalStateException("warm-up not done: rx=" + rx);
+            Thread.onSpinWait();
+        }
+        long cpu0 = mx.getThreadCpuTime(tid), t0 = System.nanoTime(), p0 = rx;
+        long last = rx, lastCpu = cpu0, lastT = t0, lastChange = t0;
+        while (System.nanoTime() - lastChange < 500_000_000L) { // until the file is done (rx still for 0.5 s)
+            Thread.sleep(0, 200_000);
+            long r = reader.getCounterValue(id[0]);
+            if (r != last) {
+                last = r;
+                lastCpu = mx.getThreadCpuTime(tid);
+                lastT = System.nanoTime();
+                lastChange = lastT;
+            }
+            if (lastT > deadline) throw new IllegalStateException("file not done: rx=" + r);
+        }
+        long n = last - p0;
+        dp.stopWorkers();
+        Map<String, Long> snap = counters.snapshot();
+        snap.forEach((k, v) -> {
+            if (v != 0) System.out.printf("  %-50s %d%n", k, v);
+        });
+        System.out.printf("firewall: created=%d hits(app/udp1001)=%d no_rule=%d invalid=%d limit=%d%n", fw.created(), fw.hits("app/udp1001"),
+                fw.drops(1, DropReason.FW_NO_RULE), fw.drops(1, DropReason.FW_INVALID), fw.drops(1, DropReason.FW_LIMIT));
+        System.out.printf("measured packets=%d (after %d warm-up) wall=%.3f ms worker cpu=%.3f ms share=%.2f%n", n, p0,
+                (lastT - t0) / 1e6, (lastCpu - cpu0) / 1e6, (lastCpu - cpu0) / (double) Math.max(1, lastT - t0));
+        System.out.printf("new_ns=%.1f%n", (lastCpu - cpu0) / (double) Math.max(1, n));
+        System.out.printf("new_cpu_mpps=%.3f%n", n * 1e3 / Math.max(1, lastCpu - cpu0));
     }
 
     static long rx(Map<String, Long> snap) {

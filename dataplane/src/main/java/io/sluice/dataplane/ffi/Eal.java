@@ -46,12 +46,42 @@ public final class Eal {
         return args;
     }
 
-    /** rte_eal_cleanup; idempotent. */
+    /** rte_eal_cleanup, then removes this process's EAL runtime directory; idempotent. */
     public static synchronized void cleanup() {
         if (started && !cleaned) {
             cleaned = true;
             Shim.ealCleanup();
+            removeRuntimeDir(args);
         }
+    }
+
+    /**
+     * EAL leaves its runtime directory ({@code /var/run/dpdk/<file-prefix>} for root, else
+     * {@code $XDG_RUNTIME_DIR/dpdk/<file-prefix>}) behind after {@code rte_eal_cleanup}; every
+     * run has its own prefix, so without this they pile up. Removes only that directory's files.
+     */
+    static void removeRuntimeDir(List<String> argv) {
+        String prefix = null;
+        for (int i = 0; i < argv.size(); i++) {
+            String a = argv.get(i);
+            if (a.equals("--file-prefix") && i + 1 < argv.size()) prefix = argv.get(i + 1);
+            else if (a.startsWith("--file-prefix=")) prefix = a.substring("--file-prefix=".length());
+        }
+        if (prefix == null || prefix.isEmpty() || prefix.contains("/") || prefix.startsWith(".")) return;
+        java.nio.file.Path dir = runtimeBase().resolve(prefix);
+        try (var files = java.nio.file.Files.list(dir)) {
+            for (java.nio.file.Path f : (Iterable<java.nio.file.Path>) files::iterator) java.nio.file.Files.deleteIfExists(f);
+            java.nio.file.Files.deleteIfExists(dir);
+        } catch (java.io.IOException | RuntimeException e) {
+            // not there (e.g. --no-shconf with in-memory mode) or not ours to remove: leave it
+        }
+    }
+
+    /** The directory EAL keeps its per-prefix runtime directories in. */
+    static java.nio.file.Path runtimeBase() {
+        String xdg = System.getenv("XDG_RUNTIME_DIR");
+        boolean root = "root".equals(System.getProperty("user.name"));
+        return root || xdg == null ? java.nio.file.Path.of("/var/run/dpdk") : java.nio.file.Path.of(xdg, "dpdk");
     }
 
     /** A --file-prefix value unique to this process: "{@code base}" + pid. */
