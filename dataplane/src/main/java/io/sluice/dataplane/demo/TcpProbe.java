@@ -18,23 +18,30 @@ public final class TcpProbe {
     /** Client timeout in seconds: below the 1 s initial RTO (one SYN per attempt). */
     public static final String TIMEOUT = "0.7";
 
-    /** {@code python3 -c SERVER PORT...}: prints "ready" once every port listens, then serves forever. */
+    /**
+     * {@code python3 -c SERVER PORT...}: prints "ready" once every port listens (IPv4 and IPv6 on
+     * one dual-stack socket; IPv4 only where the namespace has no IPv6), then serves forever.
+     */
     public static final String SERVER = """
             import socket,selectors,sys
             sel=selectors.DefaultSelector()
             for p in sys.argv[1:]:
-                s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)
-                s.bind(('0.0.0.0',int(p))); s.listen(64); sel.register(s,selectors.EVENT_READ,p)
+                try:
+                    s=socket.socket(socket.AF_INET6); s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_V6ONLY,0)
+                    s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(('::',int(p)))
+                except OSError:
+                    s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(('0.0.0.0',int(p)))
+                s.listen(64); sel.register(s,selectors.EVENT_READ,p)
             print('ready',flush=True)
             while True:
                 for k,_ in sel.select():
                     c,_=k.fileobj.accept(); c.sendall(('hello '+k.data+'\\n').encode()); c.close()
             """;
 
-    /** {@code python3 -c CLIENT IP PORT TIMEOUT}: exit 0 connected (prints the greeting), 3 timed out, 4 refused. */
+    /** {@code python3 -c CLIENT IP PORT TIMEOUT} (IPv4 or IPv6 address): exit 0 connected (prints the greeting), 3 timed out, 4 refused. */
     public static final String CLIENT = """
             import socket,sys
-            s=socket.socket(); s.settimeout(float(sys.argv[3]))
+            s=socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET); s.settimeout(float(sys.argv[3]))
             try:
                 s.connect((sys.argv[1],int(sys.argv[2]))); print('connected:',s.recv(64).decode().strip())
             except TimeoutError:

@@ -24,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *   <li>app <-> db (other subnet, same default group): any port, both ways;</li>
  *   <li>app -> db TCP 25 times out (platform layer), 587 connects;</li>
  *   <li>app pings lb (web allows echo in; replies tracked), lb's pings to app get no reply;</li>
+ *   <li>the same over IPv6 (ssh-v6, members any port across subnets, TCP 25 denied, lb's HTTP);</li>
  *   <li>drop counters move by exactly the expected amounts: per in-port ({@code port P drop fw_*})
  *       and per VM port whose rules decided ({@code firewall port P drop fw_*}); rule hits.</li>
  * </ul>
@@ -43,6 +44,7 @@ class FirewallOverlayNetnsTest {
 
     static final String APP = "02:b3:00:00:01:11", DB = "02:b3:00:00:02:10", LB = "02:b3:00:00:01:12";
     static final String APP_IP = "10.0.1.11", DB_IP = "10.0.2.10", LB_IP = "10.0.1.12";
+    static final String APP_IP6 = "fd00:1:1::11", DB_IP6 = "fd00:1:2::10", LB_IP6 = "fd00:1:1::12";
 
     @AfterAll
     static void cleanup() {
@@ -69,12 +71,12 @@ class FirewallOverlayNetnsTest {
                       vni: 100
                       cidr: 10.0.0.0/16
                       subnets:
-                        - {name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1}
-                        - {name: b, cidr: 10.0.2.0/24, gateway: 10.0.2.1}
+                        - {name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1, cidr6: "fd00:1:1::/64", gateway6: "fd00:1:1::1"}
+                        - {name: b, cidr: 10.0.2.0/24, gateway: 10.0.2.1, cidr6: "fd00:1:2::/64", gateway6: "fd00:1:2::1"}
                       vms:
-                        - {name: app, subnet: a, mac: "%s", ip: %s, port: app}
-                        - {name: db,  subnet: b, mac: "%s", ip: %s, port: db}
-                        - {name: lb,  subnet: a, mac: "%s", ip: %s, port: lb}
+                        - {name: app, subnet: a, mac: "%s", ip: %s, ip6: "%s", port: app}
+                        - {name: db,  subnet: b, mac: "%s", ip: %s, ip6: "%s", port: db}
+                        - {name: lb,  subnet: a, mac: "%s", ip: %s, ip6: "%s", port: lb}
                     - name: red
                       vni: 200
                       cidr: 10.0.0.0/16
@@ -89,7 +91,7 @@ class FirewallOverlayNetnsTest {
                         - {id: out, direction: egress}
                   vm-ports:
                     - {vm: blue/lb, groups: [web]}
-                """.formatted(h.tap("up"), h.tap("app"), h.tap("db"), h.tap("lb"), APP, APP_IP, DB, DB_IP, LB, LB_IP, LB_IP);
+                """.formatted(h.tap("up"), h.tap("app"), h.tap("db"), h.tap("lb"), APP, APP_IP, APP_IP6, DB, DB_IP, DB_IP6, LB, LB_IP, LB_IP6, LB_IP);
     }
 
     TcpProbe.Outcome connect(String fromNs, String ip, int port) {
@@ -111,6 +113,9 @@ class FirewallOverlayNetnsTest {
         String app = H.vm("app", H.tap("app"), APP, APP_IP + "/24", "10.0.1.1", 1500);
         String db = H.vm("db", H.tap("db"), DB, DB_IP + "/24", "10.0.2.1", 1500);
         String lb = H.vm("lb", H.tap("lb"), LB, LB_IP + "/24", "10.0.1.1", 1500);
+        H.ipv6(app, H.tap("app"), APP_IP6 + "/64", "fd00:1:1::1");
+        H.ipv6(db, H.tap("db"), DB_IP6 + "/64", "fd00:1:2::1");
+        H.ipv6(lb, H.tap("lb"), LB_IP6 + "/64", "fd00:1:1::1");
         List<Process> servers = new ArrayList<>();
         servers.add(H.netns.spawn(app, H.dir.resolve("srv-app.txt"), TcpProbe.serve(22, 8080)));
         servers.add(H.netns.spawn(db, H.dir.resolve("srv-db.txt"), TcpProbe.serve(25, 587, 8080)));
@@ -165,6 +170,24 @@ class FirewallOverlayNetnsTest {
         assertEquals(1, fw.drops(1, DropReason.FW_PLATFORM));
         assertEquals(1, fw.drops(3, DropReason.FW_NO_RULE));
         assertEquals(0, fw.drops(2, DropReason.FW_NO_RULE) + fw.drops(2, DropReason.FW_PLATFORM));
+
+        // IPv6: the same groups, rules of the other family (default group: ssh-v6, members any port)
+        long ssh6 = H.counter("firewall rule blue:default/ssh-v6 connections");
+        assertConnect(TcpProbe.Outcome.CONNECTED, lb, APP_IP6, 22);
+        assertEquals(1, H.counter("firewall rule blue:default/ssh-v6 connections") - ssh6, H.nonZero());
+        assertConnect(TcpProbe.Outcome.TIMED_OUT, lb, APP_IP6, 8080);
+        assertEquals(4, H.awaitCounter(appNoRule, noRule0 + 4) - noRule0, "v6 SYN to 8080" + H.nonZero());
+        assertConnect(TcpProbe.Outcome.CONNECTED, app, DB_IP6, 8080); // other subnet, routed, same group
+        assertConnect(TcpProbe.Outcome.CONNECTED, db, APP_IP6, 8080);
+        assertConnect(TcpProbe.Outcome.TIMED_OUT, app, DB_IP6, 25); // platform layer, both families
+        assertEquals(2, H.awaitCounter(appPlatform, plat0 + 2) - plat0, appPlatform + H.nonZero());
+        assertConnect(TcpProbe.Outcome.CONNECTED, app, LB_IP6, 80);
+        assertConnect(TcpProbe.Outcome.TIMED_OUT, app, LB_IP6, 8080);
+        assertEquals(2, H.awaitCounter("firewall port lb drop fw_no_rule", 2), H.nonZero());
+        assertEquals(4, fw.drops(1, DropReason.FW_NO_RULE));
+        assertEquals(2, fw.drops(1, DropReason.FW_PLATFORM));
+        assertEquals(2, fw.drops(3, DropReason.FW_NO_RULE));
+        assertEquals(0, fw.drops(1, DropReason.FW_INVALID) + fw.drops(2, DropReason.FW_INVALID) + fw.drops(3, DropReason.FW_INVALID));
         for (Process p : servers) {
             p.destroyForcibly();
         }
