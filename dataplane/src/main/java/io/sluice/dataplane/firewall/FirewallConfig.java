@@ -21,9 +21,18 @@ import java.util.Map;
  * @param platform   platform layer (default: deny outbound TCP 25) with per-port exemptions
  * @param maxConnections       host-wide limit on tracked connections
  * @param maxConnectionsPerVm  per-VM-port limit
+ * @param maxFragmentDatagrams per worker: fragmented datagrams in flight (first fragment passed,
+ *                             later ones expected) the fragment table holds; see {@link FragmentTable}
+ * @param fragmentTimeoutMs    how long after its first fragment a datagram's later fragments may pass
  */
 public record FirewallConfig(Map<String, SecurityGroup> groups, Map<String, Boolean> cutGroups,
-                             List<VmPort> vmPorts, PlatformLayer platform, int maxConnections, int maxConnectionsPerVm) {
+                             List<VmPort> vmPorts, PlatformLayer platform, int maxConnections, int maxConnectionsPerVm,
+                             int maxFragmentDatagrams, int fragmentTimeoutMs) {
+
+    /** Default {@code max-fragment-datagrams} (per worker; VPP's shallow reassembly: 1024 per thread). */
+    public static final int DEFAULT_MAX_FRAGMENT_DATAGRAMS = 4096;
+    /** Default {@code fragment-timeout-ms} (Linux ipfrag_time: 30 s; VPP shallow reassembly: 100 ms). */
+    public static final int DEFAULT_FRAGMENT_TIMEOUT_MS = 1000;
 
     /** Name of the group every VM port without an explicit group list belongs to. */
     public static final String DEFAULT_GROUP = "default";
@@ -66,6 +75,6 @@ public record FirewallConfig(Map<String, SecurityGroup> groups, Map<String, Bool
         m.put(g.id(), g);
         Map<String, Boolean> c = new LinkedHashMap<>(cutGroups);
         c.put(g.id(), cut);
-        return new FirewallConfig(m, c, vmPorts, platform, maxConnections, maxConnectionsPerVm);
+        return new FirewallConfig(m, c, vmPorts, platform, maxConnections, maxConnectionsPerVm, maxFragmentDatagrams, fragmentTimeoutMs);
     }
 }

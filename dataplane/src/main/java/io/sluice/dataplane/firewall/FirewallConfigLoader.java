@@ -46,7 +46,8 @@ public final class FirewallConfigLoader {
     /** The top-level key. */
     public static final String KEY = "security-groups";
 
-    private static final Set<String> SECTION_KEYS = Set.of("groups", "vm-ports", "platform", "max-connections", "max-connections-per-vm");
+    private static final Set<String> SECTION_KEYS = Set.of("groups", "vm-ports", "platform", "max-connections", "max-connections-per-vm",
+            "max-fragment-datagrams", "fragment-timeout-ms");
     private static final Set<String> GROUP_KEYS = Set.of("name", "on-rule-change", "rules");
     private static final Set<String> RULE_KEYS = Set.of("id", "direction", "protocol", "ports", "icmp-type", "icmp-code", "remote", "remote-group", "family");
     private static final Set<String> VM_KEYS = Set.of("port", "vm", "addresses", "groups", "zone");
@@ -121,6 +122,10 @@ public final class FirewallConfigLoader {
         int perVm = top.containsKey("max-connections-per-vm")
                 ? intIn(top.get("max-connections-per-vm"), KEY + ".max-connections-per-vm", 1, 50_000_000) : 65_536;
         if (perVm > maxConn) throw error(top.get("max-connections-per-vm"), KEY + ".max-connections-per-vm", perVm + " is above max-connections " + maxConn);
+        int frags = top.containsKey("max-fragment-datagrams")
+                ? intIn(top.get("max-fragment-datagrams"), KEY + ".max-fragment-datagrams", 1, 1_000_000) : FirewallConfig.DEFAULT_MAX_FRAGMENT_DATAGRAMS;
+        int fragMs = top.containsKey("fragment-timeout-ms")
+                ? intIn(top.get("fragment-timeout-ms"), KEY + ".fragment-timeout-ms", 1, 60_000) : FirewallConfig.DEFAULT_FRAGMENT_TIMEOUT_MS;
 
         // ---- groups (rules parsed after all names are known, for remote-group checks) ----
         Map<String, SecurityGroup> groups = new LinkedHashMap<>();
@@ -239,8 +244,8 @@ public final class FirewallConfigLoader {
                 }
             }
         }
-        if (scope != null) return scope.perNetwork(groups, cut, vms, platform, maxConn, perVm);
-        return new FirewallConfig(groups, cut, vms, platform, maxConn, perVm);
+        if (scope != null) return scope.perNetwork(groups, cut, vms, platform, maxConn, perVm, frags, fragMs);
+        return new FirewallConfig(groups, cut, vms, platform, maxConn, perVm, frags, fragMs);
     }
 
     /** A VM port's {@code groups} (default: [default]): known, each once, at most 5. */

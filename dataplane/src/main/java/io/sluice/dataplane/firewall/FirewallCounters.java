@@ -19,20 +19,26 @@ public final class FirewallCounters {
     public static final int MAX_RULES = 1 << 16;
     /** Firewall drop reasons, in counter order. */
     public static final DropReason[] REASONS = {
-        DropReason.FW_NO_RULE, DropReason.FW_INVALID, DropReason.FW_LIMIT, DropReason.FW_PLATFORM, DropReason.FW_CUT};
-    static final int NO_RULE = 0, INVALID = 1, LIMIT = 2, PLATFORM = 3, CUT = 4;
+        DropReason.FW_NO_RULE, DropReason.FW_INVALID, DropReason.FW_LIMIT, DropReason.FW_PLATFORM, DropReason.FW_CUT,
+        DropReason.FW_FRAGMENT_UNKNOWN, DropReason.FW_FRAGMENT_OVERLAP, DropReason.FW_FRAGMENT_TABLE_FULL};
+    static final int NO_RULE = 0, INVALID = 1, LIMIT = 2, PLATFORM = 3, CUT = 4,
+            FRAGMENT_UNKNOWN = 5, FRAGMENT_OVERLAP = 6, FRAGMENT_TABLE_FULL = 7;
 
     final int ports;
     /** Worker id (counters-file key); -1 when not exported. */
     final int worker;
     final long[] drops;
     final long[] hits = new long[MAX_RULES];
-    /** Packets passed: [0] tracked (established, either direction), [1] related ICMP errors, [2] new connections created. */
-    final long[] passed = new long[3];
+    /**
+     * Packets passed: [0] tracked (established, either direction), [1] related ICMP errors, [2] new
+     * connections created, [3] later IP fragments of a datagram whose first fragment passed.
+     */
+    final long[] passed = new long[4];
     /** Shared-memory twins of {@link #drops} / {@link #hits} / created (null: not exported). */
     final AtomicCounter[] dropOut;
     final AtomicCounter[] hitOut;
     AtomicCounter createdOut;
+    AtomicCounter fragmentsOut;
 
     FirewallCounters(int ports, int worker) {
         this.ports = ports;
@@ -64,6 +70,13 @@ public final class FirewallCounters {
         if (a != null) a.setRelease(v);
     }
 
+    /** Counts a later fragment passed. */
+    void countFragmentPassed() {
+        long v = ++passed[3];
+        AtomicCounter a = fragmentsOut;
+        if (a != null) a.setRelease(v);
+    }
+
     public long drops(int port, DropReason reason) {
         for (int r = 0; r < REASONS.length; r++) if (REASONS[r] == reason) return drops[port * REASONS.length + r];
         return 0;
@@ -72,4 +85,5 @@ public final class FirewallCounters {
     public long established() { return passed[0]; }
     public long related() { return passed[1]; }
     public long created() { return passed[2]; }
+    public long fragmentsPassed() { return passed[3]; }
 }

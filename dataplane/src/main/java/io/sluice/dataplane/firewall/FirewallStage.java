@@ -5,6 +5,7 @@ import io.sluice.dataplane.conntrack.CtPacket;
 import io.sluice.dataplane.conntrack.Icmp;
 import io.sluice.dataplane.conntrack.Verdict;
 import io.sluice.dataplane.packet.Ipv4Header;
+import io.sluice.dataplane.packet.Ipv6ExtHeader;
 import io.sluice.dataplane.packet.Ipv6Header;
 import io.sluice.dataplane.packet.Mem;
 import io.sluice.dataplane.packet.TcpHeader;
@@ -34,6 +35,12 @@ import io.sluice.rules.sg.SecurityGroupTable;
  *   <li>both allow: {@code commit} (charged to the sending VM, else the receiving one): NEW passes and
  *       counts a hit on each allowing rule; LIMIT drops ({@code FW_LIMIT}).</li>
  * </ol>
+ * IP fragments (shallow virtual reassembly, {@link FragmentTable}): a first fragment goes through
+ * the steps above; if it passes, its datagram is recorded in the worker's fragment table (full:
+ * {@code FW_FRAGMENT_TABLE_FULL}), if it is dropped, forgotten. A later fragment (no L4 header) skips
+ * conntrack and passes only when its datagram is recorded ({@code FW_FRAGMENT_UNKNOWN},
+ * {@code FW_FRAGMENT_OVERLAP} otherwise); the burst's later fragments are decided after its other
+ * packets, so a first fragment overtaken within the burst still counts.
  * Uses: {@code next, inPort, outPort, data, length, l3Offset, l4Offset, ipProto, flags}. Sets:
  * {@code DROP} + reason. Reads the snapshot and {@code System.nanoTime()} once per burst; calls
  * {@code expire(now, 64)} once per burst. No allocation, lock or exception per packet.
@@ -45,11 +52,14 @@ import io.sluice.rules.sg.SecurityGroupTable;
 public final class FirewallStage implements Stage {
     /** Expiry budget (slots) per burst. */
     static final int EXPIRE_BUDGET = 64;
+    /** Fragment-table expiry budget (slots) per burst. */
+    static final int FRAGMENT_EXPIRE_BUDGET = 16;
     private static final int EPOCH_MASK = 0x3FFF_FFFF;
     private static final int EGRESS_CUT = 1, INGRESS_CUT = 2;
 
     private final FirewallState state;
     private final Conntrack ct;
+    private final FragmentTable frags;
     private final FirewallCounters c;
     /**
      * Overlay pipeline: per burst slot, non-zero when the packet is still {@code CONTINUE} but
@@ -62,10 +72,15 @@ public final class FirewallStage implements Stage {
     private final CtPacket[] pkts = new CtPacket[Burst.MAX_CAPACITY];
     private final int[] idx = new int[Burst.MAX_CAPACITY];
     private final Verdict[] verdicts = new Verdict[Burst.MAX_CAPACITY];
+    /** The burst's later fragments (slot, zone), decided after its other packets. */
+    private final int[] lateIdx = new int[Burst.MAX_CAPACITY];
+    private final int[] lateZone = new int[Burst.MAX_CAPACITY];
+    private int nLate;
 
-    FirewallStage(FirewallState state, Conntrack ct, FirewallCounters counters, int[] pendingTx) {
+    FirewallStage(FirewallState state, Conntrack ct, FragmentTable frags, FirewallCounters counters, int[] pendingTx) {
         this.state = state;
         this.ct = ct;
+        this.frags = frags;
         this.c = counters;
         this.pendingTx = pendingTx;
         for (int i = 0; i < pkts.length; i++) pkts[i] = new CtPacket();
@@ -78,15 +93,21 @@ public final class FirewallStage implements Stage {
     /** This worker's conntrack shard (tests, stats). */
     public Conntrack conntrack() { return ct; }
 
+    /** This worker's fragment table (tests, stats). */
+    public FragmentTable fragments() { return frags; }
+
     public FirewallCounters counters() { return c; }
 
     @Override
     public int process(Burst b) {
         FirewallSnapshot s = state.current();
         long now = System.nanoTime();
+        nLate = 0;
         int acted = s.cutSeen ? perPacket(s, b, now) : batched(s, b, now);
+        if (nLate != 0) laterFragments(s, b, now);
         ct.expire(now, EXPIRE_BUDGET);
-        return acted;
+        frags.expire(now, FRAGMENT_EXPIRE_BUDGET);
+        return acted + nLate;
     }
 
     /**
@@ -107,8 +128,9 @@ public final class FirewallStage implements Stage {
             pkt = pkts[n];
             int fill = fill(b, i, zone);
             if (fill == FILL_PASS) continue;
-            if (fill == FILL_BAD) {
-                drop(b, i, tin != null ? in : out, FirewallCounters.INVALID);
+            if (fill == FILL_LATER) {
+                lateIdx[nLate] = i;
+                lateZone[nLate++] = zone;
                 continue;
             }
             idx[n++] = i;
@@ -135,6 +157,7 @@ public final class FirewallStage implements Stage {
                 case NEW -> admit(s, b, i, tin, tout, in, out, vmPort, now);
                 default -> drop(b, i, vmPort, FirewallCounters.INVALID);
             }
+            if ((b.flags[i] & PacketFlags.FRAGMENT) != 0) firstFragment(b, i, vmPort, now);
         }
         return n;
     }
@@ -155,8 +178,10 @@ public final class FirewallStage implements Stage {
             int zone = tin != null ? (tout != null ? Math.min(s.zone[in], s.zone[out]) : s.zone[in]) : s.zone[out];
             int fill = fill(b, i, zone);
             if (fill == FILL_PASS) continue;
-            if (fill == FILL_BAD) {
-                drop(b, i, vmPort, FirewallCounters.INVALID);
+            if (fill == FILL_LATER) {
+                acted--;
+                lateIdx[nLate] = i;
+                lateZone[nLate++] = zone;
                 continue;
             }
             Verdict v = ct.track(pkt, now);
@@ -176,6 +201,7 @@ public final class FirewallStage implements Stage {
                 case NEW -> admit(s, b, i, tin, tout, in, out, vmPort, now);
                 default -> drop(b, i, vmPort, FirewallCounters.INVALID);
             }
+            if ((b.flags[i] & PacketFlags.FRAGMENT) != 0) firstFragment(b, i, vmPort, now);
         }
         return acted;
     }
@@ -303,9 +329,9 @@ public final class FirewallStage implements Stage {
     // packet -> CtPacket
     // =====================================================================================
 
-    static final int FILL_OK = 0, FILL_PASS = 1, FILL_BAD = 2;
+    static final int FILL_OK = 0, FILL_PASS = 1, FILL_LATER = 2;
 
-    /** Fills {@link #pkt} from packet i. FILL_PASS: not firewalled (IPv6 ND); FILL_BAD: cannot be tracked. */
+    /** Fills {@link #pkt} from packet i. FILL_PASS: not firewalled (IPv6 ND); FILL_LATER: a later fragment (not tracked). */
     private int fill(Burst b, int i, int zone) {
         CtPacket p = pkt;
         long base = b.data[i];
@@ -343,7 +369,7 @@ public final class FirewallStage implements Stage {
         p.icmpCode = 0;
         if (l4off < 0) {
             // later fragment (no L4 header) or IPv6 "no next header": ports unknown
-            return (fl & PacketFlags.LATER_FRAGMENT) != 0 ? FILL_BAD : FILL_OK;
+            return (fl & PacketFlags.LATER_FRAGMENT) != 0 ? FILL_LATER : FILL_OK;
         }
         long l4 = base + l4off;
         if ((fl & PacketFlags.TCP) != 0) {
@@ -372,6 +398,100 @@ public final class FirewallStage implements Stage {
             }
         }
         return FILL_OK;
+    }
+
+    // =====================================================================================
+    // fragments
+    // =====================================================================================
+
+    /** The fragment read by {@link #fragmentKey}: offset (8-byte units), MF, data start and length. */
+    private int fOffset, fDataLen;
+    private boolean fMore;
+    private long fData;
+
+    /**
+     * Reads packet i's fragment fields and sets the fragment table's key (zone, family, addresses,
+     * protocol — IPv6: the Fragment header's next header, the same in every fragment — and id).
+     * False when no Fragment header is found (cannot happen for a packet the parser flagged).
+     */
+    private boolean fragmentKey(Burst b, int i, int zone) {
+        long l3 = b.data[i] + b.l3Offset[i];
+        if ((b.flags[i] & PacketFlags.IPV4) != 0) {
+            int ihl = (Mem.u8(l3) & 0x0F) * 4;
+            int ff = Mem.u16(l3 + Ipv4Header.FRAGMENT_OFFSET);
+            fOffset = ff & Ipv4Header.FRAGMENT_OFFSET_MASK;
+            fMore = (ff & Ipv4Header.FLAG_MF) != 0;
+            fData = l3 + ihl;
+            fDataLen = Mem.u16(l3 + Ipv4Header.TOTAL_LENGTH_OFFSET) - ihl;
+            frags.key(zone, 4, 0, Mem.u32(l3 + Ipv4Header.SRC_OFFSET), 0, Mem.u32(l3 + Ipv4Header.DST_OFFSET),
+                    Mem.u8(l3 + Ipv4Header.PROTOCOL_OFFSET), Mem.u16(l3 + Ipv4Header.ID_OFFSET));
+            return true;
+        }
+        long end = l3 + Ipv6Header.LENGTH + Mem.u16(l3 + Ipv6Header.PAYLOAD_LENGTH_OFFSET);
+        int nh = Mem.u8(l3 + Ipv6Header.NEXT_HEADER_OFFSET);
+        long h = l3 + Ipv6Header.LENGTH;
+        for (int n = 0; n <= 8; n++) { // the parser checked the chain up to and including the Fragment header
+            if (nh == Ipv6Header.NH_FRAGMENT) {
+                int fo = Mem.u16(h + Ipv6ExtHeader.FRAGMENT_OFFSET_OFFSET);
+                fOffset = fo >>> Ipv6ExtHeader.FRAGMENT_OFFSET_SHIFT;
+                fMore = (fo & Ipv6ExtHeader.FRAGMENT_MORE) != 0;
+                fData = h + Ipv6ExtHeader.FRAGMENT_LENGTH;
+                fDataLen = (int) (end - fData);
+                frags.key(zone, 6, Mem.i64(l3 + Ipv6Header.SRC_OFFSET), Mem.i64(l3 + Ipv6Header.SRC_OFFSET + 8),
+                        Mem.i64(l3 + Ipv6Header.DST_OFFSET), Mem.i64(l3 + Ipv6Header.DST_OFFSET + 8),
+                        Mem.u8(h + Ipv6ExtHeader.NEXT_HEADER_OFFSET), Mem.i32(h + Ipv6ExtHeader.FRAGMENT_ID_OFFSET));
+                return true;
+            }
+            int len;
+            if (nh == Ipv6Header.NH_HOP_BY_HOP || nh == Ipv6Header.NH_ROUTING || nh == Ipv6Header.NH_DEST_OPTS) len = Ipv6ExtHeader.optionsLength(h);
+            else if (nh == Ipv6Header.NH_AH) len = Ipv6ExtHeader.ahLength(h);
+            else return false;
+            nh = Mem.u8(h + Ipv6ExtHeader.NEXT_HEADER_OFFSET);
+            h += len;
+        }
+        return false;
+    }
+
+    /**
+     * A first fragment (offset 0, the L4 header present) has been decided: record its datagram if
+     * it passed (refused when the table is full: dropped {@code FW_FRAGMENT_TABLE_FULL}), forget it
+     * if it was dropped. A packet with a Fragment header but offset 0 and MF = 0 (IPv6 atomic
+     * fragment, RFC 6946) is a whole datagram: nothing to record.
+     */
+    private void firstFragment(Burst b, int i, int vmPort, long now) {
+        if (!fragmentKey(b, i, pkt.zone) || !fMore) return;
+        if (b.next[i] == Next.DROP) {
+            frags.forget();
+            return;
+        }
+        int l4End = 0;
+        int l4off = b.l4Offset[i];
+        if (l4off >= 0) {
+            long l4 = b.data[i] + l4off;
+            int fl = b.flags[i];
+            int hl = (fl & PacketFlags.TCP) != 0 ? TcpHeader.headerLength(l4)
+                    : (fl & (PacketFlags.UDP | PacketFlags.ICMP | PacketFlags.ICMPV6)) != 0 ? 8 : 0;
+            l4End = (int) (l4 - fData) + hl;
+        }
+        if (frags.first(l4End, fDataLen, now) == FragmentTable.FULL) drop(b, i, vmPort, FirewallCounters.FRAGMENT_TABLE_FULL);
+    }
+
+    /** The burst's later fragments, after its other packets: pass when their datagram is recorded. */
+    private void laterFragments(FirewallSnapshot s, Burst b, long now) {
+        for (int k = 0; k < nLate; k++) {
+            int i = lateIdx[k];
+            int in = b.inPort[i];
+            int vmPort = s.table(in) != null ? in : b.outPort[i];
+            if (!fragmentKey(b, i, lateZone[k])) {
+                drop(b, i, vmPort, FirewallCounters.FRAGMENT_UNKNOWN);
+                continue;
+            }
+            switch (frags.later(fOffset, fDataLen, !fMore, now)) {
+                case FragmentTable.PASS -> c.countFragmentPassed();
+                case FragmentTable.OVERLAP -> drop(b, i, vmPort, FirewallCounters.FRAGMENT_OVERLAP);
+                default -> drop(b, i, vmPort, FirewallCounters.FRAGMENT_UNKNOWN);
+            }
+        }
     }
 
     /** Window-scale option (kind 3) in TCP options [from, to), or -1. */

@@ -177,7 +177,10 @@ public final class FirewallState {
         if (worker >= 0) export(c);
         workers.add(c);
         Conntrack ct = new Conntrack(shardEntries, CtTimeouts.defaults(), limits, 0x5eed_f1ae_0001L);
-        return new FirewallStage(this, ct, c, pendingTx);
+        FirewallConfig cfg = config;
+        FragmentTable frags = new FragmentTable(cfg.maxFragmentDatagrams(), cfg.fragmentTimeoutMs() * 1_000_000L,
+                java.util.concurrent.ThreadLocalRandom.current().nextLong());
+        return new FirewallStage(this, ct, frags, c, pendingTx);
     }
 
     /**
@@ -201,6 +204,7 @@ public final class FirewallState {
         if (export == null || c.worker < 0 || exportFull) return;
         try {
             if (c.createdOut == null) c.createdOut = export.allocate("firewall connections created", c.worker);
+            if (c.fragmentsOut == null) c.fragmentsOut = export.allocate("firewall fragments passed", c.worker);
             for (int p = 0; p < ports; p++) {
                 if (!vmPortsSeen[p]) continue;
                 for (int r = 0; r < FirewallCounters.REASONS.length; r++) {
@@ -242,6 +246,13 @@ public final class FirewallState {
     public long drops(int port, DropReason reason) {
         long s = 0;
         for (FirewallCounters c : workers) s += c.drops(port, reason);
+        return s;
+    }
+
+    /** Later IP fragments passed (their first fragment passed), summed over workers. */
+    public long fragmentsPassed() {
+        long s = 0;
+        for (FirewallCounters c : workers) s += c.fragmentsPassed();
         return s;
     }
 

@@ -112,7 +112,7 @@ final class OverlayScope {
 
     /** The configuration with every group instantiated per network and each VM in its network's instances. */
     FirewallConfig perNetwork(Map<String, SecurityGroup> groups, Map<String, Boolean> cut, List<FirewallConfig.VmPort> vms,
-                              PlatformLayer platform, int maxConn, int perVm) {
+                              PlatformLayer platform, int maxConn, int perVm, int frags, int fragMs) {
         Map<String, SecurityGroup> g = new LinkedHashMap<>();
         Map<String, Boolean> c = new LinkedHashMap<>();
         for (OverlayModel.Network net : model.networks()) {
@@ -132,7 +132,7 @@ final class OverlayScope {
             String net = model.networks().get(p.zone() - 1).name();
             v.add(new FirewallConfig.VmPort(p.port(), p.name(), p.addresses(), p.groups().stream().map(x -> scoped(net, x)).toList(), p.zone()));
         }
-        return new FirewallConfig(g, c, v, platform, maxConn, perVm);
+        return new FirewallConfig(g, c, v, platform, maxConn, perVm, frags, fragMs);
     }
 
     static String scoped(String network, String groupOrRuleId) { return network + SEP + groupOrRuleId; }

@@ -77,10 +77,13 @@ public enum DropReason {
     TX_FRAME_OUTSIDE_BUFFER("a stage moved or grew the frame beyond its mbuf's buffer"),
     // ---- security groups / conntrack ----
     FW_NO_RULE("security groups: new connection that no rule of its direction allows"),
-    FW_INVALID("conntrack: packet fits no tracked connection and cannot start one (bad flags, out of window, forged ICMP error, later fragment)"),
+    FW_INVALID("conntrack: packet fits no tracked connection and cannot start one (bad flags, out of window, forged ICMP error)"),
     FW_LIMIT("conntrack: new connection refused by the per-VM, host or table limit"),
     FW_PLATFORM("security groups: denied by the platform layer (e.g. outbound TCP 25)"),
-    FW_CUT("security groups: tracked connection cut after a rule change (group setting on-rule-change: cut)");
+    FW_CUT("security groups: tracked connection cut after a rule change (group setting on-rule-change: cut)"),
+    FW_FRAGMENT_UNKNOWN("firewall: later IP fragment whose first fragment was not seen, was dropped or is older than the fragment timeout"),
+    FW_FRAGMENT_OVERLAP("firewall: IP fragment that would overwrite the L4 header (TCP offset 1, RFC 1858; offset inside the first fragment's L4 header)"),
+    FW_FRAGMENT_TABLE_FULL("firewall: first IP fragment refused because the worker's fragment table is full (max-fragment-datagrams)");
 
     private final String description;
 

@@ -263,6 +263,18 @@ class FirewallStageTest {
         zeroAllocation("cut");
     }
 
+    /** Runs {@code round(r)} for r = 0 .. warmup + rounds - 1; returns the bytes this thread allocated in the last {@code rounds}. */
+    static long allocatedBytes(int warmup, int rounds, java.util.function.IntConsumer round) {
+        com.sun.management.ThreadMXBean t = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        long before = 0;
+        for (int r = 0; r < warmup + rounds; r++) {
+            if (r == warmup) before = t.getThreadAllocatedBytes(tid);
+            round.accept(r);
+        }
+        return t.getThreadAllocatedBytes(tid) - before;
+    }
+
     void zeroAllocation(String setting) throws Exception {
         setUp(setting, HTTP_ANY);
         // 32 packets: established both ways, new allowed, denied, platform, udp, ping
@@ -285,18 +297,19 @@ class FirewallStageTest {
         Burst b = new Burst(32);
         long[] addr = new long[32];
         for (int k = 0; k < 32; k++) addr[k] = frames.put(mix[k]);
-        com.sun.management.ThreadMXBean t = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long tid = Thread.currentThread().threadId();
-        long before = 0;
         int rounds = 100_000;
-        for (int r = 0; r < rounds + 10_000; r++) {
-            if (r == 10_000) before = t.getThreadAllocatedBytes(tid);
-            if (r == 5_000) change(setting, HTTP_ANY + "        - { id: x, direction: ingress, protocol: udp, ports: 9 }\n");
+        long allocated = allocatedBytes(10_000, rounds, r -> {
+            if (r == 5_000) {
+                try {
+                    change(setting, HTTP_ANY + "        - { id: x, direction: ingress, protocol: udp, ports: 9 }\n");
+                } catch (ConfigException e) {
+                    throw new AssertionError(e);
+                }
+            }
             b.count = 32;
             for (int k = 0; k < 32; k++) b.reset(k, 0, addr[k], mix[k].length, in[k]);
             for (Stage s : stages) s.process(b);
-        }
-        long allocated = t.getThreadAllocatedBytes(tid) - before;
+        });
         System.out.println("firewall (" + setting + "): " + rounds + " bursts of 32 allocated " + allocated + " bytes; created " + fw.created());
         assertTrue(allocated < 64 * 1024, "allocated " + allocated + " bytes over " + rounds + " bursts");
         assertTrue(fw.hits("web/http") >= 4 && fw.drops(VM1, DropReason.FW_PLATFORM) > 0 && fw.drops(VM1, DropReason.FW_NO_RULE) > 0);
