@@ -61,17 +61,18 @@ class FirewallNetnsTest {
                 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 s.bind((sys.argv[1], int(sys.argv[2])))
                 while True:
-                    d, a = s.recvfrom(2048)
+                    d, a = s.recvfrom(65535)
                     s.sendto(d, a)
                 """);
         Files.writeString(dir.resolve("udpask.py"), """
                 import socket, sys
                 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 s.settimeout(1.5)
-                s.sendto(b"ping-udp", (sys.argv[1], int(sys.argv[2])))
+                m = b"ping-udp" if len(sys.argv) < 4 else bytes(i % 251 for i in range(int(sys.argv[3])))
+                s.sendto(m, (sys.argv[1], int(sys.argv[2])))
                 try:
-                    d, a = s.recvfrom(2048)
-                    sys.exit(0 if d == b"ping-udp" else 2)
+                    d, a = s.recvfrom(65535)
+                    sys.exit(0 if d == m else 2)
                 except socket.timeout:
                     sys.exit(1)
                 """);
@@ -147,6 +148,38 @@ class FirewallNetnsTest {
 
     static boolean ping(int from, int to) {
         return hosts.in(NS[from], 10, "ping", "-c", "2", "-i", "0.3", "-W", "1", FwTopology.ipStr(to)).ok();
+    }
+
+    /** A UDP datagram of {@code size} bytes (fragmented above 1472) to an echo server; true when the same bytes come back. */
+    static boolean udpBig(int from, int to, int port, int size) {
+        return hosts.in(NS[from], 10, "python3", dir.resolve("udpask.py").toString(), FwTopology.ipStr(to), String.valueOf(port),
+                String.valueOf(size)).ok();
+    }
+
+    /** {@code ping -s 4000}: each echo and each reply is three IPv4 fragments on a 1500-byte MTU. */
+    static boolean bigPing(int from, int to) {
+        return hosts.in(NS[from], 10, "ping", "-c", "2", "-i", "0.3", "-W", "1", "-s", "4000", FwTopology.ipStr(to)).ok();
+    }
+
+    @Test
+    void fragmentedDatagramsPassOrDropAsTheirFirstFragment() throws Exception {
+        rules("keep", "        - { id: udp7000, direction: ingress, protocol: udp, ports: 7000, remote: 10.77.0.11/32 }\n"
+                + "        - { id: ping, direction: ingress, protocol: icmp, icmp-type: 8 }\n");
+        long passed = fw.fragmentsPassed();
+        assertTrue(bigPing(EXT1, VM1), "ping -s 4000 where ping is allowed (fragmented echo and reply)");
+        assertTrue(bigPing(VM1, EXT1), "ping -s 4000 outbound");
+        assertTrue(udpBig(EXT1, VM1, 7000, 4000), "4000-byte UDP datagram allowed by a rule arrives intact and is echoed");
+        assertTrue(udpBig(VM1, EXT1, 7001, 4000), "4000-byte UDP datagram outbound and its reply");
+        // 2 pings x (echo + reply) x 2 later fragments, twice; one UDP datagram each way x 2 later fragments, twice
+        assertEquals(2 * 2 * 2 * 2 + 2 * 2 * 2, fw.fragmentsPassed() - passed, "later fragments passed");
+        long noRule = fw.drops(VM1, DropReason.FW_NO_RULE);
+        long unknown = fw.drops(VM1, DropReason.FW_FRAGMENT_UNKNOWN);
+        assertFalse(udpBig(EXT1, VM1, 7005, 4000), "fragmented UDP to a port no rule allows");
+        assertEquals(1, fw.drops(VM1, DropReason.FW_NO_RULE) - noRule, "the first fragment: no rule");
+        assertEquals(2, fw.drops(VM1, DropReason.FW_FRAGMENT_UNKNOWN) - unknown, "the two later fragments: first fragment dropped");
+        assertFalse(bigPing(EXT2, VM2), "vm2 has no ping rule: fragmented echoes dropped");
+        assertEquals(0, fw.drops(VM1, DropReason.FW_FRAGMENT_OVERLAP) + fw.drops(VM1, DropReason.FW_FRAGMENT_TABLE_FULL),
+                "no fragment of a real host is an overlap, and the table never fills");
     }
 
     @Test
