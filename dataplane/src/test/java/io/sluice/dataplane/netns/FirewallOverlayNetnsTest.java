@@ -104,6 +104,65 @@ class FirewallOverlayNetnsTest {
         assertEquals(want, got, fromNs + " -> " + ip + ":" + port + H.nonZero());
     }
 
+    /**
+     * IP fragments on the overlay (VM MTU 1500, local VMs: not encapsulated): the first fragment
+     * decides for its datagram. ping -s 4000 where ping is allowed (app -> lb: web/ping; app -> db
+     * over IPv6: same default group), 4000-byte UDP datagrams echoed intact (app <-> db, both
+     * families), and fragmented UDP from lb to app (no rule): exactly one fw_no_rule on app (the
+     * first fragment, refused by app's ingress rules) and two fw_fragment_unknown per family,
+     * charged like fw_invalid to the sender's port (lb).
+     */
+    static void fragments(FirewallState fw, String app, String db, String lb, List<Process> servers) throws Exception {
+        java.nio.file.Files.writeString(H.dir.resolve("udpecho.py"), """
+                import socket, sys
+                s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                s.bind(("::", int(sys.argv[1])))
+                while True:
+                    d, a = s.recvfrom(65535)
+                    s.sendto(d, a)
+                """);
+        java.nio.file.Files.writeString(H.dir.resolve("udpask.py"), """
+                import socket, sys
+                s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
+                s.settimeout(1.5)
+                m = bytes(i % 251 for i in range(int(sys.argv[3])))
+                s.sendto(m, (sys.argv[1], int(sys.argv[2])))
+                try:
+                    d, a = s.recvfrom(65535)
+                    sys.exit(0 if d == m else 2)
+                except socket.timeout:
+                    sys.exit(1)
+                """);
+        servers.add(H.netns.spawn(db, H.dir.resolve("udp-db.txt"), "python3", H.dir.resolve("udpecho.py").toString(), "7000"));
+        for (int k = 0; k < 50 && !H.netns.exec(db, 5, "ss", "-lun").output().contains(":7000"); k++) Thread.sleep(100);
+        long passed0 = fw.fragmentsPassed();
+        for (String[] p : new String[][] {{app, LB_IP}, {app, DB_IP6}}) {
+            Netns.Result r = H.netns.exec(p[0], 15, "ping", "-c", "2", "-i", "0.2", "-W", "2", "-s", "4000", p[1]);
+            assertTrue(r.ok() && r.output().contains(" 0% packet loss"), "ping -s 4000 " + p[1] + ":\n" + r.output() + H.nonZero());
+        }
+        for (String ip : List.of(DB_IP, DB_IP6)) {
+            Netns.Result r = H.netns.exec(app, 10, "python3", H.dir.resolve("udpask.py").toString(), ip, "7000", "4000");
+            assertEquals(0, r.exit(), "4000-byte UDP app -> " + ip + " echoed intact: " + r.output() + H.nonZero());
+        }
+        // 2 pings x (echo + reply) x 2 later fragments, per family; one UDP exchange x 2 x 2 per family
+        assertEquals(2 * 8 + 2 * 4, fw.fragmentsPassed() - passed0, H.nonZero());
+
+        long noRule0 = fw.drops(1, DropReason.FW_NO_RULE);
+        for (String ip : List.of(APP_IP, APP_IP6)) {
+            Netns.Result r = H.netns.exec(lb, 10, "python3", H.dir.resolve("udpask.py").toString(), ip, "7000", "4000");
+            assertEquals(1, r.exit(), "fragmented UDP lb -> app " + ip + " (no rule) must time out: " + r.output());
+        }
+        assertEquals(2, fw.drops(1, DropReason.FW_NO_RULE) - noRule0, "the first fragments" + H.nonZero());
+        // a later fragment is charged like FW_INVALID: to the sending VM's port (no rule of app's was asked)
+        assertEquals(4, fw.drops(3, DropReason.FW_FRAGMENT_UNKNOWN), "the later fragments" + H.nonZero());
+        assertEquals(0, fw.drops(1, DropReason.FW_FRAGMENT_UNKNOWN), H.nonZero());
+        assertEquals(4, H.awaitCounter("firewall port lb drop fw_fragment_unknown", 4), H.nonZero());
+        assertEquals(4, H.awaitCounter("port lb drop fw_fragment_unknown", 4), "the in-port's count" + H.nonZero());
+        for (int port = 1; port <= 3; port++) {
+            assertEquals(0, fw.drops(port, DropReason.FW_FRAGMENT_OVERLAP) + fw.drops(port, DropReason.FW_FRAGMENT_TABLE_FULL), H.nonZero());
+        }
+    }
+
     @Test
     void securityGroupsOnTheOverlayWithRealHosts() throws Exception {
         FirewallState fw = H.startWithSecurityGroups(config(H));
@@ -188,6 +247,8 @@ class FirewallOverlayNetnsTest {
         assertEquals(2, fw.drops(1, DropReason.FW_PLATFORM));
         assertEquals(2, fw.drops(3, DropReason.FW_NO_RULE));
         assertEquals(0, fw.drops(1, DropReason.FW_INVALID) + fw.drops(2, DropReason.FW_INVALID) + fw.drops(3, DropReason.FW_INVALID));
+
+        fragments(fw, app, db, lb, servers);
         for (Process p : servers) {
             p.destroyForcibly();
         }
