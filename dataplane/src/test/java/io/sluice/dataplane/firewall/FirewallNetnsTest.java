@@ -56,26 +56,7 @@ class FirewallNetnsTest {
         hosts.removeStale();
         dir = Files.createTempDirectory("slfw");
         Files.writeString(dir.resolve("index.html"), "hello from vm1 via sluice\n");
-        Files.writeString(dir.resolve("udpecho.py"), """
-                import socket, sys
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                s.bind((sys.argv[1], int(sys.argv[2])))
-                while True:
-                    d, a = s.recvfrom(65535)
-                    s.sendto(d, a)
-                """);
-        Files.writeString(dir.resolve("udpask.py"), """
-                import socket, sys
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                s.settimeout(1.5)
-                m = b"ping-udp" if len(sys.argv) < 4 else bytes(i % 251 for i in range(int(sys.argv[3])))
-                s.sendto(m, (sys.argv[1], int(sys.argv[2])))
-                try:
-                    d, a = s.recvfrom(65535)
-                    sys.exit(0 if d == m else 2)
-                except socket.timeout:
-                    sys.exit(1)
-                """);
+        io.sluice.dataplane.netns.UdpScripts.write(dir);
         dp = Dataplane.start(cfg, FirewallPipelines.l2Factory(fw), Counters.inMemory(1024));
         for (int p = 0; p < 4; p++) {
             hosts.awaitInterface(IF + p, 10_000);

@@ -113,27 +113,8 @@ class FirewallOverlayNetnsTest {
      * charged like fw_invalid to the sender's port (lb).
      */
     static void fragments(FirewallState fw, String app, String db, String lb, List<Process> servers) throws Exception {
-        java.nio.file.Files.writeString(H.dir.resolve("udpecho.py"), """
-                import socket, sys
-                s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-                s.bind(("::", int(sys.argv[1])))
-                while True:
-                    d, a = s.recvfrom(65535)
-                    s.sendto(d, a)
-                """);
-        java.nio.file.Files.writeString(H.dir.resolve("udpask.py"), """
-                import socket, sys
-                s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
-                s.settimeout(1.5)
-                m = bytes(i % 251 for i in range(int(sys.argv[3])))
-                s.sendto(m, (sys.argv[1], int(sys.argv[2])))
-                try:
-                    d, a = s.recvfrom(65535)
-                    sys.exit(0 if d == m else 2)
-                except socket.timeout:
-                    sys.exit(1)
-                """);
-        servers.add(H.netns.spawn(db, H.dir.resolve("udp-db.txt"), "python3", H.dir.resolve("udpecho.py").toString(), "7000"));
+        UdpScripts.write(H.dir);
+        servers.add(H.netns.spawn(db, H.dir.resolve("udp-db.txt"), "python3", H.dir.resolve("udpecho.py").toString(), "::", "7000"));
         for (int k = 0; k < 50 && !H.netns.exec(db, 5, "ss", "-lun").output().contains(":7000"); k++) Thread.sleep(100);
         long passed0 = fw.fragmentsPassed();
         for (String[] p : new String[][] {{app, LB_IP}, {app, DB_IP6}}) {
