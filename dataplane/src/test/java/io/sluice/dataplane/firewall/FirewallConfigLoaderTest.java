@@ -34,6 +34,12 @@ class FirewallConfigLoaderTest {
         FirewallConfig fc = FirewallConfigLoader.parseDocument("t.yaml", y, cfg);
         assertTrue(fc.cuts("web"));
         assertFalse(fc.cuts("default"));
+        assertEquals(FirewallConfig.DEFAULT_MAX_FRAGMENT_DATAGRAMS, fc.maxFragmentDatagrams());
+        assertEquals(1000, fc.fragmentTimeoutMs());
+        String f = y.replace("max-connections-per-vm: 4096", "max-connections-per-vm: 4096\n  max-fragment-datagrams: 77\n  fragment-timeout-ms: 250");
+        FirewallConfig ff = FirewallConfigLoader.parseDocument("t.yaml", f, ConfigLoader.parse("t.yaml", f));
+        assertEquals(77, ff.maxFragmentDatagrams());
+        assertEquals(250, ff.fragmentTimeoutMs());
         SgRule http = fc.groups().get("web").rules().get(0);
         assertEquals("web/http", http.id());
         assertEquals(Direction.INGRESS, http.direction());
@@ -68,6 +74,10 @@ class FirewallConfigLoaderTest {
         assertTrue(error(BASE + "  platform:\n    exemptions:\n      - { rule: platform/smtp-25, ports: [ext1] }\n").contains("'ext1' is not a VM port"));
         assertTrue(error(BASE + "  nonsense: 1\n").contains("security-groups.nonsense: unknown key"));
         assertTrue(error(BASE.replace("max-connections-per-vm: 4096", "max-connections-per-vm: 99999")).contains("above max-connections"));
+        assertEquals("t.yaml:23: security-groups.fragment-timeout-ms: 0 is out of range 1..60000",
+                error(BASE.replace("max-connections-per-vm: 4096", "max-connections-per-vm: 4096\n  fragment-timeout-ms: 0")));
+        assertTrue(error(BASE.replace("max-connections-per-vm: 4096", "max-connections-per-vm: 4096\n  max-fragment-datagrams: many"))
+                .contains("security-groups.max-fragment-datagrams: 'many' is not a whole number"));
         assertTrue(error(BASE.replaceAll("(device: \"[^\"]*\") }", "$1, tx-queues: 2 }").replace("idle-strategy: backoff\n", "idle-strategy: backoff\nworkers:\n  - { lcore: 0, rx: [vm1, vm2] }\n  - { lcore: 1, rx: [ext1, ext2] }\n"))
                 .contains("need both directions of a flow on one worker"), "two workers refused");
     }
