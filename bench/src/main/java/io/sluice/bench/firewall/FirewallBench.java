@@ -42,7 +42,12 @@ import java.util.concurrent.TimeUnit;
  *       100 rules: conntrack miss + 100-rule classify + commit; each is then removed with
  *       {@code Conntrack.kill} inside the measured op so the table does not fill (the figure
  *       includes one delete per packet: an upper bound for "new");</li>
- *   <li>{@link #newFlowsDenied}: SYNs no rule allows: conntrack miss + classify + drop.</li>
+ *   <li>{@link #newFlowsDenied}: SYNs no rule allows: conntrack miss + classify + drop;</li>
+ *   <li>{@link #laterFragmentsPass}: later IP fragments (no L4 header; MF = 1, so no entry
+ *       completes) of {@value #DATAGRAMS} UDP datagrams vm1 -> ext1 whose first fragments passed in
+ *       the setup, the burst rotating over them: fragment-table lookup hit, pass;</li>
+ *   <li>{@link #laterFragmentsUnknown}: later fragments of datagrams never seen: lookup miss, drop
+ *       {@code FW_FRAGMENT_UNKNOWN}.</li>
  * </ul>
  */
 @State(Scope.Thread)
@@ -56,12 +61,16 @@ public class FirewallBench {
     static final int BURST = 32;
     private static final int SLOT = 128;
     static final int VM1 = 0, EXT1 = 2;
+    /** Fragmented datagrams in flight for the fragment benchmarks. */
+    static final int DATAGRAMS = 1000;
+    private static final int VM_IP = 0x0A4D0001, EXT_IP = 0x0A4D000B;
 
     @Param({"10000"})
     public int flows;
 
     private Arena arena;
-    private long estFrames, newFrames, denyFrames;
+    private long estFrames, newFrames, denyFrames, laterFrames, unknownFrames;
+    private int fragCursor;
     private int frameLen;
     private int synLen;
     private Burst burst;
@@ -76,7 +85,8 @@ public class FirewallBench {
         y.append("ports:\n");
         String[] names = {"vm1", "vm2", "ext1", "ext2"};
         for (int p = 0; p < 4; p++) y.append("  - { name: ").append(names[p]).append(", device: net_null").append(p).append(" }\n");
-        y.append("security-groups:\n  max-connections: 65536\n  max-connections-per-vm: 65536\n  groups:\n    - name: web\n      rules:\n");
+        y.append("security-groups:\n  max-connections: 65536\n  max-connections-per-vm: 65536\n"
+                + "  max-fragment-datagrams: 8192\n  fragment-timeout-ms: 60000\n  groups:\n    - name: web\n      rules:\n");
         for (int i = 0; i < 100; i++) {
             String remote = i % 3 == 0 ? "10.77.0.0/24" : i % 3 == 1 ? "192.168." + i + ".0/24" : "172.16.0.0/12";
             if (i == 99) remote = "10.77.0.11/32";
@@ -145,6 +155,55 @@ public class FirewallBench {
             frame(denyFrames + (long) i * SLOT, ext, vm, 40000 + i, 9999, 0x02, 1, 0);
         }
         if (stage.conntrack().size() != flows) throw new IllegalStateException("established " + stage.conntrack().size() + " of " + flows);
+        // fragmented datagrams: first fragments through the stage (conntrack + rules + record)
+        laterFrames = arena.allocate((long) DATAGRAMS * SLOT, 64).address();
+        unknownFrames = arena.allocate((long) BURST * SLOT, 64).address();
+        for (int d = 0; d < DATAGRAMS; d++) {
+            Burst b = burst;
+            b.count = 1;
+            prepFragment(b, 0, scratch, fragment(scratch, d, 0), true);
+            stage.process(b);
+            if (b.next[0] != Next.TX) throw new IllegalStateException("first fragment dropped: " + b.dropReason[0]);
+            fragment(laterFrames + (long) d * SLOT, d, 185);
+        }
+        for (int i = 0; i < BURST; i++) fragment(unknownFrames + (long) i * SLOT, 60000 + i, 185);
+        if (stage.fragments().size() != DATAGRAMS) throw new IllegalStateException("recorded " + stage.fragments().size());
+    }
+
+    /** An IPv4 fragment (1480 bytes of data; a UDP header when offset 0) from vm1 to ext1; returns the header bytes written. */
+    static int fragment(long at, int id, int offset) {
+        Mem.putMac(at, 0x02_5f_00_00_00_03L);
+        Mem.putMac(at + 6, 0x02_5f_00_00_00_01L);
+        Mem.put16(at + 12, 0x0800);
+        long ip = at + 14;
+        Mem.put8(ip, 0x45);
+        Mem.put8(ip + 1, 0);
+        Mem.put16(ip + 2, 20 + 1480);
+        Mem.put16(ip + 4, id);
+        Mem.put16(ip + 6, 0x2000 | offset);
+        Mem.put8(ip + 8, 64);
+        Mem.put8(ip + 9, 17);
+        Mem.put32(ip + 12, VM_IP);
+        Mem.put32(ip + 16, EXT_IP);
+        if (offset == 0) {
+            Mem.put16(ip + 20, 5000 + id);
+            Mem.put16(ip + 22, 53);
+            Mem.put16(ip + 24, 4008);
+        }
+        return 14 + 20 + (offset == 0 ? 8 : 0);
+    }
+
+    /** The metadata parse + l2 would leave for a fragment vm1 -> ext1. */
+    private static void prepFragment(Burst b, int i, long at, int len, boolean first) {
+        b.reset(i, 0, at, len, VM1);
+        b.l3Offset[i] = 14;
+        b.l4Offset[i] = (short) (first ? 34 : -1);
+        b.etherType[i] = 0x0800;
+        b.ipProto[i] = 17;
+        b.flags[i] = io.sluice.dataplane.pipeline.PacketFlags.IPV4 | io.sluice.dataplane.pipeline.PacketFlags.FRAGMENT
+                | (first ? io.sluice.dataplane.pipeline.PacketFlags.UDP : io.sluice.dataplane.pipeline.PacketFlags.LATER_FRAGMENT);
+        b.next[i] = Next.TX;
+        b.outPort[i] = EXT1;
     }
 
     private void run(long at, int len, int in, int out) {
@@ -169,6 +228,7 @@ public class FirewallBench {
 
     @TearDown
     public void tearDown() {
+        if (stage.fragments().size() != DATAGRAMS) throw new IllegalStateException("fragment entries lost: " + stage.fragments().size());
         stage.conntrack().close();
         arena.close();
     }
@@ -227,6 +287,31 @@ public class FirewallBench {
         for (int i = 0; i < BURST; i++) prep(b, i, denyFrames + (long) i * SLOT, synLen, EXT1, VM1);
         int n = stage.process(b);
         if (b.next[0] != Next.DROP) throw new IllegalStateException("denied flow passed");
+        return n;
+    }
+
+    @Benchmark
+    public int laterFragmentsPass() {
+        Burst b = burst;
+        b.count = BURST;
+        int c = fragCursor;
+        for (int i = 0; i < BURST; i++) {
+            prepFragment(b, i, laterFrames + (long) c * SLOT, 34, false);
+            if (++c == DATAGRAMS) c = 0;
+        }
+        fragCursor = c;
+        int n = stage.process(b);
+        if (b.next[0] != Next.TX) throw new IllegalStateException("later fragment dropped: " + b.dropReason[0]);
+        return n;
+    }
+
+    @Benchmark
+    public int laterFragmentsUnknown() {
+        Burst b = burst;
+        b.count = BURST;
+        for (int i = 0; i < BURST; i++) prepFragment(b, i, unknownFrames + (long) i * SLOT, 34, false);
+        int n = stage.process(b);
+        if (b.next[0] != Next.DROP) throw new IllegalStateException("unknown fragment passed");
         return n;
     }
 }
