@@ -338,6 +338,7 @@ public final class FirewallStage implements Stage {
         long l3 = base + b.l3Offset[i];
         long end = base + b.length[i];
         int fl = b.flags[i];
+        if ((fl & PacketFlags.LATER_FRAGMENT) != 0) return FILL_LATER; // no L4 header: the fragment table decides
         int l4off = b.l4Offset[i];
         int proto = b.ipProto[i];
         long ipEnd;
@@ -368,8 +369,8 @@ public final class FirewallStage implements Stage {
         p.icmpType = 0;
         p.icmpCode = 0;
         if (l4off < 0) {
-            // later fragment (no L4 header) or IPv6 "no next header": ports unknown
-            return (fl & PacketFlags.LATER_FRAGMENT) != 0 ? FILL_LATER : FILL_OK;
+            return FILL_OK; // IPv6 "no next header": no ports
+
         }
         long l4 = base + l4off;
         if ((fl & PacketFlags.TCP) != 0) {
