@@ -43,7 +43,8 @@ import io.sluice.rules.sg.SecurityGroupTable;
  * packets, so a first fragment overtaken within the burst still counts.
  * Uses: {@code next, inPort, outPort, data, length, l3Offset, l4Offset, ipProto, flags}. Sets:
  * {@code DROP} + reason. Reads the snapshot and {@code System.nanoTime()} once per burst; calls
- * {@code expire(now, 64)} once per burst. No allocation, lock or exception per packet.
+ * {@code expire(now, 64)} on the conntrack shard and {@code expire(now, 16)} on the fragment table
+ * once per burst. No allocation, lock or exception per packet.
  *
  * <p>Conntrack label of a connection: {@code epoch << 2 | ingressCut << 1 | egressCut}: the
  * configuration version it was last checked against and whether each allowing rule belongs to a
@@ -192,6 +193,7 @@ public final class FirewallStage implements Stage {
                         if (!recheck(s, b, i, label)) {
                             ct.kill(pkt);
                             drop(b, i, vmPort, FirewallCounters.CUT);
+                            if ((b.flags[i] & PacketFlags.FRAGMENT) != 0) firstFragment(b, i, vmPort, now); // forgets it
                             continue;
                         }
                     }
@@ -370,7 +372,6 @@ public final class FirewallStage implements Stage {
         p.icmpCode = 0;
         if (l4off < 0) {
             return FILL_OK; // IPv6 "no next header": no ports
-
         }
         long l4 = base + l4off;
         if ((fl & PacketFlags.TCP) != 0) {

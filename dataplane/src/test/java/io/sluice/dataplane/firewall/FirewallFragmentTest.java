@@ -106,6 +106,17 @@ class FirewallFragmentTest {
     }
 
     @Test
+    void aFirstFragmentCutAfterARuleChangeForgetsItsDatagram() throws Exception {
+        setUp("cut", "");
+        byte[][] f = frags(4, EXT1, VM1, UDP, 5, Frames.udpDatagram(40050, 7000, 4000));
+        t.passes(f[0], EXT1);                               // web/dns admits the flow, datagram 5 recorded
+        t.change("cut", "");                                // the rule is gone; web cuts
+        t.drops(f[0], EXT1, DropReason.FW_CUT);             // the same datagram sent again: its connection is cut
+        t.drops(f[1], EXT1, DropReason.FW_FRAGMENT_UNKNOWN);
+        assertEquals(0, stage().fragments().size());
+    }
+
+    @Test
     void laterFragmentsAfterTheTimeoutAreDropped() throws Exception {
         setUp("keep", "  fragment-timeout-ms: 50\n");
         for (int family : new int[] {4, 6}) {
