@@ -301,11 +301,9 @@ public final class ConfigLoader {
         if (top.containsKey(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY)) {
             // validated here (file:line errors at load); built again by the firewall from the file.
             // With an overlay, VM ports name overlay VMs (docs/firewall.md, "On the overlay")
+            // with several workers, each flow's packets are handed to the worker owning its conntrack
+            // shard (docs/firewall.md, "Workers"); each worker has its own tx queue (checked above)
             io.sluice.dataplane.firewall.FirewallConfigLoader.parse(file, top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), portIndex, overlay);
-            if (workers.size() > 1) {
-                throw error(top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), io.sluice.dataplane.firewall.FirewallConfigLoader.KEY,
-                        "security groups need both directions of a flow on one worker; with " + workers.size() + " workers that needs shard hand-off (not implemented): use one worker");
-            }
         }
 
         return new SluiceConfig(file, List.copyOf(eal), List.copyOf(ports), List.copyOf(workers), burst, idle, mbufs,

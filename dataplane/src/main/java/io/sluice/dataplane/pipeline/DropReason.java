@@ -80,7 +80,9 @@ public enum DropReason {
     FW_INVALID("conntrack: packet fits no tracked connection and cannot start one (bad flags, out of window, forged ICMP error, later fragment)"),
     FW_LIMIT("conntrack: new connection refused by the per-VM, host or table limit"),
     FW_PLATFORM("security groups: denied by the platform layer (e.g. outbound TCP 25)"),
-    FW_CUT("security groups: tracked connection cut after a rule change (group setting on-rule-change: cut)");
+    FW_CUT("security groups: tracked connection cut after a rule change (group setting on-rule-change: cut)"),
+    // ---- shard hand-off between workers ----
+    HANDOFF_FULL("hand-off ring to the owning worker is full");
 
     private final String description;
 
