@@ -35,15 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Names start with "slt&lt;pid&gt;" and are removed in {@link #cleanup} (and by Netns' shutdown hook).
  */
 class FirewallHandoffNetnsTest {
-    static final OverlayHosts H;
-
-    static {
-        try {
-            H = new OverlayHosts();
-        } catch (Exception e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    static final OverlayHosts H = OverlayHosts.create();
 
     static final String[] NAME = {"vm1", "vm2", "ext1", "ext2"};
     static final String[] IP = {"10.199.66.1", "10.199.66.2", "10.199.66.11", "10.199.66.12"};
