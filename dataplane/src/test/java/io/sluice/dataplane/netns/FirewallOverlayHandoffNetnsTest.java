@@ -14,15 +14,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
-import static io.sluice.dataplane.netns.FirewallOverlayNetnsTest.APP;
 import static io.sluice.dataplane.netns.FirewallOverlayNetnsTest.APP_IP;
-import static io.sluice.dataplane.netns.FirewallOverlayNetnsTest.APP_IP6;
-import static io.sluice.dataplane.netns.FirewallOverlayNetnsTest.DB;
 import static io.sluice.dataplane.netns.FirewallOverlayNetnsTest.DB_IP;
 import static io.sluice.dataplane.netns.FirewallOverlayNetnsTest.DB_IP6;
-import static io.sluice.dataplane.netns.FirewallOverlayNetnsTest.LB;
 import static io.sluice.dataplane.netns.FirewallOverlayNetnsTest.LB_IP;
-import static io.sluice.dataplane.netns.FirewallOverlayNetnsTest.LB_IP6;
+import static io.sluice.dataplane.netns.FirewallOverlayNetnsTest.APP_IP6;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -79,14 +75,8 @@ class FirewallOverlayHandoffNetnsTest {
     void twoWorkersOverlayFirewallBothDirections() throws Exception {
         FirewallState fw = H.startWithSecurityGroups(config());
         assertEquals(2, H.dp.workers().size());
-        OverlayHosts.awaitLink(H.tap("up"));
-        String ul = H.netns.create("ul");
-        Netns.run("ip", "link", "set", "dev", H.tap("up"), "netns", ul);
-        String app = H.vm("app", H.tap("app"), APP, APP_IP + "/24", "10.0.1.1", 1500);
-        String db = H.vm("db", H.tap("db"), DB, DB_IP + "/24", "10.0.2.1", 1500);
-        String lb = H.vm("lb", H.tap("lb"), LB, LB_IP + "/24", "10.0.1.1", 1500);
-        H.ipv6(app, H.tap("app"), APP_IP6 + "/64", "fd00:1:1::1");
-        H.ipv6(db, H.tap("db"), DB_IP6 + "/64", "fd00:1:2::1");
+        String[] vms = FirewallOverlayNetnsTest.plugHosts(H);
+        String app = vms[0], db = vms[1], lb = vms[2];
         H.netns.spawn(app, H.dir.resolve("srv-app.txt"), TcpProbe.serve(22, 8080));
         H.netns.spawn(db, H.dir.resolve("srv-db.txt"), TcpProbe.serve(25, 587, 8080));
         H.netns.spawn(lb, H.dir.resolve("srv-lb.txt"), TcpProbe.serve(80, 8080));
