@@ -21,7 +21,8 @@ import java.lang.foreign.ValueLayout;
  * which it registers with EAL ({@code rte_thread_register}) and pins to its lcore's CPUs in
  * {@link #onStart()}. It owns its rx queues, one tx queue ({@link #txQueue}) on every port, its
  * {@link Burst}, its mbuf pointer arrays (off-heap) and its {@link WorkerCounters}: nothing here
- * is shared with another thread, so nothing is locked.
+ * is shared with another thread, so nothing is locked — except the hand-off rings below, each
+ * written by one worker and read by one other (single-producer/single-consumer, lock-free).
  *
  * <p>Duty cycle ({@link #doWork()}): read the time once; for each owned rx queue: rx_burst →
  * reset the burst as {@link Burst#reset} would (whole-array fills; the six parse fields are left
