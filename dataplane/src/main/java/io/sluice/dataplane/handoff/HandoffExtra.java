@@ -16,6 +16,6 @@ public interface HandoffExtra {
     /** Restores slot {@code i} from the two words on the owning worker (consumer side). */
     void restore(int i, long w0, long w1);
 
-    /** Once before a drained burst runs through the stages after steer (e.g. read the time). */
+    /** Once after a non-empty drain, before the burst runs through the stages after steer (e.g. read the time). */
     default void beginResume() {}
 }

@@ -87,11 +87,13 @@ public final class SteerStage implements Stage {
      * one; the caller runs the stages after this one over it. Returns the number of packets.
      */
     public int drain(Burst b) {
-        if (extra != null) {
-            extra.beginResume();
-        }
         int n = handoff.drain(worker, b, extra);
-        in += n;
+        if (n > 0) {
+            in += n;
+            if (extra != null) {
+                extra.beginResume();
+            }
+        }
         return n;
     }
 
