@@ -122,6 +122,9 @@ class FirewallHandoffTest {
         // arrives on worker 1; hashed by its own addresses (ext2, vm1) it would go wherever that pair lives
         byte[] err = Frames.icmpError(EXT2, VM1, 3, 3, out);
         expect(-1, err, EXT2, o);
+        // vm2 as the router: the pair (vm2, vm1) lives on the other worker, the flow does not
+        assertNotEquals(o, owner(VM2, VM1), "the error's own address pair must have another owner (else this proves less)");
+        expect(-1, Frames.icmpError(VM2, VM1, 11, 0, out), VM2, o);
         assertEquals(0, fw.drops(VM1, DropReason.FW_INVALID));
         // the same error quoting a flow that does not exist is dropped, by that flow's owner
         byte[] forged = Frames.icmpError(EXT2, VM1, 3, 3, Frames.udp(VM1, EXT2, 5353, 53, 10));
