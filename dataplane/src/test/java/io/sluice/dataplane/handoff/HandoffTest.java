@@ -78,6 +78,18 @@ class HandoffTest {
         }
     }
 
+    /** A field added to Burst must be carried by the hand-off slot (and added to the round trip above). */
+    @Test
+    void theSlotCarriesEveryBurstArray() {
+        java.util.List<String> arrays = new java.util.ArrayList<>();
+        for (var f : Burst.class.getFields()) {
+            if (f.getType().isArray()) arrays.add(f.getName());
+        }
+        java.util.Collections.sort(arrays);
+        assertEquals(java.util.List.of("data", "dropReason", "etherType", "flags", "inPort", "ipProto", "l3Offset", "l4Offset",
+                "length", "mbuf", "next", "outPort", "vlan"), arrays, "Burst's per-packet arrays changed: update Handoff.push/take");
+    }
+
     @Test
     void fullRingRefusesAndTheOwnerDrainsProducersRoundRobin() {
         Handoff h = new Handoff(3, 4);
