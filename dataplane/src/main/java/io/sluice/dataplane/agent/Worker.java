@@ -42,7 +42,8 @@ import java.lang.foreign.ValueLayout;
  * <p><b>Hand-off</b> (two or more workers with a stateful stage): when the pipeline contains a
  * {@link SteerStage}, packets it hands to another worker leave this burst as {@link Next#CONSUMED};
  * and once per duty cycle, after the rx queues, the worker drains the packets other workers handed
- * to it ({@link SteerStage#drain}) into its burst and runs them through the stages <i>after</i> the
+ * to it ({@link SteerStage#drain}, up to {@link #MAX_RESUME_BURSTS} bursts while they come full)
+ * into its burst and runs them through the stages <i>after</i> the
  * steer stage only ("resume"; their earlier stages ran on the receiving worker, whose rx counters
  * counted them), then syncs, transmits on its own tx queues and counts drops exactly as for an rx
  * burst. Its hand-off totals go to {@link WorkerCounters#handoff} each cycle.
@@ -202,7 +203,12 @@ public final class Worker implements Agent {
             work += poll(rxPortIdx[q], rxPortId[q], rxQueue[q]);
         }
         if (steer != null) {
-            work += resumeHandedOff();
+            // up to MAX_RESUME_BURSTS bursts while the rings keep filling whole bursts: a worker
+            // that receives on several queues must not fall behind what others hand it
+            for (int k = 0, n = burstSize; k < MAX_RESUME_BURSTS && n == burstSize; k++) {
+                n = resumeHandedOff();
+                work += n;
+            }
             counters.handoff(steer.outPackets(), steer.inPackets(), steer.fullDrops());
         }
         // publishing walks every counter slot: not per duty cycle while busy (at most
@@ -317,6 +323,9 @@ public final class Worker implements Agent {
         dispatch(b, count);
         return n;
     }
+
+    /** Most hand-off bursts drained per duty cycle (bounds the cycle's length). */
+    static final int MAX_RESUME_BURSTS = 4;
 
     /** Stages called from a call site of their own in {@link #runStages}. */
     static final int UNROLLED_STAGES = 6;

@@ -34,10 +34,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * security groups; ext1, ext2 = outside hosts) on DPDK TAP ports, switched by the L2 pipeline with
  * the firewall stage (parse -> arp -> l2 -> firewall). Rules change at run time through
  * {@link FirewallState#apply}, as a configuration reload does. Namespaces and TAPs start with
- * "slfw" and are removed even when a check fails.
+ * "slf&lt;pid&gt;" and are removed even when a check fails.
  */
 class FirewallNetnsTest {
-    static final String IF = "slfw";
+    /** "slf" + this JVM's pid: test runs in other checkouts at the same time use other names. */
+    static final String IF = "slf" + ProcessHandle.current().pid() % 100_000;
     static final String[] NS = new String[4];
     static Hosts hosts;
     static Dataplane dp;
