@@ -122,7 +122,8 @@ public final class Dataplane implements AutoCloseable {
                 for (Stage s : stages) {
                     stageNames.add(s.name());
                 }
-                WorkerCounters wc = counters.worker(i, portNames, stageNames);
+                boolean handoff = java.util.Arrays.stream(stages).anyMatch(s -> s instanceof io.sluice.dataplane.handoff.SteerStage);
+                WorkerCounters wc = counters.worker(i, portNames, stageNames, handoff);
                 int[] rxp = w.rxQueues().stream().mapToInt(WorkerSpec.RxQueue::port).toArray();
                 int[] rxq = w.rxQueues().stream().mapToInt(WorkerSpec.RxQueue::queue).toArray();
                 workers.add(new Worker(i, w.lcore(), rxp, rxq, w.txQueue(), portIds, stages, wc, cfg.burstSize(), rxMeta));

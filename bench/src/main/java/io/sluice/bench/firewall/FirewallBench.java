@@ -215,7 +215,7 @@ public class FirewallBench {
     }
 
     /** The metadata parse + l2 would leave for these IPv4/TCP frames. */
-    private static void prep(Burst b, int i, long at, int len, int in, int out) {
+    static void prep(Burst b, int i, long at, int len, int in, int out) {
         b.reset(i, 0, at, len, in);
         b.l3Offset[i] = 14;
         b.l4Offset[i] = 34;

@@ -3,6 +3,7 @@ package io.sluice.dataplane.agent;
 import io.sluice.dataplane.counters.WorkerCounters;
 import io.sluice.dataplane.ffi.Mbuf;
 import io.sluice.dataplane.ffi.Shim;
+import io.sluice.dataplane.handoff.SteerStage;
 import io.sluice.dataplane.packet.Mem;
 import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.DropReason;
@@ -20,7 +21,8 @@ import java.lang.foreign.ValueLayout;
  * which it registers with EAL ({@code rte_thread_register}) and pins to its lcore's CPUs in
  * {@link #onStart()}. It owns its rx queues, one tx queue ({@link #txQueue}) on every port, its
  * {@link Burst}, its mbuf pointer arrays (off-heap) and its {@link WorkerCounters}: nothing here
- * is shared with another thread, so nothing is locked.
+ * is shared with another thread, so nothing is locked — except the hand-off rings below, each
+ * written by one worker and read by one other (single-producer/single-consumer, lock-free).
  *
  * <p>Duty cycle ({@link #doWork()}): read the time once; for each owned rx queue: rx_burst →
  * reset the burst as {@link Burst#reset} would (whole-array fills; the six parse fields are left
@@ -36,6 +38,15 @@ import java.lang.foreign.ValueLayout;
  * packets belong to the stage that consumed them. Then {@link WorkerCounters#flush()} when the
  * cycle found no packet or {@link #FLUSH_INTERVAL_NS} has passed since the last one (and in
  * {@link #onClose()}): published counters are at most that late.
+ *
+ * <p><b>Hand-off</b> (two or more workers with a stateful stage): when the pipeline contains a
+ * {@link SteerStage}, packets it hands to another worker leave this burst as {@link Next#CONSUMED};
+ * and once per duty cycle, after the rx queues, the worker drains the packets other workers handed
+ * to it ({@link SteerStage#drain}, up to {@link #MAX_RESUME_BURSTS} bursts while they come full)
+ * into its burst and runs them through the stages <i>after</i> the
+ * steer stage only ("resume"; their earlier stages ran on the receiving worker, whose rx counters
+ * counted them), then syncs, transmits on its own tx queues and counts drops exactly as for an rx
+ * burst. Its hand-off totals go to {@link WorkerCounters#handoff} each cycle.
  *
  * <p>Steady state allocates nothing (WorkerAllocationTest proves it).
  */
@@ -79,6 +90,12 @@ public final class Worker implements Agent {
     private final int[] rxLength;
     private final MemorySegment freePtrs;
     private final String roleName;
+    /** The pipeline's steer stage, or null (one worker, or no stateful stage). */
+    private final SteerStage steer;
+    /** The stages after {@link #steer}, run over drained hand-off bursts. */
+    private final Stage[] resume;
+    /** Index of resume[0] in {@link #stages} (stage counters). */
+    private final int resumeBase;
 
     private volatile int registeredLcore = -2;
     private volatile Thread thread;
@@ -136,6 +153,18 @@ public final class Worker implements Agent {
         this.rxAddr = new long[burstSize];
         this.rxLength = new int[burstSize];
         this.roleName = "sluice-worker-" + index;
+        int k = -1;
+        for (int i = 0; i < this.stages.length; i++) {
+            if (this.stages[i] instanceof SteerStage) {
+                if (k >= 0) {
+                    throw new IllegalArgumentException("more than one steer stage in the pipeline");
+                }
+                k = i;
+            }
+        }
+        this.steer = k < 0 ? null : (SteerStage) this.stages[k];
+        this.resumeBase = k + 1;
+        this.resume = k < 0 ? new Stage[0] : java.util.Arrays.copyOfRange(this.stages, k + 1, this.stages.length);
     }
 
     /**
@@ -172,6 +201,15 @@ public final class Worker implements Agent {
         int work = 0;
         for (int q = 0; q < rxQueue.length; q++) {
             work += poll(rxPortIdx[q], rxPortId[q], rxQueue[q]);
+        }
+        if (steer != null) {
+            // up to MAX_RESUME_BURSTS bursts while the rings keep filling whole bursts: a worker
+            // that receives on several queues must not fall behind what others hand it
+            for (int k = 0, n = burstSize; k < MAX_RESUME_BURSTS && n == burstSize; k++) {
+                n = resumeHandedOff();
+                work += n;
+            }
+            counters.handoff(steer.outPackets(), steer.inPackets(), steer.fullDrops());
         }
         // publishing walks every counter slot: not per duty cycle while busy (at most
         // FLUSH_INTERVAL_NS late), always when idle and in onClose
@@ -254,6 +292,40 @@ public final class Worker implements Agent {
             c.stage(s, st[s].process(b));
         }
     }
+
+    /**
+     * Drains the packets other workers handed to this one and runs them through the stages after
+     * the steer stage, then tx / free / count as for an rx burst. Every TX frame's mbuf is synced
+     * (the receiving worker's stages may have moved it, e.g. VXLAN decap). The drained mbufs are
+     * also copied into the rx pointer array so a burst all for one port takes {@link #sameDestination}.
+     */
+    private int resumeHandedOff() {
+        final Burst b = burst;
+        int n = steer.drain(b);
+        if (n == 0) {
+            return 0;
+        }
+        for (int i = 0; i < n; i++) {
+            rxPtrs.setAtIndex(P, i, b.mbuf[i]);
+        }
+        final Stage[] st = resume;
+        final WorkerCounters c = counters;
+        final int base = resumeBase;
+        final int ns = st.length;
+        if (ns > 0) c.stage(base, st[0].process(b));
+        if (ns > 1) c.stage(base + 1, st[1].process(b));
+        if (ns > 2) c.stage(base + 2, st[2].process(b));
+        for (int s = 3; s < ns; s++) {
+            c.stage(base + s, st[s].process(b));
+        }
+        int count = b.count;
+        syncFrames(b, 0, count);
+        dispatch(b, count);
+        return n;
+    }
+
+    /** Most hand-off bursts drained per duty cycle (bounds the cycle's length). */
+    static final int MAX_RESUME_BURSTS = 4;
 
     /** Stages called from a call site of their own in {@link #runStages}. */
     static final int UNROLLED_STAGES = 6;
@@ -424,9 +496,31 @@ public final class Worker implements Agent {
         }
     }
 
-    /** Frees the worker's off-heap arrays; call after its runner has stopped. */
+    /**
+     * Frees the mbufs other workers handed to this one and it never drained, then the worker's
+     * off-heap arrays; call after every worker's runner has stopped (no producer left).
+     */
     public void release() {
+        if (steer != null) {
+            int n;
+            while ((n = steer.drain(burst)) > 0) {
+                int k = 0;
+                for (int i = 0; i < n; i++) {
+                    if (burst.mbuf[i] != 0) {
+                        freePtrs.setAtIndex(P, k++, burst.mbuf[i]);
+                    }
+                }
+                if (k > 0) {
+                    Shim.mbufFreeBulk(freePtrs, k);
+                }
+            }
+        }
         arena.close();
+    }
+
+    /** The pipeline's steer stage (hand-off), or null. */
+    public SteerStage steer() {
+        return steer;
     }
 
     @Override

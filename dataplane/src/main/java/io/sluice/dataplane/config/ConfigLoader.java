@@ -88,6 +88,11 @@ public final class ConfigLoader {
 
     // ------------------------------------------------------------------------------------------
 
+    /** A DPDK TAP device (net_tap...): its queues are kernel tun queues the host delivers into. */
+    private static boolean isTap(String device) {
+        return device.startsWith("net_tap");
+    }
+
     private SluiceConfig build(String text) throws ConfigException {
         Optional<Node> rootOpt;
         try {
@@ -162,6 +167,12 @@ public final class ConfigLoader {
             int rxq = p.containsKey("rx-queues") ? intIn(p.get("rx-queues"), key + ".rx-queues", 1, 64) : 1;
             int txq = p.containsKey("tx-queues") ? intIn(p.get("tx-queues"), key + ".tx-queues", 1, 64) : 1;
             long mac = p.containsKey("mac") ? mac(p.get("mac"), key + ".mac") : -1;
+            if (isTap(devName) && rxq < txq) {
+                // a TAP queue is one kernel tun queue used both ways: the host delivers into every one
+                throw error(p.containsKey("rx-queues") ? p.get("rx-queues") : portNodes.get(i), key + ".rx-queues",
+                        "TAP port '" + pname + "' has " + rxq + " rx queue(s) but " + txq + " tx queue(s): each TAP queue is also"
+                                + " a queue the kernel delivers into, so give rx-queues: " + txq + " or more (and poll every one)");
+            }
             ports.add(new PortSpec(pname, device, rxq, txq, mac));
         }
 
@@ -222,6 +233,14 @@ public final class ConfigLoader {
                     throw error(pn, "ports[" + pi + "].tx-queues",
                             "port '" + ports.get(pi).name() + "' has " + ports.get(pi).txQueues()
                                     + " tx queue(s) but there are " + workers.size() + " workers (each needs its own)");
+                }
+                // the kernel spreads a TAP's traffic over all its queues: one nobody polls loses flows
+                for (int qi = 0; isTap(ports.get(pi).devargs()) && qi < ports.get(pi).rxQueues(); qi++) {
+                    if (!owned.contains(((long) pi << 32) | qi)) {
+                        throw error(top.get("workers"), "workers",
+                                "rx queue " + ports.get(pi).name() + ":" + qi + " of TAP port '" + ports.get(pi).name()
+                                        + "' is polled by no worker (the kernel delivers flows into every TAP queue)");
+                    }
                 }
             }
         } else {
@@ -301,11 +320,9 @@ public final class ConfigLoader {
         if (top.containsKey(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY)) {
             // validated here (file:line errors at load); built again by the firewall from the file.
             // With an overlay, VM ports name overlay VMs (docs/firewall.md, "On the overlay")
+            // with several workers, each flow's packets are handed to the worker owning its conntrack
+            // shard (docs/firewall.md, "Workers"); each worker has its own tx queue (checked above)
             io.sluice.dataplane.firewall.FirewallConfigLoader.parse(file, top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), portIndex, overlay);
-            if (workers.size() > 1) {
-                throw error(top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), io.sluice.dataplane.firewall.FirewallConfigLoader.KEY,
-                        "security groups need both directions of a flow on one worker; with " + workers.size() + " workers that needs shard hand-off (not implemented): use one worker");
-            }
         }
 
         return new SluiceConfig(file, List.copyOf(eal), List.copyOf(ports), List.copyOf(workers), burst, idle, mbufs,

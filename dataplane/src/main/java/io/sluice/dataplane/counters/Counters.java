@@ -89,7 +89,16 @@ public final class Counters implements AutoCloseable {
 
     /** The counters of one worker over the given ports and stages. Control thread only. */
     public WorkerCounters worker(int workerId, List<String> portNames, List<String> stageNames) {
-        return new WorkerCounters(this, workerId, portNames, stageNames);
+        return new WorkerCounters(this, workerId, portNames, stageNames, false);
+    }
+
+    /**
+     * As {@link #worker(int, List, List)}; with {@code handoff} (the worker's pipeline has a steer
+     * stage) also {@code worker W handoff out packets}, {@code worker W handoff in packets} and
+     * {@code worker W handoff full drops}.
+     */
+    public WorkerCounters worker(int workerId, List<String> portNames, List<String> stageNames, boolean handoff) {
+        return new WorkerCounters(this, workerId, portNames, stageNames, handoff);
     }
 
     public CountersReader reader() {

@@ -26,10 +26,12 @@ public final class WorkerCounters {
     private final long[] published;
     private final AtomicCounter[] counters;
     private final int stageBase;
+    /** First of the three hand-off slots (out, in, full), or -1 without hand-off. */
+    private final int handoffBase;
 
-    WorkerCounters(Counters owner, int workerId, List<String> portNames, List<String> stageNames) {
+    WorkerCounters(Counters owner, int workerId, List<String> portNames, List<String> stageNames, boolean handoff) {
         this.ports = portNames.size();
-        int n = ports * PER_PORT + stageNames.size();
+        int n = ports * PER_PORT + stageNames.size() + (handoff ? 3 : 0);
         local = new long[n];
         published = new long[n];
         counters = new AtomicCounter[n];
@@ -50,6 +52,30 @@ public final class WorkerCounters {
         stageBase = ports * PER_PORT;
         for (int s = 0; s < stageNames.size(); s++) {
             counters[stageBase + s] = owner.allocate("stage " + stageNames.get(s) + " packets", workerId);
+        }
+        handoffBase = handoff ? stageBase + stageNames.size() : -1;
+        if (handoff) {
+            counters[handoffBase] = owner.allocate(handoffLabel(workerId, "out packets"), workerId);
+            counters[handoffBase + 1] = owner.allocate(handoffLabel(workerId, "in packets"), workerId);
+            counters[handoffBase + 2] = owner.allocate(handoffLabel(workerId, "full drops"), workerId);
+        }
+    }
+
+    /** {@code worker W handoff out packets} / {@code in packets} / {@code full drops}. */
+    public static String handoffLabel(int workerId, String what) {
+        return "worker " + workerId + " handoff " + what;
+    }
+
+    /**
+     * Sets the hand-off totals (packets handed to other workers, received from them, dropped on a
+     * full ring); published by the next {@link #flush()}. No-op without hand-off counters.
+     */
+    public void handoff(long out, long in, long full) {
+        int h = handoffBase;
+        if (h >= 0) {
+            local[h] = out;
+            local[h + 1] = in;
+            local[h + 2] = full;
         }
     }
 

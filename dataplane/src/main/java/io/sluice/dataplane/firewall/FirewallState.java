@@ -164,8 +164,8 @@ public final class FirewallState {
 
     /**
      * A new stage for one worker, with its own conntrack shard and counters. Control thread,
-     * before the worker starts. Both directions of a flow must reach the same worker (one worker,
-     * or symmetric RSS); see docs/firewall.md.
+     * before the worker starts. Both directions of a flow must reach the same worker: with two or
+     * more workers a steer stage ({@link #steerPolicy}) goes in front of it; see docs/firewall.md.
      *
      * @param worker    worker id: its counters are exported under it (after {@link #exportCounters});
      *                  -1 = not exported
@@ -181,6 +181,16 @@ public final class FirewallState {
         FragmentTable frags = new FragmentTable(cfg.maxFragmentDatagrams(), cfg.fragmentTimeoutMs() * 1_000_000L,
                 java.util.concurrent.ThreadLocalRandom.current().nextLong());
         return new FirewallStage(this, ct, frags, c, pendingTx);
+    }
+
+    /**
+     * The steer policy of one worker's {@link io.sluice.dataplane.handoff.SteerStage} in front of
+     * its firewall stage (two or more workers): the packets that stage will track, in its zone.
+     *
+     * @param pendingTx as for {@link #newStage(int, int[])}
+     */
+    public io.sluice.dataplane.handoff.SteerPolicy steerPolicy(int[] pendingTx) {
+        return new FirewallSteer(this, pendingTx);
     }
 
     /**

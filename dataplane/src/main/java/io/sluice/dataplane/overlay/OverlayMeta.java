@@ -1,5 +1,6 @@
 package io.sluice.dataplane.overlay;
 
+import io.sluice.dataplane.handoff.HandoffExtra;
 import io.sluice.dataplane.pipeline.Burst;
 
 /**
@@ -14,7 +15,7 @@ import io.sluice.dataplane.pipeline.Burst;
  * {@link #reset(int)} must run for each slot when the burst is received (the decap stage does it
  * for every packet it sees; see its Javadoc).
  */
-public final class OverlayMeta {
+public final class OverlayMeta implements HandoffExtra {
     /** Largest zone id + 1 that per-network counters cover. */
     public static final int MAX_ZONES = 4096;
 
@@ -57,6 +58,34 @@ public final class OverlayMeta {
         for (int i = 0; i < count; i++) {
             reset(i);
         }
+    }
+
+    /** Hand-off (two or more workers): zone and source VM of slot i travel with the packet. */
+    @Override
+    public long word0(int i) {
+        return (zone[i] & 0xFFFF_FFFFL) | ((long) srcVm[i] << 32);
+    }
+
+    /** Hand-off: source VTEP and the pending encapsulation's VTEP. */
+    @Override
+    public long word1(int i) {
+        return (srcVtep[i] & 0xFFFF_FFFFL) | ((long) encapVtep[i] << 32);
+    }
+
+    /** Hand-off, on the owning worker: slot i as the receiving worker left it (reason cleared). */
+    @Override
+    public void restore(int i, long w0, long w1) {
+        zone[i] = (int) w0;
+        srcVm[i] = (int) (w0 >>> 32);
+        srcVtep[i] = (int) w1;
+        encapVtep[i] = (int) (w1 >>> 32);
+        reason[i] = 0;
+    }
+
+    /** Hand-off: the clock stage does not run on a drained burst; the stages after steer read the time here. */
+    @Override
+    public void beginResume() {
+        nowNs = System.nanoTime();
     }
 
     /** Drops packet i with an overlay reason: sets Burst next/dropReason (generic) and counts. */

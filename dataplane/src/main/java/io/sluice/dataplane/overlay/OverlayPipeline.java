@@ -6,6 +6,8 @@ import io.sluice.dataplane.counters.Counters;
 import io.sluice.dataplane.ffi.Mbuf;
 import io.sluice.dataplane.ffi.Shim;
 import io.sluice.dataplane.firewall.FirewallState;
+import io.sluice.dataplane.handoff.Handoff;
+import io.sluice.dataplane.handoff.SteerStage;
 import io.sluice.dataplane.packet.Mem;
 import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.DropReason;
@@ -23,7 +25,7 @@ import java.lang.foreign.ValueLayout;
  * The overlay data plane as a worker pipeline (the configuration has an {@code overlay:} section):
  *
  * <pre>
- * parse -> clock -> vxlan-decap -> underlay-arp -> anti-spoof -> overlay-arp -> route [-> firewall] -> vxlan-encap -> overlay-out
+ * parse -> clock -> vxlan-decap -> underlay-arp -> anti-spoof -> overlay-arp -> route [[-> steer] -> firewall] -> vxlan-encap -> overlay-out
  * </pre>
  *
  * The firewall stage (security groups + conntrack, docs/firewall.md) is there when the configuration
@@ -41,6 +43,8 @@ public final class OverlayPipeline {
     private final UnderlayNeighbours neighbours;
     private final Counters counters;
     private final FirewallState firewall;
+    /** Shared by the workers when there are two or more and a firewall; null otherwise. */
+    private Handoff handoff;
 
     public OverlayPipeline(OverlayModel model, Counters counters) {
         this(model, counters, UnderlayNeighbours.withDefaults(), null);
@@ -84,7 +88,17 @@ public final class OverlayPipeline {
             firewall.exportCounters(counters, cfg.portNames());
         }
         OverlayPipeline p = new OverlayPipeline(cfg.overlay(), counters, UnderlayNeighbours.withDefaults(), firewall);
+        if (firewall != null) p.handoff(Handoff.forWorkers(cfg.workers().size()));
         return (c, worker) -> p.stages(worker);
+    }
+
+    /**
+     * Two or more workers with a firewall: the workers' shared hand-off, so {@link #stages} puts a
+     * steer stage in front of the firewall (null: none). Control thread, before {@link #stages}.
+     */
+    public OverlayPipeline handoff(Handoff h) {
+        this.handoff = h;
+        return this;
     }
 
     /** The security groups, or null. */
@@ -98,7 +112,7 @@ public final class OverlayPipeline {
     public Stage[] stages(int worker) {
         int cap = Burst.MAX_CAPACITY;
         OverlayMeta meta = new OverlayMeta(cap);
-        Stage[] vm = vmStages(state, meta, neighbours, firewall, worker);
+        Stage[] vm = vmStages(state, meta, neighbours, firewall, worker, handoff);
         Stage[] all = new Stage[vm.length + 3];
         all[0] = new ParseStage();
         all[1] = new Clock(meta);
@@ -117,6 +131,18 @@ public final class OverlayPipeline {
      */
     public static Stage[] vmStages(OverlayState state, OverlayMeta meta, UnderlayNeighbours neighbours,
                                    FirewallState firewall, int worker) {
+        return vmStages(state, meta, neighbours, firewall, worker, null);
+    }
+
+    /**
+     * As {@link #vmStages(OverlayState, OverlayMeta, UnderlayNeighbours, FirewallState, int)}; with a
+     * firewall and a {@code handoff} (two or more workers) a steer stage goes right before the
+     * firewall: {@code ... -> route -> steer -> firewall -> vxlan-encap}. There the zone (network), the
+     * out-port and a pending encapsulation are known; the packet's {@link OverlayMeta} slot travels
+     * with it.
+     */
+    public static Stage[] vmStages(OverlayState state, OverlayMeta meta, UnderlayNeighbours neighbours,
+                                   FirewallState firewall, int worker, Handoff handoff) {
         Stage decap = new VxlanDecapStage(state, meta);
         Stage underlayArp = new UnderlayArpStage(state, meta, neighbours);
         Stage antiSpoof = new AntiSpoofStage(state, meta);
@@ -126,7 +152,12 @@ public final class OverlayPipeline {
         if (firewall == null) {
             return new Stage[] {decap, underlayArp, antiSpoof, arp, route, encap};
         }
-        return new Stage[] {decap, underlayArp, antiSpoof, arp, route, firewall.newStage(worker, meta.encapVtep), encap};
+        Stage fw = firewall.newStage(worker, meta.encapVtep);
+        if (handoff == null) {
+            return new Stage[] {decap, underlayArp, antiSpoof, arp, route, fw, encap};
+        }
+        Stage steer = new SteerStage(handoff, worker, firewall.steerPolicy(meta.encapVtep), meta);
+        return new Stage[] {decap, underlayArp, antiSpoof, arp, route, steer, fw, encap};
     }
 
     /** Sets {@link OverlayMeta#nowNs} once per burst. Uses and sets nothing in the burst. */

@@ -83,7 +83,9 @@ public enum DropReason {
     FW_CUT("security groups: tracked connection cut after a rule change (group setting on-rule-change: cut)"),
     FW_FRAGMENT_UNKNOWN("firewall: later IP fragment whose first fragment was not seen, was dropped or is older than the fragment timeout"),
     FW_FRAGMENT_OVERLAP("firewall: IP fragment that would overwrite the L4 header (TCP offset 1, RFC 1858; offset inside the first fragment's L4 header)"),
-    FW_FRAGMENT_TABLE_FULL("firewall: first IP fragment refused because the worker's fragment table is full (max-fragment-datagrams)");
+    FW_FRAGMENT_TABLE_FULL("firewall: first IP fragment refused because the worker's fragment table is full (max-fragment-datagrams)"),
+    // ---- shard hand-off between workers ----
+    HANDOFF_FULL("hand-off ring to the owning worker is full");
 
     private final String description;
 

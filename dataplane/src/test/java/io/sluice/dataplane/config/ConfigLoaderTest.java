@@ -131,6 +131,34 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void tapPortsNeedAnRxQueueForEveryTxQueueAndEveryQueuePolled() throws Exception {
+        String fewRx = """
+                ports:
+                  - {name: a, device: "net_tap0,iface=x0", tx-queues: 2}
+                workers:
+                  - {lcore: 0, rx: [a]}
+                  - {lcore: 1, rx: []}
+                """;
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("w.yaml", fewRx));
+        assertTrue(e.getMessage().startsWith("w.yaml:2: ports[0].rx-queues: TAP port 'a' has 1 rx queue(s) but 2 tx queue(s)"), e.getMessage());
+
+        String unpolled = """
+                ports:
+                  - {name: a, device: "net_tap0,iface=x0", rx-queues: 2, tx-queues: 2}
+                workers:
+                  - {lcore: 0, rx: ["a:0"]}
+                  - {lcore: 1, rx: []}
+                """;
+        e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("w.yaml", unpolled));
+        assertTrue(e.getMessage().startsWith("w.yaml:4: workers: rx queue a:1 of TAP port 'a' is polled by no worker"), e.getMessage());
+
+        // the same with a non-TAP device is fine (a NIC/ring queue nobody polls just stays empty or fills)
+        ConfigLoader.parse("w.yaml", unpolled.replace("\"net_tap0,iface=x0\"", "net_ring0"));
+        // and every queue polled, rx >= tx: accepted
+        ConfigLoader.parse("w.yaml", unpolled.replace("rx: []", "rx: [\"a:1\"]"));
+    }
+
+    @Test
     void rejectsInvalidYamlWithLine() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("y.yaml", "ports:\n  - name: [a\n"));
         assertTrue(e.getMessage().startsWith("y.yaml:"), e.getMessage());

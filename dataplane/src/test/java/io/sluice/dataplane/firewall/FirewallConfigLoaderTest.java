@@ -7,9 +7,12 @@ import io.sluice.rules.model.Direction;
 import io.sluice.rules.model.SgRule;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -78,7 +81,33 @@ class FirewallConfigLoaderTest {
                 error(BASE.replace("max-connections-per-vm: 4096", "max-connections-per-vm: 4096\n  fragment-timeout-ms: 0")));
         assertTrue(error(BASE.replace("max-connections-per-vm: 4096", "max-connections-per-vm: 4096\n  max-fragment-datagrams: many"))
                 .contains("security-groups.max-fragment-datagrams: 'many' is not a whole number"));
-        assertTrue(error(BASE.replaceAll("(device: \"[^\"]*\") }", "$1, tx-queues: 2 }").replace("idle-strategy: backoff\n", "idle-strategy: backoff\nworkers:\n  - { lcore: 0, rx: [vm1, vm2] }\n  - { lcore: 1, rx: [ext1, ext2] }\n"))
-                .contains("need both directions of a flow on one worker"), "two workers refused");
+        String twoWorkers = "idle-strategy: backoff\nworkers:\n  - { lcore: 0, rx: [vm1, vm2] }\n  - { lcore: 1, rx: [ext1, ext2] }\n";
+        // one tx queue per port is not enough for two workers: file, line and key
+        assertTrue(error(BASE.replace("idle-strategy: backoff\n", twoWorkers))
+                .matches("(?s)t\\.yaml:\\d+: ports\\[0\\]\\.tx-queues: port 'vm1' has 1 tx queue\\(s\\) but there are 2 workers.*"),
+                error(BASE.replace("idle-strategy: backoff\n", twoWorkers)));
+    }
+
+    @Test
+    void twoWorkersWithSecurityGroupsAreAccepted() throws Exception {
+        String y = BASE.replaceAll("(device: \"[^\"]*\") }", "$1, rx-queues: 2, tx-queues: 2 }")
+                .replace("idle-strategy: backoff\n", "idle-strategy: backoff\nworkers:\n  - { lcore: 0, rx: [vm1, vm2] }\n  - { lcore: 1, rx: [ext1, ext2] }\n");
+        var cfg = ConfigLoader.parse("t.yaml", y);
+        assertEquals(2, cfg.workers().size(), "shard hand-off: two workers with security groups");
+        FirewallState fw = new FirewallState(4, FirewallConfigLoader.parseDocument("t.yaml", y, cfg));
+        var factory = FirewallPipelines.l2Factory(fw);
+        var w0 = factory.stages(cfg, 0);
+        var w1 = factory.stages(cfg, 1);
+        assertEquals(List.of("parse", "arp", "l2", "steer", "firewall"), java.util.Arrays.stream(w0).map(io.sluice.dataplane.pipeline.Stage::name).toList());
+        var s0 = (io.sluice.dataplane.handoff.SteerStage) w0[3];
+        var s1 = (io.sluice.dataplane.handoff.SteerStage) w1[3];
+        assertSame(s0.handoff(), s1.handoff(), "one hand-off shared by the workers");
+        assertEquals(0, s0.worker());
+        assertEquals(1, s1.worker());
+        // one worker: no steer stage at all
+        var one = ConfigLoader.parse("t.yaml", BASE);
+        assertEquals(List.of("parse", "arp", "l2", "firewall"),
+                java.util.Arrays.stream(FirewallPipelines.l2Factory(new FirewallState(4, FirewallConfigLoader.parseDocument("t.yaml", BASE, one))).stages(one, 0))
+                        .map(io.sluice.dataplane.pipeline.Stage::name).toList());
     }
 }

@@ -34,12 +34,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * security groups; ext1, ext2 = outside hosts) on DPDK TAP ports, switched by the L2 pipeline with
  * the firewall stage (parse -> arp -> l2 -> firewall). Rules change at run time through
  * {@link FirewallState#apply}, as a configuration reload does. Namespaces and TAPs start with
- * "fw&lt;pid in base 36&gt;-" (unique per test JVM, so parallel runs from other checkouts never
- * share or delete each other's hosts; {@link Hosts} allows 9 characters) and are removed even when
- * a check fails.
+ * "slf&lt;pid&gt;" and are removed even when a check fails.
  */
 class FirewallNetnsTest {
-    static final String IF = "fw" + Long.toString(ProcessHandle.current().pid(), 36) + "-";
+    /** "slf" + this JVM's pid: test runs in other checkouts at the same time use other names. */
+    static final String IF = "slf" + ProcessHandle.current().pid() % 100_000;
     static final String[] NS = new String[4];
     static Hosts hosts;
     static Dataplane dp;

@@ -94,6 +94,20 @@ class FirewallOverlayNetnsTest {
                 """.formatted(h.tap("up"), h.tap("app"), h.tap("db"), h.tap("lb"), APP, APP_IP, APP_IP6, DB, DB_IP, DB_IP6, LB, LB_IP, LB_IP6, LB_IP);
     }
 
+    /** Moves the uplink TAP into a namespace of its own and plugs app, db and lb (IPv4 and IPv6); returns their namespaces. */
+    static String[] plugHosts(OverlayHosts h) throws Exception {
+        OverlayHosts.awaitLink(h.tap("up"));
+        String ul = h.netns.create("ul");
+        Netns.run("ip", "link", "set", "dev", h.tap("up"), "netns", ul);
+        String app = h.vm("app", h.tap("app"), APP, APP_IP + "/24", "10.0.1.1", 1500);
+        String db = h.vm("db", h.tap("db"), DB, DB_IP + "/24", "10.0.2.1", 1500);
+        String lb = h.vm("lb", h.tap("lb"), LB, LB_IP + "/24", "10.0.1.1", 1500);
+        h.ipv6(app, h.tap("app"), APP_IP6 + "/64", "fd00:1:1::1");
+        h.ipv6(db, h.tap("db"), DB_IP6 + "/64", "fd00:1:2::1");
+        h.ipv6(lb, h.tap("lb"), LB_IP6 + "/64", "fd00:1:1::1");
+        return new String[] {app, db, lb};
+    }
+
     TcpProbe.Outcome connect(String fromNs, String ip, int port) {
         Netns.Result r = H.netns.exec(fromNs, 10, TcpProbe.connect(ip, port));
         return TcpProbe.outcome(r.exit(), r.output());
@@ -147,15 +161,8 @@ class FirewallOverlayNetnsTest {
     @Test
     void securityGroupsOnTheOverlayWithRealHosts() throws Exception {
         FirewallState fw = H.startWithSecurityGroups(config(H));
-        OverlayHosts.awaitLink(H.tap("up"));
-        String ul = H.netns.create("ul");
-        Netns.run("ip", "link", "set", "dev", H.tap("up"), "netns", ul);
-        String app = H.vm("app", H.tap("app"), APP, APP_IP + "/24", "10.0.1.1", 1500);
-        String db = H.vm("db", H.tap("db"), DB, DB_IP + "/24", "10.0.2.1", 1500);
-        String lb = H.vm("lb", H.tap("lb"), LB, LB_IP + "/24", "10.0.1.1", 1500);
-        H.ipv6(app, H.tap("app"), APP_IP6 + "/64", "fd00:1:1::1");
-        H.ipv6(db, H.tap("db"), DB_IP6 + "/64", "fd00:1:2::1");
-        H.ipv6(lb, H.tap("lb"), LB_IP6 + "/64", "fd00:1:1::1");
+        String[] vms = plugHosts(H);
+        String app = vms[0], db = vms[1], lb = vms[2];
         List<Process> servers = new ArrayList<>();
         servers.add(H.netns.spawn(app, H.dir.resolve("srv-app.txt"), TcpProbe.serve(22, 8080)));
         servers.add(H.netns.spawn(db, H.dir.resolve("srv-db.txt"), TcpProbe.serve(25, 587, 8080)));

@@ -42,6 +42,15 @@ final class OverlayHosts implements AutoCloseable {
         dir = netns.tempDir();
     }
 
+    /** For a test class's static field: a failure to create the temp dir fails class initialisation. */
+    static OverlayHosts create() {
+        try {
+            return new OverlayHosts();
+        } catch (Exception e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     /** TAP interface name of a port (in the root namespace until moved). */
     String tap(String suffix) {
         return netns.name(suffix);
