@@ -237,6 +237,24 @@ declare -A RATIO
     echo "| $m | $n | $t | $o | $s | **${RATIO[$c]}** | $(div "$s" "$t") | $(div "$o" "$t") | $(ns "$t") / $(ns "$o") / $(ns "$s") |"
   done
   echo
+  echo "## What bounds the ratio (derived from the table above)"
+  echo
+  echo "testpmd io on the same devices is the device's own cost per packet (net_pcap rx copying the frame"
+  echo "out of the replayed file into a fresh mbuf, net_null tx freeing it); both Sluice and OVS pay it too."
+  echo "Own work = ns/pkt minus that device cost (an approximation: the costs are taken as additive)."
+  echo "Ceiling = OVS ns / device ns: the Sluice/OVS ratio if Sluice's own work cost nothing. For 2x, Sluice"
+  echo "would need OVS ns / 2 per packet in all, i.e. OVS ns / 2 - device ns of its own work."
+  echo
+  echo "| case | flows | device ns (testpmd io) | OVS own ns | Sluice own ns | own work OVS / Sluice | ceiling Sluice / OVS | Sluice own ns needed for 2x |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for c in $CASES; do
+    t=$(ns "$(med "${CPU[tp-$c]}")"); o=$(ns "$(med "${CPU[ovs-$c]}")"); s=$(ns "$(med "${CPU[sl-$c]}")")
+    awk -v m="${c%%:*}" -v n="${c##*:}" -v t="$t" -v o="$o" -v s="$s" 'BEGIN {
+      if (t == "nan" || o == "nan" || s == "nan") { printf "| %s | %s | %s | nan | nan | nan | nan | nan |\n", m, n, t; exit }
+      r = (s - t > 0) ? sprintf("%.2f", (o - t) / (s - t)) : "n/a"
+      printf "| %s | %s | %.1f | %.1f | %.1f | %s | %.2f | %.1f |\n", m, n, t, o - t, s - t, r, o / t, o / 2 - t }'
+  done
+  echo
   echo "## Every repetition"
   echo
   echo "| system | case | flows | Mpps per CPU-second, per rep | wall Mpps per rep |"
