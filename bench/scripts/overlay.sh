@@ -7,7 +7,9 @@
 #  - the frames: OverlayE2E write-pcap writes decap-N.pcap (114-byte VXLAN, VNI 100, from the allowed
 #    VTEP 192.168.50.2 to 192.168.50.1 / 02:00:00:00:aa:01, inner 64-byte UDP remote VM -> local VM)
 #    and encap-N.pcap (64-byte UDP local VM -> remote VM) over N inner flows (UDP ports vary per
-#    flow; decap: the outer source port too);
+#    flow, flow k between the local VM and remote VM k % R of the R=OVERLAY_REMOTE_VMS VMs behind
+#    the remote VTEP, so Sluice's anti-spoof / route tables hold R remote VMs; decap: the outer
+#    source port varies too);
 #  - the device: net_pcap rx_pcap=FILE,infinite_rx=1 (the pcap replayed from memory, one copy per
 #    packet) into one forwarding core, out to a net_null no-rx=1 sink;
 #  - testpmd io: pcap -> null; Sluice (OverlayE2E --pcap): decap: uplink=pcap -> parse -> decap ->
@@ -31,7 +33,7 @@
 # smaller over the flow counts) and last ovs_ratio=<min Sluice/OVS per CPU-second over the cases>.
 #
 # Environment: OVERLAY_REPS=3 OVERLAY_SECONDS=6 OVERLAY_WARMUP=3 OVERLAY_LCORE=1
-#              OVERLAY_FLOWS="1 100000" OVERLAY_NULL=1 (0: skip the net_null rows)
+#              OVERLAY_FLOWS="1 100000" OVERLAY_REMOTE_VMS=1000 OVERLAY_NULL=1 (0: skip the net_null rows)
 #              OVS_PEER=<recipe dir> OVERLAY_OVS_TRIES=2 OVERLAY_QUIET_TRIES=2
 set -euo pipefail
 
@@ -46,6 +48,7 @@ MEASURE=${OVERLAY_SECONDS:-6}
 WARMUP=${OVERLAY_WARMUP:-3}
 LCORE=${OVERLAY_LCORE:-1}
 FLOWS=${OVERLAY_FLOWS:-1 100000}
+RVMS=${OVERLAY_REMOTE_VMS:-1000}
 WITH_NULL=${OVERLAY_NULL:-1}
 NATIVE_LIB=${SLUICE_NATIVE_LIB:-$SLUICE_HOME/native/target/libsluice.so}
 TESTPMD=${TESTPMD:-$(command -v dpdk-testpmd || true)}
@@ -75,7 +78,7 @@ trap 'exit 130' INT TERM
 PCAPS=$TMP/pcap
 mkdir -p "$PCAPS"
 for n in $FLOWS; do
-  "$JAVA" $JVM_FLAGS -cp "$CP" io.sluice.bench.overlay.OverlayE2E write-pcap --dir "$PCAPS" --flows "$n" >&2 || die "write-pcap failed"
+  "$JAVA" $JVM_FLAGS -cp "$CP" io.sluice.bench.overlay.OverlayE2E write-pcap --dir "$PCAPS" --flows "$n" --remote-vms "$RVMS" >&2 || die "write-pcap failed"
 done
 pkts() { echo $(( $1 < 1024 ? 1024 : $1 )); }                  # packets in the pcap of N flows
 mbufs() { echo $(( $(pkts "$1") + 16384 )); }                  # net_pcap infinite_rx holds them all
@@ -128,7 +131,7 @@ testpmd_cmd() { # case flows|null
 sluice_cmd() { # case flows|null
   local src=""
   [ "$2" = null ] || src=" --pcap $PCAPS/$1-$2.pcap --mbufs $(mbufs "$2") --mem $(memmb "$2")"
-  echo "$JAVA $JVM_FLAGS -Dsluice.native.lib=$NATIVE_LIB -cp $CP io.sluice.bench.overlay.OverlayE2E $1 --lcore $LCORE --warmup $WARMUP --seconds $MEASURE$src"
+  echo "$JAVA $JVM_FLAGS -Dsluice.native.lib=$NATIVE_LIB -cp $CP io.sluice.bench.overlay.OverlayE2E $1 --lcore $LCORE --warmup $WARMUP --seconds $MEASURE --remote-vms $RVMS$src"
 }
 run_testpmd() { # case flows|null -> "wall percpu"
   $(testpmd_cmd "$1" "$2") > "$TMP/testpmd.out" 2>&1 < /dev/null &
@@ -212,14 +215,15 @@ declare -A RATIO
   echo "# Overlay end to end: Sluice vs OVS-DPDK vs dpdk-testpmd io, same run ($DATE UTC)"
   echo
   echo "Command: \`./sluice bench overlay\` (bench/scripts/overlay.sh), OVERLAY_REPS=$REPS OVERLAY_SECONDS=$MEASURE"
-  echo "OVERLAY_WARMUP=$WARMUP OVERLAY_FLOWS=\"$FLOWS\", CPU $LCORE for every forwarding thread. Load average before:"
+  echo "OVERLAY_WARMUP=$WARMUP OVERLAY_FLOWS=\"$FLOWS\" OVERLAY_REMOTE_VMS=$RVMS, CPU $LCORE for every forwarding thread. Load average before:"
   echo "$LOAD_BEFORE, after: $LOAD_AFTER."
   echo
   echo "Work: VXLAN decap (114-byte VXLAN frame from the allowed VTEP 192.168.50.2, VNI 100, inner 64-byte"
   echo "UDP remote VM -> local VM: decap, anti-spoof, route, out on the VM port) and VXLAN encap (64-byte"
   echo "UDP local VM -> remote VM: anti-spoof, route, encap to VTEP 192.168.50.2, out on the uplink)."
-  echo "The same pcap files (OverlayE2E write-pcap; N inner flows = N UDP port pairs, decap also N % 16384"
-  echo "outer source ports) are replayed from memory by net_pcap infinite_rx into one forwarding core, out"
+  echo "The same pcap files (OverlayE2E write-pcap; N inner flows = N UDP port pairs, flow k between the local"
+  echo "VM and remote VM k % $RVMS of the $RVMS VMs behind the remote VTEP in Sluice's configuration; decap also"
+  echo "N % 16384 outer source ports) are replayed from memory by net_pcap infinite_rx into one forwarding core, out"
   echo "to net_null, for all three systems. OVS: peer recipe flows br2-vxlan-decap/encap with VNI 100"
   echo "(vx0 tunnel port in, match tun_id, output to the VM port; set tun_id, output to vx0 -> tnl_push"
   echo "-> br-phy -> sink). Rates are per CPU-second of the forwarding thread (testpmd lcore thread CPU"
@@ -287,7 +291,7 @@ declare -A RATIO
   echo "## Commands"
   echo
   echo '```'
-  for n in $FLOWS; do echo "$JAVA $JVM_FLAGS -cp $CP io.sluice.bench.overlay.OverlayE2E write-pcap --dir $PCAPS --flows $n"; done
+  for n in $FLOWS; do echo "$JAVA $JVM_FLAGS -cp $CP io.sluice.bench.overlay.OverlayE2E write-pcap --dir $PCAPS --flows $n --remote-vms $RVMS"; done
   echo "# OVS: recipe copied to $OVSB, ovsck -> slovck, --file-prefix=ovs -> slovovs, 30-vxlan.sh VTEPs 192.168.50.1/.2,"
   echo "# MACs 02:00:00:00:aa:01/02, flows VNI 100; then (cd \$OVSB && ./00-setup-ovs.sh && ./30-vxlan.sh), per case:"
   for c in $CASES; do ovs_cmd "${c%%:*}" "${c##*:}"; done

@@ -39,7 +39,10 @@ import java.util.Map;
  *
  * <pre>java ... io.sluice.bench.overlay.OverlayE2E decap|encap [--lcore 1] [--warmup 3] [--seconds 6]
  *     [--pcap FILE [--mbufs N] [--mem MB]]
- * java ... io.sluice.bench.overlay.OverlayE2E write-pcap --dir DIR --flows N</pre>
+ * java ... io.sluice.bench.overlay.OverlayE2E write-pcap --dir DIR --flows N [--remote-vms R]</pre>
+ * {@code --remote-vms R} (default 1, the same value for write-pcap and the run) puts R remote VMs
+ * behind VTEP 192.168.50.2 (10.0.1.20 + i, MAC 02:00:00:ii:ii:0a) in the configuration, and flow k
+ * of the pcaps goes from / to remote VM k % R, so anti-spoof and route look up R different VMs.
  * With {@code --pcap} the receiving port is {@code net_pcap0,rx_pcap=FILE,infinite_rx=1} (the pcap
  * replayed from memory, one copy per packet, the device dpdk-testpmd and OVS-DPDK read in
  * bench/scripts/overlay.sh) instead of a pre-filled {@code net_null}; net_pcap holds the whole file
@@ -53,10 +56,16 @@ import java.util.Map;
 public final class OverlayE2E {
     static final long LOCAL_MAC = 0x02_00_00_00_00_0bL;
     static final long REMOTE_MAC = 0x02_00_00_00_00_0aL;
+    static final int LOCAL_IP = 0x0A00_010A;
+    static final int REMOTE_IP = 0x0A00_0114;
+
+    /** Remote VM i (all behind VTEP 192.168.50.2): MAC 02:00:00:ii:ii:0a, IPv4 10.0.1.20 + i. */
+    static long remoteMac(int i) { return REMOTE_MAC + ((long) i << 8); }
+    static int remoteIp(int i) { return REMOTE_IP + i; }
 
     public static void main(String[] args) throws Exception {
         String mode = args.length > 0 ? args[0] : "decap";
-        int lcore = 1, warmup = 3, seconds = 6, mbufs = 16384, memMb = 1024, flows = 1;
+        int lcore = 1, warmup = 3, seconds = 6, mbufs = 16384, memMb = 1024, flows = 1, remoteVms = 1;
         String pcap = null, dir = ".";
         for (int i = 1; i + 1 < args.length; i += 2) {
             switch (args[i]) {
@@ -68,12 +77,13 @@ public final class OverlayE2E {
                 case "--mem" -> memMb = Integer.parseInt(args[i + 1]);
                 case "--dir" -> dir = args[i + 1];
                 case "--flows" -> flows = Integer.parseInt(args[i + 1]);
+                case "--remote-vms" -> remoteVms = Integer.parseInt(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         if (mode.equals("write-pcap")) {
-            writePcap(dir + "/decap-" + flows + ".pcap", flows, true);
-            writePcap(dir + "/encap-" + flows + ".pcap", flows, false);
+            writePcap(dir + "/decap-" + flows + ".pcap", flows, remoteVms, true);
+            writePcap(dir + "/encap-" + flows + ".pcap", flows, remoteVms, false);
             System.out.printf("wrote %s/decap-%d.pcap %s/encap-%d.pcap (%d packets each)%n", dir, flows, dir, flows, Math.max(flows, MIN_PCAP_PACKETS));
             return;
         }
@@ -105,11 +115,10 @@ public final class OverlayE2E {
                     - name: blue
                       vni: 100
                       cidr: 10.0.0.0/16
-                      subnets: [{name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1}]
+                      subnets: [{name: a, cidr: 10.0.0.0/16, gateway: 10.0.0.1}]
                       vms:
                         - {name: local, subnet: a, mac: "02:00:00:00:00:0b", ip: 10.0.1.10, port: vm}
-                        - {name: remote, subnet: a, mac: "02:00:00:00:00:0a", ip: 10.0.1.20, vtep: 192.168.50.2}
-                """.formatted(eal, mbufs, up, vm, lcore);
+                """.formatted(eal, mbufs, up, vm, lcore) + remoteVmsYaml(remoteVms);
         SluiceConfig cfg = ConfigLoader.parse("overlay-bench", yaml);
         Counters counters = Counters.inMemory(1024);
         try (Dataplane dp = Dataplane.prepare(cfg, OverlayPipeline.factory(cfg, counters), counters, false)) {
@@ -167,9 +176,9 @@ public final class OverlayE2E {
                 for (int i = 0; i < chunk; i++) {
                     long d = Mbuf.data(ptrs.getAtIndex(ValueLayout.JAVA_LONG, i));
                     if (decap) {
-                        writeVxlan(d, 0);
+                        writeVxlan(d, 0, 0);
                     } else {
-                        writeInner(d, LOCAL_MAC, REMOTE_MAC, 0x0A00_010A, 0x0A00_0114, 0);
+                        writeInner(d, LOCAL_MAC, REMOTE_MAC, LOCAL_IP, REMOTE_IP, 0);
                     }
                 }
                 total += chunk;
@@ -181,11 +190,27 @@ public final class OverlayE2E {
         return total;
     }
 
+    /** The remote VMs' entries of the bench configuration (network blue, subnet a, VTEP 192.168.50.2). */
+    static String remoteVmsYaml(int n) {
+        if (n < 1 || n > 60_000) {
+            throw new IllegalArgumentException("--remote-vms must be 1..60000");
+        }
+        StringBuilder y = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            long mac = remoteMac(i);
+            int ip = remoteIp(i);
+            y.append(String.format("        - {name: r%d, subnet: a, mac: \"%02x:%02x:%02x:%02x:%02x:%02x\", ip: %d.%d.%d.%d, vtep: 192.168.50.2}%n", i,
+                    (mac >>> 40) & 0xff, (mac >>> 32) & 0xff, (mac >>> 24) & 0xff, (mac >>> 16) & 0xff, (mac >>> 8) & 0xff, mac & 0xff,
+                    ip >>> 24, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff));
+        }
+        return y.toString();
+    }
+
     /** At least this many packets per pcap (net_pcap replays the file; 1 flow = the same frame repeated). */
     static final int MIN_PCAP_PACKETS = 1024;
 
     /** decap: 114-byte VXLAN frames; encap: 64-byte inner frames local → remote; packet i is flow i % flows. */
-    static void writePcap(String file, int flows, boolean decap) throws IOException {
+    static void writePcap(String file, int flows, int remoteVms, boolean decap) throws IOException {
         int len = decap ? 114 : 64;
         int packets = Math.max(flows, MIN_PCAP_PACKETS);
         try (Arena a = Arena.ofConfined();
@@ -196,10 +221,11 @@ public final class OverlayE2E {
             out.write(le(0xa1b2c3d4)); out.write(le(2 | 4 << 16)); out.write(le(0)); out.write(le(0)); out.write(le(65535)); out.write(le(1));
             for (int i = 0; i < packets; i++) {
                 int flow = i % flows;
+                int r = flow % remoteVms;
                 if (decap) {
-                    writeVxlan(frame.address(), flow);
+                    writeVxlan(frame.address(), flow, r);
                 } else {
-                    writeInner(frame.address(), LOCAL_MAC, REMOTE_MAC, 0x0A00_010A, 0x0A00_0114, flow);
+                    writeInner(frame.address(), LOCAL_MAC, remoteMac(r), LOCAL_IP, remoteIp(r), flow);
                 }
                 MemorySegment.copy(frame, ValueLayout.JAVA_BYTE, 0, bytes, 0, len);
                 out.write(le(0)); out.write(le(0)); out.write(le(len)); out.write(le(len));
@@ -243,7 +269,7 @@ public final class OverlayE2E {
      * 114-byte VXLAN frame: underlay 192.168.50.2 → 192.168.50.1, VNI 100, inner remote → local
      * (inner flow {@code flow}, outer UDP source port 49152 + flow % 16384).
      */
-    static void writeVxlan(long d, int flow) {
+    static void writeVxlan(long d, int flow, int remoteVm) {
         Mem.putMac(d, 0x02_00_00_00_aa_01L);
         Mem.putMac(d + 6, 0x02_00_00_00_aa_02L);
         Mem.put16(d + 12, 0x0800);
@@ -262,7 +288,7 @@ public final class OverlayE2E {
         Mem.put16(d + 40, 0);
         Mem.put32(d + 42, 0x0800_0000);
         Mem.put32(d + 46, 100 << 8);
-        writeInner(d + 50, REMOTE_MAC, LOCAL_MAC, 0x0A00_0114, 0x0A00_010A, flow);
+        writeInner(d + 50, remoteMac(remoteVm), LOCAL_MAC, remoteIp(remoteVm), LOCAL_IP, flow);
         Checksum.setIpv4Header(d + 14);
     }
 }
