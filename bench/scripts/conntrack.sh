@@ -30,29 +30,22 @@ JVM_FLAGS=${JVM_FLAGS:---enable-native-access=ALL-UNNAMED --add-exports java.bas
 FLOWS=${CT_FLOWS:-1000 10000 100000}
 SECS=${CT_SECONDS:-10}
 EXTRA=${CT_EXTRA_RULES:-0}
-PEER=${OVS_PEER:-$(cd "$SLUICE_HOME/../shared/peers/ovs-dpdk" 2>/dev/null && pwd || echo /work/shared/peers/ovs-dpdk)}
 NATIVE_LIB=${SLUICE_NATIVE_LIB:-$SLUICE_HOME/native/target/libsluice.so}
 BENCH_JAR=${BENCH_JAR:-$SLUICE_HOME/bench/target/benchmarks.jar}
 die() { echo "conntrack.sh: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (OVS-DPDK, DPDK ports)"
 [ -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ] || die "openvswitch-switch-dpdk not installed (apt-get install openvswitch-switch-dpdk)"
-[ -f "$PEER/bench.sh" ] || die "OVS recipe not found at $PEER (set OVS_PEER)"
-pgrep -f ovs-vswitchd-dpdk >/dev/null && die "another ovs-vswitchd-dpdk is running; it would share the cores (run again when it is gone)"
+. "$SLUICE_HOME/bench/scripts/ovs-common.sh"
+ovs_other_running && die "another ovs-vswitchd-dpdk is running; it would share the cores (run again when it is gone)"
 if [ ! -f "$BENCH_JAR" ] || [ -n "$(find bench/src dataplane/src/main rules-compiler/src/main -newer "$BENCH_JAR" -type f 2>/dev/null | head -1)" ]; then
   echo "conntrack.sh: building (mvn -q -pl bench -am package -DskipTests)" >&2
   mvn -q -pl bench -am package -DskipTests >&2 || die "build failed"
 fi
 
 TMP=$(mktemp -d /tmp/slfwct.XXXXXX)
-OVSB=$TMP/ovs
-mkdir -p "$OVSB/pcap" "$OVSB/flows"
-cp "$PEER"/*.sh "$PEER"/*.py "$OVSB/"
-cp "$PEER"/flows/*.txt "$OVSB/flows/"
-# our own names: namespaces slfwck*, DPDK file prefix slfwovs (never the recipe's ovsck*/ovs)
-sed -i 's/ovsck/slfwck/g; s/--file-prefix=ovs/--file-prefix=slfwovs/; s#/var/run/dpdk/ovs #/var/run/dpdk/slfwovs #' "$OVSB"/*.sh
-export OVSB
-teardown() { (cd "$OVSB" && ./99-teardown.sh >/dev/null 2>&1) || true; rm -rf /var/run/dpdk/slfwovs; }
-trap 'teardown; rm -rf "$TMP"' EXIT
+# a copy of the recipe with our own names: namespaces slfwck*, DPDK file prefix slfwovs (never the recipe's ovsck*/ovs)
+ovs_prepare "$TMP/ovs" slfw || die "could not prepare the OVS recipe copy"
+trap 'ovs_teardown; rm -rf "$TMP"' EXIT
 
 for n in $FLOWS; do python3 "$OVSB/mkpcap.py" "$n" "$OVSB/pcap/udpbi-$n.pcap" 64 1024 bidir; done
 NEW=${CT_NEW:-1000000}; NEW_WARM=${CT_NEW_WARM:-500000}
@@ -71,13 +64,13 @@ TSC_MHZ=$(grep -m1 '^cpu MHz' /proc/cpuinfo | awk '{print $4}')
 out="$SLUICE_HOME/bench/results/conntrack-e2e-$(date -u +%Y%m%d-%H%M).md"
 declare -A OVS_RX OVS_CPU OVS_LINE SL_MPPS SL_CPU SL_SHARE
 echo "conntrack.sh: OVS-DPDK (recipe copy in $OVSB)" >&2
-(cd "$OVSB" && ./00-setup-ovs.sh && ./20-memif.sh && ./30-vxlan.sh) > "$TMP/ovs-setup.log" 2>&1 || { cat "$TMP/ovs-setup.log" >&2; die "OVS setup failed"; }
+ovs_start 20-memif.sh 30-vxlan.sh || { cat "$OVSB/setup.log" >&2; die "OVS setup failed"; }
 for n in $FLOWS; do
-  line=$(cd "$OVSB" && TRIES=${CT_TRIES:-2} QUIET_TRIES=${CT_QUIET_TRIES:-3} PCAP=pcap/udpbi-$n.pcap ./bench.sh pcap flows/br1-ct-fw.txt "$n" "$SECS" 2>&1 | grep -E '^(OK|NOISY)' | tail -1 || true)
+  line=$(TRIES=${CT_TRIES:-2} QUIET_TRIES=${CT_QUIET_TRIES:-3} PCAP=pcap/udpbi-$n.pcap ovs_bench pcap flows/br1-ct-fw.txt "$n" "$SECS")
   echo "  ovs $n: $line" >&2
   OVS_LINE[$n]=$line
-  OVS_RX[$n]=$(echo "$line" | grep -o 'rx= *[0-9.]*' | grep -o '[0-9.]*$' || echo 0)
-  OVS_CPU[$n]=$(echo "$line" | grep -o 'pmd_cpu=[0-9.]*' | cut -d= -f2 || echo 0)
+  OVS_RX[$n]=$(ovs_field "$line" rx); OVS_RX[$n]=${OVS_RX[$n]:-0}
+  OVS_CPU[$n]=$(ovs_field "$line" pmd_cpu); OVS_CPU[$n]=${OVS_CPU[$n]:-0}
 done
 NEW_OVS_LINE=""; NEW_OVS_NS=0
 if [ "$NEW" -gt 0 ]; then
@@ -121,7 +114,7 @@ PY
   echo "  ovs new connections: $NEW_OVS_LINE" >&2
   NEW_OVS_NS=$(echo "$NEW_OVS_LINE" | grep -o 'ns/pkt=[0-9.]*' | cut -d= -f2 || echo 0)
 fi
-teardown
+ovs_teardown
 sleep 2
 
 echo "conntrack.sh: Sluice" >&2
