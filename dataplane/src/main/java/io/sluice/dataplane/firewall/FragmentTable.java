@@ -181,6 +181,7 @@ public final class FragmentTable {
      * one full pass. Returns the entries deleted.
      */
     public int expire(long now, int maxSlots) {
+        if (size == 0) return 0; // the common case: no fragmented datagram in flight
         int deleted = 0;
         int c = cursor;
         for (int n = 0; n < maxSlots; n++) {
