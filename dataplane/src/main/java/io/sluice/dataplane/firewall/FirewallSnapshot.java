@@ -43,5 +43,17 @@ public final class FirewallSnapshot {
     /** The compiled table of a port, or null when it is not a VM port. */
     public SecurityGroupTable table(int port) { return port >= 0 && port < ports ? table[port] : null; }
 
+    /**
+     * The conntrack zone of a packet from port {@code in} to port {@code out}: the VM port's zone
+     * (the smaller of the two for VM to VM, so a packet and its reply agree), or -1 when neither
+     * port is a VM port (the firewall does not see it). Zones are &gt;= 0.
+     */
+    public int flowZone(int in, int out) {
+        SecurityGroupTable tin = table(in);
+        SecurityGroupTable tout = table(out);
+        if (tin == null) return tout == null ? -1 : zone[out];
+        return tout == null ? zone[in] : Math.min(zone[in], zone[out]);
+    }
+
     public int epoch() { return epoch; }
 }

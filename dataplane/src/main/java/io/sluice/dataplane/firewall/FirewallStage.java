@@ -119,13 +119,9 @@ public final class FirewallStage implements Stage {
     private int batched(FirewallSnapshot s, Burst b, long now) {
         int n = 0;
         for (int i = 0; i < b.count; i++) {
-            if (!firewalled(b, i)) continue;
-            int in = b.inPort[i];
-            int out = b.outPort[i];
-            SecurityGroupTable tin = s.table(in);
-            SecurityGroupTable tout = s.table(out);
-            if (tin == null && tout == null) continue;
-            int zone = tin != null ? (tout != null ? Math.min(s.zone[in], s.zone[out]) : s.zone[in]) : s.zone[out];
+            if (!firewalled(b, i, pendingTx)) continue;
+            int zone = s.flowZone(b.inPort[i], b.outPort[i]);
+            if (zone < 0) continue;
             pkt = pkts[n];
             int fill = fill(b, i, zone);
             if (fill == FILL_PASS) continue;
@@ -168,15 +164,15 @@ public final class FirewallStage implements Stage {
         int acted = 0;
         pkt = pkts[0];
         for (int i = 0; i < b.count; i++) {
-            if (!firewalled(b, i)) continue;
+            if (!firewalled(b, i, pendingTx)) continue;
             int in = b.inPort[i];
             int out = b.outPort[i];
+            int zone = s.flowZone(in, out);
+            if (zone < 0) continue;
+            acted++;
             SecurityGroupTable tin = s.table(in);
             SecurityGroupTable tout = s.table(out);
-            if (tin == null && tout == null) continue;
-            acted++;
             int vmPort = tin != null ? in : out;
-            int zone = tin != null ? (tout != null ? Math.min(s.zone[in], s.zone[out]) : s.zone[in]) : s.zone[out];
             int fill = fill(b, i, zone);
             if (fill == FILL_PASS) continue;
             if (fill == FILL_LATER) {
@@ -301,7 +297,7 @@ public final class FirewallStage implements Stage {
      * reply the data plane made itself (overlay gateway echo reply, ICMP error, ND answer), never
      * traffic between two VMs (forwarding refuses same-port delivery).
      */
-    private boolean firewalled(Burst b, int i) {
+    static boolean firewalled(Burst b, int i, int[] pendingTx) {
         byte n = b.next[i];
         if (n != Next.TX && (pendingTx == null || n != Next.CONTINUE || pendingTx[i] == 0)) return false;
         return (b.flags[i] & (PacketFlags.IPV4 | PacketFlags.IPV6)) != 0 && b.inPort[i] != b.outPort[i];

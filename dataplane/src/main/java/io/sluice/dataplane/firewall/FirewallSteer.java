@@ -2,9 +2,6 @@ package io.sluice.dataplane.firewall;
 
 import io.sluice.dataplane.handoff.SteerPolicy;
 import io.sluice.dataplane.pipeline.Burst;
-import io.sluice.dataplane.pipeline.Next;
-import io.sluice.dataplane.pipeline.PacketFlags;
-import io.sluice.rules.sg.SecurityGroupTable;
 
 /**
  * The firewall's steer policy: a packet must reach its flow's owning worker exactly when the
@@ -31,15 +28,6 @@ final class FirewallSteer implements SteerPolicy {
 
     @Override
     public int zone(Burst b, int i) {
-        byte n = b.next[i];
-        if (n != Next.TX && (pendingTx == null || n != Next.CONTINUE || pendingTx[i] == 0)) return -1;
-        int in = b.inPort[i];
-        int out = b.outPort[i];
-        if ((b.flags[i] & (PacketFlags.IPV4 | PacketFlags.IPV6)) == 0 || in == out) return -1;
-        FirewallSnapshot snap = s;
-        SecurityGroupTable tin = snap.table(in);
-        SecurityGroupTable tout = snap.table(out);
-        if (tin == null) return tout == null ? -1 : snap.zone[out];
-        return tout == null ? snap.zone[in] : Math.min(snap.zone[in], snap.zone[out]);
+        return FirewallStage.firewalled(b, i, pendingTx) ? s.flowZone(b.inPort[i], b.outPort[i]) : -1;
     }
 }
