@@ -95,7 +95,7 @@ run_sluice() {
   $(sluice_cmd "$1") > "$TMP/sluice.out" 2>&1 < /dev/null || { cat "$TMP/sluice.out" >&2; echo "nan nan"; return; }
   echo "$(sed -n 's/^mpps=//p' "$TMP/sluice.out" | tail -1) $(sed -n 's/^cpu_mpps=//p' "$TMP/sluice.out" | tail -1)"
 }
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) { print "nan"; exit } if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+. "$SLUICE_HOME/bench/scripts/stats-common.sh"
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A RES CPU
@@ -109,8 +109,6 @@ for r in $(seq 1 "$REPS"); do
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
-med() { echo "$1" | tr ' ' '\n' | grep -v '^$' | median; }
-div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.2f", a / b; else print "nan" }'; }
 TP_MED=$(med "${RES[testpmd]}")
 TP_CPU=$(med "${CPU[testpmd]}")
 DATE=$(date -u +%Y%m%d-%H%M%S)

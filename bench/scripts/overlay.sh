@@ -173,10 +173,7 @@ run_sluice() { # case flows|null -> "wall percpu"
   fi
   echo "$(sed -n 's/^mpps=//p' "$out" | tail -1) $(sed -n 's/^cpu_mpps=//p' "$out" | tail -1)"
 }
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) { print "nan"; exit } if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-med() { echo "$1" | tr ' ' '\n' | grep -v -e '^$' -e nan | median; }
-div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "nan" && b != "nan" && b + 0 > 0 && a + 0 > 0) printf "%.2f", a / b; else print "nan" }'; }
-ns() { awk -v m="$1" 'BEGIN { if (m != "nan" && m + 0 > 0) printf "%.1f", 1e3 / m; else print "nan" }'; }
+. "$SLUICE_HOME/bench/scripts/stats-common.sh"
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 TSC_MHZ=$(grep -m1 '^cpu MHz' /proc/cpuinfo | awk '{print $4}')
