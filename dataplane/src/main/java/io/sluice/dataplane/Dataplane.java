@@ -40,8 +40,26 @@ public final class Dataplane implements AutoCloseable {
     private final List<Worker> workers;
     private final List<AgentRunner> runners;
     private final Thread shutdownHook;
+    /** The worker threads, as {@link #startWorkers()} made them (empty before). */
+    private final List<Thread> threads = new ArrayList<>();
+    /** Told when a worker throws (see {@link #onWorkerError}); by default the error is printed. */
+    private volatile WorkerErrorListener errorListener = (w, t) -> {
+        System.err.println("sluice: " + w.roleName() + ": " + t);
+        t.printStackTrace();
+    };
     private boolean closed;
     private boolean workersStarted;
+    /** Names of workers whose thread did not stop when asked (see {@link #stopWorkers()}). */
+    private final List<String> stuck = new ArrayList<>();
+
+    /** Told when a worker's duty cycle (or its start) throws. Called on the worker's thread. */
+    @FunctionalInterface
+    public interface WorkerErrorListener {
+        void onError(Worker worker, Throwable error);
+    }
+
+    /** How long {@link #stopWorkers()} waits for one worker thread to end. */
+    static final int STOP_TIMEOUT_MS = 2000;
 
     private Dataplane(SluiceConfig config, long pool, List<Port> ports, List<Worker> workers,
                       List<AgentRunner> runners) {
@@ -138,15 +156,11 @@ public final class Dataplane implements AutoCloseable {
         }
 
         List<AgentRunner> runners = new ArrayList<>();
+        Dataplane dp = new Dataplane(cfg, pool, ports, workers, runners);
         for (Worker w : workers) {
             IdleStrategy idle = IdleStrategies.parse(cfg.idleStrategy());
-            AgentRunner r = new AgentRunner(idle, t -> {
-                System.err.println("sluice: " + w.roleName() + ": " + t);
-                t.printStackTrace();
-            }, null, w);
-            runners.add(r);
+            runners.add(new AgentRunner(idle, t -> dp.errorListener.onError(w, t), null, w));
         }
-        Dataplane dp = new Dataplane(cfg, pool, ports, workers, runners);
         Runtime.getRuntime().addShutdownHook(dp.shutdownHook);
         return dp;
     }
@@ -161,10 +175,21 @@ public final class Dataplane implements AutoCloseable {
             AgentRunner.startOnThread(r, task -> {
                 Thread t = new Thread(task);
                 t.setName(r.agent().roleName());
+                threads.add(t);
                 return t;
             });
         }
         return this;
+    }
+
+    /** Replaces what happens when a worker throws (default: print it). Set it before {@link #startWorkers()}. */
+    public void onWorkerError(WorkerErrorListener listener) {
+        this.errorListener = listener;
+    }
+
+    /** The worker threads (empty before {@link #startWorkers()}), in worker order. */
+    public synchronized List<Thread> workerThreads() {
+        return List.copyOf(threads);
     }
 
     public SluiceConfig config() {
@@ -188,13 +213,15 @@ public final class Dataplane implements AutoCloseable {
         return closed;
     }
 
-    /** Blocks until every worker thread has ended (after {@link #close()} from another thread). */
+    /**
+     * Blocks until every worker thread has ended (after {@link #close()} from another thread).
+     * It waits on the threads {@link #startWorkers()} made, whether or not they have run yet: it
+     * never returns early because a worker has not started. {@code ./sluice run} waits on its
+     * {@code Lifecycle} instead (a worker that dies must stop the process too).
+     */
     public void awaitTermination() throws InterruptedException {
-        for (Worker w : workers) {
-            Thread t = w.thread();
-            if (t != null) {
-                t.join();
-            }
+        for (Thread t : workerThreads()) {
+            t.join();
         }
     }
 
@@ -209,7 +236,29 @@ public final class Dataplane implements AutoCloseable {
      */
     public synchronized void stopWorkers() {
         for (AgentRunner r : runners) {
-            r.close();
+            if (r.isClosed() || stuck.contains(r.agent().roleName())) {
+                continue;
+            }
+            try {
+                r.close(STOP_TIMEOUT_MS, t -> {
+                    throw new WorkerStuck(t.getName());
+                });
+            } catch (WorkerStuck e) {
+                stuck.add(e.getMessage());
+                System.err.println("sluice: " + e.getMessage() + " did not stop within " + STOP_TIMEOUT_MS + " ms");
+            }
+        }
+    }
+
+    /** Names of workers whose thread did not end when stopped: the ports were then left to the OS. */
+    public synchronized List<String> stuckWorkers() {
+        return List.copyOf(stuck);
+    }
+
+    /** Ends AgentRunner's otherwise endless wait for a worker thread that does not stop. */
+    private static final class WorkerStuck extends RuntimeException {
+        WorkerStuck(String name) {
+            super(name, null, false, false);
         }
     }
 
@@ -228,6 +277,13 @@ public final class Dataplane implements AutoCloseable {
             }
         }
         stopWorkers();
+        if (!stuck.isEmpty()) {
+            // a thread still runs a duty cycle over the ports, the pool and the worker's arrays:
+            // freeing them under it could crash the process; the kernel removes the TAP devices and
+            // frees the memory when the process exits
+            System.err.println("sluice: " + stuck + " still running: ports and memory left to the OS at exit");
+            return;
+        }
         for (Worker w : workers) {
             w.release();
         }

@@ -9,9 +9,10 @@ import io.sluice.dataplane.agent.PipelineFactory;
 import io.sluice.dataplane.firewall.FirewallConfig;
 import io.sluice.dataplane.firewall.FirewallConfigLoader;
 import io.sluice.dataplane.firewall.FirewallPipelines;
-import io.sluice.dataplane.firewall.FirewallReloader;
 import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.overlay.OverlayPipeline;
+import io.sluice.dataplane.service.Service;
+import io.sluice.dataplane.service.Status;
 import io.sluice.dataplane.stage.Pipelines;
 
 import java.nio.file.Path;
@@ -26,9 +27,10 @@ public final class Main {
         switch (cmd) {
             case "run" -> System.exit(run(args));
             case "stats" -> System.exit(stats(args));
+            case "status" -> System.exit(status(args));
             case "demo" -> System.exit(Demo.run(System.out));
             default -> {
-                System.err.println("usage: sluice run CONFIG | stats [COUNTERS_FILE] | demo");
+                System.err.println("usage: sluice run CONFIG | stats [COUNTERS_FILE] | status [COUNTERS_FILE] | demo");
                 System.exit(2);
             }
         }
@@ -39,26 +41,20 @@ public final class Main {
             System.err.println("usage: sluice run CONFIG.yaml");
             return 2;
         }
+        Path file = Path.of(args[1]);
         SluiceConfig cfg;
-        try {
-            cfg = ConfigLoader.load(Path.of(args[1]));
-        } catch (ConfigException e) {
-            System.err.println("sluice: " + e.getMessage());
-            return 2;
-        }
-        Counters counters = Counters.create(cfg.countersFile(), 4096);
-        // Dataplane installs its own shutdown hook: SIGINT/SIGTERM stop the workers, close the
-        // ports (TAP devices disappear) and clean up EAL; the worker threads then end.
-        // security groups (docs/firewall.md): the firewall stage after the forwarding decision (l2, or the
-        // overlay's route), rules reloaded on SIGHUP / file change
         FirewallState fw;
         try {
-            FirewallConfig fwc = FirewallConfigLoader.load(Path.of(args[1]), cfg);
+            cfg = ConfigLoader.load(file);
+            // security groups (docs/firewall.md): the firewall stage after the forwarding decision (l2,
+            // or the overlay's route); rules reloaded on SIGHUP / rename into place (docs/service.md)
+            FirewallConfig fwc = FirewallConfigLoader.load(file, cfg);
             fw = fwc == null ? null : new FirewallState(cfg.ports().size(), fwc);
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("sluice: " + e.getMessage());
             return 2;
         }
+        Counters counters = Counters.create(cfg.countersFile(), 4096);
         PipelineFactory pipeline;
         if (cfg.overlay() != null) {
             pipeline = OverlayPipeline.factory(cfg, counters, fw);
@@ -68,14 +64,14 @@ public final class Main {
         } else {
             pipeline = PipelineFactory.of(Pipelines::l2);
         }
-        if (fw != null) {
-            new FirewallReloader(Path.of(args[1]), cfg, fw, System.err); // daemon thread, lives as long as the process
-        }
-        Dataplane dp = Dataplane.start(cfg, pipeline, counters);
-        System.err.println("sluice: running " + cfg.ports().size() + " port(s), " + cfg.workers().size()
-                + " worker(s); counters: ./sluice stats " + cfg.countersFile() + "; stop with Ctrl-C");
-        dp.awaitTermination();
-        return 0;
+        System.err.println("sluice: starting " + cfg.ports().size() + " port(s), " + cfg.workers().size()
+                + " worker(s) from " + file);
+        return Service.run(file, cfg, counters, pipeline, fw, System.err);
+    }
+
+    private static int status(String[] args) throws InterruptedException {
+        Path file = Path.of(args.length > 1 ? args[1] : "/run/sluice/counters.dat");
+        return Status.run(file, System.out, System.err);
     }
 
     private static int stats(String[] args) {

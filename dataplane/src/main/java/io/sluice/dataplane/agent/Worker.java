@@ -58,6 +58,15 @@ public final class Worker implements Agent {
     private static final byte OUTSIDE_BUFFER = (byte) DropReason.TX_FRAME_OUTSIDE_BUFFER.ordinal();
     /** Longest time counters go unpublished while the worker is busy (it publishes when idle too). */
     static final long FLUSH_INTERVAL_NS = 1_000_000L;
+    private static final java.lang.invoke.VarHandle CYCLES;
+
+    static {
+        try {
+            CYCLES = java.lang.invoke.MethodHandles.lookup().findVarHandle(Worker.class, "cycles", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final int index;
     private final int lcore;
@@ -214,10 +223,12 @@ public final class Worker implements Agent {
         // publishing walks every counter slot: not per duty cycle while busy (at most
         // FLUSH_INTERVAL_NS late), always when idle and in onClose
         if (work == 0 || nowNs - flushedNs >= FLUSH_INTERVAL_NS) {
+            counters.dutyCycles(cycles);
             counters.flush();
             flushedNs = nowNs;
         }
-        cycles++;
+        // opaque: a plain store on x86, but the supervisor's opaque read is sure to see it
+        CYCLES.setOpaque(this, cycles + 1);
         return work;
     }
 
@@ -490,6 +501,7 @@ public final class Worker implements Agent {
 
     @Override
     public void onClose() {
+        counters.dutyCycles(cycles);
         counters.flush();
         if (registeredLcore >= 0) {
             Shim.threadUnregister();
@@ -538,9 +550,12 @@ public final class Worker implements Agent {
         return registeredLcore;
     }
 
-    /** Duty cycles run so far (racy read; for tests and diagnostics). */
+    /**
+     * Duty cycles run so far: an opaque read, so another thread (the supervisor, which stops a
+     * data plane whose worker stopped making progress) sees the worker's latest count.
+     */
     public long cycles() {
-        return cycles;
+        return (long) CYCLES.getOpaque(this);
     }
 
     /** Time read at the start of the current duty cycle. */

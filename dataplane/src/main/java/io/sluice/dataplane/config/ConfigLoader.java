@@ -37,12 +37,13 @@ public final class ConfigLoader {
     public static final String DEFAULT_RESOURCE = "/io/sluice/dataplane/config/default.yaml";
 
     private static final Set<String> TOP_KEYS = Set.of(
-            "eal", "ports", "workers", "burst-size", "idle-strategy", "mbufs", "mac-table", "arp", "counters-file", "overlay",
+            "eal", "ports", "workers", "burst-size", "idle-strategy", "mbufs", "mac-table", "arp", "counters-file", "overlay", "service",
             io.sluice.dataplane.firewall.FirewallConfigLoader.KEY);
     private static final Set<String> PORT_KEYS = Set.of("name", "device", "rx-queues", "tx-queues", "mac");
     private static final Set<String> WORKER_KEYS = Set.of("lcore", "rx");
     private static final Set<String> MAC_KEYS = Set.of("mac", "port");
     private static final Set<String> ARP_KEYS = Set.of("ip", "mac", "port");
+    private static final Set<String> SERVICE_KEYS = Set.of("stall-timeout-ms", "ready-timeout-ms");
 
     private final String file;
 
@@ -325,8 +326,18 @@ public final class ConfigLoader {
             io.sluice.dataplane.firewall.FirewallConfigLoader.parse(file, top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), portIndex, overlay);
         }
 
+        ServiceSettings service = ServiceSettings.DEFAULT;
+        if (top.containsKey("service")) {
+            Map<String, Node> s = mapping(top.get("service"), "service", SERVICE_KEYS);
+            int stall = s.containsKey("stall-timeout-ms")
+                    ? intIn(s.get("stall-timeout-ms"), "service.stall-timeout-ms", 100, 3_600_000) : service.stallTimeoutMs();
+            int ready = s.containsKey("ready-timeout-ms")
+                    ? intIn(s.get("ready-timeout-ms"), "service.ready-timeout-ms", 100, 3_600_000) : service.readyTimeoutMs();
+            service = new ServiceSettings(stall, ready);
+        }
+
         return new SluiceConfig(file, List.copyOf(eal), List.copyOf(ports), List.copyOf(workers), burst, idle, mbufs,
-                List.copyOf(macTable), List.copyOf(arp), counters, overlay);
+                List.copyOf(macTable), List.copyOf(arp), counters, overlay, service);
     }
 
     // ------------------------------------------------------------------------------------------

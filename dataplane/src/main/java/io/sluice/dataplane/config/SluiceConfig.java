@@ -20,6 +20,7 @@ import java.util.List;
  * @param countersFile shared-memory file for the counters ({@code ./sluice stats} reads it)
  * @param overlay      tenant networks (the {@code overlay:} section, docs/overlay.md), or null:
  *                     when present the data plane runs the overlay pipeline instead of L2
+ * @param service      supervision of {@code ./sluice run} (the {@code service:} section, docs/service.md)
  */
 public record SluiceConfig(
         String source,
@@ -32,7 +33,16 @@ public record SluiceConfig(
         List<MacEntry> macTable,
         List<ArpEntry> arp,
         Path countersFile,
-        OverlayModel overlay) {
+        OverlayModel overlay,
+        ServiceSettings service) {
+
+    /** A configuration with the default {@link ServiceSettings}. */
+    public SluiceConfig(String source, List<String> eal, List<PortSpec> ports, List<WorkerSpec> workers, int burstSize,
+                        String idleStrategy, int mbufs, List<MacEntry> macTable, List<ArpEntry> arp, Path countersFile,
+                        OverlayModel overlay) {
+        this(source, eal, ports, workers, burstSize, idleStrategy, mbufs, macTable, arp, countersFile, overlay,
+                ServiceSettings.DEFAULT);
+    }
 
     /** A configuration without an overlay (L2 pipeline). */
     public SluiceConfig(String source, List<String> eal, List<PortSpec> ports, List<WorkerSpec> workers, int burstSize,

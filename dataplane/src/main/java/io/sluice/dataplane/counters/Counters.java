@@ -122,6 +122,41 @@ public final class Counters implements AutoCloseable {
      * @throws IllegalStateException naming the file when it is missing or not a counters file
      */
     public static Map<String, Long> read(Path file) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (Value v : readDetailed(file).values()) {
+            out.merge(v.label(), v.value(), Long::sum);
+        }
+        return out;
+    }
+
+    /** One counter as stored: its label, its owner (worker id, or -1 for the control plane) and value. */
+    public record Value(String label, int owner, long value) {}
+
+    /** A counters file's contents: the pid of the process that wrote it and every counter, unsummed. */
+    public record Reading(long pid, List<Value> values) {
+        /** Sum of the counters with this label owned by {@code owner}; -1 owner: the control plane's. */
+        public long get(String label, int owner) {
+            long sum = 0;
+            for (Value v : values) {
+                if (v.owner() == owner && v.label().equals(label)) {
+                    sum += v.value();
+                }
+            }
+            return sum;
+        }
+
+        /** Whether a counter with this label exists. */
+        public boolean has(String label) {
+            return values.stream().anyMatch(v -> v.label().equals(label));
+        }
+    }
+
+    /**
+     * Reads every counter of a counters file with its owner, and the writer's pid.
+     *
+     * @throws IllegalStateException naming the file when it is missing or not a counters file
+     */
+    public static Reading readDetailed(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new IllegalStateException("no counters file at " + file + " (is the data plane running? see `./sluice run`)");
         }
@@ -140,7 +175,10 @@ public final class Counters implements AutoCloseable {
             int values = max * CountersReader.COUNTER_LENGTH;
             CountersReader reader = new CountersReader(
                     new UnsafeBuffer(mapped, HEADER, meta), new UnsafeBuffer(mapped, HEADER + meta, values));
-            return sumByLabel(reader);
+            List<Value> out = new ArrayList<>();
+            reader.forEach((id, typeId, keyBuffer, label) ->
+                    out.add(new Value(label, keyBuffer.getInt(0), reader.getCounterValue(id))));
+            return new Reading(header.getLong(16), out);
         } finally {
             IoUtil.unmap(mapped);
         }

@@ -28,10 +28,12 @@ public final class WorkerCounters {
     private final int stageBase;
     /** First of the three hand-off slots (out, in, full), or -1 without hand-off. */
     private final int handoffBase;
+    /** Slot of {@link #cyclesLabel}. */
+    private final int cyclesSlot;
 
     WorkerCounters(Counters owner, int workerId, List<String> portNames, List<String> stageNames, boolean handoff) {
         this.ports = portNames.size();
-        int n = ports * PER_PORT + stageNames.size() + (handoff ? 3 : 0);
+        int n = ports * PER_PORT + stageNames.size() + (handoff ? 3 : 0) + 1;
         local = new long[n];
         published = new long[n];
         counters = new AtomicCounter[n];
@@ -54,11 +56,23 @@ public final class WorkerCounters {
             counters[stageBase + s] = owner.allocate("stage " + stageNames.get(s) + " packets", workerId);
         }
         handoffBase = handoff ? stageBase + stageNames.size() : -1;
+        cyclesSlot = n - 1;
+        counters[cyclesSlot] = owner.allocate(cyclesLabel(workerId), workerId);
         if (handoff) {
             counters[handoffBase] = owner.allocate(handoffLabel(workerId, "out packets"), workerId);
             counters[handoffBase + 1] = owner.allocate(handoffLabel(workerId, "in packets"), workerId);
             counters[handoffBase + 2] = owner.allocate(handoffLabel(workerId, "full drops"), workerId);
         }
+    }
+
+    /** {@code worker W duty cycles}: how many duty cycles the worker has run ({@code ./sluice status}). */
+    public static String cyclesLabel(int workerId) {
+        return "worker " + workerId + " duty cycles";
+    }
+
+    /** Sets the worker's duty-cycle count; published by the next {@link #flush()}. */
+    public void dutyCycles(long cycles) {
+        local[cyclesSlot] = cycles;
     }
 
     /** {@code worker W handoff out packets} / {@code in packets} / {@code full drops}. */

@@ -10,7 +10,7 @@ import io.sluice.dataplane.config.SluiceConfig;
  * and ARP answers, plus a {@code security-groups} section whose group "web" (on vm1) gets the rules
  * a test asks for. Port devices are TAPs named {@code <ifPrefix>0..3} (only opened by the namespace test).
  */
-final class FwTopology {
+public final class FwTopology {
     static final String[] NAMES = {"vm1", "vm2", "ext1", "ext2"};
     static final int VM1 = 0, VM2 = 1, EXT1 = 2, EXT2 = 3;
 
@@ -22,7 +22,7 @@ final class FwTopology {
 
     static String ipStr(int port) { return "10.77.0." + (port < 2 ? port + 1 : port + 9); }
 
-    static String yaml(String ifPrefix, String webCut, String webRules) {
+    public static String yaml(String ifPrefix, String webCut, String webRules) {
         StringBuilder y = new StringBuilder();
         y.append("eal: [\"--no-huge\", \"-m\", \"1024\", \"--no-pci\", \"--no-shconf\", \"-l\", \"0\"]\n");
         y.append("burst-size: 32\nidle-strategy: backoff\nmbufs: 8191\n");

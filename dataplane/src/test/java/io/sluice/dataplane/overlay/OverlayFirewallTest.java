@@ -260,15 +260,19 @@ class OverlayFirewallTest {
             java.nio.file.Files.writeString(file, SECTION);
             setUp();
             dropped(DropReason.FW_NO_RULE, udp(P1, B2_MAC, B1_MAC, B1_IP, B2_IP, 40000, 5001));
-            try (io.sluice.dataplane.firewall.FirewallReloader r = new io.sluice.dataplane.firewall.FirewallReloader(file, cfg(), fw, ps)) {
+            io.sluice.dataplane.service.RunningConfig r = new io.sluice.dataplane.service.RunningConfig(file.toString(), cfg(), fw, null);
+            {
                 // b1 joins blue's default group
-                java.nio.file.Files.writeString(file, SECTION.replace("{ port: p1, groups: [web] }", "{ vm: blue/b1, groups: [default, web] }"));
-                assertTrue(r.reload("test"), log::toString);
+                String applied = r.applyFirewallSection(SECTION.replace("{ port: p1, groups: [web] }", "{ vm: blue/b1, groups: [default, web] }"));
+                assertTrue(applied.startsWith("applied security-groups"), applied);
+                assertEquals(2, r.generation());
                 sent(udp(P1, B2_MAC, B1_MAC, B1_IP, B2_IP, 40000, 5001));
                 // a reference to no VM: refused with file:line:key, rules unchanged
-                java.nio.file.Files.writeString(file, SECTION.replace("{ port: p1, groups: [web] }", "{ vm: blue/b7 }"));
-                assertFalse(r.reload("test"));
-                assertTrue(log.toString().contains(file + ":8: security-groups.vm-ports[0].vm: no overlay VM 'blue/b7'"), log::toString);
+                io.sluice.dataplane.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                        io.sluice.dataplane.config.ConfigException.class,
+                        () -> r.applyFirewallSection(SECTION.replace("{ port: p1, groups: [web] }", "{ vm: blue/b7 }")));
+                assertTrue(e.getMessage().contains(file + ":8: security-groups.vm-ports[0].vm: no overlay VM 'blue/b7'"), e::getMessage);
+                assertEquals(2, r.generation());
                 sent(udp(P1, B2_MAC, B1_MAC, B1_IP, B2_IP, 40001, 5001));
             }
         } finally {

@@ -1,0 +1,130 @@
+package io.sluice.dataplane.service;
+
+import io.sluice.dataplane.config.ConfigException;
+import io.sluice.dataplane.config.ConfigLoader;
+import io.sluice.dataplane.config.SluiceConfig;
+import io.sluice.dataplane.firewall.FirewallConfig;
+import io.sluice.dataplane.firewall.FirewallConfigLoader;
+import io.sluice.dataplane.firewall.FirewallState;
+import org.agrona.concurrent.status.AtomicCounter;
+
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The reload target of {@code ./sluice run}: what the running data plane was started with, and
+ * what a new text of its configuration file may change.
+ *
+ * <p>A reload parses and validates the whole new text first ({@link ConfigLoader#parse}, then the
+ * {@code security-groups} section against the <i>running</i> ports and VMs); an error anywhere
+ * changes nothing. Then:
+ * <ul>
+ *   <li>{@code security-groups} is applied through {@link FirewallState#apply} (one atomic
+ *       publish; workers pick it up at their next burst);</li>
+ *   <li>every other section that differs from the running one is named as "needs a restart" and
+ *       left as it runs (ports, workers, EAL, the overlay and so on);</li>
+ *   <li>the config generation ({@link #generation()}) goes up by one when something was applied.</li>
+ * </ul>
+ * One reloader thread calls it; nothing else does.
+ */
+public final class RunningConfig implements ConfigReloader.Target {
+    private final String file;
+    private final SluiceConfig running;
+    private final FirewallState firewall;
+    private final AtomicCounter generationCounter;
+    private long generation = 1;
+
+    /**
+     * @param firewall          the running firewall state, or null when the data plane runs without security groups
+     * @param generationCounter mirrors {@link #generation()} for {@code ./sluice status}, or null
+     */
+    public RunningConfig(String file, SluiceConfig running, FirewallState firewall, AtomicCounter generationCounter) {
+        this.file = file;
+        this.running = running;
+        this.firewall = firewall;
+        this.generationCounter = generationCounter;
+        publish();
+    }
+
+    /** 1 at start; +1 for each reload that applied something. */
+    public long generation() {
+        return generation;
+    }
+
+    @Override
+    public String apply(String text) throws ConfigException {
+        SluiceConfig next = ConfigLoader.parse(file, text);
+        List<String> restart = restartNeeded(running, next);
+        return applySections(text, restart);
+    }
+
+    /**
+     * Applies the {@code security-groups} section of {@code text} alone, validated against the
+     * running ports and VMs (the rest of the text is not looked at).
+     */
+    public String applyFirewallSection(String text) throws ConfigException {
+        return applySections(text, new ArrayList<>());
+    }
+
+    private String applySections(String text, List<String> restart) throws ConfigException {
+        FirewallConfig fwc = FirewallConfigLoader.parseDocument(file, text, running);
+        List<String> applied = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        if (firewall == null) {
+            if (fwc != null) {
+                restart.add("security-groups (the data plane started without them)");
+            }
+        } else if (fwc == null) {
+            notes.add("no security-groups section any more: keeping the current rules");
+        } else if (fwc.equals(firewall.config())) {
+            notes.add("security-groups unchanged");
+        } else {
+            firewall.apply(fwc);
+            applied.add("security-groups (epoch " + firewall.current().epoch() + ", " + firewall.lastRebuiltPartitions()
+                    + " partition(s) rebuilt, " + firewall.lastUnchangedLists() + " list(s) unchanged, "
+                    + firewall.lastApplyNanos() / 1000 + " us)");
+        }
+        if (!applied.isEmpty()) {
+            generation++;
+            publish();
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append(applied.isEmpty() ? "nothing applied" : "applied " + String.join(", ", applied));
+        if (!restart.isEmpty()) {
+            sb.append("; changed but needs a restart, not applied: ").append(String.join(", ", restart));
+        }
+        for (String n : notes) {
+            sb.append("; ").append(n);
+        }
+        sb.append("; generation ").append(generation);
+        return sb.toString();
+    }
+
+    /** The sections of {@code next} that differ from {@code running} and only a restart can change. */
+    static List<String> restartNeeded(SluiceConfig running, SluiceConfig next) {
+        List<String> out = new ArrayList<>();
+        for (RecordComponent c : SluiceConfig.class.getRecordComponents()) {
+            if (c.getName().equals("source")) {
+                continue;
+            }
+            try {
+                Object a = c.getAccessor().invoke(running);
+                Object b = c.getAccessor().invoke(next);
+                if (!Objects.equals(a, b)) {
+                    out.add(c.getName());
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return out;
+    }
+
+    private void publish() {
+        if (generationCounter != null) {
+            generationCounter.setRelease(generation);
+        }
+    }
+}

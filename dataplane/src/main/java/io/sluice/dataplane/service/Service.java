@@ -1,0 +1,166 @@
+package io.sluice.dataplane.service;
+
+import io.sluice.dataplane.Dataplane;
+import io.sluice.dataplane.agent.PipelineFactory;
+import io.sluice.dataplane.agent.Worker;
+import io.sluice.dataplane.config.SluiceConfig;
+import io.sluice.dataplane.counters.Counters;
+import io.sluice.dataplane.ffi.SdNotify;
+import io.sluice.dataplane.firewall.FirewallState;
+import org.agrona.concurrent.status.AtomicCounter;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code ./sluice run} as a service: the data plane's life from start to exit, with one rule:
+ * the process exits 0 only when asked to stop, and never runs half-dead.
+ *
+ * <pre>
+ *   STARTING --every port started, every worker polled once--> READY --> RUNNING
+ *   RUNNING --SIGTERM/SIGINT--> DRAINING --workers stopped, ports closed--> STOPPED  (exit 0)
+ *   any    --worker threw / thread ended / stalled / not ready in time--> FAILED   (exit 1)
+ * </pre>
+ *
+ * <ul>
+ *   <li>The main thread waits on the {@link Lifecycle}, not on threads.</li>
+ *   <li>SIGTERM and SIGINT drain (workers stop after their current burst, ports stop and close,
+ *       TAP devices disappear, mbufs and EAL are freed) and exit 0; a second one exits at once
+ *       (status 1).</li>
+ *   <li>SIGHUP reloads ({@link ConfigReloader}, {@link RunningConfig}) and never stops the process.</li>
+ *   <li>Under systemd ({@code Type=notify}): {@code READY=1} once ready, {@code STOPPING=1} when
+ *       draining, {@code WATCHDOG=1} keep-alives while every worker makes progress
+ *       ({@link Supervisor}).</li>
+ *   <li>State, start time and config generation go to the counters file ({@code ./sluice status}).</li>
+ * </ul>
+ */
+public final class Service {
+    /** Counter labels of the control plane ({@code ./sluice status} reads them). */
+    public static final String STATE = "sluice lifecycle state";
+    public static final String STARTED_MS = "sluice started at ms";
+    public static final String GENERATION = "sluice config generation";
+    /** Owner id of the control counters (workers own 0..n-1). */
+    public static final int CONTROL = -1;
+
+    private Service() {}
+
+    /**
+     * Runs the data plane until asked to stop or until it fails.
+     *
+     * @param file     the configuration file (reloaded on SIGHUP and on rename into place)
+     * @param firewall the firewall state the pipeline reads, or null (no security groups)
+     * @return the process exit status: 0 after an asked-for stop, 1 after a failure
+     */
+    public static int run(Path file, SluiceConfig cfg, Counters counters, PipelineFactory pipeline,
+                          FirewallState firewall, PrintStream log) throws InterruptedException {
+        AtomicCounter state = counters.allocate(STATE, CONTROL);
+        AtomicCounter started = counters.allocate(STARTED_MS, CONTROL);
+        AtomicCounter generation = counters.allocate(GENERATION, CONTROL);
+        started.setRelease(System.currentTimeMillis());
+        Lifecycle life = new Lifecycle(state);
+        installStopSignals(life, log);
+        RunningConfig running = new RunningConfig(file.toString(), cfg, firewall, generation);
+        ConfigReloader reloader = new ConfigReloader(file, running, log);
+        installReloadSignal(reloader, log);
+
+        Dataplane dp;
+        try {
+            dp = Dataplane.prepare(cfg, pipeline, counters, Boolean.parseBoolean(System.getProperty("sluice.rx.meta", "false")));
+        } catch (RuntimeException e) {
+            reloader.close();
+            life.fail("start-up failed: " + e.getMessage());
+            log.println("sluice: start-up failed: " + e.getMessage());
+            return 1;
+        }
+        AtomicInteger errors = new AtomicInteger();
+        dp.onWorkerError((w, t) -> workerError(life, w, t, errors, log));
+        dp.startWorkers();
+        java.util.List<Supervisor.Watched> watched = new java.util.ArrayList<>();
+        for (int i = 0; i < dp.workers().size(); i++) {
+            Worker w = dp.workers().get(i);
+            watched.add(new Supervisor.Watched(w.roleName(), w::cycles, dp.workerThreads().get(i)));
+        }
+        Supervisor sup = new Supervisor(watched, life, cfg.service().stallTimeoutMs() * 1_000_000L,
+                Supervisor.watchdogNsFromEnv(), log);
+        try {
+            if (sup.awaitReady(cfg.service().readyTimeoutMs() * 1_000_000L)) {
+                life.set(Lifecycle.State.READY);
+                String summary = cfg.ports().size() + " port(s), " + cfg.workers().size() + " worker(s) polling";
+                notifySystemd("READY=1\nSTATUS=" + summary + "\nMAINPID=" + ProcessHandle.current().pid(), log);
+                log.println("sluice: ready: " + summary + ", config generation " + running.generation()
+                        + "; counters: ./sluice stats " + cfg.countersFile() + "; status: ./sluice status "
+                        + cfg.countersFile() + "; reload: SIGHUP; stop: SIGTERM or Ctrl-C");
+                life.set(Lifecycle.State.RUNNING);
+                sup.start();
+            }
+            Lifecycle.End end = life.awaitEnd();
+            if (!end.failed()) {
+                life.set(Lifecycle.State.DRAINING);
+                notifySystemd("STOPPING=1", log);
+                log.println("sluice: " + end.reason() + ": draining");
+            } else {
+                notifySystemd("STOPPING=1\nSTATUS=failed: " + end.reason(), log);
+                log.println("sluice: FAILED: " + end.reason() + "; stopping (exit status 1)");
+            }
+            sup.close();
+            reloader.close();
+            dp.close();
+            if (end.failed()) {
+                return 1;
+            }
+            if (!dp.stuckWorkers().isEmpty()) {
+                life.fail(dp.stuckWorkers() + " did not stop");
+                return 1;
+            }
+            life.set(Lifecycle.State.STOPPED);
+            log.println("sluice: stopped");
+            return 0;
+        } finally {
+            sup.close();
+            reloader.close();
+        }
+    }
+
+    private static void workerError(Lifecycle life, Worker w, Throwable t, AtomicInteger errors, PrintStream log) {
+        if (errors.getAndIncrement() == 0) {
+            t.printStackTrace(log);
+        }
+        life.fail(w.roleName() + " failed: " + t);
+    }
+
+    private static void notifySystemd(String msg, PrintStream log) {
+        try {
+            SdNotify.notify(msg);
+        } catch (IllegalStateException e) {
+            log.println("sluice: " + e.getMessage());
+        }
+    }
+
+    /** SIGTERM / SIGINT: first asks for a drain, a second one exits at once. */
+    private static void installStopSignals(Lifecycle life, PrintStream log) {
+        AtomicInteger count = new AtomicInteger();
+        for (String sig : new String[] {"TERM", "INT"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> {
+                    if (count.getAndIncrement() > 0) {
+                        log.println("sluice: second signal (SIG" + s.getName() + ") while draining: exiting now");
+                        log.flush();
+                        Runtime.getRuntime().halt(1);
+                    }
+                    life.requestStop("SIG" + s.getName());
+                });
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                log.println("sluice: cannot handle SIG" + sig + " (" + e.getMessage() + ")");
+            }
+        }
+    }
+
+    private static void installReloadSignal(ConfigReloader reloader, PrintStream log) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> reloader.request("SIGHUP"));
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            log.println("sluice: cannot handle SIGHUP (" + e.getMessage() + "); reloading on rename into place only");
+        }
+    }
+}
