@@ -28,9 +28,10 @@ public final class Main {
             case "run" -> System.exit(run(args));
             case "stats" -> System.exit(stats(args));
             case "status" -> System.exit(status(args));
+            case "check" -> System.exit(check(args));
             case "demo" -> System.exit(Demo.run(System.out));
             default -> {
-                System.err.println("usage: sluice run CONFIG | stats [COUNTERS_FILE] | status [COUNTERS_FILE] | demo");
+                System.err.println("usage: sluice run CONFIG | check CONFIG | stats [COUNTERS_FILE] | status [COUNTERS_FILE] | demo");
                 System.exit(2);
             }
         }
@@ -67,6 +68,27 @@ public final class Main {
         System.err.println("sluice: starting " + cfg.ports().size() + " port(s), " + cfg.workers().size()
                 + " worker(s) from " + file);
         return Service.run(file, cfg, counters, pipeline, fw, System.err);
+    }
+
+    /** {@code check CONFIG}: validates a configuration file as {@code run} would, touching nothing. */
+    private static int check(String[] args) {
+        if (args.length != 2) {
+            System.err.println("usage: sluice check CONFIG.yaml");
+            return 2;
+        }
+        try {
+            SluiceConfig cfg = ConfigLoader.load(Path.of(args[1]));
+            FirewallConfig fwc = FirewallConfigLoader.load(Path.of(args[1]), cfg);
+            if (fwc != null) {
+                new FirewallState(cfg.ports().size(), fwc);
+            }
+            System.out.println(args[1] + ": ok (" + cfg.ports().size() + " port(s), " + cfg.workers().size() + " worker(s)"
+                    + (cfg.overlay() != null ? ", overlay" : "") + (fwc != null ? ", security groups" : "") + ")");
+            return 0;
+        } catch (ConfigException | IllegalArgumentException e) {
+            System.err.println("sluice: " + e.getMessage());
+            return 2;
+        }
     }
 
     private static int status(String[] args) throws InterruptedException {
