@@ -98,6 +98,28 @@ class ServiceLifecycleTest {
         }
     }
 
+    @Test
+    void secondSigtermWhileDrainingExitsAtOnce() throws Exception {
+        try (Netns net = new Netns()) {
+            Path dir = net.tempDir();
+            String a = net.name("da");
+            // a stalled worker makes the drain wait (2 s for its thread): the second SIGTERM cuts it short
+            Path cfg = ServiceChild.twoTapConfig(dir, a, net.name("db"), "service: { stall-timeout-ms: 60000 }\n");
+            try (ServiceChild c = ServiceChild.start(Map.of(), ServiceFaultMain.class.getName(), cfg.toString(), "stall")) {
+                c.awaitReady(60_000);
+                sendFrames(a);
+                assertNotNull(c.await(l -> l.equals("FAULT: stall"), 20_000), c.output());
+                c.signal("TERM");
+                assertNotNull(c.await(l -> l.equals("sluice: SIGTERM: draining"), 10_000), c.output());
+                c.signal("TERM");
+                assertEquals(1, c.awaitExit(10), c.output());
+                String out = c.output();
+                assertTrue(out.contains("sluice: second signal (SIGTERM) while draining: exiting now"), out);
+                assertFalse(out.contains("sluice: stopped"), out);
+            }
+        }
+    }
+
     /** A datagram listener playing systemd's $NOTIFY_SOCKET: prints each message, newlines as '|'. */
     private static final String LISTENER = String.join("\n",
             "import socket, sys",
