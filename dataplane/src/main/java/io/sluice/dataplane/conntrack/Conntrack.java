@@ -48,7 +48,11 @@ public final class Conntrack implements AutoCloseable {
     private int lastDir = -1;
 
     // ---- counters (single writer; other threads may read them racily) ----
-    private long created, refusedVm, refusedHost, refusedTable, invalid, related, expired, reopened;
+    private long created, refusedVm, refusedHost, refusedTable, invalid, related, expired, reopened, ignored;
+    /** When {@link #commit} last reclaimed expired entries because a limit refused (at most every {@link #RECLAIM_INTERVAL_NS}). */
+    private long lastReclaimNs = Long.MIN_VALUE / 2;
+    static final long RECLAIM_INTERVAL_NS = 100_000_000L;
+    private static final int TABLE_FULL = -1;
 
     /**
      * @param maxEntries most connections this shard holds (its table gets maxEntries / 0.75 slots)
@@ -158,11 +162,18 @@ public final class Conntrack implements AutoCloseable {
     public Verdict commit(CtPacket p, int vmId, long nowNs) {
         Verdict v = track(p, nowNs);
         if (v != Verdict.NEW) return v;
-        if (table.size >= maxEntries) {
+        int r = table.size >= maxEntries ? TABLE_FULL : limits.tryAcquire(vmId);
+        if (r != ConnLimits.OK && nowNs - lastReclaimNs >= RECLAIM_INTERVAL_NS) {
+            // entries that expired but were not reclaimed yet (a quiet shard reclaims only when it
+            // sees packets) must not refuse a new connection: one full pass, at most every 100 ms
+            lastReclaimNs = nowNs;
+            expire(nowNs, table.capacity);
+            r = table.size >= maxEntries ? TABLE_FULL : limits.tryAcquire(vmId);
+        }
+        if (r == TABLE_FULL) {
             refusedTable++;
             return Verdict.LIMIT;
         }
-        int r = limits.tryAcquire(vmId);
         if (r != ConnLimits.OK) {
             if (r == ConnLimits.VM_FULL) refusedVm++; else refusedHost++;
             return Verdict.LIMIT;
@@ -226,6 +237,10 @@ public final class Conntrack implements AutoCloseable {
         int state = table.state(slot);
         int next = TcpTransitions.next(dir, seg, state);
         if (next == TcpTransitions.INVALID) return Verdict.INVALID;
+        if (next == TcpTransitions.IGNORE) {
+            ignored++;
+            return Verdict.ESTABLISHED; // passes; the entry, its windows and its timeout stay as they are
+        }
         if (next == TcpTransitions.REOPEN) {
             removeEntry(slot);
             reopened++;
@@ -468,6 +483,8 @@ public final class Conntrack implements AutoCloseable {
     public long relatedCount() { return related; }
     public long expiredCount() { return expired; }
     public long reopenedCount() { return reopened; }
+    /** SYNs passed without changing their connection ({@link TcpTransitions#IGNORE}). */
+    public long ignoredCount() { return ignored; }
 
     /** Frees the off-heap table (an on-heap one is left to the GC). The tracker must not be used afterwards. */
     @Override

@@ -109,6 +109,7 @@ public final class ReferenceConntrack {
         if (seg < 0) return Verdict.INVALID;
         int next = TcpTransitions.next(dir, seg, c.state);
         if (next == TcpTransitions.INVALID) return Verdict.INVALID;
+        if (next == TcpTransitions.IGNORE) return Verdict.ESTABLISHED;
         if (next == TcpTransitions.REOPEN) {
             delete(e.getKey());
             last = null;
@@ -184,12 +185,21 @@ public final class ReferenceConntrack {
         return true;
     }
 
+    private long lastReclaim = Long.MIN_VALUE / 2;
+
+    private boolean refused(int vm) {
+        return conns.size() >= maxEntries || perVm.getOrDefault(vm, 0) >= vmLimit || conns.size() >= hostLimit;
+    }
+
     public Verdict commit(CtPacket p, int vm, long now) {
         Verdict v = track(p, now);
         if (v != Verdict.NEW) return v;
-        if (conns.size() >= maxEntries) return Verdict.LIMIT;
-        if (perVm.getOrDefault(vm, 0) >= vmLimit) return Verdict.LIMIT;
-        if (conns.size() >= hostLimit) return Verdict.LIMIT;
+        if (refused(vm) && now - lastReclaim >= Conntrack.RECLAIM_INTERVAL_NS) {
+            // a refusal first reclaims what has expired (at most every 100 ms), then asks again
+            lastReclaim = now;
+            expireAll(now);
+        }
+        if (refused(vm)) return Verdict.LIMIT;
         Tuple t = isIcmp(p) ? new Tuple(p.zone, p.family, p.proto, p.srcHi, p.srcLo, p.sport, p.dstHi, p.dstLo, 0)
                 : new Tuple(p.zone, p.family, p.proto, p.srcHi, p.srcLo, hasPorts(p.proto) ? p.sport : 0,
                             p.dstHi, p.dstLo, hasPorts(p.proto) ? p.dport : 0);

@@ -107,4 +107,47 @@ class LimitsTest {
             assertEquals(Verdict.NEW, ct.commit(p.v4(1, 1, 50).udp(1, 2, 0), 2, 0));
         }
     }
+
+    @Test
+    void expiredButUnreclaimedEntriesDoNotRefuseANewConnection() {
+        // a quiet VM at its limit: its connections expire, but nothing reclaims them (no packets
+        // on the shard, so no expiry pass); its next connection must still be admitted
+        ConnLimits limits = new ConnLimits(100, 4, 2);
+        try (Conntrack ct = new Conntrack(64, CtTimeouts.defaults(), limits, 3)) {
+            CtPacket p = new CtPacket();
+            for (int i = 0; i < 2; i++) {
+                p.v4(1, 0x0A000001, 0x0B000001).udp(5000 + i, 53, 0);
+                assertEquals(Verdict.NEW, ct.commit(p, 1, S));
+            }
+            p.v4(1, 0x0A000001, 0x0B000001).udp(5002, 53, 0);
+            assertEquals(Verdict.LIMIT, ct.commit(p, 1, S + 1), "at the limit while both are live");
+            long later = S + 3600 * S; // long past the UDP timeout
+            assertEquals(2, limits.vmCount(1), "expired, not yet reclaimed");
+            assertEquals(Verdict.NEW, ct.commit(p, 1, later), "expired entries counted against the limit");
+            assertEquals(1, limits.vmCount(1));
+            assertEquals(2, ct.expiredCount());
+        }
+    }
+
+    @Test
+    void staleEstablishedEntryDoesNotBlockAReusedPort() {
+        // the client rebooted and reuses its source port with a new ISN: its SYN passes (Linux sIG),
+        // the server's challenge ACK passes, the client's RST (seq = the challenge's ack) closes the
+        // stale entry, and the retransmitted SYN opens a new connection
+        ConnLimits limits = new ConnLimits(100, 4, 100);
+        try (Conntrack ct = new Conntrack(64, CtTimeouts.defaults(), limits, 4)) {
+            TcpDriver old = new TcpDriver(ct, 1, 1, 0x0A000001, 40000, 0x0A0000FE, 22, 1000, 5000);
+            open(old);
+            assertEquals(Verdict.ESTABLISHED, old.send(0, ACK | PSH, 100));
+            int newIsn = 0x7000_0000;
+            assertEquals(Verdict.ESTABLISHED, old.sendRaw(0, SYN, newIsn, 0, 0), "SYN on the stale entry passes");
+            assertEquals("ES", old.stateName(), "and changes nothing");
+            assertEquals(1, ct.ignoredCount());
+            // challenge ACK: the server's current seq, acking what it had from the old connection
+            assertEquals(Verdict.ESTABLISHED, old.sendRaw(1, ACK, old.nxt[1], old.nxt[0], 0));
+            assertEquals(Verdict.ESTABLISHED, old.sendRaw(0, TcpFlags.RST, old.nxt[0], 0, 0), "RST answering the challenge");
+            assertEquals("CL", old.stateName());
+            assertEquals(Verdict.NEW, old.sendRaw(0, SYN, newIsn, 0, 0), "the retransmitted SYN reopens");
+        }
+    }
 }

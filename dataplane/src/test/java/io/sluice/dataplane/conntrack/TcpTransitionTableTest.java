@@ -26,7 +26,7 @@ class TcpTransitionTableTest {
     private static final String[][] EXPECTED = {
         { // ORIGINAL (client -> server)
             //   SS      SR      ES      FW      CW      LA      TW       CL       S2
-            "SS/SS   IV/IV   IV/IV   IV/IV   IV/IV   IV/IV   NEW/NEW  NEW/NEW  S2/IV", // SYN
+            "SS/SS   SR/SR   ES/ES   FW/FW   CW/CW   LA/LA   NEW/NEW  NEW/NEW  S2/IV", // SYN (passed, state kept)
             "IV/IV   SR/IV   IV/IV   IV/IV   IV/IV   IV/IV   IV/IV    IV/IV    SR/IV", // SYNACK
             "IV/IV   FW/IV   FW/IV   LA/IV   LA/IV   LA/IV   TW/IV    CL/IV    IV/IV", // FIN
             "IV/IV   ES/IV   ES/IV   CW/IV   CW/IV   TW/IV   TW/IV    CL/IV    IV/IV", // ACK
