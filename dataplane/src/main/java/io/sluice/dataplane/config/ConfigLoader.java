@@ -37,12 +37,13 @@ public final class ConfigLoader {
     public static final String DEFAULT_RESOURCE = "/io/sluice/dataplane/config/default.yaml";
 
     private static final Set<String> TOP_KEYS = Set.of(
-            "eal", "ports", "workers", "burst-size", "idle-strategy", "mbufs", "mac-table", "arp", "counters-file", "overlay", "service",
+            "eal", "ports", "workers", "burst-size", "idle-strategy", "mbufs", "mac-table", "arp", "counters-file", "overlay", "service", "metrics",
             io.sluice.dataplane.firewall.FirewallConfigLoader.KEY);
     private static final Set<String> PORT_KEYS = Set.of("name", "device", "rx-queues", "tx-queues", "mac");
     private static final Set<String> WORKER_KEYS = Set.of("lcore", "rx");
     private static final Set<String> MAC_KEYS = Set.of("mac", "port");
     private static final Set<String> ARP_KEYS = Set.of("ip", "mac", "port");
+    private static final Set<String> METRICS_KEYS = Set.of("listen");
     private static final Set<String> SERVICE_KEYS = Set.of("stall-timeout-ms", "ready-timeout-ms");
 
     private final String file;
@@ -336,8 +337,31 @@ public final class ConfigLoader {
             service = new ServiceSettings(stall, ready);
         }
 
+        MetricsSettings metrics = MetricsSettings.DEFAULT;
+        if (top.containsKey("metrics")) {
+            Map<String, Node> m = mapping(top.get("metrics"), "metrics", METRICS_KEYS);
+            if (m.containsKey("listen")) {
+                String l = scalar(m.get("listen"), "metrics.listen");
+                if (l.equals("off")) {
+                    metrics = MetricsSettings.OFF;
+                } else {
+                    int colon = l.lastIndexOf(':');
+                    int port = -1;
+                    try {
+                        port = colon > 0 ? Integer.parseInt(l.substring(colon + 1)) : -1;
+                    } catch (NumberFormatException e) {
+                        port = -1;
+                    }
+                    if (colon <= 0 || port < 0 || port > 65535) {
+                        throw error(m.get("listen"), "metrics.listen", "'" + l + "' is not HOST:PORT (port 0..65535) or 'off'");
+                    }
+                    metrics = new MetricsSettings(l.substring(0, colon), port);
+                }
+            }
+        }
+
         return new SluiceConfig(file, List.copyOf(eal), List.copyOf(ports), List.copyOf(workers), burst, idle, mbufs,
-                List.copyOf(macTable), List.copyOf(arp), counters, overlay, service);
+                List.copyOf(macTable), List.copyOf(arp), counters, overlay, service, metrics);
     }
 
     // ------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import java.util.List;
  * @param overlay      tenant networks (the {@code overlay:} section, docs/overlay.md), or null:
  *                     when present the data plane runs the overlay pipeline instead of L2
  * @param service      supervision of {@code ./sluice run} (the {@code service:} section, docs/service.md)
+ * @param metrics      the Prometheus endpoint (the {@code metrics:} section, docs/operations.md)
  */
 public record SluiceConfig(
         String source,
@@ -34,14 +35,15 @@ public record SluiceConfig(
         List<ArpEntry> arp,
         Path countersFile,
         OverlayModel overlay,
-        ServiceSettings service) {
+        ServiceSettings service,
+        MetricsSettings metrics) {
 
-    /** A configuration with the default {@link ServiceSettings}. */
+    /** A configuration with the default {@link ServiceSettings} and no metrics endpoint (tests, benchmarks). */
     public SluiceConfig(String source, List<String> eal, List<PortSpec> ports, List<WorkerSpec> workers, int burstSize,
                         String idleStrategy, int mbufs, List<MacEntry> macTable, List<ArpEntry> arp, Path countersFile,
                         OverlayModel overlay) {
         this(source, eal, ports, workers, burstSize, idleStrategy, mbufs, macTable, arp, countersFile, overlay,
-                ServiceSettings.DEFAULT);
+                ServiceSettings.DEFAULT, MetricsSettings.OFF);
     }
 
     /** A configuration without an overlay (L2 pipeline). */

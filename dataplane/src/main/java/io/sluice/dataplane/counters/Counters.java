@@ -151,6 +151,18 @@ public final class Counters implements AutoCloseable {
         }
     }
 
+    /** Every counter of this process with its owner (a scrape reads them; workers only write). */
+    public Reading readAll() {
+        return new Reading(ProcessHandle.current().pid(), values(manager));
+    }
+
+    private static List<Value> values(CountersReader reader) {
+        List<Value> out = new ArrayList<>();
+        reader.forEach((id, typeId, keyBuffer, label) ->
+                out.add(new Value(label, keyBuffer.getInt(0), reader.getCounterValue(id))));
+        return out;
+    }
+
     /**
      * Reads every counter of a counters file with its owner, and the writer's pid.
      *
@@ -175,10 +187,7 @@ public final class Counters implements AutoCloseable {
             int values = max * CountersReader.COUNTER_LENGTH;
             CountersReader reader = new CountersReader(
                     new UnsafeBuffer(mapped, HEADER, meta), new UnsafeBuffer(mapped, HEADER + meta, values));
-            List<Value> out = new ArrayList<>();
-            reader.forEach((id, typeId, keyBuffer, label) ->
-                    out.add(new Value(label, keyBuffer.getInt(0), reader.getCounterValue(id))));
-            return new Reading(header.getLong(16), out);
+            return new Reading(header.getLong(16), values(reader));
         } finally {
             IoUtil.unmap(mapped);
         }

@@ -7,6 +7,7 @@ import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.counters.Counters;
 import io.sluice.dataplane.ffi.SdNotify;
 import io.sluice.dataplane.firewall.FirewallState;
+import io.sluice.dataplane.metrics.MetricsServer;
 import org.agrona.concurrent.status.AtomicCounter;
 
 import java.io.PrintStream;
@@ -83,6 +84,7 @@ public final class Service {
         }
         Supervisor sup = new Supervisor(watched, life, cfg.service().stallTimeoutMs() * 1_000_000L,
                 Supervisor.watchdogNsFromEnv(), log);
+        MetricsServer metrics = null;
         try {
             if (sup.awaitReady(cfg.service().readyTimeoutMs() * 1_000_000L)) {
                 life.set(Lifecycle.State.READY);
@@ -93,6 +95,7 @@ public final class Service {
                         + cfg.countersFile() + "; reload: SIGHUP; stop: SIGTERM or Ctrl-C");
                 life.set(Lifecycle.State.RUNNING);
                 sup.start();
+                metrics = startMetrics(cfg, counters, log);
             }
             Lifecycle.End end = life.awaitEnd();
             if (!end.failed()) {
@@ -105,6 +108,9 @@ public final class Service {
             }
             sup.close();
             reloader.close();
+            if (metrics != null) {
+                metrics.close();
+            }
             dp.close();
             if (end.failed()) {
                 return 1;
@@ -119,6 +125,28 @@ public final class Service {
         } finally {
             sup.close();
             reloader.close();
+            if (metrics != null) {
+                metrics.close();
+            }
+        }
+    }
+
+    /**
+     * The Prometheus endpoint, or null when off. A port that cannot be bound is reported and the data
+     * plane runs on without metrics: the packet path does not depend on them.
+     */
+    private static MetricsServer startMetrics(SluiceConfig cfg, Counters counters, PrintStream log) {
+        if (!cfg.metrics().enabled()) {
+            return null;
+        }
+        try {
+            MetricsServer m = MetricsServer.start(cfg.metrics().host(), cfg.metrics().port(), counters);
+            log.println("sluice: metrics: http://" + cfg.metrics().host() + ":" + m.port() + "/metrics");
+            return m;
+        } catch (java.io.IOException | RuntimeException e) {
+            log.println("sluice: metrics: cannot listen on " + cfg.metrics() + " (" + e.getMessage()
+                    + "); running without metrics");
+            return null;
         }
     }
 

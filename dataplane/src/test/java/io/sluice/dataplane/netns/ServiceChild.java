@@ -164,6 +164,7 @@ final class ServiceChild implements AutoCloseable {
         String y = "eal: [\"--no-huge\", \"-m\", \"256\", \"--no-pci\", \"--no-shconf\", \"-l\", \"0\"]\n"
                 + "idle-strategy: backoff\nmbufs: 2047\n"
                 + "counters-file: " + dir.resolve("counters.dat") + "\n"
+                + "metrics: { listen: \"127.0.0.1:0\" }\n"
                 + "ports:\n"
                 + "  - { name: a, device: \"net_tap0,iface=" + ifA + "\" }\n"
                 + "  - { name: b, device: \"net_tap1,iface=" + ifB + "\" }\n"

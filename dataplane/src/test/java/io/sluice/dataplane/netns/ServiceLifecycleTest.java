@@ -210,7 +210,7 @@ class ServiceLifecycleTest {
         try (Netns net = new Netns()) {
             Path dir = net.tempDir();
             String prefix = net.name("g");
-            String counters = "counters-file: " + dir.resolve("counters.dat") + "\n";
+            String counters = "counters-file: " + dir.resolve("counters.dat") + "\nmetrics: { listen: off }\n";
             Path cfg = dir.resolve("sluice.yaml");
             Files.writeString(cfg, counters + FwTopology.yaml(prefix, "keep", ""));
             try (ServiceChild c = ServiceChild.run(cfg)) {
