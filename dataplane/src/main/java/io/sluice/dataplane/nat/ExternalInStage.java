@@ -1,0 +1,157 @@
+package io.sluice.dataplane.nat;
+
+import io.sluice.dataplane.overlay.OverlayMeta;
+import io.sluice.dataplane.overlay.OverlaySnapshot;
+import io.sluice.dataplane.overlay.OverlayState;
+import io.sluice.dataplane.packet.Mem;
+import io.sluice.dataplane.pipeline.Burst;
+import io.sluice.dataplane.pipeline.DropReason;
+import io.sluice.dataplane.pipeline.Next;
+import io.sluice.dataplane.pipeline.PacketFlags;
+import io.sluice.dataplane.pipeline.Stage;
+
+/**
+ * Everything that arrives on the external port (docs/nat.md), before the security groups:
+ * <ul>
+ *   <li>ARP: a request for a floating IP or SNAT address we own is answered in place with the
+ *       external MAC; ARP from the gateway (request or reply) teaches its MAC (a reply is then
+ *       consumed, {@link DropReason#NAT_ARP}); any other ARP is dropped the same way.</li>
+ *   <li>IPv4 to a floating IP associated with a VM: DNAT — destination := the VM's private address
+ *       (ports unchanged), TTL - 1, MACs router → VM, {@code TX} on the VM's port; meta nat =
+ *       {@code FIP | index}. The firewall then checks the VM's ingress rules on the private address.</li>
+ *   <li>IPv4 TCP/UDP/ICMP echo reply to a SNAT address: the binding of (address, protocol, port or
+ *       echo identifier) gives the VM and its internal port; destination rewritten to them, meta nat
+ *       = {@code SNAT | slot}, {@code TX} on the VM's port. The firewall lets it through only as part
+ *       of a tracked connection ({@link DropReason#NAT_UNSOLICITED} otherwise).</li>
+ *   <li>Drops: not ours ({@link DropReason#NAT_NOT_OURS}: IPv6, other addresses), unassigned floating
+ *       IP or unbound SNAT port ({@link DropReason#NAT_NO_MAPPING}), TTL ≤ 1 ({@link DropReason#NAT_TTL_EXPIRED}),
+ *       ICMP errors and later fragments to a SNAT address ({@link DropReason#NAT_UNSUPPORTED}).</li>
+ * </ul>
+ * Uses: next, inPort, data, length, l3/l4Offset, ipProto, flags. Sets: data bytes, next/outPort,
+ * meta zone/nat/txPackets. Allocation-free.
+ */
+public final class ExternalInStage implements Stage {
+    private final OverlayState state;
+    private final OverlayMeta meta;
+    private final NatState nat;
+
+    public ExternalInStage(OverlayState state, OverlayMeta meta, NatState nat) {
+        this.state = state;
+        this.meta = meta;
+        this.nat = nat;
+    }
+
+    @Override
+    public int process(Burst b) {
+        OverlaySnapshot s = state.current();
+        int ext = s.extPort;
+        int acted = 0;
+        for (int i = 0; i < b.count; i++) {
+            if (b.next[i] != Next.CONTINUE || b.inPort[i] != ext) continue;
+            acted++;
+            int fl = b.flags[i];
+            if ((fl & PacketFlags.ARP) != 0) {
+                arp(b, i, s);
+            } else if ((fl & PacketFlags.IPV4) != 0) {
+                ipv4(b, i, s, fl);
+            } else {
+                nat.drop(b, i, DropReason.NAT_NOT_OURS);
+            }
+        }
+        return acted;
+    }
+
+    private void arp(Burst b, int i, OverlaySnapshot s) {
+        long d = b.data[i];
+        long a = d + b.l3Offset[i];
+        if (b.l3Offset[i] + 28 > b.length[i] || Mem.i32(a) != 0x0001_0800 || Mem.u16(a + 4) != 0x0604) {
+            nat.drop(b, i, DropReason.NAT_ARP);
+            return;
+        }
+        int op = Mem.u16(a + 6);
+        long sha = Mem.mac(a + 8);
+        int spa = Mem.i32(a + 14);
+        int tpa = Mem.i32(a + 24);
+        if (spa == s.extGateway && (sha & 0x0100_0000_0000L) == 0 && sha != 0 && (op == 1 || op == 2)) {
+            if (nat.gatewayMac != sha) nat.gatewayLearned++;
+            nat.gatewayMac = sha;
+        }
+        if (op != 1 || s.owned(tpa) < 0 || spa == tpa) {
+            nat.drop(b, i, DropReason.NAT_ARP);
+            return;
+        }
+        Mem.putMac(d, sha);
+        Mem.putMac(d + 6, s.extMac);
+        Mem.put16(a + 6, 2);
+        Mem.putMac(a + 18, sha);
+        Mem.put32(a + 24, spa);
+        Mem.putMac(a + 8, s.extMac);
+        Mem.put32(a + 14, tpa);
+        nat.arpReplies++;
+        b.tx(i, s.extPort);
+    }
+
+    private void ipv4(Burst b, int i, OverlaySnapshot s, int fl) {
+        long d = b.data[i];
+        long ip = d + b.l3Offset[i];
+        int owned = s.owned(Mem.i32(ip + 16));
+        if (owned < 0) {
+            nat.drop(b, i, DropReason.NAT_NOT_OURS);
+            return;
+        }
+        int idx = owned & OverlaySnapshot.OWNED_INDEX;
+        int proto = b.ipProto[i];
+        boolean later = (fl & PacketFlags.LATER_FRAGMENT) != 0;
+        long l4 = later || b.l4Offset[i] < 0 ? -1 : d + b.l4Offset[i];
+        int vm, port, word;
+        if ((owned & OverlaySnapshot.OWNED_FIP) != 0) {
+            vm = s.fipVm[idx];
+            if (vm < 0) {
+                nat.drop(b, i, DropReason.NAT_NO_MAPPING);
+                return;
+            }
+            port = -1;
+            word = NatState.FIP | idx;
+        } else {
+            int cls = SnatPorts.protoClass(proto);
+            if (cls < 0) {
+                nat.drop(b, i, DropReason.NAT_NO_MAPPING); // no port space: nothing can be bound
+                return;
+            }
+            if (l4 < 0) {
+                nat.drop(b, i, DropReason.NAT_UNSUPPORTED); // later fragment: not followed through SNAT yet
+                return;
+            }
+            if (cls == 2 && Mem.u8(l4) != 0) {
+                // echo request to a SNAT address: nothing bound; ICMP errors (RFC 5508): not translated yet
+                nat.drop(b, i, Mem.u8(l4) == 8 ? DropReason.NAT_NO_MAPPING : DropReason.NAT_UNSUPPORTED);
+                return;
+            }
+            int ext = cls == 2 ? Mem.u16(l4 + 4) : Mem.u16(l4 + 2);
+            int slot = nat.ports.inbound(idx, cls, ext);
+            if (slot < 0) {
+                nat.drop(b, i, DropReason.NAT_NO_MAPPING);
+                return;
+            }
+            vm = nat.ports.vmOf(slot);
+            port = nat.ports.internalPort(slot);
+            word = NatState.SNAT | slot;
+        }
+        if (NatRewrite.decrementTtl(ip) <= 1) {
+            nat.drop(b, i, DropReason.NAT_TTL_EXPIRED);
+            return;
+        }
+        NatRewrite.rewrite(ip, l4, proto, false, s.vmIp4[vm], port);
+        Mem.putMac(d, s.vmMac[vm]);
+        Mem.putMac(d + 6, s.routerMac);
+        OverlayMeta m = meta;
+        int zone = s.vmZone[vm];
+        m.zone[i] = zone;
+        m.nat[i] = word;
+        m.txPackets[zone]++;
+        b.tx(i, s.vmPort[vm]);
+    }
+
+    @Override
+    public String name() { return "nat-external-in"; }
+}
