@@ -145,7 +145,7 @@ class NatNetnsTest {
         TcpProbe.Outcome first = connect(server, FIP, 22);
         if (first != TcpProbe.Outcome.CONNECTED) first = connect(server, FIP, 22);
         assertEquals(TcpProbe.Outcome.CONNECTED, first, "server -> floating IP :22" + H.nonZero());
-        String label = "port web drop fw_no_rule";
+        String label = "firewall port web drop fw_no_rule"; // charged to the VM whose rules decided
         long before = H.counter(label);
         assertEquals(TcpProbe.Outcome.TIMED_OUT, connect(server, FIP, 8080), "8080 is not in web's groups");
         assertEquals(before + 1, H.awaitCounter(label, before + 1), "exactly one SYN refused" + H.nonZero());
