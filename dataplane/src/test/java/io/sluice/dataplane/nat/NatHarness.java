@@ -70,7 +70,7 @@ final class NatHarness implements AutoCloseable {
                 """.formatted(block, perVm);
     }
 
-    final Arena arena = Arena.ofConfined();
+    final Arena arena = Arena.ofShared();
     final MemorySegment seg = arena.allocate(4096L * 64, 64);
     final Counters counters = Counters.inMemory(1024);
     final OverlayPipeline pipeline;
