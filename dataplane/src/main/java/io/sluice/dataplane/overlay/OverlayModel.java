@@ -113,6 +113,7 @@ public record OverlayModel(Host host, List<Network> networks, External external)
         }
         Map<Integer, Integer> vnis = new HashMap<>();
         Map<String, Integer> names = new HashMap<>();
+        validateExternal();
         Map<Integer, String> localPorts = new HashMap<>();
         Map<Integer, String> floatingOwners = new HashMap<>();
         for (int n = 0; n < networks.size(); n++) {
@@ -259,7 +260,9 @@ public record OverlayModel(Host host, List<Network> networks, External external)
                 publicAccess(vm, vp, localPorts, floatingOwners, net.name);
             }
         }
-        validateExternal(localPorts);
+        if (external != null && localPorts.containsKey(external.port)) {
+            throw new OverlayModelException("overlay.external.port", "port " + external.port + " belongs to VM " + localPorts.get(external.port));
+        }
     }
 
     private void publicAccess(Vm vm, String vp, Map<Integer, String> localPorts, Map<Integer, String> floatingOwners,
@@ -286,7 +289,8 @@ public record OverlayModel(Host host, List<Network> networks, External external)
         }
     }
 
-    private void validateExternal(Map<Integer, String> localPorts) throws OverlayModelException {
+    /** The external network's own settings (before the VMs, whose floating IPs must come from its pool). */
+    private void validateExternal() throws OverlayModelException {
         External e = external;
         if (e == null) {
             return;
@@ -297,9 +301,6 @@ public record OverlayModel(Host host, List<Network> networks, External external)
         if (e.port == host.uplinkPort) {
             throw new OverlayModelException("overlay.external.port", "port " + e.port
                     + " is the uplink; the external network needs a port of its own (docs/decisions.md)");
-        }
-        if (localPorts.containsKey(e.port)) {
-            throw new OverlayModelException("overlay.external.port", "port " + e.port + " belongs to VM " + localPorts.get(e.port));
         }
         if (e.port > 4095) {
             throw new OverlayModelException("overlay.external.port", "port index " + e.port + " > 4095");
