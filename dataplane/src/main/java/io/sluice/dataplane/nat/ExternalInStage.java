@@ -103,6 +103,10 @@ public final class ExternalInStage implements Stage {
         int proto = b.ipProto[i];
         boolean later = (fl & PacketFlags.LATER_FRAGMENT) != 0;
         long l4 = later || b.l4Offset[i] < 0 ? -1 : d + b.l4Offset[i];
+        if (proto == NatRewrite.ICMP && l4 >= 0 && NatRewrite.isIcmpError(Mem.u8(l4))) {
+            icmpError(b, i, s, d, ip, l4, owned, idx);
+            return;
+        }
         int vm, port, word;
         if ((owned & OverlaySnapshot.OWNED_FIP) != 0) {
             vm = s.fipVm[idx];
@@ -142,6 +146,58 @@ public final class ExternalInStage implements Stage {
             return;
         }
         NatRewrite.rewrite(ip, l4, proto, false, s.vmIp4[vm], port);
+        deliver(b, i, s, d, vm, word);
+    }
+
+    /**
+     * An ICMP error to one of our addresses about a flow that went out through it (RFC 5508): the
+     * quoted header's source is that address (and, through SNAT, the quoted source port or echo
+     * identifier is the external one); both headers are translated back to the VM's private address
+     * and port, so the firewall finds the flow (RELATED) and the VM's stack sees its own packet quoted.
+     * Packet too big / fragmentation needed reach the VM this way.
+     */
+    private void icmpError(Burst b, int i, OverlaySnapshot s, long d, long ip, long icmp, int owned, int idx) {
+        long end = ip + Math.min(Mem.u16(ip + 2), b.length[i] - b.l3Offset[i]);
+        long q = icmp + 8;
+        int vm, port, word;
+        if (q + 28 > end || Mem.i32(q + 12) != Mem.i32(ip + 16)) {
+            nat.drop(b, i, DropReason.NAT_NO_MAPPING); // too short to say which flow, or not about one from this address
+            return;
+        }
+        if ((owned & OverlaySnapshot.OWNED_FIP) != 0) {
+            vm = s.fipVm[idx];
+            port = -1;
+            word = NatState.FIP | idx;
+        } else {
+            int qproto = Mem.u8(q + 9);
+            int cls = SnatPorts.protoClass(qproto);
+            long ql4 = q + (Mem.u8(q) & 0x0F) * 4L;
+            if (cls < 0 || ql4 + 8 > end || (cls == 2 && Mem.u8(ql4) != 8)) {
+                nat.drop(b, i, DropReason.NAT_NO_MAPPING);
+                return;
+            }
+            int slot = nat.ports.inbound(idx, cls, cls == 2 ? Mem.u16(ql4 + 4) : Mem.u16(ql4));
+            vm = slot < 0 ? -1 : nat.ports.vmOf(slot);
+            port = slot < 0 ? -1 : nat.ports.internalPort(slot);
+            word = NatState.SNAT | slot;
+        }
+        if (vm < 0) {
+            nat.drop(b, i, DropReason.NAT_NO_MAPPING);
+            return;
+        }
+        if (NatRewrite.decrementTtl(ip) <= 1) {
+            nat.drop(b, i, DropReason.NAT_TTL_EXPIRED);
+            return;
+        }
+        if (!NatRewrite.icmpError(ip, icmp, end, true, s.vmIp4[vm], port)) {
+            nat.drop(b, i, DropReason.NAT_NO_MAPPING);
+            return;
+        }
+        nat.icmpErrorsIn++;
+        deliver(b, i, s, d, vm, word);
+    }
+
+    private void deliver(Burst b, int i, OverlaySnapshot s, long d, int vm, int word) {
         Mem.putMac(d, s.vmMac[vm]);
         Mem.putMac(d + 6, s.routerMac);
         OverlayMeta m = meta;

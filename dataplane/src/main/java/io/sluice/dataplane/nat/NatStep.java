@@ -61,7 +61,7 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
             if (v == Verdict.NEW) {
                 ct.setLastNat(w);
                 nat.fipCreated++;
-            } else if (v == Verdict.ESTABLISHED && ct.lastNat() != w) {
+            } else if (ct.lastNat() != w) { // ESTABLISHED, or RELATED (an ICMP error about the flow)
                 nat.drop(b, i, DropReason.NAT_NO_MAPPING);
             }
         }
@@ -69,8 +69,12 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
 
     private void outbound(Burst b, int i, CtPacket p, Conntrack ct, Verdict v, OverlaySnapshot s) {
         int vm = s.vmOfPort(b.inPort[i]);
-        if (v == Verdict.RELATED || vm < 0) {
+        if (vm < 0) {
             nat.drop(b, i, DropReason.NAT_UNSUPPORTED);
+            return;
+        }
+        if (v == Verdict.RELATED) {
+            relatedOut(b, i, ct, s);
             return;
         }
         int word = ct.lastNat();
@@ -106,6 +110,31 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
             SnatPorts ports = nat.ports;
             NatRewrite.rewrite(ip, l4, b.ipProto[i], true, s.snatAddr[ports.addressIndex(idx)], ports.externalPort(idx));
         }
+    }
+
+    /**
+     * A VM's ICMP error about a flow through NAT (e.g. port unreachable to a server): the outer source
+     * and the quoted destination become the flow's external address (and port), RFC 5508.
+     */
+    private void relatedOut(Burst b, int i, Conntrack ct, OverlaySnapshot s) {
+        int word = ct.lastNat();
+        int idx = word & NatState.INDEX;
+        long ip = b.data[i] + b.l3Offset[i];
+        long end = ip + Math.min(io.sluice.dataplane.packet.Mem.u16(ip + 2), b.length[i] - b.l3Offset[i]);
+        long icmp = b.data[i] + b.l4Offset[i];
+        boolean ok;
+        if ((word & NatState.KIND) == NatState.FIP && idx < s.fipAddr.length) {
+            ok = NatRewrite.icmpError(ip, icmp, end, false, s.fipAddr[idx], -1);
+        } else if ((word & NatState.KIND) == NatState.SNAT) {
+            ok = NatRewrite.icmpError(ip, icmp, end, false, s.snatAddr[nat.ports.addressIndex(idx)], nat.ports.externalPort(idx));
+        } else {
+            ok = false;
+        }
+        if (!ok) {
+            nat.drop(b, i, DropReason.NAT_UNSUPPORTED);
+            return;
+        }
+        nat.icmpErrorsOut++;
     }
 
     private static final int EXHAUSTED = -1, NO_ACCESS = -2, NO_PORTS = -3;

@@ -148,6 +148,20 @@ final class NatHarness implements AutoCloseable {
         return 34 + 24;
     }
 
+    /**
+     * ICMP error (type, code, 4-byte rest) from {@code src} to {@code dst} quoting the IPv4 packet of
+     * the frame at {@code about} (its header and 8 bytes of L4). Returns the frame length.
+     */
+    static int icmpError(long d, long dstMac, long srcMac, int src, int dst, int type, int code, int rest, long about) {
+        int quoted = 28;
+        long c = ipv4(d, dstMac, srcMac, src, dst, 1, 8 + quoted);
+        Mem.put32(c, (type << 24) | (code << 16));
+        Mem.put32(c + 4, rest);
+        Mem.copy(about + 14, c + 8, quoted);
+        Mem.put16(c + 2, Checksum.finish(Checksum.add(0, c, 8 + quoted)));
+        return 34 + 8 + quoted;
+    }
+
     /** ARP request (op 1) or reply (op 2). */
     static int arp(long d, long dstMac, long srcMac, int op, long sha, int spa, long tha, int tpa) {
         Mem.putMac(d, dstMac);

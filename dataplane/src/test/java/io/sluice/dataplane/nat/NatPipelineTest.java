@@ -148,6 +148,49 @@ class NatPipelineTest {
         dropped(DropReason.NAT_NOT_OURS, h.run(EXT, tcp(d, EXT_MAC, GW_MAC, SERVER, ip("203.0.113.77"), 50000, 22, 0x02, 100, 0, 0)));
     }
 
+    /** RFC 5508: errors about NATed flows are translated on the outer and the quoted header, both ways. */
+    @Test
+    void icmpErrorsAreTranslatedOnBothHeaders() throws Exception {
+        h = new NatHarness(64, 4);
+        learnGateway();
+        long d = h.frame(0);
+        long sent = h.frame(1);
+        // job's TCP SYN leaves through SNAT; keep the packet as it left
+        sent(h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, SERVER, 40000, 80, 0x02, 1000, 0, 0)));
+        int ext = Mem.u16(d + 34);
+        Mem.copy(d, sent, 64);
+        // a router on the way says "fragmentation needed, MTU 1400" to the SNAT address
+        sent(h.run(EXT, icmpError(d, EXT_MAC, GW_MAC, GW, SNAT, 3, 4, 1400, sent)));
+        assertEquals(JOB, h.b.outPort[0], "to job");
+        long icmp = d + 34;
+        long q = icmp + 8;
+        assertEquals(JOB_IP, Mem.i32(d + 30), "outer destination");
+        assertEquals(JOB_IP, Mem.i32(q + 12), "quoted source");
+        assertEquals(40000, Mem.u16(q + 20), "quoted source port");
+        assertEquals(1400, Mem.u16(icmp + 6), "the MTU is untouched");
+        assertTrue(checksumsValid(d), "outer and ICMP checksums");
+        assertTrue(io.sluice.dataplane.packet.Checksum.ipv4HeaderValid(q), "quoted header checksum");
+        assertEquals(1, h.nat.icmpErrorsIn);
+        // an error quoting a port nobody holds, or another address than the one it is sent to
+        Mem.put16(sent + 34, ext + 7);
+        dropped(DropReason.NAT_NO_MAPPING, h.run(EXT, icmpError(d, EXT_MAC, GW_MAC, GW, SNAT, 3, 4, 1400, sent)));
+        Mem.put16(sent + 34, ext);
+        Mem.put32(sent + 26, FIP2);
+        dropped(DropReason.NAT_NO_MAPPING, h.run(EXT, icmpError(d, EXT_MAC, GW_MAC, GW, SNAT, 3, 4, 1400, sent)));
+
+        // floating IP: the server's SSH SYN in; web answers "port unreachable"-style about it: the
+        // error leaves with the floating IP outside and in the quote
+        sent(h.run(EXT, tcp(d, EXT_MAC, GW_MAC, SERVER, FIP, 50000, 22, 0x02, 100, 0, 0)));
+        Mem.copy(d, sent, 64); // as web received it (private destination)
+        sent(h.run(WEB, icmpError(d, ROUTER, WEB_MAC, WEB_IP, SERVER, 3, 3, 0, sent)));
+        assertEquals(EXT, h.b.outPort[0]);
+        assertEquals(FIP, Mem.i32(d + 26), "outer source");
+        assertEquals(FIP, Mem.i32(q + 16), "quoted destination");
+        assertTrue(checksumsValid(d));
+        assertTrue(io.sluice.dataplane.packet.Checksum.ipv4HeaderValid(q));
+        assertEquals(1, h.nat.icmpErrorsOut);
+    }
+
     @Test
     void arpIsAnsweredForOwnedAddressesOnly() throws Exception {
         h = new NatHarness(64, 4);

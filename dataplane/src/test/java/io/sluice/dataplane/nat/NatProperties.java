@@ -172,6 +172,49 @@ class NatProperties {
                 });
     }
 
+    /**
+     * RFC 5508: translating an ICMP error that quotes a packet gives exactly the quote of the
+     * translated packet (quoted IPv4 checksum, ports/identifier and quoted L4 checksum included), and
+     * the error's own ICMP checksum and outer header checksum equal a full recomputation.
+     */
+    @Test
+    void icmpErrorTranslationQuotesTheTranslatedPacket() {
+        qt().withExamples(20_000)
+                .forAll(longs().all(), integers().all(), integers().between(0, 65535), integers().between(0, 1))
+                .checkAssert((seed, addr, port, side) -> {
+                    int qlen = packet(seed);                      // the quoted packet, at BUF
+                    long full = BUF.address();
+                    int quoted = Math.min(qlen, 20 + 28);
+                    long err = BUF.address() + 2048;
+                    int icmpLen = 8 + quoted;
+                    Mem.put32(err, 0x4500_0000 | (20 + icmpLen));
+                    Mem.put32(err + 4, 0);
+                    Mem.put32(err + 8, (64 << 24) | (1 << 16));
+                    Mem.put32(err + 12, (int) seed.longValue());
+                    Mem.put32(err + 16, (int) (seed >>> 32));
+                    Checksum.setIpv4Header(err);
+                    long icmp = err + 20;
+                    Mem.put32(icmp, 0x0304_0000);
+                    Mem.put32(icmp + 4, 1400);
+                    Mem.copy(full, icmp + 8, quoted);
+                    Mem.put16(icmp + 2, Checksum.finish(Checksum.add(0, icmp, icmpLen)));
+                    boolean inbound = side == 0;
+                    int proto = Mem.u8(full + 9);
+                    int p = proto == 6 || proto == 17 || proto == 1 ? port : -1;
+                    if (!NatRewrite.icmpError(err, icmp, err + 20 + icmpLen, inbound, addr, p)) throw new AssertionError("quote too short");
+                    NatRewrite.rewrite(full, full + 20, proto, inbound, addr, p); // what the flow's packet became
+                    byte[] want = new byte[quoted];
+                    byte[] got = new byte[quoted];
+                    MemorySegment.copy(Mem.ALL, ValueLayout.JAVA_BYTE, full, want, 0, quoted);
+                    MemorySegment.copy(Mem.ALL, ValueLayout.JAVA_BYTE, icmp + 8, got, 0, quoted);
+                    String what = "seed " + seed + " proto " + proto + (inbound ? " inbound" : " outbound");
+                    if (!java.util.Arrays.equals(want, got)) throw new AssertionError(what + ": the quote is not the translated packet's");
+                    if (Checksum.finish(Checksum.add(0, icmp, icmpLen)) != 0) throw new AssertionError(what + ": ICMP checksum");
+                    if (!Checksum.ipv4HeaderValid(err)) throw new AssertionError(what + ": outer IPv4 checksum");
+                    if (Mem.i32(err + (inbound ? 16 : 12)) != addr) throw new AssertionError(what + ": outer address");
+                });
+    }
+
     @Test
     void translateThenUntranslateIsTheIdentity() {
         qt().withExamples(20_000)

@@ -104,9 +104,9 @@ class NatNetnsTest {
         H.netns.exec(server, 5, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1");
         Netns.run("ip", "-n", router, "link", "add", H.tap("rs"), "type", "veth", "peer", "name", H.tap("sr"), "netns", server);
         Netns.run("ip", "-n", router, "addr", "add", "198.51.100.1/24", "dev", H.tap("rs"));
-        Netns.run("ip", "-n", router, "link", "set", "dev", H.tap("rs"), "up");
+        Netns.run("ip", "-n", router, "link", "set", "dev", H.tap("rs"), "mtu", "1400", "up"); // a small-MTU hop
         Netns.run("ip", "-n", server, "addr", "add", SERVER + "/24", "dev", H.tap("sr"));
-        Netns.run("ip", "-n", server, "link", "set", "dev", H.tap("sr"), "up");
+        Netns.run("ip", "-n", server, "link", "set", "dev", H.tap("sr"), "mtu", "1400", "up");
         Netns.run("ip", "-n", server, "route", "add", "default", "via", "198.51.100.1");
         H.netns.exec(router, 5, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
         web = H.vm("web", H.tap("web"), WEB, "10.0.1.2/24", "10.0.1.1", 1500);
@@ -173,8 +173,27 @@ class NatNetnsTest {
         assertEquals(1, H.counter("nat snat 203.0.113.5 blocks in use"), H.nonZero());
     }
 
+    /**
+     * A hop with MTU 1400 behind the router: a 1478-byte DF ping gets "fragmentation needed" from the
+     * router, sent to the SNAT address / floating IP and translated (outer and quoted header) back to
+     * the VM, whose stack takes the new path MTU.
+     */
     @Test
     @Order(4)
+    void fragmentationNeededReachesTheVmThroughNat() throws Exception {
+        long before = H.counter("nat icmp errors translated in");
+        for (String ns : new String[] {job, web}) {
+            Netns.Result r = H.netns.exec(ns, 15, "ping", "-M", "do", "-s", "1450", "-c", "2", "-i", "0.5", "-W", "2", SERVER);
+            assertTrue(r.output().contains("mtu = 1400") || r.output().contains("mtu=1400"),
+                    ns + ": ping -M do -s 1450 must learn MTU 1400:\n" + r.output() + H.nonZero());
+        }
+        assertTrue(H.awaitCounter("nat icmp errors translated in", before + 2) >= before + 2, H.nonZero());
+        Netns.Result small = H.netns.exec(job, 15, "ping", "-M", "do", "-s", "1300", "-c", "2", "-i", "0.3", "-W", "2", SERVER);
+        assertTrue(small.output().contains(" 0% packet loss"), "under the path MTU it passes:\n" + small.output());
+    }
+
+    @Test
+    @Order(5)
     void privateVmReachesNothingOutside() throws Exception {
         String label = "nat vm blue/vault no public access";
         long before = H.counter(label);
