@@ -76,7 +76,9 @@ public final class ExternalInStage implements Stage {
             if (nat.gatewayMac != sha) nat.gatewayLearned++;
             nat.gatewayMac = sha;
         }
-        if (op != 1 || s.owned(tpa) < 0 || spa == tpa) {
+        int own = s.owned(tpa);
+        boolean ours = own >= 0 && ((own & OverlaySnapshot.OWNED_SNAT) != 0 || s.fipVm[own & OverlaySnapshot.OWNED_INDEX] >= 0);
+        if (op != 1 || !ours || spa == tpa) { // a floating IP is answered for while a VM of this host holds it
             nat.drop(b, i, DropReason.NAT_ARP);
             return;
         }

@@ -1,5 +1,7 @@
 package io.sluice.dataplane.nat;
 
+import io.sluice.dataplane.ffi.Mbuf;
+import io.sluice.dataplane.ffi.Shim;
 import io.sluice.dataplane.overlay.ArpFrames;
 import io.sluice.dataplane.overlay.OverlayMeta;
 import io.sluice.dataplane.overlay.OverlaySnapshot;
@@ -10,6 +12,10 @@ import io.sluice.dataplane.pipeline.DropReason;
 import io.sluice.dataplane.pipeline.Next;
 import io.sluice.dataplane.pipeline.PacketFlags;
 import io.sluice.dataplane.pipeline.Stage;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Packets leaving by the external port that a VM sent (after the firewall and the translation):
@@ -26,11 +32,23 @@ public final class ExternalOutStage implements Stage {
     private final OverlayState state;
     private final OverlayMeta meta;
     private final NatState nat;
+    /** The snapshot seen last: a new one (runtime change) queues gratuitous ARPs for floating IPs that moved. */
+    private OverlaySnapshot seen;
+    private final int[] garp;
+    private int garpPending;
+    private final MemorySegment fresh = MemorySegment.ofAddress(Arena.global().allocate(8L * 8, 64).address()).reinterpret(8L * 8);
+    private MemorySegment pool;
+    private long poolAddr;
 
     public ExternalOutStage(OverlayState state, OverlayMeta meta, NatState nat) {
         this.state = state;
         this.meta = meta;
         this.nat = nat;
+        this.seen = state.current();
+        this.garp = new int[seen.fipAddr.length + seen.snatAddr.length];
+        // at start every address this host holds is announced once (a previous holder may be cached upstream)
+        for (int k = 0; k < seen.fipAddr.length; k++) if (seen.fipVm[k] >= 0) garp[garpPending++] = seen.fipAddr[k];
+        for (int a : seen.snatAddr) garp[garpPending++] = a;
     }
 
     @Override
@@ -67,9 +85,52 @@ public final class ExternalOutStage implements Stage {
             b.l3Offset[i] = 14;
             b.l4Offset[i] = -1;
         }
+        if (s != seen) changed(s);
+        if (garpPending > 0) announce(b, s);
         nat.publish();
         return acted;
     }
+
+    /** A runtime change was published: floating IPs now held by another (or a first) VM are announced. */
+    private void changed(OverlaySnapshot s) {
+        OverlaySnapshot old = seen;
+        seen = s;
+        for (int k = 0; k < s.fipAddr.length && garpPending < garp.length; k++) {
+            if (s.fipVm[k] >= 0 && (k >= old.fipVm.length || old.fipVm[k] != s.fipVm[k])) garp[garpPending++] = s.fipAddr[k];
+        }
+    }
+
+    /**
+     * Gratuitous ARP (request, sender = target = the address, from the external MAC) for the queued
+     * addresses, in fresh mbufs from the pool of the burst's first mbuf, appended to the burst (free
+     * slots only; the rest wait for the next burst).
+     */
+    private void announce(Burst b, OverlaySnapshot s) {
+        if (b.count == 0 || b.count >= b.capacity || b.mbuf[0] == 0) return;
+        int want = Math.min(Math.min(garpPending, 8), b.capacity - b.count);
+        long p = Mem.ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, b.mbuf[0] + Mbuf.POOL);
+        if (p != poolAddr) {
+            poolAddr = p;
+            pool = MemorySegment.ofAddress(p); // once: every mbuf comes from the data plane's one pool
+        }
+        if (Shim.mbufAllocBulk(pool, fresh, want) != 0) return; // pool empty: try again next burst
+        for (int k = 0; k < want; k++) {
+            long mb = fresh.getAtIndex(ValueLayout.JAVA_LONG, k);
+            long d = Mbuf.data(mb);
+            int addr = garp[--garpPending];
+            int slot = b.count++;
+            int len = ArpFrames.request(d, s.extMac, addr, addr);
+            b.reset(slot, mb, d, len, s.extPort);
+            b.etherType[slot] = (short) 0x0806;
+            b.flags[slot] = PacketFlags.ARP | PacketFlags.BROADCAST;
+            b.l3Offset[slot] = 14;
+            b.tx(slot, s.extPort);
+            nat.garpsSent++;
+        }
+    }
+
+    /** Addresses waiting to be announced by gratuitous ARP. */
+    public int garpPending() { return garpPending; }
 
     /**
      * A later fragment (its first fragment went through the firewall and the translation) takes the

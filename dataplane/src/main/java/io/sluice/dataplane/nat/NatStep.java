@@ -58,6 +58,14 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
             outbound(b, i, p, ct, v, s);
         } else if (b.inPort[i] == s.extPort) {
             int w = meta.nat[i];
+            int vm = s.vmOfPort(b.outPort[i]);
+            if (vm >= 0 && s.vmAccess[vm] == OverlayModel.Access.PRIVATE.ordinal()) {
+                // made private while a SNAT binding still led here: no public path any more
+                if (v != Verdict.NEW) ct.kill(p);
+                nat.stale++;
+                nat.drop(b, i, DropReason.NAT_STALE);
+                return;
+            }
             if (v == Verdict.NEW) {
                 ct.setLastNat(w);
                 nat.fipCreated++;

@@ -75,6 +75,42 @@ public final class OverlayPipeline {
                 ? new io.sluice.dataplane.nat.NatState(state.current(), counters) : null;
     }
 
+    /**
+     * Changes public access at runtime, hitless (docs/nat.md, "Changes at runtime"): associate,
+     * reassign or release floating IPs, switch VMs between floating IP, outbound only and private.
+     * {@code next} must equal the running model in everything else (networks, VMs, ports, the external
+     * network); it is validated and compiled here, then published with one volatile write. The worker
+     * cuts connections through a floating IP the VM no longer holds at their next packet
+     * ({@code NAT_STALE}; inbound packets to the address reach its new holder, where they belong to
+     * no connection) and announces moved floating IPs by gratuitous ARP. Control thread.
+     *
+     * @throws IllegalArgumentException when anything else differs or the model is invalid (nothing changes)
+     */
+    public synchronized void applyPublicAccess(OverlayModel next) {
+        OverlayModel cur = state.current().model;
+        if (!withoutAccess(cur).equals(withoutAccess(next))) {
+            throw new IllegalArgumentException("only public access (floating IPs, outbound, private) changes at runtime;"
+                    + " other overlay changes need a restart");
+        }
+        try {
+            state.publish(OverlaySnapshot.compile(next));
+        } catch (OverlayModelException e) {
+            throw new IllegalArgumentException("overlay: " + e.getMessage(), e);
+        }
+    }
+
+    private static OverlayModel withoutAccess(OverlayModel m) {
+        java.util.List<OverlayModel.Network> nets = new java.util.ArrayList<>();
+        for (OverlayModel.Network n : m.networks()) {
+            java.util.List<OverlayModel.Vm> vms = new java.util.ArrayList<>();
+            for (OverlayModel.Vm v : n.vms()) {
+                vms.add(new OverlayModel.Vm(v.name(), v.subnet(), v.mac(), v.ipv4(), v.ipv6(), v.localPort(), v.remoteVtep()));
+            }
+            nets.add(new OverlayModel.Network(n.name(), n.vni(), n.cidr(), n.prefix(), n.subnets(), vms));
+        }
+        return new OverlayModel(m.host(), nets, m.external());
+    }
+
     /** The NAT's state (external network + security groups), or null. */
     public io.sluice.dataplane.nat.NatState nat() { return nat; }
 

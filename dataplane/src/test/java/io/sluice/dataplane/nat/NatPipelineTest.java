@@ -195,7 +195,7 @@ class NatPipelineTest {
     void arpIsAnsweredForOwnedAddressesOnly() throws Exception {
         h = new NatHarness(64, 4);
         long d = h.frame(0);
-        for (int a : new int[] {FIP, FIP2, SNAT}) {
+        for (int a : new int[] {FIP, SNAT}) {
             sent(h.run(EXT, arp(d, -1L & 0xFFFF_FFFF_FFFFL, GW_MAC, 1, GW_MAC, GW, 0, a)));
             assertEquals(EXT, h.b.outPort[0]);
             assertEquals(2, Mem.u16(d + 20), "reply");
@@ -205,7 +205,79 @@ class NatPipelineTest {
         }
         assertEquals(GW_MAC, h.nat.gatewayMac, "learned from its requests too");
         dropped(DropReason.NAT_ARP, h.run(EXT, arp(d, -1L & 0xFFFF_FFFF_FFFFL, GW_MAC, 1, GW_MAC, GW, 0, ip("203.0.113.50"))));
-        assertEquals(3, h.nat.arpReplies);
+        // a floating IP of the pool that no VM here holds is not answered for (another host may hold it)
+        dropped(DropReason.NAT_ARP, h.run(EXT, arp(d, -1L & 0xFFFF_FFFF_FFFFL, GW_MAC, 1, GW_MAC, GW, 0, FIP2)));
+        assertEquals(2, h.nat.arpReplies);
+    }
+
+    /** The running model with one VM's public access changed. */
+    static io.sluice.dataplane.overlay.OverlayModel withAccess(io.sluice.dataplane.overlay.OverlayModel m, String vm,
+                                                              io.sluice.dataplane.overlay.OverlayModel.Access a, int fip) {
+        java.util.List<io.sluice.dataplane.overlay.OverlayModel.Network> nets = new java.util.ArrayList<>();
+        for (var n : m.networks()) {
+            java.util.List<io.sluice.dataplane.overlay.OverlayModel.Vm> vms = new java.util.ArrayList<>();
+            for (var v : n.vms()) {
+                vms.add(v.name().equals(vm) ? new io.sluice.dataplane.overlay.OverlayModel.Vm(v.name(), v.subnet(), v.mac(), v.ipv4(),
+                        v.ipv6(), v.localPort(), v.remoteVtep(), a, fip) : v);
+            }
+            nets.add(new io.sluice.dataplane.overlay.OverlayModel.Network(n.name(), n.vni(), n.cidr(), n.prefix(), n.subnets(), vms));
+        }
+        return new io.sluice.dataplane.overlay.OverlayModel(m.host(), nets, m.external());
+    }
+
+    /** OSSN-0020: a floating IP that leaves a VM takes its connections with it, at once; release stops it answering. */
+    @Test
+    void reassignCutsTheOldVmsConnectionsAndReleaseStopsTheAddress() throws Exception {
+        h = new NatHarness(64, 4);
+        learnGateway();
+        long d = h.frame(0);
+        // an SSH connection from the server to web through the floating IP, established
+        sent(h.run(EXT, tcp(d, EXT_MAC, GW_MAC, SERVER, FIP, 50000, 22, 0x02, 100, 0, 0)));
+        sent(h.run(WEB, tcp(d, ROUTER, WEB_MAC, WEB_IP, SERVER, 22, 50000, 0x12, 9000, 101, 0)));
+        sent(h.run(EXT, tcp(d, EXT_MAC, GW_MAC, SERVER, FIP, 50000, 22, 0x10, 101, 9001, 0)));
+        // job opened an outbound connection through SNAT before it gets the address
+        sent(h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, SERVER, 43000, 80, 0x02, 1, 0, 0)));
+        int jobExt = Mem.u16(d + 34);
+        sent(h.run(EXT, tcp(d, EXT_MAC, GW_MAC, SERVER, SNAT, 80, jobExt, 0x12, 500, 2, 0)));
+
+        var m = h.pipeline.state().current().model;
+        m = withAccess(m, "web", io.sluice.dataplane.overlay.OverlayModel.Access.OUTBOUND, 0);
+        m = withAccess(m, "job", io.sluice.dataplane.overlay.OverlayModel.Access.FLOATING, FIP);
+        h.pipeline.applyPublicAccess(m);
+        // the server's next segment of the old connection reaches job, where it belongs to nothing
+        dropped(DropReason.FW_INVALID, h.run(EXT, tcp(d, EXT_MAC, GW_MAC, SERVER, FIP, 50000, 22, 0x18, 101, 9001, 10)));
+        // web's next segment of it is cut: the connection is gone
+        dropped(DropReason.NAT_STALE, h.run(WEB, tcp(d, ROUTER, WEB_MAC, WEB_IP, SERVER, 22, 50000, 0x18, 9001, 101, 10)));
+        assertEquals(1, h.nat.stale);
+        assertEquals(-1, h.ct.peekState(new io.sluice.dataplane.conntrack.CtPacket().v4(1, WEB_IP, SERVER)
+                .tcp(22, 50000, 0x10, 9001, 111, 100, 0), System.nanoTime()), "the entry is deleted");
+        // the new holder answers on the address; its SNAT connection from before is unaffected
+        sent(h.run(EXT, tcp(d, EXT_MAC, GW_MAC, SERVER, FIP, 50001, 22, 0x02, 300, 0, 0)));
+        assertEquals(JOB, h.b.outPort[0]);
+        sent(h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, SERVER, 43000, 80, 0x10, 2, 501, 5)));
+        assertEquals(SNAT, Mem.i32(d + 26), "an outbound connection keeps the path it was opened on");
+        assertEquals(jobExt, Mem.u16(d + 34));
+        // web is outbound-only now
+        sent(h.run(WEB, tcp(d, ROUTER, WEB_MAC, WEB_IP, SERVER, 41000, 80, 0x02, 1, 0, 0)));
+        assertEquals(SNAT, Mem.i32(d + 26));
+        ExternalOutStage out = null;
+        for (var st : h.stages) if (st instanceof ExternalOutStage o) out = o;
+        assertTrue(out.garpPending() >= 1, "the moved address is to be announced");
+
+        // release: nobody holds it; the address stops answering (no ARP, no connection)
+        h.pipeline.applyPublicAccess(withAccess(m, "job", io.sluice.dataplane.overlay.OverlayModel.Access.PRIVATE, 0));
+        dropped(DropReason.NAT_NO_MAPPING, h.run(EXT, tcp(d, EXT_MAC, GW_MAC, SERVER, FIP, 50002, 22, 0x02, 300, 0, 0)));
+        dropped(DropReason.NAT_ARP, h.run(EXT, arp(d, -1L & 0xFFFF_FFFF_FFFFL, GW_MAC, 1, GW_MAC, GW, 0, FIP)));
+        // job is private now: even its SNAT connection's replies stop
+        dropped(DropReason.NAT_STALE, h.run(EXT, tcp(d, EXT_MAC, GW_MAC, SERVER, SNAT, 80, jobExt, 0x10, 501, 7, 5)));
+        dropped(DropReason.NAT_NO_PUBLIC_ACCESS, h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, SERVER, 43000, 80, 0x10, 7, 501, 5)));
+
+        // anything but public access is refused at runtime
+        var other = withAccess(m, "job", io.sluice.dataplane.overlay.OverlayModel.Access.PRIVATE, 0);
+        var moved = new io.sluice.dataplane.overlay.OverlayModel(other.host(), other.networks(),
+                new io.sluice.dataplane.overlay.OverlayModel.External(EXT, EXT_MAC, ip("203.0.113.0"), 24, GW, -1,
+                        java.util.List.of(FIP), java.util.List.of(SNAT), 32, 4));
+        assertThrows(IllegalArgumentException.class, () -> h.pipeline.applyPublicAccess(moved));
     }
 
     @Test
