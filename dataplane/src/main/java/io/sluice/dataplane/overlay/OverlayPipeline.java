@@ -132,6 +132,10 @@ public final class OverlayPipeline {
         }
         OverlayPipeline p = new OverlayPipeline(cfg.overlay(), counters, UnderlayNeighbours.withDefaults(), firewall);
         if (firewall != null && p.nat == null) p.handoff(Handoff.forWorkers(cfg.workers().size()));
+        if (p.nat != null && java.nio.file.Files.isRegularFile(java.nio.file.Path.of(cfg.source()))) {
+            // public access follows the file (docs/nat.md); a daemon thread, lives as long as the process
+            new io.sluice.dataplane.nat.PublicAccessReloader(java.nio.file.Path.of(cfg.source()), p, System.err);
+        }
         return (c, worker) -> p.stages(worker);
     }
 

@@ -51,8 +51,33 @@ class NatNetnsTest {
             import socket,sys
             s=socket.create_connection((sys.argv[1],int(sys.argv[2])),timeout=5); print(s.recv(64).decode().strip())
             """;
+    /** An SSH-port stand-in: greets "hello NAME", then echoes lines. */
+    static final String ECHO_SERVER = """
+            import socket,sys,threading
+            s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(('0.0.0.0',int(sys.argv[1]))); s.listen(16)
+            def serve(c):
+                c.sendall(('hello '+sys.argv[2]+'\\n').encode())
+                while True:
+                    d=c.recv(256)
+                    if not d: break
+                    c.sendall(d)
+            print('ready',flush=True)
+            while True:
+                c,a=s.accept(); threading.Thread(target=serve,args=(c,),daemon=True).start()
+            """;
+    /** Holds one connection open: prints the greeting, waits for the trigger file, sends a line, prints the echo or the failure. */
+    static final String HOLD_CLIENT = """
+            import socket,sys,os,time
+            s=socket.create_connection((sys.argv[1],int(sys.argv[2])),timeout=5); print('greeting',s.recv(64).decode().strip(),flush=True)
+            while not os.path.exists(sys.argv[3]): time.sleep(0.05)
+            try:
+                s.settimeout(3); s.sendall(b'ping\\n'); d=s.recv(64); print('echo',d.decode().strip() if d else 'closed',flush=True)
+            except Exception as e:
+                print('cut',type(e).__name__,flush=True)
+            """;
     static final List<Process> SERVERS = new ArrayList<>();
     static String web, job, vault, router, server;
+    static io.sluice.dataplane.overlay.OverlayPipeline pipeline;
 
     static String config() {
         return """
@@ -94,7 +119,7 @@ class NatNetnsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        H.startWithSecurityGroups(config());
+        pipeline = H.startPipeline(config());
         OverlayHosts.awaitLink(H.tap("up"));
         String ul = H.netns.create("ul");
         Netns.run("ip", "link", "set", "dev", H.tap("up"), "netns", ul);
@@ -115,9 +140,14 @@ class NatNetnsTest {
         Process p = H.netns.spawn(server, null, "python3", "-c", PEER_SERVER, "8000");
         SERVERS.add(p);
         TcpProbe.awaitReady(p);
-        Process s = H.netns.spawn(web, null, TcpProbe.serve(22, 8080));
-        SERVERS.add(s);
-        TcpProbe.awaitReady(s);
+        for (String[] vm : new String[][] {{web, "web"}, {job, "job"}}) {
+            Process s = H.netns.spawn(vm[0], null, "python3", "-c", ECHO_SERVER, "22", vm[1]);
+            SERVERS.add(s);
+            TcpProbe.awaitReady(s);
+        }
+        Process s8080 = H.netns.spawn(web, null, TcpProbe.serve(8080));
+        SERVERS.add(s8080);
+        TcpProbe.awaitReady(s8080);
     }
 
     @AfterAll
@@ -190,6 +220,64 @@ class NatNetnsTest {
         assertTrue(H.awaitCounter("nat icmp errors translated in", before + 2) >= before + 2, H.nonZero());
         Netns.Result small = H.netns.exec(job, 15, "ping", "-M", "do", "-s", "1300", "-c", "2", "-i", "0.3", "-W", "2", SERVER);
         assertTrue(small.output().contains(" 0% packet loss"), "under the path MTU it passes:\n" + small.output());
+    }
+
+    /**
+     * Reassign during an open connection (OSSN-0020): the server holds an SSH-like connection to the
+     * floating IP (web); the address moves to job through the runtime apply path; the held connection
+     * is cut (its next segment reaches job, where it belongs to nothing), job answers on the address,
+     * the move is announced by gratuitous ARP. Release: nobody holds the address, it stops answering.
+     */
+    @Test
+    @Order(6)
+    void reassignCutsTheOpenConnectionAndReleaseStopsTheAddress() throws Exception {
+        java.nio.file.Path trigger = H.dir.resolve("go");
+        java.nio.file.Path out = H.dir.resolve("hold.txt");
+        Process hold = H.netns.spawn(server, out, "python3", "-c", HOLD_CLIENT, FIP, "22", trigger.toString());
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!java.nio.file.Files.readString(out).contains("greeting") && System.nanoTime() < deadline) Thread.sleep(50);
+        assertTrue(java.nio.file.Files.readString(out).contains("greeting hello web"), java.nio.file.Files.readString(out) + H.nonZero());
+        java.nio.file.Path arp = H.capture(router, H.tap("ext"), "garp", "arp");
+        long garps = H.counter("nat gratuitous arps sent");
+
+        var m = pipeline.state().current().model;
+        m = withAccess(m, "web", io.sluice.dataplane.overlay.OverlayModel.Access.OUTBOUND, null);
+        m = withAccess(m, "job", io.sluice.dataplane.overlay.OverlayModel.Access.FLOATING, FIP);
+        pipeline.applyPublicAccess(m);
+        java.nio.file.Files.writeString(trigger, "go");
+        assertTrue(hold.waitFor(15, java.util.concurrent.TimeUnit.SECONDS), "held client did not finish");
+        String held = java.nio.file.Files.readString(out);
+        assertTrue(held.contains("cut"), "the old VM's connection must be cut:\n" + held + H.nonZero());
+        assertEquals(TcpProbe.Outcome.CONNECTED, connect(server, FIP, 22));
+        Netns.Result who = H.netns.exec(server, 10, TcpProbe.connect(FIP, 22));
+        assertTrue(who.output().contains("hello job"), "the new holder answers: " + who.output());
+        assertEquals("peer " + SNAT, peerSeenByServer(web), "web is outbound-only now" + H.nonZero());
+        assertTrue(H.awaitCounter("nat gratuitous arps sent", garps + 1) >= garps + 1, H.nonZero());
+        H.stopCaptures();
+        String cap = java.nio.file.Files.readString(arp);
+        assertTrue(cap.lines().anyMatch(l -> l.contains("02:00:00:00:ee:01") && l.contains("203.0.113.10 tell 203.0.113.10")
+                || l.contains("02:00:00:00:ee:01") && l.contains("Announcement") && l.contains("203.0.113.10")),
+                "gratuitous ARP for the moved address on the router's side:\n" + cap);
+
+        // release: nobody holds it
+        pipeline.applyPublicAccess(withAccess(m, "job", io.sluice.dataplane.overlay.OverlayModel.Access.OUTBOUND, null));
+        long unanswered = H.counter("port ext drop nat_no_mapping") + H.counter("port ext drop nat_arp");
+        assertEquals(TcpProbe.Outcome.TIMED_OUT, connect(server, FIP, 22), "a released address answers nothing");
+        assertTrue(H.awaitCounter("port ext drop nat_no_mapping", 0) + H.counter("port ext drop nat_arp") > unanswered, H.nonZero());
+    }
+
+    static io.sluice.dataplane.overlay.OverlayModel withAccess(io.sluice.dataplane.overlay.OverlayModel m, String vm,
+                                                              io.sluice.dataplane.overlay.OverlayModel.Access a, String fip) {
+        java.util.List<io.sluice.dataplane.overlay.OverlayModel.Network> nets = new ArrayList<>();
+        for (var n : m.networks()) {
+            List<io.sluice.dataplane.overlay.OverlayModel.Vm> vms = new ArrayList<>();
+            for (var v : n.vms()) {
+                vms.add(v.name().equals(vm) ? new io.sluice.dataplane.overlay.OverlayModel.Vm(v.name(), v.subnet(), v.mac(), v.ipv4(),
+                        v.ipv6(), v.localPort(), v.remoteVtep(), a, fip == null ? 0 : (int) io.sluice.dataplane.config.ConfigLoader.parseIpv4(fip)) : v);
+            }
+            nets.add(new io.sluice.dataplane.overlay.OverlayModel.Network(n.name(), n.vni(), n.cidr(), n.prefix(), n.subnets(), vms));
+        }
+        return new io.sluice.dataplane.overlay.OverlayModel(m.host(), nets, m.external());
     }
 
     @Test
