@@ -90,13 +90,9 @@ public final class RouteStage implements Stage {
             }
             if (dstMac == s.routerMac) {
                 if (et == Net.ETHERTYPE_IPV4) {
-                    int word = Mem.u16(ip + 8);
-                    if ((word >>> 8) <= 1) {
-                        expired(b, i, s, m, false);
+                    if (!ttl4(b, i, s, m, ip)) {
                         continue;
                     }
-                    Mem.put16(ip + 8, word - 0x100);
-                    Mem.put16(ip + 10, Net.updateChecksum(Mem.u16(ip + 10), word, word - 0x100));
                 } else {
                     int hop = Mem.u8(ip + 7);
                     if (hop <= 1) {
@@ -134,15 +130,23 @@ public final class RouteStage implements Stage {
             nat.drop(b, i, io.sluice.dataplane.pipeline.DropReason.NAT_NO_PUBLIC_ACCESS);
             return;
         }
+        if (!ttl4(b, i, s, m, ip)) {
+            return;
+        }
+        Mem.putMac(b.data[i] + 6, s.extMac);
+        b.tx(i, s.extPort);
+    }
+
+    /** IPv4 TTL - 1 with the header checksum; false when it expired (the packet became time exceeded or was dropped). */
+    private static boolean ttl4(Burst b, int i, OverlaySnapshot s, OverlayMeta m, long ip) {
         int word = Mem.u16(ip + 8);
         if ((word >>> 8) <= 1) {
             expired(b, i, s, m, false);
-            return;
+            return false;
         }
         Mem.put16(ip + 8, word - 0x100);
         Mem.put16(ip + 10, Net.updateChecksum(Mem.u16(ip + 10), word, word - 0x100));
-        Mem.putMac(b.data[i] + 6, s.extMac);
-        b.tx(i, s.extPort);
+        return true;
     }
 
     /**

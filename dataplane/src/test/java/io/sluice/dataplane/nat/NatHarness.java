@@ -25,7 +25,7 @@ import java.lang.foreign.MemorySegment;
  * (outbound only), vault 4 (private). Frames are written with full checksums; {@link #run} passes
  * one frame through every stage (parse to out).
  */
-final class NatHarness implements AutoCloseable {
+public final class NatHarness implements AutoCloseable {
     static final int UP = 0, EXT = 1, WEB = 2, JOB = 3, VAULT = 4;
     static final long ROUTER = mac("02:00:00:00:ff:01"), EXT_MAC = mac("02:00:00:00:ee:01"), GW_MAC = mac("02:00:00:00:99:99");
     static final long WEB_MAC = mac("02:00:00:00:01:02"), JOB_MAC = mac("02:00:00:00:01:03"), VAULT_MAC = mac("02:00:00:00:01:04");
@@ -33,15 +33,22 @@ final class NatHarness implements AutoCloseable {
     static final int GW = ip("203.0.113.1"), SNAT = ip("203.0.113.5"), FIP = ip("203.0.113.10"), FIP2 = ip("203.0.113.11");
     static final int SERVER = ip("198.51.100.10"), SERVER2 = ip("198.51.100.20");
 
-    static String yaml(int block, int perVm) {
+    /** The test host's configuration (net_null ports; {@link #yaml(int, int, String[], String[])} for other devices and MACs). */
+    public static String yaml(int block, int perVm) {
+        return yaml(block, perVm, new String[] {"net_null0", "net_null1", "net_null2", "net_null3", "net_null4"},
+                new String[] {"02:00:00:00:01:02", "02:00:00:00:01:03", "02:00:00:00:01:04"});
+    }
+
+    /** With the five ports' devices (up, ext, web, job, vault) and the three VMs' MACs given. */
+    public static String yaml(int block, int perVm, String[] devices, String[] vmMacs) {
         return """
                 eal: ["--no-huge"]
                 ports:
-                  - {name: up, device: "net_null0"}
-                  - {name: ext, device: "net_null1"}
-                  - {name: web, device: "net_null2"}
-                  - {name: job, device: "net_null3"}
-                  - {name: vault, device: "net_null4"}
+                  - {name: up, device: "%s"}
+                  - {name: ext, device: "%s"}
+                  - {name: web, device: "%s"}
+                  - {name: job, device: "%s"}
+                  - {name: vault, device: "%s"}
                 overlay:
                   uplink: up
                   underlay-ip: 192.168.50.1/24
@@ -62,12 +69,12 @@ final class NatHarness implements AutoCloseable {
                       cidr: 10.0.0.0/16
                       subnets: [{name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1}]
                       vms:
-                        - {name: web, subnet: a, mac: "02:00:00:00:01:02", ip: 10.0.1.2, port: web, public: 203.0.113.10}
-                        - {name: job, subnet: a, mac: "02:00:00:00:01:03", ip: 10.0.1.3, port: job, public: outbound}
-                        - {name: vault, subnet: a, mac: "02:00:00:00:01:04", ip: 10.0.1.4, port: vault}
+                        - {name: web, subnet: a, mac: "%s", ip: 10.0.1.2, port: web, public: 203.0.113.10}
+                        - {name: job, subnet: a, mac: "%s", ip: 10.0.1.3, port: job, public: outbound}
+                        - {name: vault, subnet: a, mac: "%s", ip: 10.0.1.4, port: vault}
                 security-groups:
                   groups: []
-                """.formatted(block, perVm);
+                """.formatted(devices[0], devices[1], devices[2], devices[3], devices[4], block, perVm, vmMacs[0], vmMacs[1], vmMacs[2]);
     }
 
     final Arena arena = Arena.ofShared();

@@ -79,42 +79,13 @@ class NatNetnsTest {
     static String web, job, vault, router, server;
     static io.sluice.dataplane.overlay.OverlayPipeline pipeline;
 
+    /** The NAT test host of {@link io.sluice.dataplane.nat.NatHarness} on TAP ports, with real EAL settings. */
     static String config() {
-        return """
-                eal: ["--no-huge", "-m", "1024", "--no-pci", "--no-shconf", "-l", "0"]
-                mbufs: 16383
-                ports:
-                  - {name: up,    device: "net_tap0,iface=%s"}
-                  - {name: ext,   device: "net_tap1,iface=%s"}
-                  - {name: web,   device: "net_tap2,iface=%s"}
-                  - {name: job,   device: "net_tap3,iface=%s"}
-                  - {name: vault, device: "net_tap4,iface=%s"}
-                overlay:
-                  uplink: up
-                  underlay-ip: 192.168.50.1/24
-                  underlay-mac: "02:00:00:00:aa:01"
-                  router-mac: "02:00:00:00:ff:01"
-                  external:
-                    port: ext
-                    mac: "02:00:00:00:ee:01"
-                    subnet: 203.0.113.0/24
-                    gateway: 203.0.113.1
-                    floating-ips: [203.0.113.10-203.0.113.12]
-                    snat-addresses: [203.0.113.5]
-                    port-block: 64
-                    blocks-per-vm: 4
-                  networks:
-                    - name: blue
-                      vni: 100
-                      cidr: 10.0.0.0/16
-                      subnets: [{name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1}]
-                      vms:
-                        - {name: web,   subnet: a, mac: "%s", ip: 10.0.1.2, port: web, public: 203.0.113.10}
-                        - {name: job,   subnet: a, mac: "%s", ip: 10.0.1.3, port: job, public: outbound}
-                        - {name: vault, subnet: a, mac: "%s", ip: 10.0.1.4, port: vault}
-                security-groups:
-                  groups: []
-                """.formatted(H.tap("up"), H.tap("ext"), H.tap("web"), H.tap("job"), H.tap("vault"), WEB, JOB, VAULT);
+        String[] taps = new String[5];
+        String[] names = {"up", "ext", "web", "job", "vault"};
+        for (int k = 0; k < 5; k++) taps[k] = "net_tap" + k + ",iface=" + H.tap(names[k]);
+        return io.sluice.dataplane.nat.NatHarness.yaml(64, 4, taps, new String[] {WEB, JOB, VAULT})
+                .replace("eal: [\"--no-huge\"]", "eal: [\"--no-huge\", \"-m\", \"1024\", \"--no-pci\", \"--no-shconf\", \"-l\", \"0\"]\nmbufs: 16383");
     }
 
     @BeforeAll
