@@ -23,7 +23,7 @@ import io.sluice.dataplane.pipeline.Stage;
  *       echo identifier) gives the VM and its internal port; destination rewritten to them, meta nat
  *       = {@code SNAT | slot}, {@code TX} on the VM's port. The firewall lets it through only as part
  *       of a tracked connection ({@link DropReason#NAT_UNSOLICITED} otherwise).</li>
- *   <li>Drops: not ours ({@link DropReason#NAT_NOT_OURS}: IPv6, other addresses), unassigned floating
+ *   <li>Drops: not ours ({@link DropReason#NAT_NOT_OURS}: IPv6, VLAN-tagged frames, other addresses), unassigned floating
  *       IP or unbound SNAT port ({@link DropReason#NAT_NO_MAPPING}), TTL ≤ 1 ({@link DropReason#NAT_TTL_EXPIRED}),
  *       ICMP errors and later fragments to a SNAT address ({@link DropReason#NAT_UNSUPPORTED}).</li>
  * </ul>
@@ -50,7 +50,9 @@ public final class ExternalInStage implements Stage {
             if (b.next[i] != Next.CONTINUE || b.inPort[i] != ext) continue;
             acted++;
             int fl = b.flags[i];
-            if ((fl & PacketFlags.ARP) != 0) {
+            if ((fl & PacketFlags.VLAN) != 0) {
+                nat.drop(b, i, DropReason.NAT_NOT_OURS); // the external network is untagged (a tag would reach the VM)
+            } else if ((fl & PacketFlags.ARP) != 0) {
                 arp(b, i, s);
             } else if ((fl & PacketFlags.IPV4) != 0) {
                 ipv4(b, i, s, fl);

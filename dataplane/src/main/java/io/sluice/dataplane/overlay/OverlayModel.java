@@ -81,6 +81,30 @@ public record OverlayModel(Host host, List<Network> networks, External external)
     /** A tenant network. */
     public record Network(String name, int vni, int cidr, int prefix, List<Subnet> subnets, List<Vm> vms) {}
 
+    /**
+     * This model with VM {@code network}/{@code vm}'s public access changed (for
+     * {@link OverlayPipeline#applyPublicAccess}); {@code floatingIp} 0 unless FLOATING. Not validated.
+     */
+    public OverlayModel withAccess(String network, String vm, Access access, int floatingIp) {
+        return map((n, v) -> n.name.equals(network) && v.name.equals(vm)
+                ? new Vm(v.name, v.subnet, v.mac, v.ipv4, v.ipv6, v.localPort, v.remoteVtep, access, floatingIp) : v);
+    }
+
+    /** This model with every VM purely private (two models that differ only in public access map to equal values). */
+    public OverlayModel withoutPublicAccess() {
+        return map((n, v) -> new Vm(v.name, v.subnet, v.mac, v.ipv4, v.ipv6, v.localPort, v.remoteVtep));
+    }
+
+    private OverlayModel map(java.util.function.BiFunction<Network, Vm, Vm> f) {
+        List<Network> nets = new java.util.ArrayList<>();
+        for (Network n : networks) {
+            List<Vm> vms = new java.util.ArrayList<>();
+            for (Vm v : n.vms) vms.add(f.apply(n, v));
+            nets.add(new Network(n.name, n.vni, n.cidr, n.prefix, n.subnets, List.copyOf(vms)));
+        }
+        return new OverlayModel(host, List.copyOf(nets), external);
+    }
+
     /** Checks the whole model; the first problem found is thrown with its field path. */
     public void validate() throws OverlayModelException {
         Host h = host;

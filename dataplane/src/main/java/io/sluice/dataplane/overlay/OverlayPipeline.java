@@ -88,7 +88,7 @@ public final class OverlayPipeline {
      */
     public synchronized void applyPublicAccess(OverlayModel next) {
         OverlayModel cur = state.current().model;
-        if (!withoutAccess(cur).equals(withoutAccess(next))) {
+        if (!cur.withoutPublicAccess().equals(next.withoutPublicAccess())) {
             throw new IllegalArgumentException("only public access (floating IPs, outbound, private) changes at runtime;"
                     + " other overlay changes need a restart");
         }
@@ -97,18 +97,6 @@ public final class OverlayPipeline {
         } catch (OverlayModelException e) {
             throw new IllegalArgumentException("overlay: " + e.getMessage(), e);
         }
-    }
-
-    private static OverlayModel withoutAccess(OverlayModel m) {
-        java.util.List<OverlayModel.Network> nets = new java.util.ArrayList<>();
-        for (OverlayModel.Network n : m.networks()) {
-            java.util.List<OverlayModel.Vm> vms = new java.util.ArrayList<>();
-            for (OverlayModel.Vm v : n.vms()) {
-                vms.add(new OverlayModel.Vm(v.name(), v.subnet(), v.mac(), v.ipv4(), v.ipv6(), v.localPort(), v.remoteVtep()));
-            }
-            nets.add(new OverlayModel.Network(n.name(), n.vni(), n.cidr(), n.prefix(), n.subnets(), vms));
-        }
-        return new OverlayModel(m.host(), nets, m.external());
     }
 
     /** The NAT's state (external network + security groups), or null. */
@@ -127,16 +115,29 @@ public final class OverlayPipeline {
         if (cfg.overlay() == null) {
             throw new IllegalArgumentException(cfg.source() + ": no 'overlay' section");
         }
-        if (firewall != null && counters != null) {
-            firewall.exportCounters(counters, cfg.portNames());
-        }
-        OverlayPipeline p = new OverlayPipeline(cfg.overlay(), counters, UnderlayNeighbours.withDefaults(), firewall);
-        if (firewall != null && p.nat == null) p.handoff(Handoff.forWorkers(cfg.workers().size()));
+        OverlayPipeline p = create(cfg, counters, firewall);
         if (p.nat != null && java.nio.file.Files.isRegularFile(java.nio.file.Path.of(cfg.source()))) {
             // public access follows the file (docs/nat.md); a daemon thread, lives as long as the process
             new io.sluice.dataplane.nat.PublicAccessReloader(java.nio.file.Path.of(cfg.source()), p, System.err);
         }
         return (c, worker) -> p.stages(worker);
+    }
+
+    /**
+     * The pipeline {@link #factory(SluiceConfig, Counters, FirewallState)} runs, for callers that keep
+     * it (to change public access at runtime, {@link #applyPublicAccess}): firewall counters
+     * exported, the hand-off set for two or more workers (not with NAT).
+     */
+    public static OverlayPipeline create(SluiceConfig cfg, Counters counters, FirewallState firewall) {
+        if (cfg.overlay() == null) {
+            throw new IllegalArgumentException(cfg.source() + ": no 'overlay' section");
+        }
+        if (firewall != null && counters != null) {
+            firewall.exportCounters(counters, cfg.portNames());
+        }
+        OverlayPipeline p = new OverlayPipeline(cfg.overlay(), counters, UnderlayNeighbours.withDefaults(), firewall);
+        if (firewall != null && p.nat == null) p.handoff(Handoff.forWorkers(cfg.workers().size()));
+        return p;
     }
 
     /**

@@ -65,7 +65,9 @@ class NatFuzz {
             if (et != 0x0800 && et != 0x0806) throw new IllegalStateException("left by the external port: EtherType " + et);
         } else if (port == EXT) {
             int vm = s.vmOfPort(out);
-            if (vm < 0 || Mem.i32(o + 30) != s.vmIp4[vm]) throw new IllegalStateException("inbound to port " + out + " not addressed to its VM");
+            if (vm < 0 || Mem.u16(o + 12) != 0x0800 || Mem.i32(o + 14 + 16) != s.vmIp4[vm] || Mem.mac(o) != s.vmMac[vm]) {
+                throw new IllegalStateException("inbound to port " + out + " not an untagged IPv4 frame addressed to its VM");
+            }
         }
     }
 }

@@ -146,6 +146,11 @@ class NatPipelineTest {
         // the unassigned floating IP and foreign addresses are nobody's
         dropped(DropReason.NAT_NO_MAPPING, h.run(EXT, tcp(d, EXT_MAC, GW_MAC, SERVER, FIP2, 50000, 22, 0x02, 100, 0, 0)));
         dropped(DropReason.NAT_NOT_OURS, h.run(EXT, tcp(d, EXT_MAC, GW_MAC, SERVER, ip("203.0.113.77"), 50000, 22, 0x02, 100, 0, 0)));
+        // a VLAN-tagged frame to the floating IP (found by NatFuzz): the external network is untagged
+        int len = tcp(d + 4, EXT_MAC, GW_MAC, SERVER, FIP, 50000, 22, 0x02, 100, 0, 0);
+        Mem.copy(d + 4, d, 12);
+        Mem.put32(d + 12, 0x8100_0000);
+        dropped(DropReason.NAT_NOT_OURS, h.run(EXT, len + 4));
     }
 
     /** RFC 5508: errors about NATed flows are translated on the outer and the quoted header, both ways. */
@@ -210,21 +215,6 @@ class NatPipelineTest {
         assertEquals(2, h.nat.arpReplies);
     }
 
-    /** The running model with one VM's public access changed. */
-    static io.sluice.dataplane.overlay.OverlayModel withAccess(io.sluice.dataplane.overlay.OverlayModel m, String vm,
-                                                              io.sluice.dataplane.overlay.OverlayModel.Access a, int fip) {
-        java.util.List<io.sluice.dataplane.overlay.OverlayModel.Network> nets = new java.util.ArrayList<>();
-        for (var n : m.networks()) {
-            java.util.List<io.sluice.dataplane.overlay.OverlayModel.Vm> vms = new java.util.ArrayList<>();
-            for (var v : n.vms()) {
-                vms.add(v.name().equals(vm) ? new io.sluice.dataplane.overlay.OverlayModel.Vm(v.name(), v.subnet(), v.mac(), v.ipv4(),
-                        v.ipv6(), v.localPort(), v.remoteVtep(), a, fip) : v);
-            }
-            nets.add(new io.sluice.dataplane.overlay.OverlayModel.Network(n.name(), n.vni(), n.cidr(), n.prefix(), n.subnets(), vms));
-        }
-        return new io.sluice.dataplane.overlay.OverlayModel(m.host(), nets, m.external());
-    }
-
     /** OSSN-0020: a floating IP that leaves a VM takes its connections with it, at once; release stops it answering. */
     @Test
     void reassignCutsTheOldVmsConnectionsAndReleaseStopsTheAddress() throws Exception {
@@ -241,8 +231,8 @@ class NatPipelineTest {
         sent(h.run(EXT, tcp(d, EXT_MAC, GW_MAC, SERVER, SNAT, 80, jobExt, 0x12, 500, 2, 0)));
 
         var m = h.pipeline.state().current().model;
-        m = withAccess(m, "web", io.sluice.dataplane.overlay.OverlayModel.Access.OUTBOUND, 0);
-        m = withAccess(m, "job", io.sluice.dataplane.overlay.OverlayModel.Access.FLOATING, FIP);
+        m = m.withAccess("blue", "web", io.sluice.dataplane.overlay.OverlayModel.Access.OUTBOUND, 0);
+        m = m.withAccess("blue", "job", io.sluice.dataplane.overlay.OverlayModel.Access.FLOATING, FIP);
         h.pipeline.applyPublicAccess(m);
         // the server's next segment of the old connection reaches job, where it belongs to nothing
         dropped(DropReason.FW_INVALID, h.run(EXT, tcp(d, EXT_MAC, GW_MAC, SERVER, FIP, 50000, 22, 0x18, 101, 9001, 10)));
@@ -265,7 +255,7 @@ class NatPipelineTest {
         assertTrue(out.garpPending() >= 1, "the moved address is to be announced");
 
         // release: nobody holds it; the address stops answering (no ARP, no connection)
-        h.pipeline.applyPublicAccess(withAccess(m, "job", io.sluice.dataplane.overlay.OverlayModel.Access.PRIVATE, 0));
+        h.pipeline.applyPublicAccess(m.withAccess("blue", "job", io.sluice.dataplane.overlay.OverlayModel.Access.PRIVATE, 0));
         dropped(DropReason.NAT_NO_MAPPING, h.run(EXT, tcp(d, EXT_MAC, GW_MAC, SERVER, FIP, 50002, 22, 0x02, 300, 0, 0)));
         dropped(DropReason.NAT_ARP, h.run(EXT, arp(d, -1L & 0xFFFF_FFFF_FFFFL, GW_MAC, 1, GW_MAC, GW, 0, FIP)));
         // job is private now: even its SNAT connection's replies stop
@@ -273,7 +263,7 @@ class NatPipelineTest {
         dropped(DropReason.NAT_NO_PUBLIC_ACCESS, h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, SERVER, 43000, 80, 0x10, 7, 501, 5)));
 
         // anything but public access is refused at runtime
-        var other = withAccess(m, "job", io.sluice.dataplane.overlay.OverlayModel.Access.PRIVATE, 0);
+        var other = m.withAccess("blue", "job", io.sluice.dataplane.overlay.OverlayModel.Access.PRIVATE, 0);
         var moved = new io.sluice.dataplane.overlay.OverlayModel(other.host(), other.networks(),
                 new io.sluice.dataplane.overlay.OverlayModel.External(EXT, EXT_MAC, ip("203.0.113.0"), 24, GW, -1,
                         java.util.List.of(FIP), java.util.List.of(SNAT), 32, 4));

@@ -74,8 +74,7 @@ final class OverlayHosts implements AutoCloseable {
     OverlayPipeline startPipeline(String yaml) throws Exception {
         SluiceConfig cfg = ConfigLoader.parse("test-overlay.yaml", yaml);
         FirewallState fw = new FirewallState(cfg.ports().size(), FirewallConfigLoader.parseDocument("test-overlay.yaml", yaml, cfg));
-        fw.exportCounters(counters, cfg.portNames());
-        OverlayPipeline p = new OverlayPipeline(cfg.overlay(), counters, UnderlayNeighbours.withDefaults(), fw);
+        OverlayPipeline p = OverlayPipeline.create(cfg, counters, fw);
         dp = Dataplane.start(cfg, (c, w) -> p.stages(w), counters);
         return p;
     }
