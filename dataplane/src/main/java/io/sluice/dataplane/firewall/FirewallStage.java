@@ -210,8 +210,8 @@ public final class FirewallStage implements Stage {
                 }
                 default -> drop(b, i, vmPort, FirewallCounters.INVALID);
             }
+            if ((b.flags[i] & PacketFlags.FRAGMENT) != 0) firstFragment(b, i, vmPort, now); // keyed before NAT rewrites
             if (nat != null && b.next[i] != Next.DROP) nat.passed(b, i, pkt, ct, v);
-            if ((b.flags[i] & PacketFlags.FRAGMENT) != 0) firstFragment(b, i, vmPort, now);
         }
         return acted;
     }

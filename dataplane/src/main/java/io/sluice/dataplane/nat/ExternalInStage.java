@@ -126,8 +126,13 @@ public final class ExternalInStage implements Stage {
                 nat.drop(b, i, DropReason.NAT_NO_MAPPING); // no port space: nothing can be bound
                 return;
             }
-            if (l4 < 0) {
-                nat.drop(b, i, DropReason.NAT_UNSUPPORTED); // later fragment: not followed through SNAT yet
+            if (l4 < 0) { // a later fragment: its datagram's first fragment told which VM
+                long v = nat.fragments.lookup(NatFragments.IN, Mem.i32(ip + 12), Mem.i32(ip + 16), proto, Mem.u16(ip + 4), meta.nowNs);
+                if (v < 0) {
+                    nat.drop(b, i, DropReason.NAT_NO_MAPPING);
+                    return;
+                }
+                translate(b, i, s, d, ip, -1, proto, (int) v, -1, NatState.SNAT);
                 return;
             }
             if (cls == 2 && Mem.u8(l4) != 0) {
@@ -144,7 +149,16 @@ public final class ExternalInStage implements Stage {
             vm = nat.ports.vmOf(slot);
             port = nat.ports.internalPort(slot);
             word = NatState.SNAT | slot;
+            if ((fl & PacketFlags.FRAGMENT) != 0 && (Mem.u16(ip + 6) & 0x2000) != 0) {
+                // a first fragment: its later fragments (no ports) will follow it to this VM
+                nat.fragments.record(NatFragments.IN, Mem.i32(ip + 12), Mem.i32(ip + 16), proto, Mem.u16(ip + 4), vm, meta.nowNs);
+            }
         }
+        translate(b, i, s, d, ip, l4, proto, vm, port, word);
+    }
+
+    /** TTL - 1, destination := the VM's private address (and port), delivered to its port. */
+    private void translate(Burst b, int i, OverlaySnapshot s, long d, long ip, long l4, int proto, int vm, int port, int word) {
         if (NatRewrite.decrementTtl(ip) <= 1) {
             nat.drop(b, i, DropReason.NAT_TTL_EXPIRED);
             return;
@@ -176,7 +190,8 @@ public final class ExternalInStage implements Stage {
             int qproto = Mem.u8(q + 9);
             int cls = SnatPorts.protoClass(qproto);
             long ql4 = q + (Mem.u8(q) & 0x0F) * 4L;
-            if (cls < 0 || ql4 + 8 > end || (cls == 2 && Mem.u8(ql4) != 8)) {
+            boolean quotedLater = (Mem.u16(q + 6) & 0x1FFF) != 0; // a later fragment's quote has no ports to find the flow
+            if (cls < 0 || quotedLater || ql4 + 8 > end || (cls == 2 && Mem.u8(ql4) != 8)) {
                 nat.drop(b, i, DropReason.NAT_NO_MAPPING);
                 return;
             }

@@ -134,15 +134,22 @@ public final class ExternalOutStage implements Stage {
 
     /**
      * A later fragment (its first fragment went through the firewall and the translation) takes the
-     * sending VM's floating IP as source; through SNAT it is not followed yet. Then the last guard:
-     * nothing leaves with a source address this host does not own (a private address never leaks).
+     * source address its first fragment left with: the SNAT address recorded in {@link NatFragments},
+     * else the sending VM's floating IP. Then the last guard: nothing leaves with a source address
+     * this host does not own (a private address never leaks).
      */
     private boolean translated(Burst b, int i, OverlaySnapshot s, long ip) {
         if ((b.flags[i] & PacketFlags.LATER_FRAGMENT) != 0) {
+            long a = nat.fragments.lookup(NatFragments.OUT, Mem.i32(ip + 12), Mem.i32(ip + 16), b.ipProto[i], Mem.u16(ip + 4), meta.nowNs);
             int vm = s.vmOfPort(b.inPort[i]);
             int k = vm < 0 ? -1 : s.vmFip[vm];
-            if (k < 0) return false;
-            NatRewrite.rewrite(ip, -1, b.ipProto[i], true, s.fipAddr[k], -1);
+            if (a >= 0 && a < s.snatAddr.length) {
+                NatRewrite.rewrite(ip, -1, b.ipProto[i], true, s.snatAddr[(int) a], -1);
+            } else if (k >= 0) {
+                NatRewrite.rewrite(ip, -1, b.ipProto[i], true, s.fipAddr[k], -1);
+            } else {
+                return false;
+            }
         }
         return s.owned(Mem.i32(ip + 12)) >= 0;
     }

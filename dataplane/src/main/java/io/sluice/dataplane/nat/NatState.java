@@ -18,6 +18,9 @@ public final class NatState {
     public static final int FIP = 0x4000_0000, SNAT = 0x8000_0000, KIND = 0xC000_0000, INDEX = 0x3FFF_FFFF;
 
     public final SnatPorts ports;
+    /** Datagrams whose first fragment went through SNAT, so their later fragments follow (2 s). */
+    public final NatFragments fragments = new NatFragments(4096, FRAGMENT_TIMEOUT_NS);
+    public static final long FRAGMENT_TIMEOUT_NS = 2_000_000_000L;
     /** Gateway MAC learned from its ARP, or -1. */
     public long gatewayMac = -1;
     /** When the last ARP request for the gateway went out (nanoTime), and whether one did. */

@@ -116,7 +116,13 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
             NatRewrite.rewrite(ip, l4, b.ipProto[i], true, s.fipAddr[idx], -1);
         } else {
             SnatPorts ports = nat.ports;
-            NatRewrite.rewrite(ip, l4, b.ipProto[i], true, s.snatAddr[ports.addressIndex(idx)], ports.externalPort(idx));
+            int a = ports.addressIndex(idx);
+            if ((b.flags[i] & PacketFlags.FRAGMENT) != 0 && l4 >= 0 && (io.sluice.dataplane.packet.Mem.u16(ip + 6) & 0x2000) != 0) {
+                // a first fragment: its later fragments (no ports) will leave with the same address
+                nat.fragments.record(NatFragments.OUT, io.sluice.dataplane.packet.Mem.i32(ip + 12), io.sluice.dataplane.packet.Mem.i32(ip + 16),
+                        b.ipProto[i], io.sluice.dataplane.packet.Mem.u16(ip + 4), a, meta.nowNs);
+            }
+            NatRewrite.rewrite(ip, l4, b.ipProto[i], true, s.snatAddr[a], ports.externalPort(idx));
         }
     }
 

@@ -169,6 +169,20 @@ public final class NatHarness implements AutoCloseable {
         return 34 + 8 + quoted;
     }
 
+    /**
+     * One IPv4 fragment, at {@code d}, of the whole frame at {@code whole}: the IP payload bytes
+     * [offset, offset + len) (offset a multiple of 8), MF as given, same identification. Returns its length.
+     */
+    static int fragment(long d, long whole, int offset, int len, boolean more) {
+        Mem.copy(whole, d, 34);
+        Mem.copy(whole + 34 + offset, d + 34, len);
+        long ip = d + 14;
+        Mem.put16(ip + 2, 20 + len);
+        Mem.put16(ip + 6, (more ? 0x2000 : 0) | (offset / 8));
+        Checksum.setIpv4Header(ip);
+        return 34 + len;
+    }
+
     /** ARP request (op 1) or reply (op 2). */
     static int arp(long d, long dstMac, long srcMac, int op, long sha, int spa, long tha, int tpa) {
         Mem.putMac(d, dstMac);

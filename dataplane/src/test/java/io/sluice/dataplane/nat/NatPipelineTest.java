@@ -196,6 +196,46 @@ class NatPipelineTest {
         assertEquals(1, h.nat.icmpErrorsOut);
     }
 
+    /** IP fragments follow their datagram's translation: SNAT both ways (the fragment record), floating IP out. */
+    @Test
+    void laterFragmentsFollowTheirFirstFragmentsTranslation() throws Exception {
+        h = new NatHarness(64, 4);
+        learnGateway();
+        long d = h.frame(0);
+        long whole = h.frame(2);
+        // job: a 48-byte UDP datagram in two fragments (8 + 16 bytes of UDP header/payload, then 32)
+        udp(whole, ROUTER, JOB_MAC, JOB_IP, SERVER, 7777, 53, 40, false);
+        sent(h.run(JOB, fragment(d, whole, 0, 24, true)));
+        assertEquals(SNAT, Mem.i32(d + 26));
+        int ext = Mem.u16(d + 34);
+        assertTrue(io.sluice.dataplane.packet.Checksum.ipv4HeaderValid(d + 14));
+        sent(h.run(JOB, fragment(d, whole, 24, 24, false)));
+        assertEquals(SNAT, Mem.i32(d + 26), "the later fragment leaves with its first fragment's address");
+        assertTrue(io.sluice.dataplane.packet.Checksum.ipv4HeaderValid(d + 14));
+        // the server's fragmented answer to the SNAT address comes back to job, both fragments
+        udp(whole, EXT_MAC, GW_MAC, SERVER, SNAT, 53, ext, 40, false);
+        Mem.put16(whole + 18, 0x4321); // another identification
+        io.sluice.dataplane.packet.Checksum.setIpv4Header(whole + 14);
+        sent(h.run(EXT, fragment(d, whole, 0, 24, true)));
+        assertEquals(JOB, h.b.outPort[0]);
+        assertEquals(7777, Mem.u16(d + 36));
+        sent(h.run(EXT, fragment(d, whole, 24, 24, false)));
+        assertEquals(JOB, h.b.outPort[0], "the later fragment follows to job");
+        assertEquals(JOB_IP, Mem.i32(d + 30));
+        assertTrue(io.sluice.dataplane.packet.Checksum.ipv4HeaderValid(d + 14));
+        // a later fragment whose first fragment never came: nobody's
+        Mem.put16(whole + 18, 0x4322);
+        io.sluice.dataplane.packet.Checksum.setIpv4Header(whole + 14);
+        dropped(DropReason.NAT_NO_MAPPING, h.run(EXT, fragment(d, whole, 24, 24, false)));
+        // web (floating IP): its fragments leave with the floating IP
+        udp(whole, ROUTER, WEB_MAC, WEB_IP, SERVER, 7000, 53, 40, false);
+        sent(h.run(WEB, fragment(d, whole, 0, 24, true)));
+        assertEquals(FIP, Mem.i32(d + 26));
+        sent(h.run(WEB, fragment(d, whole, 24, 24, false)));
+        assertEquals(FIP, Mem.i32(d + 26));
+        assertEquals(0, h.nat.fragments.refused());
+    }
+
     @Test
     void arpIsAnsweredForOwnedAddressesOnly() throws Exception {
         h = new NatHarness(64, 4);

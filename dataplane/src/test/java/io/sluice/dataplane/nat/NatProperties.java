@@ -94,6 +94,38 @@ class NatProperties {
         }
     }
 
+    /** {@link NatFragments} equals its twin on random records, lookups and time steps over a few keys and slots. */
+    @Test
+    void natFragmentsEqualTheReference() {
+        qt().withExamples(1000).withShrinkCycles(300)
+                .forAll(integers().between(1, 3), lists().of(integers().all()).ofSizeBetween(1, 300))
+                .checkAssert((bits, ops) -> {
+                    NatFragments fast = new NatFragments(1 << bits, 1000);
+                    ReferenceNatFragments ref = new ReferenceNatFragments(fast.mask(), 1000);
+                    long now = 1_000_000;
+                    List<String> done = new ArrayList<>();
+                    for (int x : ops) {
+                        int dir = x & 1, src = (x >>> 1) & 3, dst = (x >>> 3) & 1, proto = (x >>> 4) & 1, id = (x >>> 5) & 3;
+                        int kind = (x >>> 8) & 3;
+                        if (kind == 0) {
+                            now += (x >>> 10) & 0x3FF;
+                            done.add("time " + now);
+                            continue;
+                        }
+                        if (kind == 1) {
+                            int v = x >>> 12;
+                            boolean a = fast.record(dir, src, dst, proto, id, v, now), b = ref.record(dir, src, dst, proto, id, v, now);
+                            done.add("record " + dir + "/" + src + "/" + dst + "/" + proto + "/" + id + "=" + v + " -> " + a);
+                            if (a != b) throw new AssertionError(done + ": fast " + a + ", reference " + b);
+                        } else {
+                            long a = fast.lookup(dir, src, dst, proto, id, now), b = ref.lookup(dir, src, dst, proto, id, now);
+                            done.add("lookup " + dir + "/" + src + "/" + dst + "/" + proto + "/" + id + " -> " + a);
+                            if (a != b) throw new AssertionError(done + ": fast " + a + ", reference " + b);
+                        }
+                    }
+                });
+    }
+
     // ------------------------------------------------------------------ checksums
 
     static final Arena ARENA = Arena.ofShared();

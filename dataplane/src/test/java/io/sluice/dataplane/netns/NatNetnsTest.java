@@ -226,6 +226,24 @@ class NatNetnsTest {
     }
 
     /**
+     * Fragmented UDP through SNAT, both ways, with real hosts (after the reassign test both web and
+     * job are outbound-only): 3000-byte datagrams echoed by the server arrive intact; the VMs' MTU is
+     * 1400 here so that no fragment needs the router to fragment again on its 1400-byte hop.
+     */
+    @Test
+    @Order(8)
+    void fragmentedUdpThroughSnatBothWays() throws Exception {
+        UdpScripts.write(H.dir);
+        SERVERS.add(H.netns.spawn(server, H.dir.resolve("udp-srv.txt"), "python3", H.dir.resolve("udpecho.py").toString(), "0.0.0.0", "7000"));
+        for (int k = 0; k < 50 && !H.netns.exec(server, 5, "ss", "-lun").output().contains(":7000"); k++) Thread.sleep(100);
+        for (String[] vm : new String[][] {{job, H.tap("job")}, {web, H.tap("web")}}) {
+            Netns.run("ip", "-n", vm[0], "link", "set", "dev", vm[1], "mtu", "1400");
+            Netns.Result r = H.netns.exec(vm[0], 10, "python3", H.dir.resolve("udpask.py").toString(), SERVER, "7000", "3000");
+            assertEquals(0, r.exit(), vm[0] + ": 3000-byte UDP through SNAT echoed intact: " + r.output() + H.nonZero());
+        }
+    }
+
+    /**
      * Hairpin through the gateway: job reaches web's floating IP. Sluice does not turn the packet
      * around itself (docs/nat.md, "Not done yet"): it leaves by SNAT to the gateway, which routes it
      * back to the floating IP; web's groups see job's SNAT address, as for outside traffic.
