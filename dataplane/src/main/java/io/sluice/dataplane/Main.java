@@ -57,8 +57,12 @@ public final class Main {
         }
         Counters counters = Counters.create(cfg.countersFile(), 4096);
         PipelineFactory pipeline;
+        OverlayPipeline overlay = null;
         if (cfg.overlay() != null) {
-            pipeline = OverlayPipeline.factory(cfg, counters, fw);
+            // kept: a reload changes VMs' public access through it (docs/nat.md, docs/service.md)
+            OverlayPipeline p = OverlayPipeline.create(cfg, counters, fw);
+            overlay = p;
+            pipeline = (c, worker) -> p.stages(worker);
         } else if (fw != null) {
             fw.exportCounters(counters, cfg.portNames());
             pipeline = FirewallPipelines.l2Factory(fw);
@@ -67,7 +71,7 @@ public final class Main {
         }
         System.err.println("sluice: starting " + cfg.ports().size() + " port(s), " + cfg.workers().size()
                 + " worker(s) from " + file);
-        return Service.run(file, cfg, counters, pipeline, fw, System.err);
+        return Service.run(file, cfg, counters, pipeline, fw, overlay, System.err);
     }
 
     /** {@code check CONFIG}: validates a configuration file as {@code run} would, touching nothing. */

@@ -318,6 +318,18 @@ public final class ConfigLoader {
                 }
             }
             overlay = OverlayConfigLoader.parse(file, top.get("overlay"), portIndex);
+            if (overlay.external() != null) {
+                // NAT state lives in the firewall's conntrack entries, owned by one worker (docs/nat.md)
+                Node ext = valueOf(top.get("overlay"), "external");
+                if (!top.containsKey(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY)) {
+                    throw error(ext, "overlay.external", "needs a 'security-groups' section: NAT state lives in the"
+                            + " firewall's conntrack entries");
+                }
+                if (workers.size() != 1) {
+                    throw error(ext, "overlay.external", "NAT runs on one worker today; the configuration has "
+                            + workers.size() + " workers");
+                }
+            }
         }
         if (top.containsKey(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY)) {
             // validated here (file:line errors at load); built again by the firewall from the file.
@@ -451,6 +463,18 @@ public final class ConfigLoader {
             throw error(n, key, "'" + s + "' is not an IPv4 address like 10.0.0.1");
         }
         return (int) v;
+    }
+
+    /** The value node of {@code key} in mapping {@code n} (already validated), or {@code n} itself. */
+    private static Node valueOf(Node n, String key) {
+        if (n instanceof MappingNode mn) {
+            for (NodeTuple t : mn.getValue()) {
+                if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals(key)) {
+                    return t.getValueNode();
+                }
+            }
+        }
+        return n;
     }
 
     private ConfigException error(Node n, String key, String what) {

@@ -25,13 +25,13 @@ import java.lang.foreign.ValueLayout;
  * 56 dir[0]    16   original direction: end 4, maxEnd 4, maxWin 4, wscale 1, wflags 1, pad 2
  * 72 dir[1]    16   reply direction, same layout
  * 88 label      4   free for the pipeline (e.g. the rule id that admitted the connection)
- * 92 reserved   4
+ * 92 nat        4   NAT of the connection (0: none; the NAT stage's word, docs/nat.md)
  * </pre>
  */
 final class ConnTable implements AutoCloseable {
     static final int SLOT = 96;
     static final int O_AHI = 0, O_ALO = 8, O_BHI = 16, O_BLO = 24, O_PZ = 32, O_PF = 40, O_STATE = 42,
-            O_FLAGS = 43, O_VM = 44, O_DEADLINE = 48, O_DIR = 56, DIR_SIZE = 16, O_LABEL = 88;
+            O_FLAGS = 43, O_VM = 44, O_DEADLINE = 48, O_DIR = 56, DIR_SIZE = 16, O_LABEL = 88, O_NAT = 92;
     static final int D_END = 0, D_MAXEND = 4, D_MAXWIN = 8, D_SCALE = 12, D_WFLAGS = 13;
 
     private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
@@ -149,6 +149,8 @@ final class ConnTable implements AutoCloseable {
     void deadline(int i, long v) { slots.set(L, off(i) + O_DEADLINE, v); }
     int label(int i) { return slots.get(I, off(i) + O_LABEL); }
     void label(int i, int v) { slots.set(I, off(i) + O_LABEL, v); }
+    int nat(int i) { return slots.get(I, off(i) + O_NAT); }
+    void nat(int i, int v) { slots.set(I, off(i) + O_NAT, v); }
     int protoFamily(int i) { return slots.get(S, off(i) + O_PF) & 0xFFFF; }
 
     int end(int i, int d) { return slots.get(I, dirOff(i, d) + D_END); }

@@ -415,8 +415,31 @@ public final class Conntrack implements AutoCloseable {
 
     private void removeEntry(int slot) {
         int vm = table.vm(slot);
+        int nat = table.nat(slot);
         table.remove(slot);
         limits.release(vm);
+        if (nat != 0 && natRelease != null) natRelease.released(nat);
+    }
+
+    /**
+     * Told when a connection carrying a NAT word ({@link #setLastNat}) is deleted (expired, killed,
+     * reopened), so the NAT can return what the connection held (its SNAT port). Same thread.
+     */
+    public interface NatRelease {
+        void released(int natWord);
+    }
+
+    private NatRelease natRelease;
+
+    /** Sets who is told when a connection with a NAT word goes away (null: nobody). Before traffic. */
+    public void natRelease(NatRelease r) { this.natRelease = r; }
+
+    /** NAT word of the entry the last call matched or created (0: none), or 0 when none matched. */
+    public int lastNat() { return lastSlot < 0 ? 0 : table.nat(lastSlot); }
+
+    /** Sets the NAT word of the entry the last call matched or created (docs/nat.md). */
+    public void setLastNat(int word) {
+        if (lastSlot >= 0) table.nat(lastSlot, word);
     }
 
     // =====================================================================================

@@ -6,6 +6,7 @@ import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.counters.Counters;
 import io.sluice.dataplane.firewall.FirewallConfigLoader;
 import io.sluice.dataplane.firewall.FirewallState;
+import io.sluice.dataplane.overlay.OverlayModel;
 import io.sluice.dataplane.overlay.OverlayPipeline;
 
 import java.io.PrintStream;
@@ -25,7 +26,9 @@ import java.util.concurrent.TimeUnit;
  * VM TAP ports, the overlay pipeline with security groups), namespaces as VMs of two projects that
  * both use 10.0.0.0/16, and checks that each project reaches its own VMs within and across subnets,
  * never the other's, that what must be dropped is dropped and counted by its reason, and that the
- * security groups let through what their rules say (real TCP connections and pings). Exits 0 only
+ * security groups let through what their rules say (real TCP connections and pings), and the three
+ * kinds of public access through NAT with an "internet" behind the external port (a floating IP, an
+ * outbound-only VM, a private VM, a floating IP reassigned at runtime). Exits 0 only
  * when every check passed; always cleans up (namespaces, TAP devices).
  */
 public final class Demo {
@@ -63,11 +66,13 @@ public final class Demo {
                 FirewallConfigLoader.parseDocument(ConfigLoader.DEFAULT_NAME, ConfigLoader.defaultText(), cfg));
         out.println("Sluice demo: overlay data plane on " + cfg.ports().size() + " TAP ports; projects blue and red"
                 + " both on 10.0.0.0/16 (subnets 10.0.1.0/24, 10.0.2.0/24); namespaces as VMs; security groups:"
-                + " every VM in its project's default group, blue lb in group web only");
+                + " every VM in its project's default group, blue lb in group web only; NAT: an internet router and server"
+                + " behind the external port, blue web has floating IP 203.0.113.10, blue app is outbound only, the rest private");
         try (Hosts hosts = new Hosts("sldemo-");
              Counters counters = Counters.create(cfg.countersFile(), 4096)) {
             hosts.removeStale();
-            try (Dataplane dp = Dataplane.start(cfg, OverlayPipeline.factory(cfg, counters, fw), counters)) {
+            OverlayPipeline pipeline = OverlayPipeline.create(cfg, counters, fw);
+            try (Dataplane dp = Dataplane.start(cfg, (c, w) -> pipeline.stages(w), counters)) {
                 hosts.awaitInterface(UPLINK_IFACE, 10_000);
                 String ul = hosts.namespace("uplink");
                 hosts.plug(UPLINK_IFACE, ul, "02:5c:00:00:aa:02", "192.168.50.2/24");
@@ -78,9 +83,11 @@ public final class Demo {
                     must(hosts.in(n, 5, "ip", "route", "add", "default", "via", vm.gateway()), "default route in " + n);
                     ns.put(vm, n);
                 }
+                internet(hosts);
                 out.println("VMs: " + String.join(", ", ns.values()) + "; counters in " + cfg.countersFile()
                         + " (./sluice stats " + cfg.countersFile() + ")");
                 runChecks(hosts, counters);
+                publicAccess(hosts, counters, pipeline);
             }
             out.println();
             out.println("Counters (summed over workers; zero drop counters omitted):");
@@ -96,6 +103,91 @@ public final class Demo {
         out.println();
         out.println(passed + " passed, " + (checks.size() - passed) + " failed");
         return passed == checks.size() && !checks.isEmpty() ? 0 : 1;
+    }
+
+    static final String INTERNET_IFACE = "sldemo7";
+    static final String FIP = "203.0.113.10", SNAT = "203.0.113.5", SERVER = "198.51.100.10";
+    private String router, server;
+
+    /**
+     * The "internet" (docs/nat.md): the external port's TAP in a router namespace (203.0.113.1, the
+     * gateway), a server namespace (198.51.100.10) behind it over a veth pair.
+     */
+    private void internet(Hosts hosts) {
+        hosts.awaitInterface(INTERNET_IFACE, 10_000);
+        router = hosts.namespace("internet");
+        hosts.plug(INTERNET_IFACE, router, "02:5c:00:00:99:01", "203.0.113.1/24");
+        server = hosts.namespace("server");
+        must(Hosts.run(5, "ip", "-n", router, "link", "add", "sldemo8", "type", "veth", "peer", "name", "sldemo9",
+                "netns", server), "veth router-server");
+        must(Hosts.run(5, "ip", "-n", router, "addr", "add", "198.51.100.1/24", "dev", "sldemo8"), "router address");
+        must(Hosts.run(5, "ip", "-n", router, "link", "set", "dev", "sldemo8", "up"), "router veth up");
+        must(Hosts.run(5, "ip", "-n", server, "addr", "add", SERVER + "/24", "dev", "sldemo9"), "server address");
+        must(Hosts.run(5, "ip", "-n", server, "link", "set", "dev", "sldemo9", "up"), "server veth up");
+        must(Hosts.run(5, "ip", "-n", server, "route", "add", "default", "via", "198.51.100.1"), "server route");
+        must(hosts.in(router, 5, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"), "router forwarding");
+    }
+
+    /**
+     * 9. Public access (NAT, docs/nat.md): blue web's floating IP from the internet under its groups,
+     * as its source; blue app outbound only through the SNAT address, unreachable from outside; blue
+     * db purely private; the floating IP reassigned to blue app at runtime.
+     */
+    private void publicAccess(Hosts hosts, Counters counters, OverlayPipeline pipeline) throws Exception {
+        List<Process> servers = new ArrayList<>();
+        try {
+            servers.add(started(hosts.start(server, TcpProbe.servePeer(8000, null))));
+            servers.add(started(hosts.start(ns.get(BLUE_WEB), TcpProbe.servePeer(22, "blue-web"))));
+            servers.add(started(hosts.start(ns.get(BLUE_APP), TcpProbe.servePeer(22, "blue-app"))));
+            Hosts.Result in = hosts.in(server, 10, TcpProbe.askPeer(FIP, 22));
+            if (!in.ok()) in = hosts.in(server, 10, TcpProbe.askPeer(FIP, 22)); // the first SYN may wait for ARP
+            check("internet -> blue web's floating IP " + FIP + " TCP 22: reaches blue web (default group: SSH)",
+                    in.out().contains("hello blue-web"), firstLine(in.out()));
+            String noRule = "firewall port blue-web drop fw_no_rule";
+            long nr0 = counters.snapshot().getOrDefault(noRule, 0L);
+            Hosts.Result refused = hosts.in(server, 10, TcpProbe.connect(FIP, 8080));
+            long nr1 = awaitCounter(counters, noRule, nr0 + 1);
+            check("internet -> " + FIP + " TCP 8080: times out, counted for blue web's rules",
+                    TcpProbe.outcome(refused.exit(), refused.out()) == TcpProbe.Outcome.TIMED_OUT && nr1 - nr0 == 1, noRule + " +" + (nr1 - nr0));
+            Hosts.Result webOut = hosts.in(ns.get(BLUE_WEB), 10, TcpProbe.askPeer(SERVER, 8000));
+            check("blue web -> internet server: the server sees the floating IP " + FIP,
+                    webOut.out().contains("peer " + FIP), firstLine(webOut.out()));
+            Hosts.Result appOut = hosts.in(ns.get(BLUE_APP), 10, TcpProbe.askPeer(SERVER, 8000));
+            check("blue app (outbound only) -> internet server: the server sees the SNAT address " + SNAT,
+                    appOut.out().contains("peer " + SNAT), firstLine(appOut.out()));
+            String unmapped = "port internet drop nat_no_mapping";
+            long um0 = counters.snapshot().getOrDefault(unmapped, 0L);
+            Hosts.Result unsolicited = hosts.in(server, 10, TcpProbe.connect(SNAT, 22));
+            long um1 = awaitCounter(counters, unmapped, um0 + 1);
+            check("internet -> SNAT address " + SNAT + " TCP 22: times out, counted (nat_no_mapping)",
+                    TcpProbe.outcome(unsolicited.exit(), unsolicited.out()) == TcpProbe.Outcome.TIMED_OUT && um1 - um0 == 1,
+                    unmapped + " +" + (um1 - um0));
+            String priv = "nat vm blue/db no public access";
+            long pv0 = counters.snapshot().getOrDefault(priv, 0L);
+            Hosts.Result dbOut = hosts.in(ns.get(BLUE_DB), 10, "ping", "-c", "2", "-i", "0.2", "-W", "1", SERVER);
+            long pv1 = awaitCounter(counters, priv, pv0 + 2);
+            check("blue db (private) -> internet server: nothing leaves, counted", !dbOut.ok() && pv1 - pv0 == 2,
+                    summary(dbOut.out()) + "; " + priv + " +" + (pv1 - pv0));
+
+            var m = pipeline.state().current().model;
+            pipeline.applyPublicAccess(m.withAccess("blue", "web", OverlayModel.Access.OUTBOUND, 0)
+                    .withAccess("blue", "app", OverlayModel.Access.FLOATING, (int) ConfigLoader.parseIpv4(FIP)));
+            Hosts.Result moved = hosts.in(server, 10, TcpProbe.askPeer(FIP, 22));
+            Hosts.Result webNow = hosts.in(ns.get(BLUE_WEB), 10, TcpProbe.askPeer(SERVER, 8000));
+            check("reassign " + FIP + " from blue web to blue app: the internet reaches blue app, blue web leaves by SNAT",
+                    moved.out().contains("hello blue-app") && webNow.out().contains("peer " + SNAT),
+                    firstLine(moved.out()) + "; blue web seen as " + firstLine(webNow.out()));
+        } finally {
+            for (Process p : servers) {
+                p.destroyForcibly();
+                p.waitFor(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private static Process started(Process p) throws Exception {
+        TcpProbe.awaitReady(p);
+        return p;
     }
 
     private static void must(Hosts.Result r, String what) {

@@ -50,6 +50,35 @@ public final class TcpProbe {
                 print('refused'); sys.exit(4)
             """;
 
+    /**
+     * {@code python3 -c PEER_SERVER PORT [NAME]}: prints "ready", then greets each connection with
+     * "peer ADDRESS" (the client's address as this server sees it) or, given a NAME, "hello NAME".
+     */
+    public static final String PEER_SERVER = """
+            import socket,sys
+            s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(('0.0.0.0',int(sys.argv[1]))); s.listen(16)
+            print('ready',flush=True)
+            while True:
+                c,a=s.accept(); c.sendall((('hello '+sys.argv[2]) if len(sys.argv)>2 else ('peer '+a[0])).encode()+b'\\n'); c.close()
+            """;
+
+    /** {@code python3 -c PEER_CLIENT IP PORT}: prints the server's greeting line (exit 1 when it cannot connect). */
+    public static final String PEER_CLIENT = """
+            import socket,sys
+            s=socket.create_connection((sys.argv[1],int(sys.argv[2])),timeout=5); print(s.recv(64).decode().strip())
+            """;
+
+    /** A server that tells each client the address it sees it at ({@code name} null) or greets with {@code name}. */
+    public static String[] servePeer(int port, String name) {
+        return name == null ? new String[] {"python3", "-c", PEER_SERVER, String.valueOf(port)}
+                : new String[] {"python3", "-c", PEER_SERVER, String.valueOf(port), name};
+    }
+
+    /** The command line asking a {@link #servePeer} server for its greeting. */
+    public static String[] askPeer(String ip, int port) {
+        return new String[] {"python3", "-c", PEER_CLIENT, ip, String.valueOf(port)};
+    }
+
     /** The command line of one client attempt (run it in the client's namespace). */
     public static String[] connect(String ip, int port) {
         return new String[] {"python3", "-c", CLIENT, ip, String.valueOf(port), TIMEOUT};

@@ -77,6 +77,8 @@ public final class FirewallStage implements Stage {
     private final int[] lateIdx = new int[Burst.MAX_CAPACITY];
     private final int[] lateZone = new int[Burst.MAX_CAPACITY];
     private int nLate;
+    /** NAT with an external network (docs/nat.md), or null. */
+    private NatHook nat;
 
     FirewallStage(FirewallState state, Conntrack ct, FragmentTable frags, FirewallCounters counters, int[] pendingTx) {
         this.state = state;
@@ -99,12 +101,19 @@ public final class FirewallStage implements Stage {
 
     public FirewallCounters counters() { return c; }
 
+    /**
+     * Puts the NAT in this stage (docs/nat.md): the stage then decides packet by packet, so each
+     * verdict's conntrack entry (which carries the NAT word) is current when the hook runs.
+     * Control thread, before traffic.
+     */
+    public void natHook(NatHook hook) { this.nat = hook; }
+
     @Override
     public int process(Burst b) {
         FirewallSnapshot s = state.current();
         long now = System.nanoTime();
         nLate = 0;
-        int acted = s.cutSeen ? perPacket(s, b, now) : batched(s, b, now);
+        int acted = s.cutSeen || nat != null ? perPacket(s, b, now) : batched(s, b, now);
         if (nLate != 0) laterFragments(s, b, now);
         ct.expire(now, EXPIRE_BUDGET);
         frags.expire(now, FRAGMENT_EXPIRE_BUDGET);
@@ -196,10 +205,13 @@ public final class FirewallStage implements Stage {
                     c.passed[0]++;
                 }
                 case RELATED -> c.passed[1]++;
-                case NEW -> admit(s, b, i, tin, tout, in, out, vmPort, now);
+                case NEW -> {
+                    if (nat == null || nat.mayStart(b, i)) admit(s, b, i, tin, tout, in, out, vmPort, now);
+                }
                 default -> drop(b, i, vmPort, FirewallCounters.INVALID);
             }
-            if ((b.flags[i] & PacketFlags.FRAGMENT) != 0) firstFragment(b, i, vmPort, now);
+            if ((b.flags[i] & PacketFlags.FRAGMENT) != 0) firstFragment(b, i, vmPort, now); // keyed before NAT rewrites
+            if (nat != null && b.next[i] != Next.DROP) nat.passed(b, i, pkt, ct, v);
         }
         return acted;
     }

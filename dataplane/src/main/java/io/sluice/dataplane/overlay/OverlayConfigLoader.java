@@ -51,10 +51,14 @@ import java.util.TreeSet;
 public final class OverlayConfigLoader {
     private static final Set<String> TOP_KEYS = Set.of("overlay");
     private static final Set<String> HOST_KEYS = Set.of("uplink", "underlay-ip", "underlay-mac", "underlay-gateway",
-            "next-hop-mac", "underlay-mtu", "router-mac", "networks");
+            "next-hop-mac", "underlay-mtu", "router-mac", "networks", "external");
+    private static final Set<String> EXTERNAL_KEYS = Set.of("port", "mac", "subnet", "gateway", "gateway-mac",
+            "floating-ips", "snat-addresses", "port-block", "blocks-per-vm");
+    /** Default SNAT port-block size and most blocks per VM. */
+    static final int DEFAULT_PORT_BLOCK = 64, DEFAULT_BLOCKS_PER_VM = 16;
     private static final Set<String> NET_KEYS = Set.of("name", "vni", "cidr", "subnets", "vms");
     private static final Set<String> SUBNET_KEYS = Set.of("name", "cidr", "gateway", "cidr6", "gateway6");
-    private static final Set<String> VM_KEYS = Set.of("name", "subnet", "mac", "ip", "ip6", "port", "vtep");
+    private static final Set<String> VM_KEYS = Set.of("name", "subnet", "mac", "ip", "ip6", "port", "vtep", "public");
 
     private final String file;
     private final Map<String, Integer> ports;
@@ -114,8 +118,9 @@ public final class OverlayConfigLoader {
                 nets.add(network(nn.get(i), "overlay.networks[" + i + "]"));
             }
         }
+        OverlayModel.External ext = h.containsKey("external") ? external(h.get("external"), "overlay.external") : null;
         OverlayModel model = new OverlayModel(
-                new OverlayModel.Host(uplink, under[0], under[1], umac, gw, nh, mtu, rmac), List.copyOf(nets));
+                new OverlayModel.Host(uplink, under[0], under[1], umac, gw, nh, mtu, rmac), List.copyOf(nets), ext);
         try {
             model.validate();
         } catch (OverlayModelException e) {
@@ -150,6 +155,46 @@ public final class OverlayConfigLoader {
             }
         }
         return new OverlayModel.Network(name, vni, c[0], c[1], List.copyOf(subnets), List.copyOf(vms));
+    }
+
+    private OverlayModel.External external(Node n, String key) throws ConfigException {
+        Map<String, Node> m = mapping(n, key, EXTERNAL_KEYS);
+        int port = portRef(req(m, n, key, "port"), key + ".port");
+        long mac = mac(req(m, n, key, "mac"), key + ".mac");
+        int[] c = cidr(req(m, n, key, "subnet"), key + ".subnet", true);
+        int gw = ipv4(req(m, n, key, "gateway"), key + ".gateway");
+        long gwMac = m.containsKey("gateway-mac") ? mac(m.get("gateway-mac"), key + ".gateway-mac") : -1;
+        List<Integer> fips = m.containsKey("floating-ips") ? addresses(m.get("floating-ips"), key + ".floating-ips") : List.of();
+        List<Integer> snat = m.containsKey("snat-addresses") ? addresses(m.get("snat-addresses"), key + ".snat-addresses") : List.of();
+        int block = m.containsKey("port-block") ? intIn(m.get("port-block"), key + ".port-block", Integer.MIN_VALUE, Integer.MAX_VALUE)
+                : DEFAULT_PORT_BLOCK;
+        int perVm = m.containsKey("blocks-per-vm") ? intIn(m.get("blocks-per-vm"), key + ".blocks-per-vm", Integer.MIN_VALUE, Integer.MAX_VALUE)
+                : DEFAULT_BLOCKS_PER_VM;
+        return new OverlayModel.External(port, mac, c[0], c[1], gw, gwMac, fips, snat, block, perVm);
+    }
+
+    /** A list of IPv4 addresses and inclusive ranges "a.b.c.d-a.b.c.e"; each element's node is kept for errors. */
+    private List<Integer> addresses(Node n, String key) throws ConfigException {
+        List<Node> items = sequence(n, key);
+        List<Integer> out = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            Node item = items.get(i);
+            String s = scalar(item, key + "[" + i + "]");
+            String[] range = s.split("-", 2);
+            long lo = ConfigLoader.parseIpv4(range[0].trim());
+            long hi = range.length == 2 ? ConfigLoader.parseIpv4(range[1].trim()) : lo;
+            if (lo < 0 || hi < 0) {
+                throw error(item, key + "[" + i + "]", "'" + s + "' is not an IPv4 address or range like 203.0.113.10-203.0.113.20");
+            }
+            if (hi < lo || hi - lo >= OverlayModel.MAX_FLOATING_IPS) {
+                throw error(item, key + "[" + i + "]", "'" + s + "' is not a range of 1.." + OverlayModel.MAX_FLOATING_IPS + " addresses");
+            }
+            for (long a = lo; a <= hi; a++) {
+                nodes.put(key + "[" + out.size() + "]", item);
+                out.add((int) a);
+            }
+        }
+        return List.copyOf(out);
     }
 
     private OverlayModel.Subnet subnet(Node n, String key) throws ConfigException {
@@ -187,7 +232,23 @@ public final class OverlayConfigLoader {
         if (m.containsKey("vtep")) {
             nodes.put(key + ".port", m.get("vtep"));
         }
-        return new OverlayModel.Vm(name, subnet, mac, ip, ip6, port, vtep);
+        OverlayModel.Access access = OverlayModel.Access.PRIVATE;
+        int fip = 0;
+        if (m.containsKey("public")) {
+            String pub = scalar(m.get("public"), key + ".public");
+            if (pub.equals("outbound")) {
+                access = OverlayModel.Access.OUTBOUND;
+            } else if (!pub.equals("private")) {
+                long a = ConfigLoader.parseIpv4(pub);
+                if (a < 0) {
+                    throw error(m.get("public"), key + ".public", "'" + pub
+                            + "' is not 'private', 'outbound' or a floating IP like 203.0.113.10");
+                }
+                access = OverlayModel.Access.FLOATING;
+                fip = (int) a;
+            }
+        }
+        return new OverlayModel.Vm(name, subnet, mac, ip, ip6, port, vtep, access, fip);
     }
 
     // ------------------------------------------------------------------------------------------

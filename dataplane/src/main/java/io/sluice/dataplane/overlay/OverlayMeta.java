@@ -24,6 +24,8 @@ public final class OverlayMeta implements HandoffExtra {
     public final int[] srcVtep;
     public final int[] encapVtep;
     public final byte[] reason;
+    /** NAT word of a packet received on the external port and translated in (docs/nat.md), 0 otherwise. */
+    public final int[] nat;
 
     /** Drops by {@link OverlayDrop} ordinal. */
     public final long[] drops = new long[OverlayDrop.values().length];
@@ -42,6 +44,7 @@ public final class OverlayMeta implements HandoffExtra {
         srcVtep = new int[capacity];
         encapVtep = new int[capacity];
         reason = new byte[capacity];
+        nat = new int[capacity];
     }
 
     /** Clears slot i for a freshly received packet. */
@@ -51,6 +54,7 @@ public final class OverlayMeta implements HandoffExtra {
         srcVtep[i] = 0;
         encapVtep[i] = 0;
         reason[i] = 0;
+        nat[i] = 0;
     }
 
     /** Resets slots 0..count-1. */

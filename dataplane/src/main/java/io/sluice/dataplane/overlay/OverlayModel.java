@@ -15,7 +15,33 @@ import java.util.Map;
  * <p>IPv4 addresses are ints (network order value), MACs the low 48 bits of a long, IPv6
  * addresses {@link Ip6} values (null when absent).
  */
-public record OverlayModel(Host host, List<Network> networks) {
+public record OverlayModel(Host host, List<Network> networks, External external) {
+
+    /** A model without an external network (every VM purely private). */
+    public OverlayModel(Host host, List<Network> networks) {
+        this(host, networks, null);
+    }
+
+    /** Most SNAT addresses per host. */
+    public static final int MAX_SNAT_ADDRESSES = 64;
+    /** Most floating IPs in the pool. */
+    public static final int MAX_FLOATING_IPS = 65536;
+    /** First SNAT port; ports below are never handed out. */
+    public static final int SNAT_PORT_MIN = 1024;
+
+    /**
+     * The provider's external network (docs/nat.md): the port facing it, the MAC and subnet Sluice
+     * uses there, the upstream gateway (its MAC static, or -1: resolved by ARP), the floating-IP pool,
+     * this host's SNAT addresses, the SNAT port-block size and the most blocks one VM may hold.
+     */
+    public record External(int port, long mac, int cidr, int prefix, int gateway, long gatewayMac,
+                           List<Integer> floatingIps, List<Integer> snatAddresses, int portBlock, int blocksPerVm) {
+        /** Port blocks on one SNAT address: ports SNAT_PORT_MIN..65535 cut into portBlock-sized blocks. */
+        public int blocksPerAddress() { return (65536 - SNAT_PORT_MIN) / portBlock; }
+    }
+
+    /** How a VM reaches outside its project: not at all, through the SNAT addresses, or with its floating IP. */
+    public enum Access { PRIVATE, OUTBOUND, FLOATING }
 
     /** An IPv6 address as two longs. */
     public record Ip6(long hi, long lo) {
@@ -38,13 +64,46 @@ public record OverlayModel(Host host, List<Network> networks) {
     /** A subnet; {@code cidr6}/{@code gateway6} null when the subnet has no IPv6. */
     public record Subnet(String name, int cidr, int prefix, int gateway, Ip6 cidr6, int prefix6, Ip6 gateway6) {}
 
-    /** A VM interface; exactly one of {@code localPort} (≥ 0) or {@code remoteVtep} (≠ 0). */
-    public record Vm(String name, String subnet, long mac, int ipv4, Ip6 ipv6, int localPort, int remoteVtep) {
+    /**
+     * A VM interface; exactly one of {@code localPort} (≥ 0) or {@code remoteVtep} (≠ 0). {@code access}:
+     * its public access (local VMs only); {@code floatingIp} its floating IP when FLOATING (else 0).
+     */
+    public record Vm(String name, String subnet, long mac, int ipv4, Ip6 ipv6, int localPort, int remoteVtep,
+                     Access access, int floatingIp) {
+        /** A purely private VM. */
+        public Vm(String name, String subnet, long mac, int ipv4, Ip6 ipv6, int localPort, int remoteVtep) {
+            this(name, subnet, mac, ipv4, ipv6, localPort, remoteVtep, Access.PRIVATE, 0);
+        }
+
         public boolean isLocal() { return localPort >= 0; }
     }
 
     /** A tenant network. */
     public record Network(String name, int vni, int cidr, int prefix, List<Subnet> subnets, List<Vm> vms) {}
+
+    /**
+     * This model with VM {@code network}/{@code vm}'s public access changed (for
+     * {@link OverlayPipeline#applyPublicAccess}); {@code floatingIp} 0 unless FLOATING. Not validated.
+     */
+    public OverlayModel withAccess(String network, String vm, Access access, int floatingIp) {
+        return map((n, v) -> n.name.equals(network) && v.name.equals(vm)
+                ? new Vm(v.name, v.subnet, v.mac, v.ipv4, v.ipv6, v.localPort, v.remoteVtep, access, floatingIp) : v);
+    }
+
+    /** This model with every VM purely private (two models that differ only in public access map to equal values). */
+    public OverlayModel withoutPublicAccess() {
+        return map((n, v) -> new Vm(v.name, v.subnet, v.mac, v.ipv4, v.ipv6, v.localPort, v.remoteVtep));
+    }
+
+    private OverlayModel map(java.util.function.BiFunction<Network, Vm, Vm> f) {
+        List<Network> nets = new java.util.ArrayList<>();
+        for (Network n : networks) {
+            List<Vm> vms = new java.util.ArrayList<>();
+            for (Vm v : n.vms) vms.add(f.apply(n, v));
+            nets.add(new Network(n.name, n.vni, n.cidr, n.prefix, n.subnets, List.copyOf(vms)));
+        }
+        return new OverlayModel(host, List.copyOf(nets), external);
+    }
 
     /** Checks the whole model; the first problem found is thrown with its field path. */
     public void validate() throws OverlayModelException {
@@ -78,7 +137,9 @@ public record OverlayModel(Host host, List<Network> networks) {
         }
         Map<Integer, Integer> vnis = new HashMap<>();
         Map<String, Integer> names = new HashMap<>();
+        validateExternal();
         Map<Integer, String> localPorts = new HashMap<>();
+        Map<Integer, String> floatingOwners = new HashMap<>();
         for (int n = 0; n < networks.size(); n++) {
             Network net = networks.get(n);
             String p = "overlay.networks[" + n + "]";
@@ -220,7 +281,94 @@ public record OverlayModel(Host host, List<Network> networks) {
                 } else if (vm.remoteVtep == h.underlayIp) {
                     throw new OverlayModelException(vp + ".vtep", ip(vm.remoteVtep) + " is this host's own underlay address; use 'port'");
                 }
+                publicAccess(vm, vp, localPorts, floatingOwners, net.name);
             }
+        }
+        if (external != null && localPorts.containsKey(external.port)) {
+            throw new OverlayModelException("overlay.external.port", "port " + external.port + " belongs to VM " + localPorts.get(external.port));
+        }
+    }
+
+    private void publicAccess(Vm vm, String vp, Map<Integer, String> localPorts, Map<Integer, String> floatingOwners,
+                              String netName) throws OverlayModelException {
+        Access a = vm.access == null ? Access.PRIVATE : vm.access;
+        if (a == Access.PRIVATE) {
+            return;
+        }
+        if (external == null) {
+            throw new OverlayModelException(vp + ".public", "needs an 'overlay.external' network");
+        }
+        if (!vm.isLocal()) {
+            throw new OverlayModelException(vp + ".public", "only a VM on this host ('port') gets public access here;"
+                    + " its own host translates for a remote VM");
+        }
+        if (a == Access.FLOATING) {
+            if (!external.floatingIps.contains(vm.floatingIp)) {
+                throw new OverlayModelException(vp + ".public", ip(vm.floatingIp) + " is not in overlay.external.floating-ips");
+            }
+            String prev = floatingOwners.putIfAbsent(vm.floatingIp, netName + "/" + vm.name);
+            if (prev != null) {
+                throw new OverlayModelException(vp + ".public", "floating IP " + ip(vm.floatingIp) + " is already VM " + prev + "'s");
+            }
+        }
+    }
+
+    /** The external network's own settings (before the VMs, whose floating IPs must come from its pool). */
+    private void validateExternal() throws OverlayModelException {
+        External e = external;
+        if (e == null) {
+            return;
+        }
+        if (e.port < 0) {
+            throw new OverlayModelException("overlay.external.port", "must name a port");
+        }
+        if (e.port == host.uplinkPort) {
+            throw new OverlayModelException("overlay.external.port", "port " + e.port
+                    + " is the uplink; the external network needs a port of its own (docs/decisions.md)");
+        }
+        if (e.port > 4095) {
+            throw new OverlayModelException("overlay.external.port", "port index " + e.port + " > 4095");
+        }
+        unicastMac(e.mac, "overlay.external.mac");
+        cidr(e.cidr, e.prefix, "overlay.external.subnet");
+        if (e.prefix > 30) {
+            throw new OverlayModelException("overlay.external.subnet", "/" + e.prefix + " leaves no room for a gateway and addresses (at most /30)");
+        }
+        hostAddress(e.gateway, e.cidr, e.prefix, "overlay.external.gateway", "gateway");
+        if (e.gatewayMac != -1) {
+            unicastMac(e.gatewayMac, "overlay.external.gateway-mac");
+        }
+        if (e.snatAddresses.size() > MAX_SNAT_ADDRESSES) {
+            throw new OverlayModelException("overlay.external.snat-addresses", "at most " + MAX_SNAT_ADDRESSES + " addresses");
+        }
+        if (e.floatingIps.size() > MAX_FLOATING_IPS) {
+            throw new OverlayModelException("overlay.external.floating-ips", "at most " + MAX_FLOATING_IPS + " addresses");
+        }
+        if (e.snatAddresses.isEmpty() && e.floatingIps.isEmpty()) {
+            throw new OverlayModelException("overlay.external", "give 'floating-ips' or 'snat-addresses' (or both)");
+        }
+        Map<Integer, String> owned = new HashMap<>();
+        String[] keys = {"overlay.external.snat-addresses", "overlay.external.floating-ips"};
+        List<List<Integer>> lists = List.of(e.snatAddresses, e.floatingIps);
+        for (int l = 0; l < 2; l++) {
+            for (int k = 0; k < lists.get(l).size(); k++) {
+                int a = lists.get(l).get(k);
+                String path = keys[l] + "[" + k + "]";
+                hostAddress(a, e.cidr, e.prefix, path, "address");
+                if (a == e.gateway) {
+                    throw new OverlayModelException(path, ip(a) + " is the gateway");
+                }
+                String prev = owned.putIfAbsent(a, path);
+                if (prev != null) {
+                    throw new OverlayModelException(path, ip(a) + " is already " + prev);
+                }
+            }
+        }
+        if (e.portBlock < 1 || e.portBlock > 65536 - SNAT_PORT_MIN) {
+            throw new OverlayModelException("overlay.external.port-block", e.portBlock + " is out of range 1.." + (65536 - SNAT_PORT_MIN));
+        }
+        if (e.blocksPerVm < 1 || e.blocksPerVm > 1024) {
+            throw new OverlayModelException("overlay.external.blocks-per-vm", e.blocksPerVm + " is out of range 1..1024");
         }
     }
 

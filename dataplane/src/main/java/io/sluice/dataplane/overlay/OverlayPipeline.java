@@ -45,6 +45,8 @@ public final class OverlayPipeline {
     private final FirewallState firewall;
     /** Shared by the workers when there are two or more and a firewall; null otherwise. */
     private Handoff handoff;
+    /** With an external network and a firewall: the NAT's state (one worker), else null. */
+    private final io.sluice.dataplane.nat.NatState nat;
 
     public OverlayPipeline(OverlayModel model, Counters counters) {
         this(model, counters, UnderlayNeighbours.withDefaults(), null);
@@ -69,7 +71,36 @@ public final class OverlayPipeline {
         this.neighbours = neighbours;
         this.counters = counters;
         this.firewall = firewall;
+        this.nat = firewall != null && state.current().hasExternal()
+                ? new io.sluice.dataplane.nat.NatState(state.current(), counters) : null;
     }
+
+    /**
+     * Changes public access at runtime, hitless (docs/nat.md, "Changes at runtime"): associate,
+     * reassign or release floating IPs, switch VMs between floating IP, outbound only and private.
+     * {@code next} must equal the running model in everything else (networks, VMs, ports, the external
+     * network); it is validated and compiled here, then published with one volatile write. The worker
+     * cuts connections through a floating IP the VM no longer holds at their next packet
+     * ({@code NAT_STALE}; inbound packets to the address reach its new holder, where they belong to
+     * no connection) and announces moved floating IPs by gratuitous ARP. Control thread.
+     *
+     * @throws IllegalArgumentException when anything else differs or the model is invalid (nothing changes)
+     */
+    public synchronized void applyPublicAccess(OverlayModel next) {
+        OverlayModel cur = state.current().model;
+        if (!cur.withoutPublicAccess().equals(next.withoutPublicAccess())) {
+            throw new IllegalArgumentException("only public access (floating IPs, outbound, private) changes at runtime;"
+                    + " other overlay changes need a restart");
+        }
+        try {
+            state.publish(OverlaySnapshot.compile(next));
+        } catch (OverlayModelException e) {
+            throw new IllegalArgumentException("overlay: " + e.getMessage(), e);
+        }
+    }
+
+    /** The NAT's state (external network + security groups), or null. */
+    public io.sluice.dataplane.nat.NatState nat() { return nat; }
 
     /** The pipeline factory for {@link io.sluice.dataplane.Dataplane#start}: the config must have an overlay. */
     public static PipelineFactory factory(SluiceConfig cfg, Counters counters) {
@@ -84,12 +115,25 @@ public final class OverlayPipeline {
         if (cfg.overlay() == null) {
             throw new IllegalArgumentException(cfg.source() + ": no 'overlay' section");
         }
+        OverlayPipeline p = create(cfg, counters, firewall);
+        return (c, worker) -> p.stages(worker);
+    }
+
+    /**
+     * The pipeline {@link #factory(SluiceConfig, Counters, FirewallState)} runs, for callers that keep
+     * it (to change public access at runtime, {@link #applyPublicAccess}): firewall counters
+     * exported, the hand-off set for two or more workers (not with NAT).
+     */
+    public static OverlayPipeline create(SluiceConfig cfg, Counters counters, FirewallState firewall) {
+        if (cfg.overlay() == null) {
+            throw new IllegalArgumentException(cfg.source() + ": no 'overlay' section");
+        }
         if (firewall != null && counters != null) {
             firewall.exportCounters(counters, cfg.portNames());
         }
         OverlayPipeline p = new OverlayPipeline(cfg.overlay(), counters, UnderlayNeighbours.withDefaults(), firewall);
-        if (firewall != null) p.handoff(Handoff.forWorkers(cfg.workers().size()));
-        return (c, worker) -> p.stages(worker);
+        if (firewall != null && p.nat == null) p.handoff(Handoff.forWorkers(cfg.workers().size()));
+        return p;
     }
 
     /**
@@ -112,7 +156,7 @@ public final class OverlayPipeline {
     public Stage[] stages(int worker) {
         int cap = Burst.MAX_CAPACITY;
         OverlayMeta meta = new OverlayMeta(cap);
-        Stage[] vm = vmStages(state, meta, neighbours, firewall, worker, handoff);
+        Stage[] vm = vmStages(state, meta, neighbours, firewall, worker, handoff, nat);
         Stage[] all = new Stage[vm.length + 3];
         all[0] = new ParseStage();
         all[1] = new Clock(meta);
@@ -143,16 +187,35 @@ public final class OverlayPipeline {
      */
     public static Stage[] vmStages(OverlayState state, OverlayMeta meta, UnderlayNeighbours neighbours,
                                    FirewallState firewall, int worker, Handoff handoff) {
+        return vmStages(state, meta, neighbours, firewall, worker, handoff, null);
+    }
+
+    /**
+     * As above; with an external network ({@code nat} not null, which needs a firewall and no
+     * hand-off, docs/nat.md) the NAT stages join:
+     * {@code vxlan-decap -> nat-external-in -> ... -> route -> firewall(+nat) -> nat-external-out -> vxlan-encap}.
+     */
+    public static Stage[] vmStages(OverlayState state, OverlayMeta meta, UnderlayNeighbours neighbours,
+                                   FirewallState firewall, int worker, Handoff handoff, io.sluice.dataplane.nat.NatState nat) {
         Stage decap = new VxlanDecapStage(state, meta);
         Stage underlayArp = new UnderlayArpStage(state, meta, neighbours);
         Stage antiSpoof = new AntiSpoofStage(state, meta);
         Stage arp = new OverlayArpStage(state, meta);
-        Stage route = new RouteStage(state, meta);
+        Stage route = new RouteStage(state, meta, nat);
         Stage encap = new VxlanEncapStage(state, meta, neighbours);
         if (firewall == null) {
+            if (nat != null) throw new IllegalArgumentException("NAT needs security groups (its state lives in conntrack)");
             return new Stage[] {decap, underlayArp, antiSpoof, arp, route, encap};
         }
-        Stage fw = firewall.newStage(worker, meta.encapVtep);
+        io.sluice.dataplane.firewall.FirewallStage fw = firewall.newStage(worker, meta.encapVtep);
+        if (nat != null) {
+            if (handoff != null) throw new IllegalArgumentException("NAT runs on one worker");
+            io.sluice.dataplane.nat.NatStep step = new io.sluice.dataplane.nat.NatStep(state, meta, nat);
+            fw.natHook(step);
+            fw.conntrack().natRelease(step);
+            return new Stage[] {decap, new io.sluice.dataplane.nat.ExternalInStage(state, meta, nat), underlayArp, antiSpoof,
+                    arp, route, fw, new io.sluice.dataplane.nat.ExternalOutStage(state, meta, nat), encap};
+        }
         if (handoff == null) {
             return new Stage[] {decap, underlayArp, antiSpoof, arp, route, fw, encap};
         }

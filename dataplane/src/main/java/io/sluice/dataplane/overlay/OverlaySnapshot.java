@@ -68,6 +68,34 @@ public final class OverlaySnapshot {
     /** Port index → VM owning that port, -1 if none. */
     private final int[] portVm;
 
+    // ---- external network (NAT, docs/nat.md); extPort -1 when there is none ----
+    public final int extPort;
+    public final long extMac;
+    public final int extCidr;
+    public final int extMask;
+    public final int extGateway;
+    /** Static gateway MAC, or -1: resolved by ARP. */
+    public final long extGatewayMac;
+    /** Our sender address in ARP requests for the gateway: the first SNAT address, else the first floating IP. */
+    public final int extArpIp;
+    public final int[] snatAddr;
+    public final int[] fipAddr;
+    /** Floating IP (pool index) → the VM it is associated with, or -1 (in the pool, unassigned). */
+    public final int[] fipVm;
+    public final int portBlock;
+    public final int blocksPerVm;
+    public final int blocksPerAddress;
+    /** Per VM: its {@link OverlayModel.Access} ordinal. */
+    public final byte[] vmAccess;
+    /** Per VM: its floating IP's pool index, or -1. */
+    public final int[] vmFip;
+    /** Per zone: the network's CIDR and mask (destinations outside it leave the project). */
+    public final int[] zoneCidr;
+    public final int[] zoneMask;
+    /** Owned external address → {@code OWNED_FIP | index} or {@code OWNED_SNAT | index}. */
+    private final LongIntTable owned;
+    public static final int OWNED_FIP = 1 << 20, OWNED_SNAT = 2 << 20, OWNED_INDEX = (1 << 20) - 1;
+
     /** The model this was compiled from (for explain/debug; never read on the fast path). */
     public final OverlayModel model;
 
@@ -89,7 +117,7 @@ public final class OverlaySnapshot {
         zoneName = new String[zoneCount];
         int subnets = 0;
         int vms = 0;
-        int maxPort = h.uplinkPort();
+        int maxPort = Math.max(h.uplinkPort(), m.external() == null ? 0 : m.external().port());
         for (OverlayModel.Network n : nets) {
             subnets += n.subnets().size();
             vms += n.vms().size();
@@ -98,6 +126,11 @@ public final class OverlaySnapshot {
             }
         }
         vniToZone = new LongIntTable(nets.size());
+        zoneCidr = new int[zoneCount];
+        zoneMask = new int[zoneCount];
+        vmAccess = new byte[vms];
+        vmFip = new int[vms];
+        Arrays.fill(vmFip, -1);
         allowedVtep = new LongIntTable(vms);
         subnetZone = new int[subnets];
         subnetCidr = new int[subnets];
@@ -134,6 +167,8 @@ public final class OverlaySnapshot {
             int zone = ni + 1;
             zoneVni[zone] = n.vni();
             zoneName[zone] = n.name();
+            zoneCidr[zone] = n.cidr();
+            zoneMask[zone] = Net.mask(n.prefix());
             vniToZone.put(n.vni(), zone);
             int firstSubnet = s;
             for (OverlayModel.Subnet sn : n.subnets()) {
@@ -165,6 +200,7 @@ public final class OverlaySnapshot {
                 vmIp4[v] = vm.ipv4();
                 vmPort[v] = vm.localPort();
                 vmVtep[v] = vm.remoteVtep();
+                vmAccess[v] = (byte) (vm.access() == null ? 0 : vm.access().ordinal());
                 vmByIp4.put(key4(zone, vm.ipv4()), v);
                 vmByMac.put(keyMac(zone, vm.mac()), v);
                 if (vm.ipv6() != null) {
@@ -181,7 +217,57 @@ public final class OverlaySnapshot {
                 v++;
             }
         }
+        OverlayModel.External e = m.external();
+        if (e == null) {
+            extPort = -1;
+            extMac = 0;
+            extCidr = extMask = extGateway = extArpIp = 0;
+            extGatewayMac = -1;
+            snatAddr = new int[0];
+            fipAddr = new int[0];
+            fipVm = new int[0];
+            portBlock = blocksPerVm = blocksPerAddress = 0;
+            owned = new LongIntTable(1);
+            return;
+        }
+        extPort = e.port();
+        extMac = e.mac();
+        extCidr = e.cidr();
+        extMask = Net.mask(e.prefix());
+        extGateway = e.gateway();
+        extGatewayMac = e.gatewayMac();
+        snatAddr = e.snatAddresses().stream().mapToInt(Integer::intValue).toArray();
+        fipAddr = e.floatingIps().stream().mapToInt(Integer::intValue).toArray();
+        extArpIp = snatAddr.length > 0 ? snatAddr[0] : fipAddr[0];
+        fipVm = new int[fipAddr.length];
+        Arrays.fill(fipVm, -1);
+        portBlock = e.portBlock();
+        blocksPerVm = e.blocksPerVm();
+        blocksPerAddress = e.blocksPerAddress();
+        owned = new LongIntTable(snatAddr.length + fipAddr.length);
+        for (int k = 0; k < fipAddr.length; k++) {
+            owned.put(fipAddr[k] & 0xFFFF_FFFFL, OWNED_FIP | k);
+        }
+        for (int k = 0; k < snatAddr.length; k++) {
+            owned.put(snatAddr[k] & 0xFFFF_FFFFL, OWNED_SNAT | k);
+        }
+        int vi = 0;
+        for (OverlayModel.Network n : nets) {
+            for (OverlayModel.Vm vm : n.vms()) {
+                if (vm.access() == OverlayModel.Access.FLOATING) {
+                    int k = e.floatingIps().indexOf(vm.floatingIp());
+                    vmFip[vi] = k;
+                    fipVm[k] = vi;
+                }
+                vi++;
+            }
+        }
     }
+
+    /** {@code OWNED_FIP | index}, {@code OWNED_SNAT | index}, or -1 when we do not own this external address. */
+    public int owned(int addr) { return owned.get(addr & 0xFFFF_FFFFL); }
+
+    public boolean hasExternal() { return extPort >= 0; }
 
     /** Validates and compiles a model. */
     public static OverlaySnapshot compile(OverlayModel m) throws OverlayModelException {

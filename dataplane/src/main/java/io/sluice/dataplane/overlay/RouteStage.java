@@ -31,10 +31,24 @@ import io.sluice.dataplane.pipeline.Stage;
 public final class RouteStage implements Stage {
     private final OverlayState state;
     private final OverlayMeta meta;
+    /** With an external network: the NAT's counters (private VMs' drops per VM); null otherwise. */
+    private final io.sluice.dataplane.nat.NatState nat;
 
     public RouteStage(OverlayState state, OverlayMeta meta) {
+        this(state, meta, null);
+    }
+
+    /**
+     * With an external network ({@code nat} not null): an IPv4 packet to the router MAC whose
+     * destination is outside the sender's network leaves the project — TTL - 1, source MAC = the
+     * external MAC, {@code TX} on the external port (the firewall, the translation and the gateway's
+     * MAC follow, docs/nat.md) — when the VM has public access; a purely private VM's is dropped
+     * ({@link io.sluice.dataplane.pipeline.DropReason#NAT_NO_PUBLIC_ACCESS}, counted per VM).
+     */
+    public RouteStage(OverlayState state, OverlayMeta meta, io.sluice.dataplane.nat.NatState nat) {
         this.state = state;
         this.meta = meta;
+        this.nat = nat;
     }
 
     @Override
@@ -66,18 +80,19 @@ public final class RouteStage implements Stage {
                 if (vm == -OverlayDrop.TO_GATEWAY.ordinal() && echoReply(b, i, s, m, et)) {
                     continue;
                 }
+                if (nat != null && vm == -OverlayDrop.UNKNOWN_DESTINATION.ordinal() && dstMac == s.routerMac
+                        && et == Net.ETHERTYPE_IPV4 && ((dst4 ^ s.zoneCidr[zone]) & s.zoneMask[zone]) != 0) {
+                    leave(b, i, s, m, ip);
+                    continue;
+                }
                 m.drop(b, i, OverlayDrop.of(-vm));
                 continue;
             }
             if (dstMac == s.routerMac) {
                 if (et == Net.ETHERTYPE_IPV4) {
-                    int word = Mem.u16(ip + 8);
-                    if ((word >>> 8) <= 1) {
-                        expired(b, i, s, m, false);
+                    if (!ttl4(b, i, s, m, ip)) {
                         continue;
                     }
-                    Mem.put16(ip + 8, word - 0x100);
-                    Mem.put16(ip + 10, Net.updateChecksum(Mem.u16(ip + 10), word, word - 0x100));
                 } else {
                     int hop = Mem.u8(ip + 7);
                     if (hop <= 1) {
@@ -105,6 +120,33 @@ public final class RouteStage implements Stage {
             }
         }
         return acted;
+    }
+
+    /** A packet to outside the project: to the external port when the VM has public access (see the constructor). */
+    private void leave(Burst b, int i, OverlaySnapshot s, OverlayMeta m, long ip) {
+        int src = m.srcVm[i];
+        if (src < 0 || m.srcVtep[i] != 0 || s.vmAccess[src] == OverlayModel.Access.PRIVATE.ordinal()) {
+            if (src >= 0) nat.noPublicAccess[src]++;
+            nat.drop(b, i, io.sluice.dataplane.pipeline.DropReason.NAT_NO_PUBLIC_ACCESS);
+            return;
+        }
+        if (!ttl4(b, i, s, m, ip)) {
+            return;
+        }
+        Mem.putMac(b.data[i] + 6, s.extMac);
+        b.tx(i, s.extPort);
+    }
+
+    /** IPv4 TTL - 1 with the header checksum; false when it expired (the packet became time exceeded or was dropped). */
+    private static boolean ttl4(Burst b, int i, OverlaySnapshot s, OverlayMeta m, long ip) {
+        int word = Mem.u16(ip + 8);
+        if ((word >>> 8) <= 1) {
+            expired(b, i, s, m, false);
+            return false;
+        }
+        Mem.put16(ip + 8, word - 0x100);
+        Mem.put16(ip + 10, Net.updateChecksum(Mem.u16(ip + 10), word, word - 0x100));
+        return true;
     }
 
     /**

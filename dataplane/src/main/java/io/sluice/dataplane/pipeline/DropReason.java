@@ -85,7 +85,18 @@ public enum DropReason {
     FW_FRAGMENT_OVERLAP("firewall: IP fragment that would overwrite the L4 header (TCP offset 1, RFC 1858; offset inside the first fragment's L4 header)"),
     FW_FRAGMENT_TABLE_FULL("firewall: first IP fragment refused because the worker's fragment table is full (max-fragment-datagrams)"),
     // ---- shard hand-off between workers ----
-    HANDOFF_FULL("hand-off ring to the owning worker is full");
+    HANDOFF_FULL("hand-off ring to the owning worker is full"),
+    // ---- NAT and the external network (docs/nat.md) ----
+    NAT_NO_PUBLIC_ACCESS("NAT: a purely private VM's packet to a destination outside its project's network"),
+    NAT_NOT_OURS("external port: packet that is not IPv4/ARP, is VLAN-tagged, or is for an address this host does not own"),
+    NAT_NO_MAPPING("external port: packet to an unassigned floating IP or to a SNAT address/port with no binding (or a later fragment whose first was not translated), or reply through the wrong address"),
+    NAT_UNSOLICITED("NAT: new inbound connection to a SNAT address (outbound-only VMs cannot be reached)"),
+    NAT_EXHAUSTED("NAT: new outbound connection of a VM whose SNAT port blocks are full and at its block limit"),
+    NAT_STALE("NAT: connection through a floating IP the VM no longer holds (OSSN-0020): cut"),
+    NAT_UNSUPPORTED("NAT: outbound later fragment of an untranslated datagram, a protocol without ports through SNAT, an ICMP error that cannot be translated, or a source address we do not own about to leave"),
+    NAT_TTL_EXPIRED("external port: packet to a floating IP/SNAT address with TTL <= 1"),
+    NAT_ARP("external port: ARP consumed (gateway's reply learned) or not for an address this host owns"),
+    NAT_NO_GATEWAY("NAT: gateway MAC unknown; packet turned into an ARP request (or dropped while one is pending)");
 
     private final String description;
 

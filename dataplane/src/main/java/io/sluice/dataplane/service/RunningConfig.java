@@ -6,6 +6,8 @@ import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.firewall.FirewallConfig;
 import io.sluice.dataplane.firewall.FirewallConfigLoader;
 import io.sluice.dataplane.firewall.FirewallState;
+import io.sluice.dataplane.overlay.OverlayModel;
+import io.sluice.dataplane.overlay.OverlayPipeline;
 import org.agrona.concurrent.status.AtomicCounter;
 
 import java.lang.reflect.RecordComponent;
@@ -23,6 +25,9 @@ import java.util.Objects;
  * <ul>
  *   <li>{@code security-groups} is applied through {@link FirewallState#apply} (one atomic
  *       publish; workers pick it up at their next burst);</li>
+ *   <li>the VMs' public access in the overlay (floating IP, outbound, private: docs/nat.md) is
+ *       applied through {@link OverlayPipeline#applyPublicAccess} (one atomic snapshot swap) when it
+ *       is all that changed in the overlay;</li>
  *   <li>every other section that differs from the running one is named as "needs a restart" and
  *       left as it runs (ports, workers, EAL, the overlay and so on);</li>
  *   <li>the config generation ({@link #generation()}) goes up by one when something was applied.</li>
@@ -33,6 +38,7 @@ public final class RunningConfig implements ConfigReloader.Target {
     private final String file;
     private final SluiceConfig running;
     private final FirewallState firewall;
+    private final OverlayPipeline overlay;
     private final AtomicCounter generationCounter;
     private long generation = 1;
 
@@ -41,9 +47,18 @@ public final class RunningConfig implements ConfigReloader.Target {
      * @param generationCounter mirrors {@link #generation()} for {@code ./sluice status}, or null
      */
     public RunningConfig(String file, SluiceConfig running, FirewallState firewall, AtomicCounter generationCounter) {
+        this(file, running, firewall, null, generationCounter);
+    }
+
+    /**
+     * @param overlay the running overlay pipeline (public access changes at runtime), or null
+     */
+    public RunningConfig(String file, SluiceConfig running, FirewallState firewall, OverlayPipeline overlay,
+                         AtomicCounter generationCounter) {
         this.file = file;
         this.running = running;
         this.firewall = firewall;
+        this.overlay = overlay;
         this.generationCounter = generationCounter;
         publish();
     }
@@ -57,7 +72,17 @@ public final class RunningConfig implements ConfigReloader.Target {
     public String apply(String text) throws ConfigException {
         SluiceConfig next = ConfigLoader.parse(file, text);
         List<String> restart = restartNeeded(running, next);
-        return applySections(text, restart);
+        OverlayModel access = null; // the overlay to publish for a public-access change, or null
+        if (overlay != null && next.overlay() != null) {
+            boolean sameButAccess = running.overlay().withoutPublicAccess().equals(next.overlay().withoutPublicAccess());
+            if (sameButAccess) {
+                restart.remove("overlay");
+                if (!overlay.state().current().model.equals(next.overlay())) {
+                    access = next.overlay();
+                }
+            }
+        }
+        return applySections(text, restart, access);
     }
 
     /**
@@ -65,12 +90,21 @@ public final class RunningConfig implements ConfigReloader.Target {
      * running ports and VMs (the rest of the text is not looked at).
      */
     public String applyFirewallSection(String text) throws ConfigException {
-        return applySections(text, new ArrayList<>());
+        return applySections(text, new ArrayList<>(), null);
     }
 
-    private String applySections(String text, List<String> restart) throws ConfigException {
+    /** Validates the security groups, then applies public access ({@code access}, or null) and the groups. */
+    private String applySections(String text, List<String> restart, OverlayModel access) throws ConfigException {
         FirewallConfig fwc = FirewallConfigLoader.parseDocument(file, text, running);
         List<String> applied = new ArrayList<>();
+        if (access != null) {
+            try {
+                overlay.applyPublicAccess(access);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(file + ": " + e.getMessage());
+            }
+            applied.add("public access");
+        }
         List<String> notes = new ArrayList<>();
         if (firewall == null) {
             if (fwc != null) {

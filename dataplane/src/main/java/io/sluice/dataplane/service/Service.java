@@ -8,6 +8,7 @@ import io.sluice.dataplane.counters.Counters;
 import io.sluice.dataplane.ffi.SdNotify;
 import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.metrics.MetricsServer;
+import io.sluice.dataplane.overlay.OverlayPipeline;
 import org.agrona.concurrent.status.AtomicCounter;
 
 import java.io.PrintStream;
@@ -51,17 +52,18 @@ public final class Service {
      *
      * @param file     the configuration file (reloaded on SIGHUP and on rename into place)
      * @param firewall the firewall state the pipeline reads, or null (no security groups)
+     * @param overlay  the overlay pipeline (a reload changes VMs' public access through it), or null
      * @return the process exit status: 0 after an asked-for stop, 1 after a failure
      */
     public static int run(Path file, SluiceConfig cfg, Counters counters, PipelineFactory pipeline,
-                          FirewallState firewall, PrintStream log) throws InterruptedException {
+                          FirewallState firewall, OverlayPipeline overlay, PrintStream log) throws InterruptedException {
         AtomicCounter state = counters.allocate(STATE, CONTROL);
         AtomicCounter started = counters.allocate(STARTED_MS, CONTROL);
         AtomicCounter generation = counters.allocate(GENERATION, CONTROL);
         started.setRelease(System.currentTimeMillis());
         Lifecycle life = new Lifecycle(state);
         installStopSignals(life, log);
-        RunningConfig running = new RunningConfig(file.toString(), cfg, firewall, generation);
+        RunningConfig running = new RunningConfig(file.toString(), cfg, firewall, overlay, generation);
         ConfigReloader reloader = new ConfigReloader(file, running, log);
         installReloadSignal(reloader, log);
 

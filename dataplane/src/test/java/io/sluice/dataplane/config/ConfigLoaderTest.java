@@ -59,9 +59,10 @@ class ConfigLoaderTest {
     @Test
     void embeddedDefaultIsValid() throws Exception {
         SluiceConfig c = ConfigLoader.loadDefault();
-        assertEquals(7, c.ports().size());
+        assertEquals(8, c.ports().size());
         assertEquals(1, c.workers().size());
-        assertEquals(7, c.workers().get(0).rxQueues().size());
+        assertEquals(8, c.workers().get(0).rxQueues().size());
+        assertEquals(c.portIndex("internet"), c.overlay().external().port(), "NAT: the external port");
         assertTrue(c.eal().contains("--no-huge"));
         assertEquals(2, c.overlay().networks().size()); // the demo: two projects on one CIDR
         // security groups next to the overlay: every VM in its project's default group, blue lb in web only

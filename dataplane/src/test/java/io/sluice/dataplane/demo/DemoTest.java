@@ -16,7 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * project, isolation between them (capture, counters, a red VM aiming at a blue MAC), and the
  * drops that must happen (spoofed source IP, malformed IPv4, ARP for an unowned address), and the
  * security groups (SSH only from outside the default group, any port within it, no outbound TCP 25,
- * pings as the rules say) with their drop and rule-hit counters. Own JVM
+ * pings as the rules say) with their drop and rule-hit counters, and public access through NAT
+ * (an "internet" router and server: floating IP in and out, outbound-only through SNAT, unsolicited
+ * inbound and a private VM dropped and counted, a floating IP reassigned at runtime). Own JVM
  * (surefire forks per class): EAL once.
  */
 class DemoTest {
@@ -29,11 +31,13 @@ class DemoTest {
         }
         String out = buf.toString(StandardCharsets.UTF_8);
         System.out.println(out);
-        assertTrue(out.contains("21 passed, 0 failed"), out);
+        assertTrue(out.contains("28 passed, 0 failed"), out);
         assertEquals(0, rc, out);
         assertTrue(out.contains("port red-web drop overlay_unknown_destination"), out);
         assertTrue(out.contains("firewall port blue-app drop fw_no_rule"), out);
         assertTrue(out.contains("firewall rule blue:default/ssh-v4 connections"), out);
+        assertTrue(out.contains("nat vm blue/db no public access"), out);
+        assertTrue(out.contains("nat snat connections created"), out);
 
         String netns = Hosts.run(5, "ip", "netns", "list").out();
         assertFalse(netns.contains("sldemo-"), "namespaces left behind: " + netns);

@@ -70,6 +70,15 @@ final class OverlayHosts implements AutoCloseable {
         return fw;
     }
 
+    /** As {@link #startWithSecurityGroups}, returning the overlay pipeline (NAT tests change public access through it). */
+    OverlayPipeline startPipeline(String yaml) throws Exception {
+        SluiceConfig cfg = ConfigLoader.parse("test-overlay.yaml", yaml);
+        FirewallState fw = new FirewallState(cfg.ports().size(), FirewallConfigLoader.parseDocument("test-overlay.yaml", yaml, cfg));
+        OverlayPipeline p = OverlayPipeline.create(cfg, counters, fw);
+        dp = Dataplane.start(cfg, (c, w) -> p.stages(w), counters);
+        return p;
+    }
+
     /** Same, with a given underlay neighbour cache (short ageing to see refreshes). */
     void start(String yaml, UnderlayNeighbours neighbours) throws Exception {
         SluiceConfig cfg = ConfigLoader.parse("test-overlay.yaml", yaml);

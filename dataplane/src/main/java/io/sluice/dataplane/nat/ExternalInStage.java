@@ -1,0 +1,232 @@
+package io.sluice.dataplane.nat;
+
+import io.sluice.dataplane.overlay.OverlayMeta;
+import io.sluice.dataplane.overlay.OverlaySnapshot;
+import io.sluice.dataplane.overlay.OverlayState;
+import io.sluice.dataplane.packet.Mem;
+import io.sluice.dataplane.pipeline.Burst;
+import io.sluice.dataplane.pipeline.DropReason;
+import io.sluice.dataplane.pipeline.Next;
+import io.sluice.dataplane.pipeline.PacketFlags;
+import io.sluice.dataplane.pipeline.Stage;
+
+/**
+ * Everything that arrives on the external port (docs/nat.md), before the security groups:
+ * <ul>
+ *   <li>ARP: a request for a floating IP or SNAT address we own is answered in place with the
+ *       external MAC; ARP from the gateway (request or reply) teaches its MAC (a reply is then
+ *       consumed, {@link DropReason#NAT_ARP}); any other ARP is dropped the same way.</li>
+ *   <li>IPv4 to a floating IP associated with a VM: DNAT — destination := the VM's private address
+ *       (ports unchanged), TTL - 1, MACs router → VM, {@code TX} on the VM's port; meta nat =
+ *       {@code FIP | index}. The firewall then checks the VM's ingress rules on the private address.</li>
+ *   <li>IPv4 TCP/UDP/ICMP echo reply to a SNAT address: the binding of (address, protocol, port or
+ *       echo identifier) gives the VM and its internal port; destination rewritten to them, meta nat
+ *       = {@code SNAT | slot}, {@code TX} on the VM's port. The firewall lets it through only as part
+ *       of a tracked connection ({@link DropReason#NAT_UNSOLICITED} otherwise).</li>
+ *   <li>Drops: not ours ({@link DropReason#NAT_NOT_OURS}: IPv6, VLAN-tagged frames, other addresses), unassigned floating
+ *       IP or unbound SNAT port ({@link DropReason#NAT_NO_MAPPING}), TTL ≤ 1 ({@link DropReason#NAT_TTL_EXPIRED}),
+ *       ICMP errors and later fragments to a SNAT address ({@link DropReason#NAT_UNSUPPORTED}).</li>
+ * </ul>
+ * Uses: next, inPort, data, length, l3/l4Offset, ipProto, flags. Sets: data bytes, next/outPort,
+ * meta zone/nat/txPackets. Allocation-free.
+ */
+public final class ExternalInStage implements Stage {
+    private final OverlayState state;
+    private final OverlayMeta meta;
+    private final NatState nat;
+
+    public ExternalInStage(OverlayState state, OverlayMeta meta, NatState nat) {
+        this.state = state;
+        this.meta = meta;
+        this.nat = nat;
+    }
+
+    @Override
+    public int process(Burst b) {
+        OverlaySnapshot s = state.current();
+        int ext = s.extPort;
+        int acted = 0;
+        for (int i = 0; i < b.count; i++) {
+            if (b.next[i] != Next.CONTINUE || b.inPort[i] != ext) continue;
+            acted++;
+            int fl = b.flags[i];
+            if ((fl & PacketFlags.VLAN) != 0) {
+                nat.drop(b, i, DropReason.NAT_NOT_OURS); // the external network is untagged (a tag would reach the VM)
+            } else if ((fl & PacketFlags.ARP) != 0) {
+                arp(b, i, s);
+            } else if ((fl & PacketFlags.IPV4) != 0) {
+                ipv4(b, i, s, fl);
+            } else {
+                nat.drop(b, i, DropReason.NAT_NOT_OURS);
+            }
+        }
+        return acted;
+    }
+
+    private void arp(Burst b, int i, OverlaySnapshot s) {
+        long d = b.data[i];
+        long a = d + b.l3Offset[i];
+        if (b.l3Offset[i] + 28 > b.length[i] || Mem.i32(a) != 0x0001_0800 || Mem.u16(a + 4) != 0x0604) {
+            nat.drop(b, i, DropReason.NAT_ARP);
+            return;
+        }
+        int op = Mem.u16(a + 6);
+        long sha = Mem.mac(a + 8);
+        int spa = Mem.i32(a + 14);
+        int tpa = Mem.i32(a + 24);
+        if (spa == s.extGateway && (sha & 0x0100_0000_0000L) == 0 && sha != 0 && (op == 1 || op == 2)) {
+            if (nat.gatewayMac != sha) nat.gatewayLearned++;
+            nat.gatewayMac = sha;
+        }
+        int own = s.owned(tpa);
+        boolean ours = own >= 0 && ((own & OverlaySnapshot.OWNED_SNAT) != 0 || s.fipVm[own & OverlaySnapshot.OWNED_INDEX] >= 0);
+        if (op != 1 || !ours || spa == tpa) { // a floating IP is answered for while a VM of this host holds it
+            nat.drop(b, i, DropReason.NAT_ARP);
+            return;
+        }
+        Mem.putMac(d, sha);
+        Mem.putMac(d + 6, s.extMac);
+        Mem.put16(a + 6, 2);
+        Mem.putMac(a + 18, sha);
+        Mem.put32(a + 24, spa);
+        Mem.putMac(a + 8, s.extMac);
+        Mem.put32(a + 14, tpa);
+        nat.arpReplies++;
+        b.tx(i, s.extPort);
+    }
+
+    private void ipv4(Burst b, int i, OverlaySnapshot s, int fl) {
+        long d = b.data[i];
+        long ip = d + b.l3Offset[i];
+        int owned = s.owned(Mem.i32(ip + 16));
+        if (owned < 0) {
+            nat.drop(b, i, DropReason.NAT_NOT_OURS);
+            return;
+        }
+        int idx = owned & OverlaySnapshot.OWNED_INDEX;
+        int proto = b.ipProto[i];
+        boolean later = (fl & PacketFlags.LATER_FRAGMENT) != 0;
+        long l4 = later || b.l4Offset[i] < 0 ? -1 : d + b.l4Offset[i];
+        if (proto == NatRewrite.ICMP && l4 >= 0 && NatRewrite.isIcmpError(Mem.u8(l4))) {
+            icmpError(b, i, s, d, ip, l4, owned, idx);
+            return;
+        }
+        int vm, port, word;
+        if ((owned & OverlaySnapshot.OWNED_FIP) != 0) {
+            vm = s.fipVm[idx];
+            if (vm < 0) {
+                nat.drop(b, i, DropReason.NAT_NO_MAPPING);
+                return;
+            }
+            port = -1;
+            word = NatState.FIP | idx;
+        } else {
+            int cls = SnatPorts.protoClass(proto);
+            if (cls < 0) {
+                nat.drop(b, i, DropReason.NAT_NO_MAPPING); // no port space: nothing can be bound
+                return;
+            }
+            if (l4 < 0) { // a later fragment: its datagram's first fragment told which VM
+                long v = nat.fragments.lookup(NatFragments.IN, Mem.i32(ip + 12), Mem.i32(ip + 16), proto, Mem.u16(ip + 4), meta.nowNs);
+                if (v < 0) {
+                    nat.drop(b, i, DropReason.NAT_NO_MAPPING);
+                    return;
+                }
+                translate(b, i, s, d, ip, -1, proto, (int) v, -1, NatState.SNAT);
+                return;
+            }
+            if (cls == 2 && Mem.u8(l4) != 0) {
+                // echo request to a SNAT address: nothing bound; ICMP errors (RFC 5508): not translated yet
+                nat.drop(b, i, Mem.u8(l4) == 8 ? DropReason.NAT_NO_MAPPING : DropReason.NAT_UNSUPPORTED);
+                return;
+            }
+            int ext = cls == 2 ? Mem.u16(l4 + 4) : Mem.u16(l4 + 2);
+            int slot = nat.ports.inbound(idx, cls, ext);
+            if (slot < 0) {
+                nat.drop(b, i, DropReason.NAT_NO_MAPPING);
+                return;
+            }
+            vm = nat.ports.vmOf(slot);
+            port = nat.ports.internalPort(slot);
+            word = NatState.SNAT | slot;
+            if ((fl & PacketFlags.FRAGMENT) != 0 && (Mem.u16(ip + 6) & 0x2000) != 0) {
+                // a first fragment: its later fragments (no ports) will follow it to this VM
+                nat.fragments.record(NatFragments.IN, Mem.i32(ip + 12), Mem.i32(ip + 16), proto, Mem.u16(ip + 4), vm, meta.nowNs);
+            }
+        }
+        translate(b, i, s, d, ip, l4, proto, vm, port, word);
+    }
+
+    /** TTL - 1, destination := the VM's private address (and port), delivered to its port. */
+    private void translate(Burst b, int i, OverlaySnapshot s, long d, long ip, long l4, int proto, int vm, int port, int word) {
+        if (NatRewrite.decrementTtl(ip) <= 1) {
+            nat.drop(b, i, DropReason.NAT_TTL_EXPIRED);
+            return;
+        }
+        NatRewrite.rewrite(ip, l4, proto, false, s.vmIp4[vm], port);
+        deliver(b, i, s, d, vm, word);
+    }
+
+    /**
+     * An ICMP error to one of our addresses about a flow that went out through it (RFC 5508): the
+     * quoted header's source is that address (and, through SNAT, the quoted source port or echo
+     * identifier is the external one); both headers are translated back to the VM's private address
+     * and port, so the firewall finds the flow (RELATED) and the VM's stack sees its own packet quoted.
+     * Packet too big / fragmentation needed reach the VM this way.
+     */
+    private void icmpError(Burst b, int i, OverlaySnapshot s, long d, long ip, long icmp, int owned, int idx) {
+        long end = ip + Math.min(Mem.u16(ip + 2), b.length[i] - b.l3Offset[i]);
+        long q = icmp + 8;
+        int vm, port, word;
+        if (q + 28 > end || Mem.i32(q + 12) != Mem.i32(ip + 16)) {
+            nat.drop(b, i, DropReason.NAT_NO_MAPPING); // too short to say which flow, or not about one from this address
+            return;
+        }
+        if ((owned & OverlaySnapshot.OWNED_FIP) != 0) {
+            vm = s.fipVm[idx];
+            port = -1;
+            word = NatState.FIP | idx;
+        } else {
+            int qproto = Mem.u8(q + 9);
+            int cls = SnatPorts.protoClass(qproto);
+            long ql4 = q + (Mem.u8(q) & 0x0F) * 4L;
+            boolean quotedLater = (Mem.u16(q + 6) & 0x1FFF) != 0; // a later fragment's quote has no ports to find the flow
+            if (cls < 0 || quotedLater || ql4 + 8 > end || (cls == 2 && Mem.u8(ql4) != 8)) {
+                nat.drop(b, i, DropReason.NAT_NO_MAPPING);
+                return;
+            }
+            int slot = nat.ports.inbound(idx, cls, cls == 2 ? Mem.u16(ql4 + 4) : Mem.u16(ql4));
+            vm = slot < 0 ? -1 : nat.ports.vmOf(slot);
+            port = slot < 0 ? -1 : nat.ports.internalPort(slot);
+            word = NatState.SNAT | slot;
+        }
+        if (vm < 0) {
+            nat.drop(b, i, DropReason.NAT_NO_MAPPING);
+            return;
+        }
+        if (NatRewrite.decrementTtl(ip) <= 1) {
+            nat.drop(b, i, DropReason.NAT_TTL_EXPIRED);
+            return;
+        }
+        if (!NatRewrite.icmpError(ip, icmp, end, true, s.vmIp4[vm], port)) {
+            nat.drop(b, i, DropReason.NAT_NO_MAPPING);
+            return;
+        }
+        nat.icmpErrorsIn++;
+        deliver(b, i, s, d, vm, word);
+    }
+
+    private void deliver(Burst b, int i, OverlaySnapshot s, long d, int vm, int word) {
+        Mem.putMac(d, s.vmMac[vm]);
+        Mem.putMac(d + 6, s.routerMac);
+        OverlayMeta m = meta;
+        int zone = s.vmZone[vm];
+        m.zone[i] = zone;
+        m.nat[i] = word;
+        m.txPackets[zone]++;
+        b.tx(i, s.vmPort[vm]);
+    }
+
+    @Override
+    public String name() { return "nat-external-in"; }
+}
