@@ -4,15 +4,24 @@ import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.firewall.FirewallConfigLoader;
 
-/** A small overlay configuration (projects blue and red) with security groups, for the control package's tests. */
-final class ControlFixtures {
+/** A small overlay configuration (projects blue and red) with security groups, for the control API's tests. */
+public final class ControlFixtures {
     private ControlFixtures() {}
 
-    static final String OVERLAY = """
+    /** {@link #overlay} on TAP names that are never created (parsing only). */
+    static final String OVERLAY = overlay("x0", "x1", "x2");
+
+    /**
+     * Ports {@code up} (uplink), {@code app} and {@code db} on TAP interfaces {@code ifUp}, {@code ifApp},
+     * {@code ifDb}; project blue with local VMs app and db (db in {@code web}), project red with a remote VM;
+     * group {@code web} allows TCP 80 in.
+     */
+    public static String overlay(String ifUp, String ifApp, String ifDb) {
+        return """
             ports:
-              - {name: up,  device: "net_tap0,iface=x0"}
-              - {name: app, device: "net_tap1,iface=x1"}
-              - {name: db,  device: "net_tap2,iface=x2"}
+              - {name: up,  device: "net_tap0,iface=%s"}
+              - {name: app, device: "net_tap1,iface=%s"}
+              - {name: db,  device: "net_tap2,iface=%s"}
             overlay:
               uplink: up
               underlay-ip: 192.168.50.1/24
@@ -38,7 +47,8 @@ final class ControlFixtures {
                     - {id: http, direction: ingress, protocol: tcp, ports: 80}
               vm-ports:
                 - {vm: blue/db, groups: [web]}
-            """;
+            """.formatted(ifUp, ifApp, ifDb);
+    }
 
     /** The state the API starts from with {@link #OVERLAY}. */
     static DesiredState state() {

@@ -3,6 +3,7 @@ package io.sluice.dataplane.netns;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.dataplane.control.AuditLog;
+import io.sluice.dataplane.control.ControlFixtures;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -49,36 +50,7 @@ class ControlApiNetnsTest {
                 eal: ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "-l", "0"]
                 mbufs: 4095
                 counters-file: %s
-                ports:
-                  - {name: up,  device: "net_tap0,iface=%s"}
-                  - {name: app, device: "net_tap1,iface=%s"}
-                  - {name: db,  device: "net_tap2,iface=%s"}
-                overlay:
-                  uplink: up
-                  underlay-ip: 192.168.50.1/24
-                  underlay-mac: "02:00:00:00:aa:01"
-                  router-mac: "02:00:00:00:ff:01"
-                  networks:
-                    - name: blue
-                      vni: 100
-                      cidr: 10.0.0.0/16
-                      subnets: [{name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1}]
-                      vms:
-                        - {name: app, subnet: a, mac: "02:b3:00:00:01:11", ip: 10.0.1.11, port: app}
-                        - {name: db,  subnet: a, mac: "02:b3:00:00:01:12", ip: 10.0.1.12, port: db}
-                    - name: red
-                      vni: 200
-                      cidr: 10.0.0.0/16
-                      subnets: [{name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1}]
-                      vms: [{name: ghost, subnet: a, mac: "02:b3:00:00:81:12", ip: 10.0.1.12, vtep: 192.168.50.2}]
-                security-groups:
-                  groups:
-                    - name: web
-                      rules:
-                        - {id: http, direction: ingress, protocol: tcp, ports: 80}
-                  vm-ports:
-                    - {vm: blue/db, groups: [web]}
-                api:
+                %sapi:
                   listen: 127.0.0.1:0
                   keys:
                     - {id: operator, sha256: %s, projects: ["*"]}
@@ -86,7 +58,7 @@ class ControlApiNetnsTest {
                   journal: %s
                   audit: %s
                   max-body-bytes: 4096
-                %s""".formatted(dir.resolve("counters.dat"), net.name("up"), net.name("app"), net.name("db"),
+                %s""".formatted(dir.resolve("counters.dat"), ControlFixtures.overlay(net.name("up"), net.name("app"), net.name("db")),
                 sha256(OPERATOR_KEY), sha256(BLUE_KEY), dir.resolve("journal"), dir.resolve("audit"), extraApi);
         Path f = dir.resolve("sluice.yaml");
         Files.writeString(f, y);
