@@ -37,16 +37,19 @@ import java.util.TreeSet;
  * @param maxAuthFailures  failed authentications from one address within {@code authWindowSeconds}
  *                         after which that address gets 429 until the oldest failure is older than the window
  * @param authWindowSeconds the window of {@code maxAuthFailures}
+ * @param msync            {@code sync: msync} (default): journal and audit appends are forced to disk
+ *                         before the answer (power loss); {@code sync: none}: they survive a process
+ *                         crash only
  */
 public record ApiSettings(String host, int port, List<Key> keys, Path journal, Path audit, int maxBodyBytes,
-                          int maxAuthFailures, int authWindowSeconds) {
+                          int maxAuthFailures, int authWindowSeconds, boolean msync) {
     /** The top-level key. */
     public static final String KEY = "api";
     /** The project list of an operator key. */
     public static final String ALL = "*";
 
     private static final Set<String> KEYS = Set.of("listen", "keys", "journal", "audit", "max-body-bytes", "max-auth-failures",
-            "auth-failure-window-s");
+            "auth-failure-window-s", "sync");
     private static final Set<String> KEY_KEYS = Set.of("id", "sha256", "projects");
 
     /**
@@ -145,7 +148,13 @@ public record ApiSettings(String host, int port, List<Key> keys, Path journal, P
         int maxBody = top.containsKey("max-body-bytes") ? p.intIn(top.get("max-body-bytes"), KEY + ".max-body-bytes", 256, 64 << 20) : 1 << 20;
         int fails = top.containsKey("max-auth-failures") ? p.intIn(top.get("max-auth-failures"), KEY + ".max-auth-failures", 1, 1_000_000) : 10;
         int window = top.containsKey("auth-failure-window-s") ? p.intIn(top.get("auth-failure-window-s"), KEY + ".auth-failure-window-s", 1, 86_400) : 60;
-        return new ApiSettings(host, port, keys, journal, audit, maxBody, fails, window);
+        boolean msync = true;
+        if (top.containsKey("sync")) {
+            String v = p.scalar(top.get("sync"), KEY + ".sync");
+            if (v.equals("none")) msync = false;
+            else if (!v.equals("msync")) throw p.error(top.get("sync"), KEY + ".sync", "'" + v + "' is not msync or none");
+        }
+        return new ApiSettings(host, port, keys, journal, audit, maxBody, fails, window, msync);
     }
 
     /** The {@code api} section of a whole configuration text, or null when it has none (the text was validated already). */

@@ -49,9 +49,9 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
-    /** Opens (or creates) the audit queue in {@code dir} and continues its chain. */
-    public static AuditLog open(Path dir) {
-        return new AuditLog(QueueLog.open(dir));
+    /** Opens (or creates) the audit queue in {@code dir} and continues its chain; {@code msync}: each record on disk before the answer. */
+    public static AuditLog open(Path dir, boolean msync) {
+        return new AuditLog(QueueLog.open(dir, msync));
     }
 
     /** One call's record (fields as in the class comment; null fields are written as ""). */

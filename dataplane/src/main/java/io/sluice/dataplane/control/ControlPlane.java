@@ -72,7 +72,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         Journal j = null;
         AuditLog a = null;
         try {
-            j = Journal.open(dirFor(s.journal(), "journal"));
+            j = Journal.open(dirFor(s.journal(), "journal"), s.msync());
             List<Journal.Record> records = j.replay();
             DesiredState st = new DesiredState(cfg.overlay(), fromFile);
             List<DesiredState.Change> applied = new ArrayList<>();
@@ -93,7 +93,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
                 }
                 applied.add(r.change());
             }
-            a = AuditLog.open(dirFor(s.audit(), "audit"));
+            a = AuditLog.open(dirFor(s.audit(), "audit"), s.msync());
             return new ControlPlane(s, j, a, st, applied, gen);
         } catch (ConfigException e) {
             closeQuietly(j, a);

@@ -31,8 +31,8 @@ final class Journal implements AutoCloseable {
         this.queue = q;
     }
 
-    static Journal open(Path dir) {
-        return new Journal(QueueLog.open(dir));
+    static Journal open(Path dir, boolean msync) {
+        return new Journal(QueueLog.open(dir, msync));
     }
 
     Path dir() {

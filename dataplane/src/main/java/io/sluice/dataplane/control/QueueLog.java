@@ -20,11 +20,13 @@ import java.util.zip.CRC32C;
  * A record is one document: the text (UTF-8, length-prefixed) followed by its CRC32C, so a record
  * changed on disk is found when read. Appends are serialized by the caller's lock or this object's.
  *
- * <p>Durability: appends go to memory-mapped files (Chronicle's default, ASYNC): a record survives
- * {@code kill -9} of the process as soon as the append returns (the kernel's page cache holds it),
- * not a power loss ({@code msync} per append is not done yet; docs/api.md).
+ * <p>Durability: appends go to memory-mapped files: a record survives {@code kill -9} of the process
+ * as soon as the append returns (the kernel's page cache holds it). With {@code msync} the append
+ * also forces the written pages to disk ({@code msync(MS_SYNC)}, Chronicle's {@code SyncMode.SYNC}
+ * and {@code appender.sync()}) before it returns, so the record survives a power loss too
+ * ({@code api.sync}, docs/api.md).
  */
-final class QueueLog implements AutoCloseable {
+public final class QueueLog implements AutoCloseable {
     static {
         // Chronicle's usage analytics would try to reach the network and write ~/.chronicle.analytics.*
         System.setProperty("chronicle.analytics.disable", "true");
@@ -37,10 +39,15 @@ final class QueueLog implements AutoCloseable {
     private final Path dir;
     private final ChronicleQueue queue;
     private final ExcerptAppender appender;
+    private final boolean msync;
 
-    private QueueLog(Path dir, boolean readOnly) {
+    private QueueLog(Path dir, boolean readOnly, boolean msync) {
         this.dir = dir;
+        this.msync = msync;
         var b = ChronicleQueue.singleBuilder(dir.toFile()).rollCycle(RollCycles.FAST_DAILY).readOnly(readOnly);
+        if (msync) {
+            b.syncMode(net.openhft.chronicle.bytes.SyncMode.SYNC);
+        }
         this.queue = b.build();
         if (readOnly) {
             this.appender = null;
@@ -50,12 +57,13 @@ final class QueueLog implements AutoCloseable {
         }
     }
 
-    static QueueLog open(Path dir) {
-        return new QueueLog(dir, false);
+    /** Opens (or creates) the queue in {@code dir} for appending; {@code msync}: each append is on disk when it returns. */
+    public static QueueLog open(Path dir, boolean msync) {
+        return new QueueLog(dir, false, msync);
     }
 
     static QueueLog openReadOnly(Path dir) {
-        return new QueueLog(dir, true);
+        return new QueueLog(dir, true, false);
     }
 
     Path dir() {
@@ -63,7 +71,7 @@ final class QueueLog implements AutoCloseable {
     }
 
     /** Appends one record; when it returns, the record survives the process being killed. */
-    synchronized long append(String text) {
+    public synchronized long append(String text) {
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
         CRC32C crc = new CRC32C();
         crc.update(utf8);
@@ -72,6 +80,9 @@ final class QueueLog implements AutoCloseable {
             b.writeStopBit(utf8.length);
             b.write(utf8);
             b.writeInt((int) crc.getValue());
+        }
+        if (msync) {
+            appender.sync();
         }
         return appender.lastIndexAppended();
     }

@@ -40,7 +40,10 @@ class ControlModelTest {
         ApiSettings s = ApiSettings.fromDocument("t.yaml", withApi(ok), ConfigLoader.parse("t.yaml", withApi(ok)).overlay(), true);
         assertEquals(8080, s.port());
         assertTrue(s.keys().get(0).operator());
+        assertTrue(s.msync(), "msync is the default");
+        assertTrue(!ApiSettings.fromDocument("t.yaml", withApi(ok + "  sync: none\n"), ConfigLoader.parse("t.yaml", withApi(ok)).overlay(), true).msync());
         int line = ControlFixtures.OVERLAY.split("\n", -1).length; // the line of "api:"
+        assertEquals("t.yaml:" + (line + 5) + ": api.sync: 'maybe' is not msync or none", error(withApi(ok + "  sync: maybe\n")));
         assertEquals("t.yaml:" + (line + 2) + ": api.keys[0].sha256: not a SHA-256 in hex (64 characters; e.g. printf %s KEY | sha256sum)",
                 error(withApi(ok.replace(KEY_HASH, "abc"))));
         assertEquals("t.yaml:" + (line + 2) + ": api.keys[0].projects[0]: no project 'green' (projects are overlay networks: [blue, red])",
@@ -112,7 +115,7 @@ class ControlModelTest {
     @Test
     void auditVerifyNamesARemovedRecord(@TempDir Path dir) {
         Path a = dir.resolve("a");
-        try (AuditLog log = AuditLog.open(a)) {
+        try (AuditLog log = AuditLog.open(a, false)) {
             for (int i = 0; i < 5; i++) log.append("k", "127.0.0.1", "blue", "security_group.put", "blue/g" + i, "accepted", 200, "r" + i);
         }
         long[] n = new long[1];
@@ -120,14 +123,14 @@ class ControlModelTest {
         assertEquals(5, n[0]);
         // the same queue rewritten without record 3
         Path b = dir.resolve("b");
-        try (QueueLog from = QueueLog.openReadOnly(a); QueueLog to = QueueLog.open(b)) {
+        try (QueueLog from = QueueLog.openReadOnly(a); QueueLog to = QueueLog.open(b, true)) {
             List<QueueLog.Entry> all = from.readAll();
             for (int i = 0; i < all.size(); i++) if (i != 2) to.append(all.get(i).text());
         }
         String p = AuditLog.verify(b, n);
         assertTrue(p != null && p.startsWith("record 3 was removed: record 4 (queue index 0x"), p);
         // reopened, the chain continues
-        try (AuditLog log = AuditLog.open(a)) {
+        try (AuditLog log = AuditLog.open(a, true)) {
             log.append("k", "127.0.0.1", "blue", "security_group.get", "blue/g", "accepted", 200, "r9");
             assertEquals(6, log.newest(10, "", null).get(0).path("seq").asLong());
             assertEquals(1, log.newest(10, "security_group.get", null).size());
