@@ -100,14 +100,15 @@ final class ControlApi implements AutoCloseable {
         String method = req.prologue().method().text();
         String path = req.path().path();
         Route route = route(path);
-        if (route != null && route.action().equals("health")) {
+        boolean get = method.equals("GET");
+        if (get && route != null && route.action().equals("health")) {
             ObjectNode o = GroupCodec.JSON.createObjectNode();
             o.put("status", "ok");
             o.put("generation", plane.generation());
             send(res, 200, o.toString().getBytes(StandardCharsets.UTF_8), requestId, null);
             return;
         }
-        if (route != null && route.action().equals("openapi")) {
+        if (get && route != null && route.action().equals("openapi")) {
             send(res, 200, openApi, requestId, null);
             return;
         }
