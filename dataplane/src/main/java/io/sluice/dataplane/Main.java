@@ -29,9 +29,10 @@ public final class Main {
             case "stats" -> System.exit(stats(args));
             case "status" -> System.exit(status(args));
             case "check" -> System.exit(check(args));
+            case "audit" -> System.exit(io.sluice.dataplane.control.AuditCli.run(args, System.out, System.err));
             case "demo" -> System.exit(Demo.run(System.out));
             default -> {
-                System.err.println("usage: sluice run CONFIG | check CONFIG | stats [COUNTERS_FILE] | status [COUNTERS_FILE] | demo");
+                System.err.println("usage: sluice run CONFIG | check CONFIG | stats [COUNTERS_FILE] | status [COUNTERS_FILE] | audit verify [DIR] | demo");
                 System.exit(2);
             }
         }
@@ -45,13 +46,22 @@ public final class Main {
         Path file = Path.of(args[1]);
         SluiceConfig cfg;
         FirewallState fw;
+        io.sluice.dataplane.control.ControlPlane control = null;
         try {
             cfg = ConfigLoader.load(file);
             // security groups (docs/firewall.md): the firewall stage after the forwarding decision (l2,
             // or the overlay's route); rules reloaded on SIGHUP / rename into place (docs/service.md)
             FirewallConfig fwc = FirewallConfigLoader.load(file, cfg);
+            // the control API (docs/api.md): the journal's changes replayed over the file's rules
+            control = io.sluice.dataplane.control.ControlPlane.open(file, cfg, fwc);
+            if (control != null) {
+                fwc = control.desired();
+            }
             fw = fwc == null ? null : new FirewallState(cfg.ports().size(), fwc);
         } catch (ConfigException | IllegalArgumentException e) {
+            if (control != null) {
+                control.close();
+            }
             System.err.println("sluice: " + e.getMessage());
             return 2;
         }
@@ -71,7 +81,13 @@ public final class Main {
         }
         System.err.println("sluice: starting " + cfg.ports().size() + " port(s), " + cfg.workers().size()
                 + " worker(s) from " + file);
-        return Service.run(file, cfg, counters, pipeline, fw, overlay, System.err);
+        try {
+            return Service.run(file, cfg, counters, pipeline, fw, overlay, System.err, control);
+        } finally {
+            if (control != null) {
+                control.close();
+            }
+        }
     }
 
     /** {@code check CONFIG}: validates a configuration file as {@code run} would, touching nothing. */

@@ -38,7 +38,7 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP_KEYS = Set.of(
             "eal", "ports", "workers", "burst-size", "idle-strategy", "mbufs", "mac-table", "arp", "counters-file", "overlay", "service", "metrics",
-            io.sluice.dataplane.firewall.FirewallConfigLoader.KEY);
+            io.sluice.dataplane.firewall.FirewallConfigLoader.KEY, io.sluice.dataplane.control.ApiSettings.KEY);
     private static final Set<String> PORT_KEYS = Set.of("name", "device", "rx-queues", "tx-queues", "mac");
     private static final Set<String> WORKER_KEYS = Set.of("lcore", "rx");
     private static final Set<String> MAC_KEYS = Set.of("mac", "port");
@@ -339,6 +339,11 @@ public final class ConfigLoader {
             io.sluice.dataplane.firewall.FirewallConfigLoader.parse(file, top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), portIndex, overlay);
         }
 
+        if (top.containsKey(io.sluice.dataplane.control.ApiSettings.KEY)) {
+            // the control API (docs/api.md): validated here, read again by Main.run like security-groups
+            io.sluice.dataplane.control.ApiSettings.parse(file, top.get(io.sluice.dataplane.control.ApiSettings.KEY), overlay,
+                    top.containsKey(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY));
+        }
         ServiceSettings service = ServiceSettings.DEFAULT;
         if (top.containsKey("service")) {
             Map<String, Node> s = mapping(top.get("service"), "service", SERVICE_KEYS);

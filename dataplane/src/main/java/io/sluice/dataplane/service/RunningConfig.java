@@ -32,7 +32,9 @@ import java.util.Objects;
  *       left as it runs (ports, workers, EAL, the overlay and so on);</li>
  *   <li>the config generation ({@link #generation()}) goes up by one when something was applied.</li>
  * </ul>
- * One reloader thread calls it; nothing else does.
+ * The reloader thread and the control API (docs/api.md) call it; its methods hold this object's
+ * monitor, which the control API also holds (synchronized on it) across journal-then-apply, so the
+ * two paths share one generation counter and never interleave.
  */
 public final class RunningConfig implements ConfigReloader.Target {
     private final String file;
@@ -41,6 +43,20 @@ public final class RunningConfig implements ConfigReloader.Target {
     private final OverlayPipeline overlay;
     private final AtomicCounter generationCounter;
     private long generation = 1;
+    private Layer layer;
+
+    /**
+     * What the control API changed over the file (docs/api.md): a reload applies the new file's
+     * {@code security-groups} with the API's changes replayed on top, so a reload and a restart
+     * (file + journal) give the same rules.
+     */
+    public interface Layer {
+        /** The file's firewall configuration with the API's changes applied; throws when they no longer apply. */
+        FirewallConfig over(FirewallConfig fromFile) throws ConfigException;
+
+        /** A reload applied {@code over(...)} as generation {@code generation}. */
+        void applied(long generation);
+    }
 
     /**
      * @param firewall          the running firewall state, or null when the data plane runs without security groups
@@ -63,13 +79,33 @@ public final class RunningConfig implements ConfigReloader.Target {
         publish();
     }
 
-    /** 1 at start; +1 for each reload that applied something. */
-    public long generation() {
+    /** 1 at start (or the journal's last, with the control API); +1 for each reload or API change that applied something. */
+    public synchronized long generation() {
+        return generation;
+    }
+
+    /** The firewall state reloads apply to, or null. */
+    public FirewallState firewall() {
+        return firewall;
+    }
+
+    /** Attaches the control API's layer and continues at the generation its journal reached. */
+    public synchronized void attach(Layer l, long gen) {
+        this.layer = l;
+        this.generation = gen;
+        publish();
+    }
+
+    /** Applies a firewall configuration the control API computed (atomic publish); returns the new generation. */
+    public synchronized long applyChange(FirewallConfig next) {
+        firewall.apply(next);
+        generation++;
+        publish();
         return generation;
     }
 
     @Override
-    public String apply(String text) throws ConfigException {
+    public synchronized String apply(String text) throws ConfigException {
         SluiceConfig next = ConfigLoader.parse(file, text);
         List<String> restart = restartNeeded(running, next);
         OverlayModel access = null; // the overlay to publish for a public-access change, or null
@@ -89,13 +125,16 @@ public final class RunningConfig implements ConfigReloader.Target {
      * Applies the {@code security-groups} section of {@code text} alone, validated against the
      * running ports and VMs (the rest of the text is not looked at).
      */
-    public String applyFirewallSection(String text) throws ConfigException {
+    public synchronized String applyFirewallSection(String text) throws ConfigException {
         return applySections(text, new ArrayList<>(), null);
     }
 
     /** Validates the security groups, then applies public access ({@code access}, or null) and the groups. */
     private String applySections(String text, List<String> restart, OverlayModel access) throws ConfigException {
         FirewallConfig fwc = FirewallConfigLoader.parseDocument(file, text, running);
+        if (layer != null && fwc != null) {
+            fwc = layer.over(fwc);
+        }
         List<String> applied = new ArrayList<>();
         if (access != null) {
             try {
@@ -123,6 +162,9 @@ public final class RunningConfig implements ConfigReloader.Target {
         if (!applied.isEmpty()) {
             generation++;
             publish();
+            if (layer != null) {
+                layer.applied(generation);
+            }
         }
         StringBuilder sb = new StringBuilder();
         sb.append(applied.isEmpty() ? "nothing applied" : "applied " + String.join(", ", applied));

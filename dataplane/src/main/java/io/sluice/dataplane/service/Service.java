@@ -48,15 +48,37 @@ public final class Service {
     private Service() {}
 
     /**
+     * Something that runs beside the data plane while it runs (the control API, docs/api.md):
+     * started once the data plane is ready, closed when it drains or fails.
+     */
+    public interface Control extends AutoCloseable {
+        /**
+         * @param running      the reload target (generation, firewall) shared with SIGHUP reloads
+         * @param workerCycles each worker's duty-cycle count (a change is in use once each moved twice)
+         */
+        void start(RunningConfig running, java.util.List<java.util.function.LongSupplier> workerCycles, PrintStream log) throws Exception;
+
+        @Override
+        void close();
+    }
+
+    /** {@link #run(Path, SluiceConfig, Counters, PipelineFactory, FirewallState, OverlayPipeline, PrintStream, Control)} without an overlay or a control API. */
+    public static int run(Path file, SluiceConfig cfg, Counters counters, PipelineFactory pipeline,
+                          FirewallState firewall, PrintStream log) throws InterruptedException {
+        return run(file, cfg, counters, pipeline, firewall, null, log, null);
+    }
+
+    /**
      * Runs the data plane until asked to stop or until it fails.
      *
      * @param file     the configuration file (reloaded on SIGHUP and on rename into place)
      * @param firewall the firewall state the pipeline reads, or null (no security groups)
      * @param overlay  the overlay pipeline (a reload changes VMs' public access through it), or null
+     * @param control  started once ready and closed when draining (the control API), or null
      * @return the process exit status: 0 after an asked-for stop, 1 after a failure
      */
     public static int run(Path file, SluiceConfig cfg, Counters counters, PipelineFactory pipeline,
-                          FirewallState firewall, OverlayPipeline overlay, PrintStream log) throws InterruptedException {
+                          FirewallState firewall, OverlayPipeline overlay, PrintStream log, Control control) throws InterruptedException {
         AtomicCounter state = counters.allocate(STATE, CONTROL);
         AtomicCounter started = counters.allocate(STARTED_MS, CONTROL);
         AtomicCounter generation = counters.allocate(GENERATION, CONTROL);
@@ -98,6 +120,17 @@ public final class Service {
                 life.set(Lifecycle.State.RUNNING);
                 sup.start();
                 metrics = startMetrics(cfg, counters, log);
+                if (control != null) {
+                    try {
+                        java.util.List<java.util.function.LongSupplier> cycles = new java.util.ArrayList<>();
+                        for (Worker w : dp.workers()) {
+                            cycles.add(w::cycles);
+                        }
+                        control.start(running, cycles, log);
+                    } catch (Exception e) {
+                        life.fail("control API failed to start: " + e.getMessage());
+                    }
+                }
             }
             Lifecycle.End end = life.awaitEnd();
             if (!end.failed()) {
@@ -107,6 +140,9 @@ public final class Service {
             } else {
                 notifySystemd("STOPPING=1\nSTATUS=failed: " + end.reason(), log);
                 log.println("sluice: FAILED: " + end.reason() + "; stopping (exit status 1)");
+            }
+            if (control != null) {
+                control.close();
             }
             sup.close();
             reloader.close();
@@ -125,6 +161,9 @@ public final class Service {
             log.println("sluice: stopped");
             return 0;
         } finally {
+            if (control != null) {
+                control.close();
+            }
             sup.close();
             reloader.close();
             if (metrics != null) {

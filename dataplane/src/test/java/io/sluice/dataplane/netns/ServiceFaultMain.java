@@ -30,7 +30,7 @@ public final class ServiceFaultMain {
             Stage[] all = Arrays.copyOf(l2, l2.length + 1);
             all[l2.length] = new Fault(mode);
             return all;
-        }, null, null, System.err);
+        }, null, System.err);
         System.exit(rc);
     }
 

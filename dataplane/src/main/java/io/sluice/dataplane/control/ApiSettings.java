@@ -1,0 +1,224 @@
+package io.sluice.dataplane.control;
+
+import io.sluice.dataplane.config.ConfigException;
+import io.sluice.dataplane.overlay.OverlayModel;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.exceptions.Mark;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The {@code api:} section of the configuration (docs/api.md): where the control API listens, its
+ * keys (SHA-256 only), the journal and audit directories and the limits. Errors are
+ * {@code file:line: api.key: problem}, as everywhere in the configuration.
+ *
+ * @param host             address to listen on (e.g. 127.0.0.1)
+ * @param port             TCP port; 0 = any free port (the bound port is printed at start)
+ * @param keys             the API keys
+ * @param journal          Chronicle Queue directory of accepted changes
+ * @param audit            Chronicle Queue directory of the audit records
+ * @param maxBodyBytes     larger request bodies get 413
+ * @param maxAuthFailures  failed authentications from one address within {@code authWindowSeconds}
+ *                         after which that address gets 429 until the oldest failure is older than the window
+ * @param authWindowSeconds the window of {@code maxAuthFailures}
+ * @param msync            {@code sync: msync} (default): journal and audit appends are forced to disk
+ *                         before the answer (power loss); {@code sync: none}: they survive a process
+ *                         crash only
+ */
+public record ApiSettings(String host, int port, List<Key> keys, Path journal, Path audit, int maxBodyBytes,
+                          int maxAuthFailures, int authWindowSeconds, boolean msync) {
+    /** The top-level key. */
+    public static final String KEY = "api";
+    /** The project list of an operator key. */
+    public static final String ALL = "*";
+
+    private static final Set<String> KEYS = Set.of("listen", "keys", "journal", "audit", "max-body-bytes", "max-auth-failures",
+            "auth-failure-window-s", "sync");
+    private static final Set<String> KEY_KEYS = Set.of("id", "sha256", "projects");
+
+    /**
+     * One API key: only its SHA-256 is known.
+     *
+     * @param id       name in audit records (never the key)
+     * @param sha256   SHA-256 of the key's UTF-8 bytes
+     * @param projects overlay network names, or ["*"] for an operator key
+     */
+    public record Key(String id, byte[] sha256, List<String> projects) {
+        public Key {
+            projects = List.copyOf(projects);
+        }
+
+        public boolean operator() {
+            return projects.contains(ALL);
+        }
+
+        public boolean sees(String project) {
+            return operator() || projects.contains(project);
+        }
+    }
+
+    public ApiSettings {
+        keys = List.copyOf(keys);
+    }
+
+    /**
+     * Parses the section's node.
+     *
+     * @param overlay      the configuration's overlay (projects are its networks), or null
+     * @param hasFirewall  whether the file has a {@code security-groups} section
+     */
+    public static ApiSettings parse(String file, Node node, OverlayModel overlay, boolean hasFirewall) throws ConfigException {
+        P p = new P(file);
+        if (overlay == null || !hasFirewall) {
+            throw p.error(node, KEY, "needs an 'overlay' section and a 'security-groups' section (projects are overlay networks,"
+                    + " and the API changes their security groups)");
+        }
+        Map<String, Node> top = p.mapping(node, KEY, KEYS);
+        if (!top.containsKey("listen")) throw p.error(node, KEY + ".listen", "missing (e.g. 127.0.0.1:8080)");
+        String listen = p.scalar(top.get("listen"), KEY + ".listen");
+        int colon = listen.lastIndexOf(':');
+        if (colon <= 0) throw p.error(top.get("listen"), KEY + ".listen", "'" + listen + "' is not host:port (e.g. 127.0.0.1:8080)");
+        String host = listen.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+        int port;
+        try {
+            port = Integer.parseInt(listen.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw p.error(top.get("listen"), KEY + ".listen", "'" + listen.substring(colon + 1) + "' is not a port number");
+        }
+        if (port < 0 || port > 65535) throw p.error(top.get("listen"), KEY + ".listen", port + " is out of range 0..65535");
+
+        Set<String> networks = new TreeSet<>();
+        for (OverlayModel.Network n : overlay.networks()) networks.add(n.name());
+        List<Key> keys = new ArrayList<>();
+        if (!top.containsKey("keys")) throw p.error(node, KEY + ".keys", "missing: at least one key {id, sha256, projects}");
+        List<Node> kn = p.sequence(top.get("keys"), KEY + ".keys");
+        if (kn.isEmpty()) throw p.error(top.get("keys"), KEY + ".keys", "empty: at least one key {id, sha256, projects}");
+        Set<String> ids = new HashSet<>();
+        Set<String> hashes = new HashSet<>();
+        for (int i = 0; i < kn.size(); i++) {
+            String k = KEY + ".keys[" + i + "]";
+            Map<String, Node> m = p.mapping(kn.get(i), k, KEY_KEYS);
+            for (String f : List.of("id", "sha256", "projects")) {
+                if (!m.containsKey(f)) throw p.error(kn.get(i), k + "." + f, "missing");
+            }
+            String id = p.scalar(m.get("id"), k + ".id");
+            if (!id.matches("[A-Za-z0-9_.-]{1,64}")) throw p.error(m.get("id"), k + ".id", "'" + id + "' is not 1-64 of [A-Za-z0-9_.-]");
+            if (!ids.add(id)) throw p.error(m.get("id"), k + ".id", "key id '" + id + "' used twice");
+            String hex = p.scalar(m.get("sha256"), k + ".sha256").toLowerCase();
+            if (!hex.matches("[0-9a-f]{64}")) {
+                throw p.error(m.get("sha256"), k + ".sha256", "not a SHA-256 in hex (64 characters; e.g. printf %s KEY | sha256sum)");
+            }
+            if (!hashes.add(hex)) throw p.error(m.get("sha256"), k + ".sha256", "the same key as another entry");
+            List<Node> pn = p.sequence(m.get("projects"), k + ".projects");
+            if (pn.isEmpty()) throw p.error(m.get("projects"), k + ".projects", "empty: give project names or [\"*\"] (operator)");
+            List<String> projects = new ArrayList<>();
+            for (int j = 0; j < pn.size(); j++) {
+                String pr = p.scalar(pn.get(j), k + ".projects[" + j + "]");
+                if (pr.equals(ALL)) {
+                    if (pn.size() != 1) throw p.error(pn.get(j), k + ".projects[" + j + "]", "\"*\" (operator) stands alone");
+                } else if (!networks.contains(pr)) {
+                    throw p.error(pn.get(j), k + ".projects[" + j + "]", "no project '" + pr + "' (projects are overlay networks: " + networks + ")");
+                }
+                projects.add(pr);
+            }
+            keys.add(new Key(id, HexFormat.of().parseHex(hex), projects));
+        }
+        Path journal = p.path(top, node, "journal");
+        Path audit = p.path(top, node, "audit");
+        if (journal.toAbsolutePath().normalize().equals(audit.toAbsolutePath().normalize())) {
+            throw p.error(top.get("audit"), KEY + ".audit", "must not be the journal's directory (each is its own queue)");
+        }
+        int maxBody = top.containsKey("max-body-bytes") ? p.intIn(top.get("max-body-bytes"), KEY + ".max-body-bytes", 256, 64 << 20) : 1 << 20;
+        int fails = top.containsKey("max-auth-failures") ? p.intIn(top.get("max-auth-failures"), KEY + ".max-auth-failures", 1, 1_000_000) : 10;
+        int window = top.containsKey("auth-failure-window-s") ? p.intIn(top.get("auth-failure-window-s"), KEY + ".auth-failure-window-s", 1, 86_400) : 60;
+        boolean msync = true;
+        if (top.containsKey("sync")) {
+            String v = p.scalar(top.get("sync"), KEY + ".sync");
+            if (v.equals("none")) msync = false;
+            else if (!v.equals("msync")) throw p.error(top.get("sync"), KEY + ".sync", "'" + v + "' is not msync or none");
+        }
+        return new ApiSettings(host, port, keys, journal, audit, maxBody, fails, window, msync);
+    }
+
+    /** The {@code api} section of a whole configuration text, or null when it has none (the text was validated already). */
+    public static ApiSettings fromDocument(String file, String text, OverlayModel overlay, boolean hasFirewall) throws ConfigException {
+        Optional<Node> root;
+        try {
+            root = new Compose(LoadSettings.builder().setLabel(file).build()).composeString(text);
+        } catch (YamlEngineException e) {
+            throw new ConfigException(file + ": not valid YAML: " + e.getMessage());
+        }
+        if (root.isEmpty() || !(root.get() instanceof MappingNode mn)) return null;
+        for (NodeTuple t : mn.getValue()) {
+            if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals(KEY)) {
+                return parse(file, t.getValueNode(), overlay, hasFirewall);
+            }
+        }
+        return null;
+    }
+
+    /** The small YAML helpers of the section (same messages as ConfigLoader's). */
+    private record P(String file) {
+        Map<String, Node> mapping(Node n, String key, Set<String> allowed) throws ConfigException {
+            if (!(n instanceof MappingNode mn)) throw error(n, key, "must be a mapping (key: value lines)");
+            Map<String, Node> out = new LinkedHashMap<>();
+            for (NodeTuple t : mn.getValue()) {
+                String k = scalar(t.getKeyNode(), key + " key");
+                if (!allowed.contains(k)) throw error(t.getKeyNode(), key + "." + k, "unknown key; expected one of " + new TreeSet<>(allowed));
+                if (out.put(k, t.getValueNode()) != null) throw error(t.getKeyNode(), key + "." + k, "given twice");
+            }
+            return out;
+        }
+
+        List<Node> sequence(Node n, String key) throws ConfigException {
+            if (!(n instanceof SequenceNode sn)) throw error(n, key, "must be a list");
+            return sn.getValue();
+        }
+
+        String scalar(Node n, String key) throws ConfigException {
+            if (!(n instanceof ScalarNode sn)) throw error(n, key, "must be a single value, not a list or mapping");
+            return sn.getValue();
+        }
+
+        int intIn(Node n, String key, int min, int max) throws ConfigException {
+            String s = scalar(n, key);
+            int v;
+            try {
+                v = Integer.parseInt(s.trim());
+            } catch (NumberFormatException e) {
+                throw error(n, key, "'" + s + "' is not a whole number");
+            }
+            if (v < min || v > max) throw error(n, key, v + " is out of range " + min + ".." + max);
+            return v;
+        }
+
+        Path path(Map<String, Node> top, Node section, String f) throws ConfigException {
+            if (!top.containsKey(f)) throw error(section, KEY + "." + f, "missing: a directory for the " + f + " (Chronicle Queue)");
+            String s = scalar(top.get(f), KEY + "." + f);
+            if (s.isBlank()) throw error(top.get(f), KEY + "." + f, "empty");
+            return Path.of(s);
+        }
+
+        ConfigException error(Node n, String key, String what) {
+            int line = n == null ? 0 : n.getStartMark().map(Mark::getLine).orElse(-1) + 1;
+            return new ConfigException(file + ":" + line + ": " + key + ": " + what);
+        }
+    }
+}

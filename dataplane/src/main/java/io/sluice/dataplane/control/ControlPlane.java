@@ -1,0 +1,249 @@
+package io.sluice.dataplane.control;
+
+import io.sluice.dataplane.config.ConfigException;
+import io.sluice.dataplane.config.SluiceConfig;
+import io.sluice.dataplane.firewall.FirewallConfig;
+import io.sluice.dataplane.service.RunningConfig;
+import io.sluice.dataplane.service.Service;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongSupplier;
+
+/**
+ * The control side of {@code ./sluice run} with an {@code api:} section (docs/api.md):
+ * <ul>
+ *   <li>at start, before the data plane is built: the file's {@code security-groups} plus the
+ *       journal replayed give the rules and the generation the data plane starts with
+ *       ({@link #open}); a corrupt journal or a change that no longer applies stops start-up;</li>
+ *   <li>once the data plane is ready ({@link Service.Control#start}): the HTTP API;</li>
+ *   <li>each accepted change ({@link #change}): validated into a new {@link DesiredState},
+ *       journaled, applied through {@link RunningConfig#applyChange} (the SIGHUP path's atomic
+ *       publish and its generation counter), and acknowledged once every worker has run a full
+ *       duty cycle since;</li>
+ *   <li>a reload of the file ({@link RunningConfig.Layer}): the new file's rules with every API
+ *       change replayed on top, so reload and restart agree.</li>
+ * </ul>
+ */
+public final class ControlPlane implements Service.Control, RunningConfig.Layer {
+    /** How long an acknowledgement waits for the workers to take a change. */
+    static final long WORKER_PICKUP_TIMEOUT_MS = 2000;
+
+    private final ApiSettings settings;
+    private final Journal journal;
+    private final AuditLog audit;
+    private final List<DesiredState.Change> changes;
+    private final long startGeneration;
+    private volatile DesiredState state;
+    private DesiredState pending;
+    private RunningConfig running;
+    private List<LongSupplier> cycles = List.of();
+    private ControlApi http;
+    private boolean closed;
+
+    private ControlPlane(ApiSettings settings, Journal journal, AuditLog audit, DesiredState state, List<DesiredState.Change> changes, long gen) {
+        this.settings = settings;
+        this.journal = journal;
+        this.audit = audit;
+        this.state = state;
+        this.changes = changes;
+        this.startGeneration = gen;
+    }
+
+    /**
+     * Reads the {@code api} section of {@code file}; null when there is none. Otherwise opens the
+     * journal and the audit log and replays the journal over {@code fromFile}.
+     *
+     * @throws ConfigException a bad section, a journal that cannot be opened, is corrupt, or holds a change that no longer applies
+     */
+    public static ControlPlane open(Path file, SluiceConfig cfg, FirewallConfig fromFile) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read configuration file: " + e.getMessage());
+        }
+        ApiSettings s = ApiSettings.fromDocument(file.toString(), text, cfg.overlay(), fromFile != null);
+        if (s == null) return null;
+        Journal j = null;
+        AuditLog a = null;
+        try {
+            j = Journal.open(dirFor(s.journal(), "journal"), s.msync());
+            List<Journal.Record> records = j.replay();
+            DesiredState st = new DesiredState(cfg.overlay(), fromFile);
+            List<DesiredState.Change> applied = new ArrayList<>();
+            long gen = 1;
+            for (int i = 0; i < records.size(); i++) {
+                Journal.Record r = records.get(i);
+                boolean reverted = i + 1 < records.size() && records.get(i + 1).action().equals(Journal.REVERT)
+                        && records.get(i + 1).gen() == r.gen();
+                if (r.action().equals(Journal.REVERT) || reverted) continue;
+                gen = r.gen();
+                if (r.change() == null) continue;
+                try {
+                    st = st.apply(r.change());
+                } catch (ApiException e) {
+                    throw new ConfigException("journal " + s.journal() + ": record " + (i + 1) + " (generation " + r.gen() + ", "
+                            + r.change().action() + " " + r.change().project() + "/" + r.change().name() + ") no longer applies over "
+                            + file + ": " + e.getMessage() + ". Start-up stopped; the journal is left as it is.");
+                }
+                applied.add(r.change());
+            }
+            a = AuditLog.open(dirFor(s.audit(), "audit"), s.msync());
+            return new ControlPlane(s, j, a, st, applied, gen);
+        } catch (ConfigException e) {
+            closeQuietly(j, a);
+            throw e;
+        } catch (RuntimeException e) {
+            closeQuietly(j, a);
+            throw new ConfigException("api: cannot open the journal " + s.journal() + " or the audit log " + s.audit() + ": " + e);
+        }
+    }
+
+    private static Path dirFor(Path dir, String what) throws ConfigException {
+        try {
+            Files.createDirectories(dir);
+            return dir;
+        } catch (IOException e) {
+            throw new ConfigException("api." + what + ": cannot create " + dir + ": " + e.getMessage());
+        }
+    }
+
+    private static void closeQuietly(Journal j, AuditLog a) {
+        if (j != null) j.close();
+        if (a != null) a.close();
+    }
+
+    /** The firewall configuration to start with: the file's, with the journal replayed. */
+    public FirewallConfig desired() {
+        return state.firewall();
+    }
+
+    /** The generation the journal reached (1 without records). */
+    public long startGeneration() {
+        return startGeneration;
+    }
+
+    /** Changes replayed from the journal at start. */
+    public int replayed() {
+        return changes.size();
+    }
+
+    ApiSettings settings() {
+        return settings;
+    }
+
+    AuditLog audit() {
+        return audit;
+    }
+
+    DesiredState state() {
+        return state;
+    }
+
+    long generation() {
+        RunningConfig r = running;
+        return r == null ? startGeneration : r.generation();
+    }
+
+    @Override
+    public synchronized void start(RunningConfig runningConfig, List<LongSupplier> workerCycles, PrintStream log) throws Exception {
+        this.running = runningConfig;
+        this.cycles = List.copyOf(workerCycles);
+        runningConfig.attach(this, startGeneration);
+        http = new ControlApi(this, log);
+        http.start();
+        log.println("sluice: control API on http://" + settings.host() + ":" + http.port() + " (generation " + startGeneration
+                + ", " + changes.size() + " change(s) replayed from " + journal.dir() + ", audit " + settings.audit() + ")");
+    }
+
+    /**
+     * Applies one change: validated, journaled, applied, in use by every worker.
+     *
+     * @return the new generation
+     * @throws ApiException 400/404/409 when refused (nothing changed), 5xx when the journal or the apply failed
+     */
+    long change(DesiredState.Change c) throws ApiException {
+        long[] before;
+        long gen;
+        synchronized (running) {
+            DesiredState next = state.apply(c);
+            gen = running.generation() + 1;
+            try {
+                journal.change(gen, c);
+            } catch (RuntimeException e) {
+                throw new ApiException(503, "the journal could not be written, nothing changed: " + e.getMessage());
+            }
+            before = new long[cycles.size()];
+            for (int i = 0; i < before.length; i++) before[i] = cycles.get(i).getAsLong();
+            try {
+                gen = running.applyChange(next.firewall());
+            } catch (RuntimeException e) {
+                journal.revert(gen);
+                throw new ApiException(500, "the change could not be applied, nothing changed: " + e.getMessage());
+            }
+            state = next;
+            changes.add(c);
+        }
+        awaitWorkers(before);
+        return gen;
+    }
+
+    /** Waits until every worker has run two duty cycles since {@code before}: each has read the new snapshot. */
+    private void awaitWorkers(long[] before) throws ApiException {
+        long deadline = System.nanoTime() + WORKER_PICKUP_TIMEOUT_MS * 1_000_000L;
+        for (int i = 0; i < before.length; i++) {
+            while (cycles.get(i).getAsLong() < before[i] + 2) {
+                if (System.nanoTime() > deadline) {
+                    throw new ApiException(503, "the change is journaled and published, but worker " + i + " has not taken it within "
+                            + WORKER_PICKUP_TIMEOUT_MS + " ms");
+                }
+                Thread.onSpinWait();
+                try {
+                    Thread.sleep(0, 100_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ApiException(503, "interrupted while waiting for the workers");
+                }
+            }
+        }
+    }
+
+    // ---- RunningConfig.Layer: reloads of the file keep the API's changes ----------------------
+
+    @Override
+    public FirewallConfig over(FirewallConfig fromFile) throws ConfigException {
+        // the rules and descriptions are rebuilt from the new file plus every change, in order
+        DesiredState st = new DesiredState(state.overlay(), fromFile);
+        for (DesiredState.Change c : changes) {
+            try {
+                st = st.apply(c);
+            } catch (ApiException e) {
+                throw new ConfigException("security-groups: the API change " + c.action() + " " + c.project() + "/" + c.name()
+                        + " no longer applies over this file: " + e.getMessage());
+            }
+        }
+        pending = st;
+        return st.firewall();
+    }
+
+    @Override
+    public void applied(long generation) {
+        if (pending != null) state = pending;
+        pending = null;
+        journal.reload(generation);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        if (http != null) http.close();
+        journal.close();
+        audit.close();
+    }
+}

@@ -1,0 +1,143 @@
+package io.sluice.dataplane.control;
+
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.queue.ChronicleQueue;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.RollCycles;
+import net.openhft.chronicle.queue.TailerDirection;
+import net.openhft.chronicle.wire.DocumentContext;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import java.util.zip.CRC32C;
+
+/**
+ * An append-only Chronicle Queue of text records (the journal and the audit log each have one).
+ * A record is one document: the text (UTF-8, length-prefixed) followed by its CRC32C, so a record
+ * changed on disk is found when read. Appends are serialized by the caller's lock or this object's.
+ *
+ * <p>Durability: appends go to memory-mapped files: a record survives {@code kill -9} of the process
+ * as soon as the append returns (the kernel's page cache holds it). With {@code msync} the append
+ * also forces the written pages to disk ({@code msync(MS_SYNC)}, Chronicle's {@code SyncMode.SYNC}
+ * and {@code appender.sync()}) before it returns, so the record survives a power loss too
+ * ({@code api.sync}, docs/api.md).
+ */
+public final class QueueLog implements AutoCloseable {
+    static {
+        // Chronicle's usage analytics would try to reach the network and write ~/.chronicle.analytics.*
+        System.setProperty("chronicle.analytics.disable", "true");
+        System.setProperty("chronicle.announcer.disable", "true");
+    }
+
+    /** One record read back: its queue index, its text, and whether its checksum matched. */
+    record Entry(long index, String text, boolean intact) {}
+
+    private final Path dir;
+    private final ChronicleQueue queue;
+    private final ExcerptAppender appender;
+    private final boolean msync;
+
+    private QueueLog(Path dir, boolean readOnly, boolean msync) {
+        this.dir = dir;
+        this.msync = msync;
+        var b = ChronicleQueue.singleBuilder(dir.toFile()).rollCycle(RollCycles.FAST_DAILY).readOnly(readOnly);
+        if (msync) {
+            b.syncMode(net.openhft.chronicle.bytes.SyncMode.SYNC);
+        }
+        this.queue = b.build();
+        if (readOnly) {
+            this.appender = null;
+        } else {
+            this.appender = queue.createAppender();
+            appender.singleThreadedCheckDisabled(true);
+        }
+    }
+
+    /** Opens (or creates) the queue in {@code dir} for appending; {@code msync}: each append is on disk when it returns. */
+    public static QueueLog open(Path dir, boolean msync) {
+        return new QueueLog(dir, false, msync);
+    }
+
+    static QueueLog openReadOnly(Path dir) {
+        return new QueueLog(dir, true, false);
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    /** Appends one record; when it returns, the record survives the process being killed. */
+    public synchronized long append(String text) {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        CRC32C crc = new CRC32C();
+        crc.update(utf8);
+        try (DocumentContext dc = appender.writingDocument()) {
+            Bytes<?> b = dc.wire().bytes();
+            b.writeStopBit(utf8.length);
+            b.write(utf8);
+            b.writeInt((int) crc.getValue());
+        }
+        if (msync) {
+            appender.sync();
+        }
+        return appender.lastIndexAppended();
+    }
+
+    /** Every record from the first, oldest first. A record that cannot be read at all ends with an exception. */
+    List<Entry> readAll() {
+        List<Entry> out = new ArrayList<>();
+        try (ExcerptTailer t = queue.createTailer()) {
+            t.singleThreadedCheckDisabled(true);
+            while (true) {
+                Entry e = next(t);
+                if (e == null) break;
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    /** Up to {@code limit} records matching {@code keep}, newest first. */
+    synchronized List<Entry> newest(int limit, Predicate<Entry> keep) {
+        List<Entry> out = new ArrayList<>();
+        try (ExcerptTailer t = queue.createTailer()) {
+            t.singleThreadedCheckDisabled(true);
+            t.direction(TailerDirection.BACKWARD).toEnd();
+            while (out.size() < limit) {
+                Entry e = next(t);
+                if (e == null) break;
+                if (keep.test(e)) out.add(e);
+            }
+        }
+        return out;
+    }
+
+    private static Entry next(ExcerptTailer t) {
+        try (DocumentContext dc = t.readingDocument()) {
+            if (!dc.isPresent()) return null;
+            long index = dc.index();
+            Bytes<?> b = dc.wire().bytes();
+            long len = b.readStopBit();
+            if (len < 0 || len > b.readRemaining() - 4) {
+                throw new IllegalStateException("record at index " + Long.toHexString(index) + " has a length of " + len
+                        + " bytes but only " + Math.max(0, b.readRemaining() - 4) + " follow");
+            }
+            byte[] utf8 = new byte[(int) len];
+            b.read(utf8);
+            int stored = b.readInt();
+            CRC32C crc = new CRC32C();
+            crc.update(utf8);
+            return new Entry(index, new String(utf8, StandardCharsets.UTF_8), stored == (int) crc.getValue());
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (appender != null) appender.close();
+        queue.close();
+    }
+}
