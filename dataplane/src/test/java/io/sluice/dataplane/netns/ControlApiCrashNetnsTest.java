@@ -76,7 +76,11 @@ class ControlApiCrashNetnsTest {
                     }, "api-streamer");
                     long before = acked.get();
                     streamer.start();
-                    Thread.sleep(100 + rnd.nextInt(900));
+                    // kill at a random moment once the stream is flowing (on a loaded machine the first
+                    // acknowledgement can take longer than any fixed pause)
+                    long flowing = System.nanoTime() + 30_000_000_000L;
+                    while (acked.get() == before && streamer.isAlive() && System.nanoTime() < flowing) Thread.sleep(5);
+                    Thread.sleep(rnd.nextInt(600));
                     s.child().process.destroyForcibly(); // SIGKILL
                     s.child().process.waitFor();
                     streamer.join(15_000);
