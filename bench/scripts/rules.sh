@@ -65,9 +65,11 @@ for set in $SETS; do
     [[ "$set" == *10k ]] && tracenum="--tracenum=100000"
     acl_cmd="LD_PRELOAD=aclbuildtime.so dpdk-test-acl -l 0 --no-huge -m 1024 --no-pci --file-prefix=sluiceacl$$ --log-level=lib.acl:debug -- --rulesf=$rules --tracef=$trace --verbose=0 --iter=$ITER $tracenum"
     sl_cmd="taskset -c 0 $JAVA -Xmx3g -cp $BENCH_JAR io.sluice.bench.rules.RulesVsAcl $rules $trace $ITER"
-    # ROUNDS alternating runs of each side; keep each side's best (the machine is shared: interference only slows things down)
+    # One warm-up run of each side (discarded: page cache, CPU clocks), then ROUNDS alternating runs of each side,
+    # each run one timed block of ITER passes over the trace; keep each side's best (the machine is shared:
+    # interference only slows things down). Same rounds, same best-of-N, same warm-up for both.
     acl_pps=""; acl_build_ms=""; sl_pps=""; sl_build_ms=""; sl_ns=""
-    for round in $(seq "$ROUNDS"); do
+    for round in $(seq 0 "$ROUNDS"); do
         LD_PRELOAD="$tmp/aclbuildtime.so" dpdk-test-acl -l 0 --no-huge -m 1024 --no-pci --file-prefix=sluiceacl$$ --log-level=lib.acl:debug \
             -- --rulesf="$rules" --tracef="$trace" --verbose=0 --iter="$ITER" $tracenum > "$tmp/$set.acl" 2>&1 || { cat "$tmp/$set.acl" >&2; die "dpdk-test-acl failed on $set"; }
         p=$(grep -o '[0-9.]* pkt/sec' "$tmp/$set.acl" | tail -1 | cut -d' ' -f1)
@@ -75,11 +77,15 @@ for set in $SETS; do
         acl_mem=$(awk '/^total: [0-9]+ bytes/ {print $2}' "$tmp/$set.acl" | tail -1)
         acl_cpp_r=$(grep -o '[0-9.]* cycles/pkt' "$tmp/$set.acl" | tail -1 | cut -d' ' -f1)
         [[ -n "$p" && -n "$b" && -n "$acl_mem" ]] || { cat "$tmp/$set.acl" >&2; die "could not parse dpdk-test-acl output for $set"; }
-        if [[ -z "$acl_pps" ]] || awk -v a="$p" -v b="$acl_pps" 'BEGIN {exit !(a > b)}'; then acl_pps=$p; acl_cpp=$acl_cpp_r; fi
-        if [[ -z "$acl_build_ms" ]] || awk -v a="$b" -v b="$acl_build_ms" 'BEGIN {exit !(a < b)}'; then acl_build_ms=$b; fi
+        warmup=$([[ $round == 0 ]] && echo 1 || echo 0)
+        if [[ $warmup == 0 ]]; then
+            if [[ -z "$acl_pps" ]] || awk -v a="$p" -v b="$acl_pps" 'BEGIN {exit !(a > b)}'; then acl_pps=$p; acl_cpp=$acl_cpp_r; fi
+            if [[ -z "$acl_build_ms" ]] || awk -v a="$b" -v b="$acl_build_ms" 'BEGIN {exit !(a < b)}'; then acl_build_ms=$b; fi
+        fi
 
         taskset -c 0 "$JAVA" -Xmx3g -cp "$BENCH_JAR" io.sluice.bench.rules.RulesVsAcl "$rules" "$trace" "$ITER" > "$tmp/$set.sl"
         get() { awk -F= -v k="$1" '$1 == k {print $2}' "$tmp/$set.sl"; }
+        [[ $warmup == 1 ]] && continue
         p=$(get lookups_per_s); b=$(get build_ms)
         if [[ -z "$sl_pps" ]] || awk -v a="$p" -v b="$sl_pps" 'BEGIN {exit !(a > b)}'; then sl_pps=$p; sl_ns=$(get ns_per_lookup); fi
         if [[ -z "$sl_build_ms" ]] || awk -v a="$b" -v b="$sl_build_ms" 'BEGIN {exit !(a < b)}'; then sl_build_ms=$b; fi
@@ -100,7 +106,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 {
     echo "# Rules compiler vs DPDK rte_acl — $(date -u +'%Y-%m-%d %H:%M UTC')"
     echo
-    echo "Same session, same rule files and traces, one core each (core 0), $ROUNDS alternating rounds per set, best round of each side. Ratios are Sluice / rte_acl:"
+    echo "Same session, same rule files and traces, one core each (core 0): per set one discarded warm-up run of each side, then $ROUNDS alternating runs of each side, best run of each side. Ratios are Sluice / rte_acl:"
     echo "lookups/s higher is better (goal >= 1); build time and memory lower is better (goals <= 0.1 and <= 0.25)."
     echo
     echo "| set | rules | headers | rte_acl Mlookups/s | Sluice Mlookups/s | lookups ratio | rte_acl build ms | Sluice build ms (warm median of 5) | build ratio | rte_acl bytes | Sluice bytes | memory ratio | Sluice trees |"
@@ -114,7 +120,8 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "- rte_acl lookups/s: dpdk-test-acl's own pkt/sec line (search_ip5tuples, $ITER iterations over the trace, 1 category, default SIMD method)."
     echo "- rte_acl build: wall time of the rte_acl_build() call, via an LD_PRELOAD wrapper (the C source is in bench/scripts/rules.sh)."
     echo "- rte_acl memory: the 'runtime memory footprint ... total' line rte_acl_build logs at debug level (the trie only; the context's rule copy and build scratch are not counted)."
-    echo "- Sluice: RulesVsAcl — classifyBurst in bursts of 256 over the whole trace, $ITER iterations, best of 5 rounds after 1 s of warm-up; build = median of 5 compiles after 2 s of JIT warm-up (first, cold compile in brackets); memory = Classifier.memoryBytes() (array payloads)."
+    echo "- Sluice: RulesVsAcl — classifyBurst in bursts of 256 over the whole trace, one timed block of $ITER iterations per run (as dpdk-test-acl's one block per run) after 1 s of untimed JIT warm-up passes in the same JVM; build = median of 5 compiles after 2 s of JIT warm-up (first, cold compile in brackets); memory = Classifier.memoryBytes() (array payloads)."
+    echo "- Both sides: the same $ROUNDS timed runs per set after one discarded warm-up run each, alternating rte_acl / Sluice, best run of each side for lookups and build."
     echo
     echo "## Commands"
     printf '%s' "$cmds"
