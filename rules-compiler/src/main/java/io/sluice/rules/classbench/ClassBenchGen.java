@@ -141,4 +141,32 @@ public final class ClassBenchGen {
         }
         return out;
     }
+
+    /**
+     * {@code r} (IPv4 5-tuple rules) with rule {@code which}'s box changed and everything else
+     * (positions, actions, ids) kept: a new destination port, a new destination prefix, the
+     * source widened to any address (which moves it to another partition), another rule's box,
+     * or a source prefix around another rule's source. The one-rule edits of the update tests
+     * and benchmarks.
+     */
+    public static FlatRules withOneRuleChanged(FlatRules r, int which, SplittableRandom rnd) {
+        FlatRules.Builder b = FlatRules.builder(FlatRules.v4Dims(), FlatRules.v4PartitionDims());
+        int[] lo = new int[5], hi = new int[5];
+        int kind = rnd.nextInt(5);
+        int other = rnd.nextInt(r.size());
+        for (int i = 0; i < r.size(); i++) {
+            for (int d = 0; d < 5; d++) { lo[d] = r.lo(i, d); hi[d] = r.hi(i, d); }
+            if (i == which) {
+                switch (kind) {
+                    case 0 -> { int p = rnd.nextInt(65536); lo[3] = p; hi[3] = p; }
+                    case 1 -> { int len = rnd.nextInt(33); int a = rnd.nextInt(); int m = len == 0 ? 0 : -1 << (32 - len); lo[1] = a & m; hi[1] = (a & m) | ~m; }
+                    case 2 -> { lo[0] = 0; hi[0] = -1; }
+                    case 3 -> { for (int d = 0; d < 5; d++) { lo[d] = r.lo(other, d); hi[d] = r.hi(other, d); } }
+                    default -> { int len = 16 + rnd.nextInt(17); int a = r.lo(other, 0); int m = -1 << (32 - len); lo[0] = a & m; hi[0] = (a & m) | ~m; }
+                }
+            }
+            b.add(lo, hi, r.action(i), r.id(i));
+        }
+        return b.build();
+    }
 }

@@ -25,4 +25,6 @@ final class IntList {
     int get(int i) { return a[i]; }
     int size() { return n; }
     int[] toArray() { return Arrays.copyOf(a, n); }
+    /** The backing array (longer than {@link #size()}); appends past the size never touch what a reader of it can reach. */
+    int[] array() { return a; }
 }

@@ -10,21 +10,4 @@ package io.sluice.rules.compile;
  * @param leaves leaves, offset 0 is the shared empty leaf
  * @param root root reference
  */
-public record TreeFragment(int partition, int[] members, int[] nodes, int[] leaves, int root) {
-
-    /** Returns a copy whose leaf priorities are renamed from {@code members} to {@code newMembers} (same length). */
-    TreeFragment relabel(int[] newMembers) {
-        if (java.util.Arrays.equals(members, newMembers)) return this;
-        int[] lv = leaves.clone();
-        int p = 0;
-        while (p < lv.length) {
-            int n = lv[p++];
-            for (int i = 0; i < n; i++) {
-                int j = java.util.Arrays.binarySearch(members, lv[p]);
-                lv[p] = newMembers[j];
-                p += 2 + 3 * lv[p + 1];
-            }
-        }
-        return new TreeFragment(partition, newMembers, nodes, lv, root);
-    }
-}
+public record TreeFragment(int partition, int[] members, int[] nodes, int[] leaves, int root) {}

@@ -203,6 +203,42 @@ public final class Classifier {
                 && java.util.Arrays.equals(action, o.action) && java.util.Arrays.equals(ruleId, o.ruleId);
     }
 
+    /**
+     * True if both classifiers hold the same trees (same cuts, same leaves, same sharing of
+     * children), the same tree order and the same rules, wherever in their arrays the nodes sit:
+     * what an incremental update must give compared with a compile from scratch.
+     */
+    public boolean sameTrees(Classifier o) {
+        if (dims != o.dims || !java.util.Arrays.equals(rootMinPrio, o.rootMinPrio) || !java.util.Arrays.equals(action, o.action)
+                || !java.util.Arrays.equals(ruleId, o.ruleId)) return false;
+        java.util.Map<Integer, Integer> seen = new java.util.HashMap<>();
+        for (int t = 0; t < roots.length; t++) if (!sameRef(roots[t], o, o.roots[t], seen)) return false;
+        return true;
+    }
+
+    private boolean sameRef(int a, Classifier o, int b, java.util.Map<Integer, Integer> seen) {
+        Integer prev = seen.putIfAbsent(a, b);
+        if (prev != null) return prev == b; // a shared child must be shared the same way
+        if ((a < 0) != (b < 0) || (a >= 0 && (a & 15) != (b & 15))) return false;
+        if (a < 0) {
+            int la = nodes[((a & Integer.MAX_VALUE) >>> 4) + 2], lb = o.nodes[((b & Integer.MAX_VALUE) >>> 4) + 2];
+            int n = leaves[la];
+            if (o.leaves[lb] != n) return false;
+            int pa = la + 1, pb = lb + 1;
+            for (int i = 0; i < n; i++) {
+                int len = 2 + 3 * leaves[pa + 1];
+                if (!java.util.Arrays.equals(leaves, pa, pa + len, o.leaves, pb, pb + len)) return false;
+                pa += len;
+                pb += len;
+            }
+            return true;
+        }
+        int na = a >>> 4, nb = b >>> 4, h = nodes[na];
+        if (o.nodes[nb] != h) return false;
+        for (int c = 0; c <= h >>> 5; c++) if (!sameRef(nodes[na + 1 + c], o, o.nodes[nb + 1 + c], seen)) return false;
+        return true;
+    }
+
     /** Returns the priority of the first entry of the leaf at {@code p} that matches and beats {@code best}, else {@code best}. */
     private int scanLeaf(int p, int[] key, int off, int best) {
         final int[] lv = leaves;
