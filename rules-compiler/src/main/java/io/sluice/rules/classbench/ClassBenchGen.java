@@ -150,22 +150,29 @@ public final class ClassBenchGen {
      * and benchmarks.
      */
     public static FlatRules withOneRuleChanged(FlatRules r, int which, SplittableRandom rnd) {
-        FlatRules.Builder b = FlatRules.builder(FlatRules.v4Dims(), FlatRules.v4PartitionDims());
+        return withOneRuleChanged(r, which, rnd, 5);
+    }
+
+    /**
+     * As {@link #withOneRuleChanged(FlatRules, int, SplittableRandom)} but drawing the edit from
+     * the first {@code kinds} kinds only: 1 = destination port only (a rule keeps its shape).
+     */
+    public static FlatRules withOneRuleChanged(FlatRules r, int which, SplittableRandom rnd, int kinds) {
         int[] lo = new int[5], hi = new int[5];
-        int kind = rnd.nextInt(5);
+        for (int d = 0; d < 5; d++) { lo[d] = r.lo(which, d); hi[d] = r.hi(which, d); }
         int other = rnd.nextInt(r.size());
+        switch (rnd.nextInt(kinds)) {
+            case 0 -> { int p = rnd.nextInt(65536); lo[3] = p; hi[3] = p; }
+            case 1 -> { int len = rnd.nextInt(33); int a = rnd.nextInt(); int m = len == 0 ? 0 : -1 << (32 - len); lo[1] = a & m; hi[1] = (a & m) | ~m; }
+            case 2 -> { lo[0] = 0; hi[0] = -1; }
+            case 3 -> { for (int d = 0; d < 5; d++) { lo[d] = r.lo(other, d); hi[d] = r.hi(other, d); } }
+            default -> { int len = 16 + rnd.nextInt(17); int a = r.lo(other, 0); int m = -1 << (32 - len); lo[0] = a & m; hi[0] = (a & m) | ~m; }
+        }
+        FlatRules.Builder b = FlatRules.builder(FlatRules.v4Dims(), FlatRules.v4PartitionDims());
+        int[] l = new int[5], h = new int[5];
         for (int i = 0; i < r.size(); i++) {
-            for (int d = 0; d < 5; d++) { lo[d] = r.lo(i, d); hi[d] = r.hi(i, d); }
-            if (i == which) {
-                switch (kind) {
-                    case 0 -> { int p = rnd.nextInt(65536); lo[3] = p; hi[3] = p; }
-                    case 1 -> { int len = rnd.nextInt(33); int a = rnd.nextInt(); int m = len == 0 ? 0 : -1 << (32 - len); lo[1] = a & m; hi[1] = (a & m) | ~m; }
-                    case 2 -> { lo[0] = 0; hi[0] = -1; }
-                    case 3 -> { for (int d = 0; d < 5; d++) { lo[d] = r.lo(other, d); hi[d] = r.hi(other, d); } }
-                    default -> { int len = 16 + rnd.nextInt(17); int a = r.lo(other, 0); int m = -1 << (32 - len); lo[0] = a & m; hi[0] = (a & m) | ~m; }
-                }
-            }
-            b.add(lo, hi, r.action(i), r.id(i));
+            for (int d = 0; d < 5; d++) { l[d] = i == which ? lo[d] : r.lo(i, d); h[d] = i == which ? hi[d] : r.hi(i, d); }
+            b.add(l, h, r.action(i), r.id(i));
         }
         return b.build();
     }

@@ -35,6 +35,8 @@ final class BNode {
     int[] distinct;
     /** For the cut dimension: per cut width k, the summed child counts of the live rules. */
     long[] spanSum;
+    /** Parent slots that reference this node (more than one: a shared child). */
+    int users;
     /** Visit mark (size and layout walks); values from {@link #nextMark}. */
     int mark;
 

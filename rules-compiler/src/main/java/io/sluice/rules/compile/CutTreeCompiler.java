@@ -40,17 +40,26 @@ public final class CutTreeCompiler {
 
     /** Compiles all rules from scratch. */
     public Classifier compile(FlatRules rules) {
-        return join(rules, buildAll(rules));
+        List<int[]> parts = new ArrayList<>(partitions(rules));
+        parts.removeIf(m -> m.length == 0);
+        parts.sort((a, b) -> Integer.compare(a[0], b[0]));
+        IntList nodes = new IntList(1024), leaves = new IntList(1024);
+        int[][] tops = new int[parts.size()][];
+        int[] rootDim = new int[parts.size()], minPrio = new int[parts.size()];
+        for (int t = 0; t < parts.size(); t++) {
+            Build b = new Build(rules, params, nodes, leaves, false, true);
+            int root = b.node(parts.get(t), parts.get(t).length, b.fullRegionLo(), b.fullRegionHi(), 0);
+            tops[t] = b.top(root);
+            rootDim[t] = root < 0 ? 0 : root & 15;
+            minPrio[t] = parts.get(t)[0];
+        }
+        checkSize(nodes.size());
+        return new Classifier(rules.dims(), nodes.toArray(), leaves.toArray(), tops, rootDim, minPrio, rules.actionArray().clone(), rules.idArray().clone());
     }
 
-    /** Builds one fragment per non-empty partition. */
-    public List<TreeFragment> buildAll(FlatRules rules) {
-        List<int[]> parts = partitions(rules);
-        List<TreeFragment> out = new ArrayList<>();
-        for (int c = 0; c < parts.size(); c++) {
-            if (parts.get(c).length > 0) out.add(buildFragment(rules, c, parts.get(c)));
-        }
-        return out;
+    /** References hold a node offset in 27 bits. */
+    static void checkSize(int nodeInts) {
+        if (nodeInts >= 1 << 27) throw new IllegalStateException("compiled table too large: " + nodeInts + " node slots");
     }
 
     /** Number of partition classes for rules of this shape. */
@@ -82,58 +91,6 @@ public final class CutTreeCompiler {
 
     Params params() { return params; }
 
-    /** Builds the tree for the given rules (ascending priorities) of one partition. */
-    public TreeFragment buildFragment(FlatRules rules, int partition, int[] members) {
-        Build b = new Build(rules, params);
-        int root = b.node(members, members.length, b.fullRegionLo(), b.fullRegionHi(), 0);
-        return new TreeFragment(partition, members, b.nodes.toArray(), b.leaves.toArray(), root);
-    }
-
-    /** Concatenates fragments into one classifier, ordered by their best priority. */
-    public static Classifier join(FlatRules rules, List<TreeFragment> fragments) {
-        List<TreeFragment> fs = new ArrayList<>(fragments);
-        fs.removeIf(f -> f.members().length == 0);
-        fs.sort((a, b) -> Integer.compare(a.members()[0], b.members()[0]));
-        int nodeTotal = 0, leafTotal = 0;
-        for (TreeFragment f : fs) { nodeTotal += f.nodes().length; leafTotal += f.leaves().length; }
-        if (nodeTotal >= 1 << 27) throw new IllegalStateException("compiled table too large: " + nodeTotal + " node slots");
-        int[] nodes = new int[nodeTotal];
-        int[] leaves = new int[leafTotal];
-        int[] roots = new int[fs.size()];
-        int[] minPrio = new int[fs.size()];
-        int nb = 0, lb = 0;
-        for (int t = 0; t < fs.size(); t++) {
-            TreeFragment f = fs.get(t);
-            int[] fn = f.nodes();
-            System.arraycopy(fn, 0, nodes, nb, fn.length);
-            int p = 0;
-            while (p < fn.length) {
-                if (fn[p] == 0) { // leaf stub: [0, self reference, leaf offset]
-                    nodes[nb + p + 1] = relocate(fn[p + 1], nb, lb);
-                    nodes[nb + p + 2] = fn[p + 2] + lb;
-                    p += 3;
-                    continue;
-                }
-                int cnt = (fn[p] >>> 5) + 1;
-                for (int i = 0; i < cnt; i++) nodes[nb + p + 1 + i] = relocate(fn[p + 1 + i], nb, lb);
-                p += 1 + cnt;
-            }
-            System.arraycopy(f.leaves(), 0, leaves, lb, f.leaves().length);
-            roots[t] = relocate(f.root(), nb, lb);
-            minPrio[t] = f.members()[0];
-            nb += fn.length;
-            lb += f.leaves().length;
-        }
-        byte[] action = new byte[rules.size()];
-        int[] ids = new int[rules.size()];
-        for (int r = 0; r < rules.size(); r++) { action[r] = rules.action(r); ids[r] = rules.id(r); }
-        return new Classifier(rules.dims(), nodes, leaves, roots, minPrio, action, ids);
-    }
-
-    private static int relocate(int ref, int nodeBase, int leafBase) {
-        return ref >= 0 ? (((ref >>> 4) + nodeBase) << 4) | (ref & 15) : ((((ref & Integer.MAX_VALUE) >>> 4) + nodeBase) << 4) | Integer.MIN_VALUE;
-    }
-
     /** State of one tree build. */
     static final class Build {
         static final int MAX_DEPTH = 40;
@@ -147,6 +104,8 @@ public final class CutTreeCompiler {
         final Params p;
         final IntList nodes;
         final IntList leaves;
+        /** The root node goes here (the tree's own array), not into {@code nodes}. */
+        final IntList top = new IntList(16);
         final long budget;
         final boolean record;
         final int sizeBase;
@@ -157,14 +116,9 @@ public final class CutTreeCompiler {
         /** With {@code record}: the record of the node the last {@link #node} call built. */
         BNode made;
 
-        /** A fragment build: own arrays, shared empty leaf at offset 0, memory budget on, no record. */
-        Build(FlatRules rules, Params p) {
-            this(rules, p, new IntList(1024), new IntList(1024), false, true);
-        }
-
         /** A build that adds nodes to an existing tree appended to {@code nodes}/{@code leaves}: no budget. */
-        Build(FlatRules rules, Params p, IntList nodes, IntList leaves, int emptyLeaf, int emptyRef) {
-            this(rules, p, nodes, leaves, true, false, emptyLeaf, emptyRef);
+        Build(FlatRules rules, long[][] bounds, Params p, IntList nodes, IntList leaves, int emptyLeaf, int emptyRef) {
+            this(rules, bounds, p, nodes, leaves, true, false, emptyLeaf, emptyRef);
         }
 
         /**
@@ -173,17 +127,23 @@ public final class CutTreeCompiler {
          * counted from the current sizes (a new tree: the caller adds its empty leaf after this).
          */
         Build(FlatRules rules, Params p, IntList nodes, IntList leaves, boolean record, boolean withBudget) {
-            this(rules, p, nodes, leaves, record, withBudget, -1, 0);
+            this(rules, bounds(rules), p, nodes, leaves, record, withBudget, -1, 0);
         }
 
-        private Build(FlatRules rules, Params p, IntList nodes, IntList leaves, boolean record, boolean withBudget, int emptyLeaf, int emptyRef) {
+        /** The rules' bounds as unsigned values: {lo, hi}, {@code r * dims + d}. */
+        static long[][] bounds(FlatRules rules) {
+            int[] l = rules.loArray(), h = rules.hiArray();
+            long[] lo = new long[l.length], hi = new long[h.length];
+            for (int i = 0; i < l.length; i++) { lo[i] = Integer.toUnsignedLong(l[i]); hi[i] = Integer.toUnsignedLong(h[i]); }
+            return new long[][] {lo, hi};
+        }
+
+        private Build(FlatRules rules, long[][] bounds, Params p, IntList nodes, IntList leaves, boolean record, boolean withBudget, int emptyLeaf, int emptyRef) {
             this.p = p;
             this.dims = rules.dims();
             this.bits = rules.dimBitsArray();
-            int[] l = rules.loArray(), h = rules.hiArray();
-            this.lo = new long[l.length];
-            this.hi = new long[h.length];
-            for (int i = 0; i < l.length; i++) { lo[i] = Integer.toUnsignedLong(l[i]); hi[i] = Integer.toUnsignedLong(h[i]); }
+            this.lo = bounds[0];
+            this.hi = bounds[1];
             this.nodes = nodes;
             this.leaves = leaves;
             this.record = record;
@@ -201,6 +161,9 @@ public final class CutTreeCompiler {
         static long budgetFor(FlatRules rules) {
             return Math.min(32_000_000L, 1_000_000L + 300L * rules.size() * rules.dims()); // int slots; beyond it, nodes become leaves
         }
+
+        /** The tree's root array for the reference {@link #node} returned at depth 0. */
+        int[] top(int rootRef) { return rootRef < 0 ? new int[] {0, rootRef} : top.toArray(); }
 
         long[] fullRegionLo() { return new long[dims]; }
 
@@ -268,8 +231,9 @@ public final class CutTreeCompiler {
                 int b = (int) ((Math.min(hi[r * dims + base], rhi[dim]) - rlo[dim]) >>> shift);
                 for (int c = a; c <= b; c++) flat[fill[c]++] = r;
             }
-            int at = nodes.reserve(1 + np);
-            nodes.set(at, shift | ((np - 1) << 5));
+            IntList out = depth == 0 ? top : nodes;
+            int at = out.reserve(1 + np);
+            out.set(at, shift | ((np - 1) << 5));
             BNode me = null;
             if (record) {
                 me = inner(rs, incoming, n, rlo, rhi, depth, dim, k, shift);
@@ -291,14 +255,17 @@ public final class CutTreeCompiler {
                     key = new ChildKey(list);
                     Integer ref = shared.get(key);
                     if (ref != null) {
-                        nodes.set(at + 1 + c, ref);
-                        if (record) me.kids[c] = sharedNode.get(ref);
+                        out.set(at + 1 + c, ref);
+                        if (record) (me.kids[c] = sharedNode.get(ref)).users++;
                         continue;
                     }
                 }
                 int ref = node(list, len, clo, chi, depth + 1);
-                nodes.set(at + 1 + c, ref);
-                if (record) me.kids[c] = made;
+                out.set(at + 1 + c, ref);
+                if (record) {
+                    me.kids[c] = made;
+                    if (made.kind != BNode.EMPTY) made.users++;
+                }
                 if (key != null) {
                     shared.put(key, ref);
                     if (record) sharedNode.put(ref, made);

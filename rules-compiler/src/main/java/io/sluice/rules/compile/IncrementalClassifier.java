@@ -4,7 +4,6 @@ import io.sluice.rules.table.Classifier;
 
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.Map;
 
 /**
@@ -40,6 +39,8 @@ public final class IncrementalClassifier {
     private IntList nodes;
     private IntList leaves;
     private Tree[] trees = new Tree[0];
+    /** The current rules' bounds, unsigned ({@link CutTreeCompiler.Build#bounds}), patched by one-rule changes. */
+    private long[][] bounds;
     private Classifier table;
     private int rebuilt;
     private int reused;
@@ -49,6 +50,8 @@ public final class IncrementalClassifier {
     private static final class Tree {
         int[] members;
         BNode root;
+        /** The root node's own array, as the table holds it. */
+        int[] top;
         boolean budgetHit;
         long budget;
         int emptyLeaf;
@@ -75,11 +78,13 @@ public final class IncrementalClassifier {
         int changed = -1, count = 0;
         int dims = next.dims();
         int[] al = rules.loArray(), ah = rules.hiArray(), bl = next.loArray(), bh = next.hiArray();
-        for (int r = 0; r < next.size(); r++) {
-            for (int d = 0; d < dims; d++) {
-                int i = r * dims + d;
-                if (al[i] != bl[i] || ah[i] != bh[i]) { changed = r; count++; break; }
-            }
+        for (int i = 0; count < 2; ) { // rules whose box differs (vectorized compare)
+            int a = Arrays.mismatch(al, i, al.length, bl, i, bl.length), b = Arrays.mismatch(ah, i, ah.length, bh, i, bh.length);
+            int m = a < 0 ? b : b < 0 ? a : Math.min(a, b);
+            if (m < 0) break;
+            int r = (i + m) / dims;
+            if (r != changed) { changed = r; count++; }
+            i = (r + 1) * dims;
         }
         if (count > 1 || count == 1 && !oneRuleApplies(rules, next, changed)) {
             relayout(next, true);
@@ -122,15 +127,16 @@ public final class IncrementalClassifier {
         Tree[] ts = trees;
         // lay out into fresh arrays without disturbing this instance's state
         IntList nn = new IntList(n.size()), nl = new IntList(l.size());
-        int[] roots = new int[ts.length];
         int[] order = treeOrder(ts);
-        int[] minPrio = new int[order.length];
+        int[][] tops = new int[order.length][];
+        int[] minPrio = new int[order.length], rootDim = new int[order.length];
         for (int i = 0; i < order.length; i++) {
             Tree t = ts[order[i]];
-            roots[i] = emitTree(t, nn, nl, leaves.array(), null, null, true);
+            tops[i] = emitTree(t, nn, nl, leaves.array(), null, null, true);
+            rootDim[i] = t.root.kind == BNode.INNER ? t.root.dim : 0;
             minPrio[i] = t.members[0];
         }
-        return new Classifier(rules.dims(), nn.toArray(), nl.toArray(), Arrays.copyOf(roots, order.length), minPrio, actions(rules), ids(rules));
+        return new Classifier(rules.dims(), nn.toArray(), nl.toArray(), tops, rootDim, minPrio, actions(rules), ids(rules));
     }
 
     // ---------------------------------------------------------------- one-rule change
@@ -150,15 +156,18 @@ public final class IncrementalClassifier {
         int po = compiler.partitionOf(prev, r), pn = compiler.partitionOf(next, r);
         int dims = next.dims();
         long[] oldBox = box(prev, r), newBox = box(next, r);
+        for (int d = 0; d < dims; d++) { bounds[0][r * dims + d] = newBox[d]; bounds[1][r * dims + d] = newBox[dims + d]; }
         for (int c : po == pn ? new int[] {po} : new int[] {po, pn}) {
             Tree t = trees[c];
             boolean inOld = c == po, inNew = c == pn;
             int[] nm = inOld && !inNew ? without(t.members, r) : !inOld && inNew ? with(t.members, r) : t.members;
-            CutTreeCompiler.Build b = new CutTreeCompiler.Build(next, compiler.params(), nodes, leaves, t.emptyLeaf, t.emptyRef);
+            CutTreeCompiler.Build b = new CutTreeCompiler.Build(next, bounds, compiler.params(), nodes, leaves, t.emptyLeaf, t.emptyRef);
             Change ch = new Change(r, inOld ? oldBox : null, inNew ? newBox : null, dims);
             BNode root = update(b, t.root, nm, ch);
             if (1 + 3 + root.size > t.budget) return false; // a compile from scratch would have hit the memory budget
             t.root = root;
+            if (root.kind != BNode.INNER) t.top = new int[] {0, root.ref};
+            else if (b.top.size() > 0) t.top = b.top.toArray(); // the root was redone: its fresh array
             t.members = nm;
             t.emptyRef = b.emptyRef;
             rebuilt++;
@@ -215,51 +224,91 @@ public final class IncrementalClassifier {
         int ao = 1, bo = 0, an = 1, bn = 0;
         if (effOld) { ao = slot(ch.oldBox[dim], n, dim); bo = slot(ch.oldBox[ch.dims + dim], n, dim); }
         if (effNew) { an = slot(ch.newBox[dim], n, dim); bn = slot(ch.newBox[ch.dims + dim], n, dim); }
-        int[][] lists = new int[np][];
-        int largest = 0;
-        for (int c = 0; c < np; c++) {
+        int from = Math.min(effOld ? ao : an, effNew ? an : ao), to = Math.max(effOld ? bo : bn, effNew ? bn : bo);
+        int[][] lists = new int[to - from + 1][];
+        for (int c = from; c <= to; c++) {
             int[] l = n.kids[c].kind == BNode.EMPTY ? EMPTY : n.kids[c].in;
             boolean wasIn = c >= ao && c <= bo, isIn = c >= an && c <= bn;
             if (wasIn && !isIn) l = without(l, ch.r);
             else if (!wasIn && isIn) l = with(l, ch.r);
-            lists[c] = l;
-            largest = Math.max(largest, l.length);
+            lists[c - from] = l;
         }
-        if (largest == live && n.depth > CutTreeCompiler.Build.NO_PROGRESS_DEPTH) return scratch(b, in, n);
-        Map<BNode, Integer> uses = new IdentityHashMap<>();
-        for (BNode k : n.kids) uses.merge(k, 1, Integer::sum);
-        BNode[] kids = new BNode[np];
-        Map<CutTreeCompiler.ChildKey, BNode> shared = new HashMap<>();
-        long[] clo = n.rlo.clone(), chi = n.rhi.clone();
-        for (int c = 0; c < np; c++) {
-            int[] l = lists[c];
-            if (l.length == 0) { kids[c] = BNode.EMPTY_NODE; continue; }
-            clo[dim] = n.rlo[dim] + ((long) c << shift);
-            chi[dim] = clo[dim] + (1L << shift) - 1;
-            CutTreeCompiler.ChildKey key = null;
-            if (b.allCover(l, dim, clo, chi)) {
-                key = new CutTreeCompiler.ChildKey(l);
-                BNode s = shared.get(key);
-                if (s != null) { kids[c] = s; continue; }
+        if (n.depth > CutTreeCompiler.Build.NO_PROGRESS_DEPTH) {
+            int largest = 0;
+            for (int c = 0; c < np; c++) {
+                int len = c >= from && c <= to ? lists[c - from].length : n.kids[c].kind == BNode.EMPTY ? 0 : n.kids[c].in.length;
+                largest = Math.max(largest, len);
             }
+            if (largest == live) return scratch(b, in, n); // no child got smaller: a compile from scratch makes a leaf here
+        }
+        BNode[] kids = n.kids.clone();
+        // Sharing as a compile from scratch does it: children whose lists are equal and all cover the
+        // cut dimension share one subtree. Unchanged children keep their sharing; a changed child
+        // joins an equal list among the unchanged (index built on first need) or the changed ones.
+        Map<CutTreeCompiler.ChildKey, BNode> shared = null;
+        long[] clo = n.rlo.clone(), chi = n.rhi.clone();
+        int delta = 0;
+        for (int c = from; c <= to; c++) {
+            int[] l = lists[c - from];
             BNode old = n.kids[c];
             BNode k;
-            if (!(c >= ao && c <= bo) && !(c >= an && c <= bn)) k = old; // the rule never reached this child
-            // a shared child (identical subtrees) records the region of its first slot: build the others afresh
-            else if (old.kind == BNode.EMPTY || uses.get(old) > 1 || old.rlo[dim] != clo[dim]) k = scratch(b, l, clo, chi, n.depth + 1);
-            else k = update(b, old, l, ch);
-            kids[c] = k;
-            if (key != null) shared.put(key, k);
+            if (l.length == 0) {
+                k = BNode.EMPTY_NODE;
+            } else {
+                clo[dim] = n.rlo[dim] + ((long) c << shift);
+                chi[dim] = clo[dim] + (1L << shift) - 1;
+                CutTreeCompiler.ChildKey key = null;
+                BNode s = null;
+                if (b.allCover(l, dim, clo, chi)) {
+                    if (shared == null) shared = unchangedShared(b, n, from, to, dim);
+                    key = new CutTreeCompiler.ChildKey(l);
+                    s = shared.get(key);
+                }
+                if (s != null) k = s;
+                // a shared child (identical subtrees) records the region of its first slot: build the others afresh
+                else if (old.kind == BNode.EMPTY || old.users > 1 || old.rlo[dim] != clo[dim]) k = scratch(b, l, clo, chi, n.depth + 1);
+                else {
+                    int before = old.size;
+                    k = update(b, old, l, ch);
+                    if (k == old) delta += k.size - before;
+                }
+                if (key != null && s == null) shared.put(key, k);
+            }
+            if (k != old) {
+                if (old.kind != BNode.EMPTY && --old.users == 0) delta -= old.size;
+                if (k.kind != BNode.EMPTY && k.users++ == 0) delta += k.size;
+                kids[c] = k;
+            }
         }
-        int at = nodes.reserve(1 + np);
-        nodes.set(at, shift | ((np - 1) << 5));
-        for (int c = 0; c < np; c++) nodes.set(at + 1 + c, kids[c].kind == BNode.EMPTY ? emptyRef(b) : kids[c].ref);
+        IntList out = n.depth == 0 ? b.top : nodes;
+        int at = out.reserve(1 + np);
+        out.set(at, shift | ((np - 1) << 5));
+        int empty = 0;
+        for (int c = 0; c < np; c++) {
+            BNode k = kids[c];
+            if (k.kind == BNode.EMPTY && empty == 0) empty = emptyRef(b);
+            out.set(at + 1 + c, k.kind == BNode.EMPTY ? empty : k.ref);
+        }
         n.in = in;
         n.live = live;
         n.kids = kids;
         n.ref = (at << 4) | dim;
-        n.size = CutTreeCompiler.Build.innerSize(n);
+        n.size += delta;
         return n;
+    }
+
+    /** Unchanged children (outside slots {@code from..to}) whose lists all cover the cut dimension, by list. */
+    private static Map<CutTreeCompiler.ChildKey, BNode> unchangedShared(CutTreeCompiler.Build b, BNode n, int from, int to, int dim) {
+        Map<CutTreeCompiler.ChildKey, BNode> m = new HashMap<>();
+        long[] clo = n.rlo.clone(), chi = n.rhi.clone();
+        for (int c = 0; c < n.kids.length; c++) {
+            BNode k = n.kids[c];
+            if (c >= from && c <= to || k.kind == BNode.EMPTY) continue;
+            clo[dim] = n.rlo[dim] + ((long) c << n.shift);
+            chi[dim] = clo[dim] + (1L << n.shift) - 1;
+            if (b.allCover(k.in, dim, clo, chi)) m.putIfAbsent(new CutTreeCompiler.ChildKey(k.in), k);
+        }
+        return m;
     }
 
     private static final int[] EMPTY = new int[0];
@@ -397,10 +446,10 @@ public final class IncrementalClassifier {
         for (int i : order) {
             Tree t = ts[i];
             if (kept[i]) {
-                emitTree(t, nn, nl, leaves.array(), oldMembers[i], t.members, false);
+                t.top = emitTree(t, nn, nl, leaves.array(), oldMembers[i], t.members, false);
             } else {
                 CutTreeCompiler.Build b = new CutTreeCompiler.Build(next, compiler.params(), nn, nl, true, true);
-                b.node(t.members, t.members.length, b.fullRegionLo(), b.fullRegionHi(), 0);
+                t.top = b.top(b.node(t.members, t.members.length, b.fullRegionLo(), b.fullRegionHi(), 0));
                 t.root = b.made;
                 t.budgetHit = b.budgetHit;
                 t.budget = CutTreeCompiler.Build.budgetFor(next);
@@ -412,6 +461,7 @@ public final class IncrementalClassifier {
         leaves = nl;
         trees = ts;
         rules = next;
+        bounds = CutTreeCompiler.Build.bounds(next);
         publish();
     }
 
@@ -437,16 +487,17 @@ public final class IncrementalClassifier {
      * priorities renamed from {@code from} to {@code to} when given. Updates the records'
      * references unless {@code dryRun}.
      */
-    private static int emitTree(Tree t, IntList nn, IntList nl, int[] src, int[] from, int[] to, boolean dryRun) {
+    private static int[] emitTree(Tree t, IntList nn, IntList nl, int[] src, int[] from, int[] to, boolean dryRun) {
         Emit e = new Emit(nn, nl, src, from, to, dryRun);
         e.emptyLeaf = nl.size();
         nl.add(0);
+        e.root = t.root;
         int root = e.emit(t.root);
         if (!dryRun) {
             t.emptyLeaf = e.emptyLeaf;
             t.emptyRef = e.emptyRef;
         }
-        return root;
+        return root < 0 ? new int[] {0, root} : e.top.toArray();
     }
 
     /** One layout walk. */
@@ -456,7 +507,9 @@ public final class IncrementalClassifier {
         final int[] from;
         final int[] to;
         final boolean dryRun;
-        final Map<BNode, Integer> refs = new IdentityHashMap<>();
+        final Map<BNode, Integer> refs = new java.util.IdentityHashMap<>();
+        final IntList top = new IntList(16);
+        BNode root;
         int emptyLeaf;
         int emptyRef;
 
@@ -492,9 +545,10 @@ public final class IncrementalClassifier {
                 if (!dryRun) b.leafAt = at;
             } else {
                 int np = b.kids.length;
-                int at = nn.reserve(1 + np);
-                nn.set(at, b.shift | ((np - 1) << 5));
-                for (int c = 0; c < np; c++) nn.set(at + 1 + c, emit(b.kids[c]));
+                IntList out = b == root ? top : nn;
+                int at = out.reserve(1 + np);
+                out.set(at, b.shift | ((np - 1) << 5));
+                for (int c = 0; c < np; c++) out.set(at + 1 + c, emit(b.kids[c]));
                 ref = (at << 4) | b.dim;
             }
             refs.put(b, ref);
@@ -507,12 +561,16 @@ public final class IncrementalClassifier {
 
     private void publish() {
         int[] order = treeOrder(trees);
-        int[] roots = new int[order.length], minPrio = new int[order.length];
+        int[][] tops = new int[order.length][];
+        int[] rootDim = new int[order.length], minPrio = new int[order.length];
         for (int i = 0; i < order.length; i++) {
-            roots[i] = trees[order[i]].root.ref;
-            minPrio[i] = trees[order[i]].members[0];
+            Tree t = trees[order[i]];
+            tops[i] = t.top;
+            rootDim[i] = t.root.kind == BNode.INNER ? t.root.dim : 0;
+            minPrio[i] = t.members[0];
         }
-        table = new Classifier(rules.dims(), nodes.array(), leaves.array(), roots, minPrio, actions(rules), ids(rules));
+        CutTreeCompiler.checkSize(nodes.size());
+        table = new Classifier(rules.dims(), nodes.array(), leaves.array(), tops, rootDim, minPrio, actions(rules), ids(rules));
     }
 
     private static byte[] actions(FlatRules f) { return f.actionArray().clone(); }
