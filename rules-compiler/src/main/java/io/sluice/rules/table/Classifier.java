@@ -85,56 +85,38 @@ public final class Classifier {
     /**
      * Classifies {@code count} keys stored back to back in {@code keys} (key {@code i} at
      * {@code (from + i) * dims()}), writing each result (priority or {@link #NO_MATCH}) to {@code out[i]}.
-     * Eight keys walk the trees in lock step so that their memory accesses overlap; the result
+     * Four keys walk the trees in lock step so that their memory accesses overlap; the result
      * is the same as calling {@link #classify} on each key.
      */
     public void classifyBurst(int[] keys, int from, int count, int[] out) {
         final int[] nd = nodes;
         final int dm = dims;
         int i = 0;
-        for (; i + 8 <= count; i += 8) {
-            final int o0 = (from + i) * dm, o1 = o0 + dm, o2 = o1 + dm, o3 = o2 + dm, o4 = o3 + dm, o5 = o4 + dm, o6 = o5 + dm, o7 = o6 + dm;
-            int b0 = Integer.MAX_VALUE, b1 = Integer.MAX_VALUE, b2 = Integer.MAX_VALUE, b3 = Integer.MAX_VALUE, b4 = Integer.MAX_VALUE, b5 = Integer.MAX_VALUE, b6 = Integer.MAX_VALUE, b7 = Integer.MAX_VALUE;
+        for (; i + 4 <= count; i += 4) {
+            final int o0 = (from + i) * dm, o1 = o0 + dm, o2 = o1 + dm, o3 = o2 + dm;
+            int b0 = Integer.MAX_VALUE, b1 = b0, b2 = b0, b3 = b0;
             for (int t = 0; t < tops.length; t++) {
                 int m = rootMinPrio[t];
-                if (m >= b0 && m >= b1 && m >= b2 && m >= b3 && m >= b4 && m >= b5 && m >= b6 && m >= b7) break;
+                if (m >= b0 && m >= b1 && m >= b2 && m >= b3) break;
                 final int[] top = tops[t];
                 final int h0 = top[0], s0 = h0 >>> 5, d0 = rootDim[t];
-                int c0 = top[1 + ((keys[o0 + d0] >>> h0) & s0)];
-                int c1 = top[1 + ((keys[o1 + d0] >>> h0) & s0)];
-                int c2 = top[1 + ((keys[o2 + d0] >>> h0) & s0)];
-                int c3 = top[1 + ((keys[o3 + d0] >>> h0) & s0)];
-                int c4 = top[1 + ((keys[o4 + d0] >>> h0) & s0)];
-                int c5 = top[1 + ((keys[o5 + d0] >>> h0) & s0)];
-                int c6 = top[1 + ((keys[o6 + d0] >>> h0) & s0)];
-                int c7 = top[1 + ((keys[o7 + d0] >>> h0) & s0)];
-                while ((c0 & c1 & c2 & c3 & c4 & c5 & c6 & c7) >= 0) { // until all eight reach a leaf stub; a stub steps to itself
+                int c0 = top[1 + ((keys[o0 + d0] >>> h0) & s0)], c1 = top[1 + ((keys[o1 + d0] >>> h0) & s0)];
+                int c2 = top[1 + ((keys[o2 + d0] >>> h0) & s0)], c3 = top[1 + ((keys[o3 + d0] >>> h0) & s0)];
+                while ((c0 & c1 & c2 & c3) >= 0) { // until all four reach a leaf stub; a stub steps to itself
                     { int n = (c0 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c0 = nd[n + 1 + ((keys[o0 + (c0 & 15)] >>> h) & (h >>> 5))]; }
                     { int n = (c1 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c1 = nd[n + 1 + ((keys[o1 + (c1 & 15)] >>> h) & (h >>> 5))]; }
                     { int n = (c2 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c2 = nd[n + 1 + ((keys[o2 + (c2 & 15)] >>> h) & (h >>> 5))]; }
                     { int n = (c3 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c3 = nd[n + 1 + ((keys[o3 + (c3 & 15)] >>> h) & (h >>> 5))]; }
-                    { int n = (c4 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c4 = nd[n + 1 + ((keys[o4 + (c4 & 15)] >>> h) & (h >>> 5))]; }
-                    { int n = (c5 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c5 = nd[n + 1 + ((keys[o5 + (c5 & 15)] >>> h) & (h >>> 5))]; }
-                    { int n = (c6 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c6 = nd[n + 1 + ((keys[o6 + (c6 & 15)] >>> h) & (h >>> 5))]; }
-                    { int n = (c7 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c7 = nd[n + 1 + ((keys[o7 + (c7 & 15)] >>> h) & (h >>> 5))]; }
                 }
                 b0 = scanLeaf(nd[((c0 & Integer.MAX_VALUE) >>> 4) + 2], keys, o0, b0);
                 b1 = scanLeaf(nd[((c1 & Integer.MAX_VALUE) >>> 4) + 2], keys, o1, b1);
                 b2 = scanLeaf(nd[((c2 & Integer.MAX_VALUE) >>> 4) + 2], keys, o2, b2);
                 b3 = scanLeaf(nd[((c3 & Integer.MAX_VALUE) >>> 4) + 2], keys, o3, b3);
-                b4 = scanLeaf(nd[((c4 & Integer.MAX_VALUE) >>> 4) + 2], keys, o4, b4);
-                b5 = scanLeaf(nd[((c5 & Integer.MAX_VALUE) >>> 4) + 2], keys, o5, b5);
-                b6 = scanLeaf(nd[((c6 & Integer.MAX_VALUE) >>> 4) + 2], keys, o6, b6);
-                b7 = scanLeaf(nd[((c7 & Integer.MAX_VALUE) >>> 4) + 2], keys, o7, b7);
             }
-            out[i + 0] = b0 == Integer.MAX_VALUE ? NO_MATCH : b0;
+            out[i] = b0 == Integer.MAX_VALUE ? NO_MATCH : b0;
             out[i + 1] = b1 == Integer.MAX_VALUE ? NO_MATCH : b1;
             out[i + 2] = b2 == Integer.MAX_VALUE ? NO_MATCH : b2;
             out[i + 3] = b3 == Integer.MAX_VALUE ? NO_MATCH : b3;
-            out[i + 4] = b4 == Integer.MAX_VALUE ? NO_MATCH : b4;
-            out[i + 5] = b5 == Integer.MAX_VALUE ? NO_MATCH : b5;
-            out[i + 6] = b6 == Integer.MAX_VALUE ? NO_MATCH : b6;
-            out[i + 7] = b7 == Integer.MAX_VALUE ? NO_MATCH : b7;
         }
         for (; i < count; i++) out[i] = classify(keys, (from + i) * dm);
     }
