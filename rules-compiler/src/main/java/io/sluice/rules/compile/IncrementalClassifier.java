@@ -440,8 +440,8 @@ public final class IncrementalClassifier {
         }
         long size = 0;
         for (Tree t : trees) if (t != null) size += t.liveInts();
-        IntList nn = new IntList((int) Math.min(Integer.MAX_VALUE - 8, size + size / 4 + 4096));
-        IntList nl = new IntList((int) Math.min(Integer.MAX_VALUE - 8, size / 2 + 4096));
+        IntList nn = new IntList((int) Math.min(Integer.MAX_VALUE - 8, size / 2 + 16), true);
+        IntList nl = new IntList((int) Math.min(Integer.MAX_VALUE - 8, size / 2 + 16), true);
         int[] order = treeOrder(ts);
         for (int i : order) {
             Tree t = ts[i];
@@ -457,6 +457,8 @@ public final class IncrementalClassifier {
                 t.emptyRef = b.emptyRef;
             }
         }
+        nn.trim(); // the table holds exactly what a compile from scratch holds; the first append grows it by a quarter
+        nl.trim();
         nodes = nn;
         leaves = nl;
         trees = ts;
