@@ -65,9 +65,11 @@ for set in $SETS; do
     [[ "$set" == *10k ]] && tracenum="--tracenum=100000"
     acl_cmd="LD_PRELOAD=aclbuildtime.so dpdk-test-acl -l 0 --no-huge -m 1024 --no-pci --file-prefix=sluiceacl$$ --log-level=lib.acl:debug -- --rulesf=$rules --tracef=$trace --verbose=0 --iter=$ITER $tracenum"
     sl_cmd="taskset -c 0 $JAVA -Xmx3g -cp $BENCH_JAR io.sluice.bench.rules.RulesVsAcl $rules $trace $ITER"
-    # ROUNDS alternating runs of each side; keep each side's best (the machine is shared: interference only slows things down)
+    # One warm-up run of each side (discarded: page cache, CPU clocks), then ROUNDS alternating runs of each side,
+    # each run one timed block of ITER passes over the trace; keep each side's best (the machine is shared:
+    # interference only slows things down). Same rounds, same best-of-N, same warm-up for both.
     acl_pps=""; acl_build_ms=""; sl_pps=""; sl_build_ms=""; sl_ns=""
-    for round in $(seq "$ROUNDS"); do
+    for round in $(seq 0 "$ROUNDS"); do
         LD_PRELOAD="$tmp/aclbuildtime.so" dpdk-test-acl -l 0 --no-huge -m 1024 --no-pci --file-prefix=sluiceacl$$ --log-level=lib.acl:debug \
             -- --rulesf="$rules" --tracef="$trace" --verbose=0 --iter="$ITER" $tracenum > "$tmp/$set.acl" 2>&1 || { cat "$tmp/$set.acl" >&2; die "dpdk-test-acl failed on $set"; }
         p=$(grep -o '[0-9.]* pkt/sec' "$tmp/$set.acl" | tail -1 | cut -d' ' -f1)
@@ -75,11 +77,15 @@ for set in $SETS; do
         acl_mem=$(awk '/^total: [0-9]+ bytes/ {print $2}' "$tmp/$set.acl" | tail -1)
         acl_cpp_r=$(grep -o '[0-9.]* cycles/pkt' "$tmp/$set.acl" | tail -1 | cut -d' ' -f1)
         [[ -n "$p" && -n "$b" && -n "$acl_mem" ]] || { cat "$tmp/$set.acl" >&2; die "could not parse dpdk-test-acl output for $set"; }
-        if [[ -z "$acl_pps" ]] || awk -v a="$p" -v b="$acl_pps" 'BEGIN {exit !(a > b)}'; then acl_pps=$p; acl_cpp=$acl_cpp_r; fi
-        if [[ -z "$acl_build_ms" ]] || awk -v a="$b" -v b="$acl_build_ms" 'BEGIN {exit !(a < b)}'; then acl_build_ms=$b; fi
+        warmup=$([[ $round == 0 ]] && echo 1 || echo 0)
+        if [[ $warmup == 0 ]]; then
+            if [[ -z "$acl_pps" ]] || awk -v a="$p" -v b="$acl_pps" 'BEGIN {exit !(a > b)}'; then acl_pps=$p; acl_cpp=$acl_cpp_r; fi
+            if [[ -z "$acl_build_ms" ]] || awk -v a="$b" -v b="$acl_build_ms" 'BEGIN {exit !(a < b)}'; then acl_build_ms=$b; fi
+        fi
 
         taskset -c 0 "$JAVA" -Xmx3g -cp "$BENCH_JAR" io.sluice.bench.rules.RulesVsAcl "$rules" "$trace" "$ITER" > "$tmp/$set.sl"
         get() { awk -F= -v k="$1" '$1 == k {print $2}' "$tmp/$set.sl"; }
+        [[ $warmup == 1 ]] && continue
         p=$(get lookups_per_s); b=$(get build_ms)
         if [[ -z "$sl_pps" ]] || awk -v a="$p" -v b="$sl_pps" 'BEGIN {exit !(a > b)}'; then sl_pps=$p; sl_ns=$(get ns_per_lookup); fi
         if [[ -z "$sl_build_ms" ]] || awk -v a="$b" -v b="$sl_build_ms" 'BEGIN {exit !(a < b)}'; then sl_build_ms=$b; fi
@@ -95,12 +101,36 @@ for set in $SETS; do
     cmds+="- $set$note"$'\n'"  - \`$acl_cmd\`"$'\n'"  - \`$sl_cmd\`"$'\n'
     echo "$set: rte_acl ${acl_pps} pkt/s, build ${acl_build_ms} ms, ${acl_mem} B | sluice ${sl_pps} lookups/s, build ${sl_build_ms} ms (cold ${sl_cold_ms}), ${sl_mem} B | ratios pps=$r_pps build=$r_build mem=$r_mem" >&2
 done
+
+# Security-group shape: 1,000 interfaces x 50 rules (2 of them remote-group rules over 100-member tiers).
+# Sluice compiles all interfaces; rte_acl is measured on one interface's list (one context per interface).
+SG_N=${RULES_SG_INTERFACES:-1000}
+sg_cmd="$JAVA -Xmx3g -cp $BENCH_JAR io.sluice.bench.rules.RulesSgShape DIR $SG_N"
+taskset -c 0 "$JAVA" -Xmx3g -cp "$BENCH_JAR" io.sluice.bench.rules.RulesSgShape "$tmp/sg" "$SG_N" > "$tmp/sg.sl"
+sgget() { awk -F= -v k="$1" '$1 == k {print $2}' "$tmp/sg.sl"; }
+sg_headers=$(wc -l < "$tmp/sg/sg_iface0_trace")
+sg_acl_pps=""; sg_acl_build=""
+for round in $(seq "$ROUNDS"); do
+    LD_PRELOAD="$tmp/aclbuildtime.so" dpdk-test-acl -l 0 --no-huge -m 1024 --no-pci --file-prefix=sluiceacl$$ --log-level=lib.acl:debug \
+        -- --rulesf="$tmp/sg/sg_iface0" --tracef="$tmp/sg/sg_iface0_trace" --verbose=0 --iter=2000 > "$tmp/sg.acl" 2>&1 || { cat "$tmp/sg.acl" >&2; die "dpdk-test-acl failed on the SG shape"; }
+    p=$(grep -o '[0-9.]* pkt/sec' "$tmp/sg.acl" | tail -1 | cut -d' ' -f1)
+    b=$(awk -F= '/SLUICE_ACL_BUILD_NS/ {printf "%.3f", $2 / 1e6}' "$tmp/sg.acl" | tail -1)
+    sg_acl_mem=$(awk '/^total: [0-9]+ bytes/ {print $2}' "$tmp/sg.acl" | tail -1)
+    if [[ -z "$sg_acl_pps" ]] || awk -v a="$p" -v b="$sg_acl_pps" 'BEGIN {exit !(a > b)}'; then sg_acl_pps=$p; fi
+    if [[ -z "$sg_acl_build" ]] || awk -v a="$b" -v b="$sg_acl_build" 'BEGIN {exit !(a < b)}'; then sg_acl_build=$b; fi
+done
+sg_acl_cmd="dpdk-test-acl -l 0 --no-huge -m 1024 --no-pci -- --rulesf=DIR/sg_iface0 --tracef=DIR/sg_iface0_trace --verbose=0 --iter=2000"
+echo "sg shape: rte_acl ${sg_acl_pps} pkt/s (one context), ${sg_acl_mem} B per context | sluice $(sgget lookups_per_s) lookups/s over $SG_N tables, $(sgget lookups_per_s_iface0) on interface 0 alone" >&2
+
+# Update latency of a one-rule change (IncrementalClassifier.update), per set.
+upd_port=$(CLASSBENCH="$CLASSBENCH" taskset -c 0 "$JAVA" -Xmx3g -cp "$BENCH_JAR" io.sluice.bench.rules.RulesUpdateLatency 1000 port $SETS)
+upd_mixed=$(CLASSBENCH="$CLASSBENCH" taskset -c 0 "$JAVA" -Xmx3g -cp "$BENCH_JAR" io.sluice.bench.rules.RulesUpdateLatency 1000 mixed $SETS)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 {
     echo "# Rules compiler vs DPDK rte_acl — $(date -u +'%Y-%m-%d %H:%M UTC')"
     echo
-    echo "Same session, same rule files and traces, one core each (core 0), $ROUNDS alternating rounds per set, best round of each side. Ratios are Sluice / rte_acl:"
+    echo "Same session, same rule files and traces, one core each (core 0): per set one discarded warm-up run of each side, then $ROUNDS alternating runs of each side, best run of each side. Ratios are Sluice / rte_acl:"
     echo "lookups/s higher is better (goal >= 1); build time and memory lower is better (goals <= 0.1 and <= 0.25)."
     echo
     echo "| set | rules | headers | rte_acl Mlookups/s | Sluice Mlookups/s | lookups ratio | rte_acl build ms | Sluice build ms (warm median of 5) | build ratio | rte_acl bytes | Sluice bytes | memory ratio | Sluice trees |"
@@ -114,10 +144,35 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "- rte_acl lookups/s: dpdk-test-acl's own pkt/sec line (search_ip5tuples, $ITER iterations over the trace, 1 category, default SIMD method)."
     echo "- rte_acl build: wall time of the rte_acl_build() call, via an LD_PRELOAD wrapper (the C source is in bench/scripts/rules.sh)."
     echo "- rte_acl memory: the 'runtime memory footprint ... total' line rte_acl_build logs at debug level (the trie only; the context's rule copy and build scratch are not counted)."
-    echo "- Sluice: RulesVsAcl — classifyBurst in bursts of 256 over the whole trace, $ITER iterations, best of 5 rounds after 1 s of warm-up; build = median of 5 compiles after 2 s of JIT warm-up (first, cold compile in brackets); memory = Classifier.memoryBytes() (array payloads)."
+    echo "- Sluice: RulesVsAcl — classifyBurst in bursts of 256 over the whole trace, one timed block of $ITER iterations per run (as dpdk-test-acl's one block per run) after 1 s of untimed JIT warm-up passes in the same JVM; build = median of 5 compiles after 2 s of JIT warm-up (first, cold compile in brackets); memory = Classifier.memoryBytes() (array payloads)."
+    echo "- Both sides: the same $ROUNDS timed runs per set after one discarded warm-up run each, alternating rte_acl / Sluice, best run of each side for lookups and build."
+    echo
+    echo "## Security-group shape ($SG_N interfaces x 50 rules, remote-group rules expanded)"
+    echo
+    echo "Sluice: all $SG_N interfaces compiled by SecurityGroupCompiler.apply ($(sgget rules_per_interface) effective ingress IPv4 rules per interface); lookups in bursts of 64 per interface, interfaces in shuffled order. rte_acl: interface 0's ingress list as one context (dpdk-test-acl runs one context), so its memory and build are per interface and multiplied by $SG_N for the total."
+    echo
+    echo "| | rte_acl | Sluice | ratio |"
+    echo "|---|---|---|---|"
+    echo "| lookups/s, interface 0 alone ($sg_headers headers, hot) | $sg_acl_pps | $(sgget lookups_per_s_iface0) | **$(awk -v a="$(sgget lookups_per_s_iface0)" -v b="$sg_acl_pps" 'BEGIN {printf "%.2f", a / b}')** |"
+    echo "| lookups/s, all $SG_N interfaces | (one context only) | $(sgget lookups_per_s) | |"
+    echo "| memory, ingress IPv4 tables of $SG_N interfaces, bytes | $((sg_acl_mem * SG_N)) ($sg_acl_mem x $SG_N) | $(sgget memory_bytes_ingress_v4) | **$(awk -v a="$(sgget memory_bytes_ingress_v4)" -v b="$((sg_acl_mem * SG_N))" 'BEGIN {printf "%.2f", a / b}')** |"
+    echo "| memory, all four tables per interface (in/out x v4/v6), bytes | | $(sgget memory_bytes) | |"
+    echo "| build, all interfaces, ms | $(awk -v a="$sg_acl_build" -v n="$SG_N" 'BEGIN {printf "%.0f", a * n}') ($sg_acl_build x $SG_N) | $(sgget apply_ms) (cold $(sgget apply_ms_cold)) | **$(awk -v a="$(sgget apply_ms)" -v b="$sg_acl_build" -v n="$SG_N" 'BEGIN {printf "%.2f", a / (b * n)}')** |"
+    echo
+    echo "## Update latency (one-rule change at the table level, IncrementalClassifier.update)"
+    echo
+    echo "port: each change sets a random rule's destination port; mixed: ClassBenchGen.withOneRuleChanged's five kinds (port, destination prefix, source widened to any, another rule's box, a source prefix). 1000 changes after 300 of warm-up; wall-clock and thread-CPU percentiles (the machine is shared: wall includes preemption)."
+    echo
+    echo "### port"
+    echo "$upd_port"
+    echo
+    echo "### mixed"
+    echo "$upd_mixed"
     echo
     echo "## Commands"
     printf '%s' "$cmds"
+    echo "- security-group shape: \`$sg_cmd\` then \`$sg_acl_cmd\` (DIR: the files RulesSgShape wrote)"
+    echo "- update latency: \`CLASSBENCH=$CLASSBENCH $JAVA -Xmx3g -cp $BENCH_JAR io.sluice.bench.rules.RulesUpdateLatency 1000 port|mixed $SETS\`"
     echo
     echo "## Machine"
     echo "- CPU: $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}'), $(nproc) cores; kernel $(uname -r)"

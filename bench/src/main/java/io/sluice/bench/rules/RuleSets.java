@@ -1,6 +1,7 @@
 package io.sluice.bench.rules;
 
 import io.sluice.rules.classbench.ClassBench;
+import io.sluice.rules.classbench.ClassBenchGen;
 import io.sluice.rules.compile.FlatRules;
 
 import java.nio.file.Files;
@@ -10,7 +11,7 @@ import java.util.SplittableRandom;
 /**
  * Rule sets and traces for the rules benchmarks: ClassBench files from {@code CLASSBENCH} (env)
  * or {@code sluice.classbench.dir} (property), and synthetic security-group-shaped sets
- * {@code sgN} (N allow rules: a remote /16../32 IPv4 prefix, TCP/UDP single port or small
+ * {@code gen-KIND-N} ({@link ClassBenchGen}, KIND acl, fw or ipc, seed 1) and {@code sgN} (N allow rules: a remote /16../32 IPv4 prefix, TCP/UDP single port or small
  * range, some ICMP and any-protocol rules) with a trace of 10 headers per rule.
  */
 public final class RuleSets {
@@ -27,6 +28,11 @@ public final class RuleSets {
 
     /** Loads {@code name}: "sgN" or a ClassBench set (trace = name_trace, or generated if missing). */
     public static Loaded load(String name) throws Exception {
+        if (name.startsWith("gen-")) { // gen-acl-10000: ClassBenchGen, seed 1
+            String[] f = name.split("-");
+            FlatRules r = ClassBenchGen.rules(ClassBenchGen.Kind.valueOf(f[1].toUpperCase()), Integer.parseInt(f[2]), 1);
+            return new Loaded(r, TraceGen.trace(r, 10, 7));
+        }
         if (name.startsWith("sg")) {
             FlatRules r = securityGroupLike(Integer.parseInt(name.substring(2)), 42);
             return new Loaded(r, TraceGen.trace(r, 10, 7));

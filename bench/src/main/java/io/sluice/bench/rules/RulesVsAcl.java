@@ -12,7 +12,9 @@ import java.util.Arrays;
  * The Sluice side of {@code sluice bench rules}, shaped like {@code dpdk-test-acl}: reads a
  * ClassBench rule file and trace, builds the classifier (first build cold, then the median of
  * 5 builds after 2 s of JIT warm-up), and classifies the whole trace {@code iter} times in bursts of 256 headers on
- * one thread, reporting the best of 5 rounds. Prints {@code key=value} lines.
+ * one thread after 1 s of untimed JIT warm-up passes, timing one block of {@code iter} passes (as one
+ * {@code dpdk-test-acl} run does; {@code bench/scripts/rules.sh} takes the best of the same number of
+ * runs on both sides). Prints {@code key=value} lines.
  * Usage: {@code RulesVsAcl RULES TRACE [ITER]}.
  */
 public final class RulesVsAcl {
@@ -44,12 +46,10 @@ public final class RulesVsAcl {
         long sink = 0;
         long lookupWarm = System.nanoTime() + 1_000_000_000L;
         for (int w = 0; w < 3 || System.nanoTime() < lookupWarm; w++) sink += pass(c, trace, n, out);
-        long best = Long.MAX_VALUE;
-        for (int round = 0; round < 5; round++) {
-            long s = System.nanoTime();
-            for (int i = 0; i < iter; i++) sink += pass(c, trace, n, out);
-            best = Math.min(best, System.nanoTime() - s);
-        }
+        // one timed block of iter passes, like one dpdk-test-acl run; the script takes the best of its rounds for both sides
+        long s0 = System.nanoTime();
+        for (int i = 0; i < iter; i++) sink += pass(c, trace, n, out);
+        long best = System.nanoTime() - s0;
         double lookups = (double) n * iter;
         System.out.printf("rules=%d%nheaders=%d%ntrees=%d%nbuild_ms_cold=%.3f%nbuild_ms=%.3f%nmemory_bytes=%d%nlookups_per_s=%.0f%nns_per_lookup=%.2f%nsink=%d%n",
                 rules.size(), n, c.trees(), cold / 1e6, warm[warm.length / 2] / 1e6, c.memoryBytes(),

@@ -1,11 +1,11 @@
 package io.sluice.bench.rules;
 
+import io.sluice.rules.classbench.ClassBenchGen;
 import io.sluice.rules.compile.FlatRules;
 
 import java.io.BufferedWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.SplittableRandom;
 
 /**
  * Generates a ClassBench-style trace: for each rule, {@code perRule} headers at random corners
@@ -16,21 +16,9 @@ import java.util.SplittableRandom;
 public final class TraceGen {
     private TraceGen() {}
 
-    /** Headers as 5 ints each. */
+    /** Headers as 5 ints each ({@link ClassBenchGen#trace}). */
     public static int[] trace(FlatRules r, int perRule, long seed) {
-        SplittableRandom rnd = new SplittableRandom(seed);
-        int[] out = new int[r.size() * perRule * 5];
-        int k = 0;
-        for (int i = 0; i < r.size(); i++) {
-            for (int j = 0; j < perRule; j++) {
-                for (int d = 0; d < 5; d++) {
-                    long lo = Integer.toUnsignedLong(r.lo(i, d)), hi = Integer.toUnsignedLong(r.hi(i, d));
-                    int c = rnd.nextInt(3);
-                    out[k++] = (int) (c == 0 ? lo : c == 1 ? hi : lo + (long) (rnd.nextDouble() * (hi - lo + 1)));
-                }
-            }
-        }
-        return out;
+        return ClassBenchGen.trace(r, perRule, seed);
     }
 
     /** Writes a trace for a ClassBench rule file: {@code TraceGen RULES OUT}. */

@@ -40,17 +40,26 @@ public final class CutTreeCompiler {
 
     /** Compiles all rules from scratch. */
     public Classifier compile(FlatRules rules) {
-        return join(rules, buildAll(rules));
+        List<int[]> parts = new ArrayList<>(partitions(rules));
+        parts.removeIf(m -> m.length == 0);
+        parts.sort((a, b) -> Integer.compare(a[0], b[0]));
+        IntList nodes = new IntList(1024), leaves = new IntList(1024);
+        int[][] tops = new int[parts.size()][];
+        int[] rootDim = new int[parts.size()], minPrio = new int[parts.size()];
+        for (int t = 0; t < parts.size(); t++) {
+            Build b = new Build(rules, params, nodes, leaves, false, true);
+            int root = b.node(parts.get(t), parts.get(t).length, b.fullRegionLo(), b.fullRegionHi(), 0);
+            tops[t] = b.top(root);
+            rootDim[t] = root < 0 ? 0 : root & 15;
+            minPrio[t] = parts.get(t)[0];
+        }
+        checkSize(nodes.size());
+        return new Classifier(rules.dims(), nodes.toArray(), leaves.toArray(), tops, rootDim, minPrio, rules.actionArray().clone(), rules.idArray().clone());
     }
 
-    /** Builds one fragment per non-empty partition. */
-    public List<TreeFragment> buildAll(FlatRules rules) {
-        List<int[]> parts = partitions(rules);
-        List<TreeFragment> out = new ArrayList<>();
-        for (int c = 0; c < parts.size(); c++) {
-            if (parts.get(c).length > 0) out.add(buildFragment(rules, c, parts.get(c)));
-        }
-        return out;
+    /** References hold a node offset in 27 bits. */
+    static void checkSize(int nodeInts) {
+        if (nodeInts >= 1 << 27) throw new IllegalStateException("compiled table too large: " + nodeInts + " node slots");
     }
 
     /** Number of partition classes for rules of this shape. */
@@ -80,83 +89,81 @@ public final class CutTreeCompiler {
         return out;
     }
 
-    /** Builds the tree for the given rules (ascending priorities) of one partition. */
-    public TreeFragment buildFragment(FlatRules rules, int partition, int[] members) {
-        Build b = new Build(rules, params);
-        int root = b.node(members, members.length, b.fullRegionLo(), b.fullRegionHi(), 0);
-        return new TreeFragment(partition, members, b.nodes.toArray(), b.leaves.toArray(), root);
-    }
-
-    /** Concatenates fragments into one classifier, ordered by their best priority. */
-    public static Classifier join(FlatRules rules, List<TreeFragment> fragments) {
-        List<TreeFragment> fs = new ArrayList<>(fragments);
-        fs.removeIf(f -> f.members().length == 0);
-        fs.sort((a, b) -> Integer.compare(a.members()[0], b.members()[0]));
-        int nodeTotal = 0, leafTotal = 0;
-        for (TreeFragment f : fs) { nodeTotal += f.nodes().length; leafTotal += f.leaves().length; }
-        if (nodeTotal >= 1 << 27) throw new IllegalStateException("compiled table too large: " + nodeTotal + " node slots");
-        int[] nodes = new int[nodeTotal];
-        int[] leaves = new int[leafTotal];
-        int[] roots = new int[fs.size()];
-        int[] minPrio = new int[fs.size()];
-        int nb = 0, lb = 0;
-        for (int t = 0; t < fs.size(); t++) {
-            TreeFragment f = fs.get(t);
-            int[] fn = f.nodes();
-            System.arraycopy(fn, 0, nodes, nb, fn.length);
-            int p = 0;
-            while (p < fn.length) {
-                if (fn[p] == 0) { // leaf stub: [0, self reference, leaf offset]
-                    nodes[nb + p + 1] = relocate(fn[p + 1], nb, lb);
-                    nodes[nb + p + 2] = fn[p + 2] + lb;
-                    p += 3;
-                    continue;
-                }
-                int cnt = (fn[p] >>> 5) + 1;
-                for (int i = 0; i < cnt; i++) nodes[nb + p + 1 + i] = relocate(fn[p + 1 + i], nb, lb);
-                p += 1 + cnt;
-            }
-            System.arraycopy(f.leaves(), 0, leaves, lb, f.leaves().length);
-            roots[t] = relocate(f.root(), nb, lb);
-            minPrio[t] = f.members()[0];
-            nb += fn.length;
-            lb += f.leaves().length;
-        }
-        byte[] action = new byte[rules.size()];
-        int[] ids = new int[rules.size()];
-        for (int r = 0; r < rules.size(); r++) { action[r] = rules.action(r); ids[r] = rules.id(r); }
-        return new Classifier(rules.dims(), nodes, leaves, roots, minPrio, action, ids);
-    }
-
-    private static int relocate(int ref, int nodeBase, int leafBase) {
-        return ref >= 0 ? (((ref >>> 4) + nodeBase) << 4) | (ref & 15) : ((((ref & Integer.MAX_VALUE) >>> 4) + nodeBase) << 4) | Integer.MIN_VALUE;
-    }
+    Params params() { return params; }
 
     /** State of one tree build. */
-    private static final class Build {
-        private static final int MAX_DEPTH = 40;
-        private static final int NO_PROGRESS_DEPTH = Integer.getInteger("sluice.rules.noProgressDepth", 12);
+    static final class Build {
+        static final int MAX_DEPTH = 40;
+        static final int NO_PROGRESS_DEPTH = Integer.getInteger("sluice.rules.noProgressDepth", 12);
+        /** Nodes with at least this many live rules keep sorted keys and span sums for incremental updates. */
+        static final int STATS_MIN = 256;
         final int dims;
         final int[] bits;
         final long[] lo;
         final long[] hi;
         final Params p;
-        final IntList nodes = new IntList(1024);
-        final IntList leaves = new IntList(1024);
+        final IntList nodes;
+        final IntList leaves;
+        /** The root node goes here (the tree's own array), not into {@code nodes}. */
+        final IntList top = new IntList(16);
         final long budget;
+        final boolean record;
+        final int sizeBase;
+        /** Offset of this tree's empty leaf (count 0) in {@code leaves}. */
+        int emptyLeaf;
         int emptyRef;
+        boolean budgetHit;
+        /** With {@code record}: the record of the node the last {@link #node} call built. */
+        BNode made;
 
-        Build(FlatRules rules, Params p) {
+        /** A build that adds nodes to an existing tree appended to {@code nodes}/{@code leaves}: no budget. */
+        Build(FlatRules rules, long[][] bounds, Params p, IntList nodes, IntList leaves, int emptyLeaf, int emptyRef) {
+            this(rules, bounds, p, nodes, leaves, true, false, emptyLeaf, emptyRef);
+        }
+
+        /**
+         * A build appending to {@code nodes}/{@code leaves} (absolute references); {@code record}
+         * keeps a {@link BNode} per node; {@code withBudget} applies the per-tree memory budget
+         * counted from the current sizes (a new tree: the caller adds its empty leaf after this).
+         */
+        Build(FlatRules rules, Params p, IntList nodes, IntList leaves, boolean record, boolean withBudget) {
+            this(rules, bounds(rules), p, nodes, leaves, record, withBudget, -1, 0);
+        }
+
+        /** The rules' bounds as unsigned values: {lo, hi}, {@code r * dims + d}. */
+        static long[][] bounds(FlatRules rules) {
+            int[] l = rules.loArray(), h = rules.hiArray();
+            long[] lo = new long[l.length], hi = new long[h.length];
+            for (int i = 0; i < l.length; i++) { lo[i] = Integer.toUnsignedLong(l[i]); hi[i] = Integer.toUnsignedLong(h[i]); }
+            return new long[][] {lo, hi};
+        }
+
+        private Build(FlatRules rules, long[][] bounds, Params p, IntList nodes, IntList leaves, boolean record, boolean withBudget, int emptyLeaf, int emptyRef) {
             this.p = p;
             this.dims = rules.dims();
             this.bits = rules.dimBitsArray();
-            int[] l = rules.loArray(), h = rules.hiArray();
-            this.lo = new long[l.length];
-            this.hi = new long[h.length];
-            for (int i = 0; i < l.length; i++) { lo[i] = Integer.toUnsignedLong(l[i]); hi[i] = Integer.toUnsignedLong(h[i]); }
-            leaves.add(0); // shared empty leaf at offset 0
-            this.budget = Math.min(32_000_000L, 1_000_000L + 300L * rules.size() * dims); // int slots; beyond it, nodes become leaves
+            this.lo = bounds[0];
+            this.hi = bounds[1];
+            this.nodes = nodes;
+            this.leaves = leaves;
+            this.record = record;
+            this.sizeBase = nodes.size() + leaves.size();
+            if (emptyLeaf < 0) { // a new tree: its empty leaf first
+                this.emptyLeaf = leaves.size();
+                leaves.add(0);
+            } else {
+                this.emptyLeaf = emptyLeaf;
+                this.emptyRef = emptyRef;
+            }
+            this.budget = withBudget ? budgetFor(rules) : Long.MAX_VALUE;
         }
+
+        static long budgetFor(FlatRules rules) {
+            return Math.min(32_000_000L, 1_000_000L + 300L * rules.size() * rules.dims()); // int slots; beyond it, nodes become leaves
+        }
+
+        /** The tree's root array for the reference {@link #node} returned at depth 0. */
+        int[] top(int rootRef) { return rootRef < 0 ? new int[] {0, rootRef} : top.toArray(); }
 
         long[] fullRegionLo() { return new long[dims]; }
 
@@ -175,21 +182,32 @@ public final class CutTreeCompiler {
             return true;
         }
 
+        /** Rules of {@code rs[0..n)} that can win in the region: up to and including the first covering one. */
+        int live(int[] rs, int n, long[] rlo, long[] rhi) {
+            for (int i = 0; i < n; i++) if (coversAll(rs[i], rlo, rhi)) return i + 1;
+            return n;
+        }
+
         /** Builds the subtree for rules {@code rs[0..n)} in the region; returns its reference. */
         int node(int[] rs, int n, long[] rlo, long[] rhi, int depth) {
-            for (int i = 0; i < n; i++) {
-                if (coversAll(rs[i], rlo, rhi)) { n = i + 1; break; }
-            }
+            int incoming = n;
+            n = live(rs, n, rlo, rhi);
             if (n == 0) {
-                if (emptyRef == 0) emptyRef = stub(0);
+                if (emptyRef == 0) emptyRef = stub(emptyLeaf);
+                made = record ? BNode.EMPTY_NODE : null;
                 return emptyRef;
             }
-            if (n <= p.binth() || depth >= MAX_DEPTH || nodes.size() + leaves.size() > budget) return leaf(rs, n, rlo, rhi);
-            int dim = chooseDim(rs, n, rlo, rhi);
-            if (dim < 0) return leaf(rs, n, rlo, rhi);
+            boolean overBudget = nodes.size() + leaves.size() - sizeBase > budget;
+            if (overBudget && n > p.binth() && depth < MAX_DEPTH) budgetHit = true;
+            if (n <= p.binth() || depth >= MAX_DEPTH || overBudget) return leaf(rs, incoming, n, rlo, rhi, depth);
+            long[][] keys = record && n >= STATS_MIN ? new long[dims][] : null;
+            int[] distinct = keys == null ? null : new int[dims];
+            int dim = chooseDim(rs, n, rlo, rhi, keys, distinct);
+            if (dim < 0) return leaf(rs, incoming, n, rlo, rhi, depth);
             long width = rhi[dim] - rlo[dim] + 1;
             int widthBits = 63 - Long.numberOfLeadingZeros(width);
-            int k = chooseCutBits(rs, n, dim, rlo[dim], rhi[dim], widthBits);
+            long[] spanSum = keys == null ? null : spanSums(rs, n, dim, rlo[dim], rhi[dim], widthBits);
+            int k = spanSum != null ? cutBitsFromSums(spanSum, n, widthBits) : chooseCutBits(rs, n, dim, rlo[dim], rhi[dim], widthBits);
             int shift = widthBits - k;
             int np = 1 << k;
             // distribute rules to children, keeping priority order
@@ -203,7 +221,7 @@ public final class CutTreeCompiler {
             }
             int largest = 0;
             for (int c = 0; c < np; c++) largest = Math.max(largest, count[c + 1]);
-            if (largest == n && depth > NO_PROGRESS_DEPTH) return leaf(rs, n, rlo, rhi); // no child got smaller
+            if (largest == n && depth > NO_PROGRESS_DEPTH) return leaf(rs, incoming, n, rlo, rhi, depth); // no child got smaller
             for (int c = 0; c < np; c++) count[c + 1] += count[c];
             int[] flat = new int[count[np]];
             int[] fill = Arrays.copyOf(count, np);
@@ -213,9 +231,19 @@ public final class CutTreeCompiler {
                 int b = (int) ((Math.min(hi[r * dims + base], rhi[dim]) - rlo[dim]) >>> shift);
                 for (int c = a; c <= b; c++) flat[fill[c]++] = r;
             }
-            int at = nodes.reserve(1 + np);
-            nodes.set(at, shift | ((np - 1) << 5));
+            IntList out = depth == 0 ? top : nodes;
+            int at = out.reserve(1 + np);
+            out.set(at, shift | ((np - 1) << 5));
+            BNode me = null;
+            if (record) {
+                me = inner(rs, incoming, n, rlo, rhi, depth, dim, k, shift);
+                me.keys = keys;
+                me.distinct = distinct;
+                me.spanSum = spanSum;
+                me.ref = (at << 4) | dim;
+            }
             Map<ChildKey, Integer> shared = new HashMap<>();
+            Map<Integer, BNode> sharedNode = record ? new HashMap<>() : null;
             long[] clo = rlo.clone(), chi = rhi.clone();
             for (int c = 0; c < np; c++) {
                 clo[dim] = rlo[dim] + ((long) c << shift);
@@ -226,42 +254,107 @@ public final class CutTreeCompiler {
                 if (len > 0 && allCover(list, dim, clo, chi)) {
                     key = new ChildKey(list);
                     Integer ref = shared.get(key);
-                    if (ref != null) { nodes.set(at + 1 + c, ref); continue; }
+                    if (ref != null) {
+                        out.set(at + 1 + c, ref);
+                        if (record) (me.kids[c] = sharedNode.get(ref)).users++;
+                        continue;
+                    }
                 }
                 int ref = node(list, len, clo, chi, depth + 1);
-                nodes.set(at + 1 + c, ref);
-                if (key != null) shared.put(key, ref);
+                out.set(at + 1 + c, ref);
+                if (record) {
+                    me.kids[c] = made;
+                    if (made.kind != BNode.EMPTY) made.users++;
+                }
+                if (key != null) {
+                    shared.put(key, ref);
+                    if (record) sharedNode.put(ref, made);
+                }
+            }
+            if (record) {
+                me.size = innerSize(me);
+                made = me;
             }
             return (at << 4) | dim;
         }
 
-        private boolean allCover(int[] list, int dim, long[] clo, long[] chi) {
+        static BNode record(int kind, int[] rs, int incoming, int n, long[] rlo, long[] rhi, int depth) {
+            BNode b = new BNode();
+            b.kind = kind;
+            b.in = incoming == rs.length ? rs : Arrays.copyOf(rs, incoming);
+            b.live = n;
+            b.rlo = rlo.clone();
+            b.rhi = rhi.clone();
+            b.depth = depth;
+            return b;
+        }
+
+        BNode inner(int[] rs, int incoming, int n, long[] rlo, long[] rhi, int depth, int dim, int k, int shift) {
+            BNode b = record(BNode.INNER, rs, incoming, n, rlo, rhi, depth);
+            b.dim = dim;
+            b.bits = k;
+            b.shift = shift;
+            b.kids = new BNode[1 << k];
+            return b;
+        }
+
+        /** Header and child slots plus each distinct non-empty child's subtree once. */
+        static int innerSize(BNode b) {
+            int e = BNode.nextMark();
+            int s = 1 + b.kids.length;
+            for (BNode k : b.kids) {
+                if (k.kind == BNode.EMPTY || k.mark == e) continue;
+                k.mark = e;
+                s += k.size;
+            }
+            return s;
+        }
+
+        boolean allCover(int[] list, int dim, long[] clo, long[] chi) {
             for (int r : list) if (!covers(r, dim, clo, chi)) return false;
             return true;
         }
 
-        /** The dimension with the most distinct clipped ranges, or -1 if none separates the rules. */
-        private int chooseDim(int[] rs, int n, long[] rlo, long[] rhi) {
+        /** Key of rule {@code r}'s range clipped to the region in {@code d}: distinct ranges give (almost surely) distinct keys. */
+        long key(int r, int d, long[] rlo, long[] rhi) {
+            long a = Math.max(lo[r * dims + d], rlo[d]) - rlo[d];
+            long b = Math.min(hi[r * dims + d], rhi[d]) - rlo[d];
+            return a * 0x9E3779B97F4A7C15L ^ b;
+        }
+
+        /**
+         * The dimension with the most distinct clipped ranges, or -1 if none separates the rules.
+         * With {@code save}, keeps each considered dimension's sorted keys and distinct count.
+         */
+        int chooseDim(int[] rs, int n, long[] rlo, long[] rhi, long[][] save, int[] distinctOut) {
             int best = -1, bestCount = 1;
             long[] keys = new long[n];
             for (int d = 0; d < dims; d++) {
                 if (rhi[d] == rlo[d]) continue;
-                for (int i = 0; i < n; i++) {
-                    int r = rs[i];
-                    long a = Math.max(lo[r * dims + d], rlo[d]) - rlo[d];
-                    long b = Math.min(hi[r * dims + d], rhi[d]) - rlo[d];
-                    keys[i] = a * 0x9E3779B97F4A7C15L ^ b; // distinct ranges -> (almost surely) distinct keys
-                }
+                for (int i = 0; i < n; i++) keys[i] = key(rs[i], d, rlo, rhi);
                 Arrays.sort(keys, 0, n);
                 int distinct = 1;
                 for (int i = 1; i < n; i++) if (keys[i] != keys[i - 1]) distinct++;
+                if (save != null) { save[d] = keys.clone(); distinctOut[d] = distinct; }
                 if (distinct > bestCount) { bestCount = distinct; best = d; }
             }
             return best;
         }
 
-        private int chooseCutBits(int[] rs, int n, int dim, long rlo, long rhi, int widthBits) {
-            int maxK = Math.min(Math.min(widthBits, p.maxCutBits()), 24);
+        /** {@link #chooseDim} from kept distinct counts. */
+        int chooseDimFromStats(BNode b) {
+            int best = -1, bestCount = 1;
+            for (int d = 0; d < dims; d++) {
+                if (b.rhi[d] == b.rlo[d]) continue;
+                if (b.distinct[d] > bestCount) { bestCount = b.distinct[d]; best = d; }
+            }
+            return best;
+        }
+
+        int maxCutBits(int widthBits) { return Math.min(Math.min(widthBits, p.maxCutBits()), 24); }
+
+        int chooseCutBits(int[] rs, int n, int dim, long rlo, long rhi, int widthBits) {
+            int maxK = maxCutBits(widthBits);
             double budget = p.spfac() * n;
             int k = 1;
             while (k < maxK) {
@@ -280,8 +373,33 @@ public final class CutTreeCompiler {
             return k;
         }
 
+        /** Adds {@code sign} x the number of children, per cut width k (index k), that the range {@code [a, b]} lands in. */
+        void addSpans(long[] sums, long a, long b, long rlo, long rhi, int widthBits, int sign) {
+            int maxK = maxCutBits(widthBits);
+            long x = Math.max(a, rlo) - rlo, y = Math.min(b, rhi) - rlo;
+            for (int k = 2; k <= maxK; k++) {
+                int shift = widthBits - k;
+                sums[k] += sign * ((y >>> shift) - (x >>> shift) + 1);
+            }
+        }
+
+        long[] spanSums(int[] rs, int n, int dim, long rlo, long rhi, int widthBits) {
+            long[] sums = new long[26];
+            for (int i = 0; i < n; i++) addSpans(sums, lo[rs[i] * dims + dim], hi[rs[i] * dims + dim], rlo, rhi, widthBits, 1);
+            return sums;
+        }
+
+        /** {@link #chooseCutBits} from full span sums (the same answer: the sums only grow). */
+        int cutBitsFromSums(long[] sums, int n, int widthBits) {
+            int maxK = maxCutBits(widthBits);
+            double budget = p.spfac() * n;
+            int k = 1;
+            while (k < maxK && (1L << (k + 1)) + sums[k + 1] <= budget) k++;
+            return k;
+        }
+
         /** Emits a leaf: redundant rules dropped, per rule only the dimensions it does not cover, narrowest first. */
-        private int leaf(int[] rs, int n, long[] rlo, long[] rhi) {
+        int leaf(int[] rs, int incoming, int n, long[] rlo, long[] rhi, int depth) {
             int[] keep = new int[n];
             int m = 0;
             outer:
@@ -314,11 +432,22 @@ public final class CutTreeCompiler {
                     leaves.add((h - l) + Integer.MIN_VALUE);
                 }
             }
-            return stub(at);
+            int leafInts = leaves.size() - at;
+            int ref = stub(at);
+            if (record) {
+                BNode b = record(BNode.LEAF, rs, incoming, n, rlo, rhi, depth);
+                b.ref = ref;
+                b.leafAt = at;
+                b.size = 3 + leafInts;
+                made = b;
+            }
+            return ref;
         }
 
         /** Emits the leaf stub node {@code [0, self, leafOffset]}; stepping it stays put, so burst lanes need no branch. */
-        private int stub(int leafOffset) {
+        int stub(int leafOffset) { return stub(nodes, leafOffset); }
+
+        static int stub(IntList nodes, int leafOffset) {
             int pos = nodes.reserve(3);
             int ref = (pos << 4) | Integer.MIN_VALUE;
             nodes.set(pos, 0);
@@ -339,7 +468,7 @@ public final class CutTreeCompiler {
     }
 
     /** Identity of a child's rule list, for sharing identical children. */
-    private record ChildKey(int[] rules) {
+    record ChildKey(int[] rules) {
         @Override public boolean equals(Object o) { return o instanceof ChildKey k && Arrays.equals(rules, k.rules); }
         @Override public int hashCode() { return Arrays.hashCode(rules); }
     }

@@ -7,16 +7,26 @@ final class IntList {
     private int[] a;
     private int n;
 
-    IntList(int cap) { a = new int[Math.max(4, cap)]; }
+    private final boolean gentle;
+
+    IntList(int cap) { this(cap, false); }
+
+    /** With {@code gentle}, the list grows by a quarter (plus 1024) instead of doubling: for arrays kept and appended to. */
+    IntList(int cap, boolean gentle) {
+        a = new int[Math.max(4, cap)];
+        this.gentle = gentle;
+    }
+
+    private int grown(int need) { return Math.max(need, gentle ? a.length + (a.length >> 2) + 1024 : a.length * 2); }
 
     void add(int v) {
-        if (n == a.length) a = Arrays.copyOf(a, a.length * 2);
+        if (n == a.length) a = Arrays.copyOf(a, grown(n + 1));
         a[n++] = v;
     }
 
     int reserve(int k) {
         int at = n;
-        if (n + k > a.length) a = Arrays.copyOf(a, Math.max(a.length * 2, n + k));
+        if (n + k > a.length) a = Arrays.copyOf(a, grown(n + k));
         n += k;
         return at;
     }
@@ -25,4 +35,8 @@ final class IntList {
     int get(int i) { return a[i]; }
     int size() { return n; }
     int[] toArray() { return Arrays.copyOf(a, n); }
+    /** Drops the spare capacity (the next append copies). */
+    void trim() { if (a.length != n) a = Arrays.copyOf(a, n); }
+    /** The backing array (longer than {@link #size()}); appends past the size never touch what a reader of it can reach. */
+    int[] array() { return a; }
 }

@@ -14,8 +14,12 @@ package io.sluice.rules.table;
  * advances four keys without a branch per key) and its leaf is at {@code leaves[leafOffset]}. A leaf is {@code [count, entry...]}, an
  * entry is {@code [priority, checks, (dim, lo, span ^ MIN_VALUE) x checks]} in priority order;
  * an entry matches when {@code ((k[dim] - lo) + MIN_VALUE) <= span'} for all of its checks
- * (dimensions the rule covers over the whole leaf region need no check). Trees are ordered by
- * their best (lowest) priority so the search stops as soon as no later tree can win.
+ * (dimensions the rule covers over the whole leaf region need no check). Each tree's root node
+ * sits in its own small array ({@code tops[t]}, cutting dimension {@code rootDim[t]}; a tree
+ * whose root is a leaf has the one-child node {@code [0, stub]}), so that an update, which
+ * copies the path from a changed node up to the root, copies the widest node into a fresh array
+ * instead of leaving it behind in the shared one. Trees are ordered by their best (lowest)
+ * priority so the search stops as soon as no later tree can win.
  *
  * <p>{@link #classify} allocates nothing, takes no lock and only reads final arrays, so any
  * number of threads may call it, including while a replacement is being compiled.
@@ -27,7 +31,8 @@ public final class Classifier {
     private final int dims;
     private final int[] nodes;
     private final int[] leaves;
-    private final int[] roots;
+    private final int[][] tops;
+    private final int[] rootDim;
     private final int[] rootMinPrio;
     private final byte[] action;
     private final int[] ruleId;
@@ -38,16 +43,19 @@ public final class Classifier {
      * @param dims number of key dimensions
      * @param nodes internal nodes of every tree
      * @param leaves leaves of every tree
-     * @param roots root reference of each tree, ordered by {@code rootMinPrio}
+     * @param tops root node of each tree, ordered by {@code rootMinPrio}: {@code [h, child...]} as
+     *     an internal node (a tree whose root is a leaf: {@code [0, stub reference]})
+     * @param rootDim dimension each root cuts
      * @param rootMinPrio lowest priority present in each tree
      * @param action action per priority
      * @param ruleId external rule id per priority
      */
-    public Classifier(int dims, int[] nodes, int[] leaves, int[] roots, int[] rootMinPrio, byte[] action, int[] ruleId) {
+    public Classifier(int dims, int[] nodes, int[] leaves, int[][] tops, int[] rootDim, int[] rootMinPrio, byte[] action, int[] ruleId) {
         this.dims = dims;
         this.nodes = nodes;
         this.leaves = leaves;
-        this.roots = roots;
+        this.tops = tops;
+        this.rootDim = rootDim;
         this.rootMinPrio = rootMinPrio;
         this.action = action;
         this.ruleId = ruleId;
@@ -60,9 +68,11 @@ public final class Classifier {
     public int classify(int[] key, int off) {
         final int[] nd = nodes;
         int best = Integer.MAX_VALUE;
-        for (int t = 0; t < roots.length; t++) {
+        for (int t = 0; t < tops.length; t++) {
             if (rootMinPrio[t] >= best) break;
-            int c = roots[t];
+            int[] top = tops[t];
+            int h0 = top[0];
+            int c = top[1 + ((key[off + rootDim[t]] >>> h0) & (h0 >>> 5))];
             while (c >= 0) {
                 int n = c >>> 4, h = nd[n];
                 c = nd[n + 1 + ((key[off + (c & 15)] >>> h) & (h >>> 5))];
@@ -85,10 +95,13 @@ public final class Classifier {
         for (; i + 4 <= count; i += 4) {
             final int o0 = (from + i) * dm, o1 = o0 + dm, o2 = o1 + dm, o3 = o2 + dm;
             int b0 = Integer.MAX_VALUE, b1 = b0, b2 = b0, b3 = b0;
-            for (int t = 0; t < roots.length; t++) {
+            for (int t = 0; t < tops.length; t++) {
                 int m = rootMinPrio[t];
                 if (m >= b0 && m >= b1 && m >= b2 && m >= b3) break;
-                int c0 = roots[t], c1 = c0, c2 = c0, c3 = c0;
+                final int[] top = tops[t];
+                final int h0 = top[0], s0 = h0 >>> 5, d0 = rootDim[t];
+                int c0 = top[1 + ((keys[o0 + d0] >>> h0) & s0)], c1 = top[1 + ((keys[o1 + d0] >>> h0) & s0)];
+                int c2 = top[1 + ((keys[o2 + d0] >>> h0) & s0)], c3 = top[1 + ((keys[o3 + d0] >>> h0) & s0)];
                 while ((c0 & c1 & c2 & c3) >= 0) { // until all four reach a leaf stub; a stub steps to itself
                     { int n = (c0 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c0 = nd[n + 1 + ((keys[o0 + (c0 & 15)] >>> h) & (h >>> 5))]; }
                     { int n = (c1 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c1 = nd[n + 1 + ((keys[o1 + (c1 & 15)] >>> h) & (h >>> 5))]; }
@@ -112,9 +125,12 @@ public final class Classifier {
     public int classifyV4(int src, int dst, int sport, int dport, int proto) {
         final int[] nd = nodes;
         int best = Integer.MAX_VALUE;
-        for (int t = 0; t < roots.length; t++) {
+        for (int t = 0; t < tops.length; t++) {
             if (rootMinPrio[t] >= best) break;
-            int c = roots[t];
+            int[] top = tops[t];
+            int h0 = top[0], d0 = rootDim[t];
+            int v0 = d0 == 0 ? src : d0 == 1 ? dst : d0 == 2 ? sport : d0 == 3 ? dport : proto;
+            int c = top[1 + ((v0 >>> h0) & (h0 >>> 5))];
             while (c >= 0) {
                 int d = c & 15, n = c >>> 4, h = nd[n];
                 int v = d == 0 ? src : d == 1 ? dst : d == 2 ? sport : d == 3 ? dport : proto;
@@ -150,9 +166,11 @@ public final class Classifier {
     public int classifyV6(long srcHi, long srcLo, long dstHi, long dstLo, int sport, int dport, int proto) {
         final int[] nd = nodes;
         int best = Integer.MAX_VALUE;
-        for (int t = 0; t < roots.length; t++) {
+        for (int t = 0; t < tops.length; t++) {
             if (rootMinPrio[t] >= best) break;
-            int c = roots[t];
+            int[] top = tops[t];
+            int h0 = top[0];
+            int c = top[1 + ((v6(rootDim[t], srcHi, srcLo, dstHi, dstLo, sport, dport, proto) >>> h0) & (h0 >>> 5))];
             while (c >= 0) {
                 int n = c >>> 4, h = nd[n];
                 int v = v6(c & 15, srcHi, srcLo, dstHi, dstLo, sport, dport, proto);
@@ -199,8 +217,47 @@ public final class Classifier {
     /** True if both classifiers have identical compiled arrays (same trees, same rules). */
     public boolean sameStructure(Classifier o) {
         return dims == o.dims && java.util.Arrays.equals(nodes, o.nodes) && java.util.Arrays.equals(leaves, o.leaves)
-                && java.util.Arrays.equals(roots, o.roots) && java.util.Arrays.equals(rootMinPrio, o.rootMinPrio)
+                && java.util.Arrays.deepEquals(tops, o.tops) && java.util.Arrays.equals(rootDim, o.rootDim) && java.util.Arrays.equals(rootMinPrio, o.rootMinPrio)
                 && java.util.Arrays.equals(action, o.action) && java.util.Arrays.equals(ruleId, o.ruleId);
+    }
+
+    /**
+     * True if both classifiers hold the same trees (same cuts, same leaves, same sharing of
+     * children), the same tree order and the same rules, wherever in their arrays the nodes sit:
+     * what an incremental update must give compared with a compile from scratch.
+     */
+    public boolean sameTrees(Classifier o) {
+        if (dims != o.dims || !java.util.Arrays.equals(rootMinPrio, o.rootMinPrio) || !java.util.Arrays.equals(action, o.action)
+                || !java.util.Arrays.equals(ruleId, o.ruleId) || !java.util.Arrays.equals(rootDim, o.rootDim)) return false;
+        java.util.Map<Integer, Integer> seen = new java.util.HashMap<>();
+        for (int t = 0; t < tops.length; t++) {
+            if (tops[t].length != o.tops[t].length || tops[t][0] != o.tops[t][0]) return false;
+            for (int c = 1; c < tops[t].length; c++) if (!sameRef(tops[t][c], o, o.tops[t][c], seen)) return false;
+        }
+        return true;
+    }
+
+    private boolean sameRef(int a, Classifier o, int b, java.util.Map<Integer, Integer> seen) {
+        Integer prev = seen.putIfAbsent(a, b);
+        if (prev != null) return prev == b; // a shared child must be shared the same way
+        if ((a < 0) != (b < 0) || (a >= 0 && (a & 15) != (b & 15))) return false;
+        if (a < 0) {
+            int la = nodes[((a & Integer.MAX_VALUE) >>> 4) + 2], lb = o.nodes[((b & Integer.MAX_VALUE) >>> 4) + 2];
+            int n = leaves[la];
+            if (o.leaves[lb] != n) return false;
+            int pa = la + 1, pb = lb + 1;
+            for (int i = 0; i < n; i++) {
+                int len = 2 + 3 * leaves[pa + 1];
+                if (!java.util.Arrays.equals(leaves, pa, pa + len, o.leaves, pb, pb + len)) return false;
+                pa += len;
+                pb += len;
+            }
+            return true;
+        }
+        int na = a >>> 4, nb = b >>> 4, h = nodes[na];
+        if (o.nodes[nb] != h) return false;
+        for (int c = 0; c <= h >>> 5; c++) if (!sameRef(nodes[na + 1 + c], o, o.nodes[nb + 1 + c], seen)) return false;
+        return true;
     }
 
     /** Returns the priority of the first entry of the leaf at {@code p} that matches and beats {@code best}, else {@code best}. */
@@ -226,7 +283,7 @@ public final class Classifier {
     /** Number of rules compiled in. */
     public int size() { return action.length; }
     /** Number of trees (rule partitions). */
-    public int trees() { return roots.length; }
+    public int trees() { return tops.length; }
     /** True if the rule at {@code priority} allows. */
     public boolean allows(int priority) { return action[priority] != 0; }
     /** External id of the rule at {@code priority}. */
@@ -234,7 +291,9 @@ public final class Classifier {
 
     /** Bytes held by the lookup structure (array payloads plus headers). */
     public long memoryBytes() {
-        return 16L * 7 + 4L * (nodes.length + leaves.length + roots.length + rootMinPrio.length + ruleId.length) + action.length;
+        long top = 0;
+        for (int[] t : tops) top += 16 + 4L * t.length;
+        return 16L * 8 + top + 4L * (nodes.length + leaves.length + tops.length + rootDim.length + rootMinPrio.length + ruleId.length) + action.length;
     }
 
     /** Number of int slots used by internal nodes. */
@@ -244,6 +303,7 @@ public final class Classifier {
 
     int[] nodesArray() { return nodes; }
     int[] leavesArray() { return leaves; }
-    int[] rootsArray() { return roots; }
+    int[][] topsArray() { return tops; }
+    int[] rootDimArray() { return rootDim; }
     int[] rootMinPrioArray() { return rootMinPrio; }
 }

@@ -14,15 +14,18 @@ public record LookupProfile(double trees, double steps, double entries, double c
 
     /** Walks {@code count} keys (at {@code i * dims}) the way {@code classify} does and averages the counts. */
     public static LookupProfile of(Classifier c, int[] keys, int count) {
-        int[] nd = c.nodesArray(), lv = c.leavesArray(), roots = c.rootsArray(), minPrio = c.rootMinPrioArray();
+        int[] nd = c.nodesArray(), lv = c.leavesArray(), rootDim = c.rootDimArray(), minPrio = c.rootMinPrioArray();
+        int[][] tops = c.topsArray();
         long trees = 0, steps = 0, entries = 0, checks = 0;
         for (int k = 0; k < count; k++) {
             int off = k * c.dims();
             int best = Integer.MAX_VALUE;
-            for (int t = 0; t < roots.length; t++) {
+            for (int t = 0; t < tops.length; t++) {
                 if (minPrio[t] >= best) break;
                 trees++;
-                int ref = roots[t];
+                int h0 = tops[t][0];
+                if (h0 >>> 5 != 0) steps++; // a real root node (a leaf root sits behind a one-child node)
+                int ref = tops[t][1 + ((keys[off + rootDim[t]] >>> h0) & (h0 >>> 5))];
                 while (ref >= 0) {
                     steps++;
                     int n = ref >>> 4, h = nd[n];

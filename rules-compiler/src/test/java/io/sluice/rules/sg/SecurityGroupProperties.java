@@ -85,7 +85,7 @@ class SecurityGroupProperties {
                 SecurityGroupTable b = scratch.compileFromScratch(cfg, iface);
                 for (Direction d : Direction.values()) {
                     for (IpFamily f : IpFamily.values()) {
-                        if (!a.classifier(d, f).sameStructure(b.classifier(d, f))) throw new AssertionError(iface + " " + d + " " + f + " differs from scratch");
+                        if (!a.classifier(d, f).sameTrees(b.classifier(d, f))) throw new AssertionError(iface + " " + d + " " + f + " differs from scratch");
                     }
                 }
                 String m = mismatch(cfg, a, iface, pc);
