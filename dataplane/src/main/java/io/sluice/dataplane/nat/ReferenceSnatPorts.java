@@ -9,7 +9,8 @@ import java.util.TreeMap;
 /**
  * The obviously-right twin of {@link SnatPorts}: bindings in a map, blocks in lists, the same
  * policy written as plainly as possible (lowest free port in the VM's blocks in the order it took
- * them, else the lowest free block of the pool, at most blocksPerVm). Not for the fast path.
+ * them, else the lowest free block of the pool — on the address of its first block, paired pooling —
+ * at most blocksPerVm). Not for the fast path.
  * Answers in external terms: (address index, class, external port).
  */
 public final class ReferenceSnatPorts {
@@ -46,7 +47,8 @@ public final class ReferenceSnatPorts {
             e = freeIn(mine, cls);
             if (e == null && mine.size() < blocksPerVm) {
                 for (int blk = 0; blk < addresses * blocksPerAddress; blk++) {
-                    if (!owner.containsKey(blk)) {
+                    boolean sameAddress = mine.isEmpty() || blk / blocksPerAddress == mine.get(0) / blocksPerAddress;
+                    if (!owner.containsKey(blk) && sameAddress) {
                         owner.put(blk, vm);
                         mine.add(blk);
                         e = at(blk, cls, 0);

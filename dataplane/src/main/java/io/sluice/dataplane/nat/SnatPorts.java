@@ -13,6 +13,9 @@ import java.util.Arrays;
  * port, counted by the conntrack entries that use it, and returned when the last one ends; a block
  * with no binding left goes back to the pool. Nothing is ever taken from another VM or from a live
  * binding: when the VM's blocks are full and it holds its limit, {@link #acquire} fails (exhaustion).
+ * IP address pooling is paired (RFC 4787 REQ-2): every block a VM holds is on one SNAT address (the
+ * one its first block is on), so all its flows leave with one address; a VM whose address has no
+ * free block left is exhausted even if another address has one.
  *
  * <p>A <em>slot</em> is one (block, protocol class, offset): {@code ((block * 3 + class) * blockSize + offset)};
  * block = address index * blocksPerAddress + block number. TCP, UDP and ICMP echo identifiers
@@ -72,7 +75,7 @@ public final class SnatPorts {
     /**
      * The slot of (vm, class, internal port): its existing binding, or a new one; its reference
      * count goes up by one (one per conntrack entry). -1: exhausted (the VM's blocks are full and it
-     * holds {@code blocksPerVm} blocks, or the pool has no free block).
+     * holds {@code blocksPerVm} blocks, or its address — the pool, for its first block — has no free block).
      */
     public int acquire(int vm, int cls, int port) {
         long k = key(vm, cls, port);
@@ -90,7 +93,10 @@ public final class SnatPorts {
         }
         if (n == blocksPerVm) return -1;
         int blk = -1;
-        for (int x = 0; x < blockOwner.length; x++) {
+        // paired pooling (RFC 4787 REQ-2): a VM's blocks are all on the address of its first block
+        int from = n == 0 ? 0 : vmBlocks[base] / blocksPerAddress * blocksPerAddress;
+        int to = n == 0 ? blockOwner.length : from + blocksPerAddress;
+        for (int x = from; x < to; x++) {
             if (blockOwner[x] < 0) {
                 blk = x;
                 break;

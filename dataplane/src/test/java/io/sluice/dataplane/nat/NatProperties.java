@@ -25,8 +25,9 @@ import static org.quicktheories.generators.SourceDSL.longs;
  * <ul>
  *   <li>{@link SnatPorts} equals its twin {@link ReferenceSnatPorts} on random sequences of new
  *       flows and expiries over small pools (so exhaustion and block return happen often); every
- *       live flow's external endpoint leads back (inbound) to its VM and internal port; and no two
- *       live flows ever share an external 5-tuple (SNAT address, protocol, port, server, server port);</li>
+ *       live flow's external endpoint leads back (inbound) to its VM and internal port; no two live
+ *       flows ever share an external 5-tuple (SNAT address, protocol, port, server, server port); and
+ *       a VM's live flows all use one SNAT address (paired pooling);</li>
  *   <li>incremental checksum updates equal a full recomputation (IPv4 header, TCP, UDP with and
  *       without checksum, ICMP echo), for source and destination rewrites;</li>
  *   <li>translate then un-translate gives back the packet byte for byte.</li>
@@ -75,6 +76,7 @@ class NatProperties {
             }
             if (fast.bindings() != ref.bindings()) throw new AssertionError(done + ": bindings " + fast.bindings() + " vs " + ref.bindings());
             Set<List<Integer>> external = new HashSet<>();
+            Map<Integer, Integer> vmAddress = new HashMap<>();
             for (Map.Entry<Flow, Integer> en : live.entrySet()) {
                 Flow f = en.getKey();
                 int s = en.getValue();
@@ -85,6 +87,8 @@ class NatProperties {
                 if (!external.add(List.of(fast.addressIndex(s), f.cls, fast.externalPort(s), f.server, f.sport))) {
                     throw new AssertionError(done + ": two live flows share external tuple of " + f);
                 }
+                Integer prev = vmAddress.putIfAbsent(f.vm, fast.addressIndex(s));
+                if (prev != null && prev != fast.addressIndex(s)) throw new AssertionError(done + ": VM " + f.vm + " on two SNAT addresses (paired pooling)");
             }
             for (int v = 0; v < vms; v++) {
                 if (fast.blocksOf(v) != ref.blocksOf(v) || fast.blocksOf(v) > perVm) {
