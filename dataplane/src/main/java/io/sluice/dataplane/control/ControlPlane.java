@@ -164,20 +164,25 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     /**
      * Applies one change: validated, journaled, applied, in use by every worker.
      *
+     * @param nanos  out: the time of each of {@link #PHASES}
      * @return the new generation
      * @throws ApiException 400/404/409 when refused (nothing changed), 5xx when the journal or the apply failed
      */
-    long change(DesiredState.Change c) throws ApiException {
+    long change(DesiredState.Change c, long[] nanos) throws ApiException {
         long[] before;
         long gen;
+        long t0 = System.nanoTime();
         synchronized (running) {
+            long t1 = System.nanoTime();
             DesiredState next = state.apply(c);
+            long t2 = System.nanoTime();
             gen = running.generation() + 1;
             try {
                 journal.change(gen, c);
             } catch (RuntimeException e) {
                 throw new ApiException(503, "the journal could not be written, nothing changed: " + e.getMessage());
             }
+            long t3 = System.nanoTime();
             before = new long[cycles.size()];
             for (int i = 0; i < before.length; i++) before[i] = cycles.get(i).getAsLong();
             try {
@@ -188,10 +193,20 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
             }
             state = next;
             changes.add(c);
+            long t4 = System.nanoTime();
+            nanos[0] = t1 - t0; // waiting for the lock
+            nanos[1] = t2 - t1; // decode + validate into the new value
+            nanos[2] = t3 - t2; // journal append
+            nanos[3] = t4 - t3; // compile + publish (FirewallState.apply)
         }
+        long t5 = System.nanoTime();
         awaitWorkers(before);
+        nanos[4] = System.nanoTime() - t5; // every worker took it
         return gen;
     }
+
+    /** The {@code Server-Timing} names of {@link #change}'s phases, in the order of its {@code nanos}. */
+    static final String[] PHASES = {"lock", "validate", "journal", "apply", "pickup"};
 
     /** Waits until every worker has run two duty cycles since {@code before}: each has read the new snapshot. */
     private void awaitWorkers(long[] before) throws ApiException {

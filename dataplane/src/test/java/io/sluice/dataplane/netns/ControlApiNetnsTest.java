@@ -183,6 +183,7 @@ class ControlApiNetnsTest {
                 r = s.call("POST", "/v1/projects/blue/security-groups/web", BLUE_KEY, "application/json", WEB);
                 assertEquals(405, r.status(), r.toString());
                 assertEquals(1, s.get("/v1/health", null).json().path("generation").asLong(), "a refused call changed the generation");
+                assertEquals(401, s.call("POST", "/v1/health", null, null, null).status(), "only GET /v1/health is open");
 
                 // accepted changes: generation +1 each, the answer after they apply
                 r = s.put("/v1/projects/blue/security-groups/web", BLUE_KEY, WEB);
@@ -213,6 +214,18 @@ class ControlApiNetnsTest {
                 s.child().signal("HUP");
                 assertNotNull(s.child().await(l -> l.startsWith("sluice: reload (SIGHUP): nothing applied; security-groups unchanged; generation 5"), 10_000),
                         s.child().output());
+                // a reload that changes the file applies it with the API's changes on top: +1, journaled
+                String text = Files.readString(cfg);
+                Path next = cfg.resolveSibling("sluice.yaml.new");
+                Files.writeString(next, text.replace("  groups:\n    - name: web\n",
+                        "  groups:\n    - name: extra\n      rules: [{id: dns, direction: ingress, protocol: udp, ports: 53}]\n    - name: web\n"));
+                assertTrue(Files.readString(next).contains("name: extra"), Files.readString(next));
+                Files.move(next, cfg, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                assertNotNull(s.child().await(l -> l.startsWith("sluice: reload (file renamed into place): applied security-groups")
+                        && l.endsWith("; generation 6"), 10_000), s.child().output());
+                assertEquals(53, s.get("/v1/projects/blue/security-groups/extra", BLUE_KEY).json().path("inbound_rules").get(0).path("port").asInt());
+                JsonNode webNow = s.get("/v1/projects/blue/security-groups/web", BLUE_KEY).json();
+                assertEquals("web tier", webNow.path("description").asText(), "the reload undid the API's change: " + webNow);
 
                 // audit: a project key sees only its projects' records; the operator sees all
                 JsonNode mine = s.get("/v1/audit-log?limit=1000", BLUE_KEY).json().path("records");
@@ -244,6 +257,7 @@ class ControlApiNetnsTest {
             // restart: the same rules and generation from the file plus the journal
             try (Started s = start(cfg)) {
                 assertTrue(s.child().output().contains(" 4 change(s) replayed from "), s.child().output());
+                assertEquals(53, s.get("/v1/projects/blue/security-groups/extra", BLUE_KEY).json().path("inbound_rules").get(0).path("port").asInt());
                 assertEquals(gen, s.get("/v1/health", null).json().path("generation").asLong());
                 JsonNode web = s.get("/v1/projects/blue/security-groups/web", BLUE_KEY).json();
                 assertEquals(gen, web.path("generation").asLong());
