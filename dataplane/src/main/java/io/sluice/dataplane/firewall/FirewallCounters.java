@@ -39,6 +39,11 @@ public final class FirewallCounters {
     final AtomicCounter[] hitOut;
     AtomicCounter createdOut;
     AtomicCounter fragmentsOut;
+    /** Gauges: entries in this worker's conntrack shard and datagrams in its fragment table (null: not exported). */
+    AtomicCounter trackedOut;
+    AtomicCounter fragmentTableOut;
+    private int lastTracked = -1;
+    private int lastFragmentTable = -1;
 
     FirewallCounters(int ports, int worker) {
         this.ports = ports;
@@ -68,6 +73,23 @@ public final class FirewallCounters {
         long v = ++passed[2];
         AtomicCounter a = createdOut;
         if (a != null) a.setRelease(v);
+    }
+
+    /**
+     * Publishes the occupancy of the worker's tables (once per burst; a store only when a value
+     * changed): conntrack entries, live or expired but not yet reclaimed, and fragment datagrams.
+     */
+    void occupancy(int tracked, int fragmentTable) {
+        if (tracked != lastTracked) {
+            lastTracked = tracked;
+            AtomicCounter a = trackedOut;
+            if (a != null) a.setRelease(tracked);
+        }
+        if (fragmentTable != lastFragmentTable) {
+            lastFragmentTable = fragmentTable;
+            AtomicCounter a = fragmentTableOut;
+            if (a != null) a.setRelease(fragmentTable);
+        }
     }
 
     /** Counts a later fragment passed. */

@@ -117,6 +117,7 @@ public final class FirewallStage implements Stage {
         if (nLate != 0) laterFragments(s, b, now);
         ct.expire(now, EXPIRE_BUDGET);
         frags.expire(now, FRAGMENT_EXPIRE_BUDGET);
+        c.occupancy(ct.size(), frags.size());
         return acted + nLate;
     }
 

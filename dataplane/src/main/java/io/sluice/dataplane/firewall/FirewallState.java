@@ -203,6 +203,10 @@ public final class FirewallState {
      *
      * @param portNames data-plane port names by index
      */
+    /** Gauge labels: conntrack entries and fragment datagrams held by one worker. */
+    public static final String TRACKED_LABEL = "firewall connections tracked";
+    public static final String FRAGMENT_TABLE_LABEL = "firewall fragment datagrams tracked";
+
     public synchronized void exportCounters(Counters counters, List<String> portNames) {
         this.export = counters;
         this.portNames = List.copyOf(portNames);
@@ -215,6 +219,8 @@ public final class FirewallState {
         try {
             if (c.createdOut == null) c.createdOut = export.allocate("firewall connections created", c.worker);
             if (c.fragmentsOut == null) c.fragmentsOut = export.allocate("firewall fragments passed", c.worker);
+            if (c.trackedOut == null) c.trackedOut = export.allocate(TRACKED_LABEL, c.worker);
+            if (c.fragmentTableOut == null) c.fragmentTableOut = export.allocate(FRAGMENT_TABLE_LABEL, c.worker);
             for (int p = 0; p < ports; p++) {
                 if (!vmPortsSeen[p]) continue;
                 for (int r = 0; r < FirewallCounters.REASONS.length; r++) {

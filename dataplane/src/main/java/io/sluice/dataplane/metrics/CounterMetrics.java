@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  * {@link #RULES}; a label no rule knows keeps its words as the name ({@code sluice_<words>_total}),
  * so nothing the data plane counts is left out. Worker-owned counters carry {@code worker="N"};
  * control-plane ones (lifecycle state, generation, start time) do not. Gauges: the lifecycle
- * state, the config generation, the start time, SNAT port blocks in use.
+ * state, the config generation, the start time, SNAT port blocks in use, conntrack and fragment
+ * table occupancy per worker.
  */
 public final class CounterMetrics implements MultiCollector {
     /** One mapping: a pattern over the counter label, the metric name (with $1.. from the groups), label names for the groups. */
@@ -42,6 +43,10 @@ public final class CounterMetrics implements MultiCollector {
             rule("network (\\S+) (rx|tx) packets", "sluice_network_$2_packets", false, "Packets into / out of a tenant network", "network"),
             rule("firewall port (\\S+) drop (\\S+)", "sluice_firewall_drops", false, "Packets the firewall dropped, by VM port and reason", "port", "reason"),
             rule("firewall rule (\\S+) connections", "sluice_firewall_rule_connections", false, "Connections a rule admitted", "rule"),
+            rule("firewall connections tracked", "sluice_firewall_connections_tracked", true,
+                    "Entries in a worker's conntrack shard (live, or expired and not yet reclaimed)"),
+            rule("firewall fragment datagrams tracked", "sluice_firewall_fragment_datagrams_tracked", true,
+                    "Fragmented datagrams a worker's fragment table holds"),
             rule("firewall connections created", "sluice_firewall_connections_created", false, "Connections created"),
             rule("firewall fragments passed", "sluice_firewall_fragments_passed", false, "Later fragments passed with their datagram"),
             rule("nat snat (\\S+) blocks in use", "sluice_nat_snat_blocks_in_use", true, "SNAT port blocks in use per address", "address"),

@@ -42,6 +42,7 @@ class CounterMetricsTest {
                 Labels.of("address", "203.0.113.5", "worker", "0"));
         assertMapped("nat vm blue/web-1 snat exhausted", 0, "sluice_nat_vm_snat_exhausted", false,
                 Labels.of("vm", "blue/web-1", "worker", "0"));
+        assertMapped("firewall connections tracked", 1, "sluice_firewall_connections_tracked", true, Labels.of("worker", "1"));
         assertMapped("sluice lifecycle state", -1, "sluice_lifecycle_state", true, Labels.EMPTY);
         assertMapped("sluice config generation", -1, "sluice_config_generation", true, Labels.EMPTY);
         // a label no rule knows keeps its words

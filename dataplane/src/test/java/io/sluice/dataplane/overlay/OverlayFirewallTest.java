@@ -248,6 +248,8 @@ class OverlayFirewallTest {
         assertEquals(1L, snap.get("firewall port p2 drop fw_no_rule"), snap::toString);
         assertEquals(1L, snap.get("firewall rule blue:default/self connections"), snap::toString);
         assertEquals(1L, snap.get("firewall connections created"), snap::toString);
+        assertEquals(1L, snap.get("firewall connections tracked"), "occupancy gauge: " + snap);
+        assertEquals(0L, snap.get("firewall fragment datagrams tracked"), snap::toString);
         assertEquals(0L, snap.get("firewall rule red:default/ssh-v4 connections"), snap::toString);
         assertNull(snap.get("firewall port uplink drop fw_no_rule"), "not a VM port");
     }
