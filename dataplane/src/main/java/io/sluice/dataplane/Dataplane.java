@@ -282,6 +282,7 @@ public final class Dataplane implements AutoCloseable {
             // freeing them under it could crash the process; the kernel removes the TAP devices and
             // frees the memory when the process exits
             System.err.println("sluice: " + stuck + " still running: ports and memory left to the OS at exit");
+            Eal.removeOwnRuntimeDir(); // files only: nothing a running duty cycle touches
             return;
         }
         for (Worker w : workers) {

@@ -56,6 +56,24 @@ public final class Eal {
     }
 
     /**
+     * Removes this process's EAL runtime directory without {@code rte_eal_cleanup}: for an exit
+     * that cannot clean EAL up (a worker thread that would not stop still uses it). Idempotent.
+     */
+    public static synchronized void removeOwnRuntimeDir() {
+        if (started && !cleaned) {
+            removeRuntimeDir(args);
+        }
+    }
+
+    /**
+     * Removes the runtime directory a process that died without cleaning up (SIGKILL) left under
+     * the default prefix {@code base + pid} ({@link #uniquePrefix}); tests that kill their children.
+     */
+    public static void removeRuntimeDirOf(String base, long pid) {
+        removeRuntimeDir(List.of("--file-prefix", base + pid));
+    }
+
+    /**
      * EAL leaves its runtime directory ({@code /var/run/dpdk/<file-prefix>} for root, else
      * {@code $XDG_RUNTIME_DIR/dpdk/<file-prefix>}) behind after {@code rte_eal_cleanup}; every
      * run has its own prefix, so without this they pile up. Removes only that directory's files.

@@ -215,6 +215,7 @@ public final class Service {
                     if (count.getAndIncrement() > 0) {
                         log.println("sluice: second signal (SIG" + s.getName() + ") while draining: exiting now");
                         log.flush();
+                        io.sluice.dataplane.ffi.Eal.removeOwnRuntimeDir();
                         Runtime.getRuntime().halt(1);
                     }
                     life.requestStop("SIG" + s.getName());

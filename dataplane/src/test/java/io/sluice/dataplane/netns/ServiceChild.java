@@ -183,5 +183,7 @@ final class ServiceChild implements AutoCloseable {
             process.destroyForcibly();
             process.waitFor(10, TimeUnit.SECONDS);
         }
+        // a child killed with SIGKILL (or halted) leaves its EAL runtime directory behind
+        io.sluice.dataplane.ffi.Eal.removeRuntimeDirOf("sluice", process.pid());
     }
 }

@@ -91,6 +91,7 @@ class ServiceLifecycleTest {
                 assertTrue(out.contains("sluice: FAILED: sluice-worker-0 made no progress for "), out);
                 assertTrue(out.contains("stall timeout 5000 ms"), out);
                 assertFalse(Netns.linkExists(null, a), a + " left behind");
+                assertFalse(Files.exists(Path.of("/var/run/dpdk/sluice" + c.process.pid())), "EAL runtime directory left behind");
                 st = status(counters, rc);
                 assertEquals(3, rc[0], st);
                 assertTrue(st.contains("not running (last state failed;"), st);
@@ -115,6 +116,7 @@ class ServiceLifecycleTest {
                 assertEquals(1, c.awaitExit(10), c.output());
                 String out = c.output();
                 assertTrue(out.contains("sluice: second signal (SIGTERM) while draining: exiting now"), out);
+                assertFalse(Files.exists(Path.of("/var/run/dpdk/sluice" + c.process.pid())), "EAL runtime directory left behind");
                 assertFalse(out.contains("sluice: stopped"), out);
             }
         }
