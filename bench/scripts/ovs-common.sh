@@ -17,7 +17,7 @@
 
 ovs_prepare() {
   local dir=$1 pfx=$2 peer=${OVS_PEER:-}
-  [ -n "$peer" ] || peer=$(cd "${SLUICE_HOME:-.}/../shared/peers/ovs-dpdk" 2>/dev/null && pwd || echo /work/shared/peers/ovs-dpdk)
+  [ -n "$peer" ] || peer="${SLUICE_HOME:-.}/../shared/peers/ovs-dpdk"
   [ -f "$peer/bench.sh" ] || { echo "OVS recipe not found at $peer (set OVS_PEER)" >&2; return 1; }
   mkdir -p "$dir/pcap" "$dir/flows"
   cp "$peer"/*.sh "$peer"/*.py "$dir/"

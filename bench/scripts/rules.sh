@@ -8,7 +8,7 @@ set -euo pipefail
 SLUICE_HOME=${SLUICE_HOME:-$(cd "$(dirname "$0")/../.." && pwd)}
 JAVA=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 BENCH_JAR=${BENCH_JAR:-$SLUICE_HOME/bench/target/benchmarks.jar}
-CLASSBENCH=${CLASSBENCH:-/work/shared/classbench}
+CLASSBENCH=${CLASSBENCH:-$SLUICE_HOME/../shared/classbench}
 ITER=${RULES_ITER:-100}
 ROUNDS=${RULES_ROUNDS:-3}
 SETS=${RULES_SETS:-"acl1_1k fw1_1k ipc1_1k acl1_10k fw1_10k ipc1_10k"}

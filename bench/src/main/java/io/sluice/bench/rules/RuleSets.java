@@ -20,10 +20,13 @@ public final class RuleSets {
     /** A rule set and its trace (5 ints per header). */
     public record Loaded(FlatRules rules, int[] trace) {}
 
-    /** ClassBench directory. */
+    /** ClassBench directory: $CLASSBENCH, -Dsluice.classbench.dir, else ../shared/classbench beside the checkout. */
     public static Path dir() {
         String env = System.getenv("CLASSBENCH");
-        return Path.of(env != null ? env : System.getProperty("sluice.classbench.dir", "/work/shared/classbench"));
+        if (env != null) return Path.of(env);
+        String prop = System.getProperty("sluice.classbench.dir");
+        if (prop != null) return Path.of(prop);
+        return Path.of(System.getProperty("sluice.home", "."), "..", "shared", "classbench").normalize();
     }
 
     /** Loads {@code name}: "sgN" or a ClassBench set (trace = name_trace, or generated if missing). */
