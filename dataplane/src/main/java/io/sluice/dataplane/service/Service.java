@@ -109,6 +109,7 @@ public final class Service {
         Supervisor sup = new Supervisor(watched, life, cfg.service().stallTimeoutMs() * 1_000_000L,
                 Supervisor.watchdogNsFromEnv(), log);
         MetricsServer metrics = null;
+        Lifecycle.End end;
         try {
             if (sup.awaitReady(cfg.service().readyTimeoutMs() * 1_000_000L)) {
                 life.set(Lifecycle.State.READY);
@@ -122,17 +123,13 @@ public final class Service {
                 metrics = startMetrics(cfg, counters, log);
                 if (control != null) {
                     try {
-                        java.util.List<java.util.function.LongSupplier> cycles = new java.util.ArrayList<>();
-                        for (Worker w : dp.workers()) {
-                            cycles.add(w::cycles);
-                        }
-                        control.start(running, cycles, log);
+                        control.start(running, watched.stream().map(Supervisor.Watched::cycles).toList(), log);
                     } catch (Exception e) {
                         life.fail("control API failed to start: " + e.getMessage());
                     }
                 }
             }
-            Lifecycle.End end = life.awaitEnd();
+            end = life.awaitEnd();
             if (!end.failed()) {
                 life.set(Lifecycle.State.DRAINING);
                 notifySystemd("STOPPING=1", log);
@@ -141,26 +138,8 @@ public final class Service {
                 notifySystemd("STOPPING=1\nSTATUS=failed: " + end.reason(), log);
                 log.println("sluice: FAILED: " + end.reason() + "; stopping (exit status 1)");
             }
-            if (control != null) {
-                control.close();
-            }
-            sup.close();
-            reloader.close();
-            if (metrics != null) {
-                metrics.close();
-            }
-            dp.close();
-            if (end.failed()) {
-                return 1;
-            }
-            if (!dp.stuckWorkers().isEmpty()) {
-                life.fail(dp.stuckWorkers() + " did not stop");
-                return 1;
-            }
-            life.set(Lifecycle.State.STOPPED);
-            log.println("sluice: stopped");
-            return 0;
         } finally {
+            // the control threads stop before the workers, on every way out
             if (control != null) {
                 control.close();
             }
@@ -170,6 +149,17 @@ public final class Service {
                 metrics.close();
             }
         }
+        dp.close();
+        if (end.failed()) {
+            return 1;
+        }
+        if (!dp.stuckWorkers().isEmpty()) {
+            life.fail(dp.stuckWorkers() + " did not stop");
+            return 1;
+        }
+        life.set(Lifecycle.State.STOPPED);
+        log.println("sluice: stopped");
+        return 0;
     }
 
     /**
