@@ -56,7 +56,38 @@ public final class Demo {
         this.out = out;
     }
 
+    /**
+     * Runs the demo. The demo's namespaces, TAP devices and addresses have fixed names (they are
+     * what the printed table shows), so two demos at once (two checkouts, or a demo beside
+     * {@code ./sluice test}) would tear down each other's hosts: the second one waits for the first,
+     * on an exclusive lock of {@link #LOCK_FILE}.
+     */
     public static int run(PrintStream out) throws Exception {
+        return exclusively(out, () -> new Demo(out).go());
+    }
+
+    /** Where concurrent demos queue: a file lock, released by the kernel if the holder dies. */
+    static final Path LOCK_FILE = Path.of(System.getProperty("java.io.tmpdir"), "sluice-demo.lock");
+
+    /** Runs {@code body} while holding the demo lock (waiting for it, and saying so, if taken). */
+    static <T> T exclusively(PrintStream out, java.util.concurrent.Callable<T> body) throws Exception {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(LOCK_FILE,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.channels.FileLock lock = ch.tryLock();
+            if (lock == null) {
+                out.println("another Sluice demo is running on this host (lock " + LOCK_FILE + "); waiting for it to end");
+                lock = ch.lock();
+            }
+            try {
+                return body.call();
+            } finally {
+                lock.release();
+            }
+        }
+    }
+
+    /** The demo without taking the lock: for a caller that holds it already. */
+    static int runHoldingLock(PrintStream out) throws Exception {
         return new Demo(out).go();
     }
 
