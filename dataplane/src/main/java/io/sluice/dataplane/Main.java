@@ -7,7 +7,6 @@ import io.sluice.dataplane.counters.Counters;
 import io.sluice.dataplane.demo.Demo;
 import io.sluice.dataplane.agent.PipelineFactory;
 import io.sluice.dataplane.firewall.FirewallConfig;
-import io.sluice.dataplane.firewall.FirewallConfigLoader;
 import io.sluice.dataplane.firewall.FirewallPipelines;
 import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.overlay.OverlayPipeline;
@@ -48,16 +47,16 @@ public final class Main {
         FirewallState fw;
         io.sluice.dataplane.control.ControlPlane control = null;
         try {
+            // the file, parsed once into the one value (docs/architecture.md, "Desired state")
             cfg = ConfigLoader.load(file);
+            // the control API (docs/api.md): the journal's changes replayed over the file's value
+            control = io.sluice.dataplane.control.ControlPlane.open(file, cfg);
+            if (control != null) {
+                cfg = control.desired();
+            }
             // security groups (docs/firewall.md): the firewall stage after the forwarding decision (l2,
             // or the overlay's route); rules reloaded on SIGHUP / rename into place (docs/service.md)
-            FirewallConfig fwc = FirewallConfigLoader.load(file, cfg);
-            // the control API (docs/api.md): the journal's changes replayed over the file's rules
-            control = io.sluice.dataplane.control.ControlPlane.open(file, cfg, fwc);
-            if (control != null) {
-                fwc = control.desired();
-            }
-            fw = fwc == null ? null : new FirewallState(cfg.ports().size(), fwc);
+            fw = cfg.firewall() == null ? null : new FirewallState(cfg.ports().size(), cfg.firewall());
         } catch (ConfigException | IllegalArgumentException e) {
             if (control != null) {
                 control.close();
@@ -98,7 +97,7 @@ public final class Main {
         }
         try {
             SluiceConfig cfg = ConfigLoader.load(Path.of(args[1]));
-            FirewallConfig fwc = FirewallConfigLoader.load(Path.of(args[1]), cfg);
+            FirewallConfig fwc = cfg.firewall();
             if (fwc != null) {
                 new FirewallState(cfg.ports().size(), fwc);
             }

@@ -2,16 +2,10 @@ package io.sluice.dataplane.config;
 
 import io.sluice.dataplane.overlay.OverlayConfigLoader;
 import io.sluice.dataplane.overlay.OverlayModel;
-import org.snakeyaml.engine.v2.api.LoadSettings;
-import org.snakeyaml.engine.v2.api.lowlevel.Compose;
-import org.snakeyaml.engine.v2.exceptions.Mark;
-import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
-import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.NodeTuple;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
-import org.snakeyaml.engine.v2.nodes.SequenceNode;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -47,9 +40,11 @@ public final class ConfigLoader {
     private static final Set<String> SERVICE_KEYS = Set.of("stall-timeout-ms", "ready-timeout-ms");
 
     private final String file;
+    private final Yaml y;
 
     private ConfigLoader(String file) {
         this.file = file;
+        this.y = new Yaml(file);
     }
 
     /** Loads a configuration file. */
@@ -96,29 +91,21 @@ public final class ConfigLoader {
     }
 
     private SluiceConfig build(String text) throws ConfigException {
-        Optional<Node> rootOpt;
-        try {
-            rootOpt = new Compose(LoadSettings.builder().setLabel(file).build()).composeString(text);
-        } catch (MarkedYamlEngineException e) {
-            int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
-            throw new ConfigException(file + ":" + line + ": not valid YAML: " + e.getProblem());
-        } catch (YamlEngineException e) {
-            throw new ConfigException(file + ": not valid YAML: " + e.getMessage());
-        }
+        Optional<Node> rootOpt = y.compose(text);
         if (rootOpt.isEmpty()) {
             throw new ConfigException(file + ":1: the file is empty; it needs at least 'ports'");
         }
-        Map<String, Node> top = mapping(rootOpt.get(), "(top level)", TOP_KEYS);
+        Map<String, Node> top = y.mapping(rootOpt.get(), Yaml.TOP, TOP_KEYS);
 
         List<String> eal = new ArrayList<>();
         if (top.containsKey("eal")) {
-            for (Node n : sequence(top.get("eal"), "eal")) {
-                String arg = scalar(n, "eal[]");
+            for (Node n : y.sequence(top.get("eal"), "eal")) {
+                String arg = y.scalar(n, "eal[]");
                 if (arg.startsWith("--vdev") || arg.equals("-a") || arg.startsWith("--allow")) {
-                    throw error(n, "eal", "'" + arg + "' is set by the data plane from 'ports'; declare the device as a port instead");
+                    throw y.error(n, "eal", "'" + arg + "' is set by the data plane from 'ports'; declare the device as a port instead");
                 }
                 if (arg.startsWith("--file-prefix")) {
-                    throw error(n, "eal", "'--file-prefix' is chosen by the data plane (unique per process); remove it");
+                    throw y.error(n, "eal", "'--file-prefix' is chosen by the data plane (unique per process); remove it");
                 }
                 eal.add(arg);
             }
@@ -126,15 +113,15 @@ public final class ConfigLoader {
             eal.addAll(List.of("--no-huge", "-m", "1024", "--no-pci", "-l", "0"));
         }
 
-        int burst = top.containsKey("burst-size") ? intIn(top.get("burst-size"), "burst-size", 1, 256) : 32;
-        String idle = top.containsKey("idle-strategy") ? scalar(top.get("idle-strategy"), "idle-strategy") : "backoff";
+        int burst = top.containsKey("burst-size") ? y.intIn(top.get("burst-size"), "burst-size", 1, 256) : 32;
+        String idle = top.containsKey("idle-strategy") ? y.scalar(top.get("idle-strategy"), "idle-strategy") : "backoff";
         if (!idle.matches("busy-spin|yield|backoff|sleep-[1-9][0-9]{0,6}")) {
-            throw error(top.get("idle-strategy"), "idle-strategy",
+            throw y.error(top.get("idle-strategy"), "idle-strategy",
                     "'" + idle + "' is not one of busy-spin, yield, backoff, sleep-<micros>");
         }
-        int mbufs = top.containsKey("mbufs") ? intIn(top.get("mbufs"), "mbufs", 1023, 4_194_303) : 16383;
+        int mbufs = top.containsKey("mbufs") ? y.intIn(top.get("mbufs"), "mbufs", 1023, 4_194_303) : 16383;
         Path counters = top.containsKey("counters-file")
-                ? Path.of(scalar(top.get("counters-file"), "counters-file"))
+                ? Path.of(y.scalar(top.get("counters-file"), "counters-file"))
                 : Path.of("/run/sluice/counters.dat");
 
         // ---- ports ----
@@ -144,34 +131,34 @@ public final class ConfigLoader {
         List<PortSpec> ports = new ArrayList<>();
         Map<String, Integer> portIndex = new HashMap<>();
         Set<String> devices = new HashSet<>();
-        List<Node> portNodes = sequence(top.get("ports"), "ports");
+        List<Node> portNodes = y.sequence(top.get("ports"), "ports");
         if (portNodes.isEmpty()) {
-            throw error(top.get("ports"), "ports", "empty; at least one port is needed");
+            throw y.error(top.get("ports"), "ports", "empty; at least one port is needed");
         }
         for (int i = 0; i < portNodes.size(); i++) {
             String key = "ports[" + i + "]";
-            Map<String, Node> p = mapping(portNodes.get(i), key, PORT_KEYS);
-            String pname = required(p, portNodes.get(i), key, "name");
+            Map<String, Node> p = y.mapping(portNodes.get(i), key, PORT_KEYS);
+            String pname = y.required(p, portNodes.get(i), key, "name");
             if (!pname.matches("[A-Za-z0-9_.-]{1,32}")) {
-                throw error(p.get("name"), key + ".name", "'" + pname + "' must be 1-32 characters of letters, digits, '_', '.', '-'");
+                throw y.error(p.get("name"), key + ".name", "'" + pname + "' must be 1-32 characters of letters, digits, '_', '.', '-'");
             }
             if (portIndex.putIfAbsent(pname, i) != null) {
-                throw error(p.get("name"), key + ".name", "'" + pname + "' is already the name of ports[" + portIndex.get(pname) + "]");
+                throw y.error(p.get("name"), key + ".name", "'" + pname + "' is already the name of ports[" + portIndex.get(pname) + "]");
             }
-            String device = required(p, portNodes.get(i), key, "device");
+            String device = y.required(p, portNodes.get(i), key, "device");
             if (device.isBlank() || device.contains(" ")) {
-                throw error(p.get("device"), key + ".device", "'" + device + "' is not a DPDK device argument (e.g. net_tap0,iface=sl0)");
+                throw y.error(p.get("device"), key + ".device", "'" + device + "' is not a DPDK device argument (e.g. net_tap0,iface=sl0)");
             }
             String devName = device.split(",", 2)[0];
             if (!devices.add(devName)) {
-                throw error(p.get("device"), key + ".device", "device '" + devName + "' is used by another port");
+                throw y.error(p.get("device"), key + ".device", "device '" + devName + "' is used by another port");
             }
-            int rxq = p.containsKey("rx-queues") ? intIn(p.get("rx-queues"), key + ".rx-queues", 1, 64) : 1;
-            int txq = p.containsKey("tx-queues") ? intIn(p.get("tx-queues"), key + ".tx-queues", 1, 64) : 1;
-            long mac = p.containsKey("mac") ? mac(p.get("mac"), key + ".mac") : -1;
+            int rxq = p.containsKey("rx-queues") ? y.intIn(p.get("rx-queues"), key + ".rx-queues", 1, 64) : 1;
+            int txq = p.containsKey("tx-queues") ? y.intIn(p.get("tx-queues"), key + ".tx-queues", 1, 64) : 1;
+            long mac = p.containsKey("mac") ? y.mac(p.get("mac"), key + ".mac") : -1;
             if (isTap(devName) && rxq < txq) {
                 // a TAP queue is one kernel tun queue used both ways: the host delivers into every one
-                throw error(p.containsKey("rx-queues") ? p.get("rx-queues") : portNodes.get(i), key + ".rx-queues",
+                throw y.error(p.containsKey("rx-queues") ? p.get("rx-queues") : portNodes.get(i), key + ".rx-queues",
                         "TAP port '" + pname + "' has " + rxq + " rx queue(s) but " + txq + " tx queue(s): each TAP queue is also"
                                 + " a queue the kernel delivers into, so give rx-queues: " + txq + " or more (and poll every one)");
             }
@@ -181,32 +168,32 @@ public final class ConfigLoader {
         // ---- workers ----
         List<WorkerSpec> workers = new ArrayList<>();
         if (top.containsKey("workers")) {
-            List<Node> wNodes = sequence(top.get("workers"), "workers");
+            List<Node> wNodes = y.sequence(top.get("workers"), "workers");
             Set<Integer> lcores = new HashSet<>();
             Set<Long> owned = new HashSet<>();
             for (int w = 0; w < wNodes.size(); w++) {
                 String key = "workers[" + w + "]";
-                Map<String, Node> wm = mapping(wNodes.get(w), key, WORKER_KEYS);
+                Map<String, Node> wm = y.mapping(wNodes.get(w), key, WORKER_KEYS);
                 if (!wm.containsKey("lcore")) {
-                    throw error(wNodes.get(w), key + ".lcore", "missing");
+                    throw y.error(wNodes.get(w), key + ".lcore", "missing");
                 }
-                int lcore = intIn(wm.get("lcore"), key + ".lcore", 0, 127);
+                int lcore = y.intIn(wm.get("lcore"), key + ".lcore", 0, 127);
                 if (!lcores.add(lcore)) {
-                    throw error(wm.get("lcore"), key + ".lcore", "lcore " + lcore + " already has a worker");
+                    throw y.error(wm.get("lcore"), key + ".lcore", "lcore " + lcore + " already has a worker");
                 }
                 if (w >= 64) {
-                    throw error(wNodes.get(w), key, "at most 64 workers");
+                    throw y.error(wNodes.get(w), key, "at most 64 workers");
                 }
                 List<WorkerSpec.RxQueue> rx = new ArrayList<>();
                 if (!wm.containsKey("rx")) {
-                    throw error(wNodes.get(w), key + ".rx", "missing: list the ports (or port:queue) this worker polls");
+                    throw y.error(wNodes.get(w), key + ".rx", "missing: list the ports (or port:queue) this worker polls");
                 }
-                for (Node q : sequence(wm.get("rx"), key + ".rx")) {
-                    String s = scalar(q, key + ".rx[]");
+                for (Node q : y.sequence(wm.get("rx"), key + ".rx")) {
+                    String s = y.scalar(q, key + ".rx[]");
                     String[] pq = s.split(":", 2);
                     Integer pi = portIndex.get(pq[0]);
                     if (pi == null) {
-                        throw error(q, key + ".rx", "no port named '" + pq[0] + "'");
+                        throw y.error(q, key + ".rx", "no port named '" + pq[0] + "'");
                     }
                     int from = 0;
                     int to = ports.get(pi).rxQueues() - 1;
@@ -214,15 +201,15 @@ public final class ConfigLoader {
                         try {
                             from = to = Integer.parseInt(pq[1]);
                         } catch (NumberFormatException e) {
-                            throw error(q, key + ".rx", "'" + s + "': queue after ':' must be a number");
+                            throw y.error(q, key + ".rx", "'" + s + "': queue after ':' must be a number");
                         }
                         if (from < 0 || from >= ports.get(pi).rxQueues()) {
-                            throw error(q, key + ".rx", "'" + s + "': port '" + pq[0] + "' has rx queues 0.." + (ports.get(pi).rxQueues() - 1));
+                            throw y.error(q, key + ".rx", "'" + s + "': port '" + pq[0] + "' has rx queues 0.." + (ports.get(pi).rxQueues() - 1));
                         }
                     }
                     for (int qi = from; qi <= to; qi++) {
                         if (!owned.add(((long) pi << 32) | qi)) {
-                            throw error(q, key + ".rx", "rx queue " + pq[0] + ":" + qi + " is already polled by another worker");
+                            throw y.error(q, key + ".rx", "rx queue " + pq[0] + ":" + qi + " is already polled by another worker");
                         }
                         rx.add(new WorkerSpec.RxQueue(pi, qi));
                     }
@@ -232,14 +219,14 @@ public final class ConfigLoader {
             for (int pi = 0; pi < ports.size(); pi++) {
                 if (ports.get(pi).txQueues() < workers.size()) {
                     Node pn = portNodes.get(pi);
-                    throw error(pn, "ports[" + pi + "].tx-queues",
+                    throw y.error(pn, "ports[" + pi + "].tx-queues",
                             "port '" + ports.get(pi).name() + "' has " + ports.get(pi).txQueues()
                                     + " tx queue(s) but there are " + workers.size() + " workers (each needs its own)");
                 }
                 // the kernel spreads a TAP's traffic over all its queues: one nobody polls loses flows
                 for (int qi = 0; isTap(ports.get(pi).devargs()) && qi < ports.get(pi).rxQueues(); qi++) {
                     if (!owned.contains(((long) pi << 32) | qi)) {
-                        throw error(top.get("workers"), "workers",
+                        throw y.error(top.get("workers"), "workers",
                                 "rx queue " + ports.get(pi).name() + ":" + qi + " of TAP port '" + ports.get(pi).name()
                                         + "' is polled by no worker (the kernel delivers flows into every TAP queue)");
                     }
@@ -259,20 +246,20 @@ public final class ConfigLoader {
         List<SluiceConfig.MacEntry> macTable = new ArrayList<>();
         Map<Long, Integer> seenMac = new HashMap<>();
         if (top.containsKey("mac-table")) {
-            List<Node> entries = sequence(top.get("mac-table"), "mac-table");
+            List<Node> entries = y.sequence(top.get("mac-table"), "mac-table");
             for (int i = 0; i < entries.size(); i++) {
                 String key = "mac-table[" + i + "]";
-                Map<String, Node> m = mapping(entries.get(i), key, MAC_KEYS);
+                Map<String, Node> m = y.mapping(entries.get(i), key, MAC_KEYS);
                 if (!m.containsKey("mac")) {
-                    throw error(entries.get(i), key + ".mac", "missing");
+                    throw y.error(entries.get(i), key + ".mac", "missing");
                 }
-                long mac = mac(m.get("mac"), key + ".mac");
+                long mac = y.mac(m.get("mac"), key + ".mac");
                 if ((mac & 0x0100_0000_0000L) != 0) {
-                    throw error(m.get("mac"), key + ".mac", "is a multicast/broadcast address; the MAC table holds unicast addresses");
+                    throw y.error(m.get("mac"), key + ".mac", "is a multicast/broadcast address; the MAC table holds unicast addresses");
                 }
                 Integer prev = seenMac.putIfAbsent(mac, i);
                 if (prev != null) {
-                    throw error(m.get("mac"), key + ".mac", "already in mac-table[" + prev + "]");
+                    throw y.error(m.get("mac"), key + ".mac", "already in mac-table[" + prev + "]");
                 }
                 int port = portRef(m, entries.get(i), key, portIndex, false);
                 macTable.add(new SluiceConfig.MacEntry(mac, port));
@@ -282,27 +269,27 @@ public final class ConfigLoader {
         // ---- arp ----
         List<SluiceConfig.ArpEntry> arp = new ArrayList<>();
         if (top.containsKey("arp")) {
-            List<Node> entries = sequence(top.get("arp"), "arp");
+            List<Node> entries = y.sequence(top.get("arp"), "arp");
             Map<Long, Integer> seen = new HashMap<>();
             for (int i = 0; i < entries.size(); i++) {
                 String key = "arp[" + i + "]";
-                Map<String, Node> m = mapping(entries.get(i), key, ARP_KEYS);
+                Map<String, Node> m = y.mapping(entries.get(i), key, ARP_KEYS);
                 if (!m.containsKey("ip")) {
-                    throw error(entries.get(i), key + ".ip", "missing");
+                    throw y.error(entries.get(i), key + ".ip", "missing");
                 }
                 if (!m.containsKey("mac")) {
-                    throw error(entries.get(i), key + ".mac", "missing");
+                    throw y.error(entries.get(i), key + ".mac", "missing");
                 }
-                int ip = ipv4(m.get("ip"), key + ".ip");
-                long mac = mac(m.get("mac"), key + ".mac");
+                int ip = y.ipv4(m.get("ip"), key + ".ip");
+                long mac = y.mac(m.get("mac"), key + ".mac");
                 if ((mac & 0x0100_0000_0000L) != 0) {
-                    throw error(m.get("mac"), key + ".mac", "is a multicast/broadcast address; ARP answers need a unicast MAC");
+                    throw y.error(m.get("mac"), key + ".mac", "is a multicast/broadcast address; ARP answers need a unicast MAC");
                 }
                 int port = m.containsKey("port") ? portRef(m, entries.get(i), key, portIndex, true) : -1;
                 long k = ((long) ip << 8) | (port & 0xFF);
                 Integer prev = seen.putIfAbsent(k, i);
                 if (prev != null) {
-                    throw error(m.get("ip"), key + ".ip", "already answered by arp[" + prev + "]");
+                    throw y.error(m.get("ip"), key + ".ip", "already answered by arp[" + prev + "]");
                 }
                 arp.add(new SluiceConfig.ArpEntry(ip, mac, port));
             }
@@ -313,7 +300,7 @@ public final class ConfigLoader {
         if (top.containsKey("overlay")) {
             for (String l2Key : List.of("mac-table", "arp")) {
                 if (top.containsKey(l2Key)) {
-                    throw error(top.get(l2Key), l2Key, "not used with 'overlay' (the overlay answers ARP and forwards"
+                    throw y.error(top.get(l2Key), l2Key, "not used with 'overlay' (the overlay answers ARP and forwards"
                             + " by its own tables); remove it");
                 }
             }
@@ -322,43 +309,46 @@ public final class ConfigLoader {
                 // NAT state lives in the firewall's conntrack entries, owned by one worker (docs/nat.md)
                 Node ext = valueOf(top.get("overlay"), "external");
                 if (!top.containsKey(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY)) {
-                    throw error(ext, "overlay.external", "needs a 'security-groups' section: NAT state lives in the"
+                    throw y.error(ext, "overlay.external", "needs a 'security-groups' section: NAT state lives in the"
                             + " firewall's conntrack entries");
                 }
                 if (workers.size() != 1) {
-                    throw error(ext, "overlay.external", "NAT runs on one worker today; the configuration has "
+                    throw y.error(ext, "overlay.external", "NAT runs on one worker today; the configuration has "
                             + workers.size() + " workers");
                 }
             }
         }
+        io.sluice.dataplane.firewall.FirewallConfig firewall = null;
         if (top.containsKey(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY)) {
-            // validated here (file:line errors at load); built again by the firewall from the file.
+            // parsed once, here, into the value (docs/architecture.md, "Desired state").
             // With an overlay, VM ports name overlay VMs (docs/firewall.md, "On the overlay")
             // with several workers, each flow's packets are handed to the worker owning its conntrack
             // shard (docs/firewall.md, "Workers"); each worker has its own tx queue (checked above)
-            io.sluice.dataplane.firewall.FirewallConfigLoader.parse(file, top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), portIndex, overlay);
+            firewall = io.sluice.dataplane.firewall.FirewallConfigLoader.parse(file,
+                    top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), portIndex, overlay);
         }
 
+        io.sluice.dataplane.control.ApiSettings api = null;
         if (top.containsKey(io.sluice.dataplane.control.ApiSettings.KEY)) {
-            // the control API (docs/api.md): validated here, read again by Main.run like security-groups
-            io.sluice.dataplane.control.ApiSettings.parse(file, top.get(io.sluice.dataplane.control.ApiSettings.KEY), overlay,
-                    top.containsKey(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY));
+            // the control API (docs/api.md)
+            api = io.sluice.dataplane.control.ApiSettings.parse(file, top.get(io.sluice.dataplane.control.ApiSettings.KEY), overlay,
+                    firewall != null);
         }
         ServiceSettings service = ServiceSettings.DEFAULT;
         if (top.containsKey("service")) {
-            Map<String, Node> s = mapping(top.get("service"), "service", SERVICE_KEYS);
+            Map<String, Node> s = y.mapping(top.get("service"), "service", SERVICE_KEYS);
             int stall = s.containsKey("stall-timeout-ms")
-                    ? intIn(s.get("stall-timeout-ms"), "service.stall-timeout-ms", 100, 3_600_000) : service.stallTimeoutMs();
+                    ? y.intIn(s.get("stall-timeout-ms"), "service.stall-timeout-ms", 100, 3_600_000) : service.stallTimeoutMs();
             int ready = s.containsKey("ready-timeout-ms")
-                    ? intIn(s.get("ready-timeout-ms"), "service.ready-timeout-ms", 100, 3_600_000) : service.readyTimeoutMs();
+                    ? y.intIn(s.get("ready-timeout-ms"), "service.ready-timeout-ms", 100, 3_600_000) : service.readyTimeoutMs();
             service = new ServiceSettings(stall, ready);
         }
 
         MetricsSettings metrics = MetricsSettings.DEFAULT;
         if (top.containsKey("metrics")) {
-            Map<String, Node> m = mapping(top.get("metrics"), "metrics", METRICS_KEYS);
+            Map<String, Node> m = y.mapping(top.get("metrics"), "metrics", METRICS_KEYS);
             if (m.containsKey("listen")) {
-                String l = scalar(m.get("listen"), "metrics.listen");
+                String l = y.scalar(m.get("listen"), "metrics.listen");
                 if (l.equals("off")) {
                     metrics = MetricsSettings.OFF;
                 } else {
@@ -370,7 +360,7 @@ public final class ConfigLoader {
                         port = -1;
                     }
                     if (colon <= 0 || port < 0 || port > 65535) {
-                        throw error(m.get("listen"), "metrics.listen", "'" + l + "' is not HOST:PORT (port 0..65535) or 'off'");
+                        throw y.error(m.get("listen"), "metrics.listen", "'" + l + "' is not HOST:PORT (port 0..65535) or 'off'");
                     }
                     metrics = new MetricsSettings(l.substring(0, colon), port);
                 }
@@ -378,7 +368,7 @@ public final class ConfigLoader {
         }
 
         return new SluiceConfig(file, List.copyOf(eal), List.copyOf(ports), List.copyOf(workers), burst, idle, mbufs,
-                List.copyOf(macTable), List.copyOf(arp), counters, overlay, service, metrics);
+                List.copyOf(macTable), List.copyOf(arp), counters, overlay, service, metrics, firewall, api);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -389,85 +379,14 @@ public final class ConfigLoader {
             if (optional) {
                 return -1;
             }
-            throw error(owner, key + ".port", "missing");
+            throw y.error(owner, key + ".port", "missing");
         }
-        String name = scalar(m.get("port"), key + ".port");
+        String name = y.scalar(m.get("port"), key + ".port");
         Integer pi = portIndex.get(name);
         if (pi == null) {
-            throw error(m.get("port"), key + ".port", "no port named '" + name + "' (ports: " + portIndex.keySet() + ")");
+            throw y.error(m.get("port"), key + ".port", "no port named '" + name + "' (ports: " + portIndex.keySet() + ")");
         }
         return pi;
-    }
-
-    private String required(Map<String, Node> m, Node owner, String key, String field) throws ConfigException {
-        if (!m.containsKey(field)) {
-            throw error(owner, key + "." + field, "missing");
-        }
-        return scalar(m.get(field), key + "." + field);
-    }
-
-    private Map<String, Node> mapping(Node n, String key, Set<String> allowed) throws ConfigException {
-        if (!(n instanceof MappingNode mn)) {
-            throw error(n, key, "must be a mapping (key: value lines)");
-        }
-        Map<String, Node> out = new LinkedHashMap<>();
-        for (NodeTuple t : mn.getValue()) {
-            String k = scalar(t.getKeyNode(), key + " key");
-            String path = key.equals("(top level)") ? k : key + "." + k;
-            if (!allowed.contains(k)) {
-                throw error(t.getKeyNode(), path, "unknown key; expected one of " + new java.util.TreeSet<>(allowed));
-            }
-            if (out.put(k, t.getValueNode()) != null) {
-                throw error(t.getKeyNode(), path, "given twice");
-            }
-        }
-        return out;
-    }
-
-    private List<Node> sequence(Node n, String key) throws ConfigException {
-        if (!(n instanceof SequenceNode sn)) {
-            throw error(n, key, "must be a list");
-        }
-        return sn.getValue();
-    }
-
-    private String scalar(Node n, String key) throws ConfigException {
-        if (!(n instanceof ScalarNode sn)) {
-            throw error(n, key, "must be a single value, not a list or mapping");
-        }
-        return sn.getValue();
-    }
-
-    private int intIn(Node n, String key, int min, int max) throws ConfigException {
-        String s = scalar(n, key);
-        int v;
-        try {
-            v = Integer.parseInt(s.trim());
-        } catch (NumberFormatException e) {
-            throw error(n, key, "'" + s + "' is not a whole number");
-        }
-        if (v < min || v > max) {
-            throw error(n, key, v + " is out of range " + min + ".." + max);
-        }
-        return v;
-    }
-
-    private long mac(Node n, String key) throws ConfigException {
-        String s = scalar(n, key);
-        long v = parseMac(s);
-        if (v < 0) {
-            throw error(n, key, "'" + s + "' is not a MAC address like 02:00:00:00:00:01");
-        }
-        return v;
-    }
-
-    private int ipv4(Node n, String key) throws ConfigException {
-        String s = scalar(n, key);
-        long v = parseIpv4(s);
-        if (v < 0) {
-            throw error(n, key, "'" + s + "' is not an IPv4 address like 10.0.0.1");
-        }
-        return (int) v;
     }
 
     /** The value node of {@code key} in mapping {@code n} (already validated), or {@code n} itself. */
@@ -480,11 +399,6 @@ public final class ConfigLoader {
             }
         }
         return n;
-    }
-
-    private ConfigException error(Node n, String key, String what) {
-        int line = n == null ? 0 : n.getStartMark().map(Mark::getLine).orElse(-1) + 1;
-        return new ConfigException(file + ":" + line + ": " + key + ": " + what);
     }
 
     /** Parses "aa:bb:cc:dd:ee:ff" into the low 48 bits of a long, or -1. */

@@ -1,12 +1,18 @@
 package io.sluice.dataplane.config;
 
+import io.sluice.dataplane.control.ApiSettings;
+import io.sluice.dataplane.firewall.FirewallConfig;
 import io.sluice.dataplane.overlay.OverlayModel;
 
 import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The whole data-plane configuration, already validated (see {@link ConfigLoader}). Immutable.
+ * The whole data-plane configuration, already validated (see {@link ConfigLoader}): the one
+ * desired-state value. The file is parsed once into it; the control API's changes and the
+ * journal's replay yield new values of it (docs/architecture.md, "Desired state"); a reload or a
+ * change is applied by diffing the running value against the new one
+ * ({@code service.RunningConfig}). Immutable.
  *
  * @param source       where it came from (file path or "embedded default"), for messages
  * @param eal          EAL arguments without the program name and without vdevs (ports add those)
@@ -22,6 +28,8 @@ import java.util.List;
  *                     when present the data plane runs the overlay pipeline instead of L2
  * @param service      supervision of {@code ./sluice run} (the {@code service:} section, docs/service.md)
  * @param metrics      the Prometheus endpoint (the {@code metrics:} section, docs/operations.md)
+ * @param firewall     security groups and memberships (the {@code security-groups:} section, docs/firewall.md), or null
+ * @param api          the control API (the {@code api:} section, docs/api.md), or null
  */
 public record SluiceConfig(
         String source,
@@ -36,7 +44,29 @@ public record SluiceConfig(
         Path countersFile,
         OverlayModel overlay,
         ServiceSettings service,
-        MetricsSettings metrics) {
+        MetricsSettings metrics,
+        FirewallConfig firewall,
+        ApiSettings api) {
+
+    /** A configuration without security groups and without the control API. */
+    public SluiceConfig(String source, List<String> eal, List<PortSpec> ports, List<WorkerSpec> workers, int burstSize,
+                        String idleStrategy, int mbufs, List<MacEntry> macTable, List<ArpEntry> arp, Path countersFile,
+                        OverlayModel overlay, ServiceSettings service, MetricsSettings metrics) {
+        this(source, eal, ports, workers, burstSize, idleStrategy, mbufs, macTable, arp, countersFile, overlay, service, metrics,
+                null, null);
+    }
+
+    /** This value with {@code fw} as its security groups (a change of the control API, or a reload's section). */
+    public SluiceConfig withFirewall(FirewallConfig fw) {
+        return new SluiceConfig(source, eal, ports, workers, burstSize, idleStrategy, mbufs, macTable, arp, countersFile, overlay,
+                service, metrics, fw, api);
+    }
+
+    /** This value with {@code o} as its overlay (public access changed by a reload). */
+    public SluiceConfig withOverlay(OverlayModel o) {
+        return new SluiceConfig(source, eal, ports, workers, burstSize, idleStrategy, mbufs, macTable, arp, countersFile, o,
+                service, metrics, firewall, api);
+    }
 
     /** A configuration with the default {@link ServiceSettings} and no metrics endpoint (tests, benchmarks). */
     public SluiceConfig(String source, List<String> eal, List<PortSpec> ports, List<WorkerSpec> workers, int burstSize,

@@ -1,25 +1,16 @@
 package io.sluice.dataplane.control;
 
 import io.sluice.dataplane.config.ConfigException;
+import io.sluice.dataplane.config.Yaml;
 import io.sluice.dataplane.overlay.OverlayModel;
-import org.snakeyaml.engine.v2.api.LoadSettings;
-import org.snakeyaml.engine.v2.api.lowlevel.Compose;
-import org.snakeyaml.engine.v2.exceptions.Mark;
-import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
-import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
-import org.snakeyaml.engine.v2.nodes.NodeTuple;
-import org.snakeyaml.engine.v2.nodes.ScalarNode;
-import org.snakeyaml.engine.v2.nodes.SequenceNode;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -64,6 +55,17 @@ public record ApiSettings(String host, int port, List<Key> keys, Path journal, P
             projects = List.copyOf(projects);
         }
 
+        /** By value (the hash's bytes), so a reload can tell an unchanged section. */
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && id.equals(k.id) && java.util.Arrays.equals(sha256, k.sha256) && projects.equals(k.projects);
+        }
+
+        @Override
+        public int hashCode() {
+            return id.hashCode() * 31 + java.util.Arrays.hashCode(sha256);
+        }
+
         public boolean operator() {
             return projects.contains(ALL);
         }
@@ -84,7 +86,7 @@ public record ApiSettings(String host, int port, List<Key> keys, Path journal, P
      * @param hasFirewall  whether the file has a {@code security-groups} section
      */
     public static ApiSettings parse(String file, Node node, OverlayModel overlay, boolean hasFirewall) throws ConfigException {
-        P p = new P(file);
+        Yaml p = new Yaml(file);
         if (overlay == null || !hasFirewall) {
             throw p.error(node, KEY, "needs an 'overlay' section and a 'security-groups' section (projects are overlay networks,"
                     + " and the API changes their security groups)");
@@ -140,8 +142,8 @@ public record ApiSettings(String host, int port, List<Key> keys, Path journal, P
             }
             keys.add(new Key(id, HexFormat.of().parseHex(hex), projects));
         }
-        Path journal = p.path(top, node, "journal");
-        Path audit = p.path(top, node, "audit");
+        Path journal = path(p, top, node, "journal");
+        Path audit = path(p, top, node, "audit");
         if (journal.toAbsolutePath().normalize().equals(audit.toAbsolutePath().normalize())) {
             throw p.error(top.get("audit"), KEY + ".audit", "must not be the journal's directory (each is its own queue)");
         }
@@ -157,68 +159,10 @@ public record ApiSettings(String host, int port, List<Key> keys, Path journal, P
         return new ApiSettings(host, port, keys, journal, audit, maxBody, fails, window, msync);
     }
 
-    /** The {@code api} section of a whole configuration text, or null when it has none (the text was validated already). */
-    public static ApiSettings fromDocument(String file, String text, OverlayModel overlay, boolean hasFirewall) throws ConfigException {
-        Optional<Node> root;
-        try {
-            root = new Compose(LoadSettings.builder().setLabel(file).build()).composeString(text);
-        } catch (YamlEngineException e) {
-            throw new ConfigException(file + ": not valid YAML: " + e.getMessage());
-        }
-        if (root.isEmpty() || !(root.get() instanceof MappingNode mn)) return null;
-        for (NodeTuple t : mn.getValue()) {
-            if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals(KEY)) {
-                return parse(file, t.getValueNode(), overlay, hasFirewall);
-            }
-        }
-        return null;
-    }
-
-    /** The small YAML helpers of the section (same messages as ConfigLoader's). */
-    private record P(String file) {
-        Map<String, Node> mapping(Node n, String key, Set<String> allowed) throws ConfigException {
-            if (!(n instanceof MappingNode mn)) throw error(n, key, "must be a mapping (key: value lines)");
-            Map<String, Node> out = new LinkedHashMap<>();
-            for (NodeTuple t : mn.getValue()) {
-                String k = scalar(t.getKeyNode(), key + " key");
-                if (!allowed.contains(k)) throw error(t.getKeyNode(), key + "." + k, "unknown key; expected one of " + new TreeSet<>(allowed));
-                if (out.put(k, t.getValueNode()) != null) throw error(t.getKeyNode(), key + "." + k, "given twice");
-            }
-            return out;
-        }
-
-        List<Node> sequence(Node n, String key) throws ConfigException {
-            if (!(n instanceof SequenceNode sn)) throw error(n, key, "must be a list");
-            return sn.getValue();
-        }
-
-        String scalar(Node n, String key) throws ConfigException {
-            if (!(n instanceof ScalarNode sn)) throw error(n, key, "must be a single value, not a list or mapping");
-            return sn.getValue();
-        }
-
-        int intIn(Node n, String key, int min, int max) throws ConfigException {
-            String s = scalar(n, key);
-            int v;
-            try {
-                v = Integer.parseInt(s.trim());
-            } catch (NumberFormatException e) {
-                throw error(n, key, "'" + s + "' is not a whole number");
-            }
-            if (v < min || v > max) throw error(n, key, v + " is out of range " + min + ".." + max);
-            return v;
-        }
-
-        Path path(Map<String, Node> top, Node section, String f) throws ConfigException {
-            if (!top.containsKey(f)) throw error(section, KEY + "." + f, "missing: a directory for the " + f + " (Chronicle Queue)");
-            String s = scalar(top.get(f), KEY + "." + f);
-            if (s.isBlank()) throw error(top.get(f), KEY + "." + f, "empty");
-            return Path.of(s);
-        }
-
-        ConfigException error(Node n, String key, String what) {
-            int line = n == null ? 0 : n.getStartMark().map(Mark::getLine).orElse(-1) + 1;
-            return new ConfigException(file + ":" + line + ": " + key + ": " + what);
-        }
+    private static Path path(Yaml p, Map<String, Node> top, Node section, String f) throws ConfigException {
+        if (!top.containsKey(f)) throw p.error(section, KEY + "." + f, "missing: a directory for the " + f + " (Chronicle Queue)");
+        String s = p.scalar(top.get(f), KEY + "." + f);
+        if (s.isBlank()) throw p.error(top.get(f), KEY + "." + f, "empty");
+        return Path.of(s);
     }
 }

@@ -2,7 +2,6 @@ package io.sluice.dataplane.control;
 
 import io.sluice.dataplane.config.ConfigException;
 import io.sluice.dataplane.config.SluiceConfig;
-import io.sluice.dataplane.firewall.FirewallConfig;
 import io.sluice.dataplane.service.RunningConfig;
 import io.sluice.dataplane.service.Service;
 
@@ -22,8 +21,8 @@ import java.util.function.LongSupplier;
  *       ({@link #open}); a corrupt journal or a change that no longer applies stops start-up;</li>
  *   <li>once the data plane is ready ({@link Service.Control#start}): the HTTP API;</li>
  *   <li>each accepted change ({@link #change}): validated into a new {@link DesiredState},
- *       journaled, applied through {@link RunningConfig#applyChange} (the SIGHUP path's atomic
- *       publish and its generation counter), and acknowledged once every worker has run a full
+ *       journaled, applied through {@link RunningConfig#applyChange} (the SIGHUP path's diff,
+ *       atomic publish and generation counter), and acknowledged once every worker has run a full
  *       duty cycle since;</li>
  *   <li>a reload of the file ({@link RunningConfig.Layer}): the new file's rules with every API
  *       change replayed on top, so reload and restart agree.</li>
@@ -55,26 +54,20 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     }
 
     /**
-     * Reads the {@code api} section of {@code file}; null when there is none. Otherwise opens the
-     * journal and the audit log and replays the journal over {@code fromFile}.
+     * Null when {@code cfg} (the file's value, parsed once) has no {@code api} section. Otherwise
+     * opens the journal and the audit log and replays the journal over {@code cfg}.
      *
      * @throws ConfigException a bad section, a journal that cannot be opened, is corrupt, or holds a change that no longer applies
      */
-    public static ControlPlane open(Path file, SluiceConfig cfg, FirewallConfig fromFile) throws ConfigException {
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read configuration file: " + e.getMessage());
-        }
-        ApiSettings s = ApiSettings.fromDocument(file.toString(), text, cfg.overlay(), fromFile != null);
+    public static ControlPlane open(Path file, SluiceConfig cfg) throws ConfigException {
+        ApiSettings s = cfg.api();
         if (s == null) return null;
         Journal j = null;
         AuditLog a = null;
         try {
             j = Journal.open(dirFor(s.journal(), "journal"), s.msync());
             List<Journal.Record> records = j.replay();
-            DesiredState st = new DesiredState(cfg.overlay(), fromFile);
+            DesiredState st = new DesiredState(cfg);
             List<DesiredState.Change> applied = new ArrayList<>();
             long gen = 1;
             for (int i = 0; i < records.size(); i++) {
@@ -118,9 +111,9 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         if (a != null) a.close();
     }
 
-    /** The firewall configuration to start with: the file's, with the journal replayed. */
-    public FirewallConfig desired() {
-        return state.firewall();
+    /** The value to start with: the file's, with the journal replayed. */
+    public SluiceConfig desired() {
+        return state.config();
     }
 
     /** The generation the journal reached (1 without records). */
@@ -186,7 +179,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
             before = new long[cycles.size()];
             for (int i = 0; i < before.length; i++) before[i] = cycles.get(i).getAsLong();
             try {
-                gen = running.applyChange(next.firewall());
+                gen = running.applyChange(next.config());
             } catch (RuntimeException e) {
                 journal.revert(gen);
                 throw new ApiException(500, "the change could not be applied, nothing changed: " + e.getMessage());
@@ -231,9 +224,9 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     // ---- RunningConfig.Layer: reloads of the file keep the API's changes ----------------------
 
     @Override
-    public FirewallConfig over(FirewallConfig fromFile) throws ConfigException {
-        // the rules and descriptions are rebuilt from the new file plus every change, in order
-        DesiredState st = new DesiredState(state.overlay(), fromFile);
+    public SluiceConfig over(SluiceConfig fromFile) throws ConfigException {
+        // the value and descriptions are rebuilt from the new file plus every change, in order
+        DesiredState st = new DesiredState(fromFile);
         for (DesiredState.Change c : changes) {
             try {
                 st = st.apply(c);
@@ -243,7 +236,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
             }
         }
         pending = st;
-        return st.firewall();
+        return st.config();
     }
 
     @Override

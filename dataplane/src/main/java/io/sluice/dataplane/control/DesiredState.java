@@ -2,6 +2,7 @@ package io.sluice.dataplane.control;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.firewall.FirewallConfig;
 import io.sluice.dataplane.overlay.OverlayModel;
 import io.sluice.rules.model.CloudConfig;
@@ -19,11 +20,12 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * What the API changes, as one immutable value: the firewall configuration (security groups per
- * project, VM memberships; projects are the overlay's networks, groups are {@code project:name} as
- * {@code security-groups} next to an overlay makes them, docs/firewall.md) and the descriptions the
- * API keeps beside the rules. Each change yields a new value or a refusal ({@link ApiException});
- * nothing is changed in place.
+ * The desired state as the API sees it: the one configuration value ({@link SluiceConfig}: host
+ * settings, projects = overlay networks with their subnets and VMs, security groups per project
+ * as {@code project:name} (docs/firewall.md), memberships, public access) and the descriptions
+ * the API keeps beside the rules. Each change yields a new value or a refusal
+ * ({@link ApiException}); nothing is changed in place. {@code RunningConfig} applies a new value
+ * by diffing it against the running one.
  */
 public final class DesiredState {
     /** The actions that change state, as journaled. */
@@ -41,18 +43,26 @@ public final class DesiredState {
      */
     public record Change(String action, String project, String name, JsonNode body) {}
 
+    private final SluiceConfig config;
     private final OverlayModel overlay;
     private final FirewallConfig fw;
     private final Map<String, GroupCodec.Descriptions> descriptions;
 
-    public DesiredState(OverlayModel overlay, FirewallConfig fw) {
-        this(overlay, fw, Map.of());
+    /** The state a configuration file (with an overlay and security groups) describes. */
+    public DesiredState(SluiceConfig config) {
+        this(config, Map.of());
     }
 
-    private DesiredState(OverlayModel overlay, FirewallConfig fw, Map<String, GroupCodec.Descriptions> descriptions) {
-        this.overlay = overlay;
-        this.fw = fw;
+    private DesiredState(SluiceConfig config, Map<String, GroupCodec.Descriptions> descriptions) {
+        this.config = config;
+        this.overlay = config.overlay();
+        this.fw = config.firewall();
         this.descriptions = Map.copyOf(descriptions);
+    }
+
+    /** The whole value. */
+    public SluiceConfig config() {
+        return config;
     }
 
     public FirewallConfig firewall() {
@@ -214,6 +224,6 @@ public final class DesiredState {
                 }
             }
         }
-        return new DesiredState(overlay, next, d);
+        return new DesiredState(config.withFirewall(next), d);
     }
 }

@@ -4,7 +4,6 @@ import io.sluice.dataplane.Dataplane;
 import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.counters.Counters;
-import io.sluice.dataplane.firewall.FirewallConfigLoader;
 import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.overlay.OverlayModel;
 import io.sluice.dataplane.overlay.OverlayPipeline;
@@ -93,8 +92,7 @@ public final class Demo {
 
     private int go() throws Exception {
         SluiceConfig cfg = ConfigLoader.loadDefault();
-        FirewallState fw = new FirewallState(cfg.ports().size(),
-                FirewallConfigLoader.parseDocument(ConfigLoader.DEFAULT_NAME, ConfigLoader.defaultText(), cfg));
+        FirewallState fw = new FirewallState(cfg.ports().size(), cfg.firewall());
         out.println("Sluice demo: overlay data plane on " + cfg.ports().size() + " TAP ports; projects blue and red"
                 + " both on 10.0.0.0/16 (subnets 10.0.1.0/24, 10.0.2.0/24); namespaces as VMs; security groups:"
                 + " every VM in its project's default group, blue lb in group web only; NAT: an internet router and server"

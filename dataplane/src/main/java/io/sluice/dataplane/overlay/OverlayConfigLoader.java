@@ -2,20 +2,11 @@ package io.sluice.dataplane.overlay;
 
 import io.sluice.dataplane.config.ConfigException;
 import io.sluice.dataplane.config.ConfigLoader;
-import org.snakeyaml.engine.v2.api.LoadSettings;
-import org.snakeyaml.engine.v2.api.lowlevel.Compose;
-import org.snakeyaml.engine.v2.exceptions.Mark;
-import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
-import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
-import org.snakeyaml.engine.v2.nodes.MappingNode;
+import io.sluice.dataplane.config.Yaml;
 import org.snakeyaml.engine.v2.nodes.Node;
-import org.snakeyaml.engine.v2.nodes.NodeTuple;
-import org.snakeyaml.engine.v2.nodes.ScalarNode;
-import org.snakeyaml.engine.v2.nodes.SequenceNode;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -64,10 +55,12 @@ public final class OverlayConfigLoader {
     private final Map<String, Integer> ports;
     /** key path → node, to place model errors on a line. */
     private final Map<String, Node> nodes = new HashMap<>();
+    private final Yaml y;
 
     private OverlayConfigLoader(String file, Map<String, Integer> ports) {
         this.file = file;
         this.ports = ports;
+        this.y = new Yaml(file, nodes::put);
     }
 
     /**
@@ -82,19 +75,11 @@ public final class OverlayConfigLoader {
     /** Parses text whose top level holds one key, {@code overlay:}. */
     public static OverlayModel parseText(String file, String text, Map<String, Integer> ports) throws ConfigException {
         OverlayConfigLoader l = new OverlayConfigLoader(file, ports);
-        Optional<Node> root;
-        try {
-            root = new Compose(LoadSettings.builder().setLabel(file).build()).composeString(text);
-        } catch (MarkedYamlEngineException e) {
-            int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
-            throw new ConfigException(file + ":" + line + ": not valid YAML: " + e.getProblem());
-        } catch (YamlEngineException e) {
-            throw new ConfigException(file + ": not valid YAML: " + e.getMessage());
-        }
+        Optional<Node> root = l.y.compose(text);
         if (root.isEmpty()) {
             throw new ConfigException(file + ":1: the file is empty; it needs 'overlay'");
         }
-        Map<String, Node> top = l.mapping(root.get(), "(top level)", TOP_KEYS);
+        Map<String, Node> top = l.y.mapping(root.get(), Yaml.TOP, TOP_KEYS);
         if (!top.containsKey("overlay")) {
             throw new ConfigException(file + ":1: overlay: missing");
         }
@@ -102,18 +87,18 @@ public final class OverlayConfigLoader {
     }
 
     private OverlayModel build(Node n) throws ConfigException {
-        Map<String, Node> h = mapping(n, "overlay", HOST_KEYS);
+        Map<String, Node> h = y.mapping(n, "overlay", HOST_KEYS);
         int uplink = portRef(req(h, n, "overlay", "uplink"), "overlay.uplink");
         Node ipNode = req(h, n, "overlay", "underlay-ip");
         int[] under = cidr(ipNode, "overlay.underlay-ip", false);
-        long umac = mac(req(h, n, "overlay", "underlay-mac"), "overlay.underlay-mac");
-        int gw = h.containsKey("underlay-gateway") ? ipv4(h.get("underlay-gateway"), "overlay.underlay-gateway") : 0;
-        long nh = h.containsKey("next-hop-mac") ? mac(h.get("next-hop-mac"), "overlay.next-hop-mac") : -1;
-        int mtu = h.containsKey("underlay-mtu") ? intIn(h.get("underlay-mtu"), "overlay.underlay-mtu", 0, 65535) : 1500;
-        long rmac = mac(req(h, n, "overlay", "router-mac"), "overlay.router-mac");
+        long umac = y.mac(req(h, n, "overlay", "underlay-mac"), "overlay.underlay-mac");
+        int gw = h.containsKey("underlay-gateway") ? y.ipv4(h.get("underlay-gateway"), "overlay.underlay-gateway") : 0;
+        long nh = h.containsKey("next-hop-mac") ? y.mac(h.get("next-hop-mac"), "overlay.next-hop-mac") : -1;
+        int mtu = h.containsKey("underlay-mtu") ? y.intIn(h.get("underlay-mtu"), "overlay.underlay-mtu", 0, 65535) : 1500;
+        long rmac = y.mac(req(h, n, "overlay", "router-mac"), "overlay.router-mac");
         List<OverlayModel.Network> nets = new ArrayList<>();
         if (h.containsKey("networks")) {
-            List<Node> nn = sequence(h.get("networks"), "overlay.networks");
+            List<Node> nn = y.sequence(h.get("networks"), "overlay.networks");
             for (int i = 0; i < nn.size(); i++) {
                 nets.add(network(nn.get(i), "overlay.networks[" + i + "]"));
             }
@@ -130,26 +115,26 @@ public final class OverlayConfigLoader {
                 p = p.substring(0, p.lastIndexOf('.'));
                 at = nodes.get(p);
             }
-            throw new ConfigException(file + ":" + line(at == null ? n : at) + ": " + e.path() + ": " + e.reason());
+            throw new ConfigException(file + ":" + Yaml.line(at == null ? n : at) + ": " + e.path() + ": " + e.reason());
         }
         return model;
     }
 
     private OverlayModel.Network network(Node n, String key) throws ConfigException {
-        Map<String, Node> m = mapping(n, key, NET_KEYS);
-        String name = scalar(req(m, n, key, "name"), key + ".name");
-        int vni = intIn(req(m, n, key, "vni"), key + ".vni", Integer.MIN_VALUE, Integer.MAX_VALUE);
+        Map<String, Node> m = y.mapping(n, key, NET_KEYS);
+        String name = y.scalar(req(m, n, key, "name"), key + ".name");
+        int vni = y.intIn(req(m, n, key, "vni"), key + ".vni", Integer.MIN_VALUE, Integer.MAX_VALUE);
         int[] c = cidr(req(m, n, key, "cidr"), key + ".cidr", true);
         List<OverlayModel.Subnet> subnets = new ArrayList<>();
         if (m.containsKey("subnets")) {
-            List<Node> sn = sequence(m.get("subnets"), key + ".subnets");
+            List<Node> sn = y.sequence(m.get("subnets"), key + ".subnets");
             for (int i = 0; i < sn.size(); i++) {
                 subnets.add(subnet(sn.get(i), key + ".subnets[" + i + "]"));
             }
         }
         List<OverlayModel.Vm> vms = new ArrayList<>();
         if (m.containsKey("vms")) {
-            List<Node> vn = sequence(m.get("vms"), key + ".vms");
+            List<Node> vn = y.sequence(m.get("vms"), key + ".vms");
             for (int i = 0; i < vn.size(); i++) {
                 vms.add(vm(vn.get(i), key + ".vms[" + i + "]"));
             }
@@ -158,36 +143,36 @@ public final class OverlayConfigLoader {
     }
 
     private OverlayModel.External external(Node n, String key) throws ConfigException {
-        Map<String, Node> m = mapping(n, key, EXTERNAL_KEYS);
+        Map<String, Node> m = y.mapping(n, key, EXTERNAL_KEYS);
         int port = portRef(req(m, n, key, "port"), key + ".port");
-        long mac = mac(req(m, n, key, "mac"), key + ".mac");
+        long mac = y.mac(req(m, n, key, "mac"), key + ".mac");
         int[] c = cidr(req(m, n, key, "subnet"), key + ".subnet", true);
-        int gw = ipv4(req(m, n, key, "gateway"), key + ".gateway");
-        long gwMac = m.containsKey("gateway-mac") ? mac(m.get("gateway-mac"), key + ".gateway-mac") : -1;
+        int gw = y.ipv4(req(m, n, key, "gateway"), key + ".gateway");
+        long gwMac = m.containsKey("gateway-mac") ? y.mac(m.get("gateway-mac"), key + ".gateway-mac") : -1;
         List<Integer> fips = m.containsKey("floating-ips") ? addresses(m.get("floating-ips"), key + ".floating-ips") : List.of();
         List<Integer> snat = m.containsKey("snat-addresses") ? addresses(m.get("snat-addresses"), key + ".snat-addresses") : List.of();
-        int block = m.containsKey("port-block") ? intIn(m.get("port-block"), key + ".port-block", Integer.MIN_VALUE, Integer.MAX_VALUE)
+        int block = m.containsKey("port-block") ? y.intIn(m.get("port-block"), key + ".port-block", Integer.MIN_VALUE, Integer.MAX_VALUE)
                 : DEFAULT_PORT_BLOCK;
-        int perVm = m.containsKey("blocks-per-vm") ? intIn(m.get("blocks-per-vm"), key + ".blocks-per-vm", Integer.MIN_VALUE, Integer.MAX_VALUE)
+        int perVm = m.containsKey("blocks-per-vm") ? y.intIn(m.get("blocks-per-vm"), key + ".blocks-per-vm", Integer.MIN_VALUE, Integer.MAX_VALUE)
                 : DEFAULT_BLOCKS_PER_VM;
         return new OverlayModel.External(port, mac, c[0], c[1], gw, gwMac, fips, snat, block, perVm);
     }
 
     /** A list of IPv4 addresses and inclusive ranges "a.b.c.d-a.b.c.e"; each element's node is kept for errors. */
     private List<Integer> addresses(Node n, String key) throws ConfigException {
-        List<Node> items = sequence(n, key);
+        List<Node> items = y.sequence(n, key);
         List<Integer> out = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
             Node item = items.get(i);
-            String s = scalar(item, key + "[" + i + "]");
+            String s = y.scalar(item, key + "[" + i + "]");
             String[] range = s.split("-", 2);
             long lo = ConfigLoader.parseIpv4(range[0].trim());
             long hi = range.length == 2 ? ConfigLoader.parseIpv4(range[1].trim()) : lo;
             if (lo < 0 || hi < 0) {
-                throw error(item, key + "[" + i + "]", "'" + s + "' is not an IPv4 address or range like 203.0.113.10-203.0.113.20");
+                throw y.error(item, key + "[" + i + "]", "'" + s + "' is not an IPv4 address or range like 203.0.113.10-203.0.113.20");
             }
             if (hi < lo || hi - lo >= OverlayModel.MAX_FLOATING_IPS) {
-                throw error(item, key + "[" + i + "]", "'" + s + "' is not a range of 1.." + OverlayModel.MAX_FLOATING_IPS + " addresses");
+                throw y.error(item, key + "[" + i + "]", "'" + s + "' is not a range of 1.." + OverlayModel.MAX_FLOATING_IPS + " addresses");
             }
             for (long a = lo; a <= hi; a++) {
                 nodes.put(key + "[" + out.size() + "]", item);
@@ -198,18 +183,18 @@ public final class OverlayConfigLoader {
     }
 
     private OverlayModel.Subnet subnet(Node n, String key) throws ConfigException {
-        Map<String, Node> m = mapping(n, key, SUBNET_KEYS);
-        String name = scalar(req(m, n, key, "name"), key + ".name");
+        Map<String, Node> m = y.mapping(n, key, SUBNET_KEYS);
+        String name = y.scalar(req(m, n, key, "name"), key + ".name");
         int[] c = cidr(req(m, n, key, "cidr"), key + ".cidr", true);
-        int gw = ipv4(req(m, n, key, "gateway"), key + ".gateway");
+        int gw = y.ipv4(req(m, n, key, "gateway"), key + ".gateway");
         OverlayModel.Ip6 c6 = null;
         int p6 = 0;
         if (m.containsKey("cidr6")) {
-            String s = scalar(m.get("cidr6"), key + ".cidr6");
+            String s = y.scalar(m.get("cidr6"), key + ".cidr6");
             String[] parts = s.split("/", 2);
             c6 = parts.length == 2 ? OverlayModel.Ip6.parse(parts[0]) : null;
             if (c6 == null || !parts[1].matches("[0-9]{1,3}")) {
-                throw error(m.get("cidr6"), key + ".cidr6", "'" + s + "' is not an IPv6 prefix like fd00:1:1::/64");
+                throw y.error(m.get("cidr6"), key + ".cidr6", "'" + s + "' is not an IPv6 prefix like fd00:1:1::/64");
             }
             p6 = Integer.parseInt(parts[1]);
         }
@@ -218,30 +203,30 @@ public final class OverlayConfigLoader {
     }
 
     private OverlayModel.Vm vm(Node n, String key) throws ConfigException {
-        Map<String, Node> m = mapping(n, key, VM_KEYS);
-        String name = scalar(req(m, n, key, "name"), key + ".name");
-        String subnet = scalar(req(m, n, key, "subnet"), key + ".subnet");
-        long mac = mac(req(m, n, key, "mac"), key + ".mac");
-        int ip = ipv4(req(m, n, key, "ip"), key + ".ip");
+        Map<String, Node> m = y.mapping(n, key, VM_KEYS);
+        String name = y.scalar(req(m, n, key, "name"), key + ".name");
+        String subnet = y.scalar(req(m, n, key, "subnet"), key + ".subnet");
+        long mac = y.mac(req(m, n, key, "mac"), key + ".mac");
+        int ip = y.ipv4(req(m, n, key, "ip"), key + ".ip");
         OverlayModel.Ip6 ip6 = m.containsKey("ip6") ? ip6(m.get("ip6"), key + ".ip6") : null;
         if (m.containsKey("port") == m.containsKey("vtep")) {
-            throw error(n, key + ".port", "give exactly one of 'port' (local VM) or 'vtep' (remote host)");
+            throw y.error(n, key + ".port", "give exactly one of 'port' (local VM) or 'vtep' (remote host)");
         }
         int port = m.containsKey("port") ? portRef(m.get("port"), key + ".port") : -1;
-        int vtep = m.containsKey("vtep") ? ipv4(m.get("vtep"), key + ".vtep") : 0;
+        int vtep = m.containsKey("vtep") ? y.ipv4(m.get("vtep"), key + ".vtep") : 0;
         if (m.containsKey("vtep")) {
             nodes.put(key + ".port", m.get("vtep"));
         }
         OverlayModel.Access access = OverlayModel.Access.PRIVATE;
         int fip = 0;
         if (m.containsKey("public")) {
-            String pub = scalar(m.get("public"), key + ".public");
+            String pub = y.scalar(m.get("public"), key + ".public");
             if (pub.equals("outbound")) {
                 access = OverlayModel.Access.OUTBOUND;
             } else if (!pub.equals("private")) {
                 long a = ConfigLoader.parseIpv4(pub);
                 if (a < 0) {
-                    throw error(m.get("public"), key + ".public", "'" + pub
+                    throw y.error(m.get("public"), key + ".public", "'" + pub
                             + "' is not 'private', 'outbound' or a floating IP like 203.0.113.10");
                 }
                 access = OverlayModel.Access.FLOATING;
@@ -254,7 +239,7 @@ public final class OverlayConfigLoader {
     // ------------------------------------------------------------------------------------------
 
     private int portRef(Node n, String key) throws ConfigException {
-        String s = scalar(n, key);
+        String s = y.scalar(n, key);
         Integer p = ports.get(s);
         if (p != null) {
             return p;
@@ -262,108 +247,35 @@ public final class OverlayConfigLoader {
         if (s.matches("[0-9]{1,4}")) {
             return Integer.parseInt(s);
         }
-        throw error(n, key, "no port named '" + s + "' (ports: " + new TreeSet<>(ports.keySet()) + ")");
+        throw y.error(n, key, "no port named '" + s + "' (ports: " + new TreeSet<>(ports.keySet()) + ")");
     }
 
     private Node req(Map<String, Node> m, Node owner, String key, String field) throws ConfigException {
         Node n = m.get(field);
         if (n == null) {
-            throw error(owner, key + "." + field, "missing");
+            throw y.error(owner, key + "." + field, "missing");
         }
         return n;
     }
 
-    private Map<String, Node> mapping(Node n, String key, Set<String> allowed) throws ConfigException {
-        if (!(n instanceof MappingNode mn)) {
-            throw error(n, key, "must be a mapping (key: value lines)");
-        }
-        nodes.put(key, n);
-        Map<String, Node> out = new LinkedHashMap<>();
-        for (NodeTuple t : mn.getValue()) {
-            String k = scalar(t.getKeyNode(), key + " key");
-            String path = key.equals("(top level)") ? k : key + "." + k;
-            if (!allowed.contains(k)) {
-                throw error(t.getKeyNode(), path, "unknown key; expected one of " + new TreeSet<>(allowed));
-            }
-            if (out.put(k, t.getValueNode()) != null) {
-                throw error(t.getKeyNode(), path, "given twice");
-            }
-            nodes.put(path, t.getValueNode());
-        }
-        return out;
-    }
-
-    private List<Node> sequence(Node n, String key) throws ConfigException {
-        if (!(n instanceof SequenceNode sn)) {
-            throw error(n, key, "must be a list");
-        }
-        return sn.getValue();
-    }
-
-    private String scalar(Node n, String key) throws ConfigException {
-        if (!(n instanceof ScalarNode sn)) {
-            throw error(n, key, "must be a single value, not a list or mapping");
-        }
-        return sn.getValue();
-    }
-
-    private int intIn(Node n, String key, int min, int max) throws ConfigException {
-        String s = scalar(n, key);
-        int v;
-        try {
-            v = Integer.parseInt(s.trim());
-        } catch (NumberFormatException e) {
-            throw error(n, key, "'" + s + "' is not a whole number");
-        }
-        if (v < min || v > max) {
-            throw error(n, key, v + " is out of range " + min + ".." + max);
-        }
-        return v;
-    }
-
-    private long mac(Node n, String key) throws ConfigException {
-        String s = scalar(n, key);
-        long v = ConfigLoader.parseMac(s);
-        if (v < 0) {
-            throw error(n, key, "'" + s + "' is not a MAC address like 02:00:00:00:00:01");
-        }
-        return v;
-    }
-
-    private int ipv4(Node n, String key) throws ConfigException {
-        String s = scalar(n, key);
-        long v = ConfigLoader.parseIpv4(s);
-        if (v < 0) {
-            throw error(n, key, "'" + s + "' is not an IPv4 address like 10.0.0.1");
-        }
-        return (int) v;
-    }
-
     private OverlayModel.Ip6 ip6(Node n, String key) throws ConfigException {
-        String s = scalar(n, key);
+        String s = y.scalar(n, key);
         OverlayModel.Ip6 v = OverlayModel.Ip6.parse(s);
         if (v == null) {
-            throw error(n, key, "'" + s + "' is not an IPv6 address like fd00:1:1::10");
+            throw y.error(n, key, "'" + s + "' is not an IPv6 address like fd00:1:1::10");
         }
         return v;
     }
 
     /** "a.b.c.d/len" → {addr, len}; {@code strict}: host bits are checked later by validation. */
     private int[] cidr(Node n, String key, boolean strict) throws ConfigException {
-        String s = scalar(n, key);
+        String s = y.scalar(n, key);
         String[] parts = s.split("/", 2);
         long a = ConfigLoader.parseIpv4(parts[0]);
         if (parts.length != 2 || a < 0 || !parts[1].matches("[0-9]{1,2}")) {
-            throw error(n, key, "'" + s + "' is not an IPv4 prefix like 10.0.0.0/16");
+            throw y.error(n, key, "'" + s + "' is not an IPv4 prefix like 10.0.0.0/16");
         }
         return new int[] {(int) a, Integer.parseInt(parts[1])};
     }
 
-    private static int line(Node n) {
-        return n == null ? 0 : n.getStartMark().map(Mark::getLine).orElse(-1) + 1;
-    }
-
-    private ConfigException error(Node n, String key, String what) {
-        return new ConfigException(file + ":" + line(n) + ": " + key + ": " + what);
-    }
 }

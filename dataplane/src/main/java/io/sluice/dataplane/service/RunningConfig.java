@@ -16,20 +16,23 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The reload target of {@code ./sluice run}: what the running data plane was started with, and
- * what a new text of its configuration file may change.
+ * The running value and the one path that changes it: {@link #apply(SluiceConfig, boolean)} diffs
+ * the value in use against a new one and applies the difference to the per-stage snapshots, then
+ * publishes one new generation. Three callers produce new values: a reload of the file (SIGHUP or
+ * rename into place, {@link #apply(String)}), a change of the control API (a value its
+ * {@code DesiredState} computed, {@link #applyChange}), and tests ({@link #applyFirewallSection}).
  *
- * <p>A reload parses and validates the whole new text first ({@link ConfigLoader#parse}, then the
- * {@code security-groups} section against the <i>running</i> ports and VMs); an error anywhere
- * changes nothing. Then:
+ * <p>A reload parses and validates the whole new text first ({@link ConfigLoader#parse}, once; an
+ * error anywhere changes nothing). Then the diff:
  * <ul>
- *   <li>{@code security-groups} is applied through {@link FirewallState#apply} (one atomic
- *       publish; workers pick it up at their next burst);</li>
- *   <li>the VMs' public access in the overlay (floating IP, outbound, private: docs/nat.md) is
- *       applied through {@link OverlayPipeline#applyPublicAccess} (one atomic snapshot swap) when it
- *       is all that changed in the overlay;</li>
+ *   <li>{@code security-groups}: compiled and published through {@link FirewallState#apply} (one
+ *       atomic publish; workers pick it up at their next burst);</li>
+ *   <li>the VMs' public access in the overlay (floating IP, outbound, private: docs/nat.md):
+ *       {@link OverlayPipeline#applyPublicAccess} (one atomic snapshot swap) when it is all that
+ *       changed in the overlay;</li>
  *   <li>every other section that differs from the running one is named as "needs a restart" and
- *       left as it runs (ports, workers, EAL, the overlay and so on);</li>
+ *       left as it runs (ports, workers, EAL, the rest of the overlay, api and so on); the
+ *       security groups are then checked against the running ports and VMs, not the new file's;</li>
  *   <li>the config generation ({@link #generation()}) goes up by one when something was applied.</li>
  * </ul>
  * The reloader thread and the control API (docs/api.md) call it; its methods hold this object's
@@ -38,21 +41,24 @@ import java.util.Objects;
  */
 public final class RunningConfig implements ConfigReloader.Target {
     private final String file;
+    /** The value the data plane was started with: host sections that differ from it need a restart. */
     private final SluiceConfig running;
     private final FirewallState firewall;
     private final OverlayPipeline overlay;
     private final AtomicCounter generationCounter;
     private long generation = 1;
+    /** The value in use: {@link #running} with every applied change. */
+    private SluiceConfig current;
     private Layer layer;
 
     /**
      * What the control API changed over the file (docs/api.md): a reload applies the new file's
-     * {@code security-groups} with the API's changes replayed on top, so a reload and a restart
-     * (file + journal) give the same rules.
+     * value with the API's changes replayed on top, so a reload and a restart (file + journal)
+     * give the same state.
      */
     public interface Layer {
-        /** The file's firewall configuration with the API's changes applied; throws when they no longer apply. */
-        FirewallConfig over(FirewallConfig fromFile) throws ConfigException;
+        /** The file's value with the API's changes applied; throws when they no longer apply. */
+        SluiceConfig over(SluiceConfig fromFile) throws ConfigException;
 
         /** A reload applied {@code over(...)} as generation {@code generation}. */
         void applied(long generation);
@@ -76,12 +82,18 @@ public final class RunningConfig implements ConfigReloader.Target {
         this.firewall = firewall;
         this.overlay = overlay;
         this.generationCounter = generationCounter;
+        this.current = firewall == null ? running : running.withFirewall(firewall.config());
         publish();
     }
 
     /** 1 at start (or the journal's last, with the control API); +1 for each reload or API change that applied something. */
     public synchronized long generation() {
         return generation;
+    }
+
+    /** The value in use. */
+    public synchronized SluiceConfig current() {
+        return current;
     }
 
     /** The firewall state reloads apply to, or null. */
@@ -96,11 +108,16 @@ public final class RunningConfig implements ConfigReloader.Target {
         publish();
     }
 
-    /** Applies a firewall configuration the control API computed (atomic publish); returns the new generation. */
-    public synchronized long applyChange(FirewallConfig next) {
-        firewall.apply(next);
-        generation++;
-        publish();
+    /**
+     * Applies a value the control API computed from the one in use; returns the new generation.
+     * The change counts as applied (generation + 1) even when it changed nothing: it is journaled.
+     */
+    public synchronized long applyChange(SluiceConfig next) {
+        try {
+            apply(next, true);
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
         return generation;
     }
 
@@ -108,17 +125,23 @@ public final class RunningConfig implements ConfigReloader.Target {
     public synchronized String apply(String text) throws ConfigException {
         SluiceConfig next = ConfigLoader.parse(file, text);
         List<String> restart = restartNeeded(running, next);
-        OverlayModel access = null; // the overlay to publish for a public-access change, or null
-        if (overlay != null && next.overlay() != null) {
-            boolean sameButAccess = running.overlay().withoutPublicAccess().equals(next.overlay().withoutPublicAccess());
-            if (sameButAccess) {
-                restart.remove("overlay");
-                if (!overlay.state().current().model.equals(next.overlay())) {
-                    access = next.overlay();
-                }
-            }
+        boolean sameButAccess = next.overlay() != null && running.overlay() != null
+                && running.overlay().withoutPublicAccess().equals(next.overlay().withoutPublicAccess());
+        if (sameButAccess && overlay != null) {
+            restart.remove("overlay");
         }
-        return applySections(text, restart, access);
+        boolean sameVms = Objects.equals(running.overlay(), next.overlay()) || sameButAccess;
+        if (next.firewall() != null && !(running.portNames().equals(next.portNames()) && sameVms)) {
+            // the new file's groups name ports or VMs that do not run: check them against what runs
+            next = next.withFirewall(FirewallConfigLoader.parseDocument(file, text, running));
+        }
+        if (!sameButAccess || overlay == null) {
+            next = next.withOverlay(current.overlay());
+        }
+        if (layer != null && next.firewall() != null) {
+            next = layer.over(next);
+        }
+        return summary(apply(next, false), restart);
     }
 
     /**
@@ -126,16 +149,25 @@ public final class RunningConfig implements ConfigReloader.Target {
      * running ports and VMs (the rest of the text is not looked at).
      */
     public synchronized String applyFirewallSection(String text) throws ConfigException {
-        return applySections(text, new ArrayList<>(), null);
+        return summary(apply(current.withFirewall(FirewallConfigLoader.parseDocument(file, text, running)), false), new ArrayList<>());
     }
 
-    /** Validates the security groups, then applies public access ({@code access}, or null) and the groups. */
-    private String applySections(String text, List<String> restart, OverlayModel access) throws ConfigException {
-        FirewallConfig fwc = FirewallConfigLoader.parseDocument(file, text, running);
-        if (layer != null && fwc != null) {
-            fwc = layer.over(fwc);
-        }
+    /**
+     * The one apply path: diffs {@code next} against the value in use, applies public access, then
+     * the security groups, and publishes one new generation when something was applied.
+     *
+     * @param always count the call as applied even when nothing differed (an API change)
+     * @return what was applied (first list) and notes (second)
+     */
+    private List<List<String>> apply(SluiceConfig next, boolean always) throws ConfigException {
         List<String> applied = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        List<String> restart = new ArrayList<>();
+        OverlayModel access = null;
+        if (overlay != null && next.overlay() != null && !overlay.state().current().model.equals(next.overlay())) {
+            access = next.overlay();
+        }
+        FirewallConfig fwc = next.firewall();
         if (access != null) {
             try {
                 overlay.applyPublicAccess(access);
@@ -144,14 +176,13 @@ public final class RunningConfig implements ConfigReloader.Target {
             }
             applied.add("public access");
         }
-        List<String> notes = new ArrayList<>();
         if (firewall == null) {
             if (fwc != null) {
                 restart.add("security-groups (the data plane started without them)");
             }
         } else if (fwc == null) {
             notes.add("no security-groups section any more: keeping the current rules");
-        } else if (fwc.equals(firewall.config())) {
+        } else if (fwc.equals(firewall.config()) && !always) {
             notes.add("security-groups unchanged");
         } else {
             firewall.apply(fwc);
@@ -159,30 +190,44 @@ public final class RunningConfig implements ConfigReloader.Target {
                     + " partition(s) rebuilt, " + firewall.lastUnchangedLists() + " list(s) unchanged, "
                     + firewall.lastApplyNanos() / 1000 + " us)");
         }
-        if (!applied.isEmpty()) {
+        current = new SluiceConfig(current.source(), current.eal(), current.ports(), current.workers(), current.burstSize(),
+                current.idleStrategy(), current.mbufs(), current.macTable(), current.arp(), current.countersFile(),
+                access != null ? access : current.overlay(), current.service(), current.metrics(),
+                firewall != null && fwc != null ? fwc : current.firewall(), current.api());
+        if (!applied.isEmpty() || always) {
             generation++;
             publish();
-            if (layer != null) {
+            if (layer != null && !always) {
                 layer.applied(generation);
             }
         }
+        return List.of(applied, notes, restart);
+    }
+
+    private String summary(List<List<String>> result, List<String> restart) {
+        List<String> applied = result.get(0);
+        restart.addAll(result.get(2));
         StringBuilder sb = new StringBuilder();
         sb.append(applied.isEmpty() ? "nothing applied" : "applied " + String.join(", ", applied));
         if (!restart.isEmpty()) {
             sb.append("; changed but needs a restart, not applied: ").append(String.join(", ", restart));
         }
-        for (String n : notes) {
+        for (String n : result.get(1)) {
             sb.append("; ").append(n);
         }
         sb.append("; generation ").append(generation);
         return sb.toString();
     }
 
-    /** The sections of {@code next} that differ from {@code running} and only a restart can change. */
+    /**
+     * The sections of {@code next} that differ from {@code running} and only a restart can change
+     * (EAL, ports, workers, the overlay's networks and host settings, the API's listener and keys...).
+     * The security groups are not among them: they are applied.
+     */
     static List<String> restartNeeded(SluiceConfig running, SluiceConfig next) {
         List<String> out = new ArrayList<>();
         for (RecordComponent c : SluiceConfig.class.getRecordComponents()) {
-            if (c.getName().equals("source")) {
+            if (c.getName().equals("source") || c.getName().equals("firewall")) {
                 continue;
             }
             try {

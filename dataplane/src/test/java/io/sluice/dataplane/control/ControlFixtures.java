@@ -54,7 +54,7 @@ public final class ControlFixtures {
     static DesiredState state() {
         try {
             SluiceConfig cfg = ConfigLoader.parse("t.yaml", OVERLAY);
-            return new DesiredState(cfg.overlay(), FirewallConfigLoader.parseDocument("t.yaml", OVERLAY, cfg));
+            return new DesiredState(cfg);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

@@ -37,11 +37,11 @@ class ControlModelTest {
     void apiSectionErrorsNameFileLineAndKey() throws Exception {
         String ok = "  listen: 127.0.0.1:8080\n  keys: [{id: op, sha256: " + KEY_HASH + ", projects: [\"*\"]}]\n  journal: /tmp/j\n  audit: /tmp/a\n";
         ConfigLoader.parse("t.yaml", withApi(ok));
-        ApiSettings s = ApiSettings.fromDocument("t.yaml", withApi(ok), ConfigLoader.parse("t.yaml", withApi(ok)).overlay(), true);
+        ApiSettings s = ConfigLoader.parse("t.yaml", withApi(ok)).api();
         assertEquals(8080, s.port());
         assertTrue(s.keys().get(0).operator());
         assertTrue(s.msync(), "msync is the default");
-        assertTrue(!ApiSettings.fromDocument("t.yaml", withApi(ok + "  sync: none\n"), ConfigLoader.parse("t.yaml", withApi(ok)).overlay(), true).msync());
+        assertTrue(!ConfigLoader.parse("t.yaml", withApi(ok + "  sync: none\n")).api().msync());
         int line = ControlFixtures.OVERLAY.split("\n", -1).length; // the line of "api:"
         assertEquals("t.yaml:" + (line + 5) + ": api.sync: 'maybe' is not msync or none", error(withApi(ok + "  sync: maybe\n")));
         assertEquals("t.yaml:" + (line + 2) + ": api.keys[0].sha256: not a SHA-256 in hex (64 characters; e.g. printf %s KEY | sha256sum)",

@@ -52,7 +52,7 @@ class ConfigReloaderTest {
         Path file = dir.resolve("sluice.yaml");
         Files.writeString(file, FwTopology.yaml("slrl", "keep", ""));
         SluiceConfig cfg = ConfigLoader.load(file);
-        FirewallState fw = new FirewallState(4, FirewallConfigLoader.load(file, cfg));
+        FirewallState fw = new FirewallState(4, cfg.firewall());
         RunningConfig running = new RunningConfig(file.toString(), cfg, fw, null);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         try (ConfigReloader r = new ConfigReloader(file, running, new PrintStream(log, true, StandardCharsets.UTF_8))) {
