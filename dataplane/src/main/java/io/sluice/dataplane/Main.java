@@ -6,7 +6,7 @@ import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.counters.Counters;
 import io.sluice.dataplane.demo.Demo;
 import io.sluice.dataplane.agent.PipelineFactory;
-import io.sluice.dataplane.firewall.FirewallConfig;
+import io.sluice.dataplane.config.FirewallConfig;
 import io.sluice.dataplane.firewall.FirewallPipelines;
 import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.overlay.OverlayPipeline;

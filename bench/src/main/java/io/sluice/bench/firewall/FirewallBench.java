@@ -3,7 +3,7 @@ package io.sluice.bench.firewall;
 import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.conntrack.CtPacket;
-import io.sluice.dataplane.firewall.FirewallConfigLoader;
+import io.sluice.dataplane.config.FirewallConfigLoader;
 import io.sluice.dataplane.firewall.FirewallPipelines;
 import io.sluice.dataplane.firewall.FirewallStage;
 import io.sluice.dataplane.firewall.FirewallState;

@@ -2,7 +2,7 @@ package io.sluice.bench.firewall;
 
 import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;
-import io.sluice.dataplane.firewall.FirewallConfigLoader;
+import io.sluice.dataplane.config.FirewallConfigLoader;
 import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.handoff.FlowOwner;
 import io.sluice.dataplane.handoff.Handoff;

@@ -4,7 +4,7 @@ import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.overlay.AntiSpoofStage;
 import io.sluice.dataplane.overlay.Forwarding;
 import io.sluice.dataplane.overlay.OverlayMeta;
-import io.sluice.dataplane.overlay.OverlayModel;
+import io.sluice.dataplane.config.OverlayModel;
 import io.sluice.dataplane.overlay.OverlaySnapshot;
 import io.sluice.dataplane.overlay.OverlayState;
 import io.sluice.dataplane.overlay.RouteStage;

@@ -1,7 +1,5 @@
 package io.sluice.dataplane.config;
 
-import io.sluice.dataplane.overlay.OverlayConfigLoader;
-import io.sluice.dataplane.overlay.OverlayModel;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.NodeTuple;
@@ -31,7 +29,7 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP_KEYS = Set.of(
             "eal", "ports", "workers", "burst-size", "idle-strategy", "mbufs", "mac-table", "arp", "counters-file", "overlay", "service", "metrics",
-            io.sluice.dataplane.firewall.FirewallConfigLoader.KEY, io.sluice.dataplane.control.ApiSettings.KEY);
+            io.sluice.dataplane.config.FirewallConfigLoader.KEY, io.sluice.dataplane.config.ApiSettings.KEY);
     private static final Set<String> PORT_KEYS = Set.of("name", "device", "rx-queues", "tx-queues", "mac");
     private static final Set<String> WORKER_KEYS = Set.of("lcore", "rx");
     private static final Set<String> MAC_KEYS = Set.of("mac", "port");
@@ -308,7 +306,7 @@ public final class ConfigLoader {
             if (overlay.external() != null) {
                 // NAT state lives in the firewall's conntrack entries, owned by one worker (docs/nat.md)
                 Node ext = valueOf(top.get("overlay"), "external");
-                if (!top.containsKey(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY)) {
+                if (!top.containsKey(io.sluice.dataplane.config.FirewallConfigLoader.KEY)) {
                     throw y.error(ext, "overlay.external", "needs a 'security-groups' section: NAT state lives in the"
                             + " firewall's conntrack entries");
                 }
@@ -318,20 +316,20 @@ public final class ConfigLoader {
                 }
             }
         }
-        io.sluice.dataplane.firewall.FirewallConfig firewall = null;
-        if (top.containsKey(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY)) {
+        io.sluice.dataplane.config.FirewallConfig firewall = null;
+        if (top.containsKey(io.sluice.dataplane.config.FirewallConfigLoader.KEY)) {
             // parsed once, here, into the value (docs/architecture.md, "Desired state").
             // With an overlay, VM ports name overlay VMs (docs/firewall.md, "On the overlay")
             // with several workers, each flow's packets are handed to the worker owning its conntrack
             // shard (docs/firewall.md, "Workers"); each worker has its own tx queue (checked above)
-            firewall = io.sluice.dataplane.firewall.FirewallConfigLoader.parse(file,
-                    top.get(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY), portIndex, overlay);
+            firewall = io.sluice.dataplane.config.FirewallConfigLoader.parse(file,
+                    top.get(io.sluice.dataplane.config.FirewallConfigLoader.KEY), portIndex, overlay);
         }
 
-        io.sluice.dataplane.control.ApiSettings api = null;
-        if (top.containsKey(io.sluice.dataplane.control.ApiSettings.KEY)) {
+        io.sluice.dataplane.config.ApiSettings api = null;
+        if (top.containsKey(io.sluice.dataplane.config.ApiSettings.KEY)) {
             // the control API (docs/api.md)
-            api = io.sluice.dataplane.control.ApiSettings.parse(file, top.get(io.sluice.dataplane.control.ApiSettings.KEY), overlay,
+            api = io.sluice.dataplane.config.ApiSettings.parse(file, top.get(io.sluice.dataplane.config.ApiSettings.KEY), overlay,
                     firewall != null);
         }
         ServiceSettings service = ServiceSettings.DEFAULT;

@@ -1,8 +1,5 @@
 package io.sluice.dataplane.config;
 
-import io.sluice.dataplane.control.ApiSettings;
-import io.sluice.dataplane.firewall.FirewallConfig;
-import io.sluice.dataplane.overlay.OverlayModel;
 
 import java.nio.file.Path;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.sluice.dataplane.control;
 
+import io.sluice.dataplane.config.ApiSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

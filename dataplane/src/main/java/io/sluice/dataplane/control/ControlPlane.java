@@ -1,5 +1,6 @@
 package io.sluice.dataplane.control;
 
+import io.sluice.dataplane.config.ApiSettings;
 import io.sluice.dataplane.config.ConfigException;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.service.RunningConfig;

@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.dataplane.config.ConfigLoader;
-import io.sluice.dataplane.overlay.Net;
+import io.sluice.dataplane.config.Net;
 import io.sluice.rules.model.Direction;
 import io.sluice.rules.model.IpFamily;
 import io.sluice.rules.model.IpPrefix;

@@ -5,7 +5,7 @@ import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.counters.Counters;
 import io.sluice.dataplane.firewall.FirewallState;
-import io.sluice.dataplane.overlay.OverlayModel;
+import io.sluice.dataplane.config.OverlayModel;
 import io.sluice.dataplane.overlay.OverlayPipeline;
 
 import java.io.PrintStream;

@@ -1,5 +1,6 @@
 package io.sluice.dataplane.firewall;
 
+import io.sluice.dataplane.config.FirewallConfig;
 import io.sluice.dataplane.conntrack.ConnLimits;
 import io.sluice.dataplane.conntrack.Conntrack;
 import io.sluice.dataplane.conntrack.CtTimeouts;

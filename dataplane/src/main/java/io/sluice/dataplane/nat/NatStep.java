@@ -5,7 +5,7 @@ import io.sluice.dataplane.conntrack.CtPacket;
 import io.sluice.dataplane.conntrack.Verdict;
 import io.sluice.dataplane.firewall.NatHook;
 import io.sluice.dataplane.overlay.OverlayMeta;
-import io.sluice.dataplane.overlay.OverlayModel;
+import io.sluice.dataplane.config.OverlayModel;
 import io.sluice.dataplane.overlay.OverlaySnapshot;
 import io.sluice.dataplane.overlay.OverlayState;
 import io.sluice.dataplane.pipeline.Burst;

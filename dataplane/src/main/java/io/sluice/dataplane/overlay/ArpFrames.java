@@ -1,5 +1,6 @@
 package io.sluice.dataplane.overlay;
 
+import io.sluice.dataplane.config.Net;
 import io.sluice.dataplane.packet.Mem;
 
 /** Writes ARP frames (Ethernet + 28-byte ARP, padded to 60 bytes) at an absolute address. */

@@ -1,5 +1,6 @@
 package io.sluice.dataplane.overlay;
 
+import io.sluice.dataplane.config.Net;
 /**
  * The overlay forwarding decision as a pure function of the snapshot, shared by
  * {@link RouteStage} and the property tests. Allocation-free.

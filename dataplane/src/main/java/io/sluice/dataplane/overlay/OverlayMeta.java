@@ -17,7 +17,7 @@ import io.sluice.dataplane.pipeline.Burst;
  */
 public final class OverlayMeta implements HandoffExtra {
     /** Largest zone id + 1 that per-network counters cover. */
-    public static final int MAX_ZONES = 4096;
+    public static final int MAX_ZONES = io.sluice.dataplane.config.OverlayModel.MAX_ZONES;
 
     public final int[] zone;
     public final int[] srcVm;

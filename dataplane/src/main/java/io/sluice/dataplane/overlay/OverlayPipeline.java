@@ -1,5 +1,8 @@
 package io.sluice.dataplane.overlay;
 
+import io.sluice.dataplane.config.OverlayModel;
+import io.sluice.dataplane.config.OverlayModelException;
+import io.sluice.dataplane.config.Net;
 import io.sluice.dataplane.agent.PipelineFactory;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.counters.Counters;
@@ -59,7 +62,7 @@ public final class OverlayPipeline {
 
     /**
      * With security groups: {@code firewall} (null: none) built from the {@code security-groups}
-     * section next to this overlay ({@link io.sluice.dataplane.firewall.FirewallConfigLoader}), so
+     * section next to this overlay ({@link io.sluice.dataplane.config.FirewallConfigLoader}), so
      * its VM ports are the overlay's local VMs and its zones the overlay's networks.
      */
     public OverlayPipeline(OverlayModel model, Counters counters, UnderlayNeighbours neighbours, FirewallState firewall) {

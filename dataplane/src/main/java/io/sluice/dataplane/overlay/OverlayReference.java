@@ -1,5 +1,7 @@
 package io.sluice.dataplane.overlay;
 
+import io.sluice.dataplane.config.OverlayModel;
+import io.sluice.dataplane.config.Net;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,5 +1,8 @@
 package io.sluice.dataplane.overlay;
 
+import io.sluice.dataplane.config.OverlayModel;
+import io.sluice.dataplane.config.OverlayModelException;
+import io.sluice.dataplane.config.Net;
 import java.util.Arrays;
 import java.util.List;
 

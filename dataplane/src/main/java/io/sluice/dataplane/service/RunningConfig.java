@@ -3,10 +3,10 @@ package io.sluice.dataplane.service;
 import io.sluice.dataplane.config.ConfigException;
 import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;
-import io.sluice.dataplane.firewall.FirewallConfig;
-import io.sluice.dataplane.firewall.FirewallConfigLoader;
+import io.sluice.dataplane.config.FirewallConfig;
+import io.sluice.dataplane.config.FirewallConfigLoader;
 import io.sluice.dataplane.firewall.FirewallState;
-import io.sluice.dataplane.overlay.OverlayModel;
+import io.sluice.dataplane.config.OverlayModel;
 import io.sluice.dataplane.overlay.OverlayPipeline;
 import org.agrona.concurrent.status.AtomicCounter;
 

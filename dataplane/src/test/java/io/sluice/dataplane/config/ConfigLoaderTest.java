@@ -66,10 +66,10 @@ class ConfigLoaderTest {
         assertTrue(c.eal().contains("--no-huge"));
         assertEquals(2, c.overlay().networks().size()); // the demo: two projects on one CIDR
         // security groups next to the overlay: every VM in its project's default group, blue lb in web only
-        io.sluice.dataplane.firewall.FirewallConfig fw = io.sluice.dataplane.firewall.FirewallConfigLoader.parseDocument(
+        io.sluice.dataplane.config.FirewallConfig fw = io.sluice.dataplane.config.FirewallConfigLoader.parseDocument(
                 ConfigLoader.DEFAULT_NAME, ConfigLoader.defaultText(), c);
         assertEquals(6, fw.vmPorts().size());
-        for (io.sluice.dataplane.firewall.FirewallConfig.VmPort v : fw.vmPorts()) {
+        for (io.sluice.dataplane.config.FirewallConfig.VmPort v : fw.vmPorts()) {
             String net = v.name().substring(0, v.name().indexOf('/'));
             assertEquals(v.name().equals("blue/lb") ? List.of("blue:web") : List.of(net + ":default"), v.groups(), v.name());
             assertEquals(c.portIndex(net + "-" + v.name().substring(net.length() + 1)), v.port(), v.name());

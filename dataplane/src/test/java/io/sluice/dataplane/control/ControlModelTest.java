@@ -1,5 +1,6 @@
 package io.sluice.dataplane.control;
 
+import io.sluice.dataplane.config.ApiSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.dataplane.config.ConfigException;
 import io.sluice.dataplane.config.ConfigLoader;

@@ -1,5 +1,7 @@
 package io.sluice.dataplane.firewall;
 
+import io.sluice.dataplane.config.FirewallConfig;
+import io.sluice.dataplane.config.FirewallConfigLoader;
 import io.sluice.dataplane.config.ConfigException;
 import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;

@@ -1,5 +1,6 @@
 package io.sluice.dataplane.firewall;
 
+import io.sluice.dataplane.config.FirewallConfigLoader;
 import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.DropReason;
 import io.sluice.dataplane.pipeline.Stage;

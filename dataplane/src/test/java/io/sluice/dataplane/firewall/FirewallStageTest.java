@@ -1,5 +1,6 @@
 package io.sluice.dataplane.firewall;
 
+import io.sluice.dataplane.config.FirewallConfigLoader;
 import io.sluice.dataplane.config.ConfigException;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.packet.NativeFrames;

@@ -271,8 +271,8 @@ class NatPipelineTest {
         sent(h.run(EXT, tcp(d, EXT_MAC, GW_MAC, SERVER, SNAT, 80, jobExt, 0x12, 500, 2, 0)));
 
         var m = h.pipeline.state().current().model;
-        m = m.withAccess("blue", "web", io.sluice.dataplane.overlay.OverlayModel.Access.OUTBOUND, 0);
-        m = m.withAccess("blue", "job", io.sluice.dataplane.overlay.OverlayModel.Access.FLOATING, FIP);
+        m = m.withAccess("blue", "web", io.sluice.dataplane.config.OverlayModel.Access.OUTBOUND, 0);
+        m = m.withAccess("blue", "job", io.sluice.dataplane.config.OverlayModel.Access.FLOATING, FIP);
         h.pipeline.applyPublicAccess(m);
         // the server's next segment of the old connection reaches job, where it belongs to nothing
         dropped(DropReason.FW_INVALID, h.run(EXT, tcp(d, EXT_MAC, GW_MAC, SERVER, FIP, 50000, 22, 0x18, 101, 9001, 10)));
@@ -295,7 +295,7 @@ class NatPipelineTest {
         assertTrue(out.garpPending() >= 1, "the moved address is to be announced");
 
         // release: nobody holds it; the address stops answering (no ARP, no connection)
-        h.pipeline.applyPublicAccess(m.withAccess("blue", "job", io.sluice.dataplane.overlay.OverlayModel.Access.PRIVATE, 0));
+        h.pipeline.applyPublicAccess(m.withAccess("blue", "job", io.sluice.dataplane.config.OverlayModel.Access.PRIVATE, 0));
         dropped(DropReason.NAT_NO_MAPPING, h.run(EXT, tcp(d, EXT_MAC, GW_MAC, SERVER, FIP, 50002, 22, 0x02, 300, 0, 0)));
         dropped(DropReason.NAT_ARP, h.run(EXT, arp(d, -1L & 0xFFFF_FFFF_FFFFL, GW_MAC, 1, GW_MAC, GW, 0, FIP)));
         // job is private now: even its SNAT connection's replies stop
@@ -303,9 +303,9 @@ class NatPipelineTest {
         dropped(DropReason.NAT_NO_PUBLIC_ACCESS, h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, SERVER, 43000, 80, 0x10, 7, 501, 5)));
 
         // anything but public access is refused at runtime
-        var other = m.withAccess("blue", "job", io.sluice.dataplane.overlay.OverlayModel.Access.PRIVATE, 0);
-        var moved = new io.sluice.dataplane.overlay.OverlayModel(other.host(), other.networks(),
-                new io.sluice.dataplane.overlay.OverlayModel.External(EXT, EXT_MAC, ip("203.0.113.0"), 24, GW, -1,
+        var other = m.withAccess("blue", "job", io.sluice.dataplane.config.OverlayModel.Access.PRIVATE, 0);
+        var moved = new io.sluice.dataplane.config.OverlayModel(other.host(), other.networks(),
+                new io.sluice.dataplane.config.OverlayModel.External(EXT, EXT_MAC, ip("203.0.113.0"), 24, GW, -1,
                         java.util.List.of(FIP), java.util.List.of(SNAT), 32, 4));
         assertThrows(IllegalArgumentException.class, () -> h.pipeline.applyPublicAccess(moved));
     }

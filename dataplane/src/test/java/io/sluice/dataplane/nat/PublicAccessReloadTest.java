@@ -30,7 +30,7 @@ class PublicAccessReloadTest {
             assertTrue(summary.startsWith("applied public access; security-groups unchanged; generation 2"), summary);
             var s1 = h.pipeline.state().current();
             assertEquals(1, s1.fipVm[0], "job holds .10 now");
-            assertEquals(io.sluice.dataplane.overlay.OverlayModel.Access.OUTBOUND.ordinal(), s1.vmAccess[0]);
+            assertEquals(io.sluice.dataplane.config.OverlayModel.Access.OUTBOUND.ordinal(), s1.vmAccess[0]);
             // the same file again: nothing to do
             assertEquals("nothing applied; security-groups unchanged; generation 2", r.apply(reassigned));
             assertSame(s1, h.pipeline.state().current());

@@ -200,8 +200,8 @@ class NatNetnsTest {
         long garps = H.counter("nat gratuitous arps sent");
 
         var m = pipeline.state().current().model;
-        m = m.withAccess("blue", "web", io.sluice.dataplane.overlay.OverlayModel.Access.OUTBOUND, 0);
-        m = m.withAccess("blue", "job", io.sluice.dataplane.overlay.OverlayModel.Access.FLOATING, (int) io.sluice.dataplane.config.ConfigLoader.parseIpv4(FIP));
+        m = m.withAccess("blue", "web", io.sluice.dataplane.config.OverlayModel.Access.OUTBOUND, 0);
+        m = m.withAccess("blue", "job", io.sluice.dataplane.config.OverlayModel.Access.FLOATING, (int) io.sluice.dataplane.config.ConfigLoader.parseIpv4(FIP));
         pipeline.applyPublicAccess(m);
         java.nio.file.Files.writeString(trigger, "go");
         assertTrue(hold.waitFor(15, java.util.concurrent.TimeUnit.SECONDS), "held client did not finish");
@@ -219,7 +219,7 @@ class NatNetnsTest {
                 "gratuitous ARP for the moved address on the router's side:\n" + cap);
 
         // release: nobody holds it
-        pipeline.applyPublicAccess(m.withAccess("blue", "job", io.sluice.dataplane.overlay.OverlayModel.Access.OUTBOUND, 0));
+        pipeline.applyPublicAccess(m.withAccess("blue", "job", io.sluice.dataplane.config.OverlayModel.Access.OUTBOUND, 0));
         long unanswered = H.counter("port ext drop nat_no_mapping") + H.counter("port ext drop nat_arp");
         assertEquals(TcpProbe.Outcome.TIMED_OUT, connect(server, FIP, 22), "a released address answers nothing");
         assertTrue(H.awaitCounter("port ext drop nat_no_mapping", 0) + H.counter("port ext drop nat_arp") > unanswered, H.nonZero());

@@ -1,12 +1,13 @@
 package io.sluice.dataplane.overlay;
 
+import io.sluice.dataplane.config.Net;
 import io.sluice.dataplane.config.ConfigException;
 import io.sluice.dataplane.config.PortSpec;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.config.WorkerSpec;
 import io.sluice.dataplane.counters.Counters;
-import io.sluice.dataplane.firewall.FirewallConfig;
-import io.sluice.dataplane.firewall.FirewallConfigLoader;
+import io.sluice.dataplane.config.FirewallConfig;
+import io.sluice.dataplane.config.FirewallConfigLoader;
 import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.packet.Mem;
 import io.sluice.dataplane.pipeline.Burst;

@@ -1,5 +1,8 @@
 package io.sluice.dataplane.overlay;
 
+import io.sluice.dataplane.config.OverlayModel;
+import io.sluice.dataplane.config.OverlayModelException;
+import io.sluice.dataplane.config.OverlayConfigLoader;
 import io.sluice.dataplane.config.ConfigException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,5 +1,7 @@
 package io.sluice.dataplane.overlay;
 
+import io.sluice.dataplane.config.OverlayModel;
+import io.sluice.dataplane.config.Net;
 import io.sluice.dataplane.packet.Mem;
 import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.Next;

@@ -1,5 +1,6 @@
 package io.sluice.dataplane.overlay;
 
+import io.sluice.dataplane.config.OverlayModel;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.sluice.dataplane.overlay;
 
+import io.sluice.dataplane.config.Net;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.sluice.dataplane.packet.Mem;
 import io.sluice.dataplane.pipeline.Burst;

@@ -3,7 +3,7 @@ package io.sluice.dataplane.service;
 import io.sluice.dataplane.config.ConfigException;
 import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;
-import io.sluice.dataplane.firewall.FirewallConfigLoader;
+import io.sluice.dataplane.config.FirewallConfigLoader;
 import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.firewall.FwTopology;
 import org.junit.jupiter.api.Test;

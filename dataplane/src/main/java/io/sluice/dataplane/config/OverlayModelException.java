@@ -1,4 +1,4 @@
-package io.sluice.dataplane.overlay;
+package io.sluice.dataplane.config;
 
 /**
  * An overlay model that cannot be used. {@link #path()} names the field

@@ -1,4 +1,4 @@
-package io.sluice.dataplane.overlay;
+package io.sluice.dataplane.config;
 
 import io.sluice.dataplane.packet.Mem;
 

@@ -1,6 +1,5 @@
-package io.sluice.dataplane.overlay;
+package io.sluice.dataplane.config;
 
-import io.sluice.dataplane.config.ConfigLoader;
 
 import java.util.HashMap;
 import java.util.List;
@@ -10,12 +9,15 @@ import java.util.Map;
  * The tenant network model as the control side states it: the host (uplink port, underlay
  * address and MAC, MTU, the router MAC used for every gateway) and the networks, each with a
  * VNI, a CIDR, subnets and VM interfaces. Plain values; {@link #validate()} checks it and
- * {@link OverlaySnapshot#compile(OverlayModel)} turns a valid model into forwarding state.
+ * {@link io.sluice.dataplane.overlay.OverlaySnapshot#compile(OverlayModel)} turns a valid model into forwarding state.
  *
  * <p>IPv4 addresses are ints (network order value), MACs the low 48 bits of a long, IPv6
  * addresses {@link Ip6} values (null when absent).
  */
 public record OverlayModel(Host host, List<Network> networks, External external) {
+    /** Zones (networks, the underlay, the external side) the data plane counts; OverlayMeta sizes its arrays by it. */
+    public static final int MAX_ZONES = 4096;
+
 
     /** A model without an external network (every VM purely private). */
     public OverlayModel(Host host, List<Network> networks) {
@@ -83,7 +85,7 @@ public record OverlayModel(Host host, List<Network> networks, External external)
 
     /**
      * This model with VM {@code network}/{@code vm}'s public access changed (for
-     * {@link OverlayPipeline#applyPublicAccess}); {@code floatingIp} 0 unless FLOATING. Not validated.
+     * {@link io.sluice.dataplane.overlay.OverlayPipeline#applyPublicAccess}); {@code floatingIp} 0 unless FLOATING. Not validated.
      */
     public OverlayModel withAccess(String network, String vm, Access access, int floatingIp) {
         return map((n, v) -> n.name.equals(network) && v.name.equals(vm)
@@ -132,8 +134,8 @@ public record OverlayModel(Host host, List<Network> networks, External external)
         if (h.underlayMtu < 1280 || h.underlayMtu > 9216) {
             throw new OverlayModelException("overlay.underlay-mtu", h.underlayMtu + " is out of range 1280..9216");
         }
-        if (networks.size() >= OverlayMeta.MAX_ZONES - 1) {
-            throw new OverlayModelException("overlay.networks", "at most " + (OverlayMeta.MAX_ZONES - 2) + " networks");
+        if (networks.size() >= MAX_ZONES - 1) {
+            throw new OverlayModelException("overlay.networks", "at most " + (MAX_ZONES - 2) + " networks");
         }
         Map<Integer, Integer> vnis = new HashMap<>();
         Map<String, Integer> names = new HashMap<>();

@@ -1,6 +1,5 @@
-package io.sluice.dataplane.firewall;
+package io.sluice.dataplane.config;
 
-import io.sluice.dataplane.overlay.OverlayModel;
 import io.sluice.rules.model.IpPrefix;
 import io.sluice.rules.model.PlatformLayer;
 import io.sluice.rules.model.SecurityGroup;

@@ -1,4 +1,4 @@
-package io.sluice.dataplane.firewall;
+package io.sluice.dataplane.config;
 
 import io.sluice.rules.model.CloudConfig;
 import io.sluice.rules.model.IpPrefix;
@@ -22,7 +22,7 @@ import java.util.Map;
  * @param maxConnections       host-wide limit on tracked connections
  * @param maxConnectionsPerVm  per-VM-port limit
  * @param maxFragmentDatagrams per worker: fragmented datagrams in flight (first fragment passed,
- *                             later ones expected) the fragment table holds; see {@link FragmentTable}
+ *                             later ones expected) the fragment table holds; see {@link io.sluice.dataplane.firewall.FragmentTable}
  * @param fragmentTimeoutMs    how long after its first fragment a datagram's later fragments may pass
  */
 public record FirewallConfig(Map<String, SecurityGroup> groups, Map<String, Boolean> cutGroups,

@@ -1,8 +1,5 @@
-package io.sluice.dataplane.overlay;
+package io.sluice.dataplane.config;
 
-import io.sluice.dataplane.config.ConfigException;
-import io.sluice.dataplane.config.ConfigLoader;
-import io.sluice.dataplane.config.Yaml;
 import org.snakeyaml.engine.v2.nodes.Node;
 
 import java.util.ArrayList;

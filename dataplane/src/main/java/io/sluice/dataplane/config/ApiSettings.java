@@ -1,8 +1,5 @@
-package io.sluice.dataplane.control;
+package io.sluice.dataplane.config;
 
-import io.sluice.dataplane.config.ConfigException;
-import io.sluice.dataplane.config.Yaml;
-import io.sluice.dataplane.overlay.OverlayModel;
 import org.snakeyaml.engine.v2.nodes.Node;
 
 import java.nio.file.Path;

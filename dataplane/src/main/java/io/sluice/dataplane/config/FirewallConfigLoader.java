@@ -1,9 +1,5 @@
-package io.sluice.dataplane.firewall;
+package io.sluice.dataplane.config;
 
-import io.sluice.dataplane.config.ConfigException;
-import io.sluice.dataplane.config.SluiceConfig;
-import io.sluice.dataplane.config.Yaml;
-import io.sluice.dataplane.overlay.OverlayModel;
 import io.sluice.rules.model.Direction;
 import io.sluice.rules.model.IpFamily;
 import io.sluice.rules.model.IpPrefix;
