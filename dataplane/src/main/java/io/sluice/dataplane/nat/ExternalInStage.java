@@ -95,6 +95,17 @@ public final class ExternalInStage implements Stage {
         b.tx(i, s.extPort);
     }
 
+    /**
+     * Hairpin (docs/nat.md): packet i, a VM's packet already translated on its way out (source = its
+     * floating IP or SNAT binding), is addressed to one of our addresses; it takes the inbound walk
+     * from here as if it had come back from the gateway: {@code inPort} becomes the external port,
+     * then DNAT (or a drop with its reason). Only IPv4 to an owned address comes here.
+     */
+    void turnAround(Burst b, int i, OverlaySnapshot s) {
+        b.inPort[i] = s.extPort;
+        ipv4(b, i, s, b.flags[i]);
+    }
+
     private void ipv4(Burst b, int i, OverlaySnapshot s, int fl) {
         long d = b.data[i];
         long ip = d + b.l3Offset[i];

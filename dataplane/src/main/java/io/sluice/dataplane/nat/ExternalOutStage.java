@@ -57,6 +57,11 @@ public final class ExternalOutStage implements Stage {
         int ext = s.extPort;
         int acted = 0;
         for (int i = 0; i < b.count; i++) {
+            if (b.inPort[i] == ext && meta.srcVm[i] >= 0) { // a VM's packet turned around to our own address (hairpin)
+                if (b.next[i] == Next.TX) nat.hairpinned++;
+                else if (b.next[i] == Next.DROP) nat.hairpinDropped++;
+                continue;
+            }
             if (b.next[i] != Next.TX || b.outPort[i] != ext || b.inPort[i] == ext) continue;
             acted++;
             long d = b.data[i];
@@ -151,7 +156,8 @@ public final class ExternalOutStage implements Stage {
                 return false;
             }
         }
-        return s.owned(Mem.i32(ip + 12)) >= 0;
+        // a later fragment to our own address would need hairpin, which takes whole datagrams only
+        return s.owned(Mem.i32(ip + 12)) >= 0 && s.owned(Mem.i32(ip + 16)) < 0;
     }
 
     @Override

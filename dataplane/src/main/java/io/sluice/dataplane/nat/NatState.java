@@ -34,6 +34,8 @@ public final class NatState {
     /** Per VM index: packets of a purely private VM to outside its project. */
     public final long[] noPublicAccess;
     public long fipCreated, snatCreated, arpReplies, gatewayArpRequests, gatewayLearned, stale, icmpErrorsIn, icmpErrorsOut, garpsSent;
+    /** Hairpin: VMs' packets to our own addresses turned around here, delivered / dropped on their way back in. */
+    public long hairpinned, hairpinDropped;
 
     private final AtomicCounter[] pub;
     private final long[] pubLast;
@@ -45,13 +47,14 @@ public final class NatState {
         ports = new SnatPorts(s.snatAddr.length, s.blocksPerAddress, s.portBlock, s.blocksPerVm, vms);
         exhausted = new long[vms];
         noPublicAccess = new long[vms];
-        int n = 9 + s.snatAddr.length + 2 * vms;
+        int n = 11 + s.snatAddr.length + 2 * vms;
         pub = new AtomicCounter[n];
         pubLast = new long[n];
         if (counters != null) {
             String[] labels = {"nat floating-ip connections created", "nat snat connections created", "nat arp replies",
                     "nat gateway arp requests", "nat gateway arp learned", "nat stale connections cut",
-                    "nat icmp errors translated in", "nat icmp errors translated out", "nat gratuitous arps sent"};
+                    "nat icmp errors translated in", "nat icmp errors translated out", "nat gratuitous arps sent",
+                    "nat hairpin packets", "nat hairpin dropped"};
             int k = 0;
             for (String l : labels) pub[k++] = counters.allocate(l, 0);
             for (int a : s.snatAddr) pub[k++] = counters.allocate("nat snat " + ip(a) + " blocks in use", 0);
@@ -81,6 +84,8 @@ public final class NatState {
         k = put(k, icmpErrorsIn);
         k = put(k, icmpErrorsOut);
         k = put(k, garpsSent);
+        k = put(k, hairpinned);
+        k = put(k, hairpinDropped);
         for (int a = 0; a < snapshot.snatAddr.length; a++) k = put(k, ports.blocksInUse(a));
         for (long v : exhausted) k = put(k, v);
         for (long v : noPublicAccess) k = put(k, v);

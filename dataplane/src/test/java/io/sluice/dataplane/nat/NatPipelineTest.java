@@ -347,4 +347,86 @@ class NatPipelineTest {
         assertEquals(2, h.nat.ports.bindings());
         assertEquals(1, h.nat.ports.blocksOf(1), "never more than blocks-per-vm");
     }
+
+    /**
+     * Hairpin inside Sluice (RFC 4787): job (outbound only) reaches web's floating IP and web its own;
+     * the packets never go to the gateway (its MAC is never even asked for), the receiver sees the
+     * sender's public address, the receiver's ingress rules decide, replies and ICMP errors come back
+     * translated; refusals are counted as hairpin drops with their reasons.
+     */
+    @Test
+    void hairpinToAFloatingIpIsTurnedAroundInsideUnderTheReceiversGroups() throws Exception {
+        h = new NatHarness(64, 4);
+        long d = h.frame(0);
+        sent(h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, FIP, 40000, 22, 0x02, 1000, 0, 0)));
+        assertEquals(WEB, h.b.outPort[0], "job -> web's floating IP is delivered to web");
+        assertEquals(SNAT, Mem.i32(d + 26), "web sees job's SNAT address");
+        int ext = Mem.u16(d + 34);
+        assertEquals(SnatPorts.PORT_MIN, ext);
+        assertEquals(WEB_IP, Mem.i32(d + 30));
+        assertEquals(22, Mem.u16(d + 36));
+        assertEquals(WEB_MAC, Mem.mac(d));
+        assertEquals(ROUTER, Mem.mac(d + 6));
+        assertTrue(checksumsValid(d));
+        long syn = h.frame(1);
+        Mem.copy(d, syn, 64); // as web received it
+        // web's SYN/ACK to job's SNAT address comes back to job, from the floating IP
+        sent(h.run(WEB, tcp(d, ROUTER, WEB_MAC, WEB_IP, SNAT, 22, ext, 0x12, 9000, 1001, 0)));
+        assertEquals(JOB, h.b.outPort[0]);
+        assertEquals(FIP, Mem.i32(d + 26), "job sees the floating IP it connected to");
+        assertEquals(22, Mem.u16(d + 34));
+        assertEquals(JOB_IP, Mem.i32(d + 30));
+        assertEquals(40000, Mem.u16(d + 36));
+        assertEquals(JOB_MAC, Mem.mac(d));
+        assertTrue(checksumsValid(d));
+        sent(h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, FIP, 40000, 22, 0x10, 1001, 9001, 10)));
+        assertEquals(WEB, h.b.outPort[0]);
+        assertTrue(checksumsValid(d));
+        assertEquals(3, h.nat.hairpinned);
+        assertEquals(0, h.nat.gatewayArpRequests, "nothing went to the gateway");
+        assertEquals(0, h.nat.drops(DropReason.NAT_NO_GATEWAY));
+
+        // an ICMP error from web about the hairpinned SYN reaches job about its own packet (RFC 5508)
+        sent(h.run(WEB, icmpError(d, ROUTER, WEB_MAC, WEB_IP, SNAT, 3, 3, 0, syn)));
+        assertEquals(JOB, h.b.outPort[0]);
+        assertEquals(FIP, Mem.i32(d + 26));
+        assertEquals(JOB_IP, Mem.i32(d + 30));
+        assertEquals(JOB_IP, Mem.i32(d + 42 + 12), "quoted source: job's private address");
+        assertEquals(40000, Mem.u16(d + 42 + 20), "quoted source port: job's internal port");
+        assertEquals(FIP, Mem.i32(d + 42 + 16), "quoted destination: the floating IP job used");
+        assertTrue(checksumsValid(d));
+
+        // web's groups decide on the translated packet: 8080 is not allowed, counted on web's port
+        long before = h.fw.drops(WEB, DropReason.FW_NO_RULE);
+        dropped(DropReason.FW_NO_RULE, h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, FIP, 40001, 8080, 0x02, 1, 0, 0)));
+        assertEquals(before + 1, h.fw.drops(WEB, DropReason.FW_NO_RULE));
+        assertEquals(1, h.nat.hairpinDropped);
+        // an unassigned floating IP: no mapping; job's SNAT binding unsolicited from web
+        dropped(DropReason.NAT_NO_MAPPING, h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, FIP2, 40002, 22, 0x02, 1, 0, 0)));
+        dropped(DropReason.NAT_UNSOLICITED, h.run(WEB, tcp(d, ROUTER, WEB_MAC, WEB_IP, SNAT, 50000, ext, 0x02, 1, 0, 0)));
+        // a fragmented datagram is not turned around
+        long whole = h.frame(2);
+        udp(whole, ROUTER, JOB_MAC, JOB_IP, FIP, 5000, 22, 64, false);
+        dropped(DropReason.NAT_UNSUPPORTED, h.run(JOB, fragment(d, whole, 0, 32, true)));
+        assertEquals(4, h.nat.hairpinDropped);
+        // a private VM has no public path, hairpin included
+        dropped(DropReason.NAT_NO_PUBLIC_ACCESS, h.run(VAULT, tcp(d, ROUTER, VAULT_MAC, VAULT_IP, FIP, 40000, 22, 0x02, 1, 0, 0)));
+
+        // web reaches its own floating IP: both legs in web's zone, source the floating IP both ways
+        sent(h.run(WEB, tcp(d, ROUTER, WEB_MAC, WEB_IP, FIP, 41000, 22, 0x02, 5, 0, 0)));
+        assertEquals(WEB, h.b.outPort[0]);
+        assertEquals(FIP, Mem.i32(d + 26));
+        assertEquals(WEB_IP, Mem.i32(d + 30));
+        assertEquals(41000, Mem.u16(d + 34));
+        sent(h.run(WEB, tcp(d, ROUTER, WEB_MAC, WEB_IP, FIP, 22, 41000, 0x12, 70, 6, 0)));
+        assertEquals(WEB, h.b.outPort[0]);
+        assertEquals(FIP, Mem.i32(d + 26));
+        assertEquals(22, Mem.u16(d + 34));
+        assertEquals(41000, Mem.u16(d + 36));
+        assertTrue(checksumsValid(d));
+        assertEquals(0, h.nat.gatewayArpRequests);
+        h.run(EXT, arp(d, EXT_MAC, GW_MAC, 2, GW_MAC, GW, EXT_MAC, SNAT)); // publishes the counters
+        assertEquals(6, h.counters.snapshot().get("nat hairpin packets"));
+        assertEquals(4, h.counters.snapshot().get("nat hairpin dropped"));
+    }
 }
