@@ -39,19 +39,19 @@ class NatNetnsTest {
     static final OverlayHosts H = OverlayHosts.create();
     static final String WEB = "02:b5:00:00:01:02", JOB = "02:b5:00:00:01:03", VAULT = "02:b5:00:00:01:04";
     static final String FIP = "203.0.113.10", SNAT = "203.0.113.5", SERVER = "198.51.100.10";
-    /** An SSH-port stand-in: greets "hello NAME", then echoes lines. */
+    /** An SSH-port stand-in: greets "hello NAME PEER-ADDRESS", then echoes lines. */
     static final String ECHO_SERVER = """
             import socket,sys,threading
             s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(('0.0.0.0',int(sys.argv[1]))); s.listen(16)
-            def serve(c):
-                c.sendall(('hello '+sys.argv[2]+'\\n').encode())
+            def serve(c,peer):
+                c.sendall(('hello '+sys.argv[2]+' '+peer+'\\n').encode())
                 while True:
                     d=c.recv(256)
                     if not d: break
                     c.sendall(d)
             print('ready',flush=True)
             while True:
-                c,a=s.accept(); threading.Thread(target=serve,args=(c,),daemon=True).start()
+                c,a=s.accept(); threading.Thread(target=serve,args=(c,a[0]),daemon=True).start()
             """;
     /** Holds one connection open: prints the greeting, waits for the trigger file, sends a line, prints the echo or the failure. */
     static final String HOLD_CLIENT = """
@@ -244,15 +244,32 @@ class NatNetnsTest {
     }
 
     /**
-     * Hairpin through the gateway: job reaches web's floating IP. Sluice does not turn the packet
-     * around itself (docs/nat.md, "Not done yet"): it leaves by SNAT to the gateway, which routes it
-     * back to the floating IP; web's groups see job's SNAT address, as for outside traffic.
+     * Hairpin inside Sluice (RFC 4787): job (outbound only) reaches web's floating IP and web its own;
+     * web sees job's SNAT address / its own floating IP as the source; web's groups decide (8080
+     * refused, counted). A capture on the router's side of the external network sees none of it,
+     * only the server's own connection to the floating IP made at the end (the capture works).
      */
     @Test
     @Order(5)
-    void hairpinThroughTheGateway() {
+    void hairpinIsTurnedAroundInsideSluice() throws Exception {
+        java.nio.file.Path cap = H.capture(router, H.tap("ext"), "hairpin", "tcp and host " + FIP);
+        long hairpins = H.counter("nat hairpin packets");
         Netns.Result r = H.netns.exec(job, 10, TcpProbe.connect(FIP, 22));
-        assertTrue(r.output().contains("hello web"), "job -> web's floating IP: " + r.output() + H.nonZero());
+        assertTrue(r.output().contains("hello web " + SNAT), "job -> web's floating IP, web sees the SNAT address: " + r.output() + H.nonZero());
+        Netns.Result self = H.netns.exec(web, 10, TcpProbe.connect(FIP, 22));
+        assertTrue(self.output().contains("hello web " + FIP), "web -> its own floating IP, seen from it: " + self.output() + H.nonZero());
+        String label = "firewall port web drop fw_no_rule";
+        long refused = H.counter(label);
+        long dropped = H.counter("nat hairpin dropped");
+        assertEquals(TcpProbe.Outcome.TIMED_OUT, connect(job, FIP, 8080), "8080 is not in web's groups, hairpin included");
+        assertTrue(H.awaitCounter(label, refused + 1) >= refused + 1, H.nonZero());
+        assertTrue(H.awaitCounter("nat hairpin dropped", dropped + 1) >= dropped + 1, H.nonZero());
+        assertTrue(H.awaitCounter("nat hairpin packets", hairpins + 6) >= hairpins + 6, "both handshakes turned around" + H.nonZero());
+        assertEquals(TcpProbe.Outcome.CONNECTED, connect(server, FIP, 22), "the server's connection does pass the router");
+        H.stopCaptures();
+        java.util.List<String> seen = java.nio.file.Files.readAllLines(cap).stream().filter(l -> l.contains(" > ") && l.contains("203.0.113.")).toList();
+        assertTrue(seen.stream().anyMatch(l -> l.contains(SERVER)), "the capture saw the server's connection:\n" + seen);
+        assertTrue(seen.stream().allMatch(l -> l.contains(SERVER)), "no hairpin packet reached the router:\n" + seen);
     }
 
     @Test
