@@ -60,6 +60,10 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
     @Override
     public boolean passed(Burst b, int i, CtPacket p, Conntrack ct, Verdict v) {
         OverlaySnapshot s = state.current();
+        if ((b.flags[i] & PacketFlags.IPV6) != 0) {
+            if (b.outPort[i] == s.extPort || b.inPort[i] == s.extPort) ipv6(b, i, p, ct, v, s);
+            return false;
+        }
         if (b.outPort[i] == s.extPort) {
             outbound(b, i, p, ct, v, s);
             return b.next[i] != Next.DROP && hairpin(b, i, s);
@@ -81,6 +85,22 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
             }
         }
         return false;
+    }
+
+    /**
+     * IPv6 between a VM and the external network: no translation (the VM's global address is
+     * public); the security groups already decided. A VM made private since the connection opened
+     * has no public path any more: the connection is cut ({@link DropReason#NAT_NO_PUBLIC_ACCESS},
+     * counted per VM).
+     */
+    private void ipv6(Burst b, int i, CtPacket p, Conntrack ct, Verdict v, OverlaySnapshot s) {
+        boolean out = b.outPort[i] == s.extPort;
+        int vm = s.vmOfPort(out ? b.inPort[i] : b.outPort[i]);
+        if (vm < 0 || s.vmAccess[vm] == OverlayModel.Access.PRIVATE.ordinal()) {
+            if (v != Verdict.RELATED) ct.kill(p);
+            if (vm >= 0) nat.noPublicAccess[vm]++;
+            nat.drop(b, i, DropReason.NAT_NO_PUBLIC_ACCESS);
+        }
     }
 
     /**
