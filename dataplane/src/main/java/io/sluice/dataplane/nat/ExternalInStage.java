@@ -24,7 +24,10 @@ import io.sluice.dataplane.pipeline.Stage;
  *       echo identifier) gives the VM and its internal port; destination rewritten to them, meta nat
  *       = {@code SNAT | slot}, {@code TX} on the VM's port. The firewall lets it through only as part
  *       of a tracked connection ({@link DropReason#NAT_UNSOLICITED} otherwise).</li>
- *   <li>Drops: not ours ({@link DropReason#NAT_NOT_OURS}: IPv6, VLAN-tagged frames, other addresses), unassigned floating
+ *   <li>IPv6 (with {@code gateway6}, no NAT): neighbour discovery answered / learned here; packets to
+ *       the global address of a local VM with public access delivered as they are.</li>
+ *   <li>Hairpin: {@link #turnAround} runs the inbound walk for a VM's packet to one of our addresses.</li>
+ *   <li>Drops: not ours ({@link DropReason#NAT_NOT_OURS}: IPv6 without gateway6, VLAN-tagged frames, other addresses), unassigned floating
  *       IP or unbound SNAT port ({@link DropReason#NAT_NO_MAPPING}), TTL ≤ 1 ({@link DropReason#NAT_TTL_EXPIRED}),
  *       ICMP errors and later fragments to a SNAT address ({@link DropReason#NAT_UNSUPPORTED}).</li>
  * </ul>

@@ -28,8 +28,12 @@ import io.sluice.dataplane.packet.Mem;
  *       destination): a NEW connection may start only through a floating IP
  *       ({@link DropReason#NAT_UNSOLICITED} for a SNAT address); a tracked one must have come through
  *       the same address and port its entry records ({@link DropReason#NAT_NO_MAPPING}).</li>
- *   <li>ICMP errors leaving through NAT are dropped ({@link DropReason#NAT_UNSUPPORTED}: RFC 5508 is
- *       not done), so a private address never leaves.</li>
+ *   <li>A VM's ICMP error about a flow through NAT gets its outer source and quoted destination
+ *       translated (RFC 5508); one that cannot be is dropped ({@link DropReason#NAT_UNSUPPORTED}).</li>
+ *   <li><b>Hairpin</b>: a translated packet addressed to one of our own addresses is turned around
+ *       ({@link #hairpin}) and goes through the firewall stage once more as an inbound packet.</li>
+ *   <li><b>IPv6</b> between a VM and the external network is not translated; only a VM's public
+ *       access is checked.</li>
  * </ul>
  * When a connection with a SNAT word is deleted, {@link #released} returns its binding.
  */
