@@ -41,7 +41,7 @@ public final class OverlayConfigLoader {
     private static final Set<String> HOST_KEYS = Set.of("uplink", "underlay-ip", "underlay-mac", "underlay-gateway",
             "next-hop-mac", "underlay-mtu", "router-mac", "networks", "external");
     private static final Set<String> EXTERNAL_KEYS = Set.of("port", "mac", "subnet", "gateway", "gateway-mac",
-            "floating-ips", "snat-addresses", "port-block", "blocks-per-vm");
+            "floating-ips", "snat-addresses", "port-block", "blocks-per-vm", "gateway6");
     /** Default SNAT port-block size and most blocks per VM. */
     static final int DEFAULT_PORT_BLOCK = 64, DEFAULT_BLOCKS_PER_VM = 16;
     private static final Set<String> NET_KEYS = Set.of("name", "vni", "cidr", "subnets", "vms");
@@ -152,7 +152,8 @@ public final class OverlayConfigLoader {
                 : DEFAULT_PORT_BLOCK;
         int perVm = m.containsKey("blocks-per-vm") ? y.intIn(m.get("blocks-per-vm"), key + ".blocks-per-vm", Integer.MIN_VALUE, Integer.MAX_VALUE)
                 : DEFAULT_BLOCKS_PER_VM;
-        return new OverlayModel.External(port, mac, c[0], c[1], gw, gwMac, fips, snat, block, perVm);
+        OverlayModel.Ip6 gw6 = m.containsKey("gateway6") ? ip6(m.get("gateway6"), key + ".gateway6") : null;
+        return new OverlayModel.External(port, mac, c[0], c[1], gw, gwMac, fips, snat, block, perVm, gw6);
     }
 
     /** A list of IPv4 addresses and inclusive ranges "a.b.c.d-a.b.c.e"; each element's node is kept for errors. */

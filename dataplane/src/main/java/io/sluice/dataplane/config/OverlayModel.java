@@ -37,7 +37,14 @@ public record OverlayModel(Host host, List<Network> networks, External external)
      * this host's SNAT addresses, the SNAT port-block size and the most blocks one VM may hold.
      */
     public record External(int port, long mac, int cidr, int prefix, int gateway, long gatewayMac,
-                           List<Integer> floatingIps, List<Integer> snatAddresses, int portBlock, int blocksPerVm) {
+                           List<Integer> floatingIps, List<Integer> snatAddresses, int portBlock, int blocksPerVm,
+                           Ip6 gateway6) {
+        /** Without IPv6 to the outside ({@code gateway6} null). */
+        public External(int port, long mac, int cidr, int prefix, int gateway, long gatewayMac,
+                        List<Integer> floatingIps, List<Integer> snatAddresses, int portBlock, int blocksPerVm) {
+            this(port, mac, cidr, prefix, gateway, gatewayMac, floatingIps, snatAddresses, portBlock, blocksPerVm, null);
+        }
+
         /** Port blocks on one SNAT address: ports SNAT_PORT_MIN..65535 cut into portBlock-sized blocks. */
         public int blocksPerAddress() { return (65536 - SNAT_PORT_MIN) / portBlock; }
     }
@@ -339,6 +346,9 @@ public record OverlayModel(Host host, List<Network> networks, External external)
         hostAddress(e.gateway, e.cidr, e.prefix, "overlay.external.gateway", "gateway");
         if (e.gatewayMac != -1) {
             unicastMac(e.gatewayMac, "overlay.external.gateway-mac");
+        }
+        if (e.gateway6 != null && ((e.gateway6.hi() >>> 56) == 0xFF || (e.gateway6.hi() == 0 && (e.gateway6.lo() == 0 || e.gateway6.lo() == 1)))) {
+            throw new OverlayModelException("overlay.external.gateway6", e.gateway6 + " is not a unicast address of a router");
         }
         if (e.snatAddresses.size() > MAX_SNAT_ADDRESSES) {
             throw new OverlayModelException("overlay.external.snat-addresses", "at most " + MAX_SNAT_ADDRESSES + " addresses");

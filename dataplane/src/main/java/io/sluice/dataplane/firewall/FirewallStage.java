@@ -212,7 +212,9 @@ public final class FirewallStage implements Stage {
                 default -> drop(b, i, vmPort, FirewallCounters.INVALID);
             }
             if ((b.flags[i] & PacketFlags.FRAGMENT) != 0) firstFragment(b, i, vmPort, now); // keyed before NAT rewrites
-            if (nat != null && b.next[i] != Next.DROP) nat.passed(b, i, pkt, ct, v);
+            // hairpin: the packet now comes from the external port to a VM; once more for the receiver
+            // (its inPort is the external port now, so it cannot be turned around a second time)
+            if (nat != null && b.next[i] != Next.DROP && nat.passed(b, i, pkt, ct, v)) i--;
         }
         return acted;
     }

@@ -14,6 +14,11 @@ public interface NatHook {
     /** A packet the tracker called NEW, before the rules: false when it may not start a connection (dropped here). */
     boolean mayStart(Burst b, int i);
 
-    /** Packet i passed (verdict ESTABLISHED, RELATED, or NEW and committed): translate it, or drop it. */
-    void passed(Burst b, int i, CtPacket p, Conntrack ct, Verdict v);
+    /**
+     * Packet i passed (verdict ESTABLISHED, RELATED, or NEW and committed): translate it, or drop it.
+     * True when the translated packet was turned around to one of our own addresses (hairpin): it
+     * now comes from the external port to a VM and must go through the stage once more (the
+     * receiver's conntrack entry and ingress rules, on the translated packet).
+     */
+    boolean passed(Burst b, int i, CtPacket p, Conntrack ct, Verdict v);
 }

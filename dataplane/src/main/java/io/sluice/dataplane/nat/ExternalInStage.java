@@ -1,6 +1,7 @@
 package io.sluice.dataplane.nat;
 
 import io.sluice.dataplane.overlay.OverlayMeta;
+import io.sluice.dataplane.overlay.OverlayModel;
 import io.sluice.dataplane.overlay.OverlaySnapshot;
 import io.sluice.dataplane.overlay.OverlayState;
 import io.sluice.dataplane.packet.Mem;
@@ -23,7 +24,10 @@ import io.sluice.dataplane.pipeline.Stage;
  *       echo identifier) gives the VM and its internal port; destination rewritten to them, meta nat
  *       = {@code SNAT | slot}, {@code TX} on the VM's port. The firewall lets it through only as part
  *       of a tracked connection ({@link DropReason#NAT_UNSOLICITED} otherwise).</li>
- *   <li>Drops: not ours ({@link DropReason#NAT_NOT_OURS}: IPv6, VLAN-tagged frames, other addresses), unassigned floating
+ *   <li>IPv6 (with {@code gateway6}, no NAT): neighbour discovery answered / learned here; packets to
+ *       the global address of a local VM with public access delivered as they are.</li>
+ *   <li>Hairpin: {@link #turnAround} runs the inbound walk for a VM's packet to one of our addresses.</li>
+ *   <li>Drops: not ours ({@link DropReason#NAT_NOT_OURS}: IPv6 without gateway6, VLAN-tagged frames, other addresses), unassigned floating
  *       IP or unbound SNAT port ({@link DropReason#NAT_NO_MAPPING}), TTL ≤ 1 ({@link DropReason#NAT_TTL_EXPIRED}),
  *       ICMP errors and later fragments to a SNAT address ({@link DropReason#NAT_UNSUPPORTED}).</li>
  * </ul>
@@ -56,6 +60,8 @@ public final class ExternalInStage implements Stage {
                 arp(b, i, s);
             } else if ((fl & PacketFlags.IPV4) != 0) {
                 ipv4(b, i, s, fl);
+            } else if ((fl & PacketFlags.IPV6) != 0 && s.extHas6) {
+                ipv6(b, i, s, fl);
             } else {
                 nat.drop(b, i, DropReason.NAT_NOT_OURS);
             }
@@ -77,6 +83,7 @@ public final class ExternalInStage implements Stage {
         if (spa == s.extGateway && (sha & 0x0100_0000_0000L) == 0 && sha != 0 && (op == 1 || op == 2)) {
             if (nat.gatewayMac != sha) nat.gatewayLearned++;
             nat.gatewayMac = sha;
+            nat.gatewayMacAt = meta.nowNs;
         }
         int own = s.owned(tpa);
         boolean ours = own >= 0 && ((own & OverlaySnapshot.OWNED_SNAT) != 0 || s.fipVm[own & OverlaySnapshot.OWNED_INDEX] >= 0);
@@ -93,6 +100,17 @@ public final class ExternalInStage implements Stage {
         Mem.put32(a + 14, tpa);
         nat.arpReplies++;
         b.tx(i, s.extPort);
+    }
+
+    /**
+     * Hairpin (docs/nat.md): packet i, a VM's packet already translated on its way out (source = its
+     * floating IP or SNAT binding), is addressed to one of our addresses; it takes the inbound walk
+     * from here as if it had come back from the gateway: {@code inPort} becomes the external port,
+     * then DNAT (or a drop with its reason). Only IPv4 to an owned address comes here.
+     */
+    void turnAround(Burst b, int i, OverlaySnapshot s) {
+        b.inPort[i] = s.extPort;
+        ipv4(b, i, s, b.flags[i]);
     }
 
     private void ipv4(Burst b, int i, OverlaySnapshot s, int fl) {
@@ -155,6 +173,81 @@ public final class ExternalInStage implements Stage {
             }
         }
         translate(b, i, s, d, ip, l4, proto, vm, port, word);
+    }
+
+    /**
+     * IPv6 from the external network (no NAT, docs/nat.md "IPv6"): neighbour discovery is ours;
+     * anything else must be addressed to the global address of a local VM with public access, and is
+     * delivered to it as it is (hop limit - 1) for its ingress groups to decide.
+     */
+    private void ipv6(Burst b, int i, OverlaySnapshot s, int fl) {
+        long d = b.data[i];
+        long ip = d + b.l3Offset[i];
+        if ((fl & PacketFlags.ICMPV6) != 0 && b.l4Offset[i] == b.l3Offset[i] + 40) {
+            int type = Mem.u8(d + b.l4Offset[i]);
+            if (type >= 133 && type <= 137) { // RS, RA, NS, NA, redirect
+                nd(b, i, s, d, ip, type);
+                return;
+            }
+        }
+        long hi = Mem.i64(ip + 24);
+        long lo = Mem.i64(ip + 32);
+        int vm = OverlaySnapshot.global6(hi) ? s.localVmByIp6(hi, lo) : -1;
+        if (vm < 0) {
+            nat.drop(b, i, DropReason.NAT_NOT_OURS);
+            return;
+        }
+        if (s.vmAccess[vm] == OverlayModel.Access.PRIVATE.ordinal()) {
+            nat.noPublicAccess[vm]++;
+            nat.drop(b, i, DropReason.NAT_NO_PUBLIC_ACCESS);
+            return;
+        }
+        int hop = Mem.u8(ip + 7);
+        if (hop <= 1) {
+            nat.drop(b, i, DropReason.NAT_TTL_EXPIRED);
+            return;
+        }
+        Mem.put8(ip + 7, hop - 1);
+        nat.ipv6In++;
+        deliver(b, i, s, d, vm, 0);
+    }
+
+    /**
+     * Neighbour discovery on the external network: NS or NA from the IPv6 gateway teaches (or
+     * confirms) its MAC; an NS for our link-local address or for the global address of a local VM with
+     * public access is answered in place with the external MAC (solicited, override); everything else
+     * ({@link DropReason#NAT_ND}) is consumed.
+     */
+    private void nd(Burst b, int i, OverlaySnapshot s, long d, long ip, int type) {
+        long icmp = ip + 40;
+        if (Mem.u8(ip + 7) != 255 || Mem.u16(ip + 4) < 24 || b.l3Offset[i] + 40 + 24 > b.length[i]) {
+            nat.drop(b, i, DropReason.NAT_ND);
+            return;
+        }
+        long sHi = Mem.i64(ip + 8);
+        long sLo = Mem.i64(ip + 16);
+        long sha = Mem.mac(d + 6);
+        if (sHi == s.extGw6Hi && sLo == s.extGw6Lo && (type == 135 || type == 136) && (sha & 0x0100_0000_0000L) == 0 && sha != 0) {
+            if (nat.gateway6Mac != sha) nat.gateway6Learned++;
+            nat.gateway6Mac = sha;
+            nat.gateway6MacAt = meta.nowNs;
+        }
+        if (type != 135 || (sHi == 0 && sLo == 0)) { // NA learned above; DAD, RS, RA, redirect: not ours to answer
+            nat.drop(b, i, DropReason.NAT_ND);
+            return;
+        }
+        long tHi = Mem.i64(icmp + 8);
+        long tLo = Mem.i64(icmp + 16);
+        int vm = s.localVmByIp6(tHi, tLo);
+        boolean ours = tHi == s.extLl6Hi && tLo == s.extLl6Lo
+                || vm >= 0 && OverlaySnapshot.global6(tHi) && s.vmAccess[vm] != OverlayModel.Access.PRIVATE.ordinal();
+        if (!ours) {
+            nat.drop(b, i, DropReason.NAT_ND);
+            return;
+        }
+        b.length[i] = NdFrames.advertise(d, s.extMac, sha, tHi, tLo, sHi, sLo); // untagged: the IPv6 header at 14
+        nat.ndReplies++;
+        b.tx(i, s.extPort);
     }
 
     /** TTL - 1, destination := the VM's private address (and port), delivered to its port. */

@@ -57,11 +57,20 @@ public final class ExternalOutStage implements Stage {
         int ext = s.extPort;
         int acted = 0;
         for (int i = 0; i < b.count; i++) {
+            if (b.inPort[i] == ext && meta.srcVm[i] >= 0) { // a VM's packet turned around to our own address (hairpin)
+                if (b.next[i] == Next.TX) nat.hairpinned++;
+                else if (b.next[i] == Next.DROP) nat.hairpinDropped++;
+                continue;
+            }
             if (b.next[i] != Next.TX || b.outPort[i] != ext || b.inPort[i] == ext) continue;
             acted++;
             long d = b.data[i];
             if ((b.flags[i] & PacketFlags.IPV4) != 0 && !translated(b, i, s, d + b.l3Offset[i])) {
                 nat.drop(b, i, DropReason.NAT_UNSUPPORTED);
+                continue;
+            }
+            if ((b.flags[i] & PacketFlags.IPV6) != 0) {
+                ipv6(b, i, s, d);
                 continue;
             }
             long gw = s.extGatewayMac >= 0 ? s.extGatewayMac : nat.gatewayMac;
@@ -86,10 +95,87 @@ public final class ExternalOutStage implements Stage {
             b.l4Offset[i] = -1;
         }
         if (s != seen) changed(s);
-        if (garpPending > 0) announce(b, s);
+        age(s, meta.nowNs);
+        if (garpPending > 0 || refresh4 || refresh6) announce(b, s);
         nat.publish();
         return acted;
     }
+
+    /**
+     * A VM's IPv6 packet to the outside (no NAT): it must come from the global address of the VM on
+     * its port, which has public access (the last guard, {@link DropReason#NAT_UNSUPPORTED}); then the
+     * IPv6 gateway's MAC, or, while it is unknown, the packet becomes the neighbour solicitation for
+     * it (at most one a second, {@link DropReason#NAT_NO_GATEWAY}).
+     */
+    private void ipv6(Burst b, int i, OverlaySnapshot s, long d) {
+        long ip = d + b.l3Offset[i];
+        int vm = s.vmOfPort(b.inPort[i]);
+        if (vm < 0 || !s.extHas6 || s.vmAccess[vm] == io.sluice.dataplane.overlay.OverlayModel.Access.PRIVATE.ordinal()
+                || !s.vmHas6[vm] || Mem.i64(ip + 8) != s.vmIp6Hi[vm] || Mem.i64(ip + 16) != s.vmIp6Lo[vm]) {
+            nat.drop(b, i, DropReason.NAT_UNSUPPORTED);
+            return;
+        }
+        if (nat.gateway6Mac >= 0) {
+            Mem.putMac(d, nat.gateway6Mac);
+            Mem.putMac(d + 6, s.extMac);
+            nat.ipv6Out++;
+            return;
+        }
+        long now = meta.nowNs;
+        if (nat.gateway6NsSent && now - nat.lastGateway6Ns < ARP_EVERY_NS) {
+            nat.drop(b, i, DropReason.NAT_NO_GATEWAY);
+            return;
+        }
+        nat.gateway6NsSent = true;
+        nat.lastGateway6Ns = now;
+        nat.gateway6Solicitations++;
+        nat.drops[DropReason.NAT_NO_GATEWAY.ordinal()]++;
+        b.length[i] = NdFrames.solicit(d, s.extMac, -1, s.extLl6Hi, s.extLl6Lo, s.extGw6Hi, s.extGw6Lo);
+        b.flags[i] = PacketFlags.IPV6 | PacketFlags.ICMPV6 | PacketFlags.MULTICAST;
+        b.etherType[i] = (short) 0x86DD;
+        b.l3Offset[i] = 14;
+        b.l4Offset[i] = 54;
+    }
+
+    /** Refreshes queued for the gateways' learned MACs (sent from fresh mbufs with the gratuitous ARPs). */
+    private boolean refresh4, refresh6;
+
+    /**
+     * Gateway MAC ageing: a learned MAC older than {@link NatState#GATEWAY_REFRESH_NS} is refreshed by a
+     * unicast ARP request / NS (at most one a second) while it stays in use; one not confirmed within
+     * {@link NatState#GATEWAY_MAX_AGE_NS} is forgotten, and the next packet out resolves the gateway
+     * again by broadcast. A static {@code gateway-mac} never ages.
+     */
+    private void age(OverlaySnapshot s, long now) {
+        NatState n = nat;
+        if (s.extGatewayMac < 0 && n.gatewayMac >= 0) {
+            long age = now - n.gatewayMacAt;
+            if (age > NatState.GATEWAY_MAX_AGE_NS) {
+                n.gatewayMac = -1;
+                n.gatewayExpired++;
+                refresh4 = false;
+            } else if (age > NatState.GATEWAY_REFRESH_NS && !refresh4 && now - n.lastGatewayArp >= ARP_EVERY_NS) {
+                refresh4 = true;
+                n.lastGatewayArp = now;
+                n.gatewayRefreshes++;
+            }
+        }
+        if (n.gateway6Mac >= 0) {
+            long age = now - n.gateway6MacAt;
+            if (age > NatState.GATEWAY_MAX_AGE_NS) {
+                n.gateway6Mac = -1;
+                n.gatewayExpired++;
+                refresh6 = false;
+            } else if (age > NatState.GATEWAY_REFRESH_NS && !refresh6 && now - n.lastGateway6Ns >= ARP_EVERY_NS) {
+                refresh6 = true;
+                n.lastGateway6Ns = now;
+                n.gatewayRefreshes++;
+            }
+        }
+    }
+
+    /** Whether a refresh of the IPv4 / IPv6 gateway's MAC waits to be sent. */
+    public boolean refreshPending(boolean v6) { return v6 ? refresh6 : refresh4; }
 
     /** A runtime change was published: floating IPs now held by another (or a first) VM are announced. */
     private void changed(OverlaySnapshot s) {
@@ -107,7 +193,7 @@ public final class ExternalOutStage implements Stage {
      */
     private void announce(Burst b, OverlaySnapshot s) {
         if (b.count == 0 || b.count >= b.capacity || b.mbuf[0] == 0) return;
-        int want = Math.min(Math.min(garpPending, 8), b.capacity - b.count);
+        int want = Math.min(Math.min(garpPending + (refresh4 ? 1 : 0) + (refresh6 ? 1 : 0), 8), b.capacity - b.count);
         long p = Mem.ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, b.mbuf[0] + Mbuf.POOL);
         if (p != poolAddr) {
             poolAddr = p;
@@ -117,15 +203,40 @@ public final class ExternalOutStage implements Stage {
         for (int k = 0; k < want; k++) {
             long mb = fresh.getAtIndex(ValueLayout.JAVA_LONG, k);
             long d = Mbuf.data(mb);
-            int addr = garp[--garpPending];
             int slot = b.count++;
-            int len = ArpFrames.request(d, s.extMac, addr, addr);
+            if (refresh6 && nat.gateway6Mac >= 0) { // unicast NS to the known MAC (a refresh)
+                refresh6 = false;
+                b.reset(slot, mb, d, NdFrames.solicit(d, s.extMac, nat.gateway6Mac, s.extLl6Hi, s.extLl6Lo, s.extGw6Hi, s.extGw6Lo), s.extPort);
+                b.etherType[slot] = (short) 0x86DD;
+                b.flags[slot] = PacketFlags.IPV6 | PacketFlags.ICMPV6;
+                b.l3Offset[slot] = 14;
+                b.l4Offset[slot] = 54;
+                b.tx(slot, s.extPort);
+                continue;
+            }
+            int addr, target;
+            long to;
+            if (refresh4 && nat.gatewayMac >= 0) { // unicast ARP request to the known MAC (a refresh)
+                refresh4 = false;
+                addr = s.extArpIp;
+                target = s.extGateway;
+                to = nat.gatewayMac;
+            } else if (garpPending > 0) {
+                addr = target = garp[--garpPending];
+                to = -1;
+            } else { // a refresh whose MAC expired meanwhile: the broadcast path resolves it
+                refresh4 = refresh6 = false;
+                addr = target = s.extArpIp;
+                to = -1;
+            }
+            int len = ArpFrames.request(d, s.extMac, addr, target);
+            if (to >= 0) Mem.putMac(d, to);
             b.reset(slot, mb, d, len, s.extPort);
             b.etherType[slot] = (short) 0x0806;
-            b.flags[slot] = PacketFlags.ARP | PacketFlags.BROADCAST;
+            b.flags[slot] = PacketFlags.ARP | (to >= 0 ? 0 : PacketFlags.BROADCAST);
             b.l3Offset[slot] = 14;
             b.tx(slot, s.extPort);
-            nat.garpsSent++;
+            if (to < 0) nat.garpsSent++;
         }
     }
 
@@ -151,7 +262,8 @@ public final class ExternalOutStage implements Stage {
                 return false;
             }
         }
-        return s.owned(Mem.i32(ip + 12)) >= 0;
+        // a later fragment to our own address would need hairpin, which takes whole datagrams only
+        return s.owned(Mem.i32(ip + 12)) >= 0 && s.owned(Mem.i32(ip + 16)) < 0;
     }
 
     @Override

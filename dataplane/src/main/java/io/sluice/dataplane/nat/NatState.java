@@ -21,8 +21,20 @@ public final class NatState {
     /** Datagrams whose first fragment went through SNAT, so their later fragments follow (2 s). */
     public final NatFragments fragments = new NatFragments(4096, FRAGMENT_TIMEOUT_NS);
     public static final long FRAGMENT_TIMEOUT_NS = 2_000_000_000L;
-    /** Gateway MAC learned from its ARP, or -1. */
-    public long gatewayMac = -1;
+    /** Gateway MAC learned from its ARP, or -1; when it was learned or last confirmed (meta nowNs). */
+    public long gatewayMac = -1, gatewayMacAt;
+    /** IPv6 gateway MAC learned from its neighbour discovery, or -1; when learned or last confirmed. */
+    public long gateway6Mac = -1, gateway6MacAt;
+    /** When the last neighbour solicitation for the IPv6 gateway went out, and whether one did. */
+    public long lastGateway6Ns;
+    public boolean gateway6NsSent;
+    /**
+     * A learned gateway MAC older than this is refreshed: a unicast ARP request / NS to it, at most one
+     * a second, while the MAC stays in use; an answer (any ARP / ND from the gateway) confirms it.
+     */
+    public static final long GATEWAY_REFRESH_NS = 30_000_000_000L;
+    /** No confirmation for this long (three refreshes unanswered): the MAC is forgotten and resolved again by broadcast. */
+    public static final long GATEWAY_MAX_AGE_NS = GATEWAY_REFRESH_NS + 3_500_000_000L;
     /** When the last ARP request for the gateway went out (nanoTime), and whether one did. */
     public long lastGatewayArp;
     public boolean gatewayArpSent;
@@ -34,6 +46,10 @@ public final class NatState {
     /** Per VM index: packets of a purely private VM to outside its project. */
     public final long[] noPublicAccess;
     public long fipCreated, snatCreated, arpReplies, gatewayArpRequests, gatewayLearned, stale, icmpErrorsIn, icmpErrorsOut, garpsSent;
+    /** Hairpin: VMs' packets to our own addresses turned around here, delivered / dropped on their way back in. */
+    public long hairpinned, hairpinDropped;
+    /** IPv6 (no NAT): NS answered, gateway MAC learned / solicited, packets delivered in; gateway refreshes and expiries (both families). */
+    public long ndReplies, gateway6Learned, gateway6Solicitations, ipv6In, ipv6Out, gatewayRefreshes, gatewayExpired;
 
     private final AtomicCounter[] pub;
     private final long[] pubLast;
@@ -45,13 +61,16 @@ public final class NatState {
         ports = new SnatPorts(s.snatAddr.length, s.blocksPerAddress, s.portBlock, s.blocksPerVm, vms);
         exhausted = new long[vms];
         noPublicAccess = new long[vms];
-        int n = 9 + s.snatAddr.length + 2 * vms;
+        int n = 18 + s.snatAddr.length + 2 * vms;
         pub = new AtomicCounter[n];
         pubLast = new long[n];
         if (counters != null) {
             String[] labels = {"nat floating-ip connections created", "nat snat connections created", "nat arp replies",
                     "nat gateway arp requests", "nat gateway arp learned", "nat stale connections cut",
-                    "nat icmp errors translated in", "nat icmp errors translated out", "nat gratuitous arps sent"};
+                    "nat icmp errors translated in", "nat icmp errors translated out", "nat gratuitous arps sent",
+                    "nat hairpin packets", "nat hairpin dropped", "nat nd replies", "nat gateway6 learned",
+                    "nat gateway6 nd solicitations", "nat ipv6 packets in", "nat ipv6 packets out", "nat gateway refreshes",
+                    "nat gateway expired"};
             int k = 0;
             for (String l : labels) pub[k++] = counters.allocate(l, 0);
             for (int a : s.snatAddr) pub[k++] = counters.allocate("nat snat " + ip(a) + " blocks in use", 0);
@@ -81,6 +100,15 @@ public final class NatState {
         k = put(k, icmpErrorsIn);
         k = put(k, icmpErrorsOut);
         k = put(k, garpsSent);
+        k = put(k, hairpinned);
+        k = put(k, hairpinDropped);
+        k = put(k, ndReplies);
+        k = put(k, gateway6Learned);
+        k = put(k, gateway6Solicitations);
+        k = put(k, ipv6In);
+        k = put(k, ipv6Out);
+        k = put(k, gatewayRefreshes);
+        k = put(k, gatewayExpired);
         for (int a = 0; a < snapshot.snatAddr.length; a++) k = put(k, ports.blocksInUse(a));
         for (long v : exhausted) k = put(k, v);
         for (long v : noPublicAccess) k = put(k, v);

@@ -10,7 +10,9 @@ import io.sluice.dataplane.overlay.OverlaySnapshot;
 import io.sluice.dataplane.overlay.OverlayState;
 import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.DropReason;
+import io.sluice.dataplane.pipeline.Next;
 import io.sluice.dataplane.pipeline.PacketFlags;
+import io.sluice.dataplane.packet.Mem;
 
 /**
  * The translation inside the firewall stage, after the conntrack verdict (docs/nat.md):
@@ -26,8 +28,12 @@ import io.sluice.dataplane.pipeline.PacketFlags;
  *       destination): a NEW connection may start only through a floating IP
  *       ({@link DropReason#NAT_UNSOLICITED} for a SNAT address); a tracked one must have come through
  *       the same address and port its entry records ({@link DropReason#NAT_NO_MAPPING}).</li>
- *   <li>ICMP errors leaving through NAT are dropped ({@link DropReason#NAT_UNSUPPORTED}: RFC 5508 is
- *       not done), so a private address never leaves.</li>
+ *   <li>A VM's ICMP error about a flow through NAT gets its outer source and quoted destination
+ *       translated (RFC 5508); one that cannot be is dropped ({@link DropReason#NAT_UNSUPPORTED}).</li>
+ *   <li><b>Hairpin</b>: a translated packet addressed to one of our own addresses is turned around
+ *       ({@link #hairpin}) and goes through the firewall stage once more as an inbound packet.</li>
+ *   <li><b>IPv6</b> between a VM and the external network is not translated; only a VM's public
+ *       access is checked.</li>
  * </ul>
  * When a connection with a SNAT word is deleted, {@link #released} returns its binding.
  */
@@ -36,10 +42,14 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
     private final OverlayMeta meta;
     private final NatState nat;
 
-    public NatStep(OverlayState state, OverlayMeta meta, NatState nat) {
+    /** The inbound translation, for hairpin (a VM's packet to one of our addresses). */
+    private final ExternalInStage in;
+
+    public NatStep(OverlayState state, OverlayMeta meta, NatState nat, ExternalInStage in) {
         this.state = state;
         this.meta = meta;
         this.nat = nat;
+        this.in = in;
     }
 
     @Override
@@ -52,10 +62,15 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
     }
 
     @Override
-    public void passed(Burst b, int i, CtPacket p, Conntrack ct, Verdict v) {
+    public boolean passed(Burst b, int i, CtPacket p, Conntrack ct, Verdict v) {
         OverlaySnapshot s = state.current();
+        if ((b.flags[i] & PacketFlags.IPV6) != 0) {
+            if (b.outPort[i] == s.extPort || b.inPort[i] == s.extPort) ipv6(b, i, p, ct, v, s);
+            return false;
+        }
         if (b.outPort[i] == s.extPort) {
             outbound(b, i, p, ct, v, s);
+            return b.next[i] != Next.DROP && hairpin(b, i, s);
         } else if (b.inPort[i] == s.extPort) {
             int w = meta.nat[i];
             int vm = s.vmOfPort(b.outPort[i]);
@@ -64,7 +79,7 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
                 if (v != Verdict.NEW) ct.kill(p);
                 nat.stale++;
                 nat.drop(b, i, DropReason.NAT_STALE);
-                return;
+                return false;
             }
             if (v == Verdict.NEW) {
                 ct.setLastNat(w);
@@ -73,6 +88,42 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
                 nat.drop(b, i, DropReason.NAT_NO_MAPPING);
             }
         }
+        return false;
+    }
+
+    /**
+     * IPv6 between a VM and the external network: no translation (the VM's global address is
+     * public); the security groups already decided. A VM made private since the connection opened
+     * has no public path any more: the connection is cut ({@link DropReason#NAT_NO_PUBLIC_ACCESS},
+     * counted per VM).
+     */
+    private void ipv6(Burst b, int i, CtPacket p, Conntrack ct, Verdict v, OverlaySnapshot s) {
+        boolean out = b.outPort[i] == s.extPort;
+        int vm = s.vmOfPort(out ? b.inPort[i] : b.outPort[i]);
+        if (vm < 0 || s.vmAccess[vm] == OverlayModel.Access.PRIVATE.ordinal()) {
+            if (v != Verdict.RELATED) ct.kill(p);
+            if (vm >= 0) nat.noPublicAccess[vm]++;
+            nat.drop(b, i, DropReason.NAT_NO_PUBLIC_ACCESS);
+        }
+    }
+
+    /**
+     * Hairpin (RFC 4787 section 6): the translated packet is addressed to one of our own addresses (a
+     * floating IP or SNAT address of this host): instead of leaving for the gateway, it takes the
+     * inbound walk here ({@link ExternalInStage#turnAround}: DNAT, or a drop with its reason) and
+     * goes through the firewall once more as an inbound packet (true). Fragmented datagrams are not
+     * turned around ({@link DropReason#NAT_UNSUPPORTED}). Counted by {@link ExternalOutStage}
+     * (inPort = the external port, srcVm = the sender).
+     */
+    private boolean hairpin(Burst b, int i, OverlaySnapshot s) {
+        if ((b.flags[i] & PacketFlags.IPV4) == 0 || s.owned(Mem.i32(b.data[i] + b.l3Offset[i] + 16)) < 0) return false;
+        if ((b.flags[i] & PacketFlags.FRAGMENT) != 0) {
+            b.inPort[i] = s.extPort;
+            nat.drop(b, i, DropReason.NAT_UNSUPPORTED);
+            return false;
+        }
+        in.turnAround(b, i, s);
+        return b.next[i] != Next.DROP;
     }
 
     private void outbound(Burst b, int i, CtPacket p, Conntrack ct, Verdict v, OverlaySnapshot s) {
@@ -117,10 +168,10 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
         } else {
             SnatPorts ports = nat.ports;
             int a = ports.addressIndex(idx);
-            if ((b.flags[i] & PacketFlags.FRAGMENT) != 0 && l4 >= 0 && (io.sluice.dataplane.packet.Mem.u16(ip + 6) & 0x2000) != 0) {
+            if ((b.flags[i] & PacketFlags.FRAGMENT) != 0 && l4 >= 0 && (Mem.u16(ip + 6) & 0x2000) != 0) {
                 // a first fragment: its later fragments (no ports) will leave with the same address
-                nat.fragments.record(NatFragments.OUT, io.sluice.dataplane.packet.Mem.i32(ip + 12), io.sluice.dataplane.packet.Mem.i32(ip + 16),
-                        b.ipProto[i], io.sluice.dataplane.packet.Mem.u16(ip + 4), a, meta.nowNs);
+                nat.fragments.record(NatFragments.OUT, Mem.i32(ip + 12), Mem.i32(ip + 16),
+                        b.ipProto[i], Mem.u16(ip + 4), a, meta.nowNs);
             }
             NatRewrite.rewrite(ip, l4, b.ipProto[i], true, s.snatAddr[a], ports.externalPort(idx));
         }
@@ -134,7 +185,7 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
         int word = ct.lastNat();
         int idx = word & NatState.INDEX;
         long ip = b.data[i] + b.l3Offset[i];
-        long end = ip + Math.min(io.sluice.dataplane.packet.Mem.u16(ip + 2), b.length[i] - b.l3Offset[i]);
+        long end = ip + Math.min(Mem.u16(ip + 2), b.length[i] - b.l3Offset[i]);
         long icmp = b.data[i] + b.l4Offset[i];
         boolean ok;
         if ((word & NatState.KIND) == NatState.FIP && idx < s.fipAddr.length) {

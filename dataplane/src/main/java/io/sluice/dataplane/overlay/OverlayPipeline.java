@@ -213,10 +213,11 @@ public final class OverlayPipeline {
         io.sluice.dataplane.firewall.FirewallStage fw = firewall.newStage(worker, meta.encapVtep);
         if (nat != null) {
             if (handoff != null) throw new IllegalArgumentException("NAT runs on one worker");
-            io.sluice.dataplane.nat.NatStep step = new io.sluice.dataplane.nat.NatStep(state, meta, nat);
+            io.sluice.dataplane.nat.ExternalInStage extIn = new io.sluice.dataplane.nat.ExternalInStage(state, meta, nat);
+            io.sluice.dataplane.nat.NatStep step = new io.sluice.dataplane.nat.NatStep(state, meta, nat, extIn);
             fw.natHook(step);
             fw.conntrack().natRelease(step);
-            return new Stage[] {decap, new io.sluice.dataplane.nat.ExternalInStage(state, meta, nat), underlayArp, antiSpoof,
+            return new Stage[] {decap, extIn, underlayArp, antiSpoof,
                     arp, route, fw, new io.sluice.dataplane.nat.ExternalOutStage(state, meta, nat), encap};
         }
         if (handoff == null) {

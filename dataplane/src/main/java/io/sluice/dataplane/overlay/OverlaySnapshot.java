@@ -95,6 +95,11 @@ public final class OverlaySnapshot {
     /** Per zone: the network's CIDR and mask (destinations outside it leave the project). */
     public final int[] zoneCidr;
     public final int[] zoneMask;
+    /** IPv6 to the outside (no NAT): the upstream router's address, and ours on the external link (link-local, EUI-64 of extMac). */
+    public final boolean extHas6;
+    public final long extGw6Hi, extGw6Lo, extLl6Hi, extLl6Lo;
+    /** Local VMs' IPv6 addresses, any network (the external side has no zone) → VM. */
+    private final Ip6Table localVm6;
     /** Owned external address → {@code OWNED_FIP | index} or {@code OWNED_SNAT | index}. */
     private final LongIntTable owned;
     public static final int OWNED_FIP = 1 << 20, OWNED_SNAT = 2 << 20, OWNED_INDEX = (1 << 20) - 1;
@@ -231,6 +236,9 @@ public final class OverlaySnapshot {
             fipVm = new int[0];
             portBlock = blocksPerVm = blocksPerAddress = 0;
             owned = new LongIntTable(1);
+            extHas6 = false;
+            extGw6Hi = extGw6Lo = extLl6Hi = extLl6Lo = 0;
+            localVm6 = new Ip6Table(1);
             return;
         }
         extPort = e.port();
@@ -247,6 +255,15 @@ public final class OverlaySnapshot {
         portBlock = e.portBlock();
         blocksPerVm = e.blocksPerVm();
         blocksPerAddress = e.blocksPerAddress();
+        extHas6 = e.gateway6() != null;
+        extGw6Hi = extHas6 ? e.gateway6().hi() : 0;
+        extGw6Lo = extHas6 ? e.gateway6().lo() : 0;
+        extLl6Hi = 0xFE80_0000_0000_0000L;
+        extLl6Lo = ((((extMac >>> 24) & 0xFF_FFFFL) ^ 0x02_0000L) << 40) | (0xFFFEL << 24) | (extMac & 0xFF_FFFFL);
+        localVm6 = new Ip6Table(vms);
+        for (int k = 0; k < vms; k++) {
+            if (vmHas6[k] && vmPort[k] >= 0) localVm6.put(0, vmIp6Hi[k], vmIp6Lo[k], k);
+        }
         owned = new LongIntTable(snatAddr.length + fipAddr.length);
         for (int k = 0; k < fipAddr.length; k++) {
             owned.put(fipAddr[k] & 0xFFFF_FFFFL, OWNED_FIP | k);
@@ -271,6 +288,24 @@ public final class OverlaySnapshot {
     public int owned(int addr) { return owned.get(addr & 0xFFFF_FFFFL); }
 
     public boolean hasExternal() { return extPort >= 0; }
+
+    /** The local VM with this IPv6 address (any network), or -1: where IPv6 from the external network goes. */
+    public int localVmByIp6(long hi, long lo) { return localVm6.get(0, hi, lo); }
+
+    /** True when the IPv6 address is inside one of the zone's subnets (not outside the project). */
+    public boolean inZone6(int zone, long hi, long lo) {
+        for (int k = 0; k < subnetZone.length; k++) {
+            if (subnetZone[k] != zone || !subnetHas6[k]) continue;
+            int p = subnetPrefix6[k];
+            long mHi = p == 0 ? 0 : p >= 64 ? -1L : -1L << (64 - p);
+            long mLo = p <= 64 ? 0 : p >= 128 ? -1L : -1L << (128 - p);
+            if (((hi ^ subnetCidr6Hi[k]) & mHi) == 0 && ((lo ^ subnetCidr6Lo[k]) & mLo) == 0) return true;
+        }
+        return false;
+    }
+
+    /** Global unicast (2000::/3): what may leave by the external network over IPv6. */
+    public static boolean global6(long hi) { return (hi >>> 61) == 1; }
 
     /** Validates and compiles a model. */
     public static OverlaySnapshot compile(OverlayModel m) throws OverlayModelException {

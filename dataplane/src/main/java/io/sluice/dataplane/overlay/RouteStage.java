@@ -87,6 +87,11 @@ public final class RouteStage implements Stage {
                     leave(b, i, s, m, ip);
                     continue;
                 }
+                if (nat != null && s.extHas6 && vm == -OverlayDrop.UNKNOWN_DESTINATION.ordinal() && dstMac == s.routerMac
+                        && et == Net.ETHERTYPE_IPV6 && OverlaySnapshot.global6(dst6Hi) && !s.inZone6(zone, dst6Hi, dst6Lo)) {
+                    leave6(b, i, s, m, ip);
+                    continue;
+                }
                 m.drop(b, i, OverlayDrop.of(-vm));
                 continue;
             }
@@ -135,6 +140,29 @@ public final class RouteStage implements Stage {
         if (!ttl4(b, i, s, m, ip)) {
             return;
         }
+        Mem.putMac(b.data[i] + 6, s.extMac);
+        b.tx(i, s.extPort);
+    }
+
+    /**
+     * IPv6 to a global address outside the project (the external network has a {@code gateway6}): no
+     * NAT, the VM's own global address leaves as it is (docs/nat.md, "IPv6") — when the VM has public
+     * access and sends from its global address; otherwise {@code NAT_NO_PUBLIC_ACCESS}, counted per VM.
+     */
+    private void leave6(Burst b, int i, OverlaySnapshot s, OverlayMeta m, long ip) {
+        int src = m.srcVm[i];
+        if (src < 0 || m.srcVtep[i] != 0 || s.vmAccess[src] == OverlayModel.Access.PRIVATE.ordinal()
+                || !OverlaySnapshot.global6(Mem.i64(ip + 8))) {
+            if (src >= 0) nat.noPublicAccess[src]++;
+            nat.drop(b, i, io.sluice.dataplane.pipeline.DropReason.NAT_NO_PUBLIC_ACCESS);
+            return;
+        }
+        int hop = Mem.u8(ip + 7);
+        if (hop <= 1) {
+            expired(b, i, s, m, true);
+            return;
+        }
+        Mem.put8(ip + 7, hop - 1);
         Mem.putMac(b.data[i] + 6, s.extMac);
         b.tx(i, s.extPort);
     }

@@ -88,7 +88,7 @@ public enum DropReason {
     HANDOFF_FULL("hand-off ring to the owning worker is full"),
     // ---- NAT and the external network (docs/nat.md) ----
     NAT_NO_PUBLIC_ACCESS("NAT: a purely private VM's packet to a destination outside its project's network"),
-    NAT_NOT_OURS("external port: packet that is not IPv4/ARP, is VLAN-tagged, or is for an address this host does not own"),
+    NAT_NOT_OURS("external port: packet that is not IPv4/ARP (or IPv6 with gateway6), is VLAN-tagged, or is for an address this host does not own"),
     NAT_NO_MAPPING("external port: packet to an unassigned floating IP or to a SNAT address/port with no binding (or a later fragment whose first was not translated), or reply through the wrong address"),
     NAT_UNSOLICITED("NAT: new inbound connection to a SNAT address (outbound-only VMs cannot be reached)"),
     NAT_EXHAUSTED("NAT: new outbound connection of a VM whose SNAT port blocks are full and at its block limit"),
@@ -96,7 +96,8 @@ public enum DropReason {
     NAT_UNSUPPORTED("NAT: outbound later fragment of an untranslated datagram, a protocol without ports through SNAT, an ICMP error that cannot be translated, or a source address we do not own about to leave"),
     NAT_TTL_EXPIRED("external port: packet to a floating IP/SNAT address with TTL <= 1"),
     NAT_ARP("external port: ARP consumed (gateway's reply learned) or not for an address this host owns"),
-    NAT_NO_GATEWAY("NAT: gateway MAC unknown; packet turned into an ARP request (or dropped while one is pending)");
+    NAT_NO_GATEWAY("NAT: gateway MAC unknown; packet turned into an ARP request / IPv6 neighbour solicitation (or dropped while one is pending)"),
+    NAT_ND("external port: IPv6 neighbour discovery consumed (the gateway's learned) or not for an address this host answers for");
 
     private final String description;
 

@@ -61,7 +61,9 @@ class NatConfigTest {
             "public: 203.0.113.10}|public: 203.0.113.99}|overlay.networks[0].vms[0].public: 203.0.113.99 is not in overlay.external.floating-ips|",
             "public: outbound}|public: 203.0.113.10}|overlay.networks[0].vms[1].public: floating IP 203.0.113.10 is already VM blue/web's|{name: job, subnet",
             "public: outbound}|public: sometimes}|overlay.networks[0].vms[1].public: 'sometimes' is not 'private', 'outbound' or a floating IP|",
-            "ip: 10.0.1.4, port: vault}|ip: 10.0.1.4, vtep: 192.168.50.2, public: outbound}|overlay.networks[0].vms[2].public: only a VM on this host|",
+            "ip6: \"2001:db8:1::4\", port: vault}|ip6: \"2001:db8:1::4\", vtep: 192.168.50.2, public: outbound}|overlay.networks[0].vms[2].public: only a VM on this host|",
+            "gateway6: \"2001:db8:ee::1\"|gateway6: \"ff02::1\"|overlay.external.gateway6: ff02:0:0:0:0:0:0:1 is not a unicast address of a router|",
+            "gateway6: \"2001:db8:ee::1\"|gateway6: 203.0.113.1|overlay.external.gateway6: '203.0.113.1' is not an IPv6 address|",
     })
     void errorsNameFileLineAndKey(String from, String to, String want, String at) {
         assertTrue(YAML.contains(from), from);

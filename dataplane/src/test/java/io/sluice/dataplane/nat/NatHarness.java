@@ -59,6 +59,7 @@ public final class NatHarness implements AutoCloseable {
                     mac: "02:00:00:00:ee:01"
                     subnet: 203.0.113.0/24
                     gateway: 203.0.113.1
+                    gateway6: "2001:db8:ee::1"
                     floating-ips: [203.0.113.10-203.0.113.11]
                     snat-addresses: [203.0.113.5]
                     port-block: %d
@@ -67,11 +68,11 @@ public final class NatHarness implements AutoCloseable {
                     - name: blue
                       vni: 100
                       cidr: 10.0.0.0/16
-                      subnets: [{name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1}]
+                      subnets: [{name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1, cidr6: "2001:db8:1::/64", gateway6: "2001:db8:1::1"}]
                       vms:
-                        - {name: web, subnet: a, mac: "%s", ip: 10.0.1.2, port: web, public: 203.0.113.10}
-                        - {name: job, subnet: a, mac: "%s", ip: 10.0.1.3, port: job, public: outbound}
-                        - {name: vault, subnet: a, mac: "%s", ip: 10.0.1.4, port: vault}
+                        - {name: web, subnet: a, mac: "%s", ip: 10.0.1.2, ip6: "2001:db8:1::2", port: web, public: 203.0.113.10}
+                        - {name: job, subnet: a, mac: "%s", ip: 10.0.1.3, ip6: "2001:db8:1::3", port: job, public: outbound}
+                        - {name: vault, subnet: a, mac: "%s", ip: 10.0.1.4, ip6: "2001:db8:1::4", port: vault}
                 security-groups:
                   groups: []
                 """.formatted(devices[0], devices[1], devices[2], devices[3], devices[4], block, perVm, vmMacs[0], vmMacs[1], vmMacs[2]);
@@ -181,6 +182,58 @@ public final class NatHarness implements AutoCloseable {
         Mem.put16(ip + 6, (more ? 0x2000 : 0) | (offset / 8));
         Checksum.setIpv4Header(ip);
         return 34 + len;
+    }
+
+    static final long GW6_MAC = mac("02:00:00:00:99:66");
+    static final long[] GW6 = ip6("2001:db8:ee::1"), SERVER6 = ip6("2001:db8:99::10");
+    static final long[] WEB6 = ip6("2001:db8:1::2"), JOB6 = ip6("2001:db8:1::3"), VAULT6 = ip6("2001:db8:1::4");
+
+    static long[] ip6(String s) { return io.sluice.dataplane.overlay.Net.parseIpv6(s); }
+
+    /** Ethernet + IPv6 header (hop limit {@code hop}) at d; returns the L4 address. */
+    static long ipv6(long d, long dstMac, long srcMac, long[] src, long[] dst, int nh, int l4Len, int hop) {
+        Mem.putMac(d, dstMac);
+        Mem.putMac(d + 6, srcMac);
+        Mem.put16(d + 12, 0x86DD);
+        long ip = d + 14;
+        Mem.put32(ip, 0x6000_0000);
+        Mem.put32(ip + 4, (l4Len << 16) | (nh << 8) | hop);
+        NdFrames.put6(ip + 8, src[0], src[1]);
+        NdFrames.put6(ip + 24, dst[0], dst[1]);
+        return ip + 40;
+    }
+
+    /** TCP over IPv6 (20-byte header, no payload), hop limit 64; returns the frame length. */
+    static int tcp6(long d, long dstMac, long srcMac, long[] src, long[] dst, int sport, int dport, int flags, int seq, int ack) {
+        long t = ipv6(d, dstMac, srcMac, src, dst, 6, 20, 64);
+        Mem.put32(t, (sport << 16) | dport);
+        Mem.put32(t + 4, seq);
+        Mem.put32(t + 8, ack);
+        Mem.put16(t + 12, (5 << 12) | flags);
+        Mem.put16(t + 14, 65535);
+        Mem.put32(t + 16, 0);
+        Mem.put16(t + 16, Checksum.l4(Checksum.pseudoHeaderV6(d + 14, 6, 20), t, 20, 16));
+        return 54 + 20;
+    }
+
+    /** Neighbour solicitation (op 135) or advertisement (136) for {@code target}, hop limit 255, with a link-layer option of srcMac. */
+    static int nd(long d, long dstMac, long srcMac, long[] src, long[] dst, int type, long[] target) {
+        long c = ipv6(d, dstMac, srcMac, src, dst, 58, 32, 255);
+        Mem.put32(c, type << 24);
+        Mem.put32(c + 4, type == 136 ? 0x6000_0000 : 0);
+        NdFrames.put6(c + 8, target[0], target[1]);
+        Mem.put8(c + 24, type == 135 ? 1 : 2);
+        Mem.put8(c + 25, 1);
+        Mem.putMac(c + 26, srcMac);
+        Mem.put16(c + 2, Checksum.l4(Checksum.pseudoHeaderV6(d + 14, 58, 32), c, 32, 2));
+        return 54 + 32;
+    }
+
+    /** The IPv6 frame's L4 checksum (TCP, UDP, ICMPv6; no extension headers) is valid. */
+    static boolean checksums6Valid(long d) {
+        long ip = d + 14;
+        int len = Mem.u16(ip + 4);
+        return Checksum.finish(Checksum.add(Checksum.pseudoHeaderV6(ip, Mem.u8(ip + 6), len), ip + 40, len)) == 0;
     }
 
     /** ARP request (op 1) or reply (op 2). */

@@ -347,4 +347,210 @@ class NatPipelineTest {
         assertEquals(2, h.nat.ports.bindings());
         assertEquals(1, h.nat.ports.blocksOf(1), "never more than blocks-per-vm");
     }
+
+    /**
+     * Hairpin inside Sluice (RFC 4787): job (outbound only) reaches web's floating IP and web its own;
+     * the packets never go to the gateway (its MAC is never even asked for), the receiver sees the
+     * sender's public address, the receiver's ingress rules decide, replies and ICMP errors come back
+     * translated; refusals are counted as hairpin drops with their reasons.
+     */
+    @Test
+    void hairpinToAFloatingIpIsTurnedAroundInsideUnderTheReceiversGroups() throws Exception {
+        h = new NatHarness(64, 4);
+        long d = h.frame(0);
+        sent(h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, FIP, 40000, 22, 0x02, 1000, 0, 0)));
+        assertEquals(WEB, h.b.outPort[0], "job -> web's floating IP is delivered to web");
+        assertEquals(SNAT, Mem.i32(d + 26), "web sees job's SNAT address");
+        int ext = Mem.u16(d + 34);
+        assertEquals(SnatPorts.PORT_MIN, ext);
+        assertEquals(WEB_IP, Mem.i32(d + 30));
+        assertEquals(22, Mem.u16(d + 36));
+        assertEquals(WEB_MAC, Mem.mac(d));
+        assertEquals(ROUTER, Mem.mac(d + 6));
+        assertTrue(checksumsValid(d));
+        long syn = h.frame(1);
+        Mem.copy(d, syn, 64); // as web received it
+        // web's SYN/ACK to job's SNAT address comes back to job, from the floating IP
+        sent(h.run(WEB, tcp(d, ROUTER, WEB_MAC, WEB_IP, SNAT, 22, ext, 0x12, 9000, 1001, 0)));
+        assertEquals(JOB, h.b.outPort[0]);
+        assertEquals(FIP, Mem.i32(d + 26), "job sees the floating IP it connected to");
+        assertEquals(22, Mem.u16(d + 34));
+        assertEquals(JOB_IP, Mem.i32(d + 30));
+        assertEquals(40000, Mem.u16(d + 36));
+        assertEquals(JOB_MAC, Mem.mac(d));
+        assertTrue(checksumsValid(d));
+        sent(h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, FIP, 40000, 22, 0x10, 1001, 9001, 10)));
+        assertEquals(WEB, h.b.outPort[0]);
+        assertTrue(checksumsValid(d));
+        assertEquals(3, h.nat.hairpinned);
+        assertEquals(0, h.nat.gatewayArpRequests, "nothing went to the gateway");
+        assertEquals(0, h.nat.drops(DropReason.NAT_NO_GATEWAY));
+
+        // an ICMP error from web about the hairpinned SYN reaches job about its own packet (RFC 5508)
+        sent(h.run(WEB, icmpError(d, ROUTER, WEB_MAC, WEB_IP, SNAT, 3, 3, 0, syn)));
+        assertEquals(JOB, h.b.outPort[0]);
+        assertEquals(FIP, Mem.i32(d + 26));
+        assertEquals(JOB_IP, Mem.i32(d + 30));
+        assertEquals(JOB_IP, Mem.i32(d + 42 + 12), "quoted source: job's private address");
+        assertEquals(40000, Mem.u16(d + 42 + 20), "quoted source port: job's internal port");
+        assertEquals(FIP, Mem.i32(d + 42 + 16), "quoted destination: the floating IP job used");
+        assertTrue(checksumsValid(d));
+
+        // web's groups decide on the translated packet: 8080 is not allowed, counted on web's port
+        long before = h.fw.drops(WEB, DropReason.FW_NO_RULE);
+        dropped(DropReason.FW_NO_RULE, h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, FIP, 40001, 8080, 0x02, 1, 0, 0)));
+        assertEquals(before + 1, h.fw.drops(WEB, DropReason.FW_NO_RULE));
+        assertEquals(1, h.nat.hairpinDropped);
+        // an unassigned floating IP: no mapping; job's SNAT binding unsolicited from web
+        dropped(DropReason.NAT_NO_MAPPING, h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, FIP2, 40002, 22, 0x02, 1, 0, 0)));
+        dropped(DropReason.NAT_UNSOLICITED, h.run(WEB, tcp(d, ROUTER, WEB_MAC, WEB_IP, SNAT, 50000, ext, 0x02, 1, 0, 0)));
+        // a fragmented datagram is not turned around
+        long whole = h.frame(2);
+        udp(whole, ROUTER, JOB_MAC, JOB_IP, FIP, 5000, 22, 64, false);
+        dropped(DropReason.NAT_UNSUPPORTED, h.run(JOB, fragment(d, whole, 0, 32, true)));
+        assertEquals(4, h.nat.hairpinDropped);
+        // a private VM has no public path, hairpin included
+        dropped(DropReason.NAT_NO_PUBLIC_ACCESS, h.run(VAULT, tcp(d, ROUTER, VAULT_MAC, VAULT_IP, FIP, 40000, 22, 0x02, 1, 0, 0)));
+
+        // web reaches its own floating IP: both legs in web's zone, source the floating IP both ways
+        sent(h.run(WEB, tcp(d, ROUTER, WEB_MAC, WEB_IP, FIP, 41000, 22, 0x02, 5, 0, 0)));
+        assertEquals(WEB, h.b.outPort[0]);
+        assertEquals(FIP, Mem.i32(d + 26));
+        assertEquals(WEB_IP, Mem.i32(d + 30));
+        assertEquals(41000, Mem.u16(d + 34));
+        sent(h.run(WEB, tcp(d, ROUTER, WEB_MAC, WEB_IP, FIP, 22, 41000, 0x12, 70, 6, 0)));
+        assertEquals(WEB, h.b.outPort[0]);
+        assertEquals(FIP, Mem.i32(d + 26));
+        assertEquals(22, Mem.u16(d + 34));
+        assertEquals(41000, Mem.u16(d + 36));
+        assertTrue(checksumsValid(d));
+        assertEquals(0, h.nat.gatewayArpRequests);
+        h.run(EXT, arp(d, EXT_MAC, GW_MAC, 2, GW_MAC, GW, EXT_MAC, SNAT)); // publishes the counters
+        assertEquals(6, h.counters.snapshot().get("nat hairpin packets"));
+        assertEquals(4, h.counters.snapshot().get("nat hairpin dropped"));
+    }
+
+    ExternalOutStage outStage() {
+        for (var st : h.stages) if (st instanceof ExternalOutStage o) return o;
+        throw new AssertionError("no nat-external-out stage");
+    }
+
+    /**
+     * IPv6 to the outside, no NAT: a public VM's global address leaves as it is to the IPv6 gateway
+     * (resolved by neighbour discovery), replies and connections its groups allow come in; NS for
+     * public VMs' addresses and our link-local are answered; a private VM gets no route out (counted).
+     */
+    @Test
+    void ipv6OfPublicVmsGoesToTheGatewayUntranslatedAndPrivateVmsHaveNone() throws Exception {
+        h = new NatHarness(64, 4);
+        long d = h.frame(0);
+        // gateway unknown: the first packet becomes the NS for it (solicited-node multicast, from our link-local)
+        sent(h.run(JOB, tcp6(d, ROUTER, JOB_MAC, JOB6, SERVER6, 40000, 80, 0x02, 1000, 0)));
+        assertEquals(EXT, h.b.outPort[0]);
+        assertEquals(0x86DD, Mem.u16(d + 12));
+        assertEquals(135, Mem.u8(d + 54));
+        assertEquals(0x3333_FF00_0001L, Mem.mac(d), "solicited-node group of ...::1");
+        assertEquals(GW6[0], Mem.i64(d + 54 + 8));
+        assertEquals(GW6[1], Mem.i64(d + 54 + 16));
+        OverlaySnapshotView s = new OverlaySnapshotView(h);
+        assertEquals(s.ll6Hi(), Mem.i64(d + 22), "from our link-local address");
+        assertTrue(checksums6Valid(d), "NS checksum");
+        assertEquals(1, h.nat.gateway6Solicitations);
+        // the gateway's NA is learned and consumed
+        dropped(DropReason.NAT_ND, h.run(EXT, nd(d, EXT_MAC, GW6_MAC, GW6, new long[] {s.ll6Hi(), s.ll6Lo()}, 136, GW6)));
+        assertEquals(GW6_MAC, h.nat.gateway6Mac);
+        sent(h.run(JOB, tcp6(d, ROUTER, JOB_MAC, JOB6, SERVER6, 40000, 80, 0x02, 1000, 0)));
+        assertEquals(EXT, h.b.outPort[0]);
+        assertEquals(GW6_MAC, Mem.mac(d));
+        assertEquals(EXT_MAC, Mem.mac(d + 6));
+        assertEquals(JOB6[1], Mem.i64(d + 22 + 8), "source unchanged: no NAT for IPv6");
+        assertEquals(40000, Mem.u16(d + 54));
+        assertEquals(63, Mem.u8(d + 21), "hop limit - 1");
+        assertTrue(checksums6Valid(d));
+        sent(h.run(EXT, tcp6(d, EXT_MAC, GW6_MAC, SERVER6, JOB6, 80, 40000, 0x12, 5000, 1001)));
+        assertEquals(JOB, h.b.outPort[0]);
+        assertEquals(JOB_MAC, Mem.mac(d));
+        assertEquals(ROUTER, Mem.mac(d + 6));
+        assertTrue(checksums6Valid(d));
+        // inbound to a public VM under its groups: SSH yes, 8080 no (counted on web's port); the same SYN to job's SNAT-only
+        // IPv4 would be unsolicited, but over IPv6 its global address is public and its groups decide (SSH allowed)
+        sent(h.run(EXT, tcp6(d, EXT_MAC, GW6_MAC, SERVER6, WEB6, 50000, 22, 0x02, 1, 0)));
+        assertEquals(WEB, h.b.outPort[0]);
+        long before = h.fw.drops(WEB, DropReason.FW_NO_RULE);
+        dropped(DropReason.FW_NO_RULE, h.run(EXT, tcp6(d, EXT_MAC, GW6_MAC, SERVER6, WEB6, 50001, 8080, 0x02, 1, 0)));
+        assertEquals(before + 1, h.fw.drops(WEB, DropReason.FW_NO_RULE));
+        // the private VM: no route out, nothing in; counted per VM
+        dropped(DropReason.NAT_NO_PUBLIC_ACCESS, h.run(VAULT, tcp6(d, ROUTER, VAULT_MAC, VAULT6, SERVER6, 40000, 80, 0x02, 1, 0)));
+        dropped(DropReason.NAT_NO_PUBLIC_ACCESS, h.run(EXT, tcp6(d, EXT_MAC, GW6_MAC, SERVER6, VAULT6, 50000, 22, 0x02, 1, 0)));
+        assertEquals(2, h.nat.noPublicAccess[2]);
+        dropped(DropReason.NAT_NOT_OURS, h.run(EXT, tcp6(d, EXT_MAC, GW6_MAC, SERVER6, ip6("2001:db8:1::99"), 50000, 22, 0x02, 1, 0)));
+        // inside the project IPv6 stays inside (not to the gateway)
+        dropped(DropReason.OVERLAY_UNKNOWN_DESTINATION, h.run(JOB, tcp6(d, ROUTER, JOB_MAC, JOB6, ip6("2001:db8:1::99"), 40000, 80, 0x02, 1, 0)));
+        // neighbour discovery: the router asks for web's address and ours; vault's is not answered
+        sent(h.run(EXT, nd(d, EXT_MAC, GW6_MAC, GW6, ip6("ff02::1:ff00:2"), 135, WEB6)));
+        assertEquals(EXT, h.b.outPort[0]);
+        assertEquals(136, Mem.u8(d + 54));
+        assertEquals(GW6_MAC, Mem.mac(d));
+        assertEquals(EXT_MAC, Mem.mac(d + 54 + 26), "target link-layer address: the external MAC");
+        assertEquals(WEB6[1], Mem.i64(d + 22 + 8), "from the target address");
+        assertEquals(GW6[1], Mem.i64(d + 38 + 8), "to the solicitor");
+        assertTrue(checksums6Valid(d), "NA checksum");
+        sent(h.run(EXT, nd(d, EXT_MAC, GW6_MAC, GW6, ip6("ff02::1:ff00:ee01"), 135, new long[] {s.ll6Hi(), s.ll6Lo()})));
+        assertEquals(2, h.nat.ndReplies);
+        dropped(DropReason.NAT_ND, h.run(EXT, nd(d, EXT_MAC, GW6_MAC, GW6, ip6("ff02::1:ff00:4"), 135, VAULT6)));
+        // a VM made private: its IPv6 connection is cut on its next packet
+        var m = h.pipeline.state().current().model;
+        h.pipeline.applyPublicAccess(m.withAccess("blue", "job", io.sluice.dataplane.overlay.OverlayModel.Access.PRIVATE, 0));
+        dropped(DropReason.NAT_NO_PUBLIC_ACCESS, h.run(EXT, tcp6(d, EXT_MAC, GW6_MAC, SERVER6, JOB6, 80, 40000, 0x10, 5001, 1001)));
+        assertEquals(1, h.nat.ipv6Out, "one IPv6 packet left (the first became the NS)");
+    }
+
+    /** Our link-local address on the external network (EUI-64 of the external MAC). */
+    record OverlaySnapshotView(NatHarness h) {
+        long ll6Hi() { return h.pipeline.state().current().extLl6Hi; }
+        long ll6Lo() { return h.pipeline.state().current().extLl6Lo; }
+    }
+
+    /**
+     * Gateway MAC ageing: a learned MAC older than the refresh time is refreshed (a unicast ARP request
+     * queued) while it stays in use; unconfirmed past the maximum age it is forgotten and the next
+     * packet resolves the gateway again by broadcast; the gateway's answer confirms / replaces it.
+     */
+    @Test
+    void gatewayMacIsRefreshedThenForgottenWhenUnconfirmed() throws Exception {
+        h = new NatHarness(64, 4);
+        learnGateway();
+        long d = h.frame(0);
+        ExternalOutStage out = outStage();
+        sent(h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, SERVER, 40000, 80, 0x02, 1000, 0, 0)));
+        assertEquals(GW_MAC, Mem.mac(d));
+        assertFalse(out.refreshPending(false));
+        // 31 s later (the learned time moved back): still in use, a refresh is queued
+        h.nat.gatewayMacAt -= NatState.GATEWAY_REFRESH_NS + 1_000_000_000L;
+        sent(h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, SERVER, 40002, 80, 0x02, 1000, 0, 0)));
+        assertEquals(GW_MAC, Mem.mac(d), "the MAC stays in use while it is refreshed");
+        assertTrue(out.refreshPending(false));
+        assertEquals(1, h.nat.gatewayRefreshes);
+        // the gateway answers (it moved to another MAC): confirmed, replaced, young again
+        long newMac = mac("02:00:00:00:99:98");
+        h.run(EXT, arp(d, EXT_MAC, newMac, 2, newMac, GW, EXT_MAC, SNAT));
+        assertEquals(newMac, h.nat.gatewayMac);
+        sent(h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, SERVER, 40003, 80, 0x02, 1000, 0, 0)));
+        assertEquals(newMac, Mem.mac(d));
+        assertEquals(1, h.nat.gatewayRefreshes, "a confirmed MAC needs no refresh");
+        // no answer for longer than the maximum age: forgotten; the next packet becomes the broadcast ARP request
+        h.nat.gatewayMacAt -= NatState.GATEWAY_MAX_AGE_NS + 1_000_000_000L;
+        h.nat.lastGatewayArp -= NatState.GATEWAY_MAX_AGE_NS;
+        sent(h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, SERVER, 40004, 80, 0x02, 1000, 0, 0)));
+        assertEquals(1, h.nat.gatewayExpired);
+        assertEquals(-1, h.nat.gatewayMac);
+        // the expiry is seen at the end of that burst: the packet still used the old MAC; the next one asks
+        sent(h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, SERVER, 40005, 80, 0x02, 1000, 0, 0)));
+        assertEquals(0x0806, Mem.u16(d + 12), "who has the gateway, again");
+        assertEquals(0xFFFF_FFFF_FFFFL, Mem.mac(d));
+        learnGateway();
+        sent(h.run(JOB, tcp(d, ROUTER, JOB_MAC, JOB_IP, SERVER, 40006, 80, 0x02, 1000, 0, 0)));
+        assertEquals(GW_MAC, Mem.mac(d));
+        // a static gateway-mac never ages: covered by the snapshot (extGatewayMac >= 0 skips ageing)
+    }
 }

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * expires and returns its port every burst (conntrack expiry with the NAT release).
  */
 class NatZeroAllocationTest {
-    static final int N = 16;
+    static final int N = 20;
 
     @Test
     void natPathAllocatesNothing() throws Exception {
@@ -34,11 +34,13 @@ class NatZeroAllocationTest {
             int echoId = Mem.u16(h.frame(0) + 38);
             h.run(WEB, udp(h.frame(0), ROUTER, WEB_MAC, WEB_IP, SERVER, 7000, 53, 32, false));
 
-            long base = h.frame(16); // templates at frames 16.., work frames 0..15
+            var s0 = h.pipeline.state().current();
+            h.run(EXT, nd(h.frame(0), EXT_MAC, GW6_MAC, GW6, new long[] {s0.extLl6Hi, s0.extLl6Lo}, 136, GW6));
+            long base = h.frame(N); // templates at frames N.., work frames 0..N-1
             int[] len = new int[N];
             int[] port = new int[N];
             for (int i = 0; i < N; i++) {
-                long d = h.frame(16 + i);
+                long d = h.frame(N + i);
                 switch (i % 8) {
                     case 0 -> { len[i] = udp(d, ROUTER, JOB_MAC, JOB_IP, SERVER, 5000, 53, 32, false); port[i] = JOB; }
                     case 1 -> { len[i] = udp(d, EXT_MAC, GW_MAC, SERVER, SNAT, 53, snatPort, 32, false); port[i] = EXT; }
@@ -50,7 +52,16 @@ class NatZeroAllocationTest {
                     default -> { len[i] = arp(d, bcast, GW_MAC, 1, GW_MAC, GW, 0, FIP); port[i] = EXT; }
                 }
             }
-            len[12] = echo(h.frame(16 + 12), ROUTER, JOB_MAC, JOB_IP, SERVER, 8, 99, 1); // keeps the echo binding
+            // hairpin (web to its own floating IP, a new connection each burst), IPv6 out / in, NS for web's address
+            len[16] = tcp(h.frame(N + 16), ROUTER, WEB_MAC, WEB_IP, FIP, 30000, 22, 0x02, 1, 0, 0);
+            port[16] = WEB;
+            len[17] = tcp6(h.frame(N + 17), ROUTER, JOB_MAC, JOB6, SERVER6, 42000, 80, 0x02, 1, 0);
+            port[17] = JOB;
+            len[18] = tcp6(h.frame(N + 18), EXT_MAC, GW6_MAC, SERVER6, WEB6, 50000, 22, 0x02, 1, 0);
+            port[18] = EXT;
+            len[19] = nd(h.frame(N + 19), EXT_MAC, GW6_MAC, GW6, ip6("ff02::1:ff00:2"), 135, WEB6);
+            port[19] = EXT;
+            len[12] = echo(h.frame(N + 12), ROUTER, JOB_MAC, JOB_IP, SERVER, 8, 99, 1); // keeps the echo binding
             port[12] = JOB;
             // a fresh SNAT connection each burst (job's source port cycles: its 4 blocks of 64 fill up, then
             // the exhaustion path runs); every 1000th burst every connection expires and returns its port
@@ -61,6 +72,9 @@ class NatZeroAllocationTest {
                 Mem.copy(base, h.frame(0), 4096L * N);
                 Mem.put16(h.frame(8) + 34, 20000 + (cycle[0]++ & 0x3FF)); // slot 8: job, new source port (UDP checksum off)
                 Mem.put16(h.frame(8) + 40, 0);
+                int hp = 30000 + (cycle[0] & 0x3FF); // slot 16: web's hairpin, new source port (TCP checksum adjusted)
+                Mem.put16(h.frame(16) + 34, hp);
+                Mem.put16(h.frame(16) + 50, io.sluice.dataplane.packet.Checksum.update16(Mem.u16(h.frame(16) + 50), 30000, hp));
                 for (int i = 0; i < N; i++) h.b.reset(i, 0, h.frame(i), len[i], port[i]);
                 h.b.count = N;
                 for (Stage s : h.stages) s.process(h.b);
@@ -77,6 +91,13 @@ class NatZeroAllocationTest {
             assertEquals(Next.TX, h.b.next[7]);
             assertEquals(DropReason.NAT_EXHAUSTED.ordinal(), h.b.dropReason[8], "499 new connections since the last expiry: job holds its 4 blocks of 64");
             assertEquals(DropReason.FW_NO_RULE.ordinal(), h.b.dropReason[13], "8080 on the floating IP");
+            assertEquals(Next.TX, h.b.next[16], () -> "hairpin: " + DropReason.of(h.b.dropReason[16]));
+            assertEquals(WEB, h.b.outPort[16], "turned around to web");
+            assertEquals(Next.TX, h.b.next[17], () -> "IPv6 out: " + DropReason.of(h.b.dropReason[17]));
+            assertEquals(EXT, h.b.outPort[17]);
+            assertEquals(Next.TX, h.b.next[18], () -> "IPv6 in: " + DropReason.of(h.b.dropReason[18]));
+            assertEquals(WEB, h.b.outPort[18]);
+            assertEquals(Next.TX, h.b.next[19], () -> "NA: " + DropReason.of(h.b.dropReason[19]));
 
             com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             long tid = Thread.currentThread().threadId();
@@ -88,6 +109,8 @@ class NatZeroAllocationTest {
             assertTrue(h.nat.snatCreated > 100 * 256, "SNAT connections created and returned: " + h.nat.snatCreated);
             assertTrue(h.nat.ports.releasedCount() > 100 * 256, "ports returned: " + h.nat.ports.releasedCount());
             assertTrue(h.nat.drops(DropReason.NAT_EXHAUSTED) > 50_000, "exhaustion path: " + h.nat.drops(DropReason.NAT_EXHAUSTED));
+            assertTrue(h.nat.hairpinned > 100_000 && h.nat.ipv6Out > 100_000 && h.nat.ipv6In > 100_000 && h.nat.ndReplies > 100_000,
+                    "hairpin / IPv6 paths ran: " + h.nat.hairpinned + " / " + h.nat.ipv6Out + " / " + h.nat.ipv6In + " / " + h.nat.ndReplies);
         }
     }
 }

@@ -39,19 +39,19 @@ class NatNetnsTest {
     static final OverlayHosts H = OverlayHosts.create();
     static final String WEB = "02:b5:00:00:01:02", JOB = "02:b5:00:00:01:03", VAULT = "02:b5:00:00:01:04";
     static final String FIP = "203.0.113.10", SNAT = "203.0.113.5", SERVER = "198.51.100.10";
-    /** An SSH-port stand-in: greets "hello NAME", then echoes lines. */
+    /** An SSH-port stand-in: greets "hello NAME PEER-ADDRESS", then echoes lines. */
     static final String ECHO_SERVER = """
             import socket,sys,threading
             s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(('0.0.0.0',int(sys.argv[1]))); s.listen(16)
-            def serve(c):
-                c.sendall(('hello '+sys.argv[2]+'\\n').encode())
+            def serve(c,peer):
+                c.sendall(('hello '+sys.argv[2]+' '+peer+'\\n').encode())
                 while True:
                     d=c.recv(256)
                     if not d: break
                     c.sendall(d)
             print('ready',flush=True)
             while True:
-                c,a=s.accept(); threading.Thread(target=serve,args=(c,),daemon=True).start()
+                c,a=s.accept(); threading.Thread(target=serve,args=(c,a[0]),daemon=True).start()
             """;
     /** Holds one connection open: prints the greeting, waits for the trigger file, sends a line, prints the echo or the failure. */
     static final String HOLD_CLIENT = """
@@ -63,6 +63,31 @@ class NatNetnsTest {
             except Exception as e:
                 print('cut',type(e).__name__,flush=True)
             """;
+    /** IPv6 only ({@code python3 -c V6_PEER PORT}): greets each connection with "peer ADDRESS" as seen here, prints "ready". */
+    static final String V6_PEER = """
+            import socket,sys
+            s=socket.socket(socket.AF_INET6); s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_V6ONLY,1)
+            s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(('::',int(sys.argv[1]))); s.listen(16)
+            print('ready',flush=True)
+            while True:
+                c,a=s.accept(); c.sendall(('peer '+a[0]+'\\n').encode()); c.close()
+            """;
+    /** Opens held connections to an echo server until one fails, then checks every open one still echoes. */
+    static final String OPEN_UNTIL_REFUSED = """
+            import socket,sys
+            socks=[]
+            for k in range(64):
+                try:
+                    s=socket.create_connection((sys.argv[1],int(sys.argv[2])),timeout=2.5); s.recv(64); socks.append(s)
+                except Exception as e:
+                    print('failed after',len(socks),type(e).__name__,flush=True); break
+            ok=0
+            for s in socks:
+                s.settimeout(3); s.sendall(b'more\\n')
+                if s.recv(64)==b'more\\n': ok+=1
+            print('echoed',ok,'of',len(socks),flush=True)
+            """;
+    static final String SERVER6 = "2001:db8:99::10";
     static final List<Process> SERVERS = new ArrayList<>();
     static String web, job, vault, router, server;
     static io.sluice.dataplane.overlay.OverlayPipeline pipeline;
@@ -72,7 +97,7 @@ class NatNetnsTest {
         String[] taps = new String[5];
         String[] names = {"up", "ext", "web", "job", "vault"};
         for (int k = 0; k < 5; k++) taps[k] = "net_tap" + k + ",iface=" + H.tap(names[k]);
-        return io.sluice.dataplane.nat.NatHarness.yaml(64, 4, taps, new String[] {WEB, JOB, VAULT})
+        return io.sluice.dataplane.nat.NatHarness.yaml(8, 2, taps, new String[] {WEB, JOB, VAULT})
                 .replace("eal: [\"--no-huge\"]", "eal: [\"--no-huge\", \"-m\", \"1024\", \"--no-pci\", \"--no-shconf\", \"-l\", \"0\"]\nmbufs: 16383");
     }
 
@@ -93,6 +118,19 @@ class NatNetnsTest {
         Netns.run("ip", "-n", server, "link", "set", "dev", H.tap("sr"), "mtu", "1400", "up");
         Netns.run("ip", "-n", server, "route", "add", "default", "via", "198.51.100.1");
         H.netns.exec(router, 5, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+        // IPv6 (no NAT): the router is the gateway6 2001:db8:ee::1 and routes the VMs' prefix to our link-local address
+        for (String[] ni : new String[][] {{router, H.tap("ext")}, {router, H.tap("rs")}, {server, H.tap("sr")}}) {
+            H.netns.exec(ni[0], 5, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=0");
+            H.netns.exec(ni[0], 5, "sysctl", "-q", "-w", "net.ipv6.conf." + ni[1] + ".accept_dad=0");
+            H.netns.exec(ni[0], 5, "sysctl", "-q", "-w", "net.ipv6.conf." + ni[1] + ".accept_ra=0");
+            H.netns.exec(ni[0], 5, "sysctl", "-q", "-w", "net.ipv6.conf." + ni[1] + ".disable_ipv6=0");
+        }
+        H.netns.exec(router, 5, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1");
+        Netns.run("ip", "-n", router, "-6", "addr", "add", "2001:db8:ee::1/64", "dev", H.tap("ext"), "nodad");
+        Netns.run("ip", "-n", router, "-6", "addr", "add", "2001:db8:99::1/64", "dev", H.tap("rs"), "nodad");
+        Netns.run("ip", "-n", router, "-6", "route", "add", "2001:db8:1::/64", "via", "fe80::ff:fe00:ee01", "dev", H.tap("ext"));
+        Netns.run("ip", "-n", server, "-6", "addr", "add", SERVER6 + "/64", "dev", H.tap("sr"), "nodad");
+        Netns.run("ip", "-n", server, "-6", "route", "add", "default", "via", "2001:db8:99::1");
         web = H.vm("web", H.tap("web"), WEB, "10.0.1.2/24", "10.0.1.1", 1500);
         job = H.vm("job", H.tap("job"), JOB, "10.0.1.3/24", "10.0.1.1", 1500);
         vault = H.vm("vault", H.tap("vault"), VAULT, "10.0.1.4/24", "10.0.1.1", 1500);
@@ -244,15 +282,32 @@ class NatNetnsTest {
     }
 
     /**
-     * Hairpin through the gateway: job reaches web's floating IP. Sluice does not turn the packet
-     * around itself (docs/nat.md, "Not done yet"): it leaves by SNAT to the gateway, which routes it
-     * back to the floating IP; web's groups see job's SNAT address, as for outside traffic.
+     * Hairpin inside Sluice (RFC 4787): job (outbound only) reaches web's floating IP and web its own;
+     * web sees job's SNAT address / its own floating IP as the source; web's groups decide (8080
+     * refused, counted). A capture on the router's side of the external network sees none of it,
+     * only the server's own connection to the floating IP made at the end (the capture works).
      */
     @Test
     @Order(5)
-    void hairpinThroughTheGateway() {
+    void hairpinIsTurnedAroundInsideSluice() throws Exception {
+        java.nio.file.Path cap = H.capture(router, H.tap("ext"), "hairpin", "tcp and host " + FIP);
+        long hairpins = H.counter("nat hairpin packets");
         Netns.Result r = H.netns.exec(job, 10, TcpProbe.connect(FIP, 22));
-        assertTrue(r.output().contains("hello web"), "job -> web's floating IP: " + r.output() + H.nonZero());
+        assertTrue(r.output().contains("hello web " + SNAT), "job -> web's floating IP, web sees the SNAT address: " + r.output() + H.nonZero());
+        Netns.Result self = H.netns.exec(web, 10, TcpProbe.connect(FIP, 22));
+        assertTrue(self.output().contains("hello web " + FIP), "web -> its own floating IP, seen from it: " + self.output() + H.nonZero());
+        String label = "firewall port web drop fw_no_rule";
+        long refused = H.counter(label);
+        long dropped = H.counter("nat hairpin dropped");
+        assertEquals(TcpProbe.Outcome.TIMED_OUT, connect(job, FIP, 8080), "8080 is not in web's groups, hairpin included");
+        assertTrue(H.awaitCounter(label, refused + 1) >= refused + 1, H.nonZero());
+        assertTrue(H.awaitCounter("nat hairpin dropped", dropped + 1) >= dropped + 1, H.nonZero());
+        assertTrue(H.awaitCounter("nat hairpin packets", hairpins + 6) >= hairpins + 6, "both handshakes turned around" + H.nonZero());
+        assertEquals(TcpProbe.Outcome.CONNECTED, connect(server, FIP, 22), "the server's connection does pass the router");
+        H.stopCaptures();
+        java.util.List<String> seen = java.nio.file.Files.readAllLines(cap).stream().filter(l -> l.contains(" > ") && l.contains("203.0.113.")).toList();
+        assertTrue(seen.stream().anyMatch(l -> l.contains(SERVER)), "the capture saw the server's connection:\n" + seen);
+        assertTrue(seen.stream().allMatch(l -> l.contains(SERVER)), "no hairpin packet reached the router:\n" + seen);
     }
 
     @Test
@@ -266,5 +321,69 @@ class NatNetnsTest {
         assertEquals(before + 3, H.awaitCounter(label, before + 3), H.nonZero());
         assertEquals(before + 3, H.counter("port vault drop nat_no_public_access"), H.nonZero());
         assertEquals(TcpProbe.Outcome.CONNECTED, connect(vault, "10.0.1.2", 22), "inside the project it still talks");
+    }
+
+    /**
+     * IPv6 to the outside without NAT: web and job (public, outbound-only after the reassign test)
+     * reach the server behind the router from their own global addresses (the server sees them as
+     * they are); the server reaches web's SSH port over IPv6 and not a port its groups do not allow
+     * (counted); vault (private) reaches nothing over IPv6 (counted per VM).
+     */
+    @Test
+    @Order(9)
+    void ipv6OfPublicVmsReachesTheServerWithoutNatAndPrivateVmsDoNot() throws Exception {
+        Process srv6 = H.netns.spawn(server, null, "python3", "-c", V6_PEER, "8006");
+        SERVERS.add(srv6);
+        TcpProbe.awaitReady(srv6);
+        String[][] vms = {{web, "web", "2001:db8:1::2"}, {job, "job", "2001:db8:1::3"}, {vault, "vault", "2001:db8:1::4"}};
+        for (String[] vm : vms) H.ipv6(vm[0], H.tap(vm[1]), vm[2] + "/64", "2001:db8:1::1");
+        Process web22 = H.netns.spawn(web, null, "python3", "-c", V6_PEER, "22");
+        SERVERS.add(web22);
+        TcpProbe.awaitReady(web22);
+        for (String[] vm : new String[][] {vms[0], vms[1]}) {
+            Netns.Result r = H.netns.exec(vm[0], 15, TcpProbe.askPeer(SERVER6, 8006));
+            if (!r.output().contains("peer")) r = H.netns.exec(vm[0], 15, TcpProbe.askPeer(SERVER6, 8006)); // the first may resolve the gateway
+            assertEquals("peer " + vm[2], r.output().trim(), vm[1] + " over IPv6, its own address seen" + H.nonZero());
+        }
+        Netns.Result ping = H.netns.exec(job, 10, "ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", SERVER6);
+        assertTrue(ping.output().contains(" 0% packet loss"), "job pings the server over IPv6:\n" + ping.output() + H.nonZero());
+        Netns.Result in = H.netns.exec(server, 15, TcpProbe.askPeer("2001:db8:1::2", 22));
+        assertEquals("peer " + SERVER6, in.output().trim(), "server -> web's global address :22" + H.nonZero());
+        String refusedLabel = "firewall port web drop fw_no_rule";
+        long refused = H.counter(refusedLabel);
+        assertEquals(TcpProbe.Outcome.TIMED_OUT, connect(server, "2001:db8:1::2", 8080));
+        assertTrue(H.awaitCounter(refusedLabel, refused + 1) >= refused + 1, H.nonZero());
+        String label = "nat vm blue/vault no public access";
+        long before = H.counter(label);
+        Netns.Result no = H.netns.exec(vault, 10, "ping", "-6", "-c", "2", "-i", "0.2", "-W", "1", SERVER6);
+        assertTrue(no.output().contains("100% packet loss"), "vault's IPv6 must not leave:\n" + no.output());
+        assertTrue(H.awaitCounter(label, before + 2) >= before + 2, H.nonZero());
+        assertTrue(H.counter("nat ipv6 packets out") >= 4 && H.counter("nat ipv6 packets in") >= 4, H.nonZero());
+        assertTrue(H.counter("nat gateway6 learned") >= 1, "the IPv6 gateway resolved by neighbour discovery" + H.nonZero());
+    }
+
+    /**
+     * SNAT exhaustion with real TCP (port blocks of 8, 2 per VM here): job opens held connections to
+     * an echo server until one fails; that one is dropped with the exhaustion reason and counted on
+     * job; every connection opened before still echoes.
+     */
+    @Test
+    @Order(10)
+    void exhaustionDropsTheExtraConnectionWhileTheOpenOnesContinue() throws Exception {
+        Process echo = H.netns.spawn(server, null, "python3", "-c", ECHO_SERVER, "9000", "srv");
+        SERVERS.add(echo);
+        TcpProbe.awaitReady(echo);
+        String perVm = "nat vm blue/job snat exhausted", port = "port job drop nat_exhausted";
+        long vmBefore = H.counter(perVm), portBefore = H.counter(port);
+        Netns.Result r = H.netns.exec(job, 60, "python3", "-c", OPEN_UNTIL_REFUSED, SERVER, "9000");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("failed after (\\d+) \\w+\\s+echoed (\\d+) of (\\d+)").matcher(r.output());
+        assertTrue(m.find(), "job must run out of ports:\n" + r.output() + H.nonZero());
+        int open = Integer.parseInt(m.group(1));
+        assertTrue(open >= 1 && open <= 16, "at most 2 blocks of 8 ports: " + r.output());
+        assertEquals(open, Integer.parseInt(m.group(2)), "every open connection still echoes: " + r.output());
+        long vmDrops = H.awaitCounter(perVm, vmBefore + 1) - vmBefore;
+        assertTrue(vmDrops >= 1, H.nonZero());
+        assertEquals(vmDrops, H.counter(port) - portBefore, "the port's nat_exhausted drops are job's" + H.nonZero());
+        assertTrue(H.counter("nat snat 203.0.113.5 blocks in use") >= 2, "job holds its two blocks" + H.nonZero());
     }
 }
