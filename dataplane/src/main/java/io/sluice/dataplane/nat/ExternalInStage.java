@@ -1,7 +1,7 @@
 package io.sluice.dataplane.nat;
 
 import io.sluice.dataplane.overlay.OverlayMeta;
-import io.sluice.dataplane.overlay.OverlayModel;
+import io.sluice.dataplane.config.OverlayModel;
 import io.sluice.dataplane.overlay.OverlaySnapshot;
 import io.sluice.dataplane.overlay.OverlayState;
 import io.sluice.dataplane.packet.Mem;

@@ -110,7 +110,7 @@ public final class ExternalOutStage implements Stage {
     private void ipv6(Burst b, int i, OverlaySnapshot s, long d) {
         long ip = d + b.l3Offset[i];
         int vm = s.vmOfPort(b.inPort[i]);
-        if (vm < 0 || !s.extHas6 || s.vmAccess[vm] == io.sluice.dataplane.overlay.OverlayModel.Access.PRIVATE.ordinal()
+        if (vm < 0 || !s.extHas6 || s.vmAccess[vm] == io.sluice.dataplane.config.OverlayModel.Access.PRIVATE.ordinal()
                 || !s.vmHas6[vm] || Mem.i64(ip + 8) != s.vmIp6Hi[vm] || Mem.i64(ip + 16) != s.vmIp6Lo[vm]) {
             nat.drop(b, i, DropReason.NAT_UNSUPPORTED);
             return;

@@ -1,6 +1,6 @@
 package io.sluice.dataplane.nat;
 
-import io.sluice.dataplane.overlay.Net;
+import io.sluice.dataplane.config.Net;
 import io.sluice.dataplane.packet.Mem;
 
 /**

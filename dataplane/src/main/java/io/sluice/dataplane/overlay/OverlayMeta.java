@@ -1,5 +1,7 @@
 package io.sluice.dataplane.overlay;
 
+import io.sluice.dataplane.config.OverlayModel;
+
 import io.sluice.dataplane.handoff.HandoffExtra;
 import io.sluice.dataplane.pipeline.Burst;
 

@@ -188,7 +188,7 @@ public final class NatHarness implements AutoCloseable {
     static final long[] GW6 = ip6("2001:db8:ee::1"), SERVER6 = ip6("2001:db8:99::10");
     static final long[] WEB6 = ip6("2001:db8:1::2"), JOB6 = ip6("2001:db8:1::3"), VAULT6 = ip6("2001:db8:1::4");
 
-    static long[] ip6(String s) { return io.sluice.dataplane.overlay.Net.parseIpv6(s); }
+    static long[] ip6(String s) { return io.sluice.dataplane.config.Net.parseIpv6(s); }
 
     /** Ethernet + IPv6 header (hop limit {@code hop}) at d; returns the L4 address. */
     static long ipv6(long d, long dstMac, long srcMac, long[] src, long[] dst, int nh, int l4Len, int hop) {

@@ -500,7 +500,7 @@ class NatPipelineTest {
         dropped(DropReason.NAT_ND, h.run(EXT, nd(d, EXT_MAC, GW6_MAC, GW6, ip6("ff02::1:ff00:4"), 135, VAULT6)));
         // a VM made private: its IPv6 connection is cut on its next packet
         var m = h.pipeline.state().current().model;
-        h.pipeline.applyPublicAccess(m.withAccess("blue", "job", io.sluice.dataplane.overlay.OverlayModel.Access.PRIVATE, 0));
+        h.pipeline.applyPublicAccess(m.withAccess("blue", "job", io.sluice.dataplane.config.OverlayModel.Access.PRIVATE, 0));
         dropped(DropReason.NAT_NO_PUBLIC_ACCESS, h.run(EXT, tcp6(d, EXT_MAC, GW6_MAC, SERVER6, JOB6, 80, 40000, 0x10, 5001, 1001)));
         assertEquals(1, h.nat.ipv6Out, "one IPv6 packet left (the first became the NS)");
     }
