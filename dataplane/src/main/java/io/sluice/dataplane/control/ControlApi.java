@@ -84,16 +84,16 @@ final class ControlApi implements AutoCloseable {
     }
 
     /** What a call is: its audit action, project and target, and whether only operators may make it. */
-    private record Route(String action, String project, String target, Set<String> methods, boolean operatorOnly, Handler handler) {}
+    record Route(String action, String project, String target, Set<String> methods, boolean operatorOnly, Handler handler) {}
 
     @FunctionalInterface
-    private interface Handler {
+    interface Handler {
         Reply handle(Call call) throws ApiException;
     }
 
-    private record Call(ServerRequest req, String method, ApiSettings.Key key, byte[] body) {}
+    record Call(ServerRequest req, String method, ApiSettings.Key key, byte[] body) {}
 
-    private record Reply(int status, JsonNode body, String timing) {
+    record Reply(int status, JsonNode body, String timing) {
         Reply(int status, JsonNode body) {
             this(status, body, null);
         }
@@ -102,7 +102,7 @@ final class ControlApi implements AutoCloseable {
     private static final HeaderName SERVER_TIMING = HeaderNames.create("Server-Timing");
 
     /** {@code Server-Timing: parse;dur=0.41, lock;dur=0.00, validate;dur=…} in milliseconds. */
-    private static String timing(long parseNanos, long[] nanos) {
+    static String timing(long parseNanos, long[] nanos) {
         StringBuilder sb = new StringBuilder(String.format(java.util.Locale.ROOT, "parse;dur=%.3f", parseNanos / 1e6));
         for (int i = 0; i < ControlPlane.PHASES.length; i++) {
             sb.append(String.format(java.util.Locale.ROOT, ", %s;dur=%.3f", ControlPlane.PHASES[i], nanos[i] / 1e6));
@@ -152,7 +152,8 @@ final class ControlApi implements AutoCloseable {
             if (route == null) throw ApiException.notFound("no resource " + GroupCodec.clip(path));
             if (!route.methods().contains(method)) throw new ApiException(405, method + " is not allowed on " + GroupCodec.clip(path) + " (allowed: " + route.methods() + ")");
             if (route.operatorOnly() && !key.operator()) throw new ApiException(403, action + " needs an operator key");
-            if (route.project() != null && (!key.sees(route.project()) || !plane.state().hasProject(route.project()))) {
+            if (route.project() != null && (!key.sees(route.project())
+                    || !plane.state().hasProject(route.project()) && !route.action().equals(ProjectRoutes.PROJECT))) {
                 throw ApiException.notFound("no project '" + GroupCodec.clip(route.project()) + "'");
             }
             byte[] content = method.equals("PUT") ? body(req) : new byte[0];
@@ -261,6 +262,8 @@ final class ControlApi implements AutoCloseable {
         }
         if (!s[0].equals("projects")) return null;
         String p = s[1];
+        Route r = ProjectRoutes.route(plane, s);
+        if (r != null) return r;
         if (s.length == 3 && s[2].equals("security-groups")) {
             return new Route("security_group.list", p, p, Set.of("GET"), false, c -> groups(p));
         }

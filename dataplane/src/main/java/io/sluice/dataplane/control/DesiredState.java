@@ -36,7 +36,7 @@ public final class DesiredState {
     /**
      * One change: the journal's record and what replay applies again.
      *
-     * @param action  {@link #PUT_GROUP}, {@link #DELETE_GROUP} or {@link #PUT_MEMBERSHIP}
+     * @param action  {@link #PUT_GROUP}, {@link #DELETE_GROUP}, {@link #PUT_MEMBERSHIP}, or a project or VM change of {@link Projects}
      * @param project the project (overlay network)
      * @param name    the group or the VM
      * @param body    the request's document (null for a delete)
@@ -124,13 +124,29 @@ public final class DesiredState {
 
     /** Applies a change; the project must exist (the caller answers 404 otherwise). */
     public DesiredState apply(Change c) throws ApiException {
+        if (c.action().equals(Projects.PUT_PROJECT)) {
+            return checked(c.project(), new DesiredState(Projects.putProject(config, c.project(), c.body()), descriptions));
+        }
         if (!hasProject(c.project())) throw ApiException.notFound("no project '" + c.project() + "'");
         return switch (c.action()) {
             case PUT_GROUP -> putGroup(c.project(), c.name(), c.body());
             case DELETE_GROUP -> deleteGroup(c.project(), c.name());
             case PUT_MEMBERSHIP -> putMembership(c.project(), c.name(), c.body());
+            case Projects.DELETE_PROJECT -> {
+                Map<String, GroupCodec.Descriptions> d = new LinkedHashMap<>(descriptions);
+                d.keySet().removeIf(id -> id.startsWith(scoped(c.project(), "")));
+                yield new DesiredState(Projects.deleteProject(config, c.project()), d);
+            }
+            case Projects.PUT_VM -> checked(c.project(),
+                    new DesiredState(Projects.putVm(config, c.project(), c.name(), c.body(), groups(c.project())), descriptions));
+            case Projects.DELETE_VM -> new DesiredState(Projects.deleteVm(config, c.project(), c.name()), descriptions);
             default -> throw new ApiException(500, "unknown change '" + c.action() + "'");
         };
+    }
+
+    /** {@code next} after the rule-expansion check of {@link #checked(String, FirewallConfig, Map)}. */
+    private static DesiredState checked(String project, DesiredState next) throws ApiException {
+        return next.checked(project, next.fw, next.descriptions);
     }
 
     private DesiredState putGroup(String project, String name, JsonNode body) throws ApiException {

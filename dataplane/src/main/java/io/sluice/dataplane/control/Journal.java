@@ -98,10 +98,11 @@ final class Journal implements AutoCloseable {
             lastGen = gen;
             switch (action) {
                 case RELOAD, REVERT -> out.add(new Record(gen, action, null));
-                case DesiredState.PUT_GROUP, DesiredState.DELETE_GROUP, DesiredState.PUT_MEMBERSHIP -> {
+                case DesiredState.PUT_GROUP, DesiredState.DELETE_GROUP, DesiredState.PUT_MEMBERSHIP,
+                     Projects.PUT_PROJECT, Projects.DELETE_PROJECT, Projects.PUT_VM, Projects.DELETE_VM -> {
                     if (!o.path("project").isTextual() || !o.path("name").isTextual()) throw corrupt(at, "project or name missing");
                     JsonNode body = o.get("body");
-                    if (!action.equals(DesiredState.DELETE_GROUP) && body == null) throw corrupt(at, "body missing");
+                    if (!action.endsWith(".delete") && body == null) throw corrupt(at, "body missing");
                     out.add(new Record(gen, action, new DesiredState.Change(action, o.get("project").textValue(), o.get("name").textValue(), body)));
                 }
                 default -> throw corrupt(at, "unknown action '" + action + "'");

@@ -102,6 +102,37 @@ public final class OverlayPipeline {
         }
     }
 
+    /**
+     * Changes the projects and VMs at runtime (the control API, docs/api.md): networks added at the
+     * end or the last one removed, subnets, remote VMs, VMs on ports the data plane started with.
+     * {@code next} keeps the host settings, the external network and every remaining network's
+     * position (a network's position is its zone, which keys its tracked connections); it is
+     * validated and compiled here, then published with one volatile write. Control thread.
+     *
+     * @throws IllegalArgumentException when a restart-only part differs or the model is invalid (nothing changes)
+     */
+    public synchronized void applyModel(OverlayModel next) {
+        OverlayModel cur = state.current().model;
+        if (!cur.host().equals(next.host()) || !java.util.Objects.equals(cur.external(), next.external())) {
+            throw new IllegalArgumentException("overlay host settings and the external network change only with a restart");
+        }
+        if (cur.external() != null && !cur.withoutPublicAccess().equals(next.withoutPublicAccess())) {
+            throw new IllegalArgumentException("with an external network the VMs are fixed until a restart (NAT sizes its state at start)");
+        }
+        int keep = Math.min(cur.networks().size(), next.networks().size());
+        for (int i = 0; i < keep; i++) {
+            if (!cur.networks().get(i).name().equals(next.networks().get(i).name())) {
+                throw new IllegalArgumentException("network " + cur.networks().get(i).name() + " would move from zone " + (i + 1)
+                        + "; networks are added at the end and only the last one is removed");
+            }
+        }
+        try {
+            state.publish(OverlaySnapshot.compile(next));
+        } catch (OverlayModelException e) {
+            throw new IllegalArgumentException("overlay: " + e.getMessage(), e);
+        }
+    }
+
     /** The NAT's state (external network + security groups), or null. */
     public io.sluice.dataplane.nat.NatState nat() { return nat; }
 

@@ -169,12 +169,16 @@ public final class RunningConfig implements ConfigReloader.Target {
         }
         FirewallConfig fwc = next.firewall();
         if (access != null) {
+            // a reload changes public access only (other overlay changes need a restart); the control
+            // API also adds and removes projects and VMs (docs/api.md)
+            boolean onlyAccess = overlay.state().current().model.withoutPublicAccess().equals(access.withoutPublicAccess());
             try {
-                overlay.applyPublicAccess(access);
+                if (onlyAccess) overlay.applyPublicAccess(access);
+                else overlay.applyModel(access);
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(file + ": " + e.getMessage());
             }
-            applied.add("public access");
+            applied.add(onlyAccess ? "public access" : "projects and VMs");
         }
         if (firewall == null) {
             if (fwc != null) {

@@ -9,21 +9,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * ({@link GroupCodec#parse}, then {@link DesiredState#apply} for a security group PUT and a VM
  * membership PUT in an existing project): any body is either accepted or refused with 400, never
  * another status or an exception. An accepted group, encoded as GET returns it and PUT again, gives
- * the same state (PUT is idempotent). Seed and regression inputs in
- * src/test/resources/io/sluice/dataplane/control/ApiDecoderFuzzInputs/.
+ * the same state (PUT is idempotent). {@link #projectDecoders} does the same for {@code project.put}
+ * (a new project) and {@code vm.put} (a new VM of blue), where the only other answers are 409 and 501
+ * about {@code port.device} (a port another VM uses, or one that would need hot-plug). Seed and
+ * regression inputs in src/test/resources/io/sluice/dataplane/control/ApiDecoderFuzzInputs/.
  */
 class ApiDecoderFuzz {
     private static final DesiredState STATE = ControlFixtures.state();
 
     @FuzzTest(maxDuration = "20s")
     void decoders(byte[] body) throws Exception {
-        JsonNode doc;
-        try {
-            doc = GroupCodec.parse(body);
-        } catch (ApiException e) {
-            only400(e);
-            return;
-        }
+        JsonNode doc = parsed(body);
+        if (doc == null) return;
         try {
             DesiredState next = STATE.apply(new DesiredState.Change(DesiredState.PUT_GROUP, "blue", "fz", doc));
             ObjectNode back = next.group("blue", "fz");
@@ -39,6 +36,39 @@ class ApiDecoderFuzz {
             STATE.apply(new DesiredState.Change(DesiredState.PUT_MEMBERSHIP, "blue", "app", doc));
         } catch (ApiException e) {
             only400(e);
+        }
+    }
+
+    @FuzzTest(maxDuration = "10s")
+    void projectDecoders(byte[] body) throws Exception {
+        JsonNode doc = parsed(body);
+        if (doc == null) return;
+        try {
+            DesiredState next = STATE.apply(new DesiredState.Change(Projects.PUT_PROJECT, "green", "green", doc));
+            ObjectNode back = Projects.project(next.config(), "green");
+            back.remove("name");
+            back.remove("vms");
+            DesiredState again = next.apply(new DesiredState.Change(Projects.PUT_PROJECT, "green", "green", back));
+            if (!again.config().equals(next.config())) throw new IllegalStateException("PUT of the GET document changed the state: " + back);
+        } catch (ApiException e) {
+            only400(e);
+        }
+        try {
+            DesiredState next = STATE.apply(new DesiredState.Change(Projects.PUT_VM, "blue", "fz", doc));
+            if (Projects.vm(next.config(), "blue", "fz") == null) throw new IllegalStateException("accepted VM missing");
+        } catch (ApiException e) {
+            if ((e.status() == 409 || e.status() == 501) && e.getMessage().startsWith("port.device: ")) return;
+            only400(e);
+        }
+    }
+
+    /** The body as JSON, or null after checking that its refusal is a 400 naming a field. */
+    private static JsonNode parsed(byte[] body) {
+        try {
+            return GroupCodec.parse(body);
+        } catch (ApiException e) {
+            only400(e);
+            return null;
         }
     }
 
