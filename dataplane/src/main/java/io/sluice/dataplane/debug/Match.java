@@ -181,7 +181,7 @@ public final class Match {
 
     /** Whether the Ethernet frame at absolute address {@code addr}, {@code len} bytes, matches. No allocation. */
     public boolean matches(long addr, int len) {
-        if (len < 14) return proto == ANY && !src && !dst && !host && spLo < 0 && dpLo < 0 && pLo < 0;
+        if (len < 14 || unconstrained()) return unconstrained();
         int et = Mem.u16(addr + 12);
         int off = 14;
         for (int k = 0; k < 2 && (et == 0x8100 || et == 0x88A8) && off + 4 <= len; k++) {
@@ -226,7 +226,7 @@ public final class Match {
             p = Mem.u8(a + off + 6);
             l4 = off + 40;
         } else {
-            return false;
+            return unconstrained(); // another EtherType: only an expression without conditions matches it
         }
         if (proto >= 0 && proto != p) return false;
         if (spLo < 0 && dpLo < 0 && pLo < 0) return true;
@@ -236,6 +236,11 @@ public final class Match {
         if (spLo >= 0 && (sp < spLo || sp > spHi)) return false;
         if (dpLo >= 0 && (dp < dpLo || dp > dpHi)) return false;
         return pLo < 0 || (sp >= pLo && sp <= pHi) || (dp >= pLo && dp <= pHi);
+    }
+
+    /** No protocol, address or port condition (a direction word at most): every frame matches. */
+    private boolean unconstrained() {
+        return proto == ANY && !src && !dst && !host && spLo < 0 && dpLo < 0 && pLo < 0;
     }
 
     private boolean addrs(int s, int d) {

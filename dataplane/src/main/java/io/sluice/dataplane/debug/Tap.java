@@ -95,25 +95,25 @@ public final class Tap {
     }
 
     /** Arms a trace (admin thread). {@code port} -1: every port. */
-    synchronized void armTrace(Match m, int port) {
+    public synchronized void armTrace(Match m, int port) {
         traceMatch = m;
         tracePort = port;
         MODE.setRelease(this, (int) MODE.getAcquire(this) | TRACE);
     }
 
-    synchronized void disarmTrace() {
+    public synchronized void disarmTrace() {
         MODE.setRelease(this, (int) MODE.getAcquire(this) & ~TRACE);
     }
 
     /** Arms a capture on {@code port} (admin thread). */
-    synchronized void armCapture(Match m, int port, int snap) {
+    public synchronized void armCapture(Match m, int port, int snap) {
         captureMatch = m;
         capturePort = port;
         captureSnap = snap;
         MODE.setRelease(this, (int) MODE.getAcquire(this) | CAPTURE);
     }
 
-    synchronized void disarmCapture() {
+    public synchronized void disarmCapture() {
         MODE.setRelease(this, (int) MODE.getAcquire(this) & ~CAPTURE);
     }
 }
