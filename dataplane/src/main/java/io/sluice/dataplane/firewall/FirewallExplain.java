@@ -21,7 +21,7 @@ public final class FirewallExplain {
     /**
      * @param firewalled   false: neither port is a VM port, the firewall does not see the packet
      * @param drop         {@link DropReason#NONE} when allowed, else FW_NO_RULE or FW_PLATFORM
-     * @param egressRule   the rule id that allowed it out of the in-port's VM (null: no egress check)
+     * @param egressRule   the rule id that allowed it out of the in-port's VM (null: no egress check, or egress refused)
      * @param ingressRule  the rule id that allowed it into the out-port's VM (null: no ingress check)
      * @param decidingPort the VM port whose rules refused it (-1 when allowed)
      * @param direction    the direction of the refusing check (null when allowed)
@@ -49,21 +49,22 @@ public final class FirewallExplain {
         SecurityGroupTable tin = s.table(in);
         if (tin != null) {
             int d = lookup(tin, Direction.EGRESS, family, proto, srcHi, srcLo, dstHi, dstLo, sport, dport);
-            if (!SecurityGroupTable.allowed(d)) return refused(cfg, d, in, Direction.EGRESS, zone);
+            if (!SecurityGroupTable.allowed(d)) return refused(cfg, d, in, Direction.EGRESS, zone, null);
             eg = tin.ruleId(Direction.EGRESS, f, d);
         }
         SecurityGroupTable tout = s.table(out);
         if (tout != null) {
             int d = lookup(tout, Direction.INGRESS, family, proto, srcHi, srcLo, dstHi, dstLo, sport, dport);
-            if (!SecurityGroupTable.allowed(d)) return refused(cfg, d, out, Direction.INGRESS, zone);
+            if (!SecurityGroupTable.allowed(d)) return refused(cfg, d, out, Direction.INGRESS, zone, eg);
             ig = tout.ruleId(Direction.INGRESS, f, d);
         }
         return new Result(true, DropReason.NONE, eg, ig, -1, null, zone, List.of());
     }
 
-    private static Result refused(FirewallConfig cfg, int d, int port, Direction dir, int zone) {
+    /** Refused by {@code port}'s rules in {@code dir}; {@code egress}: the rule that let it out of the sender, if asked. */
+    private static Result refused(FirewallConfig cfg, int d, int port, Direction dir, int zone, String egress) {
         DropReason r = d >= 0 ? DropReason.FW_PLATFORM : DropReason.FW_NO_RULE;
-        return new Result(true, r, null, null, port, dir, zone, groups(cfg, port));
+        return new Result(true, r, egress, null, port, dir, zone, groups(cfg, port));
     }
 
     /** The groups of VM port {@code port} (the network prefix {@code net:} of overlay groups removed). */

@@ -107,6 +107,7 @@ class DebugNetnsTest {
         CompletableFuture<Cli> t = armed(1, "trace", "--vm", "blue/app", "--match", "tcp and dst 10.0.1.12 and dport 80", "--count", "1");
         assertEquals(TcpProbe.Outcome.CONNECTED, connect(app, LB_IP, 80), H.nonZero());
         Cli ok = t.get(15, TimeUnit.SECONDS);
+        System.out.println(ok.out());
         assertEquals(0, ok.exit(), ok.err());
         assertTrue(ok.out().contains("ingress allowed by blue:web/http"), ok.out());
         assertTrue(ok.out().contains("conntrack new"), ok.out());
@@ -117,6 +118,7 @@ class DebugNetnsTest {
         CompletableFuture<Cli> r = armed(1, "trace", "--vm", "blue/app", "--match", "tcp dport 8080", "--count", "1");
         assertEquals(TcpProbe.Outcome.TIMED_OUT, connect(app, LB_IP, 8080), H.nonZero());
         Cli refused = r.get(15, TimeUnit.SECONDS);
+        System.out.println(refused.out());
         assertEquals(0, refused.exit(), refused.err());
         assertTrue(refused.out().contains("fate: drop fw_no_rule"), refused.out());
         assertTrue(refused.out().contains("firewall:        DROP fw_no_rule"), refused.out());
@@ -131,7 +133,9 @@ class DebugNetnsTest {
         assertEquals(0, allow.exit(), allow.err());
         List<String> lines = allow.out().lines().toList();
         assertEquals("ALLOW by blue:web/http (egress: blue:default/egress)", lines.get(lines.size() - 1), allow.out());
+        System.out.println(allow.out());
         Cli deny = cli("explain", "--vm", "blue/app", "--to", LB_IP, "--proto", "tcp", "--dport", "5432");
+        System.out.println(deny.out());
         lines = deny.out().lines().toList();
         assertEquals("DROP fw_no_rule (no rule in [web] allows tcp/5432 from 10.0.1.11)", lines.get(lines.size() - 1), deny.out());
         Cli in = cli("explain", "--vm", "blue/app", "--direction", "in", "--from", LB_IP, "--proto", "tcp", "--dport", "22");
