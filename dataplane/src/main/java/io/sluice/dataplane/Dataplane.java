@@ -150,6 +150,7 @@ public final class Dataplane implements AutoCloseable {
                 int[] rxq = w.rxQueues().stream().mapToInt(WorkerSpec.RxQueue::queue).toArray();
                 workers.add(new Worker(i, w.lcore(), rxp, rxq, w.txQueue(), portIds, stages, wc, cfg.burstSize(), rxMeta));
                 workers.get(i).tap(tap);
+                tap.exportLost(i, counters);
                 tap.stages(i, stageNames);
             }
         } catch (RuntimeException e) {

@@ -54,12 +54,15 @@ public final class Tap {
     /** Records refused by a full ring, per worker (written by that worker only, read by anyone). */
     final long[] lost;
     private final String[][] stageNames;
+    /** Per worker, the lost records in the shared counters file ("worker W debug records lost"), or null. */
+    final org.agrona.concurrent.status.AtomicCounter[] lostOut;
 
     /** A tap for {@code workers} workers, each with its own ring. */
     public Tap(int workers) {
         rings = new OneToOneRingBuffer[workers];
         lost = new long[workers];
         stageNames = new String[workers][];
+        lostOut = new org.agrona.concurrent.status.AtomicCounter[workers];
         for (int w = 0; w < workers; w++) {
             ByteBuffer bb = ByteBuffer.allocateDirect(RING_BYTES + RingBufferDescriptor.TRAILER_LENGTH);
             rings[w] = new OneToOneRingBuffer(new UnsafeBuffer(bb));
@@ -82,6 +85,14 @@ public final class Tap {
     }
 
     static final VarHandle LOST = MethodHandles.arrayElementVarHandle(long[].class);
+
+    /** Exports worker {@code w}'s lost-record count as the counter {@link #LOST_LABEL} (control thread, before it starts). */
+    public void exportLost(int w, io.sluice.dataplane.counters.Counters counters) {
+        lostOut[w] = counters.allocate(LOST_LABEL, w);
+    }
+
+    /** Counter label of the records a worker's full ring refused ({@code ./sluice stats}, Prometheus). */
+    public static final String LOST_LABEL = "debug records lost";
 
     /** Records the stage names of a worker's pipeline (control thread, before it starts). */
     public void stages(int worker, List<String> names) {

@@ -193,8 +193,12 @@ public final class TapWorker {
         ring.commit(idx);
     }
 
+    /** A record the full ring refused: counted (cold path: only while armed and the reader lags). */
     private void lost() {
-        Tap.LOST.setOpaque(tap.lost, worker, (long) Tap.LOST.getOpaque(tap.lost, worker) + 1);
+        long n = (long) Tap.LOST.getOpaque(tap.lost, worker) + 1;
+        Tap.LOST.setOpaque(tap.lost, worker, n);
+        org.agrona.concurrent.status.AtomicCounter c = tap.lostOut[worker];
+        if (c != null) c.setRelease(n);
     }
 
 }

@@ -74,6 +74,11 @@ class WorkerAllocationTest {
                         a3 - b3, records.get() - r0, tap.lost(0));
                 assertTrue(records.get() - r0 > 1000, "the armed path ran: " + (records.get() - r0) + " records");
                 assertEquals(0, a3 - b3, "bytes allocated by the worker with trace and capture armed");
+                if (tap.lost(0) > 0) {
+                    long shown = 0;
+                    for (int k = 0; k < 100 && shown == 0; k++, Thread.sleep(10)) shown = counters.snapshot().getOrDefault(io.sluice.dataplane.debug.Tap.LOST_LABEL, 0L);
+                    assertTrue(shown > 0 && shown <= tap.lost(0), "lost records in the counters file: " + shown + " of " + tap.lost(0));
+                }
             } finally {
                 tap.disarmTrace();
                 tap.disarmCapture();
