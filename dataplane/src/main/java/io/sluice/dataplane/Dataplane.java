@@ -49,6 +49,8 @@ public final class Dataplane implements AutoCloseable {
     };
     private boolean closed;
     private boolean workersStarted;
+    /** Trace and capture of this data plane's workers (issue 14). */
+    private io.sluice.dataplane.debug.Tap tap;
     /** Names of workers whose thread did not stop when asked (see {@link #stopWorkers()}). */
     private final List<String> stuck = new ArrayList<>();
 
@@ -104,6 +106,7 @@ public final class Dataplane implements AutoCloseable {
         Eal.init(argv);
 
         long pool = 0;
+        io.sluice.dataplane.debug.Tap tap = null;
         List<Port> ports = List.of();
         List<Worker> workers = new ArrayList<>();
         try {
@@ -131,6 +134,7 @@ public final class Dataplane implements AutoCloseable {
             }
             ports = Ports.openAll(cfg.ports(), pool, rxNeeded, txNeeded);
             int[] portIds = ports.stream().mapToInt(Port::portId).toArray();
+            tap = new io.sluice.dataplane.debug.Tap(cfg.workers().size());
             List<String> portNames = cfg.portNames();
 
             for (int i = 0; i < cfg.workers().size(); i++) {
@@ -145,6 +149,9 @@ public final class Dataplane implements AutoCloseable {
                 int[] rxp = w.rxQueues().stream().mapToInt(WorkerSpec.RxQueue::port).toArray();
                 int[] rxq = w.rxQueues().stream().mapToInt(WorkerSpec.RxQueue::queue).toArray();
                 workers.add(new Worker(i, w.lcore(), rxp, rxq, w.txQueue(), portIds, stages, wc, cfg.burstSize(), rxMeta));
+                workers.get(i).tap(tap);
+                tap.exportLost(i, counters);
+                tap.stages(i, stageNames);
             }
         } catch (RuntimeException e) {
             Ports.stopAndClose(ports);
@@ -157,6 +164,7 @@ public final class Dataplane implements AutoCloseable {
 
         List<AgentRunner> runners = new ArrayList<>();
         Dataplane dp = new Dataplane(cfg, pool, ports, workers, runners);
+        dp.tap = tap;
         for (Worker w : workers) {
             IdleStrategy idle = IdleStrategies.parse(cfg.idleStrategy());
             runners.add(new AgentRunner(idle, t -> dp.errorListener.onError(w, t), null, w));
@@ -202,6 +210,11 @@ public final class Dataplane implements AutoCloseable {
 
     public List<Worker> workers() {
         return workers;
+    }
+
+    /** The workers' trace/capture tap (docs/operations.md). */
+    public io.sluice.dataplane.debug.Tap tap() {
+        return tap;
     }
 
     /** The mbuf pool (rte_mempool*). */

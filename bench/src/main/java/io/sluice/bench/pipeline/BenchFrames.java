@@ -20,6 +20,20 @@ final class BenchFrames {
 
     private BenchFrames() {}
 
+    /** Three net_null ports p0..p2 with hosts A, B, C on them (MAC table and ARP answers, plus the gateway's ARP entry). */
+    static io.sluice.dataplane.config.SluiceConfig l2Config(int burst) {
+        java.util.List<io.sluice.dataplane.config.PortSpec> ports = new java.util.ArrayList<>();
+        for (int p = 0; p < 3; p++) ports.add(new io.sluice.dataplane.config.PortSpec("p" + p, "net_null" + p, 1, 1, 0));
+        return new io.sluice.dataplane.config.SluiceConfig("bench", java.util.List.of(), ports, java.util.List.of(), burst, "busy-spin", 1024,
+                java.util.List.of(new io.sluice.dataplane.config.SluiceConfig.MacEntry(MAC_A, 0),
+                        new io.sluice.dataplane.config.SluiceConfig.MacEntry(MAC_B, 1), new io.sluice.dataplane.config.SluiceConfig.MacEntry(MAC_C, 2)),
+                java.util.List.of(new io.sluice.dataplane.config.SluiceConfig.ArpEntry(IP_A, MAC_A, -1),
+                        new io.sluice.dataplane.config.SluiceConfig.ArpEntry(IP_B, MAC_B, -1),
+                        new io.sluice.dataplane.config.SluiceConfig.ArpEntry(IP_C, MAC_C, -1),
+                        new io.sluice.dataplane.config.SluiceConfig.ArpEntry(IP_GW, MAC_GW, -1)),
+                java.nio.file.Path.of("/tmp/unused"));
+    }
+
     private static int eth(long at, long dst, long src, int vlan, int type) {
         Mem.putMac(at, dst);
         Mem.putMac(at + 6, src);

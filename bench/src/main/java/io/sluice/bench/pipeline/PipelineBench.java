@@ -1,9 +1,6 @@
 package io.sluice.bench.pipeline;
 
-import io.sluice.dataplane.config.PortSpec;
 import io.sluice.dataplane.config.SluiceConfig;
-import io.sluice.dataplane.config.SluiceConfig.ArpEntry;
-import io.sluice.dataplane.config.SluiceConfig.MacEntry;
 import io.sluice.dataplane.packet.Mem;
 import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.Stage;
@@ -24,9 +21,6 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.Arena;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -96,15 +90,7 @@ public class PipelineBench {
             ports[i] = in;
         }
         Mem.copy(frames, pristine, (long) BURST * SLOT);
-        List<PortSpec> portSpecs = new ArrayList<>();
-        for (int p = 0; p < 3; p++) {
-            portSpecs.add(new PortSpec("p" + p, "net_null" + p, 1, 1, 0));
-        }
-        SluiceConfig cfg = new SluiceConfig("bench", List.of(), portSpecs, List.of(), BURST, "busy-spin", 1024,
-                List.of(new MacEntry(BenchFrames.MAC_A, 0), new MacEntry(BenchFrames.MAC_B, 1), new MacEntry(BenchFrames.MAC_C, 2)),
-                List.of(new ArpEntry(BenchFrames.IP_A, BenchFrames.MAC_A, -1), new ArpEntry(BenchFrames.IP_B, BenchFrames.MAC_B, -1),
-                        new ArpEntry(BenchFrames.IP_C, BenchFrames.MAC_C, -1), new ArpEntry(BenchFrames.IP_GW, BenchFrames.MAC_GW, -1)),
-                Path.of("/tmp/unused"));
+        SluiceConfig cfg = BenchFrames.l2Config(BURST);
         burst = new Burst(BURST);
         parse = new ParseStage();
         l2 = Pipelines.l2(cfg);

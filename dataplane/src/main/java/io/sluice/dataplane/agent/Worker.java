@@ -1,6 +1,8 @@
 package io.sluice.dataplane.agent;
 
 import io.sluice.dataplane.counters.WorkerCounters;
+import io.sluice.dataplane.debug.Tap;
+import io.sluice.dataplane.debug.TapWorker;
 import io.sluice.dataplane.ffi.Mbuf;
 import io.sluice.dataplane.ffi.Shim;
 import io.sluice.dataplane.handoff.SteerStage;
@@ -105,6 +107,10 @@ public final class Worker implements Agent {
     private final Stage[] resume;
     /** Index of resume[0] in {@link #stages} (stage counters). */
     private final int resumeBase;
+
+    /** Trace and capture (issue 14): read once per burst; {@link Tap#OFF} unless {@link #tap(Tap)} set one. */
+    private Tap tap = Tap.OFF;
+    private TapWorker tapWorker;
 
     private volatile int registeredLcore = -2;
     private volatile Thread thread;
@@ -276,7 +282,12 @@ public final class Worker implements Agent {
         b.count = n;
         counters.rx(portIdx, n, bytes);
 
-        runStages(b);
+        int mode = tap.mode(); // the one branch per burst while nothing is armed
+        if (mode == 0) {
+            runStages(b);
+        } else {
+            tapWorker.run(mode, b, stages, 0, counters, nowNs, true);
+        }
         int count = b.count; // a stage may append packets it made (fresh mbufs) after the n received
         syncFrames(b, n, count);
         dispatch(b, count);
@@ -323,11 +334,16 @@ public final class Worker implements Agent {
         final WorkerCounters c = counters;
         final int base = resumeBase;
         final int ns = st.length;
-        if (ns > 0) c.stage(base, st[0].process(b));
-        if (ns > 1) c.stage(base + 1, st[1].process(b));
-        if (ns > 2) c.stage(base + 2, st[2].process(b));
-        for (int s = 3; s < ns; s++) {
-            c.stage(base + s, st[s].process(b));
+        int mode = tap.mode();
+        if (mode != 0) {
+            tapWorker.run(mode, b, st, base, c, nowNs, false);
+        } else {
+            if (ns > 0) c.stage(base, st[0].process(b));
+            if (ns > 1) c.stage(base + 1, st[1].process(b));
+            if (ns > 2) c.stage(base + 2, st[2].process(b));
+            for (int s = 3; s < ns; s++) {
+                c.stage(base + s, st[s].process(b));
+            }
         }
         int count = b.count;
         syncFrames(b, 0, count);
@@ -528,6 +544,15 @@ public final class Worker implements Agent {
             }
         }
         arena.close();
+    }
+
+    /**
+     * Connects this worker to its data plane's trace/capture {@link Tap} (issue 14). Control
+     * thread, before the worker starts (the thread start publishes it).
+     */
+    public void tap(Tap t) {
+        this.tapWorker = new TapWorker(t, index, stages);
+        this.tap = t;
     }
 
     /** The pipeline's steer stage (hand-off), or null. */

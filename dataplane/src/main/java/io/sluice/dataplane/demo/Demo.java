@@ -34,6 +34,9 @@ public final class Demo {
     /** One check's outcome. */
     record Check(String name, boolean passed, String detail) {}
 
+    /** {@code ./sluice explain} on the demo's snapshots (docs/operations.md). */
+    private io.sluice.dataplane.debug.Explain explain;
+
     /** A VM: namespace suffix, TAP interface, MAC, address, gateway, port name (default.yaml). */
     record Vm(String name, String iface, String mac, String ip, String gateway, String port) {}
 
@@ -101,6 +104,7 @@ public final class Demo {
              Counters counters = Counters.create(cfg.countersFile(), 4096)) {
             hosts.removeStale();
             OverlayPipeline pipeline = OverlayPipeline.create(cfg, counters, fw);
+            explain = new io.sluice.dataplane.debug.Explain(cfg.portNames(), pipeline, fw);
             try (Dataplane dp = Dataplane.start(cfg, (c, w) -> pipeline.stages(w), counters)) {
                 hosts.awaitInterface(UPLINK_IFACE, 10_000);
                 String ul = hosts.namespace("uplink");
@@ -312,6 +316,10 @@ public final class Demo {
             tcp(hosts, BLUE_LB, BLUE_APP, 8080, TcpProbe.Outcome.TIMED_OUT, "blue lb -> blue app TCP 8080: times out (not a member of app's default group)");
             long noRule1 = awaitCounter(counters, appNoRule, noRule0 + 1);
             check("  ... its SYN dropped once, counted for blue app's rules", noRule1 - noRule0 == 1, appNoRule + " +" + (noRule1 - noRule0));
+            List<String> why = explain.explain(new io.sluice.dataplane.debug.Explain.Request("blue/lb", BLUE_APP.ip(), null, "tcp", 40000, 8080, false));
+            String verdict = why.get(why.size() - 1);
+            check("  ... explain says why, no packet sent: " + verdict, verdict.equals("DROP fw_no_rule (no rule in [default] allows tcp/8080 from "
+                    + BLUE_LB.ip() + ")") && awaitCounter(counters, appNoRule, noRule1) == noRule1, verdict);
             tcp(hosts, BLUE_WEB, BLUE_APP, 8080, TcpProbe.Outcome.CONNECTED, "blue web -> blue app TCP 8080: connects (same default group: any port)");
             tcp(hosts, RED_WEB, RED_DB, 8080, TcpProbe.Outcome.CONNECTED, "red web -> red db TCP 8080: connects (red's own default group)");
             tcp(hosts, BLUE_WEB, BLUE_DB, 25, TcpProbe.Outcome.TIMED_OUT, "blue web -> blue db TCP 25: times out (platform layer: no outbound SMTP)");

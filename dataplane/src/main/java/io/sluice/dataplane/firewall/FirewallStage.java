@@ -50,7 +50,7 @@ import io.sluice.rules.sg.SecurityGroupTable;
  * configuration version it was last checked against and whether each allowing rule belongs to a
  * cutting group.
  */
-public final class FirewallStage implements Stage {
+public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.Traced {
     /** Expiry budget (slots) per burst. */
     static final int EXPIRE_BUDGET = 64;
     /** Fragment-table expiry budget (slots) per burst. */
@@ -79,6 +79,14 @@ public final class FirewallStage implements Stage {
     private int nLate;
     /** NAT with an external network (docs/nat.md), or null. */
     private NatHook nat;
+    /**
+     * Per burst slot, for a trace ({@link #traceDetail}): conntrack verdict ordinal + 1 (0: not
+     * tracked), and the hit index + 1 of the egress / ingress rule that allowed a new connection
+     * (0: none). One store per tracked packet; read only while a trace is armed.
+     */
+    private final byte[] traceCt = new byte[Burst.MAX_CAPACITY];
+    private final int[] traceEgress = new int[Burst.MAX_CAPACITY];
+    private final int[] traceIngress = new int[Burst.MAX_CAPACITY];
 
     FirewallStage(FirewallState state, Conntrack ct, FragmentTable frags, FirewallCounters counters, int[] pendingTx) {
         this.state = state;
@@ -158,6 +166,7 @@ public final class FirewallStage implements Stage {
             // packet of it, an echo reply): trackBurst saw no entry then (NEW, or INVALID for a
             // reply), so look again; NEW and INVALID changed nothing in the table
             if ((v == Verdict.NEW || v == Verdict.INVALID) && c.passed[2] != createdBefore) v = ct.track(pkt, now);
+            traceCt[i] = (byte) (v.ordinal() + 1);
             switch (v) {
                 case ESTABLISHED -> c.passed[0]++;
                 case RELATED -> c.passed[1]++;
@@ -192,6 +201,7 @@ public final class FirewallStage implements Stage {
                 continue;
             }
             Verdict v = ct.track(pkt, now);
+            traceCt[i] = (byte) (v.ordinal() + 1);
             switch (v) {
                 case ESTABLISHED -> {
                     int label = ct.lastLabel();
@@ -245,7 +255,10 @@ public final class FirewallStage implements Stage {
             ig = s.hitIndex[out][list][pos];
             if (s.cut[out][list][pos]) flags |= INGRESS_CUT;
         }
+        traceEgress[i] = eg + 1;
+        traceIngress[i] = ig + 1;
         Verdict v = ct.commit(pkt, vmPort, now);
+        if (v == Verdict.LIMIT) traceCt[i] = (byte) (Verdict.LIMIT.ordinal() + 1);
         if (v == Verdict.NEW) {
             ct.setLastLabel(((s.epoch & EPOCH_MASK) << 2) | flags);
             if (eg >= 0) c.countHit(eg);
@@ -331,6 +344,23 @@ public final class FirewallStage implements Stage {
         }
         if (p.family == 4) return t.lookupV4(dir, p.proto, (int) p.srcLo, (int) p.dstLo, sp, dp);
         return t.lookupV6(dir, p.proto, p.srcHi, p.srcLo, p.dstHi, p.dstLo, sp, dp);
+    }
+
+    @Override
+    public void traceClear(int i) {
+        traceCt[i] = 0;
+        traceEgress[i] = 0;
+        traceIngress[i] = 0;
+    }
+
+    /**
+     * Bits 0-3: conntrack verdict ordinal + 1 (0: the firewall did not track the packet); bits 4-27:
+     * hit index + 1 of the egress rule that allowed a new connection; bits 28-51: the same for the
+     * ingress rule (names: {@link FirewallState#ruleName}).
+     */
+    @Override
+    public long traceDetail(int i) {
+        return (traceCt[i] & 0xFL) | ((long) (traceEgress[i] & 0xFF_FFFF) << 4) | ((long) (traceIngress[i] & 0xFF_FFFF) << 28);
     }
 
     private void drop(Burst b, int i, int port, int reason) {

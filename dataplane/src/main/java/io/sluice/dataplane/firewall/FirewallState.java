@@ -252,6 +252,11 @@ public final class FirewallState {
         return s;
     }
 
+    /** The rule id of a hit-counter index ({@link FirewallSnapshot#hitIndex}), or "?" when unknown. */
+    public synchronized String ruleName(int hitIndex) {
+        return hitIndex >= 0 && hitIndex < ruleNames.size() ? ruleNames.get(hitIndex) : "?";
+    }
+
     /** Every rule id seen so far with its hit count. */
     public synchronized Map<String, Long> allHits() {
         Map<String, Long> out = new LinkedHashMap<>();

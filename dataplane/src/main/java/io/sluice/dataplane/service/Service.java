@@ -109,6 +109,7 @@ public final class Service {
         Supervisor sup = new Supervisor(watched, life, cfg.service().stallTimeoutMs() * 1_000_000L,
                 Supervisor.watchdogNsFromEnv(), log);
         MetricsServer metrics = null;
+        io.sluice.dataplane.debug.AdminServer admin = null;
         Lifecycle.End end;
         try {
             if (sup.awaitReady(cfg.service().readyTimeoutMs() * 1_000_000L)) {
@@ -121,6 +122,7 @@ public final class Service {
                 life.set(Lifecycle.State.RUNNING);
                 sup.start();
                 metrics = startMetrics(cfg, counters, log);
+                admin = startAdmin(cfg, dp, firewall, overlay, log);
                 if (control != null) {
                     try {
                         control.start(running, watched.stream().map(Supervisor.Watched::cycles).toList(), log);
@@ -147,6 +149,9 @@ public final class Service {
             reloader.close();
             if (metrics != null) {
                 metrics.close();
+            }
+            if (admin != null) {
+                admin.close();
             }
         }
         dp.close();
@@ -177,6 +182,23 @@ public final class Service {
         } catch (java.io.IOException | RuntimeException e) {
             log.println("sluice: metrics: cannot listen on " + cfg.metrics() + " (" + e.getMessage()
                     + "); running without metrics");
+            return null;
+        }
+    }
+
+    /**
+     * The admin socket of {@code ./sluice trace / capture / explain} (docs/operations.md), next to the
+     * counters file; or null when it cannot be bound (reported; the data plane runs on without it).
+     */
+    private static io.sluice.dataplane.debug.AdminServer startAdmin(SluiceConfig cfg, Dataplane dp, FirewallState firewall,
+                                                                   OverlayPipeline overlay, PrintStream log) {
+        Path sock = io.sluice.dataplane.debug.AdminServer.socketFor(cfg.countersFile());
+        try {
+            io.sluice.dataplane.debug.AdminServer a = io.sluice.dataplane.debug.AdminServer.start(sock, dp.tap(), cfg.portNames(), overlay, firewall);
+            a.announce(log);
+            return a;
+        } catch (java.io.IOException | RuntimeException e) {
+            log.println("sluice: admin socket: cannot listen on " + sock + " (" + e.getMessage() + "); running without trace/capture/explain");
             return null;
         }
     }

@@ -51,6 +51,40 @@ class WorkerAllocationTest {
             Thread.sleep(500);
             long a2 = mx.getThreadAllocatedBytes(t.threadId());
             assertTrue(a2 - b2 > 10_000, "measurement is blind: a leaking stage showed " + (a2 - b2) + " bytes");
+
+            // armed (issue 14): a trace of every packet and a capture of port a, the rings drained by
+            // another thread as the admin server does: the worker still allocates nothing
+            leaky.on = false;
+            io.sluice.dataplane.debug.Tap tap = dp.tap();
+            java.util.concurrent.atomic.AtomicLong records = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread drain = new Thread(() -> {
+                while (!stop.get()) records.addAndGet(tap.ring(0).read((type, buf, idx, len) -> { }, 4096));
+            });
+            drain.start();
+            try {
+                tap.armTrace(io.sluice.dataplane.debug.Match.ALL, -1);
+                tap.armCapture(io.sluice.dataplane.debug.Match.ALL, 0, 65535);
+                Thread.sleep(1500);
+                long b3 = mx.getThreadAllocatedBytes(t.threadId());
+                long r0 = records.get();
+                Thread.sleep(2000);
+                long a3 = mx.getThreadAllocatedBytes(t.threadId());
+                System.out.printf("armed: worker allocated %d bytes; %d records handed over, %d lost to a full ring%n",
+                        a3 - b3, records.get() - r0, tap.lost(0));
+                assertTrue(records.get() - r0 > 1000, "the armed path ran: " + (records.get() - r0) + " records");
+                assertEquals(0, a3 - b3, "bytes allocated by the worker with trace and capture armed");
+                if (tap.lost(0) > 0) {
+                    long shown = 0;
+                    for (int k = 0; k < 100 && shown == 0; k++, Thread.sleep(10)) shown = counters.snapshot().getOrDefault(io.sluice.dataplane.debug.Tap.LOST_LABEL, 0L);
+                    assertTrue(shown > 0 && shown <= tap.lost(0), "lost records in the counters file: " + shown + " of " + tap.lost(0));
+                }
+            } finally {
+                tap.disarmTrace();
+                tap.disarmCapture();
+                stop.set(true);
+                drain.join();
+            }
         }
     }
 
