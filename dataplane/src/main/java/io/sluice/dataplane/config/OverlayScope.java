@@ -36,9 +36,9 @@ import java.util.TreeSet;
  *       let that blue VM through blue's {@code default/self} rule (equal CIDRs).</li>
  * </ul>
  */
-final class OverlayScope {
+public final class OverlayScope {
     /** Separator between network and group name in the per-network group ids. */
-    static final String SEP = ":";
+    public static final String SEP = ":";
 
     /** An overlay VM: firewall interface id {@code network/vm}, network index, the model's VM. */
     record VmRef(String id, int network, OverlayModel.Vm vm) {}

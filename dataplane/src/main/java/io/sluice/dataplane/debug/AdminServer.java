@@ -1,6 +1,6 @@
 package io.sluice.dataplane.debug;
 
-import io.sluice.dataplane.firewall.FirewallConfig;
+import io.sluice.dataplane.config.FirewallConfig;
 import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.overlay.OverlayPipeline;
 import io.sluice.dataplane.pipeline.DropReason;

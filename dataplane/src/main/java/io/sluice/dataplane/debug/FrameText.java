@@ -157,6 +157,6 @@ public final class FrameText {
         long hi = 0, lo = 0;
         for (int k = 0; k < 8; k++) hi = hi << 8 | (f[o + k] & 0xFF);
         for (int k = 8; k < 16; k++) lo = lo << 8 | (f[o + k] & 0xFF);
-        return io.sluice.dataplane.overlay.Net.formatIpv6(hi, lo);
+        return io.sluice.dataplane.config.Net.formatIpv6(hi, lo);
     }
 }

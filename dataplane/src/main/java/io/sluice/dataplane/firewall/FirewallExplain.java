@@ -1,5 +1,9 @@
 package io.sluice.dataplane.firewall;
 
+import io.sluice.dataplane.config.OverlayScope;
+
+import io.sluice.dataplane.config.FirewallConfig;
+
 import io.sluice.dataplane.pipeline.DropReason;
 import io.sluice.rules.model.Direction;
 import io.sluice.rules.model.IpFamily;
