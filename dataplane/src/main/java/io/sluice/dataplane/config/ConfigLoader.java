@@ -38,7 +38,8 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP_KEYS = Set.of(
             "eal", "ports", "workers", "burst-size", "idle-strategy", "mbufs", "mac-table", "arp", "counters-file", "overlay", "service", "metrics",
-            io.sluice.dataplane.firewall.FirewallConfigLoader.KEY, io.sluice.dataplane.control.ApiSettings.KEY);
+            io.sluice.dataplane.firewall.FirewallConfigLoader.KEY, io.sluice.dataplane.control.ApiSettings.KEY,
+            io.sluice.dataplane.flowlog.FlowLogSettings.KEY);
     private static final Set<String> PORT_KEYS = Set.of("name", "device", "rx-queues", "tx-queues", "mac");
     private static final Set<String> WORKER_KEYS = Set.of("lcore", "rx");
     private static final Set<String> MAC_KEYS = Set.of("mac", "port");
@@ -343,6 +344,14 @@ public final class ConfigLoader {
             // the control API (docs/api.md): validated here, read again by Main.run like security-groups
             io.sluice.dataplane.control.ApiSettings.parse(file, top.get(io.sluice.dataplane.control.ApiSettings.KEY), overlay,
                     top.containsKey(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY));
+        }
+        if (top.containsKey(io.sluice.dataplane.flowlog.FlowLogSettings.KEY)) {
+            // flow logs (docs/operations.md): validated here, read again by Main.run like the api section
+            if (!top.containsKey(io.sluice.dataplane.firewall.FirewallConfigLoader.KEY)) {
+                throw error(top.get(io.sluice.dataplane.flowlog.FlowLogSettings.KEY), io.sluice.dataplane.flowlog.FlowLogSettings.KEY,
+                        "needs a 'security-groups' section (flow logs are kept by the firewall's connection tracking)");
+            }
+            io.sluice.dataplane.flowlog.FlowLogSettings.parse(file, top.get(io.sluice.dataplane.flowlog.FlowLogSettings.KEY), overlay);
         }
         ServiceSettings service = ServiceSettings.DEFAULT;
         if (top.containsKey("service")) {

@@ -180,7 +180,25 @@ public final class FirewallState {
         FirewallConfig cfg = config;
         FragmentTable frags = new FragmentTable(cfg.maxFragmentDatagrams(), cfg.fragmentTimeoutMs() * 1_000_000L,
                 java.util.concurrent.ThreadLocalRandom.current().nextLong());
-        return new FirewallStage(this, ct, frags, c, pendingTx);
+        FirewallStage stage = new FirewallStage(this, ct, frags, c, pendingTx);
+        if (flowLogs != null) {
+            io.sluice.dataplane.flowlog.FlowLogger l = flowLogs.newLogger();
+            ct.flowSink(l, flowLogs.intervalS());
+            stage.flowLogger(l);
+        }
+        return stage;
+    }
+
+    private io.sluice.dataplane.flowlog.FlowLogs flowLogs;
+
+    /** Flow logs (docs/operations.md): stages made after this call log to it. Control thread, before the workers start. */
+    public synchronized void flowLogs(io.sluice.dataplane.flowlog.FlowLogs f) {
+        this.flowLogs = f;
+    }
+
+    /** The rule id of a hit-counter index (as in {@code firewall rule ID connections}), or "rule#N". */
+    public synchronized String ruleName(int counterIndex) {
+        return counterIndex >= 0 && counterIndex < ruleNames.size() ? ruleNames.get(counterIndex) : "rule#" + counterIndex;
     }
 
     /**
