@@ -259,7 +259,9 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
         Verdict v = ct.commit(pkt, vmPort, now);
         if (v == Verdict.NEW) {
             ct.setLastLabel(((s.epoch & EPOCH_MASK) << 2) | flags);
-            ct.setLastRule((tin != null ? eg : ig) + 1); // the flow log names the VM port's admitting rule
+            // the flow log names the receiving VM's ingress rule when there is one (the rule that let the
+            // connection in), else the sender's egress rule
+            ct.setLastRule((ig >= 0 ? ig : eg) + 1);
             if (eg >= 0) c.countHit(eg);
             if (ig >= 0) c.countHit(ig);
             c.countCreated();
