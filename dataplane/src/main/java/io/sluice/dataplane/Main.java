@@ -66,6 +66,14 @@ public final class Main {
             System.err.println("sluice: " + e.getMessage());
             return 2;
         }
+        // DPDK's own messages (EAL, TAP qdisc, multi-process) go to a file, not the terminal (docs/operations.md)
+        ConfigLoader.DpdkLog dpdkLog = ConfigLoader.dpdkLog(file.toString(), java.nio.file.Files.readString(file));
+        if (dpdkLog.file() != null) {
+            java.nio.file.Path parent = Path.of(dpdkLog.file()).toAbsolutePath().getParent();
+            if (parent != null) java.nio.file.Files.createDirectories(parent);
+            io.sluice.dataplane.ffi.Eal.logTo(dpdkLog.file(), dpdkLog.level());
+            System.err.println("sluice: DPDK log: " + dpdkLog.file() + " (level " + ConfigLoader.DpdkLog.LEVELS.get(dpdkLog.level() - 4) + ")");
+        }
         Counters counters = Counters.create(cfg.countersFile(), 4096);
         // flow logs (docs/operations.md): each worker's firewall stage gets a logger; one writer thread
         io.sluice.dataplane.flowlog.FlowLogs flowLogs;

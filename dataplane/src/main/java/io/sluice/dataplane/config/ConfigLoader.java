@@ -39,7 +39,7 @@ public final class ConfigLoader {
     private static final Set<String> TOP_KEYS = Set.of(
             "eal", "ports", "workers", "burst-size", "idle-strategy", "mbufs", "mac-table", "arp", "counters-file", "overlay", "service", "metrics",
             io.sluice.dataplane.firewall.FirewallConfigLoader.KEY, io.sluice.dataplane.control.ApiSettings.KEY,
-            io.sluice.dataplane.flowlog.FlowLogSettings.KEY);
+            io.sluice.dataplane.flowlog.FlowLogSettings.KEY, DpdkLog.KEY);
     private static final Set<String> PORT_KEYS = Set.of("name", "device", "rx-queues", "tx-queues", "mac");
     private static final Set<String> WORKER_KEYS = Set.of("lcore", "rx");
     private static final Set<String> MAC_KEYS = Set.of("mac", "port");
@@ -87,6 +87,50 @@ public final class ConfigLoader {
     /** Parses configuration text; {@code name} is used in messages. */
     public static SluiceConfig parse(String name, String text) throws ConfigException {
         return new ConfigLoader(name).build(text);
+    }
+
+    /**
+     * Where DPDK's own log goes (EAL and drivers: TAP qdisc messages, multi-process messages): the
+     * {@code dpdk-log} section ({@code file}: a path or {@code terminal}; {@code level}: error,
+     * warning, notice, info or debug). docs/operations.md, "Logs".
+     *
+     * @param file  the log file, or null for the terminal
+     * @param level DPDK's level number (RTE_LOG_ERR 4 .. RTE_LOG_DEBUG 8)
+     */
+    public record DpdkLog(String file, int level) {
+        public static final String KEY = "dpdk-log";
+        public static final DpdkLog DEFAULT = new DpdkLog("/var/log/sluice/dpdk.log", 7);
+        /** Level names, by {@code level - 4}. */
+        public static final java.util.List<String> LEVELS = java.util.List.of("error", "warning", "notice", "info", "debug");
+    }
+
+    /** The {@code dpdk-log} section of a configuration text (validated already), or the default. */
+    public static DpdkLog dpdkLog(String name, String text) throws ConfigException {
+        Node root = new Compose(LoadSettings.builder().setLabel(name).build()).composeString(text).orElse(null);
+        if (root instanceof MappingNode mn) {
+            for (NodeTuple t : mn.getValue()) {
+                if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals(DpdkLog.KEY)) return new ConfigLoader(name).dpdkLog(t.getValueNode());
+            }
+        }
+        return DpdkLog.DEFAULT;
+    }
+
+    private DpdkLog dpdkLog(Node node) throws ConfigException {
+        Map<String, Node> m = mapping(node, DpdkLog.KEY, Set.of("file", "level"));
+        String f = DpdkLog.DEFAULT.file();
+        if (m.containsKey("file")) {
+            f = scalar(m.get("file"), DpdkLog.KEY + ".file");
+            if (f.isBlank()) throw error(m.get("file"), DpdkLog.KEY + ".file", "empty (a path, or terminal)");
+            if (f.equals("terminal")) f = null;
+        }
+        int level = DpdkLog.DEFAULT.level();
+        if (m.containsKey("level")) {
+            String l = scalar(m.get("level"), DpdkLog.KEY + ".level");
+            int i = DpdkLog.LEVELS.indexOf(l);
+            if (i < 0) throw error(m.get("level"), DpdkLog.KEY + ".level", "'" + l + "' is not one of " + DpdkLog.LEVELS);
+            level = 4 + i;
+        }
+        return new DpdkLog(f, level);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -352,6 +396,9 @@ public final class ConfigLoader {
                         "needs a 'security-groups' section (flow logs are kept by the firewall's connection tracking)");
             }
             io.sluice.dataplane.flowlog.FlowLogSettings.parse(file, top.get(io.sluice.dataplane.flowlog.FlowLogSettings.KEY), overlay);
+        }
+        if (top.containsKey(DpdkLog.KEY)) {
+            dpdkLog(top.get(DpdkLog.KEY)); // validated here, read again by Main.run (ConfigLoader.dpdkLog)
         }
         ServiceSettings service = ServiceSettings.DEFAULT;
         if (top.containsKey("service")) {

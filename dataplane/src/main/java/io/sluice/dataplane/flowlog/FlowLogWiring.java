@@ -28,6 +28,8 @@ public final class FlowLogWiring {
         f.reasonNames(i -> i >= 0 && i < FirewallCounters.REASONS.length ? FirewallCounters.REASONS[i].name().toLowerCase() : "reason#" + i);
         fw.flowLogs(f);
         f.start();
+        System.err.println("sluice: flow logs: " + s.directory() + " (interim records every " + s.intervalS() + " s, rejects aggregated every "
+                + s.rejectIntervalS() + " s, " + s.rollCycle() + " files kept " + s.maxAgeH() + " h); read: ./sluice flows --dir " + s.directory());
         return f;
     }
 

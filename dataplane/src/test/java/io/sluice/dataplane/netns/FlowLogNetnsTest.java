@@ -43,14 +43,16 @@ class FlowLogNetnsTest {
                     mbufs: 4095
                     counters-file: %s
                     metrics: { listen: "127.0.0.1:0" }
+                    dpdk-log: { file: %s, level: info }
                     %sflow-logs:
                       directory: %s
                       reject-interval-s: 1
-                    """.formatted(counters, ControlFixtures.overlay(h.tap("up"), h.tap("app"), h.tap("db")), flows);
+                    """.formatted(counters, h.dir.resolve("dpdk.log"), ControlFixtures.overlay(h.tap("up"), h.tap("app"), h.tap("db")), flows);
             Path cfg = h.dir.resolve("sluice.yaml");
             Files.writeString(cfg, y);
             try (ServiceChild c = ServiceChild.run(cfg)) {
                 c.awaitReady(60_000);
+                quietStart(c, h);
                 OverlayHosts.awaitLink(h.tap("up"));
                 String ul = h.netns.create("ul");
                 Netns.run("ip", "link", "set", "dev", h.tap("up"), "netns", ul);
@@ -106,6 +108,44 @@ class FlowLogNetnsTest {
                         && json.contains("\"action\":\"REJECT\""), json);
                 assertEquals(1 + rejects.size(), json.lines().count(), json);
             }
+            // 4. the killed queue takes new records: a restarted data plane appends to it; its stop prints a summary
+            try (ServiceChild c = ServiceChild.run(cfg)) {
+                c.awaitReady(60_000);
+                c.signal("TERM");
+                assertEquals(0, c.awaitExit(30), c.output());
+                String out = c.output();
+                for (String port : List.of("up", "app", "db")) {
+                    assertTrue(out.lines().anyMatch(l -> l.matches("sluice: port " + port + ": rx \\d+ packets, tx \\d+ packets, dropped \\d+")), out);
+                }
+                assertTrue(out.lines().anyMatch(l -> l.startsWith("sluice: summary: up ")), out);
+                noDpdkNoise(out);
+            }
+            List<FlowLogRecord> all = new ArrayList<>();
+            FlowsCli.read(flows, false, all::add);
+            assertTrue(all.size() >= 2, all.toString());
+        }
+    }
+
+    /** One line per port, worker and listener once ready; DPDK's own messages only in its log file. */
+    static void quietStart(ServiceChild c, OverlayHosts h) throws Exception {
+        assertTrue(c.await(l -> l.startsWith("sluice: metrics: http://"), 20_000) != null, c.output());
+        String out = c.output();
+        for (String port : List.of("up", "app", "db")) {
+            assertEquals(1, out.lines().filter(l -> l.startsWith("sluice: port " + port + ": net_tap")).count(), out);
+        }
+        assertEquals(1, out.lines().filter(l -> l.startsWith("sluice: worker 0: lcore ")).count(), out);
+        assertEquals(1, out.lines().filter(l -> l.startsWith("sluice: flow logs: ")).count(), out);
+        assertEquals(1, out.lines().filter(l -> l.startsWith("sluice: DPDK log: ")).count(), out);
+        noDpdkNoise(out);
+        String dpdk = Files.readString(h.dir.resolve("dpdk.log"));
+        assertTrue(dpdk.contains("EAL: "), "EAL's messages go to the DPDK log file: " + dpdk);
+    }
+
+    /** Every line the data plane printed is its own ("sluice: ..."): none of EAL's or a driver's. */
+    static void noDpdkNoise(String out) {
+        for (String l : out.lines().toList()) {
+            assertTrue(l.startsWith("sluice: ") || l.startsWith("WARNING: ") || l.isBlank(), "not a sluice line: '" + l + "' in\n" + out);
+            assertTrue(!l.contains("EAL:") && !l.contains("qdisc") && !l.contains("TELEMETRY") && !l.contains("tap_mp"), l);
         }
     }
 
