@@ -271,6 +271,13 @@ public final class FlowLogs implements AutoCloseable {
         if (deleted) queue.refreshDirectoryListing();
     }
 
+    /** Deletes a closed queue's directory (benchmarks, tests). */
+    public static void deleteQueue(Path dir) throws IOException {
+        try (var files = Files.walk(dir)) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(f);
+        }
+    }
+
     /** Stops the writer after a last drain (records still in the rings are written) and closes the queue. */
     @Override
     public void close() {
