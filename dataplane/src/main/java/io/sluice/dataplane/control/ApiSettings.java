@@ -4,19 +4,16 @@ import io.sluice.dataplane.config.ConfigException;
 import io.sluice.dataplane.overlay.OverlayModel;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
-import org.snakeyaml.engine.v2.exceptions.Mark;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.NodeTuple;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
-import org.snakeyaml.engine.v2.nodes.SequenceNode;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -84,7 +81,7 @@ public record ApiSettings(String host, int port, List<Key> keys, Path journal, P
      * @param hasFirewall  whether the file has a {@code security-groups} section
      */
     public static ApiSettings parse(String file, Node node, OverlayModel overlay, boolean hasFirewall) throws ConfigException {
-        P p = new P(file);
+        io.sluice.dataplane.config.YamlSection p = new io.sluice.dataplane.config.YamlSection(file);
         if (overlay == null || !hasFirewall) {
             throw p.error(node, KEY, "needs an 'overlay' section and a 'security-groups' section (projects are overlay networks,"
                     + " and the API changes their security groups)");
@@ -140,8 +137,8 @@ public record ApiSettings(String host, int port, List<Key> keys, Path journal, P
             }
             keys.add(new Key(id, HexFormat.of().parseHex(hex), projects));
         }
-        Path journal = p.path(top, node, "journal");
-        Path audit = p.path(top, node, "audit");
+        Path journal = path(p, top, node, "journal");
+        Path audit = path(p, top, node, "audit");
         if (journal.toAbsolutePath().normalize().equals(audit.toAbsolutePath().normalize())) {
             throw p.error(top.get("audit"), KEY + ".audit", "must not be the journal's directory (each is its own queue)");
         }
@@ -174,51 +171,11 @@ public record ApiSettings(String host, int port, List<Key> keys, Path journal, P
         return null;
     }
 
-    /** The small YAML helpers of the section (same messages as ConfigLoader's). */
-    private record P(String file) {
-        Map<String, Node> mapping(Node n, String key, Set<String> allowed) throws ConfigException {
-            if (!(n instanceof MappingNode mn)) throw error(n, key, "must be a mapping (key: value lines)");
-            Map<String, Node> out = new LinkedHashMap<>();
-            for (NodeTuple t : mn.getValue()) {
-                String k = scalar(t.getKeyNode(), key + " key");
-                if (!allowed.contains(k)) throw error(t.getKeyNode(), key + "." + k, "unknown key; expected one of " + new TreeSet<>(allowed));
-                if (out.put(k, t.getValueNode()) != null) throw error(t.getKeyNode(), key + "." + k, "given twice");
-            }
-            return out;
-        }
-
-        List<Node> sequence(Node n, String key) throws ConfigException {
-            if (!(n instanceof SequenceNode sn)) throw error(n, key, "must be a list");
-            return sn.getValue();
-        }
-
-        String scalar(Node n, String key) throws ConfigException {
-            if (!(n instanceof ScalarNode sn)) throw error(n, key, "must be a single value, not a list or mapping");
-            return sn.getValue();
-        }
-
-        int intIn(Node n, String key, int min, int max) throws ConfigException {
-            String s = scalar(n, key);
-            int v;
-            try {
-                v = Integer.parseInt(s.trim());
-            } catch (NumberFormatException e) {
-                throw error(n, key, "'" + s + "' is not a whole number");
-            }
-            if (v < min || v > max) throw error(n, key, v + " is out of range " + min + ".." + max);
-            return v;
-        }
-
-        Path path(Map<String, Node> top, Node section, String f) throws ConfigException {
-            if (!top.containsKey(f)) throw error(section, KEY + "." + f, "missing: a directory for the " + f + " (Chronicle Queue)");
-            String s = scalar(top.get(f), KEY + "." + f);
-            if (s.isBlank()) throw error(top.get(f), KEY + "." + f, "empty");
-            return Path.of(s);
-        }
-
-        ConfigException error(Node n, String key, String what) {
-            int line = n == null ? 0 : n.getStartMark().map(Mark::getLine).orElse(-1) + 1;
-            return new ConfigException(file + ":" + line + ": " + key + ": " + what);
-        }
+    /** The directory of the journal or audit queue ({@code f}), required. */
+    private static Path path(io.sluice.dataplane.config.YamlSection p, Map<String, Node> top, Node section, String f) throws ConfigException {
+        if (!top.containsKey(f)) throw p.error(section, KEY + "." + f, "missing: a directory for the " + f + " (Chronicle Queue)");
+        String s = p.scalar(top.get(f), KEY + "." + f);
+        if (s.isBlank()) throw p.error(top.get(f), KEY + "." + f, "empty");
+        return Path.of(s);
     }
 }

@@ -1,10 +1,10 @@
 package io.sluice.dataplane.flowlog;
 
 import io.sluice.dataplane.config.ConfigException;
+import io.sluice.dataplane.config.YamlSection;
 import io.sluice.dataplane.overlay.OverlayModel;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
-import org.snakeyaml.engine.v2.exceptions.Mark;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
@@ -55,7 +55,7 @@ public record FlowLogSettings(Path directory, int intervalS, int rejectIntervalS
 
     /** Parses the section's node; {@code overlay} (or null) names the projects. */
     public static FlowLogSettings parse(String file, Node node, OverlayModel overlay) throws ConfigException {
-        P p = new P(file);
+        YamlSection p = new YamlSection(file);
         Map<String, Node> top = p.mapping(node, KEY, KEYS);
         if (!top.containsKey("directory")) throw p.error(node, KEY + ".directory", "missing: a directory for the flow-log queue");
         String dir = p.scalar(top.get("directory"), KEY + ".directory");
@@ -75,7 +75,7 @@ public record FlowLogSettings(Path directory, int intervalS, int rejectIntervalS
             ringKb = p.intIn(top.get("ring-kb"), KEY + ".ring-kb", 64, 1 << 20);
             if (Integer.bitCount(ringKb) != 1) throw p.error(top.get("ring-kb"), KEY + ".ring-kb", ringKb + " is not a power of two");
         }
-        Project fallback = top.containsKey("default") ? p.project(top.get("default"), KEY + ".default") : Project.ALL;
+        Project fallback = top.containsKey("default") ? project(p, top.get("default"), KEY + ".default") : Project.ALL;
         Map<String, Project> projects = new LinkedHashMap<>();
         if (top.containsKey("projects")) {
             Set<String> names = new TreeSet<>();
@@ -86,7 +86,7 @@ public record FlowLogSettings(Path directory, int intervalS, int rejectIntervalS
                 if (!names.contains(e.getKey())) {
                     throw p.error(e.getValue(), k, "no project '" + e.getKey() + "' (projects are overlay networks: " + names + ")");
                 }
-                projects.put(e.getKey(), p.project(e.getValue(), k));
+                projects.put(e.getKey(), project(p, e.getValue(), k));
             }
         }
         return new FlowLogSettings(Path.of(dir), interval, reject, roll, maxAge, ringKb, fallback, projects);
@@ -107,60 +107,25 @@ public record FlowLogSettings(Path directory, int intervalS, int rejectIntervalS
         return null;
     }
 
-    private record P(String file) {
-        Map<String, Node> mapping(Node n, String key, Set<String> allowed) throws ConfigException {
-            if (!(n instanceof MappingNode mn)) throw error(n, key, "must be a mapping (key: value lines)");
-            Map<String, Node> out = new LinkedHashMap<>();
-            for (NodeTuple t : mn.getValue()) {
-                String k = scalar(t.getKeyNode(), key + " key");
-                if (allowed != null && !allowed.contains(k)) throw error(t.getKeyNode(), key + "." + k, "unknown key; expected one of " + new TreeSet<>(allowed));
-                if (out.put(k, t.getValueNode()) != null) throw error(t.getKeyNode(), key + "." + k, "given twice");
-            }
-            return out;
+    private static Project project(YamlSection p, Node n, String key) throws ConfigException {
+        Map<String, Node> m = p.mapping(n, key, PROJECT_KEYS);
+        boolean on = true;
+        if (m.containsKey("enabled")) {
+            String v = p.scalar(m.get("enabled"), key + ".enabled");
+            if (v.equals("true")) on = true;
+            else if (v.equals("false")) on = false;
+            else throw p.error(m.get("enabled"), key + ".enabled", "'" + v + "' is not true or false");
         }
-
-        String scalar(Node n, String key) throws ConfigException {
-            if (!(n instanceof ScalarNode sn)) throw error(n, key, "must be a single value, not a list or mapping");
-            return sn.getValue();
-        }
-
-        int intIn(Node n, String key, int min, int max) throws ConfigException {
-            String s = scalar(n, key);
-            int v;
+        double sample = 1.0;
+        if (m.containsKey("sample")) {
+            String v = p.scalar(m.get("sample"), key + ".sample");
             try {
-                v = Integer.parseInt(s.trim());
+                sample = Double.parseDouble(v.trim());
             } catch (NumberFormatException e) {
-                throw error(n, key, "'" + s + "' is not a whole number");
+                throw p.error(m.get("sample"), key + ".sample", "'" + v + "' is not a number");
             }
-            if (v < min || v > max) throw error(n, key, v + " is out of range " + min + ".." + max);
-            return v;
+            if (!(sample > 0 && sample <= 1)) throw p.error(m.get("sample"), key + ".sample", v + " is out of range (0, 1]");
         }
-
-        Project project(Node n, String key) throws ConfigException {
-            Map<String, Node> m = mapping(n, key, PROJECT_KEYS);
-            boolean on = true;
-            if (m.containsKey("enabled")) {
-                String v = scalar(m.get("enabled"), key + ".enabled");
-                if (v.equals("true")) on = true;
-                else if (v.equals("false")) on = false;
-                else throw error(m.get("enabled"), key + ".enabled", "'" + v + "' is not true or false");
-            }
-            double sample = 1.0;
-            if (m.containsKey("sample")) {
-                String v = scalar(m.get("sample"), key + ".sample");
-                try {
-                    sample = Double.parseDouble(v.trim());
-                } catch (NumberFormatException e) {
-                    throw error(m.get("sample"), key + ".sample", "'" + v + "' is not a number");
-                }
-                if (!(sample > 0 && sample <= 1)) throw error(m.get("sample"), key + ".sample", v + " is out of range (0, 1]");
-            }
-            return new Project(on, sample);
-        }
-
-        ConfigException error(Node n, String key, String what) {
-            int line = n == null ? 0 : n.getStartMark().map(Mark::getLine).orElse(-1) + 1;
-            return new ConfigException(file + ":" + line + ": " + key + ": " + what);
-        }
+        return new Project(on, sample);
     }
 }
