@@ -35,6 +35,13 @@ void sl_strerror(int err, char *buf, int len);
  */
 int sl_eal_init(int argc, char **argv);
 int sl_eal_cleanup(void);
+/*
+ * Sends DPDK's log (EAL, drivers: TAP qdisc messages, multi-process messages, ...) to the file at
+ * path (appended, line-buffered) instead of the terminal, at most at level (RTE_LOG_EMERG 1 ..
+ * RTE_LOG_DEBUG 8). Call before sl_eal_init to catch EAL's start-up messages (EAL keeps a stream
+ * set before it starts). Returns 0 or -errno.
+ */
+int sl_log_open(const char *path, int level);
 /* rte_lcore_id() of the calling thread (UINT32_MAX -> -1 when the thread is not registered). */
 int sl_lcore_id(void);
 int sl_lcore_count(void);

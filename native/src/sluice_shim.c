@@ -13,6 +13,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
@@ -44,6 +45,27 @@ int sl_eal_init(int argc, char **argv)
 }
 
 int sl_eal_cleanup(void) { return rte_eal_cleanup(); }
+
+/* ---- DPDK's own log ---- */
+
+static FILE *sl_log_stream;
+
+int sl_log_open(const char *path, int level)
+{
+    FILE *f = fopen(path, "a");
+    if (f == NULL)
+        return -errno;
+    setvbuf(f, NULL, _IOLBF, 0);
+    if (rte_openlog_stream(f) != 0) {
+        fclose(f);
+        return -EINVAL;
+    }
+    if (sl_log_stream != NULL)
+        fclose(sl_log_stream);
+    sl_log_stream = f;
+    rte_log_set_global_level((uint32_t)level);
+    return 0;
+}
 
 int sl_lcore_id(void)
 {

@@ -29,10 +29,11 @@ public final class Main {
             case "status" -> System.exit(status(args));
             case "check" -> System.exit(check(args));
             case "audit" -> System.exit(io.sluice.dataplane.control.AuditCli.run(args, System.out, System.err));
+            case "flows" -> System.exit(io.sluice.dataplane.flowlog.FlowsCli.run(args, System.out, System.err));
             case "demo" -> System.exit(Demo.run(System.out));
             case "trace", "capture", "explain" -> System.exit(io.sluice.dataplane.debug.DebugCli.run(args, System.in, System.out, System.err));
             default -> {
-                System.err.println("usage: sluice run CONFIG | check CONFIG | stats [COUNTERS_FILE] | status [COUNTERS_FILE] | audit verify [DIR] | trace | capture PORT | explain | demo");
+                System.err.println("usage: sluice run CONFIG | check CONFIG | stats [COUNTERS_FILE] | status [COUNTERS_FILE] | audit verify [DIR] | trace | capture PORT | explain | flows [--dir DIR] [--vm VM] [--follow] [--json] | demo");
                 System.exit(2);
             }
         }
@@ -65,7 +66,23 @@ public final class Main {
             System.err.println("sluice: " + e.getMessage());
             return 2;
         }
+        // DPDK's own messages (EAL, TAP qdisc, multi-process) go to a file, not the terminal (docs/operations.md)
+        ConfigLoader.DpdkLog dpdkLog = ConfigLoader.dpdkLog(file.toString(), java.nio.file.Files.readString(file));
+        if (dpdkLog.file() != null) {
+            java.nio.file.Path parent = Path.of(dpdkLog.file()).toAbsolutePath().getParent();
+            if (parent != null) java.nio.file.Files.createDirectories(parent);
+            io.sluice.dataplane.ffi.Eal.logTo(dpdkLog.file(), dpdkLog.level());
+            System.err.println("sluice: DPDK log: " + dpdkLog.file() + " (level " + ConfigLoader.DpdkLog.LEVELS.get(dpdkLog.level() - 4) + ")");
+        }
         Counters counters = Counters.create(cfg.countersFile(), 4096);
+        // flow logs (docs/operations.md): each worker's firewall stage gets a logger; one writer thread
+        io.sluice.dataplane.flowlog.FlowLogs flowLogs;
+        try {
+            flowLogs = io.sluice.dataplane.flowlog.FlowLogWiring.open(file, cfg, fw, counters);
+        } catch (ConfigException | IllegalArgumentException e) {
+            System.err.println("sluice: " + e.getMessage());
+            return 2;
+        }
         PipelineFactory pipeline;
         OverlayPipeline overlay = null;
         if (cfg.overlay() != null) {
@@ -82,8 +99,12 @@ public final class Main {
         System.err.println("sluice: starting " + cfg.ports().size() + " port(s), " + cfg.workers().size()
                 + " worker(s) from " + file);
         try {
+            io.sluice.dataplane.flowlog.FlowLogWiring.nat(flowLogs, overlay);
             return Service.run(file, cfg, counters, pipeline, fw, overlay, System.err, control);
         } finally {
+            if (flowLogs != null) {
+                flowLogs.close();
+            }
             if (control != null) {
                 control.close();
             }

@@ -56,7 +56,11 @@ import java.util.concurrent.TimeUnit;
 @OperationsPerInvocation(FirewallBench.BURST)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED"})
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+        // Chronicle Queue (flowLogs=on)
+        "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+        "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+        "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED", "-Dchronicle.analytics.disable=true"})
 public class FirewallBench {
     static final int BURST = 32;
     private static final int SLOT = 128;
@@ -67,6 +71,17 @@ public class FirewallBench {
 
     @Param({"10000"})
     public int flows;
+
+    /**
+     * Flow logs (docs/operations.md): "on" gives every worker stage a logger whose records (interim
+     * every second: the worst case, every connection's record once a second; end records of killed
+     * connections) go through the ring to a writer thread appending to a Chronicle Queue in a temp dir.
+     */
+    @Param({"off"})
+    public String flowLogs;
+
+    private io.sluice.dataplane.flowlog.FlowLogs logs;
+    private java.nio.file.Path logDir;
 
     private Arena arena;
     private long estFrames, newFrames, denyFrames, laterFrames, unknownFrames;
@@ -131,6 +146,13 @@ public class FirewallBench {
         String y = config();
         SluiceConfig cfg = ConfigLoader.parse("bench.yaml", y);
         fw = new FirewallState(4, FirewallConfigLoader.parseDocument("bench.yaml", y, cfg));
+        if (flowLogs.equals("on")) {
+            logDir = java.nio.file.Files.createTempDirectory("sluice-flowbench");
+            logs = io.sluice.dataplane.flowlog.FlowLogs.open(new io.sluice.dataplane.flowlog.FlowLogSettings(logDir, 1, 10, "hourly", 24, 1024,
+                    io.sluice.dataplane.flowlog.FlowLogSettings.Project.ALL, java.util.Map.of()), cfg, null);
+            fw.flowLogs(logs);
+            logs.start();
+        }
         Stage[] st = FirewallPipelines.l2(cfg, fw);
         stage = (FirewallStage) st[st.length - 1];
         arena = Arena.ofShared();
@@ -227,10 +249,15 @@ public class FirewallBench {
     }
 
     @TearDown
-    public void tearDown() {
+    public void tearDown() throws java.io.IOException {
         if (stage.fragments().size() != DATAGRAMS) throw new IllegalStateException("fragment entries lost: " + stage.fragments().size());
         stage.conntrack().close();
         arena.close();
+        if (logs != null) {
+            System.out.println("flow logs: " + logs.written() + " records written, " + logs.lost() + " lost (ring full)");
+            logs.close();
+            io.sluice.dataplane.flowlog.FlowLogs.deleteQueue(logDir);
+        }
     }
 
     @Benchmark

@@ -78,6 +78,8 @@ public final class Worker implements Agent {
     private final int txQueue;
     private final int[] portIds;
     private final Stage[] stages;
+    /** Stages with timed work while idle (firewall: expiry, flow-log records). */
+    private final io.sluice.dataplane.pipeline.Idle[] idleStages;
     private final WorkerCounters counters;
     private final Burst burst;
     private final int burstSize;
@@ -152,6 +154,8 @@ public final class Worker implements Agent {
         this.burstSize = burstSize;
         this.rxMeta = rxMeta;
         this.parserFirst = this.stages.length > 0 && this.stages[0] instanceof ParseStage;
+        this.idleStages = java.util.Arrays.stream(this.stages).filter(s -> s instanceof io.sluice.dataplane.pipeline.Idle)
+                .toArray(io.sluice.dataplane.pipeline.Idle[]::new);
         this.arena = Arena.ofShared();
         long bytes = 8L * burstSize;
         this.rxPtrs = unscoped(arena.allocate(bytes, 64));
@@ -229,6 +233,7 @@ public final class Worker implements Agent {
         // publishing walks every counter slot: not per duty cycle while busy (at most
         // FLUSH_INTERVAL_NS late), always when idle and in onClose
         if (work == 0 || nowNs - flushedNs >= FLUSH_INTERVAL_NS) {
+            for (io.sluice.dataplane.pipeline.Idle s : idleStages) s.idle(nowNs);
             counters.dutyCycles(cycles);
             counters.flush();
             flushedNs = nowNs;

@@ -29,7 +29,8 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP_KEYS = Set.of(
             "eal", "ports", "workers", "burst-size", "idle-strategy", "mbufs", "mac-table", "arp", "counters-file", "overlay", "service", "metrics",
-            io.sluice.dataplane.config.FirewallConfigLoader.KEY, io.sluice.dataplane.config.ApiSettings.KEY);
+            io.sluice.dataplane.config.FirewallConfigLoader.KEY, io.sluice.dataplane.config.ApiSettings.KEY,
+            io.sluice.dataplane.flowlog.FlowLogSettings.KEY, DpdkLog.KEY);
     private static final Set<String> PORT_KEYS = Set.of("name", "device", "rx-queues", "tx-queues", "mac");
     private static final Set<String> WORKER_KEYS = Set.of("lcore", "rx");
     private static final Set<String> MAC_KEYS = Set.of("mac", "port");
@@ -79,6 +80,45 @@ public final class ConfigLoader {
     /** Parses configuration text; {@code name} is used in messages. */
     public static SluiceConfig parse(String name, String text) throws ConfigException {
         return new ConfigLoader(name).build(text);
+    }
+
+    /**
+     * Where DPDK's own log goes (EAL and drivers: TAP qdisc messages, multi-process messages): the
+     * {@code dpdk-log} section ({@code file}: a path or {@code terminal}; {@code level}: error,
+     * warning, notice, info or debug). docs/operations.md, "Logs".
+     *
+     * @param file  the log file, or null for the terminal
+     * @param level DPDK's level number (RTE_LOG_ERR 4 .. RTE_LOG_DEBUG 8)
+     */
+    public record DpdkLog(String file, int level) {
+        public static final String KEY = "dpdk-log";
+        public static final DpdkLog DEFAULT = new DpdkLog("/var/log/sluice/dpdk.log", 7);
+        /** Level names, by {@code level - 4}. */
+        public static final java.util.List<String> LEVELS = java.util.List.of("error", "warning", "notice", "info", "debug");
+    }
+
+    /** The {@code dpdk-log} section of a configuration text (validated already), or the default. */
+    public static DpdkLog dpdkLog(String name, String text) throws ConfigException {
+        Node n = Yaml.section(new Yaml(name).compose(text), DpdkLog.KEY);
+        return n == null ? DpdkLog.DEFAULT : new ConfigLoader(name).dpdkLog(n);
+    }
+
+    private DpdkLog dpdkLog(Node node) throws ConfigException {
+        Map<String, Node> m = y.mapping(node, DpdkLog.KEY, Set.of("file", "level"));
+        String f = DpdkLog.DEFAULT.file();
+        if (m.containsKey("file")) {
+            f = y.scalar(m.get("file"), DpdkLog.KEY + ".file");
+            if (f.isBlank()) throw y.error(m.get("file"), DpdkLog.KEY + ".file", "empty (a path, or terminal)");
+            if (f.equals("terminal")) f = null;
+        }
+        int level = DpdkLog.DEFAULT.level();
+        if (m.containsKey("level")) {
+            String l = y.scalar(m.get("level"), DpdkLog.KEY + ".level");
+            int i = DpdkLog.LEVELS.indexOf(l);
+            if (i < 0) throw y.error(m.get("level"), DpdkLog.KEY + ".level", "'" + l + "' is not one of " + DpdkLog.LEVELS);
+            level = 4 + i;
+        }
+        return new DpdkLog(f, level);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -331,6 +371,17 @@ public final class ConfigLoader {
             // the control API (docs/api.md)
             api = io.sluice.dataplane.config.ApiSettings.parse(file, top.get(io.sluice.dataplane.config.ApiSettings.KEY), overlay,
                     firewall != null);
+        }
+        if (top.containsKey(io.sluice.dataplane.flowlog.FlowLogSettings.KEY)) {
+            // flow logs (docs/operations.md): validated here, read again by Main.run like the api section
+            if (!top.containsKey(io.sluice.dataplane.config.FirewallConfigLoader.KEY)) {
+                throw y.error(top.get(io.sluice.dataplane.flowlog.FlowLogSettings.KEY), io.sluice.dataplane.flowlog.FlowLogSettings.KEY,
+                        "needs a 'security-groups' section (flow logs are kept by the firewall's connection tracking)");
+            }
+            io.sluice.dataplane.flowlog.FlowLogSettings.parse(file, top.get(io.sluice.dataplane.flowlog.FlowLogSettings.KEY), overlay);
+        }
+        if (top.containsKey(DpdkLog.KEY)) {
+            dpdkLog(top.get(DpdkLog.KEY)); // validated here, read again by Main.run (ConfigLoader.dpdkLog)
         }
         ServiceSettings service = ServiceSettings.DEFAULT;
         if (top.containsKey("service")) {

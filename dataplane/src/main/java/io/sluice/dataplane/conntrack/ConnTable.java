@@ -11,7 +11,7 @@ import java.lang.foreign.ValueLayout;
  * construction. Home slot = {@code (tag * capacity) >>> 32}, so any capacity works.
  *
  * <pre>
- * Entry (96 bytes, 8-aligned; a tag array of 4 bytes per slot beside it)
+ * Entry (128 bytes, 64-aligned: two cache lines; a tag array of 4 bytes per slot beside it)
  *  0 aHi        8   canonical endpoint A address (IPv4: hi = 0)
  *  8 aLo        8
  * 16 bHi        8   endpoint B address
@@ -26,12 +26,19 @@ import java.lang.foreign.ValueLayout;
  * 72 dir[1]    16   reply direction, same layout
  * 88 label      4   free for the pipeline (e.g. the rule id that admitted the connection)
  * 92 nat        4   NAT of the connection (0: none; the NAT stage's word, docs/nat.md)
+ * 96 bytes[0]   8   accounting (as Linux conntrack acct): L3 bytes in the original direction
+ *104 bytes[1]   8   L3 bytes in the reply direction
+ *112 pkts[0]    4   packets in the original direction (since the window start; a flow-log record resets)
+ *116 pkts[1]    4   packets in the reply direction
+ *120 start      4   second (nanoTime / 1e9, 32 bits) the current accounting window started
+ *124 rule       4   flow-log word of the pipeline (the admitting rule's counter index + 1; 0 none)
  * </pre>
  */
 final class ConnTable implements AutoCloseable {
-    static final int SLOT = 96;
+    static final int SLOT = 128;
     static final int O_AHI = 0, O_ALO = 8, O_BHI = 16, O_BLO = 24, O_PZ = 32, O_PF = 40, O_STATE = 42,
-            O_FLAGS = 43, O_VM = 44, O_DEADLINE = 48, O_DIR = 56, DIR_SIZE = 16, O_LABEL = 88, O_NAT = 92;
+            O_FLAGS = 43, O_VM = 44, O_DEADLINE = 48, O_DIR = 56, DIR_SIZE = 16, O_LABEL = 88, O_NAT = 92,
+            O_BYTES = 96, O_PKTS = 112, O_START = 120, O_RULE = 124;
     static final int D_END = 0, D_MAXEND = 4, D_MAXWIN = 8, D_SCALE = 12, D_WFLAGS = 13;
 
     private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
@@ -152,6 +159,29 @@ final class ConnTable implements AutoCloseable {
     int nat(int i) { return slots.get(I, off(i) + O_NAT); }
     void nat(int i, int v) { slots.set(I, off(i) + O_NAT, v); }
     int protoFamily(int i) { return slots.get(S, off(i) + O_PF) & 0xFFFF; }
+    long key(int i, int o) { return slots.get(L, off(i) + o); }
+
+    /** Counts one packet of {@code len} L3 bytes in direction d. */
+    void account(int i, int d, int len) {
+        long o = off(i);
+        slots.set(I, o + O_PKTS + 4L * d, slots.get(I, o + O_PKTS + 4L * d) + 1);
+        slots.set(L, o + O_BYTES + 8L * d, slots.get(L, o + O_BYTES + 8L * d) + len);
+    }
+    /** Packets in direction d (unsigned 32 bits). */
+    long packets(int i, int d) { return slots.get(I, off(i) + O_PKTS + 4L * d) & 0xFFFF_FFFFL; }
+    long bytes(int i, int d) { return slots.get(L, off(i) + O_BYTES + 8L * d); }
+    /** Zeroes the counts and starts a new accounting window at second {@code sec}. */
+    void resetAccounting(int i, int sec) {
+        long o = off(i);
+        slots.set(L, o + O_BYTES, 0L);
+        slots.set(L, o + O_BYTES + 8, 0L);
+        slots.set(L, o + O_PKTS, 0L);
+        slots.set(I, o + O_START, sec);
+    }
+    int start(int i) { return slots.get(I, off(i) + O_START); }
+    void start(int i, int v) { slots.set(I, off(i) + O_START, v); }
+    int rule(int i) { return slots.get(I, off(i) + O_RULE); }
+    void rule(int i, int v) { slots.set(I, off(i) + O_RULE, v); }
 
     int end(int i, int d) { return slots.get(I, dirOff(i, d) + D_END); }
     void end(int i, int d, int v) { slots.set(I, dirOff(i, d) + D_END, v); }

@@ -27,6 +27,9 @@ public final class Conntrack implements AutoCloseable {
     private static final int ORIG = TcpTransitions.ORIGINAL;
     private static final int REPLY = TcpTransitions.REPLY;
     private static final int F_ORIG_IS_A = 1;
+    /** Flag: the connection's end record was handed to the sink already (TCP close); no record at deletion. */
+    private static final int F_ENDED = 2;
+    private static final long NS_PER_SEC = 1_000_000_000L;
     private static final int W_SCALE_OK = 1;
     /** Linux MAXACKWINCONST: the least window an ACK may lag behind. */
     private static final int MAX_ACK_WINDOW = 66_000;
@@ -95,6 +98,7 @@ public final class Conntrack implements AutoCloseable {
      * Creates nothing: a packet that may start a connection gets {@link Verdict#NEW}.
      */
     public Verdict track(CtPacket p, long nowNs) {
+        nowNsLast = nowNs;
         lastSlot = -1;
         lastDir = -1;
         if (Icmp.isIcmpProto(p.proto) && Icmp.isError(p.family, p.icmpType)) {
@@ -117,6 +121,7 @@ public final class Conntrack implements AutoCloseable {
      */
     public void trackBurst(CtPacket[] pkts, int n, Verdict[] out, long nowNs) {
         if (n > MAX_BURST) throw new IllegalArgumentException("burst of " + n + " > " + MAX_BURST);
+        nowNsLast = nowNs;
         FlowKey[] keys = burstKeys;
         boolean[] ok = burstOk;
         long sink = 0;
@@ -194,6 +199,8 @@ public final class Conntrack implements AutoCloseable {
             table.state(slot, PseudoState.FIRST);
             table.deadline(slot, nowNs + pseudoTimeout[kind(p.proto) * 3 + PseudoState.FIRST]);
         }
+        table.start(slot, (int) (nowNs / NS_PER_SEC));
+        table.account(slot, ORIG, p.length);
         created++;
         lastSlot = slot;
         lastDir = ORIG;
@@ -213,11 +220,19 @@ public final class Conntrack implements AutoCloseable {
         int i = expiryCursor;
         int reclaimed = 0;
         int moved = 0;
+        nowNsLast = nowNs;
+        FlowSink fs = sink;
+        int nowSec = (int) (nowNs / NS_PER_SEC);
         while (moved < maxSlots && reclaimed < maxSlots) {
             if (t.tagAt(i) != 0 && nowNs - t.deadline(i) >= 0) {
-                removeEntry(i); // a later entry may shift into i: look at i again
+                removeEntry(i, FlowRecord.END_EXPIRED); // a later entry may shift into i: look at i again
                 reclaimed++;
             } else {
+                if (fs != null && t.tagAt(i) != 0 && nowSec - t.start(i) >= interimSec
+                        && (t.flags(i) & F_ENDED) == 0 && (t.packets(i, ORIG) | t.packets(i, REPLY)) != 0) {
+                    report(i, FlowRecord.INTERIM, nowSec); // a long connection: a record every interval
+                    t.resetAccounting(i, nowSec);
+                }
                 i = i + 1 == cap ? 0 : i + 1;
                 moved++;
             }
@@ -239,10 +254,11 @@ public final class Conntrack implements AutoCloseable {
         if (next == TcpTransitions.INVALID) return Verdict.INVALID;
         if (next == TcpTransitions.IGNORE) {
             ignored++;
+            table.account(slot, dir, p.length);
             return Verdict.ESTABLISHED; // passes; the entry, its windows and its timeout stay as they are
         }
         if (next == TcpTransitions.REOPEN) {
-            removeEntry(slot);
+            removeEntry(slot, FlowRecord.END_REOPENED);
             reopened++;
             lastSlot = -1;
             lastDir = -1;
@@ -256,6 +272,16 @@ public final class Conntrack implements AutoCloseable {
         if (!inWindow(slot, dir, state, seg, p)) return Verdict.INVALID;
         table.state(slot, next);
         table.deadline(slot, now + tcpTimeout[next]);
+        table.account(slot, dir, p.length);
+        if ((next == CLOSED || next == TIME_WAIT) && sink != null && (table.flags(slot) & F_ENDED) == 0) {
+            // the connection is over (RST, or the last FIN acknowledged): its end record now, not
+            // when the entry expires (10 s / 120 s later); this packet is in it. Later packets
+            // (a retransmitted FIN) are counted but not reported.
+            int sec = (int) (now / NS_PER_SEC);
+            report(slot, FlowRecord.END_CLOSED, sec);
+            table.resetAccounting(slot, sec);
+            table.flags(slot, table.flags(slot) | F_ENDED);
+        }
         return Verdict.ESTABLISHED;
     }
 
@@ -346,6 +372,7 @@ public final class Conntrack implements AutoCloseable {
         int next = PseudoState.next(table.state(slot), dir, icmp);
         table.state(slot, next);
         table.deadline(slot, now + pseudoTimeout[kind(p.proto) * 3 + next]);
+        table.account(slot, dir, p.length);
         return Verdict.ESTABLISHED;
     }
 
@@ -404,18 +431,22 @@ public final class Conntrack implements AutoCloseable {
     private int findLive(FlowKey k, long now) {
         int slot = table.find(k.tag, k.aHi, k.aLo, k.bHi, k.bLo, k.portsZone, k.protoFamily);
         if (slot >= 0 && now - table.deadline(slot) >= 0) {
-            removeEntry(slot);
+            nowNsLast = now;
+            removeEntry(slot, FlowRecord.END_EXPIRED);
             expired++;
             return -1;
         }
         return slot;
     }
 
-    private static boolean requesterIsA(FlowKey k) { return ((k.portsZone >>> 32) & 1) != 0; }
+    private static boolean requesterIsA(FlowKey k) { return requesterIsA(k.portsZone); }
 
-    private void removeEntry(int slot) {
+    private static boolean requesterIsA(long portsZone) { return ((portsZone >>> 32) & 1) != 0; }
+
+    private void removeEntry(int slot, int why) {
         int vm = table.vm(slot);
         int nat = table.nat(slot);
+        if (sink != null && (table.flags(slot) & F_ENDED) == 0) report(slot, why, (int) (nowNsLast / NS_PER_SEC));
         table.remove(slot);
         limits.release(vm);
         if (nat != 0 && natRelease != null) natRelease.released(nat);
@@ -430,6 +461,81 @@ public final class Conntrack implements AutoCloseable {
     }
 
     private NatRelease natRelease;
+
+    // ---- flow logs ----
+    private static final int CLOSED = TcpState.CLOSE.ordinal(), TIME_WAIT = TcpState.TIME_WAIT.ordinal();
+
+    /**
+     * Receives flow-log records (docs/operations.md, "Flow logs"): the end of every connection
+     * (expired, TCP closed, cut/killed, re-opened) and, for long ones, an interim record every
+     * interval (found by the {@link #expire} cursor). Called on the shard's thread; must not block
+     * or allocate. The record is reused: copy what you keep.
+     */
+    public interface FlowSink {
+        void record(FlowRecord r);
+    }
+
+    private FlowSink sink;
+    private int interimSec = Integer.MAX_VALUE;
+    private final FlowRecord rec = new FlowRecord();
+    /** The {@code nowNs} of the last call that had one (kill has none): the end time of records. */
+    private long nowNsLast;
+
+    /**
+     * Sets who receives flow-log records (null: nobody; the counts are kept either way) and the
+     * interval of interim records in seconds. Control thread, before traffic.
+     */
+    public void flowSink(FlowSink s, int interimSeconds) {
+        if (interimSeconds < 1) throw new IllegalArgumentException("interim interval must be >= 1 s, was " + interimSeconds);
+        this.sink = s;
+        this.interimSec = interimSeconds;
+    }
+
+    private void report(int slot, int kind, int nowSec) {
+        ConnTable t = table;
+        FlowRecord r = rec;
+        boolean origIsA = (t.flags(slot) & F_ORIG_IS_A) != 0;
+        long pz = t.key(slot, ConnTable.O_PZ);
+        int pf = t.protoFamily(slot);
+        r.kind = kind;
+        r.zone = (int) pz;
+        r.proto = pf & 0xFF;
+        r.family = pf >>> 8;
+        int aPort = (int) (pz >>> 48) & 0xFFFF, bPort = (int) (pz >>> 32) & 0xFFFF;
+        if (Icmp.isIcmpProto(r.proto)) {
+            origIsA = requesterIsA(pz);
+            aPort = bPort = (int) (pz >>> 48) & 0xFFFF;
+        }
+        int so = origIsA ? ConnTable.O_AHI : ConnTable.O_BHI, d = origIsA ? ConnTable.O_BHI : ConnTable.O_AHI;
+        r.srcHi = t.key(slot, so);
+        r.srcLo = t.key(slot, so + 8);
+        r.dstHi = t.key(slot, d);
+        r.dstLo = t.key(slot, d + 8);
+        r.sport = origIsA ? aPort : bPort;
+        r.dport = origIsA ? bPort : aPort;
+        r.vm = t.vm(slot);
+        r.rule = t.rule(slot);
+        r.nat = t.nat(slot);
+        r.tag = t.tagAt(slot);
+        r.packetsOrig = t.packets(slot, ORIG);
+        r.bytesOrig = t.bytes(slot, ORIG);
+        r.packetsReply = t.packets(slot, REPLY);
+        r.bytesReply = t.bytes(slot, REPLY);
+        r.startSec = t.start(slot);
+        r.endSec = nowSec;
+        sink.record(r);
+    }
+
+    /** Packets counted in direction d (0 original, 1 reply) of the entry the last call matched, or -1. */
+    public long lastPackets(int d) { return lastSlot < 0 ? -1 : table.packets(lastSlot, d); }
+
+    /** L3 bytes counted in direction d of the entry the last call matched, or -1. */
+    public long lastBytes(int d) { return lastSlot < 0 ? -1 : table.bytes(lastSlot, d); }
+
+    /** Sets the flow-log word of the entry the last call matched or created (the firewall: admitting rule). */
+    public void setLastRule(int word) {
+        if (lastSlot >= 0) table.rule(lastSlot, word);
+    }
 
     /** Sets who is told when a connection with a NAT word goes away (null: nobody). Before traffic. */
     public void natRelease(NatRelease r) { this.natRelease = r; }
@@ -452,7 +558,7 @@ public final class Conntrack implements AutoCloseable {
         if (!(Icmp.isIcmpProto(p.proto) && Icmp.isError(p.family, p.icmpType)) && k.fromPacket(p)) {
             int slot = table.find(k.tag, k.aHi, k.aLo, k.bHi, k.bLo, k.portsZone, k.protoFamily);
             if (slot >= 0) {
-                removeEntry(slot);
+                removeEntry(slot, FlowRecord.END_KILLED);
                 return true;
             }
         }

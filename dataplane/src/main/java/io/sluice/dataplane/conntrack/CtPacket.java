@@ -35,6 +35,8 @@ public final class CtPacket {
     public int wscale = -1;
     /** TCP/UDP payload bytes (TCP: segment length without header). */
     public int payloadLen;
+    /** L3 length (IP header + payload) in bytes: what the connection's byte counts add up (accounting only). */
+    public int length;
     // ---- ICMP ----
     public int icmpType;
     public int icmpCode;
@@ -123,7 +125,7 @@ public final class CtPacket {
     public CtPacket set(CtPacket o) {
         zone = o.zone; family = o.family; srcHi = o.srcHi; srcLo = o.srcLo; dstHi = o.dstHi; dstLo = o.dstLo;
         proto = o.proto; sport = o.sport; dport = o.dport; tcpFlags = o.tcpFlags; seq = o.seq; ack = o.ack;
-        window = o.window; wscale = o.wscale; payloadLen = o.payloadLen; icmpType = o.icmpType; icmpCode = o.icmpCode;
+        window = o.window; wscale = o.wscale; payloadLen = o.payloadLen; length = o.length; icmpType = o.icmpType; icmpCode = o.icmpCode;
         qSrcHi = o.qSrcHi; qSrcLo = o.qSrcLo; qDstHi = o.qDstHi; qDstLo = o.qDstLo; qProto = o.qProto;
         qSport = o.qSport; qDport = o.qDport; qIcmpType = o.qIcmpType;
         return this;

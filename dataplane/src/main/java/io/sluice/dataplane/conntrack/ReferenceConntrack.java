@@ -22,7 +22,58 @@ public final class ReferenceConntrack {
         final long[] end = new long[2], maxEnd = new long[2], maxWin = new long[2];
         final int[] scale = new int[2];
         final boolean[] wsOffered = new boolean[2];
+        final long[] packets = new long[2], bytes = new long[2];
+        int start;
+        boolean ended;
     }
+
+    // ---- flow logs (accounting as the real shard: counts per direction, records at the end) ----
+    private Conntrack.FlowSink sink;
+    private int interimSec = Integer.MAX_VALUE;
+    private long lastNow;
+    private final FlowRecord rec = new FlowRecord();
+
+    /** As {@link Conntrack#flowSink}. */
+    public void flowSink(Conntrack.FlowSink s, int interimSeconds) {
+        this.sink = s;
+        this.interimSec = interimSeconds;
+    }
+
+    private static int sec(long now) { return (int) (now / 1_000_000_000L); }
+
+    private static void account(Conn c, int d, CtPacket p) {
+        c.packets[d] = (c.packets[d] + 1) & 0xFFFF_FFFFL;
+        c.bytes[d] += p.length;
+    }
+
+    private void report(Tuple t, Conn c, int kind, int nowSec) {
+        if (sink == null || c.ended) return;
+        FlowRecord r = rec;
+        r.kind = kind;
+        r.zone = t.zone();
+        r.family = t.family();
+        r.proto = t.proto();
+        r.srcHi = t.srcHi(); r.srcLo = t.srcLo(); r.dstHi = t.dstHi(); r.dstLo = t.dstLo();
+        r.sport = t.sport();
+        r.dport = t.proto() == 1 || t.proto() == 58 ? t.sport() : t.dport();
+        r.vm = c.vm;
+        r.packetsOrig = c.packets[0]; r.bytesOrig = c.bytes[0];
+        r.packetsReply = c.packets[1]; r.bytesReply = c.bytes[1];
+        r.startSec = c.start;
+        r.endSec = nowSec;
+        sink.record(r);
+    }
+
+    private static void reset(Conn c, int nowSec) {
+        c.packets[0] = c.packets[1] = c.bytes[0] = c.bytes[1] = 0;
+        c.start = nowSec;
+    }
+
+    /** Packets counted in direction d of the connection the last call matched, or -1. */
+    public long lastPackets(int d) { return last == null ? -1 : last.packets[d]; }
+
+    /** Bytes counted in direction d of the connection the last call matched, or -1. */
+    public long lastBytes(int d) { return last == null ? -1 : last.bytes[d]; }
 
     private final Map<Tuple, Conn> conns = new HashMap<>();
     private final Map<Integer, Integer> perVm = new HashMap<>();
@@ -69,6 +120,7 @@ public final class ReferenceConntrack {
         if (hit == null) return null;
         Conn c = conns.get(hit);
         if (now - c.deadline >= 0) {
+            report(hit, c, FlowRecord.END_EXPIRED, sec(now));
             delete(hit);
             return null;
         }
@@ -82,6 +134,7 @@ public final class ReferenceConntrack {
     }
 
     public Verdict track(CtPacket p, long now) {
+        lastNow = now;
         lastDir = -1;
         last = null;
         if (isIcmp(p) && Icmp.isError(p.family, p.icmpType)) return related(p, now);
@@ -103,14 +156,19 @@ public final class ReferenceConntrack {
             else if (!isIcmp(p) && c.state == PseudoState.REPLIED) c.state = PseudoState.STREAM;
             int kind = p.proto == 17 ? 0 : isIcmp(p) ? 1 : 2;
             c.deadline = now + pseudoTimeout[kind * 3 + c.state];
+            account(c, dir, p);
             return Verdict.ESTABLISHED;
         }
         int seg = segmentOf(p.tcpFlags);
         if (seg < 0) return Verdict.INVALID;
         int next = TcpTransitions.next(dir, seg, c.state);
         if (next == TcpTransitions.INVALID) return Verdict.INVALID;
-        if (next == TcpTransitions.IGNORE) return Verdict.ESTABLISHED;
+        if (next == TcpTransitions.IGNORE) {
+            account(c, dir, p);
+            return Verdict.ESTABLISHED;
+        }
         if (next == TcpTransitions.REOPEN) {
+            report(e.getKey(), c, FlowRecord.END_REOPENED, sec(now));
             delete(e.getKey());
             last = null;
             lastDir = -1;
@@ -123,6 +181,12 @@ public final class ReferenceConntrack {
         if (!window(c, dir, seg, p)) return Verdict.INVALID;
         c.state = next;
         c.deadline = now + tcpTimeout[next];
+        account(c, dir, p);
+        if ((next == TcpState.CLOSE.ordinal() || next == TcpState.TIME_WAIT.ordinal()) && sink != null && !c.ended) {
+            report(e.getKey(), c, FlowRecord.END_CLOSED, sec(now));
+            reset(c, sec(now));
+            c.ended = true;
+        }
         return Verdict.ESTABLISHED;
     }
 
@@ -214,6 +278,8 @@ public final class ReferenceConntrack {
             int kind = p.proto == 17 ? 0 : isIcmp(p) ? 1 : 2;
             c.deadline = now + pseudoTimeout[kind * 3];
         }
+        c.start = sec(now);
+        account(c, 0, p);
         conns.put(t, c);
         perVm.merge(vm, 1, Integer::sum);
         last = c;
@@ -239,10 +305,18 @@ public final class ReferenceConntrack {
 
     /** Deletes every expired connection (the twin may sweep; the real tracker may not). */
     public int expireAll(long now) {
+        lastNow = now;
         int n = 0;
         for (Iterator<Map.Entry<Tuple, Conn>> it = conns.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Tuple, Conn> e = it.next();
+            Conn c = e.getValue();
+            if (now - c.deadline < 0 && sink != null && !c.ended && sec(now) - c.start >= interimSec
+                    && (c.packets[0] | c.packets[1]) != 0) {
+                report(e.getKey(), c, FlowRecord.INTERIM, sec(now));
+                reset(c, sec(now));
+            }
             if (now - e.getValue().deadline >= 0) {
+                report(e.getKey(), c, FlowRecord.END_EXPIRED, sec(now));
                 perVm.merge(e.getValue().vm, -1, Integer::sum);
                 it.remove();
                 n++;
@@ -289,6 +363,7 @@ public final class ReferenceConntrack {
         }
         Tuple hit = conns.containsKey(fwd) ? fwd : conns.containsKey(rev) ? rev : null;
         if (hit == null) return false;
+        report(hit, conns.get(hit), FlowRecord.END_KILLED, sec(lastNow));
         delete(hit);
         return true;
     }

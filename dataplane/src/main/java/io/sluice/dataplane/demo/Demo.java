@@ -51,6 +51,8 @@ public final class Demo {
     static final String ROUTER_MAC = "02:5c:00:00:ff:01";
 
     private final List<Check> checks = new ArrayList<>();
+    /** The flow log (on for every project, in a temp directory). */
+    private DemoFlowLog flowLog;
     private final PrintStream out;
     private final Map<Vm, String> ns = new java.util.HashMap<>();
 
@@ -101,7 +103,9 @@ public final class Demo {
                 + " every VM in its project's default group, blue lb in group web only; NAT: an internet router and server"
                 + " behind the external port, blue web has floating IP 203.0.113.10, blue app is outbound only, the rest private");
         try (Hosts hosts = new Hosts("sldemo-");
-             Counters counters = Counters.create(cfg.countersFile(), 4096)) {
+             Counters counters = Counters.create(cfg.countersFile(), 4096);
+             DemoFlowLog flows = DemoFlowLog.open(cfg, fw, counters)) {
+            flowLog = flows;
             hosts.removeStale();
             OverlayPipeline pipeline = OverlayPipeline.create(cfg, counters, fw);
             explain = new io.sluice.dataplane.debug.Explain(cfg.portNames(), pipeline, fw);
@@ -243,6 +247,7 @@ public final class Demo {
 
         // 3. A TCP transfer across subnets whose bytes arrive intact.
         tcpTransfer(hosts);
+        flowLog.checkTransfer(this::check, BLUE_WEB.ip(), BLUE_DB.ip(), 5001, 4 << 20);
 
         // 4. Isolation: while red talks, blue receives nothing; red aiming at blue's MAC is dropped.
         Path capFile = Files.createTempFile("sldemo-capture", ".txt");

@@ -19,6 +19,21 @@ public final class Eal {
     private static boolean cleaned;
     private static List<String> args = List.of();
 
+    private static String logFile;
+    private static int logLevel = 8;
+
+    /**
+     * DPDK's own log (EAL and drivers) goes to {@code file} at most at {@code level} (1 emerg ..
+     * 8 debug) from {@link #init} on, instead of the terminal; null: the terminal (the default).
+     */
+    public static synchronized void logTo(String file, int level) {
+        logFile = file;
+        logLevel = level;
+    }
+
+    /** The DPDK log file set by {@link #logTo}, or null. */
+    public static synchronized String logFile() { return logFile; }
+
     /** Starts EAL with {@code argv} (program name first). Returns the number of args EAL parsed. */
     public static synchronized int init(List<String> argv) {
         if (started) {
@@ -27,11 +42,16 @@ public final class Eal {
         if (cleaned) {
             throw new IllegalStateException("DPDK EAL was cleaned up in this process and cannot start again");
         }
+        if (logFile != null) {
+            int lr = Shim.logOpen(logFile, logLevel);
+            if (lr < 0) throw new Dpdk.DpdkException("DPDK log file " + logFile + ": " + Shim.strerror(-lr), -lr);
+        }
         int rc = Shim.ealInit(argv.toArray(String[]::new));
         if (rc < 0) {
             cleaned = true; // rte_eal_init cannot be retried in this process
             throw new Dpdk.DpdkException("rte_eal_init(" + String.join(" ", argv) + ") failed: "
-                    + Shim.strerror(-rc) + " (errno " + (-rc) + "); see EAL's messages above", -rc);
+                    + Shim.strerror(-rc) + " (errno " + (-rc) + "); see EAL's messages "
+                    + (logFile != null ? "in " + logFile : "above"), -rc);
         }
         started = true;
         args = List.copyOf(argv);

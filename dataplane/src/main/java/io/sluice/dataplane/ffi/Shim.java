@@ -67,6 +67,7 @@ public final class Shim {
     private static final MethodHandle RTE_ERRNO = h("sl_rte_errno", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle STRERROR = h("sl_strerror", FunctionDescriptor.ofVoid(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle EAL_INIT = h("sl_eal_init", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle LOG_OPEN = h("sl_log_open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle EAL_CLEANUP = h("sl_eal_cleanup", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle LCORE_ID = h("sl_lcore_id", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle LCORE_COUNT = h("sl_lcore_count", FunctionDescriptor.of(JAVA_INT));
@@ -151,6 +152,13 @@ public final class Shim {
             }
             arr.setAtIndex(ADDRESS, argv.length, MemorySegment.NULL);
             return (int) EAL_INIT.invokeExact(argv.length, arr);
+        } catch (Throwable t) { throw bug(t); }
+    }
+
+    /** sl_log_open: DPDK's log to {@code path} at most at {@code level} (1 emerg .. 8 debug). 0 or -errno. */
+    public static int logOpen(String path, int level) {
+        try (Arena a = Arena.ofConfined()) {
+            return (int) LOG_OPEN.invokeExact(a.allocateFrom(path), level);
         } catch (Throwable t) { throw bug(t); }
     }
 

@@ -50,7 +50,7 @@ import io.sluice.rules.sg.SecurityGroupTable;
  * configuration version it was last checked against and whether each allowing rule belongs to a
  * cutting group.
  */
-public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.Traced {
+public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.Traced, io.sluice.dataplane.pipeline.Idle {
     /** Expiry budget (slots) per burst. */
     static final int EXPIRE_BUDGET = 64;
     /** Fragment-table expiry budget (slots) per burst. */
@@ -88,6 +88,19 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
     private final int[] traceEgress = new int[Burst.MAX_CAPACITY];
     private final int[] traceIngress = new int[Burst.MAX_CAPACITY];
 
+    /** Flow logs (docs/operations.md), or null: off. */
+    private io.sluice.dataplane.flowlog.FlowLogger flows;
+
+    /** Puts flow logs in this stage (its shard's sink is set by the caller). Control thread, before traffic. */
+    public void flowLogger(io.sluice.dataplane.flowlog.FlowLogger l) { this.flows = l; }
+
+    /** No packet this duty cycle: connections still expire (and their flow records go out). */
+    @Override
+    public void idle(long nowNs) {
+        ct.expire(nowNs, EXPIRE_BUDGET);
+        if (flows != null) flows.tick(nowNs);
+    }
+
     FirewallStage(FirewallState state, Conntrack ct, FragmentTable frags, FirewallCounters counters, int[] pendingTx) {
         this.state = state;
         this.ct = ct;
@@ -124,6 +137,7 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
         int acted = s.cutSeen || nat != null ? perPacket(s, b, now) : batched(s, b, now);
         if (nLate != 0) laterFragments(s, b, now);
         ct.expire(now, EXPIRE_BUDGET);
+        if (flows != null) flows.tick(now);
         frags.expire(now, FRAGMENT_EXPIRE_BUDGET);
         c.occupancy(ct.size(), frags.size());
         return acted + nLate;
@@ -236,7 +250,7 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
         if (tin != null) {
             int d = lookup(tin, Direction.EGRESS);
             if (!SecurityGroupTable.allowed(d)) {
-                drop(b, i, in, d >= 0 ? FirewallCounters.PLATFORM : FirewallCounters.NO_RULE);
+                reject(b, i, in, d >= 0 ? FirewallCounters.PLATFORM : FirewallCounters.NO_RULE, now);
                 return;
             }
             int pos = SecurityGroupTable.ruleIndex(d);
@@ -247,7 +261,7 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
         if (tout != null) {
             int d = lookup(tout, Direction.INGRESS);
             if (!SecurityGroupTable.allowed(d)) {
-                drop(b, i, out, d >= 0 ? FirewallCounters.PLATFORM : FirewallCounters.NO_RULE);
+                reject(b, i, out, d >= 0 ? FirewallCounters.PLATFORM : FirewallCounters.NO_RULE, now);
                 return;
             }
             int pos = SecurityGroupTable.ruleIndex(d);
@@ -261,11 +275,14 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
         if (v == Verdict.LIMIT) traceCt[i] = (byte) (Verdict.LIMIT.ordinal() + 1);
         if (v == Verdict.NEW) {
             ct.setLastLabel(((s.epoch & EPOCH_MASK) << 2) | flags);
+            // the flow log names the receiving VM's ingress rule when there is one (the rule that let the
+            // connection in), else the sender's egress rule
+            ct.setLastRule((ig >= 0 ? ig : eg) + 1);
             if (eg >= 0) c.countHit(eg);
             if (ig >= 0) c.countHit(ig);
             c.countCreated();
         } else if (v == Verdict.LIMIT) {
-            drop(b, i, vmPort, FirewallCounters.LIMIT);
+            reject(b, i, vmPort, FirewallCounters.LIMIT, now);
         } else if (v == Verdict.INVALID) {
             drop(b, i, vmPort, FirewallCounters.INVALID);
         }
@@ -363,6 +380,12 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
         return (traceCt[i] & 0xFL) | ((long) (traceEgress[i] & 0xFF_FFFF) << 4) | ((long) (traceIngress[i] & 0xFF_FFFF) << 28);
     }
 
+    /** A refused first packet: dropped, and aggregated into the flow log's REJECT records. */
+    private void reject(Burst b, int i, int port, int reason, long now) {
+        drop(b, i, port, reason);
+        if (flows != null) flows.reject(port, reason, pkt, now);
+    }
+
     private void drop(Burst b, int i, int port, int reason) {
         b.drop(i, FirewallCounters.REASONS[reason]);
         c.countDrop(port, reason);
@@ -403,6 +426,7 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
             ipEnd = l3 + Ipv6Header.LENGTH + Mem.u16(l3 + Ipv6Header.PAYLOAD_LENGTH_OFFSET);
         }
         if (ipEnd > end) ipEnd = end;
+        p.length = (int) (ipEnd - l3);
         p.proto = proto;
         p.tcpFlags = 0;
         p.wscale = -1;

@@ -181,7 +181,25 @@ public final class FirewallState {
         FirewallConfig cfg = config;
         FragmentTable frags = new FragmentTable(cfg.maxFragmentDatagrams(), cfg.fragmentTimeoutMs() * 1_000_000L,
                 java.util.concurrent.ThreadLocalRandom.current().nextLong());
-        return new FirewallStage(this, ct, frags, c, pendingTx);
+        FirewallStage stage = new FirewallStage(this, ct, frags, c, pendingTx);
+        if (flowLogs != null) {
+            io.sluice.dataplane.flowlog.FlowLogger l = flowLogs.newLogger();
+            ct.flowSink(l, flowLogs.intervalS());
+            stage.flowLogger(l);
+        }
+        return stage;
+    }
+
+    private io.sluice.dataplane.flowlog.FlowLogs flowLogs;
+
+    /** Flow logs (docs/operations.md): stages made after this call log to it. Control thread, before the workers start. */
+    public synchronized void flowLogs(io.sluice.dataplane.flowlog.FlowLogs f) {
+        this.flowLogs = f;
+    }
+
+    /** The rule id of a hit-counter index (as in {@code firewall rule ID connections}), or "rule#N". */
+    public synchronized String ruleName(int counterIndex) {
+        return counterIndex >= 0 && counterIndex < ruleNames.size() ? ruleNames.get(counterIndex) : "rule#" + counterIndex;
     }
 
     /**
@@ -250,11 +268,6 @@ public final class FirewallState {
         long s = 0;
         for (FirewallCounters c : workers) s += c.hits[i];
         return s;
-    }
-
-    /** The rule id of a hit-counter index ({@link FirewallSnapshot#hitIndex}), or "?" when unknown. */
-    public synchronized String ruleName(int hitIndex) {
-        return hitIndex >= 0 && hitIndex < ruleNames.size() ? ruleNames.get(hitIndex) : "?";
     }
 
     /** Every rule id seen so far with its hit count. */

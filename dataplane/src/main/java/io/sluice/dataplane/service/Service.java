@@ -119,6 +119,7 @@ public final class Service {
                 log.println("sluice: ready: " + summary + ", config generation " + running.generation()
                         + "; counters: ./sluice stats " + cfg.countersFile() + "; status: ./sluice status "
                         + cfg.countersFile() + "; reload: SIGHUP; stop: SIGTERM or Ctrl-C");
+                RunLog.started(log, dp, cfg);
                 life.set(Lifecycle.State.RUNNING);
                 sup.start();
                 metrics = startMetrics(cfg, counters, log);
@@ -163,6 +164,7 @@ public final class Service {
             return 1;
         }
         life.set(Lifecycle.State.STOPPED);
+        RunLog.stopped(log, counters, cfg, System.currentTimeMillis() - started.get());
         log.println("sluice: stopped");
         return 0;
     }

@@ -84,6 +84,10 @@ class ConntrackProperties {
         ConnLimits limits = new ConnLimits(cfg.hostLimit, 3, cfg.vmLimit);
         try (Conntrack real = new Conntrack(cfg.maxEntries, to, limits, 99, cfg.onHeap)) {
             ReferenceConntrack ref = new ReferenceConntrack(cfg.maxEntries, to, cfg.hostLimit, cfg.vmLimit);
+            // flow-log records: both trackers must hand over the same records (order within one op aside)
+            List<String> realRecs = new ArrayList<>(), refRecs = new ArrayList<>();
+            real.flowSink(r -> realRecs.add(describe(r)), 60);
+            ref.flowSink(r -> refRecs.add(describe(r)), 60);
             int nFlows = cfg.flows.size();
             int[][] isn = new int[nFlows][2], nxt = new int[nFlows][2];
             for (int f = 0; f < nFlows; f++) {
@@ -97,6 +101,7 @@ class ConntrackProperties {
             for (int step = 0; step < ops.size(); step++) {
                 Op op = ops.get(step);
                 String where = "op " + step + " (" + op + ")";
+                p.length = 40 + (op.x & 0x7FF);
                 if (op.kind == K_TIME) { now += STEPS[op.x]; continue; }
                 if (op.kind == K_EXPIRE) {
                     real.expire(now, real.capacity());
@@ -161,10 +166,24 @@ class ConntrackProperties {
                         if (a == Verdict.NEW && (op.x & 0x300) != 0x300) { // the "rules" refuse one NEW in four
                             Verdict c = real.commit(p, fl.vm, now), e = ref.commit(p, fl.vm, now);
                             if (c != e) return where + ": commit " + c + " vs reference " + e + " for " + p;
+                            a = c;
+                        }
+                        if (a == Verdict.ESTABLISHED || a == Verdict.NEW) {
+                            for (int dd = 0; dd < 2; dd++) {
+                                if (real.lastPackets(dd) != ref.lastPackets(dd) || real.lastBytes(dd) != ref.lastBytes(dd)) {
+                                    return where + ": counts dir " + dd + " " + real.lastPackets(dd) + "/" + real.lastBytes(dd)
+                                            + " vs reference " + ref.lastPackets(dd) + "/" + ref.lastBytes(dd);
+                                }
+                            }
                         }
                     }
                 }
                 if (real.size() != ref.size()) return where + ": size " + real.size() + " vs reference " + ref.size();
+                realRecs.sort(null);
+                refRecs.sort(null);
+                if (!realRecs.equals(refRecs)) return where + ": flow records " + realRecs + " vs reference " + refRecs;
+                realRecs.clear();
+                refRecs.clear();
                 for (int vm = 0; vm < 3; vm++) {
                     if (limits.vmCount(vm) != ref.vmCount(vm)) return where + ": vm" + vm + " count " + limits.vmCount(vm) + " vs " + ref.vmCount(vm);
                 }
@@ -174,6 +193,12 @@ class ConntrackProperties {
             }
             return null;
         }
+    }
+
+    private static String describe(FlowRecord r) {
+        return FlowRecord.KINDS[r.kind] + " z" + r.zone + " v" + r.family + " p" + r.proto + " " + r.srcHi + "/" + r.srcLo + ":" + r.sport
+                + ">" + r.dstHi + "/" + r.dstLo + ":" + r.dport + " vm" + r.vm + " " + r.packetsOrig + "p" + r.bytesOrig + "b/"
+                + r.packetsReply + "p" + r.bytesReply + "b " + r.startSec + ".." + r.endSec;
     }
 
     private static String comparePeeks(Config cfg, Conntrack real, ReferenceConntrack ref, CtPacket p, long now) {

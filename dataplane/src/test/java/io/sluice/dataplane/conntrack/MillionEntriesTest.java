@@ -33,7 +33,8 @@ class MillionEntriesTest {
             double perConn = (double) bytes / n;
             System.out.printf("conntrack 1M: table %d bytes (%.1f MiB), %.1f bytes/connection, %d slots of %d bytes, inserts %.0f ns each%n",
                     bytes, bytes / 1048576.0, perConn, ct.capacity(), Conntrack.bytesPerSlot(), (t1 - t0) / (double) n);
-            assertTrue(perConn <= 140, "bytes per connection " + perConn);
+            // 128-byte entries (96 + 32 of per-direction packet/byte accounting, window start, rule) + 4-byte tag
+            assertTrue(perConn <= 180, "bytes per connection " + perConn);
             // every connection answers in the reply direction
             for (int i = 0; i < n; i += 1) {
                 p.v4(i & 0xFF, 0x0B000001, 0x0A000000 | (i >>> 8)).tcp(443, 1024 + (i & 0x3FFF), TcpFlags.SYN | TcpFlags.ACK, 5, i + 1, 65535, 0);
