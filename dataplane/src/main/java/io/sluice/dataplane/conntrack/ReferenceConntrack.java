@@ -91,7 +91,7 @@ public final class ReferenceConntrack {
         Map.Entry<Tuple, Conn> e = find(p, now);
         if (e == null) {
             lastDir = -1;
-            boolean start = p.proto == 6 ? (p.tcpFlags & 0x17) == TcpFlags.SYN
+            boolean start = p.proto == 6 ? segmentOf(p.tcpFlags) == TcpSegment.SYN
                     : isIcmp(p) ? Icmp.isEchoRequest(p.family, p.icmpType) : true;
             return start ? Verdict.NEW : Verdict.INVALID;
         }
@@ -120,7 +120,9 @@ public final class ReferenceConntrack {
         if (dir == 1 && c.state == TcpState.SYN_SENT.ordinal() && (seg == TcpSegment.SYNACK || seg == TcpSegment.RST)) {
             if (!hasAck || u(p.ack) != c.end[0]) return Verdict.INVALID;
         }
-        if (!window(c, dir, seg, p)) return Verdict.INVALID;
+        int w = window(c, dir, seg, p);
+        if (w < 0) return Verdict.INVALID;
+        if (w == 0) return Verdict.ESTABLISHED; // late duplicate: passes, changes nothing
         c.state = next;
         c.deadline = now + tcpTimeout[next];
         return Verdict.ESTABLISHED;
@@ -128,8 +130,9 @@ public final class ReferenceConntrack {
 
     private static int segmentOf(int flags) {
         boolean fin = (flags & 1) != 0, syn = (flags & 2) != 0, rst = (flags & 4) != 0, ack = (flags & 16) != 0;
-        if (rst) return (syn || fin) ? -1 : TcpSegment.RST;
-        if (syn) return fin ? -1 : ack ? TcpSegment.SYNACK : TcpSegment.SYN;
+        boolean urg = (flags & 32) != 0;
+        if (rst) return (syn || fin || urg) ? -1 : TcpSegment.RST;     // URG only with SYN, ACK, FIN+ACK (Linux)
+        if (syn) return fin || (ack && urg) ? -1 : ack ? TcpSegment.SYNACK : TcpSegment.SYN;
         if (fin) return ack ? TcpSegment.FIN : -1;
         return ack ? TcpSegment.ACK : -1;
     }
@@ -152,19 +155,20 @@ public final class ReferenceConntrack {
         }
     }
 
-    private static boolean window(Conn c, int s, int seg, CtPacket p) {
+    /** -1 invalid, 0 a late duplicate to pass unchanged, 1 in window (state updated). */
+    private static int window(Conn c, int s, int seg, CtPacket p) {
         int r = 1 - s;
         boolean syn = seg == TcpSegment.SYN || seg == TcpSegment.SYNACK;
         long seq = u(p.seq);
         long end = m(seq + p.payloadLen + (syn ? 1 : 0) + ((p.tcpFlags & TcpFlags.FIN) != 0 ? 1 : 0));
         if (c.maxWin[s] == 0) {
-            if (!syn) return seg == TcpSegment.RST;
+            if (!syn) return seg == TcpSegment.RST ? 1 : -1;
             init(c, s, p, end);
         } else if (syn && ((c.state == TcpState.SYN_SENT.ordinal() && s == 0) || (c.state == TcpState.SYN_RECV.ordinal() && s == 1))
                 && after(end, c.end[s])) {
             if ((p.tcpFlags & TcpFlags.ACK) != 0) {
                 long a = u(p.ack), maw = Math.max(p.window & 0xFFFF, 66_000);
-                if (after(a, c.end[r]) || !after(a, m(c.end[r] - maw - 1))) return false;
+                if (after(a, c.end[r]) || !after(a, m(c.end[r] - maw - 1))) return -1;
             }
             init(c, s, p, end);
         }
@@ -173,16 +177,16 @@ public final class ReferenceConntrack {
         long win = p.window & 0xFFFF;
         if (!syn) win = m(win << c.scale[s]);
         long maxAckWin = Math.max(c.maxWin[s], 66_000);
-        if (after(seq, c.maxEnd[s])) return false;                          // I: beyond what R allowed
-        if (!after(end, m(c.end[s] - c.maxWin[r] - 1))) return false;       // II: older than R's window
-        if (after(ack, c.end[r])) return false;                             // III: acks unsent data
-        if (!after(ack, m(c.end[r] - maxAckWin - 1))) return false;         // IV: ack too old
+        if (after(seq, c.maxEnd[s])) return -1;                             // I: beyond what R allowed
+        if (after(ack, c.end[r])) return -1;                                // III: acks unsent data
+        if (!after(end, m(c.end[s] - c.maxWin[r] - 1))) return 0;           // II: older than R's window
+        if (!after(ack, m(c.end[r] - maxAckWin - 1))) return 0;             // IV: ack too old
         if (c.maxWin[s] < win) c.maxWin[s] = win;
         long oldSEnd = c.end[s];
         if (after(end, oldSEnd)) c.end[s] = end;
         if (c.maxWin[r] != 0 && after(end, c.maxEnd[s])) c.maxWin[r] = m(c.maxWin[r] + m(end - c.maxEnd[s]));
         if (hasAck && after(m(ack + win), m(c.maxEnd[r] - 1))) c.maxEnd[r] = m(ack + win + (win == 0 ? 1 : 0));
-        return true;
+        return 1;
     }
 
     private long lastReclaim = Long.MIN_VALUE / 2;
