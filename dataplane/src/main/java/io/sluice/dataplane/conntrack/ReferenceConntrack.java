@@ -7,9 +7,10 @@ import java.util.Map;
 /**
  * The slow, obviously-right twin of {@link Conntrack}: a {@link HashMap} from the original
  * direction's 5-tuple (plus zone) to a connection object, a reply found by looking up the
- * reversed tuple, window arithmetic in {@code long}s modulo 2<sup>32</sup>. It shares only the
- * {@link TcpTransitions} table (itself checked cell by cell by the table test) and the timeout
- * record. Property tests drive both with the same packets and require the same verdicts, states
+ * reversed tuple, window arithmetic in {@code long}s modulo 2<sup>32</sup>, its own TCP state
+ * machine ({@link #nextState}, written from RFC 9293 and Linux's documented behaviour; it shares
+ * no table with {@link TcpTransitions}) and its own flag check. It shares the timeout record.
+ * Property tests drive both with the same packets and require the same verdicts, states
  * and sizes. Allocates freely; not for the fast path.
  */
 public final class ReferenceConntrack {
@@ -107,10 +108,10 @@ public final class ReferenceConntrack {
         }
         int seg = segmentOf(p.tcpFlags);
         if (seg < 0) return Verdict.INVALID;
-        int next = TcpTransitions.next(dir, seg, c.state);
-        if (next == TcpTransitions.INVALID) return Verdict.INVALID;
-        if (next == TcpTransitions.IGNORE) return Verdict.ESTABLISHED;
-        if (next == TcpTransitions.REOPEN) {
+        int next = nextState(dir, seg, c.state);
+        if (next == X_INVALID) return Verdict.INVALID;
+        if (next == X_IGNORE) return Verdict.ESTABLISHED;
+        if (next == X_REOPEN) {
             delete(e.getKey());
             last = null;
             lastDir = -1;
@@ -126,6 +127,45 @@ public final class ReferenceConntrack {
         c.state = next;
         c.deadline = now + tcpTimeout[next];
         return Verdict.ESTABLISHED;
+    }
+
+    private static final int X_INVALID = -1, X_IGNORE = -2, X_REOPEN = -3;
+    private static final int SS = 0, SR = 1, ES = 2, FW = 3, CW = 4, LA = 5, TW = 6, CL = 7, S2 = 8;
+
+    /**
+     * The TCP state machine written from the RFC 9293 state diagram as a firewall in the middle
+     * sees it, with Linux's documented choices (nf_conntrack_proto_tcp.c comments), independently
+     * of {@link TcpTransitions}' table: dir 0 = the side that sent the first SYN.
+     */
+    static int nextState(int dir, int seg, int st) {
+        boolean orig = dir == 0;
+        boolean opening = st == SS || st == S2;             // no SYN/ACK seen yet
+        boolean dead = st == TW || st == CL;                 // closed or reset: the tuple may be reused
+        switch (seg) {
+            case TcpSegment.RST:
+                return CL;                                   // RFC 9293 3.10.7: a valid RST closes in every state
+            case TcpSegment.SYN:
+                if (dead) return X_REOPEN;                   // RFC 1122 4.2.2.13: a new SYN may reopen from TIME-WAIT
+                if (st == SS) return orig ? SS : S2;         // retransmitted SYN / simultaneous open (RFC 9293 fig. 7)
+                if (st == S2) return S2;                     // either SYN of a simultaneous open, again
+                return orig ? X_IGNORE : X_INVALID;          // client reboot: let the server challenge it (RFC 5961 4)
+            case TcpSegment.SYNACK:
+                if (st == S2) return SR;                     // simultaneous open: a SYN/ACK from either side
+                if (orig) return st == SR ? SR : X_INVALID;  // the initiator answers a SYN only in a simultaneous open
+                if (st == SS || st == SR) return SR;         // the answer to our SYN, or its retransmission
+                return st == ES ? ES : X_INVALID;            // a late retransmission keeps the connection open
+            case TcpSegment.FIN:
+                if (opening) return X_INVALID;               // no FIN before the handshake answered
+                if (st == SR || st == ES) return FW;         // first FIN
+                if (st == FW || st == CW || st == LA) return LA; // FIN from the other side (or again)
+                return st;                                   // TIME_WAIT, CLOSE stay
+            default: // ACK
+                if (opening) return X_INVALID;               // nothing to acknowledge before a SYN/ACK
+                if (st == SR) return orig ? ES : SR;         // the third segment of the handshake
+                if (st == FW) return CW;                     // the first FIN acknowledged (which side is not tracked)
+                if (st == LA) return TW;                     // the last FIN acknowledged
+                return st;                                   // ES, CW, TW, CL stay
+        }
     }
 
     private static int segmentOf(int flags) {

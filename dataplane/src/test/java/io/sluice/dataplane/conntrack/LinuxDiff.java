@@ -47,29 +47,28 @@ public final class LinuxDiff implements AutoCloseable {
      * new kind of difference (a regression) is caught. docs/conntrack.md lists them as open.
      */
     static final List<String> OPEN = List.of(
-            "tcp A>B SYNACK in (SYN_RECV|SYN_SENT2|ESTABLISHED): .*",    // the initiator's SYN/ACK (simultaneous open) and its retransmissions
-            "tcp (A>B|B>A) (ACK|FIN|RST) in (SYN_RECV|SYN_SENT2|ESTABLISHED|FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE): .*", // window edge cases
-            "tcp (A>B|B>A) SYN in (FIN_WAIT|CLOSE_WAIT|LAST_ACK): sluice=established linux=new .*"); // Linux re-opens after the ignored SYN's RST
+            "tcp orig SYNACK in (SYN_RECV|SYN_SENT2|ESTABLISHED): .*",    // the initiator's SYN/ACK (simultaneous open) and its retransmissions
+            "tcp (orig|reply) (ACK|FIN|RST) in (SYN_RECV|SYN_SENT2|ESTABLISHED|FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE): .*", // window edge cases
+            "tcp (orig|reply) SYN in (FIN_WAIT|CLOSE_WAIT|LAST_ACK): sluice=established linux=new .*"); // Linux re-opens after the ignored SYN's RST
 
     static {
         String closing = "(FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE)";
-        EXPLAINED.put("tcp B>A SYNACK in (SYN_RECV|ESTABLISHED|" + closing.substring(1) + ": sluice=invalid linux=established .*",
+        EXPLAINED.put("tcp reply SYNACK in (SYN_RECV|ESTABLISHED|" + closing.substring(1) + ": sluice=invalid linux=established .*",
                 "D1 Linux passes every reply SYN/ACK on an open connection unchecked (sIG); Sluice checks it against the window (SR, ES) or drops it (FW..CL)");
-        // (A>B too: after B re-opened a TIME_WAIT entry with its own SYN, B is the initiator in both trackers)
-        EXPLAINED.put("tcp (A>B|B>A) ACK in (SYN_SENT|SYN_SENT2): sluice=invalid linux=established .*",
+        EXPLAINED.put("tcp reply ACK in (SYN_SENT|SYN_SENT2): sluice=invalid linux=established .*",
                 "D2 Linux passes an ACK from the responder before its SYN/ACK (sIG, a possible challenge ACK); Sluice drops it");
-        EXPLAINED.put("tcp (A>B|B>A) SYN in (CLOSE|TIME_WAIT): sluice=new linux=(established|invalid) .*",
+        EXPLAINED.put("tcp (orig|reply) SYN in (CLOSE|TIME_WAIT): sluice=new linux=(established|invalid) .*",
                 "D3 a SYN on a CLOSE or TIME_WAIT entry re-opens the tuple from either side in Sluice; Linux re-opens only an "
                         + "original-direction SYN after a FIN or that side's own RST, ignores other original SYNs and drops reply SYNs on CLOSE");
-        EXPLAINED.put("tcp (A>B|B>A) RST in " + closing + ": sluice=invalid linux=established .*",
+        EXPLAINED.put("tcp (orig|reply) RST in " + closing + ": sluice=invalid linux=established .*",
                 "D4 Linux skips the RST sequence check in the closing states (the tuple may have been reused); Sluice checks every RST against the window");
-        EXPLAINED.put("tcp B>A RST in SYN_SENT: sluice=invalid linux=established .*",
-                "D5 in SYN_SENT Linux accepts any RST from the responder; Sluice only one that acknowledges the SYN (RFC 9293 3.10.7.3)");
-        EXPLAINED.put("tcp (A>B|B>A) RST in (ESTABLISHED|SYN_RECV|" + closing.substring(1) + ": sluice=established linux=invalid .*",
+        EXPLAINED.put("tcp reply (RST|SYNACK) in SYN_SENT: sluice=invalid linux=(established|new) .*",
+                "D5 in SYN_SENT Linux accepts any RST from the responder, and a SYN/ACK whose ACK is within a window; Sluice only an RST or SYN/ACK that acknowledges the SYN exactly (RFC 9293 3.10.7.3)");
+        EXPLAINED.put("tcp (orig|reply) RST in (ESTABLISHED|SYN_RECV|" + closing.substring(1) + ": sluice=established linux=invalid .*",
                 "D6 Linux drops an RST whose sequence is below the highest ACK the peer sent (td_maxack); Sluice keeps no max-ack and accepts an in-window RST");
-        EXPLAINED.put("tcp (A>B|B>A) (ACK|FIN) in \\w+: sluice=invalid linux=established \\(data-oow\\)",
+        EXPLAINED.put("tcp (orig|reply) (ACK|FIN) in \\w+: sluice=invalid linux=established \\(data-oow\\)",
                 "D7 Linux (>= 6.4) passes a segment that overshoots the receiver's window by at most one window (a workaround for broken senders) and moves its edge; Sluice drops it");
-        EXPLAINED.put("tcp (A>B|B>A) icmp-err in -: sluice=related linux=invalid .*",
+        EXPLAINED.put("tcp (orig|reply) icmp-err in -: sluice=related linux=invalid .*",
                 "D8 Linux deletes an entry at once when the only reply was an RST; Sluice keeps it in CLOSE for 10 s, so errors quoting it are RELATED meanwhile");
     }
 
@@ -93,12 +92,16 @@ public final class LinuxDiff implements AutoCloseable {
         final int[] sluice;
         final int[] linux;
         final String[] pre;
+        /** Per packet: "orig" or "reply", relative to the side whose packet created Sluice's current entry. */
+        final String[] dir;
+        int initiator;
         Seq(String kind, List<Pkt> p) {
             this.kind = kind;
             this.pkts.addAll(p);
             sluice = new int[p.size()];
             linux = new int[p.size()];
             pre = new String[p.size()];
+            dir = new String[p.size()];
         }
     }
 
@@ -233,7 +236,7 @@ public final class LinuxDiff implements AutoCloseable {
             String what;
             if (p.ct.proto == CtPacket.IPPROTO_TCP) what = TcpSegment.name(TcpSegment.classify(p.ct.tcpFlags));
             else what = p.action;
-            return s.kind + " " + (p.side == 0 ? "A>B " : "B>A ") + what + " in " + s.pre[i] + ": sluice=" + STATE[s.sluice[i]] + " linux=" + STATE[s.linux[i]]
+            return s.kind + " " + s.dir[i] + " " + what + " in " + s.pre[i] + ": sluice=" + STATE[s.sluice[i]] + " linux=" + STATE[s.linux[i]]
                     + " (" + p.action + ")";
         }
 
@@ -264,11 +267,16 @@ public final class LinuxDiff implements AutoCloseable {
 
         String explanations() {
             StringBuilder b = new StringBuilder();
-            for (var e : EXPLAINED.entrySet()) {
-                long n = 0;
-                for (var k : byKind.entrySet()) if (k.getKey().matches(e.getKey())) n += k.getValue();
-                b.append(String.format("%8d  %s%n", n, e.getValue()));
+            Map<String, Long> n = new LinkedHashMap<>();
+            for (var k : byKind.entrySet()) {
+                for (var e : EXPLAINED.entrySet()) {
+                    if (k.getKey().matches(e.getKey())) { // the first reason that matches
+                        n.merge(e.getKey(), k.getValue(), Long::sum);
+                        break;
+                    }
+                }
             }
+            for (var e : EXPLAINED.entrySet()) b.append(String.format("%8d  %s%n", n.getOrDefault(e.getKey(), 0L), e.getValue()));
             return b.toString();
         }
 
@@ -319,6 +327,8 @@ public final class LinuxDiff implements AutoCloseable {
                     Pkt p = s.pkts.get(i);
                     s.pre[i] = preState(ct, p, now);
                     s.sluice[i] = sluice(ct, p, now, replySeen, j);
+                    if (created && p.ct.proto == CtPacket.IPPROTO_TCP) s.initiator = p.side; // created or re-opened
+                    s.dir[i] = p.side == s.initiator ? "orig" : "reply";
                     batch.add(p);
                     slotOf[m++] = j;
                 }
@@ -343,10 +353,15 @@ public final class LinuxDiff implements AutoCloseable {
     }
 
     /** Sluice's answer, as the firewall stage computes it with every rule allowing. */
+    /** Whether the last {@link #sluice} call created (or re-opened) an entry. */
+    private static boolean created;
+
     private static int sluice(Conntrack ct, Pkt p, long now, boolean[] replySeen, int j) {
+        created = false;
         Verdict v = ct.track(p.ct, now);
         switch (v) {
             case NEW -> {
+                created = true;
                 Verdict c = ct.commit(p.ct, 1, now);
                 if (c != Verdict.NEW) throw new IllegalStateException("commit " + c + " for " + p.ct);
                 replySeen[j] = false;
@@ -387,7 +402,7 @@ public final class LinuxDiff implements AutoCloseable {
         }
         if (diverged) res.divergedSequences++;
         // every sequence has its own addresses and ports: free Sluice's entry (Linux keeps its own)
-        ct.kill(s.pkts.get(0).ct);
+        for (Pkt p : s.pkts) ct.kill(p.ct);
     }
 
     static String describe(Seq s, int upTo) {
