@@ -269,7 +269,12 @@ public final class Conntrack implements AutoCloseable {
             boolean acks = (p.tcpFlags & TcpFlags.ACK) != 0 && p.ack == table.end(slot, ORIG);
             if ((seg == TcpSegment.SYNACK || seg == TcpSegment.RST) && !acks) return Verdict.INVALID;
         }
-        if (!inWindow(slot, dir, state, seg, p)) return Verdict.INVALID;
+        int w = inWindow(slot, dir, state, seg, p);
+        if (w == W_INVALID) return Verdict.INVALID;
+        if (w == W_IGNORE) {
+            ignored++;
+            return Verdict.ESTABLISHED; // a late duplicate (Linux >= 6.0 NFCT_TCP_IGNORE): passes, changes nothing
+        }
         table.state(slot, next);
         table.deadline(slot, now + tcpTimeout[next]);
         table.account(slot, dir, p.length);
@@ -291,7 +296,9 @@ public final class Conntrack implements AutoCloseable {
      * receive window), (III) ack &lt;= R.end (acknowledges nothing unsent), (IV) ack &gt; R.end -
      * max(S.maxWin, 66000) - 1. On success it advances S.end, S.maxWin and R.maxEnd.
      */
-    private boolean inWindow(int slot, int s, int state, int seg, CtPacket p) {
+    private static final int W_INVALID = 0, W_OK = 1, W_IGNORE = 2;
+
+    private int inWindow(int slot, int s, int state, int seg, CtPacket p) {
         ConnTable t = table;
         int r = 1 - s;
         boolean syn = seg == TcpSegment.SYN || seg == TcpSegment.SYNACK;
@@ -302,7 +309,7 @@ public final class Conntrack implements AutoCloseable {
         if (sMaxWin == 0) {
             if (!syn) {
                 // only a RST answering our SYN (already checked to ack it exactly) gets here
-                return seg == TcpSegment.RST;
+                return seg == TcpSegment.RST ? W_OK : W_INVALID;
             }
             initDirection(slot, s, p, end);
         } else if (syn && ((state == TcpState.SYN_SENT.ordinal() && s == ORIG)
@@ -313,7 +320,7 @@ public final class Conntrack implements AutoCloseable {
                 int w = p.window & 0xFFFF;
                 int maw = Integer.compareUnsigned(w, MAX_ACK_WINDOW) > 0 ? w : MAX_ACK_WINDOW;
                 int re = t.end(slot, r);
-                if (after(p.ack, re) || !after(p.ack, re - maw - 1)) return false;
+                if (after(p.ack, re) || !after(p.ack, re - maw - 1)) return W_INVALID;
             }
             initDirection(slot, s, p, end);
         }
@@ -325,11 +332,10 @@ public final class Conntrack implements AutoCloseable {
         int rMaxWin = t.maxWin(slot, r);
         sMaxWin = t.maxWin(slot, s);
         int maxAckWin = Integer.compareUnsigned(sMaxWin, MAX_ACK_WINDOW) > 0 ? sMaxWin : MAX_ACK_WINDOW;
-        boolean ok = !after(seq, t.maxEnd(slot, s))
-                && after(end, sEnd - rMaxWin - 1)
-                && !after(ack, rEnd)
-                && after(ack, rEnd - maxAckWin - 1);
-        if (!ok) return false;
+        // beyond the right edge or acking unsent data: INVALID; older than one window, or an ACK
+        // lagging more than a window behind: a late duplicate, passed without changing anything
+        if (after(seq, t.maxEnd(slot, s)) || after(ack, rEnd)) return W_INVALID;
+        if (!after(end, sEnd - rMaxWin - 1) || !after(ack, rEnd - maxAckWin - 1)) return W_IGNORE;
         if (Integer.compareUnsigned(sMaxWin, win) < 0) t.maxWin(slot, s, win);
         if (after(end, sEnd)) t.end(slot, s, end);
         int sMaxEnd = t.maxEnd(slot, s);
@@ -338,7 +344,7 @@ public final class Conntrack implements AutoCloseable {
             int right = ack + win;
             if (after(right, t.maxEnd(slot, r) - 1)) t.maxEnd(slot, r, win == 0 ? right + 1 : right);
         }
-        return true;
+        return W_OK;
     }
 
     /** First packet seen from direction d (its SYN or SYN/ACK): window data and scale negotiation. */

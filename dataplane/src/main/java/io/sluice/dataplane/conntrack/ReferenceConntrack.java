@@ -7,9 +7,10 @@ import java.util.Map;
 /**
  * The slow, obviously-right twin of {@link Conntrack}: a {@link HashMap} from the original
  * direction's 5-tuple (plus zone) to a connection object, a reply found by looking up the
- * reversed tuple, window arithmetic in {@code long}s modulo 2<sup>32</sup>. It shares only the
- * {@link TcpTransitions} table (itself checked cell by cell by the table test) and the timeout
- * record. Property tests drive both with the same packets and require the same verdicts, states
+ * reversed tuple, window arithmetic in {@code long}s modulo 2<sup>32</sup>, its own TCP state
+ * machine ({@link #nextState}, written from RFC 9293 and Linux's documented behaviour; it shares
+ * no table with {@link TcpTransitions}) and its own flag check. It shares the timeout record.
+ * Property tests drive both with the same packets and require the same verdicts, states
  * and sizes. Allocates freely; not for the fast path.
  */
 public final class ReferenceConntrack {
@@ -144,7 +145,7 @@ public final class ReferenceConntrack {
         Map.Entry<Tuple, Conn> e = find(p, now);
         if (e == null) {
             lastDir = -1;
-            boolean start = p.proto == 6 ? (p.tcpFlags & 0x17) == TcpFlags.SYN
+            boolean start = p.proto == 6 ? segmentOf(p.tcpFlags) == TcpSegment.SYN
                     : isIcmp(p) ? Icmp.isEchoRequest(p.family, p.icmpType) : true;
             return start ? Verdict.NEW : Verdict.INVALID;
         }
@@ -161,13 +162,13 @@ public final class ReferenceConntrack {
         }
         int seg = segmentOf(p.tcpFlags);
         if (seg < 0) return Verdict.INVALID;
-        int next = TcpTransitions.next(dir, seg, c.state);
-        if (next == TcpTransitions.INVALID) return Verdict.INVALID;
-        if (next == TcpTransitions.IGNORE) {
+        int next = nextState(dir, seg, c.state);
+        if (next == X_INVALID) return Verdict.INVALID;
+        if (next == X_IGNORE) {
             account(c, dir, p);
             return Verdict.ESTABLISHED;
         }
-        if (next == TcpTransitions.REOPEN) {
+        if (next == X_REOPEN) {
             report(e.getKey(), c, FlowRecord.END_REOPENED, sec(now));
             delete(e.getKey());
             last = null;
@@ -178,7 +179,9 @@ public final class ReferenceConntrack {
         if (dir == 1 && c.state == TcpState.SYN_SENT.ordinal() && (seg == TcpSegment.SYNACK || seg == TcpSegment.RST)) {
             if (!hasAck || u(p.ack) != c.end[0]) return Verdict.INVALID;
         }
-        if (!window(c, dir, seg, p)) return Verdict.INVALID;
+        int w = window(c, dir, seg, p);
+        if (w < 0) return Verdict.INVALID;
+        if (w == 0) return Verdict.ESTABLISHED; // late duplicate: passes, changes nothing
         c.state = next;
         c.deadline = now + tcpTimeout[next];
         account(c, dir, p);
@@ -190,10 +193,50 @@ public final class ReferenceConntrack {
         return Verdict.ESTABLISHED;
     }
 
+    private static final int X_INVALID = -1, X_IGNORE = -2, X_REOPEN = -3;
+    private static final int SS = 0, SR = 1, ES = 2, FW = 3, CW = 4, LA = 5, TW = 6, CL = 7, S2 = 8;
+
+    /**
+     * The TCP state machine written from the RFC 9293 state diagram as a firewall in the middle
+     * sees it, with Linux's documented choices (nf_conntrack_proto_tcp.c comments), independently
+     * of {@link TcpTransitions}' table: dir 0 = the side that sent the first SYN.
+     */
+    static int nextState(int dir, int seg, int st) {
+        boolean orig = dir == 0;
+        boolean opening = st == SS || st == S2;             // no SYN/ACK seen yet
+        boolean dead = st == TW || st == CL;                 // closed or reset: the tuple may be reused
+        switch (seg) {
+            case TcpSegment.RST:
+                return CL;                                   // RFC 9293 3.10.7: a valid RST closes in every state
+            case TcpSegment.SYN:
+                if (dead) return X_REOPEN;                   // RFC 1122 4.2.2.13: a new SYN may reopen from TIME-WAIT
+                if (st == SS) return orig ? SS : S2;         // retransmitted SYN / simultaneous open (RFC 9293 fig. 7)
+                if (st == S2) return S2;                     // either SYN of a simultaneous open, again
+                return orig ? X_IGNORE : X_INVALID;          // client reboot: let the server challenge it (RFC 5961 4)
+            case TcpSegment.SYNACK:
+                if (st == S2) return SR;                     // simultaneous open: a SYN/ACK from either side
+                if (orig) return st == SR ? SR : X_INVALID;  // the initiator answers a SYN only in a simultaneous open
+                if (st == SS || st == SR) return SR;         // the answer to our SYN, or its retransmission
+                return st == ES ? ES : X_INVALID;            // a late retransmission keeps the connection open
+            case TcpSegment.FIN:
+                if (opening) return X_INVALID;               // no FIN before the handshake answered
+                if (st == SR || st == ES) return FW;         // first FIN
+                if (st == FW || st == CW || st == LA) return LA; // FIN from the other side (or again)
+                return st;                                   // TIME_WAIT, CLOSE stay
+            default: // ACK
+                if (opening) return X_INVALID;               // nothing to acknowledge before a SYN/ACK
+                if (st == SR) return orig ? ES : SR;         // the third segment of the handshake
+                if (st == FW) return CW;                     // the first FIN acknowledged (which side is not tracked)
+                if (st == LA) return TW;                     // the last FIN acknowledged
+                return st;                                   // ES, CW, TW, CL stay
+        }
+    }
+
     private static int segmentOf(int flags) {
         boolean fin = (flags & 1) != 0, syn = (flags & 2) != 0, rst = (flags & 4) != 0, ack = (flags & 16) != 0;
-        if (rst) return (syn || fin) ? -1 : TcpSegment.RST;
-        if (syn) return fin ? -1 : ack ? TcpSegment.SYNACK : TcpSegment.SYN;
+        boolean urg = (flags & 32) != 0;
+        if (rst) return (syn || fin || urg) ? -1 : TcpSegment.RST;     // URG only with SYN, ACK, FIN+ACK (Linux)
+        if (syn) return fin || (ack && urg) ? -1 : ack ? TcpSegment.SYNACK : TcpSegment.SYN;
         if (fin) return ack ? TcpSegment.FIN : -1;
         return ack ? TcpSegment.ACK : -1;
     }
@@ -216,19 +259,20 @@ public final class ReferenceConntrack {
         }
     }
 
-    private static boolean window(Conn c, int s, int seg, CtPacket p) {
+    /** -1 invalid, 0 a late duplicate to pass unchanged, 1 in window (state updated). */
+    private static int window(Conn c, int s, int seg, CtPacket p) {
         int r = 1 - s;
         boolean syn = seg == TcpSegment.SYN || seg == TcpSegment.SYNACK;
         long seq = u(p.seq);
         long end = m(seq + p.payloadLen + (syn ? 1 : 0) + ((p.tcpFlags & TcpFlags.FIN) != 0 ? 1 : 0));
         if (c.maxWin[s] == 0) {
-            if (!syn) return seg == TcpSegment.RST;
+            if (!syn) return seg == TcpSegment.RST ? 1 : -1;
             init(c, s, p, end);
         } else if (syn && ((c.state == TcpState.SYN_SENT.ordinal() && s == 0) || (c.state == TcpState.SYN_RECV.ordinal() && s == 1))
                 && after(end, c.end[s])) {
             if ((p.tcpFlags & TcpFlags.ACK) != 0) {
                 long a = u(p.ack), maw = Math.max(p.window & 0xFFFF, 66_000);
-                if (after(a, c.end[r]) || !after(a, m(c.end[r] - maw - 1))) return false;
+                if (after(a, c.end[r]) || !after(a, m(c.end[r] - maw - 1))) return -1;
             }
             init(c, s, p, end);
         }
@@ -237,16 +281,16 @@ public final class ReferenceConntrack {
         long win = p.window & 0xFFFF;
         if (!syn) win = m(win << c.scale[s]);
         long maxAckWin = Math.max(c.maxWin[s], 66_000);
-        if (after(seq, c.maxEnd[s])) return false;                          // I: beyond what R allowed
-        if (!after(end, m(c.end[s] - c.maxWin[r] - 1))) return false;       // II: older than R's window
-        if (after(ack, c.end[r])) return false;                             // III: acks unsent data
-        if (!after(ack, m(c.end[r] - maxAckWin - 1))) return false;         // IV: ack too old
+        if (after(seq, c.maxEnd[s])) return -1;                             // I: beyond what R allowed
+        if (after(ack, c.end[r])) return -1;                                // III: acks unsent data
+        if (!after(end, m(c.end[s] - c.maxWin[r] - 1))) return 0;           // II: older than R's window
+        if (!after(ack, m(c.end[r] - maxAckWin - 1))) return 0;             // IV: ack too old
         if (c.maxWin[s] < win) c.maxWin[s] = win;
         long oldSEnd = c.end[s];
         if (after(end, oldSEnd)) c.end[s] = end;
         if (c.maxWin[r] != 0 && after(end, c.maxEnd[s])) c.maxWin[r] = m(c.maxWin[r] + m(end - c.maxEnd[s]));
         if (hasAck && after(m(ack + win), m(c.maxEnd[r] - 1))) c.maxEnd[r] = m(ack + win + (win == 0 ? 1 : 0));
-        return true;
+        return 1;
     }
 
     private long lastReclaim = Long.MIN_VALUE / 2;

@@ -120,7 +120,7 @@ public final class NatHarness implements AutoCloseable {
     }
 
     /** TCP segment (20-byte header, {@code payload} bytes); returns the frame length. */
-    static int tcp(long d, long dstMac, long srcMac, int src, int dst, int sport, int dport, int flags, int seq, int ack, int payload) {
+    public static int tcp(long d, long dstMac, long srcMac, int src, int dst, int sport, int dport, int flags, int seq, int ack, int payload) {
         long t = ipv4(d, dstMac, srcMac, src, dst, 6, 20 + payload);
         Mem.put32(t, (sport << 16) | dport);
         Mem.put32(t + 4, seq);
