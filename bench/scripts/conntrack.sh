@@ -4,8 +4,8 @@
 # br1-ct-fw.txt: ct(table=1,zone=1), ct(commit) for new UDP 1001 from port 1, +est both ways) on the
 # same work in the same run: the same pcap (64-byte UDP request/reply pairs over N flows, mkpcap.py
 # "bidir", so conntrack is in the established steady state) replayed from memory by net_pcap
-# infinite_rx into one forwarding core, out to a net_null sink. OVS runs first (recipe in
-# ../shared/peers/ovs-dpdk, copied to a scratch dir with every namespace/file prefix renamed to
+# infinite_rx into one forwarding core, out to a net_null sink. OVS runs first (the harness in
+# bench/scripts/ovs, copied to a scratch dir with every namespace/file prefix renamed to
 # "slfw..."), is torn down, then Sluice runs on the same core.
 #
 # Rates are normalised per CPU-second of the forwarding thread (OVS: rx Mpps / share of CPU 1 its
@@ -19,7 +19,7 @@
 # "avg processing cycles per packet" / TSC GHz; Sluice: worker CPU ns per packet. Both include the
 # pcap file read (~190 ns per packet for Sluice with one established flow, see the table note).
 #
-# Environment: CT_FLOWS="1000 10000 100000"  CT_SECONDS=10  OVS_PEER=<recipe dir>  CT_EXTRA_RULES=0
+# Environment: CT_FLOWS="1000 10000 100000"  CT_SECONDS=10  CT_EXTRA_RULES=0
 #              CT_TRIES=2 (OVS tries per case until its PMD got >= 0.95 of CPU 1)  CT_QUIET_TRIES=3
 #              CT_NEW=1000000 (0 skips the new-connection case)  CT_NEW_WARM=500000
 set -euo pipefail

@@ -14,7 +14,7 @@
 #    packet) into one forwarding core, out to a net_null no-rx=1 sink;
 #  - testpmd io: pcap -> null; Sluice (OverlayE2E --pcap): decap: uplink=pcap -> parse -> decap ->
 #    anti-spoof -> route -> VM port=null; encap: VM port=pcap -> ... -> encap -> uplink=null;
-#    OVS-DPDK 3.1 (peer recipe ../shared/peers/ovs-dpdk copied to a scratch dir, prefixes renamed
+#    OVS-DPDK 3.1 (the harness bench/scripts/ovs copied to a scratch dir, prefixes renamed
 #    to slov..., underlay addresses / VNI changed to Sluice's): decap: pcap0 on br-phy -> LOCAL ->
 #    tnl_pop -> vx0 (remote 192.168.50.2, key=flow) -> br2 flow in_port=vx0,tun_id=100 -> null1;
 #    encap: pcap0 on br2 -> flow set tun_id=100, output vx0 -> tnl_push (neighbour 02:00:00:00:aa:02)
@@ -34,7 +34,7 @@
 #
 # Environment: OVERLAY_REPS=3 OVERLAY_SECONDS=6 OVERLAY_WARMUP=3 OVERLAY_LCORE=1
 #              OVERLAY_FLOWS="1 100000" OVERLAY_REMOTE_VMS=1000 OVERLAY_NULL=1 (0: skip the net_null rows)
-#              OVS_PEER=<recipe dir> OVERLAY_OVS_TRIES=2 OVERLAY_QUIET_TRIES=2
+#              OVERLAY_OVS_TRIES=2 OVERLAY_QUIET_TRIES=2
 set -euo pipefail
 
 SLUICE_HOME=${SLUICE_HOME:-$(cd "$(dirname "$0")/../.." && pwd)}
