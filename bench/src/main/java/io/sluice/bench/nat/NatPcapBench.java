@@ -63,7 +63,8 @@ public final class NatPcapBench {
         String vmDev = "net_pcap0,rx_pcap=" + vmPcap + rxOpt + (check != null ? ",tx_pcap=" + check + "/tx-vm.pcap" : "");
         String extDev = extPcap != null
                 ? "net_pcap1,rx_pcap=" + extPcap + rxOpt + (check != null ? ",tx_pcap=" + check + "/tx-ext.pcap" : "")
-                : (check != null ? "net_pcap1,rx_pcap=/dev/null,tx_pcap=" + check + "/tx-ext.pcap" : "net_null1,no-rx=1");
+                : "net_null1,no-rx=1";
+        if (check != null && extPcap == null) throw new IllegalArgumentException("--check needs --ext-pcap");
         String ext = fip
                 ? "subnet: 198.51.100.0/24, gateway: 198.51.100.254, floating-ips: [198.51.100.1], snat-addresses: [198.51.100.2]"
                 : "subnet: 203.0.113.0/24, gateway: 203.0.113.254, snat-addresses: [203.0.113.1], port-block: 1024, blocks-per-vm: 64";
