@@ -115,10 +115,11 @@ ovs_new() { # -> "rx tx cpu percpu cyc": new connections through SNAT, one file 
   for k in $(seq 2400); do read -r r x < <(ovsl_port_pkts); [ "$r" -ge $((NEW_WARM + NEW)) ] && break; sleep 0.02; done
   c1=$(cut -d' ' -f1 /proc/$pid/task/$tid/schedstat); t1=$(date +%s%N); cy=$(ovsl_pmd_cycles); sleep 0.2
   read -r r x < <(ovsl_port_pkts); ovsl_source_del
-  # per CPU-second from the PMD's processing cycles per packet at the TSC rate (accepted only when the
-  # PMD got >= 0.95 of its core, so the cycles are its own); cpu = its share of the core while the file went through
+  # per CPU-second: packets / the PMD's CPU time (schedstat) while the file went through, as for Sluice
+  # (its worker's CPU time); also its processing cycles per packet and their ns at the TSC rate (equal
+  # when the PMD got its whole core: cycles count wall time, preemption included)
   awk -v r=$((r - r0)) -v x=$((x - x0)) -v c=$((c1 - c0)) -v t=$((t1 - t0)) -v cy="$cy" -v mhz="$TSC_MHZ" 'BEGIN{split(cy,a," ");
-    printf "rx=%d tx=%d secs=%.3f cpu=%.3f cyc_pkt=%.0f percpu=%.3f\n", r, x, t/1e9, c/t, a[3], (a[3] > 0 ? mhz / a[3] : 0)}'
+    printf "rx=%d tx=%d secs=%.3f cpu=%.3f cyc_pkt=%.0f tsc_ns_pkt=%.1f cpu_ns_pkt=%.1f percpu=%.3f\n", r, x, t/1e9, c/t, a[3], a[3] * 1e3 / mhz, (r > 0 ? c / r : 0), (c > 0 ? r * 1e3 / c : 0)}'
 }
 field() { echo "$1" | grep -o "$2=[0-9.e+-]*" | head -1 | cut -d= -f2; }
 
@@ -153,9 +154,9 @@ run_ovs_rep() { # rep
 }
 
 # ---------------------------------------------------------------- Sluice
-sluice_java() { # log args...
+sluice_java() { # log args...   (env PROFILE_JFR=file: record a JFR profile)
   local lg=$1; shift
-  timeout 300 "$JAVA" $JVM_FLAGS -Dsluice.native.lib="$NATIVE_LIB" -cp "$BENCH_JAR" io.sluice.bench.nat.NatPcapBench "$@" > "$lg" 2>&1
+  timeout 300 "$JAVA" $JVM_FLAGS ${PROFILE_JFR:+-XX:StartFlightRecording=filename=$PROFILE_JFR,settings=profile} -Dsluice.native.lib="$NATIVE_LIB" -cp "$BENCH_JAR" io.sluice.bench.nat.NatPcapBench "$@" > "$lg" 2>&1
 }
 sluice_args() { # case -> the NatPcapBench arguments for it
   local c=$1 kind=${1%%-*} n=${1#*-} mb
@@ -206,6 +207,19 @@ for r in $(seq "$REPS"); do
 done
 WALL=$(( $(date +%s) - T_START ))
 
+# where Sluice's cycles go: a JFR profile (execution samples, hot methods) of the 100k-flow cases,
+# outside the timed runs (NAT_PROFILE=0 skips it)
+PROFILE_OUT=$TMP/profile.txt; : > "$PROFILE_OUT"
+if [ "${NAT_PROFILE:-1}" = 1 ]; then
+  for c in $CASES; do
+    case $c in *-100000|*-10000) ;; *) continue;; esac
+    log "profile: sluice $c (JFR)"
+    PROFILE_JFR=$TMP/$c.jfr sluice_java "$TMP/sluice-profile-$c.log" $(sluice_args "$c") --warmup "$WARM" --seconds 6 || continue
+    { echo "### $c: jfr view hot-methods (whole JVM; the worker thread dominates), worker cpu share $(sed -n 's/^worker cpu share=//p' "$TMP/sluice-profile-$c.log")"
+      echo '```'; "$(dirname "$JAVA")/jfr" view --width 150 hot-methods "$TMP/$c.jfr" 2>&1 | head -30; echo '```'; echo; } >> "$PROFILE_OUT"
+  done
+fi
+
 out="$SLUICE_HOME/bench/results/nat-$(date -u +%Y%m%d-%H%M).md"
 TABLE=$(python3 "$S/accept.py" table "$RUNS" sluice ovs)
 {
@@ -220,7 +234,7 @@ TABLE=$(python3 "$S/accept.py" table "$RUNS" sluice ovs)
   echo "out through net_pcap (no tx file: freed). SNAT replies go to the port each system chose: OVS's from its conntrack"
   echo "(dpctl/dump-conntrack after one pass of the requests), Sluice's endpoint-independent binding 203.0.113.1:1024."
   echo "Per-CPU rate = packets received per CPU-second of the forwarding thread (OVS PMD: /proc/<pid>/task/<tid>/schedstat;"
-  echo "Sluice worker: its thread CPU time). New connections: OVS = TSC / PMD processing cycles per packet; Sluice = 1 / worker CPU ns per packet."
+  echo "Sluice worker: its thread CPU time). New connections: packets / CPU time of the thread while the file (read once) went through."
   echo "Acceptance (bench/scripts/accept.py, docs/performance.md): thread >= 0.95 of its core, forwarded >= received (0.2 % window"
   echo "tolerance), translation check passed; $REPS interleaved repetitions per system, a rejected run repeated up to $RETRIES time(s);"
   echo "ratio = Sluice median / better OVS median over accepted runs; a case without an accepted run is nan."
@@ -234,6 +248,10 @@ TABLE=$(python3 "$S/accept.py" table "$RUNS" sluice ovs)
   echo '```'; for k in "${!SETTINGS[@]}"; do echo "$k: ${SETTINGS[$k]}"; done | sort; cat "$TMP/ovs-settings.txt" 2>/dev/null; echo '```'
   echo "OVS flows (ovs-ofctl -O OpenFlow13 replace-flows brn FILE):"
   echo '```'; cat "$S/ovs/flows/br1-ct-snat.txt" "$S/ovs/flows/br1-ct-fip.txt"; echo '```'
+  if [ -s "$PROFILE_OUT" ]; then
+    echo "## Where Sluice's cycles go (JFR, outside the timed runs: \`java -XX:StartFlightRecording=settings=profile ... NatPcapBench\`)"
+    echo; cat "$PROFILE_OUT"
+  fi
   echo "Every run (OVS: rx/tx packets in the window, cpu = PMD share of CPU 1, cyc_pkt = PMD processing cycles per packet):"
   echo '```'; cat "$OVSLOG" "$SLLOG"; echo '```'
 } > "$out"
