@@ -214,7 +214,7 @@ if [ "${NAT_PROFILE:-1}" = 1 ]; then
   for c in $CASES; do
     case $c in *-100000|*-10000) ;; *) continue;; esac
     log "profile: sluice $c (JFR)"
-    PROFILE_JFR=$TMP/$c.jfr sluice_java "$TMP/sluice-profile-$c.log" $(sluice_args "$c") --warmup "$WARM" --seconds 6 || continue
+    PROFILE_JFR=$TMP/$c.jfr sluice_java "$TMP/sluice-profile-$c.log" $(sluice_args "$c") --warmup 8 --seconds 6 || continue
     { echo "### $c: jfr view hot-methods (whole JVM; the worker thread dominates), worker cpu share $(sed -n 's/^worker cpu share=//p' "$TMP/sluice-profile-$c.log")"
       echo '```'; "$(dirname "$JAVA")/jfr" view --width 150 hot-methods "$TMP/$c.jfr" 2>&1 | head -30; echo '```'; echo; } >> "$PROFILE_OUT"
   done
