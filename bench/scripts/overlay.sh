@@ -14,7 +14,7 @@
 #    packet) into one forwarding core, out to a net_null no-rx=1 sink;
 #  - testpmd io: pcap -> null; Sluice (OverlayE2E --pcap): decap: uplink=pcap -> parse -> decap ->
 #    anti-spoof -> route -> VM port=null; encap: VM port=pcap -> ... -> encap -> uplink=null;
-#    OVS-DPDK 3.1 (peer recipe ../shared/peers/ovs-dpdk copied to a scratch dir, prefixes renamed
+#    OVS-DPDK 3.1 (the harness bench/scripts/ovs copied to a scratch dir, prefixes renamed
 #    to slov..., underlay addresses / VNI changed to Sluice's): decap: pcap0 on br-phy -> LOCAL ->
 #    tnl_pop -> vx0 (remote 192.168.50.2, key=flow) -> br2 flow in_port=vx0,tun_id=100 -> null1;
 #    encap: pcap0 on br2 -> flow set tun_id=100, output vx0 -> tnl_push (neighbour 02:00:00:00:aa:02)
@@ -34,7 +34,7 @@
 #
 # Environment: OVERLAY_REPS=3 OVERLAY_SECONDS=6 OVERLAY_WARMUP=3 OVERLAY_LCORE=1
 #              OVERLAY_FLOWS="1 100000" OVERLAY_REMOTE_VMS=1000 OVERLAY_NULL=1 (0: skip the net_null rows)
-#              OVS_PEER=<recipe dir> OVERLAY_OVS_TRIES=2 OVERLAY_QUIET_TRIES=2
+#              OVERLAY_OVS_TRIES=2 OVERLAY_QUIET_TRIES=2
 set -euo pipefail
 
 SLUICE_HOME=${SLUICE_HOME:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -111,6 +111,8 @@ run_ovs_case() { # case flows -> "percpu line" (percpu nan when rejected)
         if (r <= 0 || c <= 0) print "nan";                        # no line / no rate
         else if (t < 0.97 * r || t > 1.03 * r) print "nan";       # did not forward what it received
         else printf "%.3f", r / c }')
+  # the acceptance rule (bench/scripts/accept.py): the PMD got >= 0.95 of its core (a NOISY run is rejected)
+  python3 "$SLUICE_HOME/bench/scripts/accept.py" run "${pc:-0}" 1 1 >/dev/null || v=nan
   echo "$v ${line:-no bench.sh line (see $OVSB/bench.log)}"
 }
 
@@ -171,12 +173,18 @@ run_sluice() { # case flows|null -> "wall percpu"
   if ! awk '/^check rx=/ { split($2, a, "="); split($3, b, "="); ok = (a[2] > 0 && a[2] == b[2]) } END { exit !ok }' "$out"; then
     echo "overlay.sh: sluice $1 $2 REJECTED (not every received packet forwarded): $(grep '^check' "$out")" >&2; echo "nan nan"; return
   fi
+  # the acceptance rule (bench/scripts/accept.py): the worker got >= 0.95 of its core
+  local share; share=$(sed -n 's/^worker cpu share=//p' "$out" | tail -1)
+  if ! python3 "$SLUICE_HOME/bench/scripts/accept.py" run "${share:-0}" 1 1 >/dev/null; then
+    echo "overlay.sh: sluice $1 $2 REJECTED (worker cpu share ${share:-?} < 0.95)" >&2; echo "nan nan"; return
+  fi
   echo "$(sed -n 's/^mpps=//p' "$out" | tail -1) $(sed -n 's/^cpu_mpps=//p' "$out" | tail -1)"
 }
 . "$SLUICE_HOME/bench/scripts/stats-common.sh"
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-TSC_MHZ=$(grep -m1 '^cpu MHz' /proc/cpuinfo | awk '{print $4}')
+cc -O2 -o "$TMP/tsc" "$SLUICE_HOME/bench/scripts/tsc-mhz.c" || die "cannot build tsc-mhz.c"
+TSC_MHZ=$("$TMP/tsc")   # cycles are converted at the TSC rate, not `cpu MHz`
 declare -A RES CPU OVSL
 CASES=""
 for n in $FLOWS; do CASES+="decap:$n encap:$n "; done

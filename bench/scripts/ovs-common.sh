@@ -1,9 +1,11 @@
 # Sourced by bench scripts that measure Open vSwitch with DPDK in the same run as Sluice.
-# Drives the peer recipe (../shared/peers/ovs-dpdk: 00-setup-ovs.sh, 30-vxlan.sh, bench.sh,
-# 99-teardown.sh) from a private copy whose namespaces and DPDK file prefixes are renamed to ours,
-# so nothing of the recipe's own names (ovsck*, /var/run/dpdk/ovs) is touched.
+# Drives the OVS harness kept in this repository (bench/scripts/ovs: 00-setup-ovs.sh, 20-memif.sh,
+# 30-vxlan.sh, bench.sh, 99-teardown.sh, mkpcap.py, flows/; first written after the peer recipe in
+# ../shared/peers/ovs-dpdk, which is not used at run time) from a private copy whose namespaces and
+# DPDK file prefixes are renamed to ours, so no fixed name (ovsck*, /var/run/dpdk/ovs) is touched.
+# The NAT benchmark uses the newer library bench/scripts/ovs/lib.sh directly.
 #
-#   ovs_prepare DIR PREFIX   copy the recipe to DIR (sets OVSB), rename ovsck* -> PREFIXck*,
+#   ovs_prepare DIR PREFIX   copy bench/scripts/ovs to DIR (sets OVSB), rename ovsck* -> PREFIXck*,
 #                            --file-prefix=ovs -> PREFIXovs, tpmd/tphelp -> PREFIXtp/PREFIXtph
 #   ovs_other_running        true when any ovs-vswitchd-dpdk runs (only one OVS may run here)
 #   ovs_start SCRIPT...      start OVS (00-setup-ovs.sh) then the given recipe scripts; log in $OVSB/setup.log
@@ -16,16 +18,16 @@
 # tries it prints NOISY (rate still usable per CPU-second: rx / pmd_cpu).
 
 ovs_prepare() {
-  local dir=$1 pfx=$2 peer=${OVS_PEER:-}
-  [ -n "$peer" ] || peer="${SLUICE_HOME:-.}/../shared/peers/ovs-dpdk"
-  [ -f "$peer/bench.sh" ] || { echo "OVS recipe not found at $peer (set OVS_PEER)" >&2; return 1; }
+  local dir=$1 pfx=$2 peer
+  peer="${SLUICE_HOME:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/bench/scripts/ovs"
+  [ -f "$peer/bench.sh" ] || { echo "OVS harness not found at $peer" >&2; return 1; }
   mkdir -p "$dir/pcap" "$dir/flows"
-  cp "$peer"/*.sh "$peer"/*.py "$dir/"
+  cp "$peer"/[0-9]*.sh "$peer"/bench.sh "$peer"/env.sh "$peer"/*.py "$dir/"
   cp "$peer"/flows/*.txt "$dir/flows/"
   sed -i "s/ovsck/${pfx}ck/g; s/--file-prefix=ovs/--file-prefix=${pfx}ovs/; s/--file-prefix=tpmd/--file-prefix=${pfx}tp/;
           s#/var/run/dpdk/ovs /var/run/dpdk/tpmd /var/run/dpdk/tphelp#/var/run/dpdk/${pfx}ovs /var/run/dpdk/${pfx}tp /var/run/dpdk/${pfx}tph#" "$dir"/*.sh
   if grep -q -- '--file-prefix=ovs\b\|/var/run/dpdk/ovs\b\|ovsck' "$dir"/*.sh; then
-    echo "ovs_prepare: the recipe changed, could not rename all of its prefixes" >&2; return 1
+    echo "ovs_prepare: bench/scripts/ovs changed, could not rename all of its prefixes" >&2; return 1
   fi
   OVS_PREFIX=$pfx
   export OVSB=$dir
