@@ -75,7 +75,7 @@ public final class Yaml {
         return null;
     }
 
-    /** The keys of mapping {@code n}, each one of {@code allowed} and given once, in order. */
+    /** The keys of mapping {@code n}, each one of {@code allowed} (null: any key) and given once, in order. */
     public Map<String, Node> mapping(Node n, String key, Set<String> allowed) throws ConfigException {
         if (!(n instanceof MappingNode mn)) {
             throw error(n, key, "must be a mapping (key: value lines)");
@@ -87,7 +87,7 @@ public final class Yaml {
         for (NodeTuple t : mn.getValue()) {
             String k = scalar(t.getKeyNode(), key + " key");
             String path = key.equals(TOP) ? k : key + "." + k;
-            if (!allowed.contains(k)) {
+            if (allowed != null && !allowed.contains(k)) {
                 throw error(t.getKeyNode(), path, "unknown key; expected one of " + new TreeSet<>(allowed));
             }
             if (out.put(k, t.getValueNode()) != null) {
