@@ -65,7 +65,6 @@ public final class DebugCli {
                     a.put(k, v);
                 }
             }
-            if (cmd.equals("match")) throw new IllegalArgumentException("no command");
             if (a.containsKey("match")) Match.parse(a.get("match")); // the same parser, before connecting
         } catch (IllegalArgumentException | Match.MatchException e) {
             err.println("sluice " + cmd + ": " + e.getMessage());

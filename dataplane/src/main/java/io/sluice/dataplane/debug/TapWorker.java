@@ -49,6 +49,7 @@ public final class TapWorker {
     private final int[] stepOut;
     private final long[] stepDetail;
     private final Traced[] traced;
+    private long lost;
 
     /** @param stages the worker's whole pipeline */
     public TapWorker(Tap tap, int worker, Stage[] stages) {
@@ -195,8 +196,8 @@ public final class TapWorker {
 
     /** A record the full ring refused: counted (cold path: only while armed and the reader lags). */
     private void lost() {
-        long n = (long) Tap.LOST.getOpaque(tap.lost, worker) + 1;
-        Tap.LOST.setOpaque(tap.lost, worker, n);
+        long n = ++lost; // this worker is the only writer; readers read tap.lost opaquely
+        tap.lost[worker] = n;
         org.agrona.concurrent.status.AtomicCounter c = tap.lostOut[worker];
         if (c != null) c.setRelease(n);
     }
