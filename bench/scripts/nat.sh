@@ -20,6 +20,7 @@
 #
 # Environment: NAT_FLOWS="1000 100000" NAT_REPS=2 NAT_RETRIES=1 NAT_SECONDS=3 NAT_WARMUP=2
 #              NAT_NEW=300000 NAT_NEW_WARM=200000 (0: no new-connection case)  NAT_CASES (default all)
+#              NAT_PROFILE=1 (0: no JFR profile of Sluice's 100k-flow cases after the timed runs)
 # Writes bench/results/nat-<date>.md; prints min_ratio=<lowest Sluice/best OVS> last.
 set -uo pipefail
 SLUICE_HOME=${SLUICE_HOME:-$(cd "$(dirname "$0")/../.." && pwd)}

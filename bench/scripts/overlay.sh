@@ -198,7 +198,7 @@ for r in $(seq 1 "$REPS"); do
     read -r v line < <(run_ovs_case "$m" "$n")
     CPU[ovs-$c]+="$v "; OVSL[$c]+="rep $r: $line"$'\n'
     printf 'rep %s %-22s %8s Mpps/CPU-s  | %s\n' "$r" "ovs-$m-$n" "$v" "$line" >&2
-    [ "$v" = nan ] && echo "overlay.sh: OVS $m $n REJECTED (no bench.sh line, or sink TX not within 3 % of rx)" >&2
+    [ "$v" = nan ] && echo "overlay.sh: OVS $m $n REJECTED (no bench.sh line, sink TX not within 3 % of rx, or PMD < 0.95 of its core)" >&2
   done
   ovs_teardown
   sleep 2
