@@ -221,18 +221,11 @@ public final class Conntrack implements AutoCloseable {
         int reclaimed = 0;
         int moved = 0;
         nowNsLast = nowNs;
-        FlowSink fs = sink;
-        int nowSec = (int) (nowNs / NS_PER_SEC);
         while (moved < maxSlots && reclaimed < maxSlots) {
             if (t.tagAt(i) != 0 && nowNs - t.deadline(i) >= 0) {
                 removeEntry(i, FlowRecord.END_EXPIRED); // a later entry may shift into i: look at i again
                 reclaimed++;
             } else {
-                if (fs != null && t.tagAt(i) != 0 && nowSec - t.start(i) >= interimSec
-                        && (t.flags(i) & F_ENDED) == 0 && (t.packets(i, ORIG) | t.packets(i, REPLY)) != 0) {
-                    report(i, FlowRecord.INTERIM, nowSec); // a long connection: a record every interval
-                    t.resetAccounting(i, nowSec);
-                }
                 i = i + 1 == cap ? 0 : i + 1;
                 moved++;
             }
@@ -531,6 +524,37 @@ public final class Conntrack implements AutoCloseable {
         r.endSec = nowSec;
         sink.record(r);
     }
+
+    /**
+     * Interim flow-log records: moves the interim cursor (its own, apart from {@link #expire}'s, so
+     * that expiry, which reads only an entry's first cache line, does not also pull in the second
+     * where the counts are) over at most {@code maxSlots} slots; a live connection whose accounting
+     * window is at least the interim interval old and has counted packets gets an
+     * {@link FlowRecord#INTERIM} record and a new window. Does nothing without a sink. Returns the
+     * records made. A budget of {@link #capacity()} is a complete pass (nothing moves: no deletion).
+     */
+    public int interim(long nowNs, int maxSlots) {
+        FlowSink fs = sink;
+        if (fs == null) return 0;
+        ConnTable t = table;
+        int cap = t.capacity;
+        int i = interimCursor;
+        int nowSec = (int) (nowNs / NS_PER_SEC);
+        int made = 0;
+        for (int moved = 0; moved < maxSlots; moved++) {
+            if (t.tagAt(i) != 0 && nowNs - t.deadline(i) < 0 && nowSec - t.start(i) >= interimSec
+                    && (t.flags(i) & F_ENDED) == 0 && (t.packets(i, ORIG) | t.packets(i, REPLY)) != 0) {
+                report(i, FlowRecord.INTERIM, nowSec); // a long connection: a record every interval
+                t.resetAccounting(i, nowSec);
+                made++;
+            }
+            i = i + 1 == cap ? 0 : i + 1;
+        }
+        interimCursor = i;
+        return made;
+    }
+
+    private int interimCursor;
 
     /** Packets counted in direction d (0 original, 1 reply) of the entry the last call matched, or -1. */
     public long lastPackets(int d) { return lastSlot < 0 ? -1 : table.packets(lastSlot, d); }

@@ -70,6 +70,21 @@ public final class ReferenceConntrack {
         c.start = nowSec;
     }
 
+    /** As a complete pass of {@link Conntrack#interim}: an interim record for every live connection that is due. */
+    public int interimAll(long now) {
+        if (sink == null) return 0;
+        int n = 0;
+        for (Map.Entry<Tuple, Conn> e : conns.entrySet()) {
+            Conn c = e.getValue();
+            if (now - c.deadline < 0 && !c.ended && sec(now) - c.start >= interimSec && (c.packets[0] | c.packets[1]) != 0) {
+                report(e.getKey(), c, FlowRecord.INTERIM, sec(now));
+                reset(c, sec(now));
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Packets counted in direction d of the connection the last call matched, or -1. */
     public long lastPackets(int d) { return last == null ? -1 : last.packets[d]; }
 
@@ -354,11 +369,6 @@ public final class ReferenceConntrack {
         for (Iterator<Map.Entry<Tuple, Conn>> it = conns.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Tuple, Conn> e = it.next();
             Conn c = e.getValue();
-            if (now - c.deadline < 0 && sink != null && !c.ended && sec(now) - c.start >= interimSec
-                    && (c.packets[0] | c.packets[1]) != 0) {
-                report(e.getKey(), c, FlowRecord.INTERIM, sec(now));
-                reset(c, sec(now));
-            }
             if (now - e.getValue().deadline >= 0) {
                 report(e.getKey(), c, FlowRecord.END_EXPIRED, sec(now));
                 perVm.merge(e.getValue().vm, -1, Integer::sum);

@@ -98,8 +98,14 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
     @Override
     public void idle(long nowNs) {
         ct.expire(nowNs, EXPIRE_BUDGET);
-        if (flows != null) flows.tick(nowNs);
+        if (flows != null) {
+            ct.interim(nowNs, EXPIRE_BUDGET);
+            flows.tick(nowNs);
+        }
     }
+
+    /** Interim flow-log budget (slots) per burst: a few, each reads an entry's second cache line. */
+    static final int INTERIM_BUDGET = 8;
 
     FirewallStage(FirewallState state, Conntrack ct, FragmentTable frags, FirewallCounters counters, int[] pendingTx) {
         this.state = state;
@@ -137,7 +143,10 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
         int acted = s.cutSeen || nat != null ? perPacket(s, b, now) : batched(s, b, now);
         if (nLate != 0) laterFragments(s, b, now);
         ct.expire(now, EXPIRE_BUDGET);
-        if (flows != null) flows.tick(now);
+        if (flows != null) {
+            ct.interim(now, INTERIM_BUDGET);
+            flows.tick(now);
+        }
         frags.expire(now, FRAGMENT_EXPIRE_BUDGET);
         c.occupancy(ct.size(), frags.size());
         return acted + nLate;

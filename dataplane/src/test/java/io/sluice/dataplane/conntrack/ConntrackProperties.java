@@ -106,6 +106,7 @@ class ConntrackProperties {
                 if (op.kind == K_EXPIRE) {
                     real.expire(now, real.capacity());
                     ref.expireAll(now);
+                    if (real.interim(now, real.capacity()) != ref.interimAll(now)) return where + ": interim record counts differ";
                 } else {
                     Flow fl = cfg.flows.get(op.flow);
                     int d = op.dir, o = 1 - d;
