@@ -227,15 +227,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     @Override
     public SluiceConfig over(SluiceConfig fromFile) throws ConfigException {
         // the value and descriptions are rebuilt from the new file plus every change, in order
-        DesiredState st = new DesiredState(fromFile);
-        for (DesiredState.Change c : changes) {
-            try {
-                st = st.apply(c);
-            } catch (ApiException e) {
-                throw new ConfigException("security-groups: the API change " + c.action() + " " + c.project() + "/" + c.name()
-                        + " no longer applies over this file: " + e.getMessage());
-            }
-        }
+        DesiredState st = DesiredState.replay(fromFile, changes);
         pending = st;
         return st.config();
     }

@@ -2,6 +2,7 @@ package io.sluice.dataplane.control;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.dataplane.config.ConfigException;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.config.FirewallConfig;
 import io.sluice.dataplane.config.OverlayModel;
@@ -120,6 +121,24 @@ public final class DesiredState {
         String id = project + "/" + vm;
         for (FirewallConfig.VmPort p : fw.vmPorts()) if (p.name().equals(id)) return p;
         return null;
+    }
+
+    /**
+     * {@code fromFile} with {@code changes} applied in order (a reload keeping the API's changes).
+     *
+     * @throws ConfigException naming the first change that no longer applies
+     */
+    public static DesiredState replay(SluiceConfig fromFile, List<Change> changes) throws ConfigException {
+        DesiredState st = new DesiredState(fromFile);
+        for (Change c : changes) {
+            try {
+                st = st.apply(c);
+            } catch (ApiException e) {
+                throw new ConfigException("security-groups: the API change " + c.action() + " " + c.project() + "/" + c.name()
+                        + " no longer applies over this file: " + e.getMessage());
+            }
+        }
+        return st;
     }
 
     /** Applies a change; the project must exist (the caller answers 404 otherwise). */

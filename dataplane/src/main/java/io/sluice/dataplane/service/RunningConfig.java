@@ -49,6 +49,8 @@ public final class RunningConfig implements ConfigReloader.Target {
     private long generation = 1;
     /** The value in use: {@link #running} with every applied change. */
     private SluiceConfig current;
+    /** The overlay of the last file applied (without the control API's changes). */
+    private OverlayModel fileOverlay;
     private Layer layer;
 
     /**
@@ -83,6 +85,7 @@ public final class RunningConfig implements ConfigReloader.Target {
         this.overlay = overlay;
         this.generationCounter = generationCounter;
         this.current = firewall == null ? running : running.withFirewall(firewall.config());
+        this.fileOverlay = running.overlay();
         publish();
     }
 
@@ -135,13 +138,17 @@ public final class RunningConfig implements ConfigReloader.Target {
             // the new file's groups name ports or VMs that do not run: check them against what runs
             next = next.withFirewall(FirewallConfigLoader.parseDocument(file, text, running));
         }
-        if (!sameButAccess || overlay == null) {
-            next = next.withOverlay(current.overlay());
-        }
+        // the overlay the file gives (the API's projects and VMs are replayed on top by the layer)
+        OverlayModel fromFile = sameButAccess && overlay != null ? next.overlay() : fileOverlay;
+        next = next.withOverlay(fromFile);
         if (layer != null && next.firewall() != null) {
             next = layer.over(next);
+        } else if (layer != null) {
+            next = next.withOverlay(current.overlay());
         }
-        return summary(apply(next, false), restart);
+        String s = summary(apply(next, false), restart);
+        fileOverlay = fromFile;
+        return s;
     }
 
     /**
@@ -168,6 +175,8 @@ public final class RunningConfig implements ConfigReloader.Target {
             access = next.overlay();
         }
         FirewallConfig fwc = next.firewall();
+        // the overlay snapshot goes back if the firewall refuses its part: nothing half-applied
+        io.sluice.dataplane.overlay.OverlaySnapshot overlayBefore = overlay == null ? null : overlay.state().current();
         if (access != null) {
             // a reload changes public access only (other overlay changes need a restart); the control
             // API also adds and removes projects and VMs (docs/api.md)
@@ -189,7 +198,12 @@ public final class RunningConfig implements ConfigReloader.Target {
         } else if (fwc.equals(firewall.config()) && !always) {
             notes.add("security-groups unchanged");
         } else {
-            firewall.apply(fwc);
+            try {
+                firewall.apply(fwc);
+            } catch (RuntimeException e) {
+                if (access != null) overlay.state().publish(overlayBefore);
+                throw e;
+            }
             applied.add("security-groups (epoch " + firewall.current().epoch() + ", " + firewall.lastRebuiltPartitions()
                     + " partition(s) rebuilt, " + firewall.lastUnchangedLists() + " list(s) unchanged, "
                     + firewall.lastApplyNanos() / 1000 + " us)");
