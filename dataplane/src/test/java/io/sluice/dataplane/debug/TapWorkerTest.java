@@ -4,7 +4,7 @@ import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.counters.Counters;
 import io.sluice.dataplane.counters.WorkerCounters;
-import io.sluice.dataplane.firewall.FirewallConfigLoader;
+import io.sluice.dataplane.config.FirewallConfigLoader;
 import io.sluice.dataplane.firewall.FirewallPipelines;
 import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.firewall.FwTopology;
