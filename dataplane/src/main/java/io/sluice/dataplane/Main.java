@@ -56,6 +56,7 @@ public final class Main {
             control = io.sluice.dataplane.control.ControlPlane.open(file, cfg, fwc);
             if (control != null) {
                 fwc = control.desired();
+                cfg = control.withPublicAccess(cfg); // floating IPs changed through the API
             }
             fw = fwc == null ? null : new FirewallState(cfg.ports().size(), fwc);
         } catch (ConfigException | IllegalArgumentException e) {

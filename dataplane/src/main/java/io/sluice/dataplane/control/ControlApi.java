@@ -83,16 +83,17 @@ final class ControlApi implements AutoCloseable {
     }
 
     /** What a call is: its audit action, project and target, and whether only operators may make it. */
-    private record Route(String action, String project, String target, Set<String> methods, boolean operatorOnly, Handler handler) {}
+    record Route(String action, String project, String target, Set<String> methods, boolean operatorOnly, Handler handler) {}
 
     @FunctionalInterface
-    private interface Handler {
+    interface Handler {
         Reply handle(Call call) throws ApiException;
     }
 
-    private record Call(ServerRequest req, String method, ApiSettings.Key key, byte[] body) {}
+    /** A call to a handler; {@code action[0]} is its audit action, which the handler may make more precise. */
+    record Call(ServerRequest req, String method, ApiSettings.Key key, byte[] body, String[] action) {}
 
-    private record Reply(int status, JsonNode body, String timing) {
+    record Reply(int status, JsonNode body, String timing) {
         Reply(int status, JsonNode body) {
             this(status, body, null);
         }
@@ -101,7 +102,7 @@ final class ControlApi implements AutoCloseable {
     private static final HeaderName SERVER_TIMING = HeaderNames.create("Server-Timing");
 
     /** {@code Server-Timing: parse;dur=0.41, lock;dur=0.00, validate;dur=…} in milliseconds. */
-    private static String timing(long parseNanos, long[] nanos) {
+    static String timing(long parseNanos, long[] nanos) {
         StringBuilder sb = new StringBuilder(String.format(java.util.Locale.ROOT, "parse;dur=%.3f", parseNanos / 1e6));
         for (int i = 0; i < ControlPlane.PHASES.length; i++) {
             sb.append(String.format(java.util.Locale.ROOT, ", %s;dur=%.3f", ControlPlane.PHASES[i], nanos[i] / 1e6));
@@ -128,7 +129,9 @@ final class ControlApi implements AutoCloseable {
             return;
         }
         String action = route == null ? "unknown" : route.action();
-        if (action.endsWith(".")) action += method.toLowerCase(java.util.Locale.ROOT); // security_group.put
+        if (action.endsWith(".")) { // security_group.put, floating_ip.allocate (FloatingIpApi.VERBS)
+            action += FloatingIpApi.VERBS.getOrDefault(action + method, method.toLowerCase(java.util.Locale.ROOT));
+        }
         String project = route == null ? "" : route.project();
         String target = route == null ? path : route.target();
         ApiSettings.Key key = null;
@@ -154,8 +157,14 @@ final class ControlApi implements AutoCloseable {
             if (route.project() != null && (!key.sees(route.project()) || !plane.state().hasProject(route.project()))) {
                 throw ApiException.notFound("no project '" + GroupCodec.clip(route.project()) + "'");
             }
-            byte[] content = method.equals("PUT") ? body(req) : new byte[0];
-            Reply r = route.handler().handle(new Call(req, method, key, content));
+            byte[] content = method.equals("PUT") || method.equals("POST") && hasBody(req) ? body(req) : new byte[0];
+            String[] named = {action};
+            Reply r;
+            try {
+                r = route.handler().handle(new Call(req, method, key, content, named));
+            } finally {
+                action = named[0];
+            }
             status = r.status();
             body = r.body();
             serverTiming = r.timing();
@@ -223,7 +232,13 @@ final class ControlApi implements AutoCloseable {
         }
     }
 
-    /** A PUT body: JSON media type (415), at most max-body-bytes (413). */
+    /** A POST may come without a body (no Content-Type, no or zero Content-Length). */
+    private static boolean hasBody(ServerRequest req) {
+        return req.headers().contentType().isPresent() || req.headers().contentLength().orElse(0) > 0
+                || req.headers().contains(HeaderNames.TRANSFER_ENCODING);
+    }
+
+    /** A PUT or POST body: JSON media type (415), at most max-body-bytes (413). */
     private byte[] body(ServerRequest req) throws ApiException {
         HttpMediaType type = req.headers().contentType().orElse(null);
         if (type == null || !type.mediaType().type().equals("application") || !type.mediaType().subtype().equals("json")) {
@@ -260,6 +275,9 @@ final class ControlApi implements AutoCloseable {
         }
         if (!s[0].equals("projects")) return null;
         String p = s[1];
+        Route more = FloatingIpApi.route(plane, s);
+        if (more == null) more = VmFirewallApi.route(plane, s);
+        if (more != null) return more;
         if (s.length == 3 && s[2].equals("security-groups")) {
             return new Route("security_group.list", p, p, Set.of("GET"), false, c -> groups(p));
         }

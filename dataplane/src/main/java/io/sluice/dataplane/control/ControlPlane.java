@@ -3,6 +3,7 @@ package io.sluice.dataplane.control;
 import io.sluice.dataplane.config.ConfigException;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.firewall.FirewallConfig;
+import io.sluice.dataplane.overlay.OverlayModel;
 import io.sluice.dataplane.service.RunningConfig;
 import io.sluice.dataplane.service.Service;
 
@@ -38,6 +39,10 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     private final AuditLog audit;
     private final List<DesiredState.Change> changes;
     private final long startGeneration;
+    /** The file's overlay the API's public-access changes are replayed over (a reload's, once applied). */
+    private OverlayModel fileOverlay;
+    private OverlayModel pendingFileOverlay;
+    private OverlayModel pendingBase;
     private volatile DesiredState state;
     private DesiredState pending;
     private RunningConfig running;
@@ -52,6 +57,14 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         this.state = state;
         this.changes = changes;
         this.startGeneration = gen;
+    }
+
+    /** {@code cfg} with the public access (floating IPs) the journal's changes gave, for the data plane to start with. */
+    public SluiceConfig withPublicAccess(SluiceConfig cfg) {
+        OverlayModel o = state.overlay();
+        if (o == null || o.equals(cfg.overlay())) return cfg;
+        return new SluiceConfig(cfg.source(), cfg.eal(), cfg.ports(), cfg.workers(), cfg.burstSize(), cfg.idleStrategy(), cfg.mbufs(),
+                cfg.macTable(), cfg.arp(), cfg.countersFile(), o, cfg.service(), cfg.metrics());
     }
 
     /**
@@ -94,7 +107,9 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
                 applied.add(r.change());
             }
             a = AuditLog.open(dirFor(s.audit(), "audit"), s.msync());
-            return new ControlPlane(s, j, a, st, applied, gen);
+            ControlPlane cp = new ControlPlane(s, j, a, st, applied, gen);
+            cp.fileOverlay = cfg.overlay();
+            return cp;
         } catch (ConfigException e) {
             closeQuietly(j, a);
             throw e;
@@ -169,11 +184,18 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
      * @throws ApiException 400/404/409 when refused (nothing changed), 5xx when the journal or the apply failed
      */
     long change(DesiredState.Change c, long[] nanos) throws ApiException {
+        return change(c, nanos, new DesiredState.Change[1]);
+    }
+
+    /** As {@link #change(DesiredState.Change, long[])}; {@code journaled[0]} is the change as journaled ({@link DesiredState#resolve}). */
+    long change(DesiredState.Change c, long[] nanos, DesiredState.Change[] journaled) throws ApiException {
         long[] before;
         long gen;
         long t0 = System.nanoTime();
         synchronized (running) {
             long t1 = System.nanoTime();
+            c = state.resolve(c);
+            journaled[0] = c;
             DesiredState next = state.apply(c);
             long t2 = System.nanoTime();
             gen = running.generation() + 1;
@@ -186,7 +208,8 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
             before = new long[cycles.size()];
             for (int i = 0; i < before.length; i++) before[i] = cycles.get(i).getAsLong();
             try {
-                gen = running.applyChange(next.firewall());
+                // public access (floating IPs) through NAT's hitless path, everything else through the firewall's
+                gen = next.overlay() != state.overlay() ? running.applyAccess(next.overlay()) : running.applyChange(next.firewall());
             } catch (RuntimeException e) {
                 journal.revert(gen);
                 throw new ApiException(500, "the change could not be applied, nothing changed: " + e.getMessage());
@@ -233,7 +256,10 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     @Override
     public FirewallConfig over(FirewallConfig fromFile) throws ConfigException {
         // the rules and descriptions are rebuilt from the new file plus every change, in order
-        DesiredState st = new DesiredState(state.overlay(), fromFile);
+        OverlayModel base = pendingFileOverlay != null ? pendingFileOverlay : fileOverlay;
+        pendingFileOverlay = null;
+        pendingBase = base;
+        DesiredState st = new DesiredState(base, fromFile);
         for (DesiredState.Change c : changes) {
             try {
                 st = st.apply(c);
@@ -246,10 +272,29 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         return st.firewall();
     }
 
+    /** A reload's overlay with the API's floating-IP changes replayed on top (only public access changes at runtime). */
+    @Override
+    public OverlayModel access(OverlayModel fromFile) throws ConfigException {
+        DesiredState st = new DesiredState(fromFile, state.firewall());
+        for (DesiredState.Change c : changes) {
+            if (!c.action().startsWith("floating_ip.")) continue;
+            try {
+                st = st.apply(c);
+            } catch (ApiException e) {
+                throw new ConfigException("overlay: the API change " + c.action() + " " + c.project() + "/" + c.name()
+                        + " no longer applies over this file: " + e.getMessage());
+            }
+        }
+        pendingFileOverlay = fromFile;
+        return st.overlay();
+    }
+
     @Override
     public void applied(long generation) {
         if (pending != null) state = pending;
         pending = null;
+        if (pendingBase != null) fileOverlay = pendingBase;
+        pendingBase = null;
         journal.reload(generation);
     }
 

@@ -299,12 +299,12 @@ public final class GroupCodec {
 
     // ---- strict field readers ------------------------------------------------------------------
 
-    private static ObjectNode object(JsonNode n, String path) throws ApiException {
+    static ObjectNode object(JsonNode n, String path) throws ApiException {
         if (!(n instanceof ObjectNode o)) throw ApiException.invalid(path, "must be a JSON object, not " + kind(n));
         return o;
     }
 
-    private static void fields(ObjectNode o, String prefix, Set<String> allowed) throws ApiException {
+    static void fields(ObjectNode o, String prefix, Set<String> allowed) throws ApiException {
         for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
             String k = it.next();
             if (!allowed.contains(k)) {
@@ -313,7 +313,7 @@ public final class GroupCodec {
         }
     }
 
-    private static String text(JsonNode n, String path) throws ApiException {
+    static String text(JsonNode n, String path) throws ApiException {
         if (n == null || !n.isTextual()) throw ApiException.invalid(path, "must be a string, not " + kind(n));
         return n.textValue();
     }

@@ -54,6 +54,11 @@ public final class RunningConfig implements ConfigReloader.Target {
         /** The file's firewall configuration with the API's changes applied; throws when they no longer apply. */
         FirewallConfig over(FirewallConfig fromFile) throws ConfigException;
 
+        /** The file's overlay with the API's public-access changes applied (only public access differs); throws when they no longer apply. */
+        default OverlayModel access(OverlayModel fromFile) throws ConfigException {
+            return fromFile;
+        }
+
         /** A reload applied {@code over(...)} as generation {@code generation}. */
         void applied(long generation);
     }
@@ -104,6 +109,15 @@ public final class RunningConfig implements ConfigReloader.Target {
         return generation;
     }
 
+    /** Applies VMs' public access the control API computed (NAT's hitless path, {@link OverlayPipeline#applyPublicAccess}); returns the new generation. */
+    public synchronized long applyAccess(OverlayModel next) {
+        if (overlay == null) throw new IllegalStateException("no overlay pipeline to change public access in");
+        overlay.applyPublicAccess(next);
+        generation++;
+        publish();
+        return generation;
+    }
+
     @Override
     public synchronized String apply(String text) throws ConfigException {
         SluiceConfig next = ConfigLoader.parse(file, text);
@@ -113,8 +127,9 @@ public final class RunningConfig implements ConfigReloader.Target {
             boolean sameButAccess = running.overlay().withoutPublicAccess().equals(next.overlay().withoutPublicAccess());
             if (sameButAccess) {
                 restart.remove("overlay");
-                if (!overlay.state().current().model.equals(next.overlay())) {
-                    access = next.overlay();
+                OverlayModel want = layer != null ? layer.access(next.overlay()) : next.overlay();
+                if (!overlay.state().current().model.equals(want)) {
+                    access = want;
                 }
             }
         }
