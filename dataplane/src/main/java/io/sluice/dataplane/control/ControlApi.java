@@ -3,6 +3,8 @@ package io.sluice.dataplane.control;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.common.configurable.Resource;
+import io.helidon.common.pki.Keys;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpMediaType;
@@ -63,14 +65,26 @@ final class ControlApi implements AutoCloseable {
 
     void start() {
         HELIDON.setLevel(Level.WARNING);
-        server = WebServer.builder()
+        var b = WebServer.builder()
                 .host(settings.host())
                 .port(settings.port())
                 .shutdownHook(false)
                 .maxPayloadSize(-1) // the size limit is ours (413, audited)
-                .routing(HttpRouting.builder().any(this::handle))
-                .build()
-                .start();
+                .routing(HttpRouting.builder().any(this::handle));
+        if (settings.tls() != null) {
+            // HTTPS only: a plain HTTP request on this listener fails its TLS handshake
+            Keys keys = Keys.builder().pem(pem -> pem.key(Resource.create(settings.tls().key()))
+                    .certChain(Resource.create(settings.tls().cert()))).build();
+            b.tls(t -> t.privateKey(keys.privateKey().orElseThrow(() -> new IllegalArgumentException(
+                            "api.tls.key: no private key in " + settings.tls().key())))
+                    .privateKeyCertChain(keys.certChain()));
+        }
+        server = b.build().start();
+    }
+
+    /** {@code https} with {@code api.tls}, else {@code http}. */
+    String scheme() {
+        return settings.tls() != null ? "https" : "http";
     }
 
     int port() {

@@ -172,7 +172,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         runningConfig.attach(this, startGeneration);
         http = new ControlApi(this, log);
         http.start();
-        log.println("sluice: control API on http://" + settings.host() + ":" + http.port() + " (generation " + startGeneration
+        log.println("sluice: control API on " + http.scheme() + "://" + settings.host() + ":" + http.port() + " (generation " + startGeneration
                 + ", " + changes.size() + " change(s) replayed from " + journal.dir() + ", audit " + settings.audit() + ")");
     }
 
