@@ -30,9 +30,10 @@ public final class Main {
             case "status" -> System.exit(status(args));
             case "check" -> System.exit(check(args));
             case "audit" -> System.exit(io.sluice.dataplane.control.AuditCli.run(args, System.out, System.err));
+            case "ctl" -> System.exit(io.sluice.dataplane.control.Ctl.run(args, System.getenv(), System.out, System.err));
             case "demo" -> System.exit(Demo.run(System.out));
             default -> {
-                System.err.println("usage: sluice run CONFIG | check CONFIG | stats [COUNTERS_FILE] | status [COUNTERS_FILE] | audit verify [DIR] | demo");
+                System.err.println("usage: sluice run CONFIG | check CONFIG | stats [COUNTERS_FILE] | status [COUNTERS_FILE] | audit verify [DIR] | ctl COMMAND | demo");
                 System.exit(2);
             }
         }

@@ -172,9 +172,19 @@ class ControlApiFloatingIpNetnsTest {
 
                 // release to the pool: red's goes back, blue allocates it, and releases it
                 assertEquals(FIP2, ok(s.call("DELETE", "/v1/projects/red/floating-ips/" + FIP2, OP, null, null)).path("released").asText());
-                JsonNode mine = ok(post(s, BASE, BLUE, null));
-                assertEquals(FIP2, mine.path("ip").asText(), mine.toString());
-                ok(s.call("DELETE", BASE + "/" + FIP2, BLUE, null, null));
+                // ... and blue takes it with ./sluice ctl, assigns it to job (the server reaches job there), releases it
+                java.util.Map<String, String> env = java.util.Map.of("SLUICE_API", s.base().toString(), "SLUICE_API_KEY", BLUE);
+                CtlNetnsTest.Out o = CtlNetnsTest.ctl(env, "fip", "allocate", "blue");
+                assertEquals(0, o.code(), o.toString());
+                assertTrue(o.out().startsWith("IP            PROJECT  VM\n203.0.113.11  blue     -\n"), o.out());
+                o = CtlNetnsTest.ctl(env, "fip", "assign", "blue", FIP2, "job");
+                assertTrue(o.out().contains("203.0.113.11  blue     job"), o.toString());
+                assertTrue(h.netns.exec(server, 10, TcpProbe.connect(FIP2, 22)).output().contains("hello job"), "job answers at .11");
+                o = CtlNetnsTest.ctl(env, "fips", "blue");
+                assertTrue(o.out().contains("203.0.113.10  blue     web\n203.0.113.11  blue     job\n"), o.out());
+                o = CtlNetnsTest.ctl(env, "fip", "release", "blue", FIP2);
+                assertTrue(o.code() == 0 && o.out().startsWith("released: 203.0.113.11, generation "), o.toString());
+                assertEquals(new CtlNetnsTest.Out(1, "", "no floating IP '203.0.113.11' in project blue\n"), CtlNetnsTest.ctl(env, "fip", "release", "blue", FIP2));
                 assertEquals(1, ok(s.get(BASE, BLUE)).path("floating_ips").size());
 
                 JsonNode audit = ok(s.get("/v1/audit-log?limit=200&action_prefix=floating_ip", OP)).path("records");
