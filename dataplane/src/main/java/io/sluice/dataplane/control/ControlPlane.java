@@ -160,6 +160,11 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         return state;
     }
 
+    /** The API's base address ({@code http://127.0.0.1:PORT}), once started. */
+    public String address() {
+        return http.scheme() + "://" + settings.host() + ":" + http.port();
+    }
+
     long generation() {
         RunningConfig r = running;
         return r == null ? startGeneration : r.generation();
