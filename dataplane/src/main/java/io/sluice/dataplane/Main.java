@@ -30,10 +30,11 @@ public final class Main {
             case "check" -> System.exit(check(args));
             case "audit" -> System.exit(io.sluice.dataplane.control.AuditCli.run(args, System.out, System.err));
             case "flows" -> System.exit(io.sluice.dataplane.flowlog.FlowsCli.run(args, System.out, System.err));
+            case "ctl" -> System.exit(io.sluice.dataplane.control.Ctl.run(args, System.getenv(), System.out, System.err));
             case "demo" -> System.exit(Demo.run(System.out));
             case "trace", "capture", "explain" -> System.exit(io.sluice.dataplane.debug.DebugCli.run(args, System.in, System.out, System.err));
             default -> {
-                System.err.println("usage: sluice run CONFIG | check CONFIG | stats [COUNTERS_FILE] | status [COUNTERS_FILE] | audit verify [DIR] | trace | capture PORT | explain | flows [--dir DIR] [--vm VM] [--follow] [--json] | demo");
+                System.err.println("usage: sluice run CONFIG | check CONFIG | stats [COUNTERS_FILE] | status [COUNTERS_FILE] | audit verify [DIR] | trace | capture PORT | explain | flows [--dir DIR] [--vm VM] [--follow] [--json] | ctl COMMAND | demo");
                 System.exit(2);
             }
         }

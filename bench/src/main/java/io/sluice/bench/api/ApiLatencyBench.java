@@ -46,41 +46,10 @@ public final class ApiLatencyBench {
 
     static double[] run(String jar, String sync, int rules, int changes) throws Exception {
         Path dir = Files.createTempDirectory("sluice-api-bench");
-        String tag = "sab" + (ProcessHandle.current().pid() % 10000);
-        String key = "bench-key";
-        String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-        String cfg = """
-                eal: ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "-l", "0"]
-                mbufs: 4095
-                counters-file: %s
-                ports:
-                  - {name: up,  device: "net_tap0,iface=%su"}
-                  - {name: app, device: "net_tap1,iface=%sa"}
-                  - {name: db,  device: "net_tap2,iface=%sd"}
-                overlay:
-                  uplink: up
-                  underlay-ip: 192.168.50.1/24
-                  underlay-mac: "02:00:00:00:aa:01"
-                  router-mac: "02:00:00:00:ff:01"
-                  networks:
-                    - name: blue
-                      vni: 100
-                      cidr: 10.0.0.0/16
-                      subnets: [{name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1}]
-                      vms:
-                        - {name: app, subnet: a, mac: "02:b3:00:00:01:11", ip: 10.0.1.11, port: app}
-                        - {name: db,  subnet: a, mac: "02:b3:00:00:01:12", ip: 10.0.1.12, port: db}
-                security-groups: {}
-                api:
-                  listen: 127.0.0.1:0
-                  keys: [{id: bench, sha256: %s, projects: ["*"]}]
-                  journal: %s
-                  audit: %s
-                  sync: %s
-                """.formatted(dir.resolve("counters.dat"), tag, tag, tag, hash, dir.resolve("journal"), dir.resolve("audit"), sync);
-        Path file = dir.resolve("sluice.yaml");
-        Files.writeString(file, cfg);
+        String key = KEY;
+        Path file = config(dir, sync);
         List<String> cmd = new ArrayList<>();
+
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (a.startsWith("--") || a.startsWith("-XX:") || a.startsWith("-D")) cmd.add(a);
@@ -124,6 +93,47 @@ public final class ApiLatencyBench {
                 s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
             }
         }
+    }
+
+    /** The operator key of {@link #config}. */
+    static final String KEY = "bench-key";
+
+    /** Main run's configuration: TAP ports up/app/db, project blue with VMs app and db, the API (operator key {@link #KEY}) with {@code sync}. */
+    static Path config(Path dir, String sync) throws Exception {
+        String tag = "sab" + (ProcessHandle.current().pid() % 10000);
+        String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(KEY.getBytes(StandardCharsets.UTF_8)));
+        String cfg = """
+                eal: ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "-l", "0"]
+                mbufs: 4095
+                counters-file: %s
+                ports:
+                  - {name: up,  device: "net_tap0,iface=%su"}
+                  - {name: app, device: "net_tap1,iface=%sa"}
+                  - {name: db,  device: "net_tap2,iface=%sd"}
+                overlay:
+                  uplink: up
+                  underlay-ip: 192.168.50.1/24
+                  underlay-mac: "02:00:00:00:aa:01"
+                  router-mac: "02:00:00:00:ff:01"
+                  networks:
+                    - name: blue
+                      vni: 100
+                      cidr: 10.0.0.0/16
+                      subnets: [{name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1}]
+                      vms:
+                        - {name: app, subnet: a, mac: "02:b3:00:00:01:11", ip: 10.0.1.11, port: app}
+                        - {name: db,  subnet: a, mac: "02:b3:00:00:01:12", ip: 10.0.1.12, port: db}
+                security-groups: {}
+                api:
+                  listen: 127.0.0.1:0
+                  keys: [{id: bench, sha256: %s, projects: ["*"]}]
+                  journal: %s
+                  audit: %s
+                  sync: %s
+                """.formatted(dir.resolve("counters.dat"), tag, tag, tag, hash, dir.resolve("journal"), dir.resolve("audit"), sync);
+        Path file = dir.resolve("sluice.yaml");
+        Files.writeString(file, cfg);
+        return file;
     }
 
     /** Sum of the Server-Timing phases (ms) of the measured changes, by name, in the order first seen. */

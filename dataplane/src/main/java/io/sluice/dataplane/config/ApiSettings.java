@@ -28,16 +28,21 @@ import java.util.TreeSet;
  * @param msync            {@code sync: msync} (default): journal and audit appends are forced to disk
  *                         before the answer (power loss); {@code sync: none}: they survive a process
  *                         crash only
+ * @param tls              {@code tls: {cert: FILE, key: FILE}} (PEM): HTTPS only; null: plain HTTP
  */
 public record ApiSettings(String host, int port, List<Key> keys, Path journal, Path audit, int maxBodyBytes,
-                          int maxAuthFailures, int authWindowSeconds, boolean msync) {
+                          int maxAuthFailures, int authWindowSeconds, boolean msync, Tls tls) {
+    /** The listener's certificate chain and private key, PEM files (read when the API starts). */
+    public record Tls(Path cert, Path key) {}
+
     /** The top-level key. */
     public static final String KEY = "api";
     /** The project list of an operator key. */
     public static final String ALL = "*";
 
     private static final Set<String> KEYS = Set.of("listen", "keys", "journal", "audit", "max-body-bytes", "max-auth-failures",
-            "auth-failure-window-s", "sync");
+            "auth-failure-window-s", "sync", "tls");
+    private static final Set<String> TLS_KEYS = Set.of("cert", "key");
     private static final Set<String> KEY_KEYS = Set.of("id", "sha256", "projects");
 
     /**
@@ -153,7 +158,20 @@ public record ApiSettings(String host, int port, List<Key> keys, Path journal, P
             if (v.equals("none")) msync = false;
             else if (!v.equals("msync")) throw p.error(top.get("sync"), KEY + ".sync", "'" + v + "' is not msync or none");
         }
-        return new ApiSettings(host, port, keys, journal, audit, maxBody, fails, window, msync);
+        Tls tls = null;
+        if (top.containsKey("tls")) {
+            Map<String, Node> t = p.mapping(top.get("tls"), KEY + ".tls", TLS_KEYS);
+            Path[] files = new Path[2];
+            String[] names = {"cert", "key"};
+            for (int i = 0; i < 2; i++) {
+                String k = KEY + ".tls." + names[i];
+                if (!t.containsKey(names[i])) throw p.error(top.get("tls"), k, "missing: a PEM file (tls needs cert and key)");
+                files[i] = Path.of(p.scalar(t.get(names[i]), k));
+                if (!java.nio.file.Files.isReadable(files[i])) throw p.error(t.get(names[i]), k, files[i] + " is not a readable file");
+            }
+            tls = new Tls(files[0], files[1]);
+        }
+        return new ApiSettings(host, port, keys, journal, audit, maxBody, fails, window, msync, tls);
     }
 
     private static Path path(Yaml p, Map<String, Node> top, Node section, String f) throws ConfigException {

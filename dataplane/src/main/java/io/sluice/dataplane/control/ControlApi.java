@@ -4,6 +4,8 @@ import io.sluice.dataplane.config.ApiSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.common.configurable.Resource;
+import io.helidon.common.pki.Keys;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpMediaType;
@@ -64,14 +66,26 @@ final class ControlApi implements AutoCloseable {
 
     void start() {
         HELIDON.setLevel(Level.WARNING);
-        server = WebServer.builder()
+        var b = WebServer.builder()
                 .host(settings.host())
                 .port(settings.port())
                 .shutdownHook(false)
                 .maxPayloadSize(-1) // the size limit is ours (413, audited)
-                .routing(HttpRouting.builder().any(this::handle))
-                .build()
-                .start();
+                .routing(HttpRouting.builder().any(this::handle));
+        if (settings.tls() != null) {
+            // HTTPS only: a plain HTTP request on this listener fails its TLS handshake
+            Keys keys = Keys.builder().pem(pem -> pem.key(Resource.create(settings.tls().key()))
+                    .certChain(Resource.create(settings.tls().cert()))).build();
+            b.tls(t -> t.privateKey(keys.privateKey().orElseThrow(() -> new IllegalArgumentException(
+                            "api.tls.key: no private key in " + settings.tls().key())))
+                    .privateKeyCertChain(keys.certChain()));
+        }
+        server = b.build().start();
+    }
+
+    /** {@code https} with {@code api.tls}, else {@code http}. */
+    String scheme() {
+        return settings.tls() != null ? "https" : "http";
     }
 
     int port() {
@@ -91,7 +105,8 @@ final class ControlApi implements AutoCloseable {
         Reply handle(Call call) throws ApiException;
     }
 
-    record Call(ServerRequest req, String method, ApiSettings.Key key, byte[] body) {}
+    /** A call to a handler; {@code action[0]} is its audit action, which the handler may make more precise. */
+    record Call(ServerRequest req, String method, ApiSettings.Key key, byte[] body, String[] action) {}
 
     record Reply(int status, JsonNode body, String timing) {
         Reply(int status, JsonNode body) {
@@ -129,7 +144,9 @@ final class ControlApi implements AutoCloseable {
             return;
         }
         String action = route == null ? "unknown" : route.action();
-        if (action.endsWith(".")) action += method.toLowerCase(java.util.Locale.ROOT); // security_group.put
+        if (action.endsWith(".")) { // security_group.put, floating_ip.allocate (FloatingIpApi.VERBS)
+            action += FloatingIpApi.VERBS.getOrDefault(action + method, method.toLowerCase(java.util.Locale.ROOT));
+        }
         String project = route == null ? "" : route.project();
         String target = route == null ? path : route.target();
         ApiSettings.Key key = null;
@@ -156,8 +173,14 @@ final class ControlApi implements AutoCloseable {
                     || !plane.state().hasProject(route.project()) && !route.action().equals(ProjectRoutes.PROJECT))) {
                 throw ApiException.notFound("no project '" + GroupCodec.clip(route.project()) + "'");
             }
-            byte[] content = method.equals("PUT") ? body(req) : new byte[0];
-            Reply r = route.handler().handle(new Call(req, method, key, content));
+            byte[] content = method.equals("PUT") || method.equals("POST") && hasBody(req) ? body(req) : new byte[0];
+            String[] named = {action};
+            Reply r;
+            try {
+                r = route.handler().handle(new Call(req, method, key, content, named));
+            } finally {
+                action = named[0];
+            }
             status = r.status();
             body = r.body();
             serverTiming = r.timing();
@@ -225,7 +248,13 @@ final class ControlApi implements AutoCloseable {
         }
     }
 
-    /** A PUT body: JSON media type (415), at most max-body-bytes (413). */
+    /** A POST may come without a body (no Content-Type, no or zero Content-Length). */
+    private static boolean hasBody(ServerRequest req) {
+        return req.headers().contentType().isPresent() || req.headers().contentLength().orElse(0) > 0
+                || req.headers().contains(HeaderNames.TRANSFER_ENCODING);
+    }
+
+    /** A PUT or POST body: JSON media type (415), at most max-body-bytes (413). */
     private byte[] body(ServerRequest req) throws ApiException {
         HttpMediaType type = req.headers().contentType().orElse(null);
         if (type == null || !type.mediaType().type().equals("application") || !type.mediaType().subtype().equals("json")) {
@@ -263,6 +292,9 @@ final class ControlApi implements AutoCloseable {
         if (!s[0].equals("projects")) return null;
         String p = s[1];
         Route r = ProjectRoutes.route(plane, s);
+        if (r != null) return r;
+        r = FloatingIpApi.route(plane, s);
+        if (r == null) r = VmFirewallApi.route(plane, s);
         if (r != null) return r;
         if (s.length == 3 && s[2].equals("security-groups")) {
             return new Route("security_group.list", p, p, Set.of("GET"), false, c -> groups(p));

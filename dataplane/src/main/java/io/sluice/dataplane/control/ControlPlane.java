@@ -139,6 +139,11 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         return state;
     }
 
+    /** The API's base address ({@code http://127.0.0.1:PORT}), once started. */
+    public String address() {
+        return http.scheme() + "://" + settings.host() + ":" + http.port();
+    }
+
     long generation() {
         RunningConfig r = running;
         return r == null ? startGeneration : r.generation();
@@ -151,7 +156,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         runningConfig.attach(this, startGeneration);
         http = new ControlApi(this, log);
         http.start();
-        log.println("sluice: control API on http://" + settings.host() + ":" + http.port() + " (generation " + startGeneration
+        log.println("sluice: control API on " + http.scheme() + "://" + settings.host() + ":" + http.port() + " (generation " + startGeneration
                 + ", " + changes.size() + " change(s) replayed from " + journal.dir() + ", audit " + settings.audit() + ")");
     }
 
@@ -163,11 +168,18 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
      * @throws ApiException 400/404/409 when refused (nothing changed), 5xx when the journal or the apply failed
      */
     long change(DesiredState.Change c, long[] nanos) throws ApiException {
+        return change(c, nanos, new DesiredState.Change[1]);
+    }
+
+    /** As {@link #change(DesiredState.Change, long[])}; {@code journaled[0]} is the change as journaled ({@link DesiredState#resolve}). */
+    long change(DesiredState.Change c, long[] nanos, DesiredState.Change[] journaled) throws ApiException {
         long[] before;
         long gen;
         long t0 = System.nanoTime();
         synchronized (running) {
             long t1 = System.nanoTime();
+            c = state.resolve(c);
+            journaled[0] = c;
             DesiredState next = state.apply(c);
             long t2 = System.nanoTime();
             gen = running.generation() + 1;

@@ -48,17 +48,54 @@ public final class DesiredState {
     private final OverlayModel overlay;
     private final FirewallConfig fw;
     private final Map<String, GroupCodec.Descriptions> descriptions;
+    /** Allocated floating IPs: address -> project ({@link FloatingIps}; who holds one is the overlay's). */
+    private final Map<Integer, String> floating;
 
     /** The state a configuration file (with an overlay and security groups) describes. */
     public DesiredState(SluiceConfig config) {
-        this(config, Map.of());
+        this(config, Map.of(), FloatingIps.fromOverlay(config.overlay()));
     }
 
-    private DesiredState(SluiceConfig config, Map<String, GroupCodec.Descriptions> descriptions) {
+    private DesiredState(SluiceConfig config, Map<String, GroupCodec.Descriptions> descriptions, Map<Integer, String> floating) {
         this.config = config;
         this.overlay = config.overlay();
         this.fw = config.firewall();
         this.descriptions = Map.copyOf(descriptions);
+        this.floating = Map.copyOf(floating);
+    }
+
+    /** The allocated floating IPs (address -> project). */
+    Map<Integer, String> floating() {
+        return floating;
+    }
+
+    /** This value with another overlay (public access) and floating-IP allocations; the firewall unchanged. */
+    DesiredState withPublicAccess(OverlayModel o, Map<Integer, String> f) {
+        return new DesiredState(config.withOverlay(o), descriptions, f);
+    }
+
+    /**
+     * This value with another firewall configuration ({@link VmFirewall}: a VM's own group {@code id}
+     * set, with its descriptions, or removed when {@code d} is null), checked like a group change.
+     */
+    DesiredState withFirewall(String project, FirewallConfig next, String id, GroupCodec.Descriptions d) throws ApiException {
+        Map<String, GroupCodec.Descriptions> m = new LinkedHashMap<>(descriptions);
+        if (d == null) m.remove(id);
+        else m.put(id, d);
+        return checked(project, next, m);
+    }
+
+    /** The descriptions of group {@code id}, or null. */
+    GroupCodec.Descriptions descriptions(String id) {
+        return descriptions.get(id);
+    }
+
+    /**
+     * The change as it is journaled: a floating-IP allocation without an address gets the pool's
+     * lowest free one here (under the change lock), so replay allocates the same address.
+     */
+    Change resolve(Change c) throws ApiException {
+        return c.action().equals(FloatingIps.ALLOCATE) ? FloatingIps.resolve(this, c) : c;
     }
 
     /** The whole value. */
@@ -97,12 +134,15 @@ public final class DesiredState {
     public List<String> groups(String project) {
         String prefix = scoped(project, "");
         List<String> out = new ArrayList<>();
-        for (String id : fw.groups().keySet()) if (id.startsWith(prefix)) out.add(id.substring(prefix.length()));
+        for (String id : fw.groups().keySet()) {
+            if (id.startsWith(prefix) && !VmFirewall.isVmGroup(id)) out.add(id.substring(prefix.length()));
+        }
         return out;
     }
 
     /** A group's document, or null when the project has no such group. */
     public ObjectNode group(String project, String name) {
+        if (!name.matches(GroupCodec.NAME)) return null; // a VM's own group is its firewall resource
         String id = scoped(project, name);
         SecurityGroup g = fw.groups().get(id);
         if (g == null) return null;
@@ -114,10 +154,11 @@ public final class DesiredState {
         FirewallConfig.VmPort p = vmPort(project, vm);
         if (p == null) return null;
         String prefix = scoped(project, "");
-        return p.groups().stream().map(g -> g.startsWith(prefix) ? g.substring(prefix.length()) : g).toList();
+        return p.groups().stream().filter(g -> !VmFirewall.isVmGroup(g))
+                .map(g -> g.startsWith(prefix) ? g.substring(prefix.length()) : g).toList();
     }
 
-    private FirewallConfig.VmPort vmPort(String project, String vm) {
+    FirewallConfig.VmPort vmPort(String project, String vm) {
         String id = project + "/" + vm;
         for (FirewallConfig.VmPort p : fw.vmPorts()) if (p.name().equals(id)) return p;
         return null;
@@ -144,7 +185,7 @@ public final class DesiredState {
     /** Applies a change; the project must exist (the caller answers 404 otherwise). */
     public DesiredState apply(Change c) throws ApiException {
         if (c.action().equals(Projects.PUT_PROJECT)) {
-            return checked(c.project(), new DesiredState(Projects.putProject(config, c.project(), c.body()), descriptions));
+            return checked(c.project(), new DesiredState(Projects.putProject(config, c.project(), c.body()), descriptions, floating));
         }
         if (!hasProject(c.project())) throw ApiException.notFound("no project '" + c.project() + "'");
         return switch (c.action()) {
@@ -154,11 +195,13 @@ public final class DesiredState {
             case Projects.DELETE_PROJECT -> {
                 Map<String, GroupCodec.Descriptions> d = new LinkedHashMap<>(descriptions);
                 d.keySet().removeIf(id -> id.startsWith(scoped(c.project(), "")));
-                yield new DesiredState(Projects.deleteProject(config, c.project()), d);
+                yield new DesiredState(Projects.deleteProject(config, c.project()), d, floating);
             }
             case Projects.PUT_VM -> checked(c.project(),
-                    new DesiredState(Projects.putVm(config, c.project(), c.name(), c.body(), groups(c.project())), descriptions));
-            case Projects.DELETE_VM -> new DesiredState(Projects.deleteVm(config, c.project(), c.name()), descriptions);
+                    new DesiredState(Projects.putVm(config, c.project(), c.name(), c.body(), groups(c.project())), descriptions, floating));
+            case Projects.DELETE_VM -> new DesiredState(Projects.deleteVm(config, c.project(), c.name()), descriptions, floating);
+            case FloatingIps.ALLOCATE, FloatingIps.PUT, FloatingIps.RELEASE -> FloatingIps.apply(this, c);
+            case VmFirewall.PUT -> VmFirewall.apply(this, c);
             default -> throw new ApiException(500, "unknown change '" + c.action() + "'");
         };
     }
@@ -193,7 +236,7 @@ public final class DesiredState {
 
     private DesiredState deleteGroup(String project, String name) throws ApiException {
         String id = scoped(project, name);
-        if (!fw.groups().containsKey(id)) throw ApiException.notFound("no security group '" + name + "' in project " + project);
+        if (!name.matches(GroupCodec.NAME) || !fw.groups().containsKey(id)) throw ApiException.notFound("no security group '" + name + "' in project " + project);
         if (name.equals(FirewallConfig.DEFAULT_GROUP)) throw ApiException.conflict("the default group cannot be deleted (every VM not listed is in it)");
         for (FirewallConfig.VmPort p : fw.vmPorts()) {
             if (p.groups().contains(id)) throw ApiException.conflict("security group '" + name + "' still has VM " + p.name() + "; move it to other groups first");
@@ -228,6 +271,7 @@ public final class DesiredState {
             }
             ids.add(scoped(project, names.get(i)));
         }
+        for (String g : p.groups()) if (VmFirewall.isVmGroup(g)) ids.add(g); // the VM's own rules stay
         List<FirewallConfig.VmPort> vms = new ArrayList<>(fw.vmPorts().size());
         for (FirewallConfig.VmPort v : fw.vmPorts()) {
             vms.add(v == p ? new FirewallConfig.VmPort(v.port(), v.name(), v.addresses(), ids, v.zone()) : v);
@@ -259,6 +303,6 @@ public final class DesiredState {
                 }
             }
         }
-        return new DesiredState(config.withFirewall(next), d);
+        return new DesiredState(config.withFirewall(next), d, floating);
     }
 }

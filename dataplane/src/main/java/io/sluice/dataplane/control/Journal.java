@@ -105,6 +105,14 @@ final class Journal implements AutoCloseable {
                     if (!action.endsWith(".delete") && body == null) throw corrupt(at, "body missing");
                     out.add(new Record(gen, action, new DesiredState.Change(action, o.get("project").textValue(), o.get("name").textValue(), body)));
                 }
+                case FloatingIps.ALLOCATE, FloatingIps.PUT, FloatingIps.RELEASE, VmFirewall.PUT -> {
+                    if (!o.path("project").isTextual() || !o.path("name").isTextual()) throw corrupt(at, "project or name missing");
+                    JsonNode body = o.get("body");
+                    if ((action.equals(FloatingIps.PUT) || action.equals(VmFirewall.PUT) || action.equals(FloatingIps.ALLOCATE)) && body == null) {
+                        throw corrupt(at, "body missing");
+                    }
+                    out.add(new Record(gen, action, new DesiredState.Change(action, o.get("project").textValue(), o.get("name").textValue(), body)));
+                }
                 default -> throw corrupt(at, "unknown action '" + action + "'");
             }
         }

@@ -124,7 +124,9 @@ public final class Demo {
                 out.println("VMs: " + String.join(", ", ns.values()) + "; counters in " + cfg.countersFile()
                         + " (./sluice stats " + cfg.countersFile() + ")");
                 runChecks(hosts, counters);
-                publicAccess(hosts, counters, pipeline);
+                try (DemoApi api = DemoApi.start(cfg, fw, pipeline, dp, out)) {
+                    publicAccess(hosts, counters, api);
+                }
             }
             out.println();
             out.println("Counters (summed over workers; zero drop counters omitted):");
@@ -170,7 +172,7 @@ public final class Demo {
      * as its source; blue app outbound only through the SNAT address, unreachable from outside; blue
      * db purely private; the floating IP reassigned to blue app at runtime.
      */
-    private void publicAccess(Hosts hosts, Counters counters, OverlayPipeline pipeline) throws Exception {
+    private void publicAccess(Hosts hosts, Counters counters, DemoApi api) throws Exception {
         List<Process> servers = new ArrayList<>();
         try {
             servers.add(started(hosts.start(server, TcpProbe.servePeer(8000, null))));
@@ -206,14 +208,33 @@ public final class Demo {
             check("blue db (private) -> internet server: nothing leaves, counted", !dbOut.ok() && pv1 - pv0 == 2,
                     summary(dbOut.out()) + "; " + priv + " +" + (pv1 - pv0));
 
-            var m = pipeline.state().current().model;
-            pipeline.applyPublicAccess(m.withAccess("blue", "web", OverlayModel.Access.OUTBOUND, 0)
-                    .withAccess("blue", "app", OverlayModel.Access.FLOATING, (int) ConfigLoader.parseIpv4(FIP)));
+            // the changes below go through the control API (docs/api.md), as an orchestrator's would
+            DemoApi.Reply fw = api.call("PUT", "/v1/projects/blue/vms/web/firewall", DemoApi.OPERATOR_KEY,
+                    "{\"inbound_rules\":[{\"description\":\"app\",\"protocol\":\"tcp\",\"port\":8080,\"source_cidr\":\"0.0.0.0/0\"}]}");
+            Hosts.Result opened = hosts.in(server, 10, TcpProbe.connect(FIP, 8080));
+            check("API: PUT blue web's firewall (TCP 8080 in) -> 200; the next internet -> " + FIP + ":8080 reaches blue web (refused by its kernel)",
+                    fw.status() == 200 && TcpProbe.outcome(opened.exit(), opened.out()) == TcpProbe.Outcome.REFUSED,
+                    "HTTP " + fw.status() + " generation " + fw.body().path("generation").asLong() + "; " + firstLine(opened.out()));
+            DemoApi.Reply denied = api.call("GET", "/v1/projects/red/security-groups", DemoApi.BLUE_KEY, null);
+            check("API: blue's key asks for project red: 404, the same answer as for no such project",
+                    denied.status() == 404 && denied.body().path("error").asText().equals("no project 'red'"),
+                    "HTTP " + denied.status() + " " + denied.body().path("error").asText());
+            DemoApi.Reply move = api.call("PUT", "/v1/projects/blue/floating-ips/" + FIP, DemoApi.OPERATOR_KEY, "{\"vm\":\"app\"}");
             Hosts.Result moved = hosts.in(server, 10, TcpProbe.askPeer(FIP, 22));
             Hosts.Result webNow = hosts.in(ns.get(BLUE_WEB), 10, TcpProbe.askPeer(SERVER, 8000));
             check("reassign " + FIP + " from blue web to blue app: the internet reaches blue app, blue web leaves by SNAT",
-                    moved.out().contains("hello blue-app") && webNow.out().contains("peer " + SNAT),
-                    firstLine(moved.out()) + "; blue web seen as " + firstLine(webNow.out()));
+                    move.status() == 200 && moved.out().contains("hello blue-app") && webNow.out().contains("peer " + SNAT),
+                    "API HTTP " + move.status() + "; " + firstLine(moved.out()) + "; blue web seen as " + firstLine(webNow.out()));
+            DemoApi.Reply audit = api.call("GET", "/v1/audit-log?limit=10", DemoApi.OPERATOR_KEY, null);
+            List<String> records = new java.util.ArrayList<>();
+            for (var r : audit.body().path("records")) {
+                records.add(r.path("key_id").asText() + " " + r.path("action").asText() + " " + r.path("target").asText() + " " + r.path("outcome").asText());
+            }
+            check("API audit log: the firewall PUT, the denied call and the reassign are records (newest first)",
+                    records.contains("operator floating_ip.reassign blue/" + FIP + " accepted")
+                            && records.contains("blue-admin security_group.list red denied")
+                            && records.contains("operator vm.firewall.put blue/web accepted"),
+                    String.join("; ", records.subList(0, Math.min(4, records.size()))));
         } finally {
             for (Process p : servers) {
                 p.destroyForcibly();

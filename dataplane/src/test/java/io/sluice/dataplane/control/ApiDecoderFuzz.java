@@ -6,13 +6,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * Fuzzes the control API's JSON decoders through the code path a request takes
- * ({@link GroupCodec#parse}, then {@link DesiredState#apply} for a security group PUT and a VM
- * membership PUT in an existing project): any body is either accepted or refused with 400, never
+ * ({@link GroupCodec#parse}, then {@link DesiredState#apply} for a security group PUT, a VM
+ * membership PUT, a VM firewall PUT and a floating-IP PUT in an existing project, and the floating-IP
+ * allocation's decoder): any body is either accepted or refused with 400, never
  * another status or an exception. An accepted group, encoded as GET returns it and PUT again, gives
  * the same state (PUT is idempotent). Seed and regression inputs in src/test/resources/io/sluice/dataplane/control/ApiDecoderFuzzInputs/.
  */
 class ApiDecoderFuzz {
     private static final DesiredState STATE = ControlFixtures.state();
+    private static final DesiredState NAT = ControlFixtures.natState();
 
     @FuzzTest(maxDuration = "20s")
     void decoders(byte[] body) throws Exception {
@@ -31,6 +33,21 @@ class ApiDecoderFuzz {
         }
         try {
             STATE.apply(new DesiredState.Change(DesiredState.PUT_MEMBERSHIP, "blue", "app", doc));
+        } catch (ApiException e) {
+            only400(e);
+        }
+        try {
+            STATE.apply(new DesiredState.Change(VmFirewall.PUT, "blue", "app", doc));
+        } catch (ApiException e) {
+            only400(e);
+        }
+        try {
+            NAT.apply(new DesiredState.Change(FloatingIps.PUT, "blue", "203.0.113.10", doc));
+        } catch (ApiException e) {
+            only400(e);
+        }
+        try {
+            FloatingIps.requestedIp(doc);
         } catch (ApiException e) {
             only400(e);
         }

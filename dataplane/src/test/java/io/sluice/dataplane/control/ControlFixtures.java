@@ -59,4 +59,14 @@ public final class ControlFixtures {
             throw new IllegalStateException(e);
         }
     }
+
+    /** The state of NAT's test host ({@code NatHarness.yaml}: web holds 203.0.113.10, job outbound, pool .10-.11). */
+    static DesiredState natState() {
+        try {
+            String y = io.sluice.dataplane.nat.NatHarness.yaml(64, 4);
+            return new DesiredState(ConfigLoader.parse("nat.yaml", y));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }

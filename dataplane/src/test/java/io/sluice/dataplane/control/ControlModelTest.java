@@ -51,7 +51,13 @@ class ControlModelTest {
                 error(withApi(ok.replace("[\"*\"]", "[green]"))));
         assertEquals("t.yaml:" + (line + 1) + ": api.listen: 'localhost' is not host:port (e.g. 127.0.0.1:8080)",
                 error(withApi(ok.replace("127.0.0.1:8080", "localhost"))));
-        assertTrue(error(withApi(ok + "  tls: yes\n")).startsWith("t.yaml:" + (line + 5) + ": api.tls: unknown key"));
+        assertEquals("t.yaml:" + (line + 5) + ": api.tls: must be a mapping (key: value lines)", error(withApi(ok + "  tls: yes\n")));
+        assertEquals("t.yaml:" + (line + 5) + ": api.tls.key: missing: a PEM file (tls needs cert and key)",
+                error(withApi(ok + "  tls: {cert: /etc/hostname}\n")));
+        assertEquals("t.yaml:" + (line + 5) + ": api.tls.cert: /nonexistent/cert.pem is not a readable file",
+                error(withApi(ok + "  tls: {cert: /nonexistent/cert.pem, key: /etc/hostname}\n")));
+        assertEquals(Path.of("/etc/hostname"), ConfigLoader.parse("t.yaml", withApi(ok + "  tls: {cert: /etc/hostname, key: /etc/hostname}\n"))
+                .api().tls().cert());
         assertTrue(error(withApi(ok.replace("  audit: /tmp/a\n", ""))).endsWith("api.audit: missing: a directory for the audit (Chronicle Queue)"));
         String noOverlay = "ports: [{name: a, device: \"net_tap0,iface=x\"}]\napi:\n" + ok;
         assertEquals("t.yaml:3: api: needs an 'overlay' section and a 'security-groups' section (projects are overlay networks,"

@@ -40,7 +40,7 @@ class DemoTest {
         }
         String out = buf.toString(StandardCharsets.UTF_8);
         System.out.println(out);
-        assertTrue(out.contains("29 passed, 0 failed"), out);
+        assertTrue(out.contains("31 passed, 0 failed"), out);
         assertEquals(0, rc, out);
         assertTrue(out.contains("port red-web drop overlay_unknown_destination"), out);
         assertTrue(out.contains("firewall port blue-app drop fw_no_rule"), out);

@@ -4,7 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.dataplane.control.AuditLog;
 import org.junit.jupiter.api.Test;
 
+import io.sluice.dataplane.control.ControlOnly;
+import io.sluice.dataplane.control.CrashLoop;
+
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -13,19 +18,100 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Crash safety of the control API: changes are streamed to a running data plane ({@code Main run}
- * in a child JVM) and the process is killed with SIGKILL at a random moment, then restarted on the
- * same journal, {@value #DEFAULT_KILLS} times (more with {@code -Dsluice.api.kills=N}). After each
- * restart, every acknowledged change is there, an unacknowledged one is there whole or not at all
- * (each change sets two rules, ports n and n+1, together), the generation is at least the last
- * acknowledged one, and in the end the audit chain is intact.
+ * Crash safety of the control API: changes are streamed and the process serving them is killed
+ * with SIGKILL at a random moment, then restarted on the same journal. After each restart, every
+ * acknowledged change is there, an unacknowledged one is there whole or not at all (each change sets
+ * two rules, ports n and n+1, together), the generation is at least the last acknowledged one, and
+ * in the end the audit chain is intact.
+ * <ul>
+ *   <li>{@value #CONTROL_KILLS} kills (more with {@code -Dsluice.api.kills=N}) of the control plane
+ *       alone ({@link ControlOnly}: the same configuration, journal, audit log, API and change path,
+ *       without EAL, ports and workers, so a round costs a JVM start instead of a data plane's);
+ *       the loop is {@link CrashLoop}, which {@code ./sluice bench api-crash} runs 1,000 times;</li>
+ *   <li>{@value #DATAPLANE_KILLS} kills ({@code -Dsluice.api.dpKills=N}) of {@code Main run}, the
+ *       whole data plane on TAP ports, where the acknowledgement also waits for the workers.</li>
+ * </ul>
  */
 class ControlApiCrashNetnsTest {
-    static final int DEFAULT_KILLS = 10;
+    static final int CONTROL_KILLS = 50;
+    static final int DATAPLANE_KILLS = 2;
 
     @Test
-    void killNineNeverLosesAnAcknowledgedChange() throws Exception {
-        int kills = Integer.getInteger("sluice.api.kills", DEFAULT_KILLS);
+    void killNineOfTheControlPlaneNeverLosesAnAcknowledgedChange() throws Exception {
+        int kills = Integer.getInteger("sluice.api.kills", CONTROL_KILLS);
+        long seed = Long.getLong("sluice.api.seed", System.nanoTime());
+        try (Netns net = new Netns()) {
+            Path dir = net.tempDir();
+            Path cfg = ControlApiNetnsTest.config(net, dir, "");
+            long t0 = System.nanoTime();
+            List<String> cmd = archived(dir, cfg);
+            long archivedMs = (System.nanoTime() - t0) / 1_000_000;
+            CrashLoop.Result r = CrashLoop.run(k -> cmd, dir.resolve("audit"), ControlApiNetnsTest.BLUE_KEY, kills, new Random(seed));
+            assertNull(r.failure(), r.failure() + " (seed " + seed + ")");
+            assertEquals(kills, r.kills());
+            assertTrue(r.acked() >= kills, "at least one acknowledged change per round: " + r.acked());
+            System.out.println("ControlApiCrashNetnsTest: " + kills + " kills of the control plane in " + (System.nanoTime() - t0) / 1_000_000
+                    + " ms (class archive " + archivedMs + " ms), " + r.acked() + " changes acknowledged, " + r.auditRecords() + " audit records, start to API line median "
+                    + r.startMillis().stream().sorted().toList().get(r.startMillis().size() / 2) + " ms, seed " + seed);
+        }
+    }
+
+    /**
+     * The command of a {@link ControlOnly} child that starts from a class-data archive (AppCDS) of
+     * itself: the classes it loads (Chronicle Queue, Helidon) are mapped instead of parsed and
+     * verified, which cuts its start to about a third. The archive needs jars on the class path, so
+     * the main classes are jarred first; it is dumped by one child that serves a change and exits
+     * on SIGTERM. Without a usable archive the JVM starts as usual (-Xshare:auto).
+     */
+    static List<String> archived(Path dir, Path cfg) throws Exception {
+        List<String> base = ServiceChild.javaCommand(ControlOnly.class.getName(), cfg.toString());
+        int cpAt = base.indexOf("-cp") + 1;
+        List<String> cp = new ArrayList<>();
+        for (String e : base.get(cpAt).split(java.io.File.pathSeparator)) {
+            Path p = Path.of(e);
+            if (java.nio.file.Files.isDirectory(p)) {
+                if (!p.endsWith("test-classes")) cp.add(jar(p, dir.resolve("classes-" + cp.size() + ".jar")).toString());
+            } else {
+                cp.add(e);
+            }
+        }
+        List<String> cmd = new ArrayList<>(base);
+        cmd.set(cpAt, String.join(java.io.File.pathSeparator, cp));
+        cmd.addAll(1, List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto"));
+        Path jsa = dir.resolve("control-only.jsa");
+        List<String> dump = new ArrayList<>(cmd);
+        dump.add(1, "-XX:ArchiveClassesAtExit=" + jsa);
+        ServiceChild c = ServiceChild.of(new ProcessBuilder(dump).redirectErrorStream(true).start());
+        try {
+            ServiceChild.Line l = c.await(x -> x.startsWith("sluice: control API on "), 60_000);
+            assertTrue(l != null, "the archiving child did not start:\n" + c.output());
+            ControlApiNetnsTest.Started s = new ControlApiNetnsTest.Started(c, java.net.URI.create(l.text().substring(23).split(" ")[0]));
+            assertEquals(200, s.put("/v1/projects/blue/security-groups/warm", ControlApiNetnsTest.BLUE_KEY,
+                    "{\"inbound_rules\":[{\"protocol\":\"tcp\",\"port\":1}]}").status());
+            c.signal("TERM");
+            c.awaitExit(60);
+        } finally {
+            c.close();
+        }
+        List<String> run = new ArrayList<>(cmd);
+        if (java.nio.file.Files.exists(jsa)) run.add(1, "-XX:SharedArchiveFile=" + jsa);
+        return run;
+    }
+
+    private static Path jar(Path classes, Path out) throws Exception {
+        try (var j = new java.util.jar.JarOutputStream(java.nio.file.Files.newOutputStream(out)); var files = java.nio.file.Files.walk(classes)) {
+            for (Path f : (Iterable<Path>) files.filter(java.nio.file.Files::isRegularFile)::iterator) {
+                j.putNextEntry(new java.util.jar.JarEntry(classes.relativize(f).toString().replace('\\', '/')));
+                java.nio.file.Files.copy(f, j);
+                j.closeEntry();
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void killNineOfTheDataPlaneNeverLosesAnAcknowledgedChange() throws Exception {
+        int kills = Integer.getInteger("sluice.api.dpKills", DATAPLANE_KILLS);
         long seed = Long.getLong("sluice.api.seed", System.nanoTime());
         Random rnd = new Random(seed);
         String why = " (seed " + seed + ")";

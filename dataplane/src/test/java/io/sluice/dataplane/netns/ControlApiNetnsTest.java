@@ -50,19 +50,24 @@ class ControlApiNetnsTest {
                 eal: ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "-l", "0"]
                 mbufs: 4095
                 counters-file: %s
-                %sapi:
+                %s""".formatted(dir.resolve("counters.dat"), ControlFixtures.overlay(net.name("up"), net.name("app"), net.name("db")))
+                + apiSection(dir, "  max-body-bytes: 4096\n" + extraApi);
+        Path f = dir.resolve("sluice.yaml");
+        Files.writeString(f, y);
+        return f;
+    }
+
+    /** The {@code api:} section: the operator and blue keys, journal and audit under {@code dir}, then {@code extra} lines. */
+    static String apiSection(Path dir, String extra) throws Exception {
+        return """
+                api:
                   listen: 127.0.0.1:0
                   keys:
                     - {id: operator, sha256: %s, projects: ["*"]}
                     - {id: blue-admin, sha256: %s, projects: [blue]}
                   journal: %s
                   audit: %s
-                  max-body-bytes: 4096
-                %s""".formatted(dir.resolve("counters.dat"), ControlFixtures.overlay(net.name("up"), net.name("app"), net.name("db")),
-                sha256(OPERATOR_KEY), sha256(BLUE_KEY), dir.resolve("journal"), dir.resolve("audit"), extraApi);
-        Path f = dir.resolve("sluice.yaml");
-        Files.writeString(f, y);
-        return f;
+                %s""".formatted(sha256(OPERATOR_KEY), sha256(BLUE_KEY), dir.resolve("journal"), dir.resolve("audit"), extra);
     }
 
     /** Starts {@code Main run}, waits for ready and the API line; returns the child and the API's base URI. */
@@ -70,7 +75,7 @@ class ControlApiNetnsTest {
         ServiceChild c = ServiceChild.run(cfg);
         try {
             c.awaitReady(60_000);
-            ServiceChild.Line l = c.await(s -> s.startsWith("sluice: control API on http://"), 20_000);
+            ServiceChild.Line l = c.await(s -> s.startsWith("sluice: control API on http"), 20_000);
             assertNotNull(l, "no control API line:\n" + c.output());
             String url = l.text().substring("sluice: control API on ".length()).split(" ")[0];
             return new Started(c, URI.create(url));

@@ -30,11 +30,9 @@ class ControlApiTrafficNetnsTest {
             Path cfg = ControlApiNetnsTest.config(h.netns, h.dir, "");
             Path counters = h.dir.resolve("counters.dat");
             try (ControlApiNetnsTest.Started s = ControlApiNetnsTest.start(cfg)) {
-                OverlayHosts.awaitLink(h.tap("up"));
-                String ul = h.netns.create("ul");
-                Netns.run("ip", "link", "set", "dev", h.tap("up"), "netns", ul);
-                String app = h.vm("app", h.tap("app"), "02:b3:00:00:01:11", "10.0.1.11/24", "10.0.1.1", 1500);
-                String db = h.vm("db", h.tap("db"), "02:b3:00:00:01:12", "10.0.1.12/24", "10.0.1.1", 1500);
+                String[] vms = hosts(h);
+                String app = vms[0];
+                String db = vms[1];
                 Process server = h.netns.spawn(db, h.dir.resolve("srv-db.txt"), TcpProbe.serve(8443));
                 try {
                     h.waitListening(db, 8443);
@@ -75,6 +73,16 @@ class ControlApiTrafficNetnsTest {
                 assertEquals(0, s.child().awaitExit(30), s.child().output());
             }
         }
+    }
+
+    /** Project blue's VMs app and db as namespaces on the running data plane's TAP ports (the uplink's parked); returns {app, db}. */
+    static String[] hosts(OverlayHosts h) throws Exception {
+        OverlayHosts.awaitLink(h.tap("up"));
+        String ul = h.netns.create("ul");
+        Netns.run("ip", "link", "set", "dev", h.tap("up"), "netns", ul);
+        String app = h.vm("app", h.tap("app"), "02:b3:00:00:01:11", "10.0.1.11/24", "10.0.1.1", 1500);
+        String db = h.vm("db", h.tap("db"), "02:b3:00:00:01:12", "10.0.1.12/24", "10.0.1.1", 1500);
+        return new String[] {app, db};
     }
 
     /** Echoes lines on a TCP port (argv[1]), one thread per connection. */

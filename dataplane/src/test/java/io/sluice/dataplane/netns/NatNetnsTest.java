@@ -104,47 +104,63 @@ class NatNetnsTest {
     @BeforeAll
     static void start() throws Exception {
         pipeline = H.startPipeline(config());
-        OverlayHosts.awaitLink(H.tap("up"));
-        String ul = H.netns.create("ul");
-        Netns.run("ip", "link", "set", "dev", H.tap("up"), "netns", ul);
-        // the internet: router (the gateway, on the external TAP) and a server behind it
-        router = H.vm("rt", H.tap("ext"), "02:b5:00:00:99:01", "203.0.113.1/24", null, 1500);
-        server = H.netns.create("srv");
-        H.netns.exec(server, 5, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1");
-        Netns.run("ip", "-n", router, "link", "add", H.tap("rs"), "type", "veth", "peer", "name", H.tap("sr"), "netns", server);
-        Netns.run("ip", "-n", router, "addr", "add", "198.51.100.1/24", "dev", H.tap("rs"));
-        Netns.run("ip", "-n", router, "link", "set", "dev", H.tap("rs"), "mtu", "1400", "up"); // a small-MTU hop
-        Netns.run("ip", "-n", server, "addr", "add", SERVER + "/24", "dev", H.tap("sr"));
-        Netns.run("ip", "-n", server, "link", "set", "dev", H.tap("sr"), "mtu", "1400", "up");
-        Netns.run("ip", "-n", server, "route", "add", "default", "via", "198.51.100.1");
-        H.netns.exec(router, 5, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
-        // IPv6 (no NAT): the router is the gateway6 2001:db8:ee::1 and routes the VMs' prefix to our link-local address
-        for (String[] ni : new String[][] {{router, H.tap("ext")}, {router, H.tap("rs")}, {server, H.tap("sr")}}) {
-            H.netns.exec(ni[0], 5, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=0");
-            H.netns.exec(ni[0], 5, "sysctl", "-q", "-w", "net.ipv6.conf." + ni[1] + ".accept_dad=0");
-            H.netns.exec(ni[0], 5, "sysctl", "-q", "-w", "net.ipv6.conf." + ni[1] + ".accept_ra=0");
-            H.netns.exec(ni[0], 5, "sysctl", "-q", "-w", "net.ipv6.conf." + ni[1] + ".disable_ipv6=0");
-        }
-        H.netns.exec(router, 5, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1");
-        Netns.run("ip", "-n", router, "-6", "addr", "add", "2001:db8:ee::1/64", "dev", H.tap("ext"), "nodad");
-        Netns.run("ip", "-n", router, "-6", "addr", "add", "2001:db8:99::1/64", "dev", H.tap("rs"), "nodad");
-        Netns.run("ip", "-n", router, "-6", "route", "add", "2001:db8:1::/64", "via", "fe80::ff:fe00:ee01", "dev", H.tap("ext"));
-        Netns.run("ip", "-n", server, "-6", "addr", "add", SERVER6 + "/64", "dev", H.tap("sr"), "nodad");
-        Netns.run("ip", "-n", server, "-6", "route", "add", "default", "via", "2001:db8:99::1");
-        web = H.vm("web", H.tap("web"), WEB, "10.0.1.2/24", "10.0.1.1", 1500);
-        job = H.vm("job", H.tap("job"), JOB, "10.0.1.3/24", "10.0.1.1", 1500);
-        vault = H.vm("vault", H.tap("vault"), VAULT, "10.0.1.4/24", "10.0.1.1", 1500);
-        Process p = H.netns.spawn(server, null, TcpProbe.servePeer(8000, null));
-        SERVERS.add(p);
-        TcpProbe.awaitReady(p);
-        for (String[] vm : new String[][] {{web, "web"}, {job, "job"}}) {
-            Process s = H.netns.spawn(vm[0], null, "python3", "-c", ECHO_SERVER, "22", vm[1]);
-            SERVERS.add(s);
-            TcpProbe.awaitReady(s);
-        }
+        String[] ns = internet(H, SERVERS);
+        router = ns[0];
+        server = ns[1];
+        web = ns[2];
+        job = ns[3];
+        vault = ns[4];
         Process s8080 = H.netns.spawn(web, null, TcpProbe.serve(8080));
         SERVERS.add(s8080);
         TcpProbe.awaitReady(s8080);
+    }
+
+    /**
+     * The hosts around a running data plane of {@link #config()}'s ports (also the control API's
+     * floating-IP test): the uplink's TAP parked in a namespace, the router and the server behind
+     * it, VMs web, job and vault, the server's peer-address service on 8000 and the echo "SSH" of
+     * web and job on 22 (started into {@code servers}). Returns {router, server, web, job, vault}.
+     */
+    static String[] internet(OverlayHosts h, List<Process> servers) throws Exception {
+        OverlayHosts.awaitLink(h.tap("up"));
+        String ul = h.netns.create("ul");
+        Netns.run("ip", "link", "set", "dev", h.tap("up"), "netns", ul);
+        // the internet: router (the gateway, on the external TAP) and a server behind it
+        String router = h.vm("rt", h.tap("ext"), "02:b5:00:00:99:01", "203.0.113.1/24", null, 1500);
+        String server = h.netns.create("srv");
+        h.netns.exec(server, 5, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1");
+        Netns.run("ip", "-n", router, "link", "add", h.tap("rs"), "type", "veth", "peer", "name", h.tap("sr"), "netns", server);
+        Netns.run("ip", "-n", router, "addr", "add", "198.51.100.1/24", "dev", h.tap("rs"));
+        Netns.run("ip", "-n", router, "link", "set", "dev", h.tap("rs"), "mtu", "1400", "up"); // a small-MTU hop
+        Netns.run("ip", "-n", server, "addr", "add", SERVER + "/24", "dev", h.tap("sr"));
+        Netns.run("ip", "-n", server, "link", "set", "dev", h.tap("sr"), "mtu", "1400", "up");
+        Netns.run("ip", "-n", server, "route", "add", "default", "via", "198.51.100.1");
+        h.netns.exec(router, 5, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+        // IPv6 (no NAT): the router is the gateway6 2001:db8:ee::1 and routes the VMs' prefix to our link-local address
+        for (String[] ni : new String[][] {{router, h.tap("ext")}, {router, h.tap("rs")}, {server, h.tap("sr")}}) {
+            h.netns.exec(ni[0], 5, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=0");
+            h.netns.exec(ni[0], 5, "sysctl", "-q", "-w", "net.ipv6.conf." + ni[1] + ".accept_dad=0");
+            h.netns.exec(ni[0], 5, "sysctl", "-q", "-w", "net.ipv6.conf." + ni[1] + ".accept_ra=0");
+            h.netns.exec(ni[0], 5, "sysctl", "-q", "-w", "net.ipv6.conf." + ni[1] + ".disable_ipv6=0");
+        }
+        h.netns.exec(router, 5, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1");
+        Netns.run("ip", "-n", router, "-6", "addr", "add", "2001:db8:ee::1/64", "dev", h.tap("ext"), "nodad");
+        Netns.run("ip", "-n", router, "-6", "addr", "add", "2001:db8:99::1/64", "dev", h.tap("rs"), "nodad");
+        Netns.run("ip", "-n", router, "-6", "route", "add", "2001:db8:1::/64", "via", "fe80::ff:fe00:ee01", "dev", h.tap("ext"));
+        Netns.run("ip", "-n", server, "-6", "addr", "add", SERVER6 + "/64", "dev", h.tap("sr"), "nodad");
+        Netns.run("ip", "-n", server, "-6", "route", "add", "default", "via", "2001:db8:99::1");
+        String web = h.vm("web", h.tap("web"), WEB, "10.0.1.2/24", "10.0.1.1", 1500);
+        String job = h.vm("job", h.tap("job"), JOB, "10.0.1.3/24", "10.0.1.1", 1500);
+        String vault = h.vm("vault", h.tap("vault"), VAULT, "10.0.1.4/24", "10.0.1.1", 1500);
+        Process p = h.netns.spawn(server, null, TcpProbe.servePeer(8000, null));
+        servers.add(p);
+        TcpProbe.awaitReady(p);
+        for (String[] vm : new String[][] {{web, "web"}, {job, "job"}}) {
+            Process s = h.netns.spawn(vm[0], null, "python3", "-c", ECHO_SERVER, "22", vm[1]);
+            servers.add(s);
+            TcpProbe.awaitReady(s);
+        }
+        return new String[] {router, server, web, job, vault};
     }
 
     @AfterAll
