@@ -68,7 +68,7 @@ public final class Main {
             return 2;
         }
         // DPDK's own messages (EAL, TAP qdisc, multi-process) go to a file, not the terminal (docs/operations.md)
-        ConfigLoader.DpdkLog dpdkLog = ConfigLoader.dpdkLog(file.toString(), java.nio.file.Files.readString(file));
+        ConfigLoader.DpdkLog dpdkLog = cfg.dpdkLog();
         if (dpdkLog.file() != null) {
             java.nio.file.Path parent = Path.of(dpdkLog.file()).toAbsolutePath().getParent();
             if (parent != null) java.nio.file.Files.createDirectories(parent);
@@ -79,7 +79,7 @@ public final class Main {
         // flow logs (docs/operations.md): each worker's firewall stage gets a logger; one writer thread
         io.sluice.dataplane.flowlog.FlowLogs flowLogs;
         try {
-            flowLogs = io.sluice.dataplane.flowlog.FlowLogWiring.open(file, cfg, fw, counters);
+            flowLogs = io.sluice.dataplane.flowlog.FlowLogWiring.open(cfg, fw, counters);
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("sluice: " + e.getMessage());
             return 2;

@@ -148,8 +148,8 @@ public class FirewallBench {
         fw = new FirewallState(4, FirewallConfigLoader.parseDocument("bench.yaml", y, cfg));
         if (flowLogs.equals("on")) {
             logDir = java.nio.file.Files.createTempDirectory("sluice-flowbench");
-            logs = io.sluice.dataplane.flowlog.FlowLogs.open(new io.sluice.dataplane.flowlog.FlowLogSettings(logDir, 1, 10, "hourly", 24, 1024,
-                    io.sluice.dataplane.flowlog.FlowLogSettings.Project.ALL, java.util.Map.of()), cfg, null);
+            logs = io.sluice.dataplane.flowlog.FlowLogs.open(new io.sluice.dataplane.config.FlowLogSettings(logDir, 1, 10, "hourly", 24, 1024,
+                    io.sluice.dataplane.config.FlowLogSettings.Project.ALL, java.util.Map.of()), cfg, null);
             fw.flowLogs(logs);
             logs.start();
         }

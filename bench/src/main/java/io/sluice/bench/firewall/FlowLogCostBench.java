@@ -6,7 +6,7 @@ import io.sluice.dataplane.config.FirewallConfigLoader;
 import io.sluice.dataplane.firewall.FirewallPipelines;
 import io.sluice.dataplane.firewall.FirewallStage;
 import io.sluice.dataplane.firewall.FirewallState;
-import io.sluice.dataplane.flowlog.FlowLogSettings;
+import io.sluice.dataplane.config.FlowLogSettings;
 import io.sluice.dataplane.flowlog.FlowLogs;
 import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.Next;

@@ -30,7 +30,7 @@ public final class ConfigLoader {
     private static final Set<String> TOP_KEYS = Set.of(
             "eal", "ports", "workers", "burst-size", "idle-strategy", "mbufs", "mac-table", "arp", "counters-file", "overlay", "service", "metrics",
             io.sluice.dataplane.config.FirewallConfigLoader.KEY, io.sluice.dataplane.config.ApiSettings.KEY,
-            io.sluice.dataplane.flowlog.FlowLogSettings.KEY, DpdkLog.KEY);
+            io.sluice.dataplane.config.FlowLogSettings.KEY, DpdkLog.KEY);
     private static final Set<String> PORT_KEYS = Set.of("name", "device", "rx-queues", "tx-queues", "mac");
     private static final Set<String> WORKER_KEYS = Set.of("lcore", "rx");
     private static final Set<String> MAC_KEYS = Set.of("mac", "port");
@@ -95,12 +95,6 @@ public final class ConfigLoader {
         public static final DpdkLog DEFAULT = new DpdkLog("/var/log/sluice/dpdk.log", 7);
         /** Level names, by {@code level - 4}. */
         public static final java.util.List<String> LEVELS = java.util.List.of("error", "warning", "notice", "info", "debug");
-    }
-
-    /** The {@code dpdk-log} section of a configuration text (validated already), or the default. */
-    public static DpdkLog dpdkLog(String name, String text) throws ConfigException {
-        Node n = Yaml.section(new Yaml(name).compose(text), DpdkLog.KEY);
-        return n == null ? DpdkLog.DEFAULT : new ConfigLoader(name).dpdkLog(n);
     }
 
     private DpdkLog dpdkLog(Node node) throws ConfigException {
@@ -372,17 +366,16 @@ public final class ConfigLoader {
             api = io.sluice.dataplane.config.ApiSettings.parse(file, top.get(io.sluice.dataplane.config.ApiSettings.KEY), overlay,
                     firewall != null);
         }
-        if (top.containsKey(io.sluice.dataplane.flowlog.FlowLogSettings.KEY)) {
-            // flow logs (docs/operations.md): validated here, read again by Main.run like the api section
+        FlowLogSettings flowLogs = null;
+        if (top.containsKey(FlowLogSettings.KEY)) {
+            // flow logs (docs/operations.md)
             if (!top.containsKey(io.sluice.dataplane.config.FirewallConfigLoader.KEY)) {
-                throw y.error(top.get(io.sluice.dataplane.flowlog.FlowLogSettings.KEY), io.sluice.dataplane.flowlog.FlowLogSettings.KEY,
+                throw y.error(top.get(io.sluice.dataplane.config.FlowLogSettings.KEY), io.sluice.dataplane.config.FlowLogSettings.KEY,
                         "needs a 'security-groups' section (flow logs are kept by the firewall's connection tracking)");
             }
-            io.sluice.dataplane.flowlog.FlowLogSettings.parse(file, top.get(io.sluice.dataplane.flowlog.FlowLogSettings.KEY), overlay);
+            flowLogs = FlowLogSettings.parse(file, top.get(FlowLogSettings.KEY), overlay);
         }
-        if (top.containsKey(DpdkLog.KEY)) {
-            dpdkLog(top.get(DpdkLog.KEY)); // validated here, read again by Main.run (ConfigLoader.dpdkLog)
-        }
+        DpdkLog dpdkLog = top.containsKey(DpdkLog.KEY) ? dpdkLog(top.get(DpdkLog.KEY)) : DpdkLog.DEFAULT;
         ServiceSettings service = ServiceSettings.DEFAULT;
         if (top.containsKey("service")) {
             Map<String, Node> s = y.mapping(top.get("service"), "service", SERVICE_KEYS);
@@ -417,7 +410,7 @@ public final class ConfigLoader {
         }
 
         return new SluiceConfig(file, List.copyOf(eal), List.copyOf(ports), List.copyOf(workers), burst, idle, mbufs,
-                List.copyOf(macTable), List.copyOf(arp), counters, overlay, service, metrics, firewall, api);
+                List.copyOf(macTable), List.copyOf(arp), counters, overlay, service, metrics, firewall, api, flowLogs, dpdkLog);
     }
 
     // ------------------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ import java.util.List;
  * @param metrics      the Prometheus endpoint (the {@code metrics:} section, docs/operations.md)
  * @param firewall     security groups and memberships (the {@code security-groups:} section, docs/firewall.md), or null
  * @param api          the control API (the {@code api:} section, docs/api.md), or null
+ * @param flowLogs     flow logs (the {@code flow-logs:} section, docs/operations.md), or null
+ * @param dpdkLog      where DPDK's own log goes (the {@code dpdk-log:} section, docs/operations.md)
  */
 public record SluiceConfig(
         String source,
@@ -43,7 +45,17 @@ public record SluiceConfig(
         ServiceSettings service,
         MetricsSettings metrics,
         FirewallConfig firewall,
-        ApiSettings api) {
+        ApiSettings api,
+        FlowLogSettings flowLogs,
+        ConfigLoader.DpdkLog dpdkLog) {
+
+    /** A configuration without flow logs, DPDK logging to its default file. */
+    public SluiceConfig(String source, List<String> eal, List<PortSpec> ports, List<WorkerSpec> workers, int burstSize,
+                        String idleStrategy, int mbufs, List<MacEntry> macTable, List<ArpEntry> arp, Path countersFile,
+                        OverlayModel overlay, ServiceSettings service, MetricsSettings metrics, FirewallConfig firewall, ApiSettings api) {
+        this(source, eal, ports, workers, burstSize, idleStrategy, mbufs, macTable, arp, countersFile, overlay, service, metrics,
+                firewall, api, null, ConfigLoader.DpdkLog.DEFAULT);
+    }
 
     /** A configuration without security groups and without the control API. */
     public SluiceConfig(String source, List<String> eal, List<PortSpec> ports, List<WorkerSpec> workers, int burstSize,
@@ -56,13 +68,13 @@ public record SluiceConfig(
     /** This value with {@code fw} as its security groups (a change of the control API, or a reload's section). */
     public SluiceConfig withFirewall(FirewallConfig fw) {
         return new SluiceConfig(source, eal, ports, workers, burstSize, idleStrategy, mbufs, macTable, arp, countersFile, overlay,
-                service, metrics, fw, api);
+                service, metrics, fw, api, flowLogs, dpdkLog);
     }
 
     /** This value with {@code o} as its overlay (public access changed by a reload). */
     public SluiceConfig withOverlay(OverlayModel o) {
         return new SluiceConfig(source, eal, ports, workers, burstSize, idleStrategy, mbufs, macTable, arp, countersFile, o,
-                service, metrics, firewall, api);
+                service, metrics, firewall, api, flowLogs, dpdkLog);
     }
 
     /** A configuration with the default {@link ServiceSettings} and no metrics endpoint (tests, benchmarks). */

@@ -2,8 +2,6 @@ package io.sluice.dataplane.control;
 
 import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;
-import io.sluice.dataplane.config.FirewallConfig;
-import io.sluice.dataplane.config.FirewallConfigLoader;
 import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.service.RunningConfig;
 

@@ -6,7 +6,6 @@ import io.sluice.dataplane.Dataplane;
 import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.control.ControlPlane;
-import io.sluice.dataplane.config.FirewallConfigLoader;
 import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.overlay.OverlayPipeline;
 import io.sluice.dataplane.service.RunningConfig;

@@ -5,7 +5,7 @@ import io.sluice.dataplane.counters.Counters;
 import io.sluice.dataplane.firewall.FirewallCounters;
 import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.flowlog.FlowLogRecord;
-import io.sluice.dataplane.flowlog.FlowLogSettings;
+import io.sluice.dataplane.config.FlowLogSettings;
 import io.sluice.dataplane.flowlog.FlowLogs;
 import io.sluice.dataplane.flowlog.FlowsCli;
 

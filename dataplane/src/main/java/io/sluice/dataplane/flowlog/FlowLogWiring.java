@@ -1,5 +1,7 @@
 package io.sluice.dataplane.flowlog;
 
+import io.sluice.dataplane.config.FlowLogSettings;
+
 import io.sluice.dataplane.config.ConfigException;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.counters.Counters;
@@ -8,9 +10,6 @@ import io.sluice.dataplane.firewall.FirewallState;
 import io.sluice.dataplane.overlay.OverlayPipeline;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /** Puts the flow logs of a configuration file into {@code ./sluice run} (kept out of Main). */
 public final class FlowLogWiring {
@@ -20,8 +19,8 @@ public final class FlowLogWiring {
      * The file's {@code flow-logs} section opened and attached to the firewall (its stages made
      * afterwards log), writer started; null when the file has none. Call before the pipelines are made.
      */
-    public static FlowLogs open(Path file, SluiceConfig cfg, FirewallState fw, Counters counters) throws ConfigException, IOException {
-        FlowLogSettings s = FlowLogSettings.fromDocument(file.toString(), Files.readString(file, StandardCharsets.UTF_8), cfg.overlay());
+    public static FlowLogs open(SluiceConfig cfg, FirewallState fw, Counters counters) throws ConfigException, IOException {
+        FlowLogSettings s = cfg.flowLogs();
         if (s == null || fw == null) return null;
         FlowLogs f = FlowLogs.open(s, cfg, counters);
         f.ruleNames(fw::ruleName);

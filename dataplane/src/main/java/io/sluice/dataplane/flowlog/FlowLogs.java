@@ -1,5 +1,7 @@
 package io.sluice.dataplane.flowlog;
 
+import io.sluice.dataplane.config.FlowLogSettings;
+
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.conntrack.FlowRecord;
 import io.sluice.dataplane.counters.Counters;

@@ -2,7 +2,6 @@ package io.sluice.dataplane.control;
 
 import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;
-import io.sluice.dataplane.config.FirewallConfigLoader;
 
 /** A small overlay configuration (projects blue and red) with security groups, for the control API's tests. */
 public final class ControlFixtures {

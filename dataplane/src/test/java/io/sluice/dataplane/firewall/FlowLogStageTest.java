@@ -6,7 +6,7 @@ import io.sluice.dataplane.config.ConfigException;
 import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.flowlog.FlowLogRecord;
-import io.sluice.dataplane.flowlog.FlowLogSettings;
+import io.sluice.dataplane.config.FlowLogSettings;
 import io.sluice.dataplane.flowlog.FlowLogWiring;
 import io.sluice.dataplane.flowlog.FlowLogs;
 import io.sluice.dataplane.flowlog.FlowsCli;
@@ -60,7 +60,7 @@ class FlowLogStageTest {
         Files.writeString(file, yaml);
         SluiceConfig cfg = ConfigLoader.load(file);
         fw = new FirewallState(4, cfg.firewall());
-        logs = FlowLogWiring.open(file, cfg, fw, null);
+        logs = FlowLogWiring.open(cfg, fw, null);
         stages = FirewallPipelines.l2(cfg, fw);
     }
 

@@ -1,27 +1,17 @@
-package io.sluice.dataplane.flowlog;
+package io.sluice.dataplane.config;
 
-import io.sluice.dataplane.config.ConfigException;
-import io.sluice.dataplane.config.Yaml;
-import io.sluice.dataplane.config.OverlayModel;
-import org.snakeyaml.engine.v2.api.LoadSettings;
-import org.snakeyaml.engine.v2.api.lowlevel.Compose;
-import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
-import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
-import org.snakeyaml.engine.v2.nodes.NodeTuple;
-import org.snakeyaml.engine.v2.nodes.ScalarNode;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
  * The {@code flow-logs:} section (docs/operations.md, "Flow logs"; docs/config.md). Validated by
- * {@link io.sluice.dataplane.config.ConfigLoader} with the rest of the file (errors are
- * {@code file:line: key: what}), read again by {@code ./sluice run}.
+ * {@link ConfigLoader} with the rest of the file, into the one value ({@link SluiceConfig#flowLogs()};
+ * errors are {@code file:line: key: what}).
  *
  * @param directory       the Chronicle Queue's directory
  * @param intervalS       interim record of a long connection every this many seconds
@@ -90,21 +80,6 @@ public record FlowLogSettings(Path directory, int intervalS, int rejectIntervalS
             }
         }
         return new FlowLogSettings(Path.of(dir), interval, reject, roll, maxAge, ringKb, fallback, projects);
-    }
-
-    /** The section of a whole configuration text, or null when it has none (the text was validated already). */
-    public static FlowLogSettings fromDocument(String file, String text, OverlayModel overlay) throws ConfigException {
-        Optional<Node> root;
-        try {
-            root = new Compose(LoadSettings.builder().setLabel(file).build()).composeString(text);
-        } catch (YamlEngineException e) {
-            throw new ConfigException(file + ": not valid YAML: " + e.getMessage());
-        }
-        if (root.isEmpty() || !(root.get() instanceof MappingNode mn)) return null;
-        for (NodeTuple t : mn.getValue()) {
-            if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals(KEY)) return parse(file, t.getValueNode(), overlay);
-        }
-        return null;
     }
 
     private static Project project(Yaml p, Node n, String key) throws ConfigException {
