@@ -40,13 +40,16 @@ class DemoTest {
         }
         String out = buf.toString(StandardCharsets.UTF_8);
         System.out.println(out);
-        assertTrue(out.contains("31 passed, 0 failed"), out);
+        assertTrue(out.contains("33 passed, 0 failed"), out);
         assertEquals(0, rc, out);
         assertTrue(out.contains("port red-web drop overlay_unknown_destination"), out);
         assertTrue(out.contains("firewall port blue-app drop fw_no_rule"), out);
         assertTrue(out.contains("firewall rule blue:default/ssh-v4 connections"), out);
         assertTrue(out.contains("nat vm blue/db no public access"), out);
         assertTrue(out.contains("nat snat connections created"), out);
+        assertTrue(out.contains("PASS   ... explain says why, no packet sent: DROP fw_no_rule"), out);
+        assertTrue(out.contains("PASS flow log: one ACCEPT record for that transfer"), out);
+        assertTrue(out.contains("PASS API audit log: the firewall PUT, the denied call and the reassign are records"), out);
 
         String netns = Hosts.run(5, "ip", "netns", "list").out();
         assertFalse(netns.contains("sldemo-"), "namespaces left behind: " + netns);
