@@ -88,7 +88,9 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
                 applied.add(r.change());
             }
             a = AuditLog.open(dirFor(s.audit(), "audit"), s.msync());
-            return new ControlPlane(s, j, a, st, applied, gen);
+            ControlPlane cp = new ControlPlane(s, j, a, st, applied, gen);
+            cp.fromFile = cfg;
+            return cp;
         } catch (ConfigException e) {
             closeQuietly(j, a);
             throw e;
@@ -112,19 +114,17 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         if (a != null) a.close();
     }
 
+    /** The file's value the journal was replayed over (a reload compares with it and replays over it). */
+    private SluiceConfig fromFile;
+
+    @Override
+    public SluiceConfig fromFile(SluiceConfig running) {
+        return fromFile;
+    }
+
     /** The value to start with: the file's, with the journal replayed. */
     public SluiceConfig desired() {
         return state.config();
-    }
-
-    /** The generation the journal reached (1 without records). */
-    public long startGeneration() {
-        return startGeneration;
-    }
-
-    /** Changes replayed from the journal at start. */
-    public int replayed() {
-        return changes.size();
     }
 
     ApiSettings settings() {

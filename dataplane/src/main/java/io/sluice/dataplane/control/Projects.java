@@ -88,10 +88,9 @@ final class Projects {
             String id = p + ":" + FirewallConfig.DEFAULT_GROUP;
             groups.put(id, SecurityGroup.defaultGroup(id));
             cut.put(id, false);
-            fw = with(fw, groups, cut, fw.vmPorts());
+            fw = fw.with(groups, cut, fw.vmPorts());
         }
-        return new SluiceConfig(cfg.source(), cfg.eal(), cfg.ports(), cfg.workers(), cfg.burstSize(), cfg.idleStrategy(), cfg.mbufs(),
-                cfg.macTable(), cfg.arp(), cfg.countersFile(), next, cfg.service(), cfg.metrics(), fw, cfg.api());
+        return cfg.withOverlay(next).withFirewall(fw);
     }
 
     /** Deletes project {@code p}: 409 while it has VMs, or when a project was created after it. */
@@ -117,8 +116,7 @@ final class Projects {
         Map<String, Boolean> cut = new LinkedHashMap<>(fw.cutGroups());
         groups.keySet().removeIf(id -> id.startsWith(p + ":"));
         cut.keySet().removeIf(id -> id.startsWith(p + ":"));
-        return new SluiceConfig(cfg.source(), cfg.eal(), cfg.ports(), cfg.workers(), cfg.burstSize(), cfg.idleStrategy(), cfg.mbufs(),
-                cfg.macTable(), cfg.arp(), cfg.countersFile(), next, cfg.service(), cfg.metrics(), with(fw, groups, cut, fw.vmPorts()), cfg.api());
+        return cfg.withOverlay(next).withFirewall(fw.with(groups, cut, fw.vmPorts()));
     }
 
     /** Creates or replaces VM {@code p/vm}: the overlay's VM and the firewall's VM port together. */
@@ -200,9 +198,7 @@ final class Projects {
         for (int i = 0; i < ports.size(); i++) if (ports.get(i).name().equals(port.name())) existing = i;
         if (existing < 0) ports.add(port);
         else ports.set(existing, port);
-        return new SluiceConfig(cfg.source(), cfg.eal(), cfg.ports(), cfg.workers(), cfg.burstSize(), cfg.idleStrategy(), cfg.mbufs(),
-                cfg.macTable(), cfg.arp(), cfg.countersFile(), next, cfg.service(), cfg.metrics(),
-                with(fw, fw.groups(), fw.cutGroups(), ports), cfg.api());
+        return cfg.withOverlay(next).withFirewall(fw.with(fw.groups(), fw.cutGroups(), ports));
     }
 
     /** Deletes VM {@code p/vm} (a local VM's port stays plugged and unused: its packets are dropped as not overlay). */
@@ -219,9 +215,7 @@ final class Projects {
         FirewallConfig fw = cfg.firewall();
         List<FirewallConfig.VmPort> ports = new ArrayList<>(fw.vmPorts());
         ports.removeIf(x -> x.name().equals(p + "/" + vm));
-        return new SluiceConfig(cfg.source(), cfg.eal(), cfg.ports(), cfg.workers(), cfg.burstSize(), cfg.idleStrategy(), cfg.mbufs(),
-                cfg.macTable(), cfg.arp(), cfg.countersFile(), next, cfg.service(), cfg.metrics(),
-                with(fw, fw.groups(), fw.cutGroups(), ports), cfg.api());
+        return cfg.withOverlay(next).withFirewall(fw.with(fw.groups(), fw.cutGroups(), ports));
     }
 
     // ---- documents ------------------------------------------------------------------------------
@@ -347,9 +341,4 @@ final class Projects {
         return new int[] {(int) a, Integer.parseInt(parts[1])};
     }
 
-    private static FirewallConfig with(FirewallConfig fw, Map<String, SecurityGroup> groups, Map<String, Boolean> cut,
-                                       List<FirewallConfig.VmPort> vms) {
-        return new FirewallConfig(groups, cut, vms, fw.platform(), fw.maxConnections(), fw.maxConnectionsPerVm(),
-                fw.maxFragmentDatagrams(), fw.fragmentTimeoutMs());
-    }
 }

@@ -41,7 +41,7 @@ import java.util.Objects;
  */
 public final class RunningConfig implements ConfigReloader.Target {
     private final String file;
-    /** The value the data plane was started with: host sections that differ from it need a restart. */
+    /** The file's value at start: host sections that differ from it need a restart. */
     private final SluiceConfig running;
     private final FirewallState firewall;
     private final OverlayPipeline overlay;
@@ -79,13 +79,24 @@ public final class RunningConfig implements ConfigReloader.Target {
      */
     public RunningConfig(String file, SluiceConfig running, FirewallState firewall, OverlayPipeline overlay,
                          AtomicCounter generationCounter) {
+        this(file, running, running, firewall, overlay, generationCounter);
+    }
+
+    /**
+     * @param fromFile the file's own value at start: what a reload's sections are compared with and
+     *                 what the control API's changes are replayed over
+     * @param running  the value the data plane started with: {@code fromFile} with the journal's
+     *                 changes replayed (the same value without a control API)
+     */
+    public RunningConfig(String file, SluiceConfig fromFile, SluiceConfig running, FirewallState firewall, OverlayPipeline overlay,
+                         AtomicCounter generationCounter) {
         this.file = file;
-        this.running = running;
+        this.running = fromFile;
         this.firewall = firewall;
         this.overlay = overlay;
         this.generationCounter = generationCounter;
         this.current = firewall == null ? running : running.withFirewall(firewall.config());
-        this.fileOverlay = running.overlay();
+        this.fileOverlay = fromFile.overlay();
         publish();
     }
 
@@ -208,10 +219,8 @@ public final class RunningConfig implements ConfigReloader.Target {
                     + " partition(s) rebuilt, " + firewall.lastUnchangedLists() + " list(s) unchanged, "
                     + firewall.lastApplyNanos() / 1000 + " us)");
         }
-        current = new SluiceConfig(current.source(), current.eal(), current.ports(), current.workers(), current.burstSize(),
-                current.idleStrategy(), current.mbufs(), current.macTable(), current.arp(), current.countersFile(),
-                access != null ? access : current.overlay(), current.service(), current.metrics(),
-                firewall != null && fwc != null ? fwc : current.firewall(), current.api());
+        current = current.withOverlay(access != null ? access : current.overlay())
+                .withFirewall(firewall != null && fwc != null ? fwc : current.firewall());
         if (!applied.isEmpty() || always) {
             generation++;
             publish();

@@ -58,6 +58,11 @@ public final class Service {
          */
         void start(RunningConfig running, java.util.List<java.util.function.LongSupplier> workerCycles, PrintStream log) throws Exception;
 
+        /** The file's own value, of which {@code running} (what the data plane started with) is a replay. */
+        default SluiceConfig fromFile(SluiceConfig running) {
+            return running;
+        }
+
         @Override
         void close();
     }
@@ -85,7 +90,8 @@ public final class Service {
         started.setRelease(System.currentTimeMillis());
         Lifecycle life = new Lifecycle(state);
         installStopSignals(life, log);
-        RunningConfig running = new RunningConfig(file.toString(), cfg, firewall, overlay, generation);
+        RunningConfig running = new RunningConfig(file.toString(), control == null ? cfg : control.fromFile(cfg), cfg, firewall,
+                overlay, generation);
         ConfigReloader reloader = new ConfigReloader(file, running, log);
         installReloadSignal(reloader, log);
 

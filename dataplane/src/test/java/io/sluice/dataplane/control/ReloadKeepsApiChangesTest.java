@@ -56,4 +56,35 @@ class ReloadKeepsApiChangesTest {
         assertNull(Projects.vm(running.current(), "red", "ghost"));
         assertEquals(2, running.generation());
     }
+
+    /**
+     * After a restart the data plane starts with the file plus the journal (here: a VM the API
+     * deleted): a reload of the unchanged file is compared with the file's own value and the journal
+     * replayed over it once, not over the already-replayed value (which refused the reload: "no VM").
+     */
+    @Test
+    void aReloadAfterARestartReplaysTheJournalOverTheFilesValue() throws Exception {
+        String text = ControlFixtures.OVERLAY;
+        SluiceConfig fromFile = ConfigLoader.parse("t.yaml", text);
+        List<DesiredState.Change> changes = List.of(new DesiredState.Change(Projects.DELETE_VM, "red", "ghost", null));
+        SluiceConfig desired = DesiredState.replay(fromFile, changes).config();
+        FirewallState fw = new FirewallState(desired.ports().size(), desired.firewall());
+        OverlayPipeline pipe = new OverlayPipeline(desired.overlay(), null, UnderlayNeighbours.withDefaults(), fw);
+        RunningConfig running = new RunningConfig("t.yaml", fromFile, desired, fw, pipe, null);
+        running.attach(new RunningConfig.Layer() {
+            @Override
+            public SluiceConfig over(SluiceConfig f) throws ConfigException {
+                return DesiredState.replay(f, changes).config();
+            }
+
+            @Override
+            public void applied(long generation) {}
+        }, 2);
+        assertNull(Projects.vm(running.current(), "red", "ghost"));
+        String same = running.apply(text);
+        assertTrue(same.startsWith("nothing applied"), same);
+        assertNull(Projects.vm(running.current(), "red", "ghost"), "still deleted");
+        assertTrue(pipe.state().current().model.networks().get(1).vms().isEmpty(), "red has no VM in the overlay snapshot");
+        assertEquals(2, running.generation());
+    }
 }
