@@ -232,8 +232,11 @@ public final class Worker implements Agent {
         }
         // publishing walks every counter slot: not per duty cycle while busy (at most
         // FLUSH_INTERVAL_NS late), always when idle and in onClose
-        if (work == 0 || nowNs - flushedNs >= FLUSH_INTERVAL_NS) {
+        if (work == 0) {
+            // timed work of stages that saw no burst (a busy firewall stage expires per burst)
             for (io.sluice.dataplane.pipeline.Idle s : idleStages) s.idle(nowNs);
+        }
+        if (work == 0 || nowNs - flushedNs >= FLUSH_INTERVAL_NS) {
             counters.dutyCycles(cycles);
             counters.flush();
             flushedNs = nowNs;

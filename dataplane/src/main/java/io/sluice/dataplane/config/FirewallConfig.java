@@ -69,6 +69,11 @@ public record FirewallConfig(Map<String, SecurityGroup> groups, Map<String, Bool
         return new CloudConfig(groups, ifaces, platform);
     }
 
+    /** A copy with these groups, cut settings and VM ports; the platform layer and limits kept (the API's changes). */
+    public FirewallConfig with(Map<String, SecurityGroup> groups, Map<String, Boolean> cut, List<VmPort> vms) {
+        return new FirewallConfig(groups, cut, vms, platform, maxConnections, maxConnectionsPerVm, maxFragmentDatagrams, fragmentTimeoutMs);
+    }
+
     /** A copy with group {@code g} replaced or added (rule changes at run time, tests). */
     public FirewallConfig withGroup(SecurityGroup g, boolean cut) {
         Map<String, SecurityGroup> m = new LinkedHashMap<>(groups);

@@ -369,9 +369,9 @@ public final class ReferenceConntrack {
         for (Iterator<Map.Entry<Tuple, Conn>> it = conns.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Tuple, Conn> e = it.next();
             Conn c = e.getValue();
-            if (now - e.getValue().deadline >= 0) {
+            if (now - c.deadline >= 0) {
                 report(e.getKey(), c, FlowRecord.END_EXPIRED, sec(now));
-                perVm.merge(e.getValue().vm, -1, Integer::sum);
+                perVm.merge(c.vm, -1, Integer::sum);
                 it.remove();
                 n++;
             }

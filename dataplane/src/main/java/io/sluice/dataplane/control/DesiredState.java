@@ -280,8 +280,7 @@ public final class DesiredState {
     }
 
     private FirewallConfig with(Map<String, SecurityGroup> groups, Map<String, Boolean> cut, List<FirewallConfig.VmPort> vms) {
-        return new FirewallConfig(groups, cut, vms, fw.platform(), fw.maxConnections(), fw.maxConnectionsPerVm(),
-                fw.maxFragmentDatagrams(), fw.fragmentTimeoutMs());
+        return fw.with(groups, cut, vms);
     }
 
     /**

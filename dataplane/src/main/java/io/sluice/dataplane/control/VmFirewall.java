@@ -69,8 +69,7 @@ final class VmFirewall {
         for (FirewallConfig.VmPort v : fw.vmPorts()) {
             vms.add(v == port ? new FirewallConfig.VmPort(v.port(), v.name(), v.addresses(), member, v.zone()) : v);
         }
-        FirewallConfig next = new FirewallConfig(groups, cut, vms, fw.platform(), fw.maxConnections(), fw.maxConnectionsPerVm(),
-                fw.maxFragmentDatagrams(), fw.fragmentTimeoutMs());
+        FirewallConfig next = fw.with(groups, cut, vms);
         return st.withFirewall(p, next, id, empty ? null : GroupCodec.Descriptions.of(g));
     }
 

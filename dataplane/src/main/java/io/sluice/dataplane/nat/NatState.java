@@ -55,24 +55,26 @@ public final class NatState {
     private final long[] pubLast;
     private final OverlaySnapshot snapshot;
 
+    /** The host-wide NAT counters, in the order {@link #publish} writes them (per-address and per-VM ones follow). */
+    private static final String[] LABELS = {"nat floating-ip connections created", "nat snat connections created", "nat arp replies",
+            "nat gateway arp requests", "nat gateway arp learned", "nat stale connections cut",
+            "nat icmp errors translated in", "nat icmp errors translated out", "nat gratuitous arps sent",
+            "nat hairpin packets", "nat hairpin dropped", "nat nd replies", "nat gateway6 learned",
+            "nat gateway6 nd solicitations", "nat ipv6 packets in", "nat ipv6 packets out", "nat gateway refreshes",
+            "nat gateway expired"};
+
     public NatState(OverlaySnapshot s, Counters counters) {
         this.snapshot = s;
         int vms = s.vmCount();
         ports = new SnatPorts(s.snatAddr.length, s.blocksPerAddress, s.portBlock, s.blocksPerVm, vms);
         exhausted = new long[vms];
         noPublicAccess = new long[vms];
-        int n = 18 + s.snatAddr.length + 2 * vms;
+        int n = LABELS.length + s.snatAddr.length + 2 * vms;
         pub = new AtomicCounter[n];
         pubLast = new long[n];
         if (counters != null) {
-            String[] labels = {"nat floating-ip connections created", "nat snat connections created", "nat arp replies",
-                    "nat gateway arp requests", "nat gateway arp learned", "nat stale connections cut",
-                    "nat icmp errors translated in", "nat icmp errors translated out", "nat gratuitous arps sent",
-                    "nat hairpin packets", "nat hairpin dropped", "nat nd replies", "nat gateway6 learned",
-                    "nat gateway6 nd solicitations", "nat ipv6 packets in", "nat ipv6 packets out", "nat gateway refreshes",
-                    "nat gateway expired"};
             int k = 0;
-            for (String l : labels) pub[k++] = counters.allocate(l, 0);
+            for (String l : LABELS) pub[k++] = counters.allocate(l, 0);
             for (int a : s.snatAddr) pub[k++] = counters.allocate("nat snat " + ip(a) + " blocks in use", 0);
             for (int v = 0; v < vms; v++) pub[k++] = counters.allocate("nat vm " + s.vmName[v] + " snat exhausted", 0);
             for (int v = 0; v < vms; v++) pub[k++] = counters.allocate("nat vm " + s.vmName[v] + " no public access", 0);
