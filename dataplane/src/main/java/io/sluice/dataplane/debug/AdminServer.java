@@ -333,7 +333,7 @@ public final class AdminServer implements AutoCloseable {
     private void explain(Map<String, String> a, OutputStream out) throws IOException {
         String dir = a.getOrDefault("direction", "out");
         if (!dir.equals("in") && !dir.equals("out")) throw new IllegalArgumentException("--direction in or out, not '" + dir + "'");
-        String proto = a.getOrDefault("proto", "tcp");
+        String proto = a.getOrDefault("proto", "tcp").toLowerCase(java.util.Locale.ROOT); // as Explain reads it
         int sport = intArg(a, "sport", proto.equals("icmp") ? 8 : 40000, 0, 65535);
         int dport = intArg(a, "dport", proto.equals("icmp") ? 0 : -1, 0, 65535);
         if (dport < 0) throw new IllegalArgumentException("--dport PORT is needed for " + proto);

@@ -1,5 +1,6 @@
 package io.sluice.dataplane.debug;
 
+import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.FirewallConfig;
 import io.sluice.dataplane.firewall.FirewallExplain;
 import io.sluice.dataplane.firewall.FirewallState;
@@ -86,7 +87,7 @@ public final class Explain {
             srcVm = s.vmByIp4(s.vmZone[vm], src);
             if (srcVm >= 0 && s.vmPort[srcVm] < 0) srcVm = -1;
         }
-        String what = protoText(proto, r) + " " + Net4.format(src) + portText(proto, r.sport()) + " > " + Net4.format(dst) + portText(proto, r.dport());
+        String what = protoText(proto) + " " + ConfigLoader.formatIpv4(src) + portText(proto, r.sport()) + " > " + ConfigLoader.formatIpv4(dst) + portText(proto, r.dport());
         if (srcVm < 0) {
             // from outside this host: the VM's ingress rules decide (decap / NAT in are not simulated)
             int port = s.vmPort[vm];
@@ -134,7 +135,7 @@ public final class Explain {
                             + (dstMac == s.routerMac ? " (routed by the gateway)" : " (same subnet)"));
                 }
             } else if (meta.encapVtep[0] != 0) {
-                out.add("  route:      to " + (dvm >= 0 ? s.vmName[dvm] : "?") + " behind VTEP " + Net4.format(meta.encapVtep[0])
+                out.add("  route:      to " + (dvm >= 0 ? s.vmName[dvm] : "?") + " behind VTEP " + ConfigLoader.formatIpv4(meta.encapVtep[0])
                         + " (VXLAN vni " + s.zoneVni[zone] + " on the uplink " + port(outPort) + ")");
             } else {
                 out.add("  route:      no decision (drop overlay_not_overlay)");
@@ -145,7 +146,7 @@ public final class Explain {
             String verdict = out.remove(out.size() - 1);
             if (verdict.startsWith("ALLOW") && outPort == s.extPort && s.extPort >= 0) {
                 int fip = s.vmFip[srcVm];
-                out.add("  nat:        source " + Net4.format(src) + (fip >= 0 ? " becomes floating IP " + Net4.format(s.fipAddr[fip])
+                out.add("  nat:        source " + ConfigLoader.formatIpv4(src) + (fip >= 0 ? " becomes floating IP " + ConfigLoader.formatIpv4(s.fipAddr[fip])
                         : " becomes a SNAT address " + snat(s) + " with a port from the VM's block"));
             }
             out.add(verdict);
@@ -155,7 +156,7 @@ public final class Explain {
 
     private static String snat(OverlaySnapshot s) {
         List<String> a = new ArrayList<>();
-        for (int x : s.snatAddr) a.add(Net4.format(x));
+        for (int x : s.snatAddr) a.add(ConfigLoader.formatIpv4(x));
         return String.join("/", a);
     }
 
@@ -182,14 +183,14 @@ public final class Explain {
             out.add("ALLOW by " + main + more);
             return out;
         }
-        String pt = protoText(proto, r) + "/" + (proto == 1 ? sp : dp);
+        String pt = protoText(proto) + "/" + (proto == 1 ? sp : dp);
         String why;
         if (f.drop() == DropReason.FW_PLATFORM) {
             why = "the platform layer denies " + pt + (f.direction() == Direction.EGRESS ? " out of " : " into ") + port(f.decidingPort());
         } else if (f.direction() == Direction.INGRESS) {
-            why = "no rule in " + f.groups() + " allows " + pt + " from " + Net4.format(src);
+            why = "no rule in " + f.groups() + " allows " + pt + " from " + ConfigLoader.formatIpv4(src);
         } else {
-            why = "no egress rule in " + f.groups() + " allows " + pt + " to " + Net4.format(dst);
+            why = "no egress rule in " + f.groups() + " allows " + pt + " to " + ConfigLoader.formatIpv4(dst);
         }
         out.add("  " + (f.direction() == Direction.EGRESS ? "egress:     " : "ingress:    ") + port(f.decidingPort()) + ": " + why);
         out.add("DROP " + f.drop().name().toLowerCase() + " (" + why + ")");
@@ -220,7 +221,7 @@ public final class Explain {
             outPort = vm.port();
         }
         List<String> out = new ArrayList<>();
-        out.add("explain: " + protoText(proto, r) + " " + Net4.format(src) + portText(proto, r.sport()) + " > " + Net4.format(dst)
+        out.add("explain: " + protoText(proto) + " " + ConfigLoader.formatIpv4(src) + portText(proto, r.sport()) + " > " + ConfigLoader.formatIpv4(dst)
                 + portText(proto, r.dport()) + ", from port " + port(in) + " to port " + port(outPort) + " (L2 forwarding not simulated)");
         return firewallStep(out, in, outPort, proto, src, dst, r);
     }
@@ -250,25 +251,14 @@ public final class Explain {
 
     private static int icmpType(Request r) { return r.sport() >= 0 ? r.sport() : 8; }
 
-    private static String protoText(int proto, Request r) { return proto == 6 ? "tcp" : proto == 17 ? "udp" : "icmp"; }
+    private static String protoText(int proto) { return proto == 6 ? "tcp" : proto == 17 ? "udp" : "icmp"; }
 
     private static String portText(int proto, int p) { return proto == 1 ? "" : ":" + p; }
 
     static int ip4(String s, String what) {
-        String[] p = s.split("\\.", -1);
-        if (p.length != 4) throw new IllegalArgumentException(what + ": an IPv4 address A.B.C.D, not '" + s + "'");
-        int v = 0;
-        for (String x : p) {
-            int b;
-            try {
-                b = Integer.parseInt(x);
-            } catch (NumberFormatException e) {
-                b = -1;
-            }
-            if (b < 0 || b > 255 || x.length() > 3) throw new IllegalArgumentException(what + ": an IPv4 address A.B.C.D, not '" + s + "'");
-            v = v << 8 | b;
-        }
-        return v;
+        long v = ConfigLoader.parseIpv4(s);
+        if (v < 0) throw new IllegalArgumentException(what + ": an IPv4 address A.B.C.D, not '" + s + "'");
+        return (int) v;
     }
 
     /** Ethernet + IPv4 (ttl 64) + a TCP SYN / UDP datagram / ICMP echo request (8 payload bytes), checksums set. */
@@ -329,8 +319,4 @@ public final class Explain {
 
     private static void put48(byte[] b, int o, long v) { put16(b, o, (int) (v >>> 32)); put32(b, o + 2, (int) v); }
 
-    /** IPv4 text. */
-    static final class Net4 {
-        static String format(int a) { return (a >>> 24) + "." + ((a >>> 16) & 0xFF) + "." + ((a >>> 8) & 0xFF) + "." + (a & 0xFF); }
-    }
 }

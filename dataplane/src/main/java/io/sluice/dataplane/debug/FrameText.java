@@ -150,7 +150,7 @@ public final class FrameText {
     }
 
     static String ip4(byte[] f, int o) {
-        return (f[o] & 0xFF) + "." + (f[o + 1] & 0xFF) + "." + (f[o + 2] & 0xFF) + "." + (f[o + 3] & 0xFF);
+        return io.sluice.dataplane.config.ConfigLoader.formatIpv4((f[o] & 0xFF) << 24 | (f[o + 1] & 0xFF) << 16 | (f[o + 2] & 0xFF) << 8 | (f[o + 3] & 0xFF));
     }
 
     static String ip6(byte[] f, int o) {

@@ -243,15 +243,11 @@ public final class FlowLogs implements AutoCloseable {
     }
 
     static String addr(int family, long hi, long lo) {
-        byte[] a;
-        if (family == 4) {
-            a = new byte[] {(byte) (lo >>> 24), (byte) (lo >>> 16), (byte) (lo >>> 8), (byte) lo};
-        } else {
-            a = new byte[16];
-            for (int k = 0; k < 8; k++) {
-                a[k] = (byte) (hi >>> (56 - 8 * k));
-                a[8 + k] = (byte) (lo >>> (56 - 8 * k));
-            }
+        if (family == 4) return io.sluice.dataplane.config.ConfigLoader.formatIpv4((int) lo);
+        byte[] a = new byte[16];
+        for (int k = 0; k < 8; k++) {
+            a[k] = (byte) (hi >>> (56 - 8 * k));
+            a[8 + k] = (byte) (lo >>> (56 - 8 * k));
         }
         try {
             return InetAddress.getByAddress(a).getHostAddress();
