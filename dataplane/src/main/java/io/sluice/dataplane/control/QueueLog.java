@@ -28,7 +28,14 @@ import java.util.zip.CRC32C;
  */
 public final class QueueLog implements AutoCloseable {
     static {
-        // Chronicle's usage analytics would try to reach the network and write ~/.chronicle.analytics.*
+        quietChronicle();
+    }
+
+    /**
+     * Turns off Chronicle's usage analytics (they would try to reach the network and write
+     * ~/.chronicle.analytics.*) and its announcer: every class that opens a queue calls this first.
+     */
+    public static void quietChronicle() {
         System.setProperty("chronicle.analytics.disable", "true");
         System.setProperty("chronicle.announcer.disable", "true");
     }

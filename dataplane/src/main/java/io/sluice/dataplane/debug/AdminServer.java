@@ -310,7 +310,8 @@ public final class AdminServer implements AutoCloseable {
                 if (c == null) continue;
                 done++;
                 long wall = wall0 + (c.nanos() - nano0);
-                String drop = c.dir() == 2 ? "sluice drop " + DropReason.of(c.reason()).name().toLowerCase() + ": " + DropReason.of(c.reason()).description() : null;
+                DropReason why = c.dir() == 2 ? DropReason.of(c.reason()) : null;
+                String drop = why != null ? "sluice drop " + why.name().toLowerCase() + ": " + why.description() : null;
                 if (w != null) {
                     w.packet(wall, c.frame(), c.frame().length, c.origLen(), c.dir() != 1, drop);
                     w.flush();

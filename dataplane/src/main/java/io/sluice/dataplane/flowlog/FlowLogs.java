@@ -40,8 +40,7 @@ import java.util.function.IntFunction;
  */
 public final class FlowLogs implements AutoCloseable {
     static {
-        System.setProperty("chronicle.analytics.disable", "true");
-        System.setProperty("chronicle.announcer.disable", "true");
+        io.sluice.dataplane.control.QueueLog.quietChronicle();
     }
 
     /** Translates a NAT word to the public side of a connection: {address, port}, or null (none). */

@@ -16,8 +16,7 @@ import java.util.function.Consumer;
  */
 public final class FlowsCli {
     static {
-        System.setProperty("chronicle.analytics.disable", "true");
-        System.setProperty("chronicle.announcer.disable", "true");
+        io.sluice.dataplane.control.QueueLog.quietChronicle();
     }
 
     /** Default queue directory (the {@code flow-logs.directory} of the examples). */
