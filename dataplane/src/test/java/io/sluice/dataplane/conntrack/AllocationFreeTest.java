@@ -38,13 +38,19 @@ class AllocationFreeTest {
             int[] next = {0};
             // warm up (JIT), then measure
             for (int round = 0; round < 3; round++) work(ct, p, seqC, seqS, sink, next, 100_000);
-            long before = MX.getCurrentThreadAllocatedBytes();
-            long after0 = MX.getCurrentThreadAllocatedBytes(); // cost of the probe itself
-            long start = MX.getCurrentThreadAllocatedBytes();
-            work(ct, p, seqC, seqS, sink, next, 100_000);
-            long end = MX.getCurrentThreadAllocatedBytes();
-            long probe = after0 - before;
-            assertEquals(0, end - start - probe, "bytes allocated by 100K conntrack operations (sink " + sink[0] + ")");
+            // Up to three measured rounds, the fewest bytes counts: an allocation on the path shows in
+            // every round (100K operations), while a one-off of the JIT (a deoptimization materialising
+            // scalar-replaced objects on this thread: 96 bytes once in a fresh-clone run) shows in one.
+            long least = Long.MAX_VALUE;
+            for (int round = 0; round < 3 && least != 0; round++) {
+                long before = MX.getCurrentThreadAllocatedBytes();
+                long after0 = MX.getCurrentThreadAllocatedBytes(); // cost of the probe itself
+                long start = MX.getCurrentThreadAllocatedBytes();
+                work(ct, p, seqC, seqS, sink, next, 100_000);
+                long end = MX.getCurrentThreadAllocatedBytes();
+                least = Math.min(least, end - start - (after0 - before));
+            }
+            assertEquals(0, least, "bytes allocated by 100K conntrack operations (sink " + sink[0] + ")");
         }
     }
 
