@@ -16,6 +16,11 @@
       ratio = RATIO_SYSTEM (default "sluice") / reference. A case where the system or every reference
       has no accepted run has ratio nan. Prints a markdown table, then last "min_ratio=<lowest ratio>"
       or "min_ratio=nan" when any case is nan (never the minimum over a smaller set).
+  accept.py ratios RUNS.tsv BASE
+      The same RUNS.tsv; the systems named BASE+FEATURE (e.g. "sluice+trace", "sluice+flowlogs": the
+      baseline with one feature on) against BASE, per case: median accepted per-CPU rate of each, and
+      ratio feature/baseline (nan when either has no accepted run). Prints a markdown table, then one
+      line per feature "feature_ratio_FEATURE=<lowest ratio over the cases>" (nan when any case is nan).
 Every system runs the same number of repetitions, interleaved (the caller's loop); a rejected run
 is repeated up to the caller's bound, and what stays rejected is recorded as REJECT, never dropped.
 """
@@ -89,6 +94,47 @@ def table(path, ratio_system='sluice', ref_prefix='ovs'):
     print(f'min_ratio={lo:.2f}' if lo == lo else 'min_ratio=nan')
 
 
+def ratios(path, base):
+    runs, cases, feats = {}, [], []
+    for line in open(path):
+        f = line.rstrip('\n').split('\t')
+        if len(f) < 5 or line.startswith('#'):
+            continue
+        case, system, rep, status, rate = f[:5]
+        if case not in cases:
+            cases.append(case)
+        if system.startswith(base + '+') and system[len(base) + 1:] not in feats:
+            feats.append(system[len(base) + 1:])
+        runs.setdefault((case, system), []).append((status, float(rate) if rate not in ('', 'nan') else float('nan')))
+
+    def med(case, system, every=False):
+        r = runs.get((case, system), [])
+        ok = [v for st, v in r if (every or st == 'ACCEPT') and v == v]
+        return (statistics.median(ok) if ok else float('nan')), len(ok), len(r)
+
+    def div(a, b):
+        return a / b if a == a and b == b and b > 0 else float('nan')
+
+    print(f'| case | feature | {base}+feature per-CPU Mpps (accepted/runs) | {base} per-CPU Mpps (accepted/runs) | ratio feature/{base} | NOT accepted: ratio of the medians over all runs |')
+    print('|---|---|---|---|---|---|')
+    low = {}
+    for c in cases:
+        b, bn, bt = med(c, base)
+        for ft in feats:
+            if (c, base + '+' + ft) not in runs:
+                continue
+            x, xn, xt = med(c, base + '+' + ft)
+            r = div(x, b)
+            low.setdefault(ft, []).append(r)
+            every = div(med(c, base + '+' + ft, True)[0], med(c, base, True)[0])
+            print(f'| {c} | {ft} | {x:.3f} ({xn}/{xt}) | {b:.3f} ({bn}/{bt}) | {r:.3f} | {every:.3f} |')
+    print()
+    for ft in feats:
+        v = low.get(ft, [])
+        lo = float('nan') if not v or any(r != r for r in v) else min(v)
+        print(f'feature_ratio_{ft}={lo:.3f}' if lo == lo else f'feature_ratio_{ft}=nan')
+
+
 if __name__ == '__main__':
     if len(sys.argv) >= 5 and sys.argv[1] == 'run':
         v = run(float(sys.argv[2]), int(float(sys.argv[3])), int(float(sys.argv[4])), sys.argv[5] if len(sys.argv) > 5 else 'ok')
@@ -96,5 +142,7 @@ if __name__ == '__main__':
         sys.exit(0 if v == 'ACCEPT' else 1)
     elif len(sys.argv) >= 3 and sys.argv[1] == 'table':
         table(sys.argv[2], *sys.argv[3:5])
+    elif len(sys.argv) == 4 and sys.argv[1] == 'ratios':
+        ratios(sys.argv[2], sys.argv[3])
     else:
         sys.exit(__doc__)

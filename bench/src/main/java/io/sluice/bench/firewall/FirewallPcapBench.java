@@ -1,6 +1,10 @@
 package io.sluice.bench.firewall;
 
+import io.sluice.bench.Operability;
 import io.sluice.dataplane.Dataplane;
+import io.sluice.dataplane.debug.AdminServer;
+import io.sluice.dataplane.flowlog.FlowLogWiring;
+import io.sluice.dataplane.flowlog.FlowLogs;
 import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.dataplane.counters.Counters;
@@ -29,12 +33,22 @@ import java.util.Map;
  * WARM packets warm the JIT up, and the worker's CPU time is taken from the moment "ext" has
  * received WARM packets to the moment it has received them all ({@code --max-conns} must hold
  * them). Prints {@code new_ns=} (worker CPU ns per new connection) and {@code new_cpu_mpps=}.
- * Prints per-second rates, the counters, then {@code cpu_mpps=} (packets per CPU-second of the
- * worker thread) and last {@code mpps=} (packets per wall-clock second received on "ext").
+ * Prints per-second rates, the counters, {@code window rx= tx= drops=} (the measured window),
+ * {@code check rx= tx= drops=} (the whole run, after the worker stopped), then {@code cpu_mpps=}
+ * (packets per CPU-second of the worker thread) and last {@code mpps=} (packets per wall-clock second
+ * received on "ext").
+ *
+ * <p>Operability features (issue 14), through the operator's own mechanisms ({@link Operability}):
+ * {@code --admin-socket PATH [--await-armed trace|capture]} serves {@code ./sluice trace / capture}
+ * as {@code ./sluice run} does and starts the warm-up once a client armed it; {@code --flow-logs DIR
+ * [--flow-log-interval S]} adds a {@code flow-logs:} section (directory DIR, {@code interval-s} S,
+ * default 60, the config's default) to the configuration, opened by {@code FlowLogWiring.open} as
+ * {@code ./sluice run} opens it.
  */
 public final class FirewallPcapBench {
     public static void main(String[] args) throws Exception {
-        String pcap = null;
+        String pcap = null, adminSocket = null, awaitArmed = "none", flowLogs = null;
+        int flowLogInterval = 60;
         int lcore = 1, warmup = 4, seconds = 8, extra = 0, mbufs = 16383, memMb = 1024, once = -1, maxConns = 262_144;
         for (int i = 0; i < args.length; i += 2) {
             String v = args[i + 1];
@@ -48,6 +62,10 @@ public final class FirewallPcapBench {
                 case "--mem" -> memMb = Integer.parseInt(v);
                 case "--once" -> once = Integer.parseInt(v);
                 case "--max-conns" -> maxConns = Integer.parseInt(v);
+                case "--admin-socket" -> adminSocket = v;
+                case "--await-armed" -> awaitArmed = v;
+                case "--flow-logs" -> flowLogs = v;
+                case "--flow-log-interval" -> flowLogInterval = Integer.parseInt(v);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -65,13 +83,20 @@ public final class FirewallPcapBench {
         }
         y.append("        - { id: udp1001, direction: ingress, protocol: udp, ports: 1001, remote: 0.0.0.0/0 }\n");
         y.append("  vm-ports:\n    - { port: vm, addresses: [10.253.0.1], groups: [app] }\n");
+        if (flowLogs != null) y.append("flow-logs:\n  directory: \"").append(flowLogs).append("\"\n  interval-s: ").append(flowLogInterval).append('\n');
+        int armMode = Operability.mode(awaitArmed);
         SluiceConfig cfg = ConfigLoader.parse("pcap-bench.yaml", y.toString());
         FirewallState fw = new FirewallState(cfg.ports().size(), FirewallConfigLoader.parseDocument("pcap-bench.yaml", y.toString(), cfg));
         Counters counters = Counters.inMemory(1024);
-        try (Dataplane dp = Dataplane.start(cfg, FirewallPipelines.l2Factory(fw), counters)) {
-            System.out.printf("pcap=%s lcore=%d extra-rules=%d%n", pcap, lcore, extra);
+        FlowLogs logs = FlowLogWiring.open(cfg, fw, counters); // null without --flow-logs; before the stages are made
+        try (Dataplane dp = Dataplane.start(cfg, FirewallPipelines.l2Factory(fw), counters);
+             AdminServer admin = Operability.admin(adminSocket, dp, fw)) {
+            System.out.printf("pcap=%s lcore=%d extra-rules=%d flow-logs=%s%n", pcap, lcore, extra, flowLogs == null ? "off" : flowLogs + " interval " + flowLogInterval + " s");
+            Operability.awaitArmed(dp.tap(), armMode, 120_000);
             if (once >= 0) {
                 newConnections(dp, counters, fw, once);
+                System.out.println(Operability.endState(dp.tap(), armMode));
+                flowLogEnd(logs);
                 return;
             }
             Thread.sleep(warmup * 1000L);
@@ -79,7 +104,8 @@ public final class FirewallPcapBench {
             long tid = dp.workerThread(0).threadId();
             long cpu0 = mx.getThreadCpuTime(tid);
             long t0 = System.nanoTime();
-            long p0 = rx(counters.snapshot());
+            Map<String, Long> s0 = counters.snapshot();
+            long p0 = rx(s0);
             long prevT = t0, prevP = p0;
             for (int s = 0; s < seconds; s++) {
                 Thread.sleep(1000);
@@ -91,19 +117,32 @@ public final class FirewallPcapBench {
             }
             long cpu1 = mx.getThreadCpuTime(tid);
             Map<String, Long> snap = counters.snapshot();
+            String armed = Operability.endState(dp.tap(), armMode);
             double mpps = (rx(snap) - p0) * 1e3 / (prevT - t0);
             double cpuMpps = (rx(snap) - p0) * 1e3 / Math.max(1, cpu1 - cpu0);
             dp.stopWorkers();
-            snap = counters.snapshot();
-            snap.forEach((k, v) -> {
+            Map<String, Long> end = counters.snapshot();
+            end.forEach((k, v) -> {
                 if (v != 0) System.out.printf("  %-50s %d%n", k, v);
             });
             System.out.printf("firewall: created=%d hits(app/udp1001)=%d no_rule=%d invalid=%d%n", fw.created(), fw.hits("app/udp1001"),
                     fw.drops(1, DropReason.FW_NO_RULE), fw.drops(1, DropReason.FW_INVALID));
-            System.out.printf("worker cpu share=%.2f%n", (cpu1 - cpu0) / (double) (prevT - t0));
+            System.out.println(armed);
+            flowLogEnd(logs);
+            System.out.printf("window rx=%d tx=%d drops=%d%n", rx(snap) - p0,
+                    Operability.ports(snap, "tx packets") - Operability.ports(s0, "tx packets"), Operability.portDrops(snap) - Operability.portDrops(s0));
+            System.out.printf("check rx=%d tx=%d drops=%d%n", Operability.ports(end, "rx packets"), Operability.ports(end, "tx packets"), Operability.portDrops(end));
+            System.out.printf("worker cpu share=%.3f%n", (cpu1 - cpu0) / (double) (prevT - t0));
             System.out.printf("cpu_mpps=%.3f%n", cpuMpps);
             System.out.printf("mpps=%.3f%n", mpps);
+        } finally {
+            if (logs != null) logs.close();
         }
+    }
+
+    /** "flowlog written=N lost=N" (the flow-log run's evidence that the writer ran), or nothing. */
+    private static void flowLogEnd(FlowLogs logs) {
+        if (logs != null) System.out.printf("flowlog written=%d lost=%d%n", logs.written(), logs.lost());
     }
 
     /** The --once run: CPU time per packet while the non-warm-up part of the file goes through. */

@@ -1,5 +1,6 @@
 package io.sluice.bench.forward;
 
+import io.sluice.bench.Operability;
 import io.sluice.dataplane.Dataplane;
 import io.sluice.dataplane.agent.PipelineFactory;
 import io.sluice.dataplane.stage.Pipelines;
@@ -19,7 +20,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * End-to-end forwarding rate of Sluice on two DPDK ports (net_null by default: an endless
@@ -29,17 +29,29 @@ import java.util.Random;
  * <pre>
  * java ... -cp benchmarks.jar io.sluice.bench.forward.ForwardBench
  *     [--pipeline io|macswap|parse-l2|FQCN] [--lcore 1] [--warmup 4] [--seconds 8]
- *     [--rx-meta true|false] [--burst 32] [--mbufs 16384] [--devs net_null]
+ *     [--rx-meta true|false] [--burst 32] [--mbufs 16384] [--devs net_null] [--macs 1000]
+ *     [--admin-socket PATH [--await-armed none|trace|capture]]
  * </pre>
  *
- * {@code FQCN} names a {@link PipelineFactory} with a no-argument constructor (the real stages
- * after merge). The MAC table holds 02:00:00:00:00:0b → port 1, 02:00:00:00:00:0a → port 0 and
- * 1000 random entries; every mbuf of the pool is pre-filled with a 64-byte Ethernet/IPv4/UDP
- * frame to 02:00:00:00:00:0b (net_null does not write packet data, so it stays there). With
- * parse-l2, frames received on port 0 are forwarded to port 1, and frames received on port 1
- * are dropped as L2_SAME_PORT (a static table, one destination MAC); both count as processed.
- * Prints one line per second, then {@code cpu_mpps=<packets per CPU-second of the worker thread / 1e6>}
- * (robust to other load on a shared machine) and, last, {@code mpps=<packets per wall-clock second / 1e6>}.
+ * {@code FQCN} names a {@link PipelineFactory} with a no-argument constructor. Every mbuf of the
+ * pool is pre-filled with a 64-byte Ethernet/IPv4/UDP frame (net_null does not write packet data).
+ * {@code parse-l2} forwards every packet both ways over {@code --macs} learned MAC entries, as
+ * testpmd io does (port 0 → port 1 and port 1 → port 0): the MAC table holds {@code macs / 2}
+ * entries behind each port ({@link #peerMac}), and the first stage, {@link PeerMacs} (the traffic
+ * generator's part: net_null cannot send different frames per port), writes into each received
+ * frame the next destination MAC behind the other port, rotating over them; then the demo's own
+ * stages (parse with every length check, ARP responder, L2 forwarding by the table). Its one 4-byte
+ * store per packet is charged to Sluice. (Before 2026-12-06 parse-l2 sent every frame to one MAC
+ * behind port 1, so port 1's half was dropped as L2_SAME_PORT.)
+ *
+ * <p>{@code --admin-socket PATH} serves {@code ./sluice trace / capture} on PATH as {@code ./sluice run}
+ * does ({@link Operability}); with {@code --await-armed trace|capture} the warm-up starts only once a
+ * client has armed that (the bench script runs {@code ./sluice trace --socket PATH ...}).
+ *
+ * <p>Prints one line per second, then {@code window rx= tx= drops=} (the measured window),
+ * {@code check rx= tx= drops=} (the whole run, read after the worker stopped), {@code worker cpu share=},
+ * {@code cpu_mpps=<packets per CPU-second of the worker thread / 1e6>} and, last,
+ * {@code mpps=<packets per wall-clock second / 1e6>}.
  */
 public final class ForwardBench {
     public static final long MAC_B = 0x02_00_00_00_00_0bL;
@@ -54,6 +66,9 @@ public final class ForwardBench {
         int burst = 32;
         int mbufs = 16384;
         String devs = "net_null";
+        int nmacs = 1000;
+        String adminSocket = null;
+        String awaitArmed = "none";
         for (int i = 0; i < args.length; i += 2) {
             String v = i + 1 < args.length ? args[i + 1] : null;
             if (v == null) {
@@ -68,15 +83,21 @@ public final class ForwardBench {
                 case "--burst" -> burst = Integer.parseInt(v);
                 case "--mbufs" -> mbufs = Integer.parseInt(v);
                 case "--devs" -> devs = v;
+                case "--macs" -> nmacs = Integer.parseInt(v);
+                case "--admin-socket" -> adminSocket = v;
+                case "--await-armed" -> awaitArmed = v;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
+        if (nmacs < 2 || nmacs > 2 * 65536) throw new IllegalArgumentException("--macs 2..131072");
+        int perPort = nmacs / 2;
+        int armMode = Operability.mode(awaitArmed);
         List<SluiceConfig.MacEntry> macs = new ArrayList<>();
         macs.add(new SluiceConfig.MacEntry(MAC_B, 1));
         macs.add(new SluiceConfig.MacEntry(MAC_A, 0));
-        Random r = new Random(7);
-        for (int i = 0; i < 1000; i++) {
-            macs.add(new SluiceConfig.MacEntry((r.nextLong() & 0xFEFF_FFFF_FFFFL) | 0x0200_0000_0000L, r.nextInt(2)));
+        for (int k = 0; k < perPort; k++) {
+            macs.add(new SluiceConfig.MacEntry(peerMac(0, k), 0));
+            macs.add(new SluiceConfig.MacEntry(peerMac(1, k), 1));
         }
         List<String> eal = Eal.noHugeArgs(Integer.toString(lcore), 1024, Eal.uniquePrefix("slb-fwd"));
         List<PortSpec> ports = List.of(new PortSpec("p0", devs + "0", 1, 1, -1), new PortSpec("p1", devs + "1", 1, 1, -1));
@@ -87,45 +108,102 @@ public final class ForwardBench {
         PipelineFactory factory = switch (pipeline) {
             case "macswap" -> (c, i) -> new Stage[] {new io.sluice.dataplane.stage.WireStages.MacSwap()};
             case "io" -> (c, i) -> new Stage[] {new io.sluice.dataplane.stage.WireStages.Crossover()};
-            case "parse-l2" -> PipelineFactory.of(Pipelines::l2); // the demo's stages: parse, arp, l2
+            case "parse-l2" -> (c, i) -> { // the generator's destination MACs, then the demo's stages: parse, arp, l2
+                Stage[] l2 = Pipelines.l2(c);
+                Stage[] st = new Stage[l2.length + 1];
+                st[0] = new PeerMacs(perPort);
+                System.arraycopy(l2, 0, st, 1, l2.length);
+                return st;
+            };
             default -> (PipelineFactory) Class.forName(pipeline).getDeclaredConstructor().newInstance();
         };
         Counters counters = Counters.inMemory(1024);
         try (Dataplane dp = Dataplane.prepare(cfg, factory, counters, rxMeta)) {
             int filled = prefill(dp.pool(), mbufs);
-            System.out.printf("pipeline=%s rx-meta=%s burst=%d lcore=%d mbufs prefilled=%d%n",
-                    pipeline, rxMeta, burst, lcore, filled);
-            dp.startWorkers();
-            Thread.sleep(warmup * 1000L);
-            java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
-            long tid = dp.workerThread(0).threadId();
-            long cpu0 = mx.getThreadCpuTime(tid);
-            long t0 = System.nanoTime();
-            long p0 = rxPackets(counters.snapshot());
-            long prevT = t0;
-            long prevP = p0;
-            for (int s = 0; s < seconds; s++) {
-                Thread.sleep(1000);
-                long t = System.nanoTime();
-                long p = rxPackets(counters.snapshot());
-                System.out.printf("  %2d s  %.2f Mpps%n", s + 1, (p - prevP) * 1e3 / (t - prevT));
-                prevT = t;
-                prevP = p;
-            }
-            long cpu1 = mx.getThreadCpuTime(tid);
-            Map<String, Long> snap = counters.snapshot();
-            double mpps = (rxPackets(snap) - p0) * 1e3 / (prevT - t0);
-            double cpuMpps = (rxPackets(snap) - p0) * 1e3 / Math.max(1, cpu1 - cpu0);
-            dp.stopWorkers();
-            snap = counters.snapshot();
-            snap.forEach((k, v) -> {
-                if (v != 0) {
-                    System.out.printf("  %-40s %d%n", k, v);
+            System.out.printf("pipeline=%s rx-meta=%s burst=%d lcore=%d mbufs prefilled=%d macs=%d%n",
+                    pipeline, rxMeta, burst, lcore, filled, macs.size());
+            io.sluice.dataplane.debug.AdminServer admin = Operability.admin(adminSocket, dp, null);
+            try {
+                dp.startWorkers();
+                Operability.awaitArmed(dp.tap(), armMode, 120_000);
+                Thread.sleep(warmup * 1000L);
+                java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+                long tid = dp.workerThread(0).threadId();
+                long cpu0 = mx.getThreadCpuTime(tid);
+                long t0 = System.nanoTime();
+                Map<String, Long> s0 = counters.snapshot();
+                long p0 = rxPackets(s0);
+                long prevT = t0;
+                long prevP = p0;
+                for (int s = 0; s < seconds; s++) {
+                    Thread.sleep(1000);
+                    long t = System.nanoTime();
+                    long p = rxPackets(counters.snapshot());
+                    System.out.printf("  %2d s  %.2f Mpps%n", s + 1, (p - prevP) * 1e3 / (t - prevT));
+                    prevT = t;
+                    prevP = p;
                 }
-            });
-            System.out.printf("worker cpu share=%.2f%n", (cpu1 - cpu0) / (double) (prevT - t0));
-            System.out.printf("cpu_mpps=%.3f%n", cpuMpps);
-            System.out.printf("mpps=%.3f%n", mpps);
+                long cpu1 = mx.getThreadCpuTime(tid);
+                Map<String, Long> snap = counters.snapshot();
+                String armed = Operability.endState(dp.tap(), armMode);
+                double mpps = (rxPackets(snap) - p0) * 1e3 / (prevT - t0);
+                double cpuMpps = (rxPackets(snap) - p0) * 1e3 / Math.max(1, cpu1 - cpu0);
+                dp.stopWorkers();
+                Map<String, Long> end = counters.snapshot();
+                end.forEach((k, v) -> {
+                    if (v != 0) {
+                        System.out.printf("  %-40s %d%n", k, v);
+                    }
+                });
+                System.out.println(armed);
+                System.out.printf("window rx=%d tx=%d drops=%d%n", rxPackets(snap) - p0,
+                        Operability.ports(snap, "tx packets") - Operability.ports(s0, "tx packets"),
+                        Operability.portDrops(snap) - Operability.portDrops(s0));
+                System.out.printf("check rx=%d tx=%d drops=%d%n", Operability.ports(end, "rx packets"),
+                        Operability.ports(end, "tx packets"), Operability.portDrops(end));
+                System.out.printf("worker cpu share=%.3f%n", (cpu1 - cpu0) / (double) (prevT - t0));
+                System.out.printf("cpu_mpps=%.3f%n", cpuMpps);
+                System.out.printf("mpps=%.3f%n", mpps);
+            } finally {
+                if (admin != null) admin.close();
+            }
+        }
+    }
+
+    /** Learned MAC k (0..65535) behind port p (0, 1): 02:00:00:0(p+1):kk:kk. */
+    public static long peerMac(int p, int k) {
+        return 0x02_00_00_00_00_00L | ((long) (p + 1) << 16) | k;
+    }
+
+    /**
+     * The generator's part of parse-l2: each received frame gets as destination the next of the
+     * {@code perPort} learned MACs behind the other port ({@link #peerMac}), rotating, as a generator
+     * on that port would send (bytes 2..5 of the destination: one 4-byte store; the pre-filled frame
+     * starts with 02:00).
+     */
+    public static final class PeerMacs implements Stage {
+        private final int perPort;
+        private int k;
+
+        public PeerMacs(int perPort) {
+            this.perPort = perPort;
+        }
+
+        @Override
+        public int process(io.sluice.dataplane.pipeline.Burst b) {
+            int n = b.count;
+            int c = k;
+            for (int i = 0; i < n; i++) {
+                Mem.put32(b.data[i] + 2, ((b.inPort[i] ^ 1) + 1) << 16 | c);
+                if (++c == perPort) c = 0;
+            }
+            k = c;
+            return n;
+        }
+
+        @Override
+        public String name() {
+            return "gen-peer-macs";
         }
     }
 
