@@ -27,7 +27,7 @@
 #   FORWARD_PIPELINES="io macswap parse-l2"      Sluice pipelines measured each repetition
 #   FORWARD_RATIO_PIPELINE=parse-l2              the one the ratio and the features are taken on
 #   FORWARD_FEATURES="trace capture"             feature variants of it ("" : none)
-#   FORWARD_MACS=1000  FORWARD_TRACE_MATCH="udp and dst 192.0.2.99" (matches none of the frames)
+#   FORWARD_MACS=1000  FEAT_MATCH="udp and dst 192.0.2.99" (the trace's expression: matches none of the frames)
 set -uo pipefail
 
 SLUICE_HOME=${SLUICE_HOME:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -44,7 +44,6 @@ PIPELINES=${FORWARD_PIPELINES:-io macswap parse-l2}
 RATIO_PIPELINE=${FORWARD_RATIO_PIPELINE:-parse-l2}
 FEATURES=${FORWARD_FEATURES-trace capture}
 MACS=${FORWARD_MACS:-1000}
-TRACE_MATCH=${FORWARD_TRACE_MATCH:-udp and dst 192.0.2.99}
 NATIVE_LIB=${SLUICE_NATIVE_LIB:-$SLUICE_HOME/native/target/libsluice.so}
 TESTPMD=${TESTPMD:-$(command -v dpdk-testpmd || true)}
 # the launcher exports BENCH_JAR (bench/target/benchmarks.jar, shaded: holds ForwardBench)
@@ -70,12 +69,13 @@ NCPU=$(nproc)
 MAIN=$(( LCORE == 0 ? 1 : 0 )); [ "$NCPU" -gt 1 ] || MAIN=$LCORE
 TMP=$(mktemp -d /tmp/slb-forward.XXXXXX)
 SOCK=$TMP/admin.sock
-CLI_PID=""; BENCH_PID=""; TP_PID=""
+BENCH_PID=""; TP_PID=""
+. "$S/features.sh"
 cleanup() {
   local p
-  for p in $CLI_PID $BENCH_PID $TP_PID; do kill "$p" 2>/dev/null; done
+  for p in $FEAT_PID $BENCH_PID $TP_PID; do kill "$p" 2>/dev/null; done
   sleep 0.5
-  for p in $CLI_PID $BENCH_PID $TP_PID; do kill -9 "$p" 2>/dev/null; done
+  for p in $FEAT_PID $BENCH_PID $TP_PID; do kill -9 "$p" 2>/dev/null; done
   rm -rf "$TMP" /var/run/dpdk/slb-tp$$
   # the bench JVMs' own EAL runtime dirs (Eal.uniquePrefix("slb-fwd") = slb-fwd<pid>...) of this run
   for p in $BENCH_PIDS; do rm -rf /var/run/dpdk/slb-fwd"$p"; done
@@ -94,19 +94,6 @@ sluice_cmd() { # PIPELINE [extra args]
   local p=$1; shift
   echo "$JAVA $JVM_FLAGS -Dsluice.native.lib=$NATIVE_LIB -cp $CP io.sluice.bench.forward.ForwardBench --pipeline $p --lcore $LCORE --warmup $WARMUP --seconds $MEASURE --mbufs 16384 --burst 32 --macs $MACS $*"
 }
-feature_cli() { # FEATURE: the operator's command that arms it on the bench's admin socket (as text)
-  case $1 in
-    trace) echo "./sluice trace --socket $SOCK --match '$TRACE_MATCH' --count 0";;
-    capture) echo "./sluice capture p0 --socket $SOCK -w /dev/null";;
-  esac
-}
-feature_run() { # FEATURE: runs that command (exec: the caller's $! is the client's pid)
-  case $1 in
-    trace) exec "$SLUICE_HOME/sluice" trace --socket "$SOCK" --match "$TRACE_MATCH" --count 0;;
-    capture) exec "$SLUICE_HOME/sluice" capture p0 --socket "$SOCK" -w /dev/null;;
-  esac
-}
-
 # testpmd: the forwarding thread (rte-worker-LCORE) sampled from /proc/PID/task/TID/schedstat: its
 # share of the core over the window (WARMUP s after it appeared, MEASURE s), and its whole CPU time;
 # per-CPU rate = accumulated RX packets / that CPU time; forwarded = accumulated TX packets.
@@ -148,26 +135,14 @@ run_testpmd() {
 # Sluice: one ForwardBench run; FEATURE (none|trace|capture) armed through the admin socket by the
 # operator's command. -> "rx tx cpu_share per_cpu_mpps wall_mpps check"
 run_sluice() { # PIPELINE FEATURE LOG
-  local p=$1 f=$2 lg=$3 extra="" k ck=ok
+  local p=$1 f=$2 lg=$3 extra="" ck=ok
   rm -f "$SOCK"
   [ "$f" != none ] && extra="--admin-socket $SOCK --await-armed $f"
   $(sluice_cmd "$p" $extra) > "$lg" 2>&1 < /dev/null &
   BENCH_PID=$!; BENCH_PIDS="$BENCH_PIDS $BENCH_PID"
-  if [ "$f" != none ]; then
-    for k in $(seq 600); do [ -S "$SOCK" ] && break; kill -0 "$BENCH_PID" 2>/dev/null || break; sleep 0.1; done
-    feature_run "$f" > "$lg.cli" 2>&1 < /dev/null &
-    CLI_PID=$!
-  fi
+  [ "$f" != none ] && feat_start "$f" "$SOCK" p0 "$lg.cli" "$BENCH_PID"
   wait "$BENCH_PID"; BENCH_PID=""
-  if [ -n "$CLI_PID" ]; then
-    kill "$CLI_PID" 2>/dev/null; wait "$CLI_PID" 2>/dev/null; CLI_PID=""
-    # the trace matched nothing: the client printed its header and no packet
-    if [ "$f" = trace ]; then
-      grep -q '^tracing ' "$lg.cli" || ck="trace client: $(head -1 "$lg.cli")"
-      grep -q '^trace 1:' "$lg.cli" && ck="the trace matched a packet"
-    fi
-  fi
-  grep -q '^armed at end .* ok,' "$lg" || ck="feature not armed to the end: $(grep '^armed at end' "$lg" || tail -1 "$lg")"
+  if [ "$f" != none ]; then feat_stop; ck=$(feat_check "$f" "$lg" "$lg.cli"); fi
   local rx tx share pc mp
   rx=$(sed -n 's/^check rx=\([0-9]*\) .*/\1/p' "$lg"); tx=$(sed -n 's/^check rx=[0-9]* tx=\([0-9]*\) .*/\1/p' "$lg")
   share=$(sed -n 's/^worker cpu share=//p' "$lg"); pc=$(sed -n 's/^cpu_mpps=//p' "$lg"); mp=$(sed -n 's/^mpps=//p' "$lg")
@@ -181,8 +156,10 @@ record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$RUNS"; }
 measure() { # REP SYSTEM KIND(testpmd|sluice) [PIPELINE FEATURE]
   local r=$1 sys=$2 kind=$3 try line rx tx sh pc mp ck st
   for try in $(seq 0 "$RETRIES"); do
-    if [ "$kind" = testpmd ]; then line=$(run_testpmd); ck=ok
-    else line=$(run_sluice "$4" "$5" "$TMP/$sys-$r-$try.log"); fi
+    # not in $(...): the processes they start must stay known to this shell's cleanup
+    if [ "$kind" = testpmd ]; then run_testpmd > "$TMP/line"; ck=ok
+    else run_sluice "$4" "$5" "$TMP/$sys-$r-$try.log" > "$TMP/line"; fi
+    line=$(cat "$TMP/line")
     read -r rx tx sh pc mp ck2 <<< "$line"; [ "$kind" = testpmd ] || ck=${ck2//_/ }
     st=$(python3 "$S/accept.py" run "$sh" "$rx" "$tx" "$ck")
     echo "rep=$r $sys try=$try rx=$rx tx=$tx cpu=$sh per_cpu_mpps=$pc wall_mpps=$mp $st" >> "$RUNLOG"
@@ -243,7 +220,7 @@ mkdir -p bench/results
     echo "Operability features on \`sluice-$RATIO_PIPELINE\` (issue 14), each armed on the bench's admin socket by the operator's own"
     echo "command while the bench runs (the data plane serves the socket as \`./sluice run\` does):"
     echo
-    for f in $FEATURES; do echo "- $f: \`$(feature_cli "$f" | sed "s|$SOCK|ADMIN.sock|")\`"; done
+    for f in $FEATURES; do echo "- $f: \`$(feat_cmd "$f" ADMIN.sock p0)\`"; done
     echo
     echo "$FEAT"
     echo
@@ -265,7 +242,7 @@ mkdir -p bench/results
   echo '```'
   testpmd_cmd
   for p in $PIPELINES; do sluice_cmd "$p"; done
-  for f in $FEATURES; do sluice_cmd "$RATIO_PIPELINE" --admin-socket ADMIN.sock --await-armed "$f"; feature_cli "$f" | sed "s|$SOCK|ADMIN.sock|"; done
+  for f in $FEATURES; do sluice_cmd "$RATIO_PIPELINE" --admin-socket ADMIN.sock --await-armed "$f"; feat_cmd "$f" ADMIN.sock p0; done
   echo '```'
   echo
   echo "## Machine"

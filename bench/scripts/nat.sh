@@ -106,23 +106,9 @@ ovs_measure_case() { # case -> "rx tx cpu percpu cyc" of one run
   echo "$m"
 }
 ovs_new() { # -> "rx tx cpu percpu cyc": new connections through SNAT, one file read once; measured after NEW_WARM
-  local pid tid c0 c1 t0 t1 r x r0 x0 cy k
   ovsl_flows "$S/ovs/flows/br1-ct-snat.txt" || return 1
   ovsl_ct_flush; ovsl_appctl dpctl/ct-set-maxconns $((2 * (NEW_WARM + NEW))) >/dev/null; ovsl_sink null
-  pid=$(ovsl_pid); tid=$(ovsl_pmd_tid)
-  ovsl_source "$P/new-$((NEW_WARM + NEW))-vm.pcap" once
-  for k in $(seq 2400); do read -r r0 x0 < <(ovsl_port_pkts); [ "$r0" -ge "$NEW_WARM" ] && break; sleep 0.02; done
-  ovsl_appctl dpif-netdev/pmd-stats-clear >/dev/null
-  read -r r0 x0 < <(ovsl_port_pkts); c0=$(cut -d' ' -f1 /proc/$pid/task/$tid/schedstat); t0=$(date +%s%N)
-  [ "$r0" -lt $((NEW_WARM + NEW / 2)) ] || { echo "warm-up point missed (rx=$r0)"; ovsl_source_del; return 1; }
-  for k in $(seq 2400); do read -r r x < <(ovsl_port_pkts); [ "$r" -ge $((NEW_WARM + NEW)) ] && break; sleep 0.02; done
-  c1=$(cut -d' ' -f1 /proc/$pid/task/$tid/schedstat); t1=$(date +%s%N); cy=$(ovsl_pmd_cycles); sleep 0.2
-  read -r r x < <(ovsl_port_pkts); ovsl_source_del
-  # per CPU-second: packets / the PMD's CPU time (schedstat) while the file went through, as for Sluice
-  # (its worker's CPU time); also its processing cycles per packet and their ns at the TSC rate (equal
-  # when the PMD got its whole core: cycles count wall time, preemption included)
-  awk -v r=$((r - r0)) -v x=$((x - x0)) -v c=$((c1 - c0)) -v t=$((t1 - t0)) -v cy="$cy" -v mhz="$TSC_MHZ" 'BEGIN{split(cy,a," ");
-    printf "rx=%d tx=%d secs=%.3f cpu=%.3f cyc_pkt=%.0f tsc_ns_pkt=%.1f cpu_ns_pkt=%.1f percpu=%.3f\n", r, x, t/1e9, c/t, a[3], a[3] * 1e3 / mhz, (r > 0 ? c / r : 0), (c > 0 ? r * 1e3 / c : 0)}'
+  ovsl_measure_once "$P/new-$((NEW_WARM + NEW))-vm.pcap" "$NEW_WARM" $((NEW_WARM + NEW)) "$TSC_MHZ"
 }
 field() { echo "$1" | grep -o "$2=[0-9.e+-]*" | head -1 | cut -d= -f2; }
 

@@ -17,6 +17,7 @@
 #   ovsl_measure SECS           one window: "rx=<pkts> tx=<pkts> secs= cpu= cyc_pkt= busy="
 #                               (cpu: the PMD thread's share of its core from /proc/<pid>/task/<tid>/schedstat;
 #                               rx and tx from one read of the datapath's port stats at each end)
+#   ovsl_measure_once PCAP WARM TOTAL TSC_MHZ   a file read once (new connections), measured after WARM packets
 #   ovsl_ct_flush / ovsl_ct_dump / ovsl_pmd_cycles
 #   ovsl_stop                   stop both daemons (pidfiles), remove the netns and DPDK runtime dir
 OVSL_VSWITCHD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
@@ -106,6 +107,26 @@ ovsl_measure() {
   cy=$(ovsl_pmd_cycles)
   awk -v r=$((r1 - r0)) -v x=$((x1 - x0)) -v c=$((c1 - c0)) -v t=$((t1 - t0)) -v cy="$cy" 'BEGIN{split(cy,a," ");
     printf "rx=%d tx=%d secs=%.3f cpu=%.3f cyc_pkt=%.0f busy=%.2f\n", r, x, t/1e9, c/t, a[3], (a[1]+a[2]>0 ? a[2]/(a[1]+a[2]) : 0)}'
+}
+
+# One file read once through the bridge (new connections): attach PCAP (read once), wait until WARM
+# packets were received, then measure until TOTAL were -> "rx= tx= secs= cpu= cyc_pkt= tsc_ns_pkt=
+# cpu_ns_pkt= percpu=". Per CPU-second: packets / the PMD's CPU time (schedstat) while the file went
+# through, as for Sluice (its worker's CPU time); also its processing cycles per packet and their ns at
+# the TSC rate TSC_MHZ (equal when the PMD got its whole core: cycles count wall time, preemption included).
+ovsl_measure_once() { # PCAP WARM TOTAL TSC_MHZ
+  local warm=$2 total=$3 mhz=$4 pid tid c0 c1 t0 t1 r x r0 x0 cy k
+  pid=$(ovsl_pid); tid=$(ovsl_pmd_tid)
+  ovsl_source "$1" once
+  for k in $(seq 2400); do read -r r0 x0 < <(ovsl_port_pkts); [ "$r0" -ge "$warm" ] && break; sleep 0.02; done
+  ovsl_appctl dpif-netdev/pmd-stats-clear >/dev/null
+  read -r r0 x0 < <(ovsl_port_pkts); c0=$(cut -d' ' -f1 /proc/$pid/task/$tid/schedstat); t0=$(date +%s%N)
+  [ "$r0" -lt $(( (warm + total) / 2 )) ] || { echo "warm-up point missed (rx=$r0)"; ovsl_source_del; return 1; }
+  for k in $(seq 2400); do read -r r x < <(ovsl_port_pkts); [ "$r" -ge "$total" ] && break; sleep 0.02; done
+  c1=$(cut -d' ' -f1 /proc/$pid/task/$tid/schedstat); t1=$(date +%s%N); cy=$(ovsl_pmd_cycles); sleep 0.2
+  read -r r x < <(ovsl_port_pkts); ovsl_source_del
+  awk -v r=$((r - r0)) -v x=$((x - x0)) -v c=$((c1 - c0)) -v t=$((t1 - t0)) -v cy="$cy" -v mhz="$mhz" 'BEGIN{split(cy,a," ");
+    printf "rx=%d tx=%d secs=%.3f cpu=%.3f cyc_pkt=%.0f tsc_ns_pkt=%.1f cpu_ns_pkt=%.1f percpu=%.3f\n", r, x, t/1e9, c/t, a[3], a[3] * 1e3 / mhz, (r > 0 ? c / r : 0), (c > 0 ? r * 1e3 / c : 0)}'
 }
 
 ovsl_ct_flush() { ovsl_appctl dpctl/flush-conntrack; }

@@ -182,6 +182,7 @@ public final class FirewallPcapBench {
         });
         System.out.printf("firewall: created=%d hits(app/udp1001)=%d no_rule=%d invalid=%d limit=%d%n", fw.created(), fw.hits("app/udp1001"),
                 fw.drops(1, DropReason.FW_NO_RULE), fw.drops(1, DropReason.FW_INVALID), fw.drops(1, DropReason.FW_LIMIT));
+        System.out.printf("check rx=%d tx=%d drops=%d%n", Operability.ports(snap, "rx packets"), Operability.ports(snap, "tx packets"), Operability.portDrops(snap));
         System.out.printf("measured packets=%d (after %d warm-up) wall=%.3f ms worker cpu=%.3f ms share=%.2f%n", n, p0,
                 (lastT - t0) / 1e6, (lastCpu - cpu0) / 1e6, (lastCpu - cpu0) / (double) Math.max(1, lastT - t0));
         System.out.printf("new_ns=%.1f%n", (lastCpu - cpu0) / (double) Math.max(1, n));
