@@ -89,16 +89,9 @@ public final class ForwardBench {
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        if (nmacs < 2 || nmacs > 2 * 65536) throw new IllegalArgumentException("--macs 2..131072");
         int perPort = nmacs / 2;
         int armMode = Operability.mode(awaitArmed);
-        List<SluiceConfig.MacEntry> macs = new ArrayList<>();
-        macs.add(new SluiceConfig.MacEntry(MAC_B, 1));
-        macs.add(new SluiceConfig.MacEntry(MAC_A, 0));
-        for (int k = 0; k < perPort; k++) {
-            macs.add(new SluiceConfig.MacEntry(peerMac(0, k), 0));
-            macs.add(new SluiceConfig.MacEntry(peerMac(1, k), 1));
-        }
+        List<SluiceConfig.MacEntry> macs = macTable(nmacs);
         List<String> eal = Eal.noHugeArgs(Integer.toString(lcore), 1024, Eal.uniquePrefix("slb-fwd"));
         List<PortSpec> ports = List.of(new PortSpec("p0", devs + "0", 1, 1, -1), new PortSpec("p1", devs + "1", 1, 1, -1));
         WorkerSpec w = new WorkerSpec(lcore, List.of(new WorkerSpec.RxQueue(0, 0), new WorkerSpec.RxQueue(1, 0)), 0);
@@ -170,6 +163,22 @@ public final class ForwardBench {
         }
     }
 
+    /**
+     * The MAC table: MAC_B behind port 1, MAC_A behind port 0, and {@code nmacs / 2} learned MACs
+     * behind each port ({@link #peerMac}).
+     */
+    public static List<SluiceConfig.MacEntry> macTable(int nmacs) {
+        if (nmacs < 2 || nmacs > 2 * 65536) throw new IllegalArgumentException("--macs 2..131072, not " + nmacs);
+        List<SluiceConfig.MacEntry> macs = new ArrayList<>();
+        macs.add(new SluiceConfig.MacEntry(MAC_B, 1));
+        macs.add(new SluiceConfig.MacEntry(MAC_A, 0));
+        for (int k = 0; k < nmacs / 2; k++) {
+            macs.add(new SluiceConfig.MacEntry(peerMac(0, k), 0));
+            macs.add(new SluiceConfig.MacEntry(peerMac(1, k), 1));
+        }
+        return macs;
+    }
+
     /** Learned MAC k (0..65535) behind port p (0, 1): 02:00:00:0(p+1):kk:kk. */
     public static long peerMac(int p, int k) {
         return 0x02_00_00_00_00_00L | ((long) (p + 1) << 16) | k;
@@ -177,27 +186,29 @@ public final class ForwardBench {
 
     /**
      * The generator's part of parse-l2: each received frame gets as destination the next of the
-     * {@code perPort} learned MACs behind the other port ({@link #peerMac}), rotating, as a generator
-     * on that port would send (bytes 2..5 of the destination: one 4-byte store; the pre-filled frame
-     * starts with 02:00).
+     * {@code perPort} learned MACs behind the other port ({@link #peerMac}), rotating (one cursor per
+     * destination port), as a generator on that port would send (bytes 2..5 of the destination: one
+     * 4-byte store; the pre-filled frame starts with 02:00).
      */
     public static final class PeerMacs implements Stage {
         private final int perPort;
-        private int k;
+        private final int[] next = new int[2];
 
         public PeerMacs(int perPort) {
+            if (perPort < 1 || perPort > 65536) throw new IllegalArgumentException("perPort 1..65536, not " + perPort);
             this.perPort = perPort;
         }
 
         @Override
         public int process(io.sluice.dataplane.pipeline.Burst b) {
             int n = b.count;
-            int c = k;
+            int[] k = next;
             for (int i = 0; i < n; i++) {
-                Mem.put32(b.data[i] + 2, ((b.inPort[i] ^ 1) + 1) << 16 | c);
-                if (++c == perPort) c = 0;
+                int out = (b.inPort[i] ^ 1) & 1;
+                int c = k[out];
+                Mem.put32(b.data[i] + 2, (out + 1) << 16 | c);
+                k[out] = c + 1 == perPort ? 0 : c + 1;
             }
-            k = c;
             return n;
         }
 
