@@ -18,7 +18,7 @@
 #   sluice+capture   a capture of every packet of "ext":  ./sluice capture ext --socket S -w /dev/null
 #   sluice+flowlogs  a flow-logs: section in the configuration (interval-s CT_FLOWLOG_INTERVAL)
 # (trace and capture armed on the bench data plane's admin socket, served as ./sluice run serves it;
-# bench/scripts/features.sh). The reference of every Sluice/OVS ratio is the better OVS.
+# bench/scripts/features-common.sh). The reference of every Sluice/OVS ratio is the better OVS.
 #
 # The one acceptance rule (bench/scripts/accept.py, docs/performance.md#acceptance): CT_REPS
 # interleaved repetitions for every system (per repetition: OVS both profiles, every case, then OVS
@@ -61,7 +61,7 @@ T_START=$(date +%s)
 TMP=$(mktemp -d /tmp/slct.XXXXXX)
 SOCK=$TMP/admin.sock
 . "$S/ovs/lib.sh"
-. "$S/features.sh"
+. "$S/features-common.sh"
 BENCH_PID=""
 cleanup() {
   feat_stop

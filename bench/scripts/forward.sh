@@ -70,7 +70,7 @@ MAIN=$(( LCORE == 0 ? 1 : 0 )); [ "$NCPU" -gt 1 ] || MAIN=$LCORE
 TMP=$(mktemp -d /tmp/slb-forward.XXXXXX)
 SOCK=$TMP/admin.sock
 BENCH_PID=""; TP_PID=""
-. "$S/features.sh"
+. "$S/features-common.sh"
 cleanup() {
   local p
   for p in $FEAT_PID $BENCH_PID $TP_PID; do kill "$p" 2>/dev/null; done
