@@ -95,7 +95,8 @@ public final class FirewallConfigLoader {
             if (!v.equals("true") && !v.equals("false")) throw y.error(top.get("tcp-pickup"), KEY + ".tcp-pickup", "'" + v + "' is not true or false");
             pickup = v.equals("true");
         }
-        String ctDir = FirewallConfig.DEFAULT_CONNTRACK_DIR;
+        // the default can be moved by -Dsluice.conntrack.dir (test JVMs: one directory each, docs/conntrack.md)
+        String ctDir = System.getProperty("sluice.conntrack.dir", FirewallConfig.DEFAULT_CONNTRACK_DIR);
         if (top.containsKey("conntrack-dir")) {
             String v = y.scalar(top.get("conntrack-dir"), KEY + ".conntrack-dir");
             if (v.equals("off")) ctDir = null;
