@@ -24,7 +24,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * connections go on: iperf3 ends successfully, the session's second line comes back. Mid-stream
  * pickup is <b>off</b> here ({@code tcp-pickup: false}), so only the kept table can carry them.
  * A connection the rules do not allow (ext1 -> vm1:8080) is dropped before and after the
- * restart, each time counted {@code fw_no_rule} on vm1's port.
+ * restart, each time counted {@code fw_no_rule} on vm1's port. Then a second {@code kill -9}, the
+ * shard file deleted (the state lost) and pickup switched on: the session's third line still
+ * comes back (its ACK picked up, allowed by port 22's rule), nothing is dropped {@code fw_invalid},
+ * and 8080 stays dropped {@code fw_no_rule}.
  */
 class WarmRestartNetnsTest {
     static final String VM_IP = "10.77.9.1", EXT_IP = "10.77.9.11";
@@ -39,7 +42,7 @@ class WarmRestartNetnsTest {
             Path cfg = config(dir, tapVm, tapExt);
             String vm = net.create("wvm"), ext = net.create("wex");
             Files.writeString(dir.resolve("echo.py"), ControlApiTrafficNetnsTest.ECHO);
-            Files.writeString(dir.resolve("session.py"), ControlApiTrafficNetnsTest.SESSION);
+            Files.writeString(dir.resolve("session.py"), SESSION);
             Path marker = dir.resolve("go");
             Path sessionOut = dir.resolve("session.txt");
             Path perfOut = dir.resolve("iperf3.json");
@@ -83,9 +86,8 @@ class WarmRestartNetnsTest {
                 plug(net, tapVm, vm, VM_MAC, VM_IP, tapExt, ext, EXT_MAC);
 
                 Files.writeString(marker, "go");
-                assertTrue(session.waitFor(20, TimeUnit.SECONDS), "session still running: " + read(sessionOut));
-                String[] lines = read(sessionOut).strip().split("\n");
-                assertEquals("second ok", lines[lines.length - 1], "the interactive session after the restart:\n" + read(sessionOut)
+                awaitLine(sessionOut, "second ", session);
+                assertTrue(read(sessionOut).contains("second ok"), "the interactive session after the restart:\n" + read(sessionOut)
                         + "\ncounters: " + nonZeroDrops(counters));
                 assertTrue(perf.waitFor(90, TimeUnit.SECONDS), "iperf3 still running:\n" + read(perfOut));
                 String json = read(perfOut);
@@ -97,10 +99,55 @@ class WarmRestartNetnsTest {
                 long noRule1 = counter(counters, "firewall port vm1 drop fw_no_rule");
                 assertTrue(!connects(net, ext, 8080), "8080 is still not open after the restart");
                 awaitCounter(counters, "firewall port vm1 drop fw_no_rule", noRule1 + 1);
+                c.process.destroyForcibly(); // SIGKILL again
+                c.process.waitFor();
+            }
+            // the state is lost (the shard file deleted) but mid-stream pickup is on: the session's
+            // next segment is an ACK the rules allow (port 22 in), so it creates the connection again
+            Files.delete(dir.resolve("ct").resolve("conntrack-0.shard"));
+            Files.writeString(cfg, Files.readString(cfg).replace("tcp-pickup: false", "tcp-pickup: true"));
+            try (ServiceChild c = ServiceChild.run(cfg)) {
+                c.awaitReady(60_000);
+                plug(net, tapVm, vm, VM_MAC, VM_IP, tapExt, ext, EXT_MAC);
+                Files.writeString(dir.resolve("go2"), "go");
+                awaitLine(sessionOut, "third ", session);
+                assertTrue(read(sessionOut).contains("third ok"), "the session after its state was lost, picked up:\n" + read(sessionOut)
+                        + "\ncounters: " + nonZeroDrops(counters));
+                assertTrue(session.waitFor(10, TimeUnit.SECONDS));
+                assertEquals(0, counter(counters, "firewall port ext1 drop fw_invalid") + counter(counters, "firewall port vm1 drop fw_invalid"),
+                        "nothing of the session dropped as invalid: " + nonZeroDrops(counters));
+                long noRule2 = counter(counters, "firewall port vm1 drop fw_no_rule");
+                assertTrue(!connects(net, ext, 8080), "8080 is still not open with pickup on");
+                awaitCounter(counters, "firewall port vm1 drop fw_no_rule", noRule2 + 1);
                 c.signal("TERM");
                 assertEquals(0, c.awaitExit(30), c.output());
             }
         }
+    }
+
+    /**
+     * Connects (argv 1, 2), echoes one line ("first ok"); waits for file argv[3], echoes another
+     * ("second ok" / "second timeout"); waits for argv[3] + "2", echoes a third ("third ...").
+     */
+    static final String SESSION = String.join("\n",
+            "import socket, sys, os, time",
+            "c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)",
+            "c.sendall(b'1\\n'); assert c.recv(10) == b'1\\n'",
+            "print('first ok', flush=True)",
+            "for name, marker in (('second', sys.argv[3]), ('third', os.path.join(os.path.dirname(sys.argv[3]), 'go2'))):",
+            "    t = time.time()",
+            "    while not os.path.exists(marker) and time.time() - t < 60: time.sleep(0.02)",
+            "    c.settimeout(5)",
+            "    try:",
+            "        c.sendall(name.encode() + b'\\n'); print(name + (' ok' if c.recv(10) == name.encode() + b'\\n' else ' wrong'), flush=True)",
+            "    except (socket.timeout, OSError) as e:",
+            "        print(name + ' timeout ' + str(e), flush=True)",
+            "");
+
+    private static void awaitLine(Path out, String prefix, Process p) throws Exception {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!read(out).contains(prefix) && System.nanoTime() < deadline && p.isAlive()) Thread.sleep(20);
+        assertTrue(read(out).contains(prefix), "no '" + prefix + "' line: " + read(out));
     }
 
     static Path config(Path dir, String tapVm, String tapExt) throws Exception {
