@@ -115,24 +115,26 @@ public final class Conntrack implements AutoCloseable {
      */
     public static Conntrack attach(int maxEntries, CtTimeouts timeouts, ConnLimits limits, long seed, java.nio.file.Path file,
                                    long fingerprint, java.util.function.Consumer<String> log) {
-        return attach(maxEntries, timeouts, limits, seed, file, fingerprint, ShardFile.clockBase(), log);
+        return attach(maxEntries, timeouts, limits, seed, file, fingerprint, ShardFile.clockBase(), ShardFile.bootId(), log);
     }
 
-    /** As {@link #attach(int, CtTimeouts, ConnLimits, long, java.nio.file.Path, long, java.util.function.Consumer)} with this process's clock base given (tests). */
+    /** As {@link #attach(int, CtTimeouts, ConnLimits, long, java.nio.file.Path, long, java.util.function.Consumer)} with this process's clock base and boot given (tests). */
     static Conntrack attach(int maxEntries, CtTimeouts timeouts, ConnLimits limits, long seed, java.nio.file.Path file,
-                            long fingerprint, long clockBaseNow, java.util.function.Consumer<String> log) {
+                            long fingerprint, long clockBaseNow, long bootNow, java.util.function.Consumer<String> log) {
         checked(maxEntries);
         long fp = FlowKey.hash(seed, maxEntries, fingerprint, ShardFile.VERSION, ConnTable.SLOT, 0, 0);
         ShardFile.Attached a;
         try {
-            a = ShardFile.open(file, capacityFor(maxEntries), fp, seed, limits.maxVms(), clockBaseNow, log);
+            a = ShardFile.open(file, capacityFor(maxEntries), fp, seed, limits.maxVms(), clockBaseNow, bootNow, log);
         } catch (java.io.IOException | RuntimeException e) {
             log.accept("sluice: conntrack " + file + ": cannot keep the table there (" + e.getMessage() + "); using memory, connections will not survive a restart");
             return new Conntrack(maxEntries, timeouts, limits, seed, false);
         }
         Conntrack c = new Conntrack(maxEntries, timeouts, limits, seed, a.table());
         c.file = file;
-        c.clockShift = clockBaseNow - a.clockBase();
+        // same boot (and a known one): System.nanoTime() is the same monotonic clock in every
+        // process, deadlines keep their meaning as they are; another boot: re-based on the wall clock
+        c.clockShift = bootNow != 0 && bootNow == a.boot() ? 0 : clockBaseNow - a.clockBase();
         if (a.kept()) c.adopt();
         return c;
     }

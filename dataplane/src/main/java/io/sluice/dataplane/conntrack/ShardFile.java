@@ -25,7 +25,8 @@ import java.util.function.Consumer;
  * 20 ready        4   1 once the file was initialised completely (0 while it is being written)
  * 24 fingerprint  8   hash of what the layout depends on (hash seed, shard index and count, size)
  * 32 clockBase    8   wall-clock ns minus System.nanoTime() of the process that created the table
- * 40 check        8   hash of bytes 0..39 but the ready mark: a torn or overwritten header does not match
+ * 40 boot         8   hash of the kernel's boot id then (System.nanoTime() is CLOCK_MONOTONIC: one clock per boot)
+ * 48 check        8   hash of bytes 0..47 but the ready mark: a torn or overwritten header does not match
  * </pre>
  *
  * <p>Attaching checks the file's size, magic, version, entry size, capacity, fingerprint, the
@@ -42,13 +43,29 @@ final class ShardFile {
     static final int VERSION = 1;
     static final int HEADER = 4096;
     static final int O_MAGIC = 0, O_VERSION = 8, O_SLOT = 12, O_CAPACITY = 16, O_READY = 20, O_FINGERPRINT = 24,
-            O_CLOCK = 32, O_CHECK = 40;
+            O_CLOCK = 32, O_BOOT = 40, O_CHECK = 48;
 
     private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
 
     /** The table and what attaching found. */
-    record Attached(ConnTable table, boolean kept, long clockBase, String reason) {}
+    record Attached(ConnTable table, boolean kept, long clockBase, long boot, String reason) {}
+
+    /**
+     * A hash of this boot's id ({@code /proc/sys/kernel/random/boot_id}), 0 when unreadable. Within
+     * one boot every process reads the same monotonic clock through {@code System.nanoTime()}, so
+     * deadlines need no re-basing; across boots they are re-based on the wall clock.
+     */
+    static long bootId() {
+        try {
+            String id = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).trim();
+            long h = 0;
+            for (int i = 0; i < id.length(); i++) h = (h ^ id.charAt(i)) * 0x100000001B3L;
+            return h == 0 ? 1 : h;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
 
     private ShardFile() {}
 
@@ -73,7 +90,7 @@ final class ShardFile {
      * @param clockBaseNow {@link #clockBase()} of this process (stored in a new header)
      * @param log    receives one line when the previous table is not kept (and why)
      */
-    static Attached open(Path file, int capacity, long fingerprint, long seed, int maxVms, long clockBaseNow, Consumer<String> log) throws IOException {
+    static Attached open(Path file, int capacity, long fingerprint, long seed, int maxVms, long clockBaseNow, long bootNow, Consumer<String> log) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
@@ -100,10 +117,12 @@ final class ShardFile {
             String reason = had == 0 ? "new file" : had != bytes ? "file size " + had + " bytes, expected " + bytes : header(m, capacity, fingerprint);
             ConnTable t = new ConnTable(capacity, slots, tags, arena, ch);
             if (reason == null) reason = entries(t, seed, maxVms);
-            long clock;
+            long clock, boot;
             if (reason == null) {
                 clock = m.get(L, O_CLOCK);
+                boot = m.get(L, O_BOOT);
             } else {
+                boot = bootNow;
                 if (had != 0) log.accept("sluice: conntrack " + file + ": previous table not kept (" + reason + "); starting empty");
                 clock = clockBaseNow;
                 m.set(I, O_READY, 0);
@@ -114,10 +133,11 @@ final class ShardFile {
                 m.set(I, O_CAPACITY, capacity);
                 m.set(L, O_FINGERPRINT, fingerprint);
                 m.set(L, O_CLOCK, clock);
+                m.set(L, O_BOOT, bootNow);
                 m.set(L, O_CHECK, check(m));
                 m.set(I, O_READY, 1);
             }
-            return new Attached(t, reason == null, clock, reason);
+            return new Attached(t, reason == null, clock, boot, reason);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;

@@ -91,7 +91,7 @@ class ConntrackProperties {
             if (cfg.persist) {
                 file = java.nio.file.Files.createTempFile("ct-prop", ".shard");
                 java.nio.file.Files.delete(file);
-                real = Conntrack.attach(cfg.maxEntries, to, limits, 99, file, 7, 0, ConntrackProperties::noLog);
+                real = Conntrack.attach(cfg.maxEntries, to, limits, 99, file, 7, 0, 1, ConntrackProperties::noLog);
             } else {
                 real = new Conntrack(cfg.maxEntries, to, limits, 99, cfg.onHeap);
             }
@@ -123,7 +123,7 @@ class ConntrackProperties {
                     real.close();
                     real = null;
                     limits = new ConnLimits(cfg.hostLimit, 3, cfg.vmLimit);
-                    real = Conntrack.attach(cfg.maxEntries, to, limits, 99, file, 7, 0, ConntrackProperties::noLog);
+                    real = Conntrack.attach(cfg.maxEntries, to, limits, 99, file, 7, 0, 1, ConntrackProperties::noLog);
                     real.tcpPickup(cfg.pickup);
                     real.flowSink(r -> realRecs.add(describe(r)), 60);
                     ref.restart();

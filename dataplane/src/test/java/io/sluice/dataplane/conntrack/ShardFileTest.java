@@ -16,7 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Warm restart of a conntrack shard ({@link ShardFile}, {@link Conntrack#attach}): a table written
  * by one tracker is found by the next one attaching the same file (connections, states, windows,
- * timeouts across a clock change, limits); a header that does not match (version, entry size,
+ * timeouts re-based after a reboot, unshifted within a boot even when the wall clock stepped,
+ * limits); a header that does not match (version, entry size,
  * capacity, fingerprint, torn header, corrupt entry) gives an empty table and one line naming the
  * file and the reason; a file held by a live tracker is not shared.
  */
@@ -42,7 +43,11 @@ class ShardFileTest {
     }
 
     private Conntrack open(ConnLimits l, Path f, long fingerprint, long clockBase) {
-        return Conntrack.attach(100, CtTimeouts.defaults(), l, 42, f, fingerprint, clockBase, log::add);
+        return open(l, f, fingerprint, clockBase, 1);
+    }
+
+    private Conntrack open(ConnLimits l, Path f, long fingerprint, long clockBase, long boot) {
+        return Conntrack.attach(100, CtTimeouts.defaults(), l, 42, f, fingerprint, clockBase, boot, log::add);
     }
 
     private static CtPacket syn(CtPacket p, int sport) {
@@ -78,9 +83,10 @@ class ShardFileTest {
         assertEquals(Verdict.NEW, a.commit(syn(p, 2000), 1, 10 * SEC));
         a.close(); // detach (a kill -9 leaves the same bytes: the mapping is the file's page cache)
 
-        // the next process: its nanoTime runs 500 s behind the old one's (clock base 500 s larger)
+        // the next process, after a reboot (another boot id): its nanoTime runs 500 s behind the
+        // old one's (clock base 500 s larger); deadlines are re-based on the wall clock
         ConnLimits l2 = new ConnLimits(1000, 4, 1000);
-        Conntrack b = open(l2, f, 5, base + 500 * SEC);
+        Conntrack b = open(l2, f, 5, base + 500 * SEC, 2);
         try {
             assertTrue(log.isEmpty(), log.toString());
             assertEquals(11, b.attachedCount());
@@ -94,6 +100,24 @@ class ShardFileTest {
             assertEquals(TcpState.SYN_SENT.ordinal(), b.peekState(syn(p, 2000), now), "SYN_SENT alive 60 s in");
             assertEquals(-1, b.peekState(syn(p, 2000), now + 61 * SEC), "and expired 121 s in (120 s timeout)");
             assertEquals(Verdict.INVALID, data(b, 3000, 1, now), "no pickup unless switched on");
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void withinOneBootTheMonotonicClockNeedsNoRebaseEvenWhenTheWallClockStepped() {
+        Path f = dir.resolve("ct-3.shard");
+        Conntrack a = open(new ConnLimits(1000, 4, 1000), f, 5, 0, 7);
+        CtPacket p = new CtPacket();
+        assertEquals(Verdict.NEW, a.commit(syn(p, 2000), 1, 10 * SEC));
+        a.close();
+        // same boot (7), the wall clock stepped an hour while the data plane was down
+        Conntrack b = open(new ConnLimits(1000, 4, 1000), f, 5, 3600 * SEC, 7);
+        try {
+            assertEquals(1, b.attachedCount());
+            assertEquals(TcpState.SYN_SENT.ordinal(), b.peekState(syn(p, 2000), 10 * SEC + 119 * SEC), "120 s timeout on the same clock");
+            assertEquals(-1, b.peekState(syn(p, 2000), 10 * SEC + 120 * SEC));
         } finally {
             b.close();
         }
