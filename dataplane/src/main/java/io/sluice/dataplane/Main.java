@@ -60,6 +60,9 @@ public final class Main {
             // security groups (docs/firewall.md): the firewall stage after the forwarding decision (l2,
             // or the overlay's route); rules reloaded on SIGHUP / rename into place (docs/service.md)
             fw = cfg.firewall() == null ? null : new FirewallState(cfg.ports().size(), cfg.firewall());
+            if (fw != null) {
+                fw.keepConntrack(cfg.workers().size(), System.err::println); // warm restart (docs/conntrack.md)
+            }
         } catch (ConfigException | IllegalArgumentException e) {
             if (control != null) {
                 control.close();

@@ -24,10 +24,16 @@ import java.util.Map;
  * @param maxFragmentDatagrams per worker: fragmented datagrams in flight (first fragment passed,
  *                             later ones expected) the fragment table holds; see {@link io.sluice.dataplane.firewall.FragmentTable}
  * @param fragmentTimeoutMs    how long after its first fragment a datagram's later fragments may pass
+ * @param tcpPickup            TCP mid-stream pickup ({@code tcp-pickup}, Linux nf_conntrack_tcp_loose; docs/conntrack.md)
+ * @param conntrackDir         where {@code ./sluice run} keeps the conntrack shards for a warm restart
+ *                             ({@code conntrack-dir}); null: in memory only ({@code off})
  */
 public record FirewallConfig(Map<String, SecurityGroup> groups, Map<String, Boolean> cutGroups,
                              List<VmPort> vmPorts, PlatformLayer platform, int maxConnections, int maxConnectionsPerVm,
-                             int maxFragmentDatagrams, int fragmentTimeoutMs) {
+                             int maxFragmentDatagrams, int fragmentTimeoutMs, boolean tcpPickup, String conntrackDir) {
+
+    /** Default {@code conntrack-dir}. */
+    public static final String DEFAULT_CONNTRACK_DIR = "/run/sluice";
 
     /** Default {@code max-fragment-datagrams} (per worker; VPP's shallow reassembly: 1024 per thread). */
     public static final int DEFAULT_MAX_FRAGMENT_DATAGRAMS = 4096;
@@ -71,7 +77,8 @@ public record FirewallConfig(Map<String, SecurityGroup> groups, Map<String, Bool
 
     /** A copy with these groups, cut settings and VM ports; the platform layer and limits kept (the API's changes). */
     public FirewallConfig with(Map<String, SecurityGroup> groups, Map<String, Boolean> cut, List<VmPort> vms) {
-        return new FirewallConfig(groups, cut, vms, platform, maxConnections, maxConnectionsPerVm, maxFragmentDatagrams, fragmentTimeoutMs);
+        return new FirewallConfig(groups, cut, vms, platform, maxConnections, maxConnectionsPerVm, maxFragmentDatagrams, fragmentTimeoutMs,
+                tcpPickup, conntrackDir);
     }
 
     /** A copy with group {@code g} replaced or added (rule changes at run time, tests). */
@@ -80,6 +87,7 @@ public record FirewallConfig(Map<String, SecurityGroup> groups, Map<String, Bool
         m.put(g.id(), g);
         Map<String, Boolean> c = new LinkedHashMap<>(cutGroups);
         c.put(g.id(), cut);
-        return new FirewallConfig(m, c, vmPorts, platform, maxConnections, maxConnectionsPerVm, maxFragmentDatagrams, fragmentTimeoutMs);
+        return new FirewallConfig(m, c, vmPorts, platform, maxConnections, maxConnectionsPerVm, maxFragmentDatagrams, fragmentTimeoutMs,
+                tcpPickup, conntrackDir);
     }
 }

@@ -30,7 +30,7 @@ public final class FirewallConfigLoader {
     public static final String KEY = "security-groups";
 
     private static final Set<String> SECTION_KEYS = Set.of("groups", "vm-ports", "platform", "max-connections", "max-connections-per-vm",
-            "max-fragment-datagrams", "fragment-timeout-ms");
+            "max-fragment-datagrams", "fragment-timeout-ms", "tcp-pickup", "conntrack-dir");
     private static final Set<String> GROUP_KEYS = Set.of("name", "on-rule-change", "rules");
     private static final Set<String> RULE_KEYS = Set.of("id", "direction", "protocol", "ports", "icmp-type", "icmp-code", "remote", "remote-group", "family");
     private static final Set<String> VM_KEYS = Set.of("port", "vm", "addresses", "groups", "zone");
@@ -89,6 +89,20 @@ public final class FirewallConfigLoader {
                 ? y.intIn(top.get("max-fragment-datagrams"), KEY + ".max-fragment-datagrams", 1, 1_000_000) : FirewallConfig.DEFAULT_MAX_FRAGMENT_DATAGRAMS;
         int fragMs = top.containsKey("fragment-timeout-ms")
                 ? y.intIn(top.get("fragment-timeout-ms"), KEY + ".fragment-timeout-ms", 1, 60_000) : FirewallConfig.DEFAULT_FRAGMENT_TIMEOUT_MS;
+        boolean pickup = true;
+        if (top.containsKey("tcp-pickup")) {
+            String v = y.scalar(top.get("tcp-pickup"), KEY + ".tcp-pickup");
+            if (!v.equals("true") && !v.equals("false")) throw y.error(top.get("tcp-pickup"), KEY + ".tcp-pickup", "'" + v + "' is not true or false");
+            pickup = v.equals("true");
+        }
+        // the default can be moved by -Dsluice.conntrack.dir (test JVMs: one directory each, docs/conntrack.md)
+        String ctDir = System.getProperty("sluice.conntrack.dir", FirewallConfig.DEFAULT_CONNTRACK_DIR);
+        if (top.containsKey("conntrack-dir")) {
+            String v = y.scalar(top.get("conntrack-dir"), KEY + ".conntrack-dir");
+            if (v.equals("off")) ctDir = null;
+            else if (v.startsWith("/") && !v.contains("\0")) ctDir = v;
+            else throw y.error(top.get("conntrack-dir"), KEY + ".conntrack-dir", "'" + v + "' is not an absolute directory or off");
+        }
 
         // ---- groups (rules parsed after all names are known, for remote-group checks) ----
         Map<String, SecurityGroup> groups = new LinkedHashMap<>();
@@ -207,8 +221,8 @@ public final class FirewallConfigLoader {
                 }
             }
         }
-        if (scope != null) return scope.perNetwork(groups, cut, vms, platform, maxConn, perVm, frags, fragMs);
-        return new FirewallConfig(groups, cut, vms, platform, maxConn, perVm, frags, fragMs);
+        if (scope != null) return scope.perNetwork(groups, cut, vms, platform, maxConn, perVm, frags, fragMs, pickup, ctDir);
+        return new FirewallConfig(groups, cut, vms, platform, maxConn, perVm, frags, fragMs, pickup, ctDir);
     }
 
     /** A VM port's {@code groups} (default: [default]): known, each once, at most 5. */

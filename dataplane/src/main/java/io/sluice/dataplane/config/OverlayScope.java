@@ -111,7 +111,7 @@ public final class OverlayScope {
 
     /** The configuration with every group instantiated per network and each VM in its network's instances. */
     FirewallConfig perNetwork(Map<String, SecurityGroup> groups, Map<String, Boolean> cut, List<FirewallConfig.VmPort> vms,
-                              PlatformLayer platform, int maxConn, int perVm, int frags, int fragMs) {
+                              PlatformLayer platform, int maxConn, int perVm, int frags, int fragMs, boolean pickup, String ctDir) {
         Map<String, SecurityGroup> g = new LinkedHashMap<>();
         Map<String, Boolean> c = new LinkedHashMap<>();
         for (OverlayModel.Network net : model.networks()) {
@@ -131,7 +131,7 @@ public final class OverlayScope {
             String net = model.networks().get(p.zone() - 1).name();
             v.add(new FirewallConfig.VmPort(p.port(), p.name(), p.addresses(), p.groups().stream().map(x -> scoped(net, x)).toList(), p.zone()));
         }
-        return new FirewallConfig(g, c, v, platform, maxConn, perVm, frags, fragMs);
+        return new FirewallConfig(g, c, v, platform, maxConn, perVm, frags, fragMs, pickup, ctDir);
     }
 
     static String scoped(String network, String groupOrRuleId) { return network + SEP + groupOrRuleId; }

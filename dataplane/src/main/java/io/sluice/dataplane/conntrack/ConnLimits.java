@@ -64,6 +64,12 @@ public final class ConnLimits {
         return OK;
     }
 
+    /** Counts one connection for {@code vm} whatever the limits say (an entry kept across a restart). */
+    void charge(int vm) {
+        vmCount.incrementAndGet(vm);
+        hostCount.incrementAndGet();
+    }
+
     void release(int vm) {
         vmCount.decrementAndGet(vm);
         hostCount.decrementAndGet();

@@ -49,8 +49,35 @@ final class ConnTable implements AutoCloseable {
     private final Arena arena;
     private final MemorySegment slots;
     private final MemorySegment tags;
+    /** Closed with the table (a shard file's channel, holding its lock); null for memory tables. */
+    private final AutoCloseable owner;
     final int capacity;
     int size;
+
+    /**
+     * A table over memory someone else laid out (a mapped {@link ShardFile}): {@code tags} holds
+     * {@code capacity} ints, {@code slots} {@code capacity} entries; live entries (tag != 0) are
+     * counted. {@code arena} (the mapping) and {@code owner} are closed by {@link #close}.
+     */
+    ConnTable(int capacity, MemorySegment slots, MemorySegment tags, Arena arena, AutoCloseable owner) {
+        if (slots.byteSize() < (long) capacity * SLOT || tags.byteSize() < (long) capacity * 4) {
+            throw new IllegalArgumentException("segments too small for " + capacity + " slots");
+        }
+        this.capacity = capacity;
+        this.slots = slots;
+        this.tags = tags;
+        this.arena = arena;
+        this.owner = owner;
+        int n = 0;
+        for (int i = 0; i < capacity; i++) if (tags.getAtIndex(I, i) != 0) n++;
+        this.size = n;
+    }
+
+    /** Empties the table (every tag 0). Control path. */
+    void clear() {
+        tags.fill((byte) 0);
+        size = 0;
+    }
 
     /**
      * @param onHeap false: native memory from a shared {@link Arena} (freed by {@link #close});
@@ -61,6 +88,7 @@ final class ConnTable implements AutoCloseable {
     ConnTable(int capacity, boolean onHeap) {
         if (capacity < 2) throw new IllegalArgumentException("capacity must be >= 2, was " + capacity);
         this.capacity = capacity;
+        this.owner = null;
         if (onHeap) {
             this.arena = null;
             this.slots = MemorySegment.ofArray(new long[Math.multiplyExact(capacity, SLOT / 8)]);
@@ -197,5 +225,12 @@ final class ConnTable implements AutoCloseable {
     @Override
     public void close() {
         if (arena != null) arena.close();
+        if (owner != null) {
+            try {
+                owner.close();
+            } catch (Exception ignored) {
+                // closing a file channel: nothing to do about it
+            }
+        }
     }
 }

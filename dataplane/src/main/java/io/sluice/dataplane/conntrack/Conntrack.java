@@ -29,6 +29,8 @@ public final class Conntrack implements AutoCloseable {
     private static final int F_ORIG_IS_A = 1;
     /** Flag: the connection's end record was handed to the sink already (TCP close); no record at deletion. */
     private static final int F_ENDED = 2;
+    /** Flag: picked up mid-stream; no window check (Linux IP_CT_TCP_FLAG_BE_LIBERAL). */
+    private static final int F_LIBERAL = 4;
     private static final long NS_PER_SEC = 1_000_000_000L;
     private static final int W_SCALE_OK = 1;
     /** Linux MAXACKWINCONST: the least window an ACK may lag behind. */
@@ -74,11 +76,12 @@ public final class Conntrack implements AutoCloseable {
      * ({@code -XX:+UseTransparentHugePages}); same layout, same code, no GC scanning.
      */
     public Conntrack(int maxEntries, CtTimeouts timeouts, ConnLimits limits, long seed, boolean onHeap) {
-        if (maxEntries < 1 || maxEntries > 100_000_000) {
-            throw new IllegalArgumentException("maxEntries must be 1..100000000, was " + maxEntries);
-        }
+        this(checked(maxEntries), timeouts, limits, seed, new ConnTable(capacityFor(checked(maxEntries)), onHeap));
+    }
+
+    private Conntrack(int maxEntries, CtTimeouts timeouts, ConnLimits limits, long seed, ConnTable table) {
         this.maxEntries = maxEntries;
-        this.table = new ConnTable((int) Math.ceil(maxEntries / LOAD_FACTOR) + 1, onHeap);
+        this.table = table;
         this.limits = limits;
         this.tcpTimeout = timeouts.tcpNanos();
         this.pseudoTimeout = timeouts.pseudoNanos();
@@ -89,6 +92,102 @@ public final class Conntrack implements AutoCloseable {
         this.burstOk = new boolean[MAX_BURST];
     }
 
+    private static int checked(int maxEntries) {
+        if (maxEntries < 1 || maxEntries > 100_000_000) {
+            throw new IllegalArgumentException("maxEntries must be 1..100000000, was " + maxEntries);
+        }
+        return maxEntries;
+    }
+
+    private static int capacityFor(int maxEntries) { return (int) Math.ceil(maxEntries / LOAD_FACTOR) + 1; }
+
+    /**
+     * A shard kept in the file-backed shared mapping {@code file} (warm restart; {@link ShardFile}):
+     * attaches to the table a previous process left there when its header and entries check out
+     * (same layout version, entry size, capacity and {@code fingerprint}), else starts empty in the
+     * same file and passes {@code log} one line naming the file and the reason. Kept entries are
+     * charged to {@code limits} again; their deadlines keep their meaning across the restart (the
+     * shard's clock is re-based on the wall clock stored in the header). Entries carrying a NAT
+     * word are deleted (the SNAT port pool is not kept). A file locked by another live process,
+     * or one that cannot be mapped, gives a private in-memory table (also logged).
+     *
+     * @param fingerprint what the layout depends on beyond the table itself (shard index and count, ...)
+     */
+    public static Conntrack attach(int maxEntries, CtTimeouts timeouts, ConnLimits limits, long seed, java.nio.file.Path file,
+                                   long fingerprint, java.util.function.Consumer<String> log) {
+        return attach(maxEntries, timeouts, limits, seed, file, fingerprint, ShardFile.clockBase(), ShardFile.bootId(), log);
+    }
+
+    /** As {@link #attach(int, CtTimeouts, ConnLimits, long, java.nio.file.Path, long, java.util.function.Consumer)} with this process's clock base and boot given (tests). */
+    static Conntrack attach(int maxEntries, CtTimeouts timeouts, ConnLimits limits, long seed, java.nio.file.Path file,
+                            long fingerprint, long clockBaseNow, long bootNow, java.util.function.Consumer<String> log) {
+        checked(maxEntries);
+        long fp = FlowKey.hash(seed, maxEntries, fingerprint, ShardFile.VERSION, ConnTable.SLOT, 0, 0);
+        ShardFile.Attached a;
+        try {
+            a = ShardFile.open(file, capacityFor(maxEntries), fp, seed, limits.maxVms(), clockBaseNow, bootNow, log);
+        } catch (java.io.IOException | RuntimeException e) {
+            log.accept("sluice: conntrack " + file + ": cannot keep the table there (" + e.getMessage() + "); using memory, connections will not survive a restart");
+            return new Conntrack(maxEntries, timeouts, limits, seed, false);
+        }
+        Conntrack c = new Conntrack(maxEntries, timeouts, limits, seed, a.table());
+        c.file = file;
+        // same boot (and a known one): System.nanoTime() is the same monotonic clock in every
+        // process, deadlines keep their meaning as they are; another boot: re-based on the wall clock
+        c.clockShift = bootNow != 0 && bootNow == a.boot() ? 0 : clockBaseNow - a.clockBase();
+        if (a.kept()) c.adopt();
+        return c;
+    }
+
+    /** Charges the kept entries to the limits; deletes those with a NAT word (their SNAT ports were not kept). */
+    private void adopt() {
+        ConnTable t = table;
+        int i = 0;
+        int scanned = 0;
+        while (scanned < t.capacity) {
+            if (t.tagAt(i) != 0 && t.nat(i) != 0) {
+                t.remove(i); // a later entry may shift into i: look at i again
+                natDropped++;
+                continue;
+            }
+            if (t.tagAt(i) != 0) limits.charge(t.vm(i));
+            i++;
+            scanned++;
+        }
+        attached = t.size;
+    }
+
+    private java.nio.file.Path file;
+    /** Added to every caller's nowNs: the creating process's nanoTime clock (0 for memory tables). */
+    private long clockShift;
+    private int attached, natDropped;
+    private boolean tcpPickup;
+
+    /** The shard file, or null when the table is in memory only. */
+    public java.nio.file.Path file() { return file; }
+
+    /** Connections kept from the previous process (0 when the table started empty). */
+    public int attachedCount() { return attached; }
+
+    /** Kept entries deleted at attach because they carried a NAT word. */
+    public int natDroppedAtAttach() { return natDropped; }
+
+    /**
+     * TCP mid-stream pickup (Linux {@code nf_conntrack_tcp_loose}): when on, a TCP ACK segment
+     * (no SYN, FIN or RST) without an entry is {@link Verdict#NEW} instead of INVALID, and
+     * {@link #commit} creates it ESTABLISHED with a liberal window (no window check), so a flow
+     * whose state was lost resumes if the rules allow it in the direction seen. Control thread,
+     * before traffic.
+     */
+    public void tcpPickup(boolean on) { this.tcpPickup = on; }
+
+    public boolean tcpPickup() { return tcpPickup; }
+
+    /** Connections picked up mid-stream by {@link #commit}. */
+    public long pickedUpCount() { return pickedUp; }
+
+    private long pickedUp;
+
     // =====================================================================================
     // fast path
     // =====================================================================================
@@ -98,11 +197,15 @@ public final class Conntrack implements AutoCloseable {
      * Creates nothing: a packet that may start a connection gets {@link Verdict#NEW}.
      */
     public Verdict track(CtPacket p, long nowNs) {
+        return trackAt(p, nowNs + clockShift);
+    }
+
+    private Verdict trackAt(CtPacket p, long nowNs) {
         nowNsLast = nowNs;
         lastSlot = -1;
         lastDir = -1;
         if (Icmp.isIcmpProto(p.proto) && Icmp.isError(p.family, p.icmpType)) {
-            return related(p, nowNs);
+            return relatedAt(p, nowNs);
         }
         FlowKey k = key;
         if (!k.fromPacket(p)) {
@@ -121,6 +224,7 @@ public final class Conntrack implements AutoCloseable {
      */
     public void trackBurst(CtPacket[] pkts, int n, Verdict[] out, long nowNs) {
         if (n > MAX_BURST) throw new IllegalArgumentException("burst of " + n + " > " + MAX_BURST);
+        nowNs += clockShift;
         nowNsLast = nowNs;
         FlowKey[] keys = burstKeys;
         boolean[] ok = burstOk;
@@ -139,7 +243,7 @@ public final class Conntrack implements AutoCloseable {
             if (ok[i]) {
                 out[i] = trackKeyed(p, keys[i], nowNs);
             } else if (Icmp.isIcmpProto(p.proto) && Icmp.isError(p.family, p.icmpType)) {
-                out[i] = related(p, nowNs);
+                out[i] = relatedAt(p, nowNs);
             } else {
                 invalid++;
                 out[i] = Verdict.INVALID;
@@ -165,14 +269,15 @@ public final class Conntrack implements AutoCloseable {
      * behaves exactly like {@link #track}. The caller calls it only when its rules admit the packet.
      */
     public Verdict commit(CtPacket p, int vmId, long nowNs) {
-        Verdict v = track(p, nowNs);
+        nowNs += clockShift;
+        Verdict v = trackAt(p, nowNs);
         if (v != Verdict.NEW) return v;
         int r = table.size >= maxEntries ? TABLE_FULL : limits.tryAcquire(vmId);
         if (r != ConnLimits.OK && nowNs - lastReclaimNs >= RECLAIM_INTERVAL_NS) {
             // entries that expired but were not reclaimed yet (a quiet shard reclaims only when it
             // sees packets) must not refuse a new connection: one full pass, at most every 100 ms
             lastReclaimNs = nowNs;
-            expire(nowNs, table.capacity);
+            expireAt(nowNs, table.capacity);
             r = table.size >= maxEntries ? TABLE_FULL : limits.tryAcquire(vmId);
         }
         if (r == TABLE_FULL) {
@@ -191,7 +296,20 @@ public final class Conntrack implements AutoCloseable {
         boolean origIsA = k.icmpDir >= 0 ? requesterIsA(k) : k.srcIsA;
         table.flags(slot, origIsA ? F_ORIG_IS_A : 0);
         table.vm(slot, vmId);
-        if (p.proto == CtPacket.IPPROTO_TCP) {
+        if (p.proto == CtPacket.IPPROTO_TCP && TcpSegment.classify(p.tcpFlags) != TcpSegment.SYN) {
+            // mid-stream pickup (only an ACK segment gets here, see firstPacket): ESTABLISHED with
+            // the sender's window learned from this packet and, as Linux's tcp_loose, no window
+            // check for the connection (the window scale of either side is unknown)
+            table.flags(slot, table.flags(slot) | F_LIBERAL);
+            table.state(slot, TcpState.ESTABLISHED.ordinal());
+            int end = p.seq + p.payloadLen;
+            int win = p.window & 0xFFFF;
+            table.end(slot, ORIG, end);
+            table.maxWin(slot, ORIG, win == 0 ? 1 : win);
+            table.maxEnd(slot, ORIG, end + (win == 0 ? 1 : win));
+            table.deadline(slot, nowNs + tcpTimeout[TcpState.ESTABLISHED.ordinal()]);
+            pickedUp++;
+        } else if (p.proto == CtPacket.IPPROTO_TCP) {
             table.state(slot, TcpState.SYN_SENT.ordinal());
             initDirection(slot, ORIG, p, p.seq + 1 + p.payloadLen);
             table.deadline(slot, nowNs + tcpTimeout[TcpState.SYN_SENT.ordinal()]);
@@ -215,6 +333,10 @@ public final class Conntrack implements AutoCloseable {
      * complete pass (an entry shifted back by a deletion lands at or after the cursor).
      */
     public int expire(long nowNs, int maxSlots) {
+        return expireAt(nowNs + clockShift, maxSlots);
+    }
+
+    private int expireAt(long nowNs, int maxSlots) {
         ConnTable t = table;
         int cap = t.capacity;
         int i = expiryCursor;
@@ -262,7 +384,7 @@ public final class Conntrack implements AutoCloseable {
             boolean acks = (p.tcpFlags & TcpFlags.ACK) != 0 && p.ack == table.end(slot, ORIG);
             if ((seg == TcpSegment.SYNACK || seg == TcpSegment.RST) && !acks) return Verdict.INVALID;
         }
-        int w = inWindow(slot, dir, state, seg, p);
+        int w = (table.flags(slot) & F_LIBERAL) != 0 ? W_OK : inWindow(slot, dir, state, seg, p);
         if (w == W_INVALID) return Verdict.INVALID;
         if (w == W_IGNORE) {
             ignored++;
@@ -384,7 +506,8 @@ public final class Conntrack implements AutoCloseable {
     private Verdict firstPacket(CtPacket p) {
         boolean canStart;
         if (p.proto == CtPacket.IPPROTO_TCP) {
-            canStart = TcpSegment.classify(p.tcpFlags) == TcpSegment.SYN;
+            int seg = TcpSegment.classify(p.tcpFlags);
+            canStart = seg == TcpSegment.SYN || (seg == TcpSegment.ACK && tcpPickup);
         } else if (Icmp.isIcmpProto(p.proto)) {
             canStart = Icmp.isEchoRequest(p.family, p.icmpType);
         } else {
@@ -406,6 +529,10 @@ public final class Conntrack implements AutoCloseable {
      * quoted source). Anything else is INVALID. An error neither refreshes nor changes the entry.
      */
     public Verdict related(CtPacket p, long nowNs) {
+        return relatedAt(p, nowNs + clockShift);
+    }
+
+    private Verdict relatedAt(CtPacket p, long nowNs) {
         lastSlot = -1;
         lastDir = -1;
         FlowKey k = qkey;
@@ -536,6 +663,7 @@ public final class Conntrack implements AutoCloseable {
     public int interim(long nowNs, int maxSlots) {
         FlowSink fs = sink;
         if (fs == null) return 0;
+        nowNs += clockShift;
         ConnTable t = table;
         int cap = t.capacity;
         int i = interimCursor;
@@ -603,7 +731,7 @@ public final class Conntrack implements AutoCloseable {
         FlowKey k = key;
         if (!k.fromPacket(p)) return -1;
         int slot = table.find(k.tag, k.aHi, k.aLo, k.bHi, k.bLo, k.portsZone, k.protoFamily);
-        if (slot < 0 || nowNs - table.deadline(slot) >= 0) return -1;
+        if (slot < 0 || nowNs + clockShift - table.deadline(slot) >= 0) return -1;
         return table.state(slot);
     }
 

@@ -10,6 +10,8 @@ public final class PseudoState {
     public static final int FIRST = 0;
     public static final int REPLIED = 1;
     public static final int STREAM = 2;
+    /** Number of pseudo states. */
+    static final int COUNT = 3;
 
     /** Timeout table row per protocol kind (see {@link CtTimeouts#pseudoNanos()}). */
     static final int KIND_UDP = 0;

@@ -26,7 +26,14 @@ public final class ReferenceConntrack {
         final long[] packets = new long[2], bytes = new long[2];
         int start;
         boolean ended;
+        /** Picked up mid-stream: the state machine only, no window check (Linux BE_LIBERAL). */
+        boolean liberal;
     }
+
+    private boolean pickup;
+
+    /** As {@link Conntrack#tcpPickup(boolean)}: Linux nf_conntrack_tcp_loose. */
+    public void tcpPickup(boolean on) { this.pickup = on; }
 
     // ---- flow logs (accounting as the real shard: counts per direction, records at the end) ----
     private Conntrack.FlowSink sink;
@@ -160,7 +167,9 @@ public final class ReferenceConntrack {
         Map.Entry<Tuple, Conn> e = find(p, now);
         if (e == null) {
             lastDir = -1;
-            boolean start = p.proto == 6 ? segmentOf(p.tcpFlags) == TcpSegment.SYN
+            // Linux tcp_new: from no state a SYN opens; with tcp_loose a bare ACK (the sNO column's
+            // only other valid entry, sES) picks the connection up mid-stream
+            boolean start = p.proto == 6 ? segmentOf(p.tcpFlags) == TcpSegment.SYN || (pickup && segmentOf(p.tcpFlags) == TcpSegment.ACK)
                     : isIcmp(p) ? Icmp.isEchoRequest(p.family, p.icmpType) : true;
             return start ? Verdict.NEW : Verdict.INVALID;
         }
@@ -194,7 +203,7 @@ public final class ReferenceConntrack {
         if (dir == 1 && c.state == TcpState.SYN_SENT.ordinal() && (seg == TcpSegment.SYNACK || seg == TcpSegment.RST)) {
             if (!hasAck || u(p.ack) != c.end[0]) return Verdict.INVALID;
         }
-        int w = window(c, dir, seg, p);
+        int w = c.liberal ? 1 : window(c, dir, seg, p);
         if (w < 0) return Verdict.INVALID;
         if (w == 0) return Verdict.ESTABLISHED; // late duplicate: passes, changes nothing
         c.state = next;
@@ -310,6 +319,19 @@ public final class ReferenceConntrack {
 
     private long lastReclaim = Long.MIN_VALUE / 2;
 
+    /**
+     * A restart of the data plane with the table kept (warm restart): every connection stays as it
+     * was; what only the process remembered (when it last reclaimed for a refused commit, the time of
+     * its last call) is gone.
+     * With mid-stream pickup nothing else differs.
+     */
+    public void restart() {
+        lastReclaim = Long.MIN_VALUE / 2;
+        lastNow = 0; // the time of the last call: a kill before any packet stamps its record second 0, as in a fresh shard
+        last = null;
+        lastDir = -1;
+    }
+
     private boolean refused(int vm) {
         return conns.size() >= maxEntries || perVm.getOrDefault(vm, 0) >= vmLimit || conns.size() >= hostLimit;
     }
@@ -328,7 +350,14 @@ public final class ReferenceConntrack {
                             p.dstHi, p.dstLo, hasPorts(p.proto) ? p.dport : 0);
         Conn c = new Conn();
         c.vm = vm;
-        if (p.proto == 6) {
+        if (p.proto == 6 && segmentOf(p.tcpFlags) == TcpSegment.ACK) {
+            c.state = ES;
+            c.liberal = true;
+            c.end[0] = m(u(p.seq) + p.payloadLen);
+            c.maxWin[0] = Math.max(1, p.window & 0xFFFF);
+            c.maxEnd[0] = m(c.end[0] + c.maxWin[0]);
+            c.deadline = now + tcpTimeout[c.state];
+        } else if (p.proto == 6) {
             c.state = TcpState.SYN_SENT.ordinal();
             init(c, 0, p, m(u(p.seq) + 1 + p.payloadLen));
             c.deadline = now + tcpTimeout[c.state];

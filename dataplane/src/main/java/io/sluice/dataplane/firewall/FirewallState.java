@@ -177,8 +177,21 @@ public final class FirewallState {
         FirewallCounters c = new FirewallCounters(ports, worker);
         if (worker >= 0) export(c);
         workers.add(c);
-        Conntrack ct = new Conntrack(shardEntries, CtTimeouts.defaults(), limits, 0x5eed_f1ae_0001L);
         FirewallConfig cfg = config;
+        Conntrack ct;
+        if (keepWorkers > 0 && worker >= 0 && cfg.conntrackDir() != null) {
+            // warm restart (docs/conntrack.md): the shard lives in a file-backed mapping the next process attaches
+            java.nio.file.Path file = java.nio.file.Path.of(cfg.conntrackDir(), "conntrack-" + worker + ".shard");
+            long fingerprint = ((long) worker << 32 | keepWorkers) ^ ((long) ports << 48);
+            ct = Conntrack.attach(shardEntries, CtTimeouts.defaults(), limits, SEED, file, fingerprint, keepLog);
+            if (ct.file() != null) {
+                keepLog.accept("sluice: conntrack " + file + ": " + ct.attachedCount() + " connection(s) kept"
+                        + (ct.natDroppedAtAttach() > 0 ? ", " + ct.natDroppedAtAttach() + " with NAT dropped (the SNAT port pool is not kept)" : ""));
+            }
+        } else {
+            ct = new Conntrack(shardEntries, CtTimeouts.defaults(), limits, SEED);
+        }
+        ct.tcpPickup(cfg.tcpPickup());
         FragmentTable frags = new FragmentTable(cfg.maxFragmentDatagrams(), cfg.fragmentTimeoutMs() * 1_000_000L,
                 java.util.concurrent.ThreadLocalRandom.current().nextLong());
         FirewallStage stage = new FirewallStage(this, ct, frags, c, pendingTx);
@@ -191,6 +204,20 @@ public final class FirewallState {
     }
 
     private io.sluice.dataplane.flowlog.FlowLogs flowLogs;
+    private static final long SEED = 0x5eed_f1ae_0001L;
+    private int keepWorkers;
+    private java.util.function.Consumer<String> keepLog;
+
+    /**
+     * Keeps the conntrack shards of the stages made after this call in {@code conntrack-dir}
+     * (warm restart, docs/conntrack.md): {@code ./sluice run} only, so in-process tests and tools
+     * never share a host-wide directory. {@code workers}: the shard count (part of the layout:
+     * flows are owned by worker). Control thread, before the workers start.
+     */
+    public synchronized void keepConntrack(int workers, java.util.function.Consumer<String> log) {
+        this.keepWorkers = workers;
+        this.keepLog = log;
+    }
 
     /** Flow logs (docs/operations.md): stages made after this call log to it. Control thread, before the workers start. */
     public synchronized void flowLogs(io.sluice.dataplane.flowlog.FlowLogs f) {

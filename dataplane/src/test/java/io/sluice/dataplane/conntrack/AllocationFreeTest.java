@@ -22,6 +22,29 @@ class AllocationFreeTest {
     void fastPathAllocatesNothing() {
         ConnLimits limits = new ConnLimits(1_000_000, 4, 1_000_000);
         try (Conntrack ct = new Conntrack(200_000, CtTimeouts.defaults(), limits, 1)) {
+            measure(ct);
+        }
+    }
+
+    /** The same on a shard in a file-backed mapping (warm restart), with mid-stream pickup on. */
+    @Test
+    void fileBackedShardWithPickupAllocatesNothing() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("ct-alloc-" + ProcessHandle.current().pid() + "-");
+        java.nio.file.Path f = dir.resolve("conntrack-0.shard");
+        ConnLimits limits = new ConnLimits(1_000_000, 4, 1_000_000);
+        try (Conntrack ct = Conntrack.attach(200_000, CtTimeouts.defaults(), limits, 1, f, 0, line -> { throw new AssertionError(line); })) {
+            assertEquals(f, ct.file());
+            ct.tcpPickup(true);
+            measure(ct);
+            assertEquals(true, ct.pickedUpCount() > 0, "pickups made: " + ct.pickedUpCount());
+        } finally {
+            java.nio.file.Files.deleteIfExists(f);
+            java.nio.file.Files.delete(dir);
+        }
+    }
+
+    private static void measure(Conntrack ct) {
+        {
             CtPacket p = new CtPacket();
             int[] seqC = new int[FLOWS], seqS = new int[FLOWS];
             for (int i = 0; i < FLOWS; i++) {
@@ -73,6 +96,8 @@ class AllocationFreeTest {
                         .quoted(0, 0x0C000000L + u, 0, 0x0D000001L, CtPacket.IPPROTO_UDP, 53, 53, 0);
                 sink[0] += ct.track(p, 1_000_000L + k).ordinal();
                 sink[0] += ct.expire(1_000_000L + k, 32);
+                p.v4(3, 0x0F000000 + u, 0x0D000002).tcp(3000, 22, TcpFlags.ACK, u, 7, 512, 0); // mid-stream pickup when on
+                sink[0] += ct.commit(p, 3, 1_000_000L + k).ordinal();
                 for (int j = 0; j < BURST.length; j++) {
                     int f = (k + j * 37) & (FLOWS - 1);
                     BURST[j].v4(1, 0x0B000001, 0x0A000000 + f).tcp(443, 2000, TcpFlags.ACK, seqS[f], seqC[f], 65535, 0);

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class ConntrackProperties {
     private static final long SEC = 1_000_000_000L;
     private static final long[] STEPS = {1_000_000L, SEC, 29 * SEC, 31 * SEC, 61 * SEC, 121 * SEC, 200 * SEC, 432_001 * SEC};
-    private static final int K_TCP = 0, K_UDP = 1, K_ECHO = 2, K_ERROR = 3, K_TIME = 4, K_EXPIRE = 5, K_KILL = 6, K_OTHER = 7;
+    private static final int K_TCP = 0, K_UDP = 1, K_ECHO = 2, K_ERROR = 3, K_TIME = 4, K_EXPIRE = 5, K_KILL = 6, K_OTHER = 7, K_RESTART = 8;
 
     /** One operation; interpreted against the run's flow table and sequence model. */
     record Op(int kind, int flow, int dir, int flags, int len, int mode, int x) {
@@ -32,6 +32,7 @@ class ConntrackProperties {
                 case K_TIME -> "time +" + STEPS[x] / 1_000_000 + "ms";
                 case K_EXPIRE -> "expire";
                 case K_KILL -> "kill f" + flow;
+                case K_RESTART -> "restart";
                 default -> "gre f" + flow + " d" + dir;
             };
         }
@@ -40,7 +41,8 @@ class ConntrackProperties {
     /** A flow's fixed addresses; flows share addresses and ports on purpose. */
     record Flow(int zone, int family, long[] hi, long[] lo, int[] port, int vm) {}
 
-    record Config(int maxEntries, int hostLimit, int vmLimit, List<Flow> flows, boolean onHeap) {}
+    /** {@code pickup}: TCP mid-stream pickup on; {@code persist}: the shard lives in a file and K_RESTART re-attaches it. */
+    record Config(int maxEntries, int hostLimit, int vmLimit, List<Flow> flows, boolean onHeap, boolean pickup, boolean persist) {}
 
     private static final int[] TCP_FLAGS = {
         TcpFlags.SYN, TcpFlags.SYN | TcpFlags.ACK, TcpFlags.ACK, TcpFlags.ACK | TcpFlags.PSH, TcpFlags.ACK,
@@ -61,7 +63,8 @@ class ConntrackProperties {
             flows.add(new Flow(1 + r.nextInt(2), family, hi, lo, port, r.nextInt(3)));
         }
         int maxEntries = 2 + r.nextInt(20);
-        return new Config(maxEntries, 1 + r.nextInt(maxEntries + 4), 1 + r.nextInt(8), flows, r.nextBoolean());
+        boolean onHeap = r.nextBoolean();
+        return new Config(maxEntries, 1 + r.nextInt(maxEntries + 4), 1 + r.nextInt(8), flows, onHeap, r.nextBoolean(), !onHeap && r.nextBoolean());
     }
 
     static List<Op> ops(SplittableRandom r, int n, int nFlows) {
@@ -69,7 +72,7 @@ class ConntrackProperties {
         for (int i = 0; i < n; i++) {
             int roll = r.nextInt(100);
             int kind = roll < 55 ? K_TCP : roll < 65 ? K_UDP : roll < 72 ? K_ECHO : roll < 78 ? K_ERROR
-                    : roll < 88 ? K_TIME : roll < 92 ? K_EXPIRE : roll < 95 ? K_KILL : K_OTHER;
+                    : roll < 88 ? K_TIME : roll < 92 ? K_EXPIRE : roll < 95 ? K_KILL : roll < 98 ? K_OTHER : K_RESTART;
             int mode = r.nextInt(10);
             ops.add(new Op(kind, r.nextInt(nFlows), r.nextInt(4) == 0 ? 1 : r.nextInt(2),
                     TCP_FLAGS[r.nextInt(TCP_FLAGS.length)], r.nextInt(3) == 0 ? 0 : r.nextInt(3000),
@@ -82,8 +85,19 @@ class ConntrackProperties {
     static String run(Config cfg, List<Op> ops) {
         CtTimeouts to = CtTimeouts.defaults();
         ConnLimits limits = new ConnLimits(cfg.hostLimit, 3, cfg.vmLimit);
-        try (Conntrack real = new Conntrack(cfg.maxEntries, to, limits, 99, cfg.onHeap)) {
+        java.nio.file.Path file = null;
+        Conntrack real = null;
+        try {
+            if (cfg.persist) {
+                file = java.nio.file.Files.createTempFile("ct-prop", ".shard");
+                java.nio.file.Files.delete(file);
+                real = Conntrack.attach(cfg.maxEntries, to, limits, 99, file, 7, 0, 1, ConntrackProperties::noLog);
+            } else {
+                real = new Conntrack(cfg.maxEntries, to, limits, 99, cfg.onHeap);
+            }
+            real.tcpPickup(cfg.pickup);
             ReferenceConntrack ref = new ReferenceConntrack(cfg.maxEntries, to, cfg.hostLimit, cfg.vmLimit);
+            ref.tcpPickup(cfg.pickup);
             // flow-log records: both trackers must hand over the same records (order within one op aside)
             List<String> realRecs = new ArrayList<>(), refRecs = new ArrayList<>();
             real.flowSink(r -> realRecs.add(describe(r)), 60);
@@ -103,7 +117,18 @@ class ConntrackProperties {
                 String where = "op " + step + " (" + op + ")";
                 p.length = 40 + (op.x & 0x7FF);
                 if (op.kind == K_TIME) { now += STEPS[op.x]; continue; }
-                if (op.kind == K_EXPIRE) {
+                if (op.kind == K_RESTART && !cfg.persist) continue;
+                if (op.kind == K_RESTART) {
+                    // kill -9 and start again: a new process (new limits, nothing in memory) attaches the file
+                    real.close();
+                    real = null;
+                    limits = new ConnLimits(cfg.hostLimit, 3, cfg.vmLimit);
+                    real = Conntrack.attach(cfg.maxEntries, to, limits, 99, file, 7, 0, 1, ConntrackProperties::noLog);
+                    real.tcpPickup(cfg.pickup);
+                    real.flowSink(r -> realRecs.add(describe(r)), 60);
+                    ref.restart();
+                    if (real.attachedCount() != ref.size()) return where + ": attached " + real.attachedCount() + " vs reference " + ref.size();
+                } else if (op.kind == K_EXPIRE) {
                     real.expire(now, real.capacity());
                     ref.expireAll(now);
                     if (real.interim(now, real.capacity()) != ref.interimAll(now)) return where + ": interim record counts differ";
@@ -193,7 +218,16 @@ class ConntrackProperties {
                 if (peek != null) return where + ": " + peek;
             }
             return null;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } finally {
+            if (real != null) real.close();
+            if (file != null) file.toFile().delete();
         }
+    }
+
+    private static void noLog(String line) {
+        throw new AssertionError("a table this test wrote was not kept: " + line);
     }
 
     private static String describe(FlowRecord r) {

@@ -149,7 +149,7 @@ public final class LinuxDiff implements AutoCloseable {
                     }
                     """);
             sh(f, "nft -f " + rules);
-            // after the ct rules: conntrack is on in f. Sluice has no mid-stream pickup (tcp_loose=0)
+            // after the ct rules: conntrack is on in f. Sluice's side runs with pickup off (tcp_loose=0)
             sh(f, "sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0 net.netfilter.nf_conntrack_checksum=1"
                     + " net.netfilter.nf_conntrack_tcp_timeout_established=600");
             Path py = Path.of("src/test/resources/io/sluice/dataplane/conntrack/linux_oracle.py").toAbsolutePath();
@@ -303,6 +303,7 @@ public final class LinuxDiff implements AutoCloseable {
         long seed = 7;
         ConnLimits limits = new ConnLimits(1 << 20, 4, 1 << 20);
         try (Conntrack ct = new Conntrack(parallel * 4 + 64, CtTimeouts.defaults(), limits, seed)) {
+            ct.tcpPickup(false); // like with like: Linux runs with nf_conntrack_tcp_loose=0 (docs/conntrack.md)
             int made = 0;
             Seq[] active = new Seq[parallel];
             int[] pos = new int[parallel];

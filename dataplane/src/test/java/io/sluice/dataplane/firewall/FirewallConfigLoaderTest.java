@@ -45,6 +45,14 @@ class FirewallConfigLoaderTest {
         FirewallConfig ff = FirewallConfigLoader.parseDocument("t.yaml", f, ConfigLoader.parse("t.yaml", f));
         assertEquals(77, ff.maxFragmentDatagrams());
         assertEquals(250, ff.fragmentTimeoutMs());
+        assertTrue(fc.tcpPickup(), "mid-stream pickup is on by default");
+        assertEquals("/run/sluice", fc.conntrackDir());
+        String w = y.replace("max-connections-per-vm: 4096", "max-connections-per-vm: 4096\n  tcp-pickup: false\n  conntrack-dir: /tmp/x");
+        FirewallConfig fw = FirewallConfigLoader.parseDocument("t.yaml", w, ConfigLoader.parse("t.yaml", w));
+        assertFalse(fw.tcpPickup());
+        assertEquals("/tmp/x", fw.conntrackDir());
+        String off = y.replace("max-connections-per-vm: 4096", "max-connections-per-vm: 4096\n  conntrack-dir: off");
+        assertNull(FirewallConfigLoader.parseDocument("t.yaml", off, ConfigLoader.parse("t.yaml", off)).conntrackDir());
         SgRule http = fc.groups().get("web").rules().get(0);
         assertEquals("web/http", http.id());
         assertEquals(Direction.INGRESS, http.direction());
@@ -83,6 +91,10 @@ class FirewallConfigLoaderTest {
                 error(BASE.replace("max-connections-per-vm: 4096", "max-connections-per-vm: 4096\n  fragment-timeout-ms: 0")));
         assertTrue(error(BASE.replace("max-connections-per-vm: 4096", "max-connections-per-vm: 4096\n  max-fragment-datagrams: many"))
                 .contains("security-groups.max-fragment-datagrams: 'many' is not a whole number"));
+        assertEquals("t.yaml:23: security-groups.tcp-pickup: 'yes' is not true or false",
+                error(BASE.replace("max-connections-per-vm: 4096", "max-connections-per-vm: 4096\n  tcp-pickup: yes")));
+        assertEquals("t.yaml:23: security-groups.conntrack-dir: 'run/sluice' is not an absolute directory or off",
+                error(BASE.replace("max-connections-per-vm: 4096", "max-connections-per-vm: 4096\n  conntrack-dir: run/sluice")));
         String twoWorkers = "idle-strategy: backoff\nworkers:\n  - { lcore: 0, rx: [vm1, vm2] }\n  - { lcore: 1, rx: [ext1, ext2] }\n";
         // one tx queue per port is not enough for two workers: file, line and key
         assertTrue(error(BASE.replace("idle-strategy: backoff\n", twoWorkers))

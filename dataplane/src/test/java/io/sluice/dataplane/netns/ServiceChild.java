@@ -24,6 +24,12 @@ final class ServiceChild implements AutoCloseable {
 
     final Process process;
     private final List<Line> lines = new ArrayList<>();
+    /** This JVM's children's default conntrack-dir; removed when this JVM exits. */
+    static final Path CONNTRACK_DIR = Path.of(System.getProperty("java.io.tmpdir"), "sluice-ct-" + ProcessHandle.current().pid());
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> Netns.deleteTree(CONNTRACK_DIR), "sluice-ct-dir-cleanup"));
+    }
 
     private ServiceChild(Process p) {
         this.process = p;
@@ -66,6 +72,9 @@ final class ServiceChild implements AutoCloseable {
             }
         }
         cmd.add("-Xmx256m");
+        // a data plane keeps its conntrack shards (warm restart) in conntrack-dir, default /run/sluice:
+        // children of this JVM keep theirs in a directory of this JVM's own (unless a test sets the key)
+        cmd.add("-Dsluice.conntrack.dir=" + CONNTRACK_DIR);
         cmd.add("-Dsluice.native.lib=" + System.getProperty("sluice.native.lib"));
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
