@@ -13,8 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Projects and VMs through the control API of a running data plane ({@code Main run} in a child
  * JVM on TAP ports, real HTTP client): operator-only changes (403 with a project key), a project
- * and a remote VM created with the generation, 409 for a project that still has VMs, 501 naming
- * {@code port.device} for a device that would need hot-plug, the changes replayed from the journal
+ * and a remote VM created with the generation, 409 for a project that still has VMs, 400 naming
+ * {@code port.device} for a device DPDK cannot hot-plug, the changes replayed from the journal
  * across a restart (same VM, same generation), then deleted, and the audit records.
  */
 class ProjectApiNetnsTest {
@@ -42,10 +42,12 @@ class ProjectApiNetnsTest {
                 assertEquals(404, s.get("/v1/projects/green/vms/g1", BLUE_KEY).status(), "a blue key does not see green");
                 r = s.call("DELETE", "/v1/projects/green", OPERATOR_KEY, null, null);
                 assertEquals(409, r.status(), r.toString());
+                // a device DPDK cannot create (no such driver): 400 naming port.device, nothing plugged or journaled
                 r = s.put("/v1/projects/blue/vms/b9", OPERATOR_KEY, G1.replace("\"subnet\":\"web\"", "\"subnet\":\"a\"")
-                        .replace("10.8.1.10", "10.0.1.90").replace("\"remote_vtep\":\"192.168.50.7\"", "\"port\":{\"device\":\"net_tap7,iface=vm7\"}"));
-                assertEquals(501, r.status(), r.toString());
-                assertTrue(r.error().startsWith("port.device: 'net_tap7,iface=vm7' is not a port the data plane started with"), r.toString());
+                        .replace("10.8.1.10", "10.0.1.90").replace("\"remote_vtep\":\"192.168.50.7\"", "\"port\":{\"device\":\"net_bogus7,x=1\"}"));
+                assertEquals(400, r.status(), r.toString());
+                assertTrue(r.error().startsWith("port.device: DPDK could not create the device 'net_bogus7,x=1' (rte_dev_probe: "), r.toString());
+                assertEquals(404, s.get("/v1/projects/blue/vms/b9", OPERATOR_KEY).status(), "the refused VM exists");
                 assertEquals(3, s.get("/v1/health", null).json().path("generation").asLong(), "refused calls changed the generation");
             }
             // the journal rebuilds the same state and generation
