@@ -28,7 +28,7 @@ class ControlApiHotplugNetnsTest {
     @Test
     void aVmOnAHotPluggedTapTalksToItsNeighboursAndStopsWhenDeleted() throws Exception {
         try (OverlayHosts h = new OverlayHosts()) {
-            Path cfg = ControlApiNetnsTest.config(h.netns, h.dir, "  hotplug-ports: 2\n");
+            Path cfg = ControlApiNetnsTest.config(h.netns, h.dir, "  hotplug-ports: 2\nmetrics:\n  listen: 127.0.0.1:0\n");
             Path counters = h.dir.resolve("counters.dat");
             String tap = h.tap("w2");
             String body = "{\"subnet\":\"a\",\"mac\":\"" + W2_MAC + "\",\"ipv4\":\"10.0.1.13\",\"port\":{\"device\":\"net_tap7,iface=" + tap + "\"}}";
@@ -46,6 +46,11 @@ class ControlApiHotplugNetnsTest {
                 String w2 = h.vm("w2", tap, W2_MAC, "10.0.1.13/24", "10.0.1.1", 1500);
                 h.assertPings(w2, "10.0.1.11");
                 assertTrue(counter(counters, "port hotplug0 rx packets") >= 3, "w2's packets are counted on its port");
+                ServiceChild.Line ml = s.child().await(l -> l.startsWith("sluice: metrics: http://127.0.0.1:"), 10_000);
+                int metricsPort = Integer.parseInt(ml.text().replaceAll(".*:(\\d+)/metrics$", "$1"));
+                double prom = io.sluice.dataplane.metrics.CounterMetricsTestAccess.scrape(metricsPort)
+                        .getOrDefault("sluice_port_rx_packets_total{port=hotplug0,worker=0}", -1.0);
+                assertTrue(prom >= 3, "Prometheus: rx packets of hotplug0 = " + prom);
 
                 Process server = h.netns.spawn(db, h.dir.resolve("srv-db.txt"), TcpProbe.serve(80, 8443));
                 try {
