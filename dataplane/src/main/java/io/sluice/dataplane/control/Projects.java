@@ -33,8 +33,10 @@ import java.util.TreeSet;
  *       other VM uses, or a new device that takes a free hot-plug slot ({@link HotPlug}: the value's
  *       port list holds it, {@link ControlPlane#change} plugs it in); 409 when no slot is free;</li>
  *   <li>with an external network (NAT) the VMs are fixed at start (NAT sizes its per-VM state then): 501;</li>
- *   <li>only the most recently created project can be deleted (zones are network positions, and
- *       the other projects' tracked connections are keyed by theirs): 409 otherwise.</li>
+ *   <li>a project's zone is its network's position, and the other projects' tracked connections
+ *       are keyed by theirs: deleting a project that is not the last leaves a <i>tombstone</i> in its
+ *       place ({@link #isTombstone}: a network named {@code -<zone>} without VMs, invisible to the
+ *       API), so no zone moves; trailing tombstones go with the last project.</li>
  * </ul>
  */
 final class Projects {
@@ -56,6 +58,7 @@ final class Projects {
     /** Creates or replaces project {@code p} (its VMs stay; they must still fit its subnets). */
     static SluiceConfig putProject(SluiceConfig cfg, String p, JsonNode body) throws ApiException {
         if (!p.matches(NAME)) throw ApiException.invalid("name", "'" + GroupCodec.clip(p) + "' is not 1-64 of [A-Za-z0-9_.-]");
+        if (isTombstone(p)) throw ApiException.invalid("name", "'" + GroupCodec.clip(p) + "' starts with '-' (the names of deleted projects' zones)");
         ObjectNode o = GroupCodec.object(body, "body");
         GroupCodec.fields(o, "", PROJECT_FIELDS);
         int[] cidr = cidr(GroupCodec.text(o.get("cidr"), "cidr"), "cidr");
@@ -97,7 +100,7 @@ final class Projects {
         return cfg.withOverlay(next).withFirewall(fw);
     }
 
-    /** Deletes project {@code p}: 409 while it has VMs, or when a project was created after it. */
+    /** Deletes project {@code p}: 409 while it has VMs; a project with others after it leaves a tombstone (its zone stays). */
     static SluiceConfig deleteProject(SluiceConfig cfg, String p) throws ApiException {
         OverlayModel m = cfg.overlay();
         int at = index(m, p);
@@ -107,13 +110,14 @@ final class Projects {
             throw ApiException.conflict("project " + p + " still has " + n.vms().size() + " VM(s) (" + n.vms().get(0).name()
                     + (n.vms().size() > 1 ? ", …" : "") + "); delete them first");
         }
-        if (at != m.networks().size() - 1) {
-            throw ApiException.conflict("project " + p + " is not the most recently created one ("
-                    + m.networks().get(m.networks().size() - 1).name() + " is); only that one can be deleted today"
-                    + " (a project's zone is its position, and the tracked connections of the projects after it are keyed by theirs)");
-        }
         List<OverlayModel.Network> nets = new ArrayList<>(m.networks());
-        nets.remove(at);
+        if (at == nets.size() - 1) {
+            nets.remove(at);
+            // tombstones left at the end have no zone after them to keep in place
+            while (!nets.isEmpty() && isTombstone(nets.get(nets.size() - 1).name())) nets.remove(nets.size() - 1);
+        } else {
+            nets.set(at, tombstone(m, at));
+        }
         OverlayModel next = validated(new OverlayModel(m.host(), List.copyOf(nets), m.external()), p);
         FirewallConfig fw = cfg.firewall();
         Map<String, SecurityGroup> groups = new LinkedHashMap<>(fw.groups());
@@ -325,8 +329,28 @@ final class Projects {
     // ---- helpers --------------------------------------------------------------------------------
 
     static int index(OverlayModel m, String p) {
+        if (isTombstone(p)) return -1;
         for (int i = 0; i < m.networks().size(); i++) if (m.networks().get(i).name().equals(p)) return i;
         return -1;
+    }
+
+    /** Whether network {@code name} is the tombstone of a deleted project (it keeps the zones after it in place). */
+    static boolean isTombstone(String name) {
+        return name.startsWith("-");
+    }
+
+    /**
+     * The tombstone of network {@code at}: named {@code -<zone>}, no VMs, its subnets kept, and a VNI no
+     * network uses, counted down from the top (its own is free for a new project; packets with the
+     * tombstone's VNI reach a zone without VMs and are dropped).
+     */
+    private static OverlayModel.Network tombstone(OverlayModel m, int at) {
+        OverlayModel.Network n = m.networks().get(at);
+        Set<Integer> used = new java.util.HashSet<>();
+        for (OverlayModel.Network x : m.networks()) used.add(x.vni());
+        int vni = (1 << 24) - 1;
+        while (used.contains(vni)) vni--;
+        return new OverlayModel.Network("-" + (at + 1), vni, n.cidr(), n.prefix(), n.subnets(), List.of());
     }
 
     /** 501 when the overlay has an external network: NAT sizes its per-VM state at start. */

@@ -107,8 +107,8 @@ class ProjectChangesTest {
         change("vm.put", "green", "g1", "{\"subnet\":\"web\",\"mac\":\"02:00:00:00:08:01\",\"ipv4\":\"10.8.1.10\",\"remote_vtep\":\"192.168.50.2\"}");
         assertEquals("project green still has 1 VM(s) (g1); delete them first", refused("project.delete", "green", "green", null).getMessage());
         assertEquals(409, refused("project.delete", "green", "green", null).status());
-        // blue has VMs; red was created before green: zones are positions
-        assertEquals(409, refused("project.delete", "red", "red", null).status());
+        // blue has VMs: 409 naming them
+        assertEquals(409, refused("project.delete", "blue", "blue", null).status());
         change("vm.delete", "green", "g1", null);
         long g = change("project.delete", "green", "green", null);
         assertEquals(5, g);
@@ -178,5 +178,38 @@ class ProjectChangesTest {
         assertEquals("net_tap9,iface=vm9", moved.config().ports().get(n + 1).devargs());
         DesiredState gone = moved.apply(new DesiredState.Change("vm.delete", "blue", "b9", null));
         assertEquals(io.sluice.dataplane.port.HotPlug.withSlots(start, 2).ports(), gone.config().ports(), "every slot empty again");
+    }
+
+    @Test
+    void aProjectBeforeOthersIsDeletedAsATombstoneAndNoZoneMoves() throws Exception {
+        String green = "{\"cidr\":\"10.8.0.0/16\",\"vni\":300,\"subnets\":[{\"name\":\"web\",\"cidr\":\"10.8.1.0/24\"}]}";
+        change("project.put", "green", "green", green);
+        change("project.put", "yellow", "yellow", green.replace("300", "301").replace("10.8.", "10.9."));
+        change("vm.put", "yellow", "y1", "{\"subnet\":\"web\",\"mac\":\"02:00:00:00:09:01\",\"ipv4\":\"10.9.1.10\",\"remote_vtep\":\"192.168.50.2\"}");
+        int nets = start.overlay().networks().size();
+        int yellowZone = nets + 2;
+        assertEquals("yellow", pipe.state().current().zoneName[yellowZone]);
+        change("vm.put", "green", "g1", "{\"subnet\":\"web\",\"mac\":\"02:00:00:00:08:01\",\"ipv4\":\"10.8.1.10\",\"remote_vtep\":\"192.168.50.2\"}");
+        assertEquals(409, refused("project.delete", "green", "green", null).status(), "green still has a VM");
+        change("vm.delete", "green", "g1", null);
+        long g = change("project.delete", "green", "green", null);
+        assertEquals(running.generation(), g);
+        // green is gone for the API; its zone stays as a tombstone, so yellow keeps its zone (and its connections)
+        assertFalse(state.hasProject("green"));
+        assertEquals(java.util.List.of("blue", "red", "yellow"), state.projects());
+        assertEquals("yellow", pipe.state().current().zoneName[yellowZone], "yellow's zone moved");
+        assertEquals("-" + (nets + 1), pipe.state().current().zoneName[nets + 1]);
+        assertFalse(fw.config().groups().containsKey("green:default"));
+        assertEquals(404, refused("vm.put", "-" + (nets + 1), "x", REMOTE_VM).status(), "a tombstone is no project");
+        assertEquals(400, refused("project.put", "-9", "-9", green).status(), "a project name like a tombstone's");
+        // green's VNI is free again: a new project takes it, after yellow
+        change("project.put", "green", "green", green);
+        assertEquals("green", pipe.state().current().zoneName[nets + 3]);
+        change("project.delete", "green", "green", null);
+        // the last project goes with the tombstones before it
+        change("vm.delete", "yellow", "y1", null);
+        change("project.delete", "yellow", "yellow", null);
+        assertEquals(start.overlay(), pipe.state().current().model);
+        assertEquals(start.overlay(), state.config().overlay());
     }
 }
