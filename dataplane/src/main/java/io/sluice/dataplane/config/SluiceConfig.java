@@ -79,6 +79,7 @@ public record SluiceConfig(
 
     /** This value with {@code p} as its ports (a hot-plug slot filled or emptied by the control API, docs/api.md). */
     public SluiceConfig withPorts(List<PortSpec> p) {
+        if (p == ports) return this;
         return new SluiceConfig(source, eal, List.copyOf(p), workers, burstSize, idleStrategy, mbufs, macTable, arp, countersFile,
                 overlay, service, metrics, firewall, api, flowLogs, dpdkLog);
     }

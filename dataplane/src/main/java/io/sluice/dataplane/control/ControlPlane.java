@@ -232,6 +232,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
      */
     private List<Integer> plug(SluiceConfig cur, SluiceConfig next) throws ApiException {
         List<Integer> done = new ArrayList<>();
+        if (cur.ports() == next.ports()) return done; // no VM change: the same list
         for (int i = 0; i < next.ports().size(); i++) {
             io.sluice.dataplane.config.PortSpec n = next.ports().get(i);
             if (!io.sluice.dataplane.port.HotPlug.isSlot(n) || n.devargs().isEmpty() || n.equals(cur.ports().get(i))) continue;
@@ -257,6 +258,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
 
     /** Unplugs every device {@code cur} has in a hot-plug slot that {@code next} has not (the change is applied: errors are logged). */
     private void unplug(SluiceConfig cur, SluiceConfig next) {
+        if (cur.ports() == next.ports()) return;
         List<Integer> gone = new ArrayList<>();
         for (int i = 0; i < cur.ports().size(); i++) {
             io.sluice.dataplane.config.PortSpec c = cur.ports().get(i);

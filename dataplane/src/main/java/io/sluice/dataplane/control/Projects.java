@@ -213,7 +213,7 @@ final class Projects {
         for (int i = 0; i < ports.size(); i++) if (ports.get(i).name().equals(port.name())) existing = i;
         if (existing < 0) ports.add(port);
         else ports.set(existing, port);
-        return cfg.withOverlay(next).withFirewall(fw.with(fw.groups(), fw.cutGroups(), ports)).withPorts(portSpecs);
+        return cfg.withOverlay(next).withFirewall(fw.with(fw.groups(), fw.cutGroups(), ports)).withPorts(portSpecs.equals(cfg.ports()) ? cfg.ports() : portSpecs);
     }
 
     /** A VM's hot-plug slot (when it has one) emptied in {@code ports}. */
@@ -271,7 +271,7 @@ final class Projects {
         FirewallConfig fw = cfg.firewall();
         List<FirewallConfig.VmPort> ports = new ArrayList<>(fw.vmPorts());
         ports.removeIf(x -> x.name().equals(p + "/" + vm));
-        return cfg.withOverlay(next).withFirewall(fw.with(fw.groups(), fw.cutGroups(), ports)).withPorts(portSpecs);
+        return cfg.withOverlay(next).withFirewall(fw.with(fw.groups(), fw.cutGroups(), ports)).withPorts(portSpecs.equals(cfg.ports()) ? cfg.ports() : portSpecs);
     }
 
     // ---- documents ------------------------------------------------------------------------------

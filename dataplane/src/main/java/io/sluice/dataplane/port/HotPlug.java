@@ -22,6 +22,7 @@ public final class HotPlug {
 
     /** Name prefix of the slots (the counters' and Prometheus' port label). */
     public static final String PREFIX = "hotplug";
+    private static final java.util.regex.Pattern SLOT_NAME = java.util.regex.Pattern.compile(PREFIX + "[0-9]+");
     /** The {@code devargs} of an empty slot. */
     public static final String EMPTY = "";
 
@@ -60,7 +61,7 @@ public final class HotPlug {
 
     /** Whether {@code s} is a hot-plug slot (filled or not). */
     public static boolean isSlot(PortSpec s) {
-        return s.name().matches(PREFIX + "[0-9]+") && s.rxQueues() == 1 && s.txQueues() == 0 && s.mac() == -1;
+        return SLOT_NAME.matcher(s.name()).matches() && s.rxQueues() == 1 && s.txQueues() == 0 && s.mac() == -1;
     }
 
     /** Whether {@code s} is a slot without a device. */
@@ -69,15 +70,14 @@ public final class HotPlug {
     }
 
     /**
-     * {@code cfg} with {@code n} empty slots after its ports (unchanged when it has them already).
+     * {@code cfg} (the file's value: no slots yet) with {@code n} empty slots after its ports.
      *
      * @throws ConfigException when a port of the file is named like a slot
      */
     public static SluiceConfig withSlots(SluiceConfig cfg, int n) throws ConfigException {
         List<PortSpec> ports = new ArrayList<>(cfg.ports());
-        if (ports.stream().anyMatch(HotPlug::isSlot)) return cfg;
         for (PortSpec p : ports) {
-            if (p.name().matches(PREFIX + "[0-9]+")) {
+            if (SLOT_NAME.matcher(p.name()).matches()) {
                 throw new ConfigException(cfg.source() + ": ports: '" + p.name() + "' is the name of a hot-plug slot (api.hotplug-ports);"
                         + " give the port another name");
             }
