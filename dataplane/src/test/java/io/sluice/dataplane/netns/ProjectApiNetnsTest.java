@@ -15,11 +15,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * JVM on TAP ports, real HTTP client): operator-only changes (403 with a project key), a project
  * and a remote VM created with the generation, 409 for a project that still has VMs, 400 naming
  * {@code port.device} for a device DPDK cannot hot-plug, the changes replayed from the journal
- * across a restart (same VM, same generation), then deleted, and the audit records.
+ * across a restart (same VM, same generation), then deleted, and the audit records; then a project
+ * with another after it deleted (a tombstone keeps the later one's zone), across a restart.
  */
 class ProjectApiNetnsTest {
     static final String GREEN = "{\"cidr\":\"10.8.0.0/16\",\"vni\":300,\"subnets\":[{\"name\":\"web\",\"cidr\":\"10.8.1.0/24\"}]}";
     static final String G1 = "{\"subnet\":\"web\",\"mac\":\"02:00:00:00:08:01\",\"ipv4\":\"10.8.1.10\",\"remote_vtep\":\"192.168.50.7\"}";
+
+    static String names(JsonNode projects) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (JsonNode p : projects.path("projects")) out.add(p.path("name").asText());
+        return out.toString();
+    }
 
     @Test
     void projectsAndRemoteVmsAreCreatedJournaledAndDeleted() throws Exception {
@@ -69,6 +76,28 @@ class ProjectApiNetnsTest {
                 assertEquals("accepted", audit.get(1).path("outcome").asText(), audit.toString());
                 assertEquals("conflict", audit.get(2).path("outcome").asText(), "the 409 is on record: " + audit);
                 assertEquals("denied", audit.get(audit.size() - 1).path("outcome").asText(), "the 403 is on record: " + audit);
+            }
+            // a project with another after it is deleted as a tombstone: the later project keeps its zone, across a restart
+            try (ControlApiNetnsTest.Started s = ControlApiNetnsTest.start(cfg)) {
+                assertEquals(200, s.put("/v1/projects/green", OPERATOR_KEY, GREEN).status());
+                ControlApiNetnsTest.Reply r = s.put("/v1/projects/yellow", OPERATOR_KEY, GREEN.replace("300", "301").replace("10.8.", "10.9."));
+                assertEquals(200, r.status(), r.toString());
+                r = s.call("DELETE", "/v1/projects/green", OPERATOR_KEY, null, null);
+                assertEquals(200, r.status(), r.toString());
+                assertEquals(8, r.json().path("generation").asLong(), r.toString());
+                assertEquals("[blue, red, yellow]", names(s.get("/v1/projects", OPERATOR_KEY).json()));
+                s.child().signal("TERM");
+                assertEquals(0, s.child().awaitExit(30), s.child().output());
+            }
+            try (ControlApiNetnsTest.Started s = ControlApiNetnsTest.start(cfg)) {
+                assertEquals(8, s.get("/v1/health", null).json().path("generation").asLong());
+                assertEquals("[blue, red, yellow]", names(s.get("/v1/projects", OPERATOR_KEY).json()));
+                assertEquals(404, s.get("/v1/projects/green", OPERATOR_KEY).status());
+                assertEquals(404, s.get("/v1/projects/-3", OPERATOR_KEY).status(), "the tombstone is no project");
+                assertEquals(301, s.get("/v1/projects/yellow", OPERATOR_KEY).json().path("vni").asInt());
+                ControlApiNetnsTest.Reply r = s.call("DELETE", "/v1/projects/yellow", OPERATOR_KEY, null, null);
+                assertEquals(200, r.status(), r.toString());
+                assertEquals("[blue, red]", names(s.get("/v1/projects", OPERATOR_KEY).json()));
             }
         }
     }
