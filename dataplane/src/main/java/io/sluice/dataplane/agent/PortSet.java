@@ -100,6 +100,16 @@ public final class PortSet {
         return rxPort[w].length;
     }
 
+    /** The port indexes of worker {@code w}'s rx queues, in polling order (a copy). */
+    public int[] rxPorts(int w) {
+        return rxPort[w].clone();
+    }
+
+    /** The queue ids of worker {@code w}'s rx queues, in polling order (a copy). */
+    public int[] rxQueueIds(int w) {
+        return rxQueue[w].clone();
+    }
+
     /** Whether worker {@code w} polls port {@code index}. */
     public boolean polls(int w, int index) {
         for (int p : rxPort[w]) if (p == index) return true;

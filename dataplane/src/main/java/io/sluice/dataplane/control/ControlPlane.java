@@ -43,6 +43,8 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     private RunningConfig running;
     /** The data plane's hot-plug, or null (no data plane: a new device is refused with 501). */
     private volatile io.sluice.dataplane.port.HotPlug.Plugger plugger;
+    /** Where hot-plug lines go (the run's log). */
+    private PrintStream log = System.err;
     private List<LongSupplier> cycles = List.of();
     private ControlApi http;
     private boolean closed;
@@ -160,6 +162,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     @Override
     public synchronized void start(RunningConfig runningConfig, List<LongSupplier> workerCycles, PrintStream log) throws Exception {
         this.running = runningConfig;
+        this.log = log;
         this.cycles = List.copyOf(workerCycles);
         runningConfig.attach(this, startGeneration);
         http = new ControlApi(this, log);
@@ -244,6 +247,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
             }
             try {
                 p.plug(i, n);
+                log.println("sluice: hot-plug: port " + n.name() + ": " + n.devargs() + " plugged in and polled");
             } catch (io.sluice.dataplane.port.HotPlug.Failed e) {
                 unplugQuietly(done);
                 throw new ApiException(e.status(), e.getMessage());
@@ -273,6 +277,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         for (int i : ports) {
             try {
                 p.unplug(i);
+                log.println("sluice: hot-plug: port " + state.config().ports().get(i).name() + " unplugged and removed");
             } catch (RuntimeException e) {
                 System.err.println("sluice: unplug of port " + i + ": " + e.getMessage());
             }

@@ -123,7 +123,7 @@ public final class Service {
         try {
             if (sup.awaitReady(cfg.service().readyTimeoutMs() * 1_000_000L)) {
                 life.set(Lifecycle.State.READY);
-                String summary = cfg.ports().size() + " port(s), " + cfg.workers().size() + " worker(s) polling";
+                String summary = dp.ports().size() + " port(s), " + cfg.workers().size() + " worker(s) polling"; // empty hot-plug slots are none
                 notifySystemd("READY=1\nSTATUS=" + summary + "\nMAINPID=" + ProcessHandle.current().pid(), log);
                 log.println("sluice: ready: " + summary + ", config generation " + running.generation()
                         + "; counters: ./sluice stats " + cfg.countersFile() + "; status: ./sluice status "

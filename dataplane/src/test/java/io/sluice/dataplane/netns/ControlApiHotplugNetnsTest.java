@@ -43,6 +43,8 @@ class ControlApiHotplugNetnsTest {
                 assertEquals(2, r.json().path("generation").asLong(), r.toString());
                 assertEquals("hotplug0", r.json().path("port").path("name").asText(), r.toString());
                 assertTrue(Netns.linkExists(null, tap), "the 200 came before the device existed");
+                assertTrue(s.child().output().contains("sluice: hot-plug: port hotplug0: net_tap7,iface=" + tap + " plugged in and polled"),
+                        s.child().output());
                 String w2 = h.vm("w2", tap, W2_MAC, "10.0.1.13/24", "10.0.1.1", 1500);
                 h.assertPings(w2, "10.0.1.11");
                 assertTrue(counter(counters, "port hotplug0 rx packets") >= 3, "w2's packets are counted on its port");
@@ -70,6 +72,7 @@ class ControlApiHotplugNetnsTest {
                 assertEquals(200, r.status(), r.toString());
                 assertEquals(3, r.json().path("generation").asLong(), r.toString());
                 assertFalse(Netns.linkExists(w2, tap), "the TAP is still there after the DELETE's 200");
+                assertTrue(s.child().output().contains("sluice: hot-plug: port hotplug0 unplugged and removed"), s.child().output());
                 long rx = counter(counters, "port hotplug0 rx packets");
                 assertFalse(h.ping(app, "10.0.1.13", 2).output().contains(" 0% packet loss"), "w2 still answers");
                 Thread.sleep(300); // a worker flushes its counters at most 1 ms late; nothing may arrive on the port
@@ -87,6 +90,7 @@ class ControlApiHotplugNetnsTest {
             // restart: the journal's replay makes the hot-plugged port a port at start
             try (ControlApiNetnsTest.Started s = ControlApiNetnsTest.start(cfg)) {
                 assertTrue(s.child().output().contains("sluice: port hotplug0: net_tap7,iface=" + tap), s.child().output());
+                assertTrue(s.child().output().contains("polls up:0, app:0, db:0, hotplug0:0,"), "the slot's worker polls it from the start: " + s.child().output());
                 assertEquals(4, s.get("/v1/health", null).json().path("generation").asLong());
                 // the first run's namespaces lost their TAPs with that process: new ones for this run
                 OverlayHosts.awaitLink(h.tap("up"));
