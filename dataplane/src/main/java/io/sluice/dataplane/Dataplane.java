@@ -249,7 +249,9 @@ public final class Dataplane implements AutoCloseable, io.sluice.dataplane.port.
     public synchronized void plug(int index, io.sluice.dataplane.config.PortSpec spec) {
         if (closed) throw new io.sluice.dataplane.port.HotPlug.Failed(503, "the data plane is stopping");
         if (index < 0 || index >= ports.length || ports[index].portId() >= 0) {
-            throw new io.sluice.dataplane.port.HotPlug.Failed(500, "port index " + index + " is not an empty hot-plug slot");
+            throw new io.sluice.dataplane.port.HotPlug.Failed(503, "port.device: port index " + index + " is not an empty hot-plug slot"
+                    + (index >= 0 && index < ports.length ? " (" + ports[index].spec().devargs() + " is still open there after a worker"
+                    + " did not move past it; a restart frees it)" : ""));
         }
         int tx = 1;
         for (WorkerSpec w : config.workers()) tx = Math.max(tx, w.txQueue() + 1);
@@ -258,8 +260,12 @@ public final class Dataplane implements AutoCloseable, io.sluice.dataplane.port.
         portBoard.publish(next);
         ports[index] = p;
         if (!awaitPorts(next.generation())) {
-            throw new io.sluice.dataplane.port.HotPlug.Failed(503, "port.device: '" + spec.devargs() + "' is plugged in, but a worker"
-                    + " has not taken the new port set within " + STOP_TIMEOUT_MS + " ms");
+            // taken out of the set again; the device stays open (a worker may still use the set that has
+            // it) until the data plane stops, and the slot stays taken until then
+            portBoard.publish(next.minus(index));
+            throw new io.sluice.dataplane.port.HotPlug.Failed(503, "port.device: '" + spec.devargs() + "' was plugged in, but a worker"
+                    + " has not taken the new port set within " + STOP_TIMEOUT_MS + " ms; it is out of the set again and stays open"
+                    + " (slot " + spec.name() + " unusable) until the data plane stops");
         }
     }
 
