@@ -102,6 +102,10 @@ int sl_port_count(void);
 int sl_port_by_name(const char *name);
 /* Hot-plugs a device by devargs after EAL start (rte_dev_probe). 0 or -errno. */
 int sl_dev_probe(const char *devargs);
+/* The rte_device* of a port (rte_eth_dev_info.device), or NULL; read it before sl_port_close. */
+void *sl_port_device(uint16_t port);
+/* Hot-unplugs a device (rte_dev_remove) after its port was stopped and closed. 0 or -errno. */
+int sl_dev_remove(void *dev);
 /*
  * Port capabilities, as int64 values in `out` (at least SL_INFO_COUNT entries):
  * max rx queues, max tx queues, supported RSS hash functions (flow_type_rss_offloads),

@@ -170,6 +170,16 @@ int sl_port_by_name(const char *name)
 
 int sl_dev_probe(const char *devargs) { return rte_dev_probe(devargs); }
 
+void *sl_port_device(uint16_t port)
+{
+    struct rte_eth_dev_info info;
+    if (rte_eth_dev_info_get(port, &info) != 0)
+        return NULL;
+    return info.device;
+}
+
+int sl_dev_remove(void *dev) { return dev == NULL ? -ENODEV : rte_dev_remove((struct rte_device *)dev); }
+
 int sl_port_info(uint16_t port, int64_t *out, char *driver, int len)
 {
     struct rte_eth_dev_info info;

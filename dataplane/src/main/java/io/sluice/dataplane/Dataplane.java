@@ -33,10 +33,13 @@ import java.util.List;
  * <p>Tuning by system property: {@code sluice.rx.meta} (default false: measured faster, see docs/ffi.md) chooses how a worker
  * learns frame address and length (one native call for the burst vs reading mbuf fields from Java).
  */
-public final class Dataplane implements AutoCloseable {
+public final class Dataplane implements AutoCloseable, io.sluice.dataplane.port.HotPlug.Plugger {
     private final SluiceConfig config;
     private final long pool;
-    private final List<Port> ports;
+    /** Port per index (an empty hot-plug slot has port id -1); replaced by {@link #plug} / {@link #unplug} under this object's monitor. */
+    private final Port[] ports;
+    /** The workers' port set (hot-plug publishes a new one). */
+    private final io.sluice.dataplane.agent.PortSet.Board portBoard;
     private final List<Worker> workers;
     private final List<AgentRunner> runners;
     private final Thread shutdownHook;
@@ -64,10 +67,11 @@ public final class Dataplane implements AutoCloseable {
     static final int STOP_TIMEOUT_MS = 2000;
 
     private Dataplane(SluiceConfig config, long pool, List<Port> ports, List<Worker> workers,
-                      List<AgentRunner> runners) {
+                      List<AgentRunner> runners, io.sluice.dataplane.agent.PortSet.Board portBoard) {
         this.config = config;
         this.pool = pool;
-        this.ports = ports;
+        this.ports = ports.toArray(new Port[0]);
+        this.portBoard = portBoard;
         this.workers = workers;
         this.runners = runners;
         this.shutdownHook = new Thread(this::close, "sluice-shutdown");
@@ -109,6 +113,7 @@ public final class Dataplane implements AutoCloseable {
         io.sluice.dataplane.debug.Tap tap = null;
         List<Port> ports = List.of();
         List<Worker> workers = new ArrayList<>();
+        io.sluice.dataplane.agent.PortSet.Board board = null;
         try {
             int cache = cfg.mbufs() >= 8192 ? 256 : Math.max(0, Math.min(64, cfg.mbufs() / 16));
             pool = Shim.pktmbufPoolCreate("sluice_mbufs", cfg.mbufs(), cache, 2048 + 128, -1);
@@ -134,6 +139,21 @@ public final class Dataplane implements AutoCloseable {
             }
             ports = Ports.openAll(cfg.ports(), pool, rxNeeded, txNeeded);
             int[] portIds = ports.stream().mapToInt(Port::portId).toArray();
+            // hot-plug slots filled by the journal's replay are ports at start: their queue 0 goes to one worker
+            int[][] rxPorts = new int[cfg.workers().size()][];
+            int[][] rxQueues = new int[cfg.workers().size()][];
+            for (int i = 0; i < rxPorts.length; i++) {
+                List<WorkerSpec.RxQueue> qs = new ArrayList<>(cfg.workers().get(i).rxQueues());
+                for (int p = 0; p < n; p++) {
+                    io.sluice.dataplane.config.PortSpec ps = cfg.ports().get(p);
+                    if (io.sluice.dataplane.port.HotPlug.isSlot(ps) && !ps.devargs().isEmpty() && slotWorker(ps, rxPorts.length) == i) {
+                        qs.add(new WorkerSpec.RxQueue(p, 0));
+                    }
+                }
+                rxPorts[i] = qs.stream().mapToInt(WorkerSpec.RxQueue::port).toArray();
+                rxQueues[i] = qs.stream().mapToInt(WorkerSpec.RxQueue::queue).toArray();
+            }
+            board = new io.sluice.dataplane.agent.PortSet.Board(io.sluice.dataplane.agent.PortSet.of(portIds, rxPorts, rxQueues));
             tap = new io.sluice.dataplane.debug.Tap(cfg.workers().size());
             List<String> portNames = cfg.portNames();
 
@@ -146,9 +166,8 @@ public final class Dataplane implements AutoCloseable {
                 }
                 boolean handoff = java.util.Arrays.stream(stages).anyMatch(s -> s instanceof io.sluice.dataplane.handoff.SteerStage);
                 WorkerCounters wc = counters.worker(i, portNames, stageNames, handoff);
-                int[] rxp = w.rxQueues().stream().mapToInt(WorkerSpec.RxQueue::port).toArray();
-                int[] rxq = w.rxQueues().stream().mapToInt(WorkerSpec.RxQueue::queue).toArray();
-                workers.add(new Worker(i, w.lcore(), rxp, rxq, w.txQueue(), portIds, stages, wc, cfg.burstSize(), rxMeta));
+                workers.add(new Worker(i, w.lcore(), rxPorts[i], rxQueues[i], w.txQueue(), portIds, stages, wc, cfg.burstSize(), rxMeta));
+                workers.get(i).ports(board);
                 workers.get(i).tap(tap);
                 tap.exportLost(i, counters);
                 tap.stages(i, stageNames);
@@ -163,7 +182,7 @@ public final class Dataplane implements AutoCloseable {
         }
 
         List<AgentRunner> runners = new ArrayList<>();
-        Dataplane dp = new Dataplane(cfg, pool, ports, workers, runners);
+        Dataplane dp = new Dataplane(cfg, pool, ports, workers, runners, board);
         dp.tap = tap;
         for (Worker w : workers) {
             IdleStrategy idle = IdleStrategies.parse(cfg.idleStrategy());
@@ -204,8 +223,84 @@ public final class Dataplane implements AutoCloseable {
         return config;
     }
 
-    public List<Port> ports() {
-        return ports;
+    /** The ports with a device, in index order (an empty hot-plug slot is not among them). */
+    public synchronized List<Port> ports() {
+        List<Port> out = new ArrayList<>();
+        for (Port p : ports) if (p.portId() >= 0) out.add(p);
+        return out;
+    }
+
+    /** The worker that polls hot-plug slot {@code s}: slot number modulo the workers. */
+    private static int slotWorker(io.sluice.dataplane.config.PortSpec s, int workers) {
+        return io.sluice.dataplane.port.HotPlug.number(s) % workers;
+    }
+
+    /** The workers' current port set. */
+    public io.sluice.dataplane.agent.PortSet portSet() {
+        return portBoard.current();
+    }
+
+    /**
+     * Hot-plug (docs/api.md): creates {@code spec}'s device, configures and starts it as port
+     * {@code index} (a hot-plug slot), publishes a port set in which one worker polls it and every
+     * worker may send to it, and returns once every worker has moved to that set.
+     */
+    @Override
+    public synchronized void plug(int index, io.sluice.dataplane.config.PortSpec spec) {
+        if (closed) throw new io.sluice.dataplane.port.HotPlug.Failed(503, "the data plane is stopping");
+        if (index < 0 || index >= ports.length || ports[index].portId() >= 0) {
+            throw new io.sluice.dataplane.port.HotPlug.Failed(503, "port.device: port index " + index + " is not an empty hot-plug slot"
+                    + (index >= 0 && index < ports.length ? " (" + ports[index].spec().devargs() + " is still open there after a worker"
+                    + " did not move past it; a restart frees it)" : ""));
+        }
+        int tx = 1;
+        for (WorkerSpec w : config.workers()) tx = Math.max(tx, w.txQueue() + 1);
+        Port p = Ports.plug(index, spec, pool, tx);
+        io.sluice.dataplane.agent.PortSet next = portBoard.current().plus(index, p.portId(), slotWorker(spec, workers.size()));
+        portBoard.publish(next);
+        ports[index] = p;
+        if (!awaitPorts(next.generation())) {
+            // taken out of the set again; the device stays open (a worker may still use the set that has
+            // it) until the data plane stops, and the slot stays taken until then
+            portBoard.publish(next.minus(index));
+            throw new io.sluice.dataplane.port.HotPlug.Failed(503, "port.device: '" + spec.devargs() + "' was plugged in, but a worker"
+                    + " has not taken the new port set within " + STOP_TIMEOUT_MS + " ms; it is out of the set again and stays open"
+                    + " (slot " + spec.name() + " unusable) until the data plane stops");
+        }
+    }
+
+    /**
+     * Hot-unplug: publishes a port set without port {@code index}, waits until every worker has moved
+     * past the old set, then stops, closes and removes the device; the slot is empty again. A worker
+     * that does not move on in time leaves the device open (503; it is closed at stop).
+     */
+    @Override
+    public synchronized void unplug(int index) {
+        Port p = ports[index];
+        if (p.portId() < 0) return;
+        io.sluice.dataplane.agent.PortSet next = portBoard.current().minus(index);
+        portBoard.publish(next);
+        if (!awaitPorts(next.generation())) {
+            throw new io.sluice.dataplane.port.HotPlug.Failed(503, "port " + p.name() + " (" + p.spec().devargs() + ") is out of the"
+                    + " workers' port set, but a worker has not moved past the old set within " + STOP_TIMEOUT_MS + " ms: the device stays open");
+        }
+        ports[index] = Ports.empty(index, io.sluice.dataplane.port.HotPlug.slot(io.sluice.dataplane.port.HotPlug.number(p.spec()), ""));
+        String err = Ports.unplug(p);
+        if (err != null) System.err.println("sluice: unplug " + p.name() + " (" + p.spec().devargs() + "): " + err);
+    }
+
+    /** Waits until every running worker has ended a duty cycle with port set {@code gen}; false on timeout. */
+    private boolean awaitPorts(long gen) {
+        if (!workersStarted) return true;
+        long deadline = System.nanoTime() + STOP_TIMEOUT_MS * 1_000_000L;
+        for (int i = 0; i < workers.size(); i++) {
+            while (workers.get(i).portGeneration() < gen) {
+                if (runners.get(i).isClosed()) break;
+                if (System.nanoTime() > deadline) return false;
+                java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+            }
+        }
+        return true;
     }
 
     public List<Worker> workers() {
@@ -301,7 +396,7 @@ public final class Dataplane implements AutoCloseable {
         for (Worker w : workers) {
             w.release();
         }
-        Ports.stopAndClose(ports);
+        Ports.stopAndClose(java.util.Arrays.asList(ports));
         Shim.mempoolFree(pool);
         Eal.cleanup();
     }

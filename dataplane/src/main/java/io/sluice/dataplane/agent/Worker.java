@@ -61,10 +61,12 @@ public final class Worker implements Agent {
     /** Longest time counters go unpublished while the worker is busy (it publishes when idle too). */
     static final long FLUSH_INTERVAL_NS = 1_000_000L;
     private static final java.lang.invoke.VarHandle CYCLES;
+    private static final java.lang.invoke.VarHandle PORT_GEN;
 
     static {
         try {
             CYCLES = java.lang.invoke.MethodHandles.lookup().findVarHandle(Worker.class, "cycles", long.class);
+            PORT_GEN = java.lang.invoke.MethodHandles.lookup().findVarHandle(Worker.class, "portGeneration", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -72,11 +74,17 @@ public final class Worker implements Agent {
 
     private final int index;
     private final int lcore;
-    private final int[] rxPortIdx;
-    private final int[] rxPortId;
-    private final int[] rxQueue;
+    // the port set in use (PortSet): replaced whole when a hot-plug publishes a new one
+    private int[] rxPortIdx;
+    private int[] rxPortId;
+    private int[] rxQueue;
     private final int txQueue;
-    private final int[] portIds;
+    private int[] portIds;
+    /** Where hot-plug publishes the port set (read once per duty cycle), or null: the ports given at construction. */
+    private PortSet.Board portBoard;
+    private PortSet portSet;
+    /** The generation of the port set this worker finished its last duty cycle with (release store; -1: none published). */
+    private long portGeneration = -1;
     private final Stage[] stages;
     /** Stages with timed work while idle (firewall: expiry, flow-log records). */
     private final io.sluice.dataplane.pipeline.Idle[] idleStages;
@@ -217,6 +225,12 @@ public final class Worker implements Agent {
     @Override
     public int doWork() {
         nowNs = System.nanoTime();
+        final PortSet.Board board = portBoard;
+        PortSet set = null;
+        if (board != null) {
+            set = board.current(); // the one volatile read of the port set per duty cycle
+            if (set != portSet) adopt(set);
+        }
         int work = 0;
         for (int q = 0; q < rxQueue.length; q++) {
             work += poll(rxPortIdx[q], rxPortId[q], rxQueue[q]);
@@ -243,7 +257,41 @@ public final class Worker implements Agent {
         }
         // opaque: a plain store on x86, but the supervisor's opaque read is sure to see it
         CYCLES.setOpaque(this, cycles + 1);
+        if (set != null) {
+            // every use of an older port set ended with this cycle: an unplug may close its device
+            PORT_GEN.setRelease(this, set.generation);
+        }
         return work;
+    }
+
+    /** Takes a published port set: references only (its arrays were built by the control thread). */
+    private void adopt(PortSet s) {
+        portSet = s;
+        rxPortIdx = s.rxPort[index];
+        rxPortId = s.rxPortId[index];
+        rxQueue = s.rxQueue[index];
+        portIds = s.portIds;
+    }
+
+    /**
+     * Makes this worker read its ports from {@code board} (hot-plug, docs/api.md) from its next duty
+     * cycle on. Control thread, before the worker starts; the set's port count must be this worker's.
+     */
+    public void ports(PortSet.Board board) {
+        PortSet s = board.current();
+        if (s.portIds.length != portIds.length) {
+            throw new IllegalArgumentException("port set of " + s.portIds.length + " ports for a worker of " + portIds.length);
+        }
+        adopt(s);
+        this.portBoard = board;
+    }
+
+    /**
+     * The generation of the {@link PortSet} this worker ended its last duty cycle with (-1 before
+     * one, or without a board): once it is at least {@code g}, no set older than {@code g} is in use.
+     */
+    public long portGeneration() {
+        return (long) PORT_GEN.getAcquire(this);
     }
 
     private int poll(int portIdx, int portId, int queue) {
@@ -455,7 +503,7 @@ public final class Worker implements Agent {
             byte next = b.next[i];
             if (next == Next.TX) {
                 int op = b.outPort[i];
-                if (op >= 0 && op < ports) {
+                if (op >= 0 && op < ports && portIds[op] >= 0) {
                     int k = tc[op]++;
                     txPtrs[op].setAtIndex(P, k, b.mbuf[i]);
                     txLen[op * burstSize + k] = b.length[i];
@@ -498,7 +546,7 @@ public final class Worker implements Agent {
      */
     private boolean sameDestination(Burst b, int n) {
         final int op = b.outPort[0];
-        if (op < 0 || op >= portIds.length) {
+        if (op < 0 || op >= portIds.length || portIds[op] < 0) {
             return false;
         }
         final byte[] next = b.next;

@@ -29,9 +29,22 @@ import java.util.TreeSet;
  *                         before the answer (power loss); {@code sync: none}: they survive a process
  *                         crash only
  * @param tls              {@code tls: {cert: FILE, key: FILE}} (PEM): HTTPS only; null: plain HTTP
+ * @param hotplugPorts     {@code hotplug-ports} (default {@link #DEFAULT_HOTPLUG_PORTS}): port slots reserved at start
+ *                         for VMs whose {@code port.device} is plugged in while running (DPDK hot-plug)
  */
 public record ApiSettings(String host, int port, List<Key> keys, Path journal, Path audit, int maxBodyBytes,
-                          int maxAuthFailures, int authWindowSeconds, boolean msync, Tls tls) {
+                          int maxAuthFailures, int authWindowSeconds, boolean msync, Tls tls, int hotplugPorts) {
+    /** Hot-plug slots when the section does not say. */
+    public static final int DEFAULT_HOTPLUG_PORTS = 4;
+    /** Most hot-plug slots (each is a port index: counters, a tx array per worker, firewall per-port state). */
+    public static final int MAX_HOTPLUG_PORTS = 64;
+
+    /** Settings with the default hot-plug slots. */
+    public ApiSettings(String host, int port, List<Key> keys, Path journal, Path audit, int maxBodyBytes,
+                       int maxAuthFailures, int authWindowSeconds, boolean msync, Tls tls) {
+        this(host, port, keys, journal, audit, maxBodyBytes, maxAuthFailures, authWindowSeconds, msync, tls, DEFAULT_HOTPLUG_PORTS);
+    }
+
     /** The listener's certificate chain and private key, PEM files (read when the API starts). */
     public record Tls(Path cert, Path key) {}
 
@@ -41,7 +54,7 @@ public record ApiSettings(String host, int port, List<Key> keys, Path journal, P
     public static final String ALL = "*";
 
     private static final Set<String> KEYS = Set.of("listen", "keys", "journal", "audit", "max-body-bytes", "max-auth-failures",
-            "auth-failure-window-s", "sync", "tls");
+            "auth-failure-window-s", "sync", "tls", "hotplug-ports");
     private static final Set<String> TLS_KEYS = Set.of("cert", "key");
     private static final Set<String> KEY_KEYS = Set.of("id", "sha256", "projects");
 
@@ -171,7 +184,9 @@ public record ApiSettings(String host, int port, List<Key> keys, Path journal, P
             }
             tls = new Tls(files[0], files[1]);
         }
-        return new ApiSettings(host, port, keys, journal, audit, maxBody, fails, window, msync, tls);
+        int hotplug = top.containsKey("hotplug-ports")
+                ? p.intIn(top.get("hotplug-ports"), KEY + ".hotplug-ports", 0, MAX_HOTPLUG_PORTS) : DEFAULT_HOTPLUG_PORTS;
+        return new ApiSettings(host, port, keys, journal, audit, maxBody, fails, window, msync, tls, hotplug);
     }
 
     private static Path path(Yaml p, Map<String, Node> top, Node section, String f) throws ConfigException {

@@ -77,6 +77,13 @@ public record SluiceConfig(
                 service, metrics, firewall, api, flowLogs, dpdkLog);
     }
 
+    /** This value with {@code p} as its ports (a hot-plug slot filled or emptied by the control API, docs/api.md). */
+    public SluiceConfig withPorts(List<PortSpec> p) {
+        if (p == ports) return this;
+        return new SluiceConfig(source, eal, List.copyOf(p), workers, burstSize, idleStrategy, mbufs, macTable, arp, countersFile,
+                overlay, service, metrics, firewall, api, flowLogs, dpdkLog);
+    }
+
     /** A configuration with the default {@link ServiceSettings} and no metrics endpoint (tests, benchmarks). */
     public SluiceConfig(String source, List<String> eal, List<PortSpec> ports, List<WorkerSpec> workers, int burstSize,
                         String idleStrategy, int mbufs, List<MacEntry> macTable, List<ArpEntry> arp, Path countersFile,

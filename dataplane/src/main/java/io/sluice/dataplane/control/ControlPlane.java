@@ -41,6 +41,10 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     private volatile DesiredState state;
     private DesiredState pending;
     private RunningConfig running;
+    /** The data plane's hot-plug, or null (no data plane: a new device is refused with 501). */
+    private volatile io.sluice.dataplane.port.HotPlug.Plugger plugger;
+    /** Where hot-plug lines go (the run's log). */
+    private PrintStream log = System.err;
     private List<LongSupplier> cycles = List.of();
     private ControlApi http;
     private boolean closed;
@@ -68,7 +72,8 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         try {
             j = Journal.open(dirFor(s.journal(), "journal"), s.msync());
             List<Journal.Record> records = j.replay();
-            DesiredState st = new DesiredState(cfg);
+            // the hot-plug slots (api.hotplug-ports) are ports of the value: a replayed VM fills the same slot
+            DesiredState st = new DesiredState(io.sluice.dataplane.port.HotPlug.withSlots(cfg, s.hotplugPorts()));
             List<DesiredState.Change> applied = new ArrayList<>();
             long gen = 1;
             for (int i = 0; i < records.size(); i++) {
@@ -150,8 +155,14 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     }
 
     @Override
+    public void hotplug(io.sluice.dataplane.port.HotPlug.Plugger p) {
+        this.plugger = p;
+    }
+
+    @Override
     public synchronized void start(RunningConfig runningConfig, List<LongSupplier> workerCycles, PrintStream log) throws Exception {
         this.running = runningConfig;
+        this.log = log;
         this.cycles = List.copyOf(workerCycles);
         runningConfig.attach(this, startGeneration);
         http = new ControlApi(this, log);
@@ -181,11 +192,14 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
             c = state.resolve(c);
             journaled[0] = c;
             DesiredState next = state.apply(c);
+            // hot-plug (docs/api.md): a new device is plugged in and polled before anything is journaled
+            List<Integer> plugged = plug(state.config(), next.config());
             long t2 = System.nanoTime();
             gen = running.generation() + 1;
             try {
                 journal.change(gen, c);
             } catch (RuntimeException e) {
+                unplugQuietly(plugged);
                 throw new ApiException(503, "the journal could not be written, nothing changed: " + e.getMessage());
             }
             long t3 = System.nanoTime();
@@ -195,8 +209,11 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
                 gen = running.applyChange(next.config());
             } catch (RuntimeException e) {
                 journal.revert(gen);
+                unplugQuietly(plugged);
                 throw new ApiException(500, "the change could not be applied, nothing changed: " + e.getMessage());
             }
+            // a device no VM uses any more leaves the workers' port set, then it is closed and removed
+            unplug(state.config(), next.config());
             state = next;
             changes.add(c);
             long t4 = System.nanoTime();
@@ -209,6 +226,62 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         awaitWorkers(before);
         nanos[4] = System.nanoTime() - t5; // every worker took it
         return gen;
+    }
+
+    /**
+     * Plugs in every device {@code next} has in a hot-plug slot that {@code cur} has not; returns their
+     * port indexes. A failure unplugs what this call plugged and answers the plugger's status, naming
+     * {@code port.device}.
+     */
+    private List<Integer> plug(SluiceConfig cur, SluiceConfig next) throws ApiException {
+        List<Integer> done = new ArrayList<>();
+        if (cur.ports() == next.ports()) return done; // no VM change: the same list
+        for (int i = 0; i < next.ports().size(); i++) {
+            io.sluice.dataplane.config.PortSpec n = next.ports().get(i);
+            if (!io.sluice.dataplane.port.HotPlug.isSlot(n) || n.devargs().isEmpty() || n.equals(cur.ports().get(i))) continue;
+            io.sluice.dataplane.port.HotPlug.Plugger p = plugger;
+            if (p == null) {
+                unplugQuietly(done);
+                throw new ApiException(501, "port.device: '" + GroupCodec.clip(n.devargs()) + "' would be hot-plugged, and this control plane"
+                        + " runs without a data plane");
+            }
+            try {
+                p.plug(i, n);
+                log.println("sluice: hot-plug: port " + n.name() + ": " + n.devargs() + " plugged in and polled");
+            } catch (io.sluice.dataplane.port.HotPlug.Failed e) {
+                unplugQuietly(done);
+                throw new ApiException(e.status(), e.getMessage());
+            } catch (RuntimeException e) {
+                unplugQuietly(done);
+                throw new ApiException(500, "port.device: '" + GroupCodec.clip(n.devargs()) + "' could not be plugged in: " + e.getMessage());
+            }
+            done.add(i);
+        }
+        return done;
+    }
+
+    /** Unplugs every device {@code cur} has in a hot-plug slot that {@code next} has not (the change is applied: errors are logged). */
+    private void unplug(SluiceConfig cur, SluiceConfig next) {
+        if (cur.ports() == next.ports()) return;
+        List<Integer> gone = new ArrayList<>();
+        for (int i = 0; i < cur.ports().size(); i++) {
+            io.sluice.dataplane.config.PortSpec c = cur.ports().get(i);
+            if (io.sluice.dataplane.port.HotPlug.isSlot(c) && !c.devargs().isEmpty() && !c.equals(next.ports().get(i))) gone.add(i);
+        }
+        unplugQuietly(gone);
+    }
+
+    private void unplugQuietly(List<Integer> ports) {
+        io.sluice.dataplane.port.HotPlug.Plugger p = plugger;
+        if (p == null) return;
+        for (int i : ports) {
+            try {
+                p.unplug(i);
+                log.println("sluice: hot-plug: port " + state.config().ports().get(i).name() + " unplugged and removed");
+            } catch (RuntimeException e) {
+                System.err.println("sluice: unplug of port " + i + ": " + e.getMessage());
+            }
+        }
     }
 
     /** The {@code Server-Timing} names of {@link #change}'s phases, in the order of its {@code nanos}. */
@@ -239,7 +312,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     @Override
     public SluiceConfig over(SluiceConfig fromFile) throws ConfigException {
         // the value and descriptions are rebuilt from the new file plus every change, in order
-        DesiredState st = DesiredState.replay(fromFile, changes);
+        DesiredState st = DesiredState.replay(io.sluice.dataplane.port.HotPlug.withSlots(fromFile, settings.hotplugPorts()), changes);
         pending = st;
         return st.config();
     }

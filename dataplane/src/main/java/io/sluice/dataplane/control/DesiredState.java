@@ -111,8 +111,9 @@ public final class DesiredState {
         return overlay;
     }
 
+    /** The projects (a deleted project's tombstone is none: {@link Projects#isTombstone}). */
     public List<String> projects() {
-        return overlay.networks().stream().map(OverlayModel.Network::name).toList();
+        return overlay.networks().stream().map(OverlayModel.Network::name).filter(n -> !Projects.isTombstone(n)).toList();
     }
 
     public boolean hasProject(String p) {
@@ -120,10 +121,7 @@ public final class DesiredState {
     }
 
     private int network(String p) {
-        for (int i = 0; i < overlay.networks().size(); i++) {
-            if (overlay.networks().get(i).name().equals(p)) return i;
-        }
-        return -1;
+        return Projects.index(overlay, p);
     }
 
     private static String scoped(String project, String name) {

@@ -7,6 +7,9 @@ import io.sluice.dataplane.config.ConfigLoader;
 import io.sluice.dataplane.config.FirewallConfig;
 import io.sluice.dataplane.config.OverlayModel;
 import io.sluice.dataplane.config.OverlayModelException;
+import io.sluice.dataplane.config.PortSpec;
+import io.sluice.dataplane.port.HotPlug;
+import io.sluice.dataplane.port.Ports;
 import io.sluice.dataplane.config.SluiceConfig;
 import io.sluice.rules.model.IpPrefix;
 import io.sluice.rules.model.SecurityGroup;
@@ -26,11 +29,14 @@ import java.util.TreeSet;
  *
  * <p>Limits of today, each answered with a status that names them:
  * <ul>
- *   <li>a VM's {@code port.device} must be the device of a port the data plane started with and no
- *       other VM uses; a new device would need DPDK hot-plug, not built: 501 naming the field;</li>
+ *   <li>a VM's {@code port.device} is the device of a port the data plane started with that no
+ *       other VM uses, or a new device that takes a free hot-plug slot ({@link HotPlug}: the value's
+ *       port list holds it, {@link ControlPlane#change} plugs it in); 409 when no slot is free;</li>
  *   <li>with an external network (NAT) the VMs are fixed at start (NAT sizes its per-VM state then): 501;</li>
- *   <li>only the most recently created project can be deleted (zones are network positions, and
- *       the other projects' tracked connections are keyed by theirs): 409 otherwise.</li>
+ *   <li>a project's zone is its network's position, and the other projects' tracked connections
+ *       are keyed by theirs: deleting a project that is not the last leaves a <i>tombstone</i> in its
+ *       place ({@link #isTombstone}: a network named {@code -<zone>} without VMs, invisible to the
+ *       API), so no zone moves; trailing tombstones go with the last project.</li>
  * </ul>
  */
 final class Projects {
@@ -52,6 +58,7 @@ final class Projects {
     /** Creates or replaces project {@code p} (its VMs stay; they must still fit its subnets). */
     static SluiceConfig putProject(SluiceConfig cfg, String p, JsonNode body) throws ApiException {
         if (!p.matches(NAME)) throw ApiException.invalid("name", "'" + GroupCodec.clip(p) + "' is not 1-64 of [A-Za-z0-9_.-]");
+        if (isTombstone(p)) throw ApiException.invalid("name", "'" + GroupCodec.clip(p) + "' starts with '-' (the names of deleted projects' zones)");
         ObjectNode o = GroupCodec.object(body, "body");
         GroupCodec.fields(o, "", PROJECT_FIELDS);
         int[] cidr = cidr(GroupCodec.text(o.get("cidr"), "cidr"), "cidr");
@@ -93,7 +100,7 @@ final class Projects {
         return cfg.withOverlay(next).withFirewall(fw);
     }
 
-    /** Deletes project {@code p}: 409 while it has VMs, or when a project was created after it. */
+    /** Deletes project {@code p}: 409 while it has VMs; a project with others after it leaves a tombstone (its zone stays). */
     static SluiceConfig deleteProject(SluiceConfig cfg, String p) throws ApiException {
         OverlayModel m = cfg.overlay();
         int at = index(m, p);
@@ -103,13 +110,14 @@ final class Projects {
             throw ApiException.conflict("project " + p + " still has " + n.vms().size() + " VM(s) (" + n.vms().get(0).name()
                     + (n.vms().size() > 1 ? ", …" : "") + "); delete them first");
         }
-        if (at != m.networks().size() - 1) {
-            throw ApiException.conflict("project " + p + " is not the most recently created one ("
-                    + m.networks().get(m.networks().size() - 1).name() + " is); only that one can be deleted today"
-                    + " (a project's zone is its position, and the tracked connections of the projects after it are keyed by theirs)");
-        }
         List<OverlayModel.Network> nets = new ArrayList<>(m.networks());
-        nets.remove(at);
+        if (at == nets.size() - 1) {
+            nets.remove(at);
+            // tombstones left at the end have no zone after them to keep in place
+            while (!nets.isEmpty() && isTombstone(nets.get(nets.size() - 1).name())) nets.remove(nets.size() - 1);
+        } else {
+            nets.set(at, tombstone(m, at));
+        }
         OverlayModel next = validated(new OverlayModel(m.host(), List.copyOf(nets), m.external()), p);
         FirewallConfig fw = cfg.firewall();
         Map<String, SecurityGroup> groups = new LinkedHashMap<>(fw.groups());
@@ -145,13 +153,20 @@ final class Projects {
         for (OverlayModel.Vm v : net.vms()) if (v.name().equals(vm)) old = v;
         int localPort = -1;
         int vtep = 0;
+        List<PortSpec> portSpecs = new ArrayList<>(cfg.ports());
         if (o.has("remote_vtep")) {
             vtep = ipv4(GroupCodec.text(o.get("remote_vtep"), "remote_vtep"), "remote_vtep");
         } else {
             ObjectNode port = GroupCodec.object(o.get("port"), "port");
             GroupCodec.fields(port, "port.", PORT_FIELDS);
-            localPort = localPort(cfg, GroupCodec.text(port.get("device"), "port.device"), p, vm);
+            String device = GroupCodec.text(port.get("device"), "port.device");
+            localPort = localPort(cfg, device, p, vm);
+            if (localPort < 0) {
+                localPort = freeSlot(cfg, device);
+                portSpecs.set(localPort, HotPlug.slot(HotPlug.number(cfg.ports().get(localPort)), device));
+            }
         }
+        if (old != null && old.localPort() != localPort) emptySlot(portSpecs, old);
         OverlayModel.Access access = OverlayModel.Access.PRIVATE;
         if (o.has("public_access")) {
             String a = GroupCodec.text(o.get("public_access"), "public_access");
@@ -198,7 +213,46 @@ final class Projects {
         for (int i = 0; i < ports.size(); i++) if (ports.get(i).name().equals(port.name())) existing = i;
         if (existing < 0) ports.add(port);
         else ports.set(existing, port);
-        return cfg.withOverlay(next).withFirewall(fw.with(fw.groups(), fw.cutGroups(), ports));
+        return cfg.withOverlay(next).withFirewall(fw.with(fw.groups(), fw.cutGroups(), ports)).withPorts(portSpecs.equals(cfg.ports()) ? cfg.ports() : portSpecs);
+    }
+
+    /** A VM's hot-plug slot (when it has one) emptied in {@code ports}. */
+    private static void emptySlot(List<PortSpec> ports, OverlayModel.Vm v) {
+        if (v.isLocal() && HotPlug.isSlot(ports.get(v.localPort()))) {
+            ports.set(v.localPort(), HotPlug.slot(HotPlug.number(ports.get(v.localPort())), HotPlug.EMPTY));
+        }
+    }
+
+    /** A device string DPDK's {@code rte_dev_probe} is given: a driver or bus address, then {@code ,key=value} pairs. */
+    private static final String DEVARGS = "[A-Za-z0-9_:.]{1,64}(,[A-Za-z0-9_]{1,32}=[A-Za-z0-9_./:@+-]{0,200}){0,16}";
+
+    /**
+     * The first empty hot-plug slot for a new {@code device}: 400 when it is no device string, 409 when
+     * another port has its device name or no slot is free.
+     */
+    private static int freeSlot(SluiceConfig cfg, String device) throws ApiException {
+        if (!device.matches(DEVARGS)) {
+            throw ApiException.invalid("port.device", "'" + GroupCodec.clip(device) + "' is not a DPDK device string like net_tap7,iface=vm7"
+                    + " (a driver name, then ,key=value pairs)");
+        }
+        String name = Ports.deviceName(new PortSpec("", device, 1, 1, -1));
+        for (PortSpec s : cfg.ports()) {
+            if (!s.devargs().isEmpty() && Ports.deviceName(s).equals(name)) {
+                throw ApiException.conflict("port.device: the device name '" + GroupCodec.clip(name) + "' is port " + s.name() + "'s ("
+                        + GroupCodec.clip(s.devargs()) + ")");
+            }
+        }
+        int slots = 0;
+        for (int i = 0; i < cfg.ports().size(); i++) {
+            PortSpec s = cfg.ports().get(i);
+            if (!HotPlug.isSlot(s)) continue;
+            slots++;
+            if (HotPlug.isEmpty(s)) return i;
+        }
+        throw ApiException.conflict("port.device: '" + GroupCodec.clip(device) + "' would be hot-plugged, but " + (slots == 0
+                ? "the data plane has no hot-plug slots (api.hotplug-ports: 0)"
+                : "all " + slots + " hot-plug slots (api.hotplug-ports) are in use; delete a VM on one, or raise api.hotplug-ports (restart)")
+                + "; or give 'remote_vtep' for a VM on another host");
     }
 
     /** Deletes VM {@code p/vm} (a local VM's port stays plugged and unused: its packets are dropped as not overlay). */
@@ -207,6 +261,8 @@ final class Projects {
         int at = index(m, p);
         OverlayModel.Network net = m.networks().get(at);
         List<OverlayModel.Vm> vms = new ArrayList<>(net.vms());
+        List<PortSpec> portSpecs = new ArrayList<>(cfg.ports());
+        for (OverlayModel.Vm v : net.vms()) if (v.name().equals(vm)) emptySlot(portSpecs, v);
         if (!vms.removeIf(v -> v.name().equals(vm))) throw ApiException.notFound("no VM '" + GroupCodec.clip(vm) + "' in project " + p);
         fixedVms(m, "deleting a VM");
         List<OverlayModel.Network> nets = new ArrayList<>(m.networks());
@@ -215,7 +271,7 @@ final class Projects {
         FirewallConfig fw = cfg.firewall();
         List<FirewallConfig.VmPort> ports = new ArrayList<>(fw.vmPorts());
         ports.removeIf(x -> x.name().equals(p + "/" + vm));
-        return cfg.withOverlay(next).withFirewall(fw.with(fw.groups(), fw.cutGroups(), ports));
+        return cfg.withOverlay(next).withFirewall(fw.with(fw.groups(), fw.cutGroups(), ports)).withPorts(portSpecs.equals(cfg.ports()) ? cfg.ports() : portSpecs);
     }
 
     // ---- documents ------------------------------------------------------------------------------
@@ -254,7 +310,7 @@ final class Projects {
             o.put("mac", ConfigLoader.formatMac(v.mac()));
             o.put("ipv4", ConfigLoader.formatIpv4(v.ipv4()));
             if (v.ipv6() != null) o.put("ipv6", v.ipv6().toString());
-            if (v.isLocal()) o.putObject("port").put("device", cfg.ports().get(v.localPort()).devargs());
+            if (v.isLocal()) o.putObject("port").put("device", cfg.ports().get(v.localPort()).devargs()).put("name", cfg.ports().get(v.localPort()).name());
             else o.put("remote_vtep", ConfigLoader.formatIpv4(v.remoteVtep()));
             o.put("public_access", switch (v.access()) {
                 case PRIVATE -> "private";
@@ -273,8 +329,28 @@ final class Projects {
     // ---- helpers --------------------------------------------------------------------------------
 
     static int index(OverlayModel m, String p) {
+        if (isTombstone(p)) return -1;
         for (int i = 0; i < m.networks().size(); i++) if (m.networks().get(i).name().equals(p)) return i;
         return -1;
+    }
+
+    /** Whether network {@code name} is the tombstone of a deleted project (it keeps the zones after it in place). */
+    static boolean isTombstone(String name) {
+        return name.startsWith("-");
+    }
+
+    /**
+     * The tombstone of network {@code at}: named {@code -<zone>}, no VMs, its subnets kept, and a VNI no
+     * network uses, counted down from the top (its own is free for a new project; packets with the
+     * tombstone's VNI reach a zone without VMs and are dropped).
+     */
+    private static OverlayModel.Network tombstone(OverlayModel m, int at) {
+        OverlayModel.Network n = m.networks().get(at);
+        Set<Integer> used = new java.util.HashSet<>();
+        for (OverlayModel.Network x : m.networks()) used.add(x.vni());
+        int vni = (1 << 24) - 1;
+        while (used.contains(vni)) vni--;
+        return new OverlayModel.Network("-" + (at + 1), vni, n.cidr(), n.prefix(), n.subnets(), List.of());
     }
 
     /** 501 when the overlay has an external network: NAT sizes its per-VM state at start. */
@@ -285,10 +361,10 @@ final class Projects {
         }
     }
 
-    /** The data-plane port whose device is {@code device} and that no other VM uses; 501 naming the field otherwise. */
+    /** The data-plane port whose device is {@code device} and that no other VM uses (409 if one does); -1 when no port has it. */
     private static int localPort(SluiceConfig cfg, String device, String p, String vm) throws ApiException {
         for (int i = 0; i < cfg.ports().size(); i++) {
-            if (!cfg.ports().get(i).devargs().equals(device)) continue;
+            if (device.isEmpty() || !cfg.ports().get(i).devargs().equals(device)) continue;
             if (i == cfg.overlay().host().uplinkPort()) throw ApiException.invalid("port.device", "'" + GroupCodec.clip(device) + "' is the uplink");
             for (OverlayModel.Network n : cfg.overlay().networks()) {
                 for (OverlayModel.Vm v : n.vms()) {
@@ -299,9 +375,7 @@ final class Projects {
             }
             return i;
         }
-        throw new ApiException(501, "port.device: '" + GroupCodec.clip(device) + "' is not a port the data plane started with; plugging a"
-                + " new DPDK device into the running data plane (hot-plug) is not built yet: declare the port under 'ports' at start,"
-                + " or give 'remote_vtep' for a VM on another host");
+        return -1;
     }
 
     /** The model, validated; 400 naming the body field of the model's first problem. */

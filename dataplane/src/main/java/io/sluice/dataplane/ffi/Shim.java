@@ -90,6 +90,8 @@ public final class Shim {
     private static final MethodHandle PORT_COUNT = h("sl_port_count", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle PORT_BY_NAME = h("sl_port_by_name", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle DEV_PROBE = h("sl_dev_probe", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle PORT_DEVICE = h("sl_port_device", FunctionDescriptor.of(ADDRESS, JAVA_SHORT));
+    private static final MethodHandle DEV_REMOVE = h("sl_dev_remove", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle PORT_INFO = h("sl_port_info",
             FunctionDescriptor.of(JAVA_INT, JAVA_SHORT, ADDRESS, ADDRESS, JAVA_INT));
     private static final MethodHandle PORT_CONFIGURE = h("sl_port_configure",
@@ -254,6 +256,16 @@ public final class Shim {
         try (Arena a = Arena.ofConfined()) {
             return (int) DEV_PROBE.invokeExact(a.allocateFrom(devargs));
         } catch (Throwable t) { throw bug(t); }
+    }
+
+    /** The port's rte_device* (0 when unknown): read it before {@link #portClose}, for {@link #devRemove}. */
+    public static long portDevice(int port) {
+        try { return ((MemorySegment) PORT_DEVICE.invokeExact((short) port)).address(); } catch (Throwable t) { throw bug(t); }
+    }
+
+    /** rte_dev_remove of a device from {@link #portDevice}, after its port was stopped and closed: 0 or -errno. */
+    public static int devRemove(long device) {
+        try { return (int) DEV_REMOVE.invokeExact(MemorySegment.ofAddress(device)); } catch (Throwable t) { throw bug(t); }
     }
 
     /** Port capabilities; see {@link PortInfo}. */

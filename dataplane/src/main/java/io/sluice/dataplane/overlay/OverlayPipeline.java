@@ -121,7 +121,8 @@ public final class OverlayPipeline {
         }
         int keep = Math.min(cur.networks().size(), next.networks().size());
         for (int i = 0; i < keep; i++) {
-            if (!cur.networks().get(i).name().equals(next.networks().get(i).name())) {
+            // a deleted project's network becomes a tombstone named "-<zone>" (docs/api.md): its zone stays
+            if (!cur.networks().get(i).name().equals(next.networks().get(i).name()) && !next.networks().get(i).name().equals("-" + (i + 1))) {
                 throw new IllegalArgumentException("network " + cur.networks().get(i).name() + " would move from zone " + (i + 1)
                         + "; networks are added at the end and only the last one is removed");
             }

@@ -18,11 +18,14 @@ public final class Ports {
 
     public static final int RX_DESC = 1024;
     public static final int TX_DESC = 1024;
+    /** Rx descriptors of a hot-plugged port (docs/api.md: the mbuf pool needs room for one ring per filled slot). */
+    public static final int HOTPLUG_RX_DESC = 256;
 
     /** EAL arguments that make every port exist: {@code --vdev DEVARGS} or {@code -a PCI}. */
     public static List<String> ealArgs(List<PortSpec> specs) {
         List<String> a = new ArrayList<>();
         for (PortSpec s : specs) {
+            if (s.devargs().isEmpty()) continue; // an empty hot-plug slot (HotPlug)
             a.add(s.isPci() ? "-a" : "--vdev");
             a.add(s.devargs());
         }
@@ -46,13 +49,60 @@ public final class Ports {
         List<Port> out = new ArrayList<>();
         try {
             for (int i = 0; i < specs.size(); i++) {
-                out.add(open(i, specs.get(i), pool, rxQueuesNeeded[i], txQueuesNeeded[i]));
+                out.add(specs.get(i).devargs().isEmpty() ? empty(i, specs.get(i))
+                        : open(i, specs.get(i), pool, Math.max(rxQueuesNeeded[i], HotPlug.isSlot(specs.get(i)) ? 1 : 0), txQueuesNeeded[i]));
             }
         } catch (RuntimeException e) {
             stopAndClose(out);
             throw e;
         }
         return out;
+    }
+
+    /** An empty hot-plug slot: no device (port id -1). */
+    public static Port empty(int index, PortSpec s) {
+        return new Port(index, s, -1, "", "", 0, 0, false, 0);
+    }
+
+    /**
+     * Hot-plugs {@code s} as port {@code index}: rte_dev_probe of its devargs, then configured and
+     * started as {@link #open} does a port at start (one rx queue, {@code txNeeded} tx queues).
+     *
+     * @throws HotPlug.Failed 400 when DPDK refuses the device string, 500 when the device cannot be
+     *                        configured or started (it is removed again)
+     */
+    public static Port plug(int index, PortSpec s, long pool, int txNeeded) {
+        String dev = deviceName(s);
+        if (Shim.portByName(dev) >= 0) {
+            throw new HotPlug.Failed(409, "port.device: a DPDK device named '" + dev + "' exists already");
+        }
+        int rc = Shim.devProbe(s.devargs());
+        if (rc < 0) {
+            throw new HotPlug.Failed(400, "port.device: DPDK could not create the device '" + s.devargs() + "' (rte_dev_probe: "
+                    + Shim.strerror(-rc) + "); e.g. net_tap7,iface=vm7 or net_vhost7,iface=/run/vm7.sock");
+        }
+        try {
+            return open(index, s, pool, 1, txNeeded);
+        } catch (RuntimeException e) {
+            int id = Shim.portByName(dev);
+            if (id >= 0) remove(id);
+            throw new HotPlug.Failed(500, "port.device: '" + s.devargs() + "' was created but could not be started: " + e.getMessage());
+        }
+    }
+
+    /** Stops, closes and removes (rte_dev_remove) a hot-plugged port; errors are returned as text, or null. */
+    public static String unplug(Port p) {
+        return remove(p.portId());
+    }
+
+    private static String remove(int id) {
+        long dev = Shim.portDevice(id);
+        Shim.portStop(id);
+        int rc = Shim.portClose(id);
+        int rm = dev == 0 ? -19 : Shim.devRemove(dev);
+        if (rc < 0) return "close: " + Shim.strerror(-rc);
+        if (rm < 0) return "rte_dev_remove: " + Shim.strerror(-rm);
+        return null;
     }
 
     static Port open(int index, PortSpec s, long pool, int rxNeeded, int txNeeded) {
@@ -74,7 +124,9 @@ public final class Ports {
                     + info.maxTxQueues() + " tx queues; the configuration needs " + txq + " (one per worker)");
         }
         int[] rss = new int[1];
-        Dpdk.check(Shim.portConfigure(id, rxq, txq, RX_DESC, TX_DESC, pool, rss),
+        // a hot-plug slot's rx ring is smaller: a TAP fills its whole ring with mbufs of the pool at setup
+        int rxd = HotPlug.isSlot(s) ? HOTPLUG_RX_DESC : RX_DESC;
+        Dpdk.check(Shim.portConfigure(id, rxq, txq, rxd, TX_DESC, pool, rss),
                 "configure port " + s.name() + " (" + dev + ", " + rxq + " rx / " + txq + " tx queues)");
         if (s.mac() >= 0) {
             Dpdk.check(Shim.portMacSet(id, s.mac()), "set MAC " + Port.macString(s.mac()) + " on port " + s.name());
@@ -89,12 +141,14 @@ public final class Ports {
     /** Stops then closes every port (errors are reported, not thrown: this runs at shutdown). */
     public static void stopAndClose(List<Port> ports) {
         for (Port p : ports) {
+            if (p.portId() < 0) continue; // an empty hot-plug slot
             int rc = Shim.portStop(p.portId());
             if (rc < 0) {
                 System.err.println("sluice: stop port " + p.name() + ": " + Shim.strerror(-rc));
             }
         }
         for (Port p : ports) {
+            if (p.portId() < 0) continue;
             int rc = Shim.portClose(p.portId());
             if (rc < 0) {
                 System.err.println("sluice: close port " + p.name() + ": " + Shim.strerror(-rc));

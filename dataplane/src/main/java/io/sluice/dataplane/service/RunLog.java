@@ -26,7 +26,10 @@ final class RunLog {
         for (int i = 0; i < cfg.workers().size(); i++) {
             WorkerSpec w = cfg.workers().get(i);
             StringJoiner rx = new StringJoiner(", ");
-            for (WorkerSpec.RxQueue q : w.rxQueues()) rx.add(cfg.ports().get(q.port()).name() + ":" + q.queue());
+            // from the workers' port set: the file's queues and hot-plug slots filled at start
+            int[] ports = dp.portSet().rxPorts(i);
+            int[] queues = dp.portSet().rxQueueIds(i);
+            for (int q = 0; q < ports.length; q++) rx.add(cfg.ports().get(ports[q]).name() + ":" + queues[q]);
             log.println("sluice: worker " + i + ": lcore " + (w.lcore() < 0 ? "main" : Integer.toString(w.lcore())) + ", polls " + rx + ", tx queue " + w.txQueue());
         }
     }

@@ -58,6 +58,9 @@ public final class Service {
          */
         void start(RunningConfig running, java.util.List<java.util.function.LongSupplier> workerCycles, PrintStream log) throws Exception;
 
+        /** The data plane's hot-plug (docs/api.md), given before {@link #start}. */
+        default void hotplug(io.sluice.dataplane.port.HotPlug.Plugger plugger) {}
+
         /** The file's own value, of which {@code running} (what the data plane started with) is a replay. */
         default SluiceConfig fromFile(SluiceConfig running) {
             return running;
@@ -120,7 +123,7 @@ public final class Service {
         try {
             if (sup.awaitReady(cfg.service().readyTimeoutMs() * 1_000_000L)) {
                 life.set(Lifecycle.State.READY);
-                String summary = cfg.ports().size() + " port(s), " + cfg.workers().size() + " worker(s) polling";
+                String summary = dp.ports().size() + " port(s), " + cfg.workers().size() + " worker(s) polling"; // empty hot-plug slots are none
                 notifySystemd("READY=1\nSTATUS=" + summary + "\nMAINPID=" + ProcessHandle.current().pid(), log);
                 log.println("sluice: ready: " + summary + ", config generation " + running.generation()
                         + "; counters: ./sluice stats " + cfg.countersFile() + "; status: ./sluice status "
@@ -132,6 +135,7 @@ public final class Service {
                 admin = startAdmin(cfg, dp, firewall, overlay, log);
                 if (control != null) {
                     try {
+                        control.hotplug(dp);
                         control.start(running, watched.stream().map(Supervisor.Watched::cycles).toList(), log);
                     } catch (Exception e) {
                         life.fail("control API failed to start: " + e.getMessage());

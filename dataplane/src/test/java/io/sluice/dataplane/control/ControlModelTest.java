@@ -45,6 +45,15 @@ class ControlModelTest {
         assertTrue(!ConfigLoader.parse("t.yaml", withApi(ok + "  sync: none\n")).api().msync());
         int line = ControlFixtures.OVERLAY.split("\n", -1).length; // the line of "api:"
         assertEquals("t.yaml:" + (line + 5) + ": api.sync: 'maybe' is not msync or none", error(withApi(ok + "  sync: maybe\n")));
+        assertEquals(ApiSettings.DEFAULT_HOTPLUG_PORTS, s.hotplugPorts(), "hot-plug slots by default");
+        assertEquals(0, ConfigLoader.parse("t.yaml", withApi(ok + "  hotplug-ports: 0\n")).api().hotplugPorts());
+        assertTrue(error(withApi(ok + "  hotplug-ports: 65\n")).startsWith("t.yaml:" + (line + 5) + ": api.hotplug-ports: "),
+                error(withApi(ok + "  hotplug-ports: 65\n")));
+        // a file port named like a slot is refused when the slots are added
+        io.sluice.dataplane.config.SluiceConfig named = ConfigLoader.parse("t.yaml", withApi(ok).replace("name: up,", "name: hotplug0,")
+                .replace("uplink: up", "uplink: hotplug0"));
+        ConfigException slot = assertThrows(ConfigException.class, () -> io.sluice.dataplane.port.HotPlug.withSlots(named, 2));
+        assertTrue(slot.getMessage().contains("ports: 'hotplug0' is the name of a hot-plug slot"), slot.getMessage());
         assertEquals("t.yaml:" + (line + 2) + ": api.keys[0].sha256: not a SHA-256 in hex (64 characters; e.g. printf %s KEY | sha256sum)",
                 error(withApi(ok.replace(KEY_HASH, "abc"))));
         assertEquals("t.yaml:" + (line + 2) + ": api.keys[0].projects[0]: no project 'green' (projects are overlay networks: [blue, red])",

@@ -107,8 +107,8 @@ class ProjectChangesTest {
         change("vm.put", "green", "g1", "{\"subnet\":\"web\",\"mac\":\"02:00:00:00:08:01\",\"ipv4\":\"10.8.1.10\",\"remote_vtep\":\"192.168.50.2\"}");
         assertEquals("project green still has 1 VM(s) (g1); delete them first", refused("project.delete", "green", "green", null).getMessage());
         assertEquals(409, refused("project.delete", "green", "green", null).status());
-        // blue has VMs; red was created before green: zones are positions
-        assertEquals(409, refused("project.delete", "red", "red", null).status());
+        // blue has VMs: 409 naming them
+        assertEquals(409, refused("project.delete", "blue", "blue", null).status());
         change("vm.delete", "green", "g1", null);
         long g = change("project.delete", "green", "green", null);
         assertEquals(5, g);
@@ -133,16 +133,83 @@ class ProjectChangesTest {
                 refused("vm.put", "blue", "b9", REMOTE_VM.replace("[\"default\"]", "[\"nope\"]")).getMessage());
         assertTrue(refused("vm.put", "blue", "b9", REMOTE_VM.replace("\"subnet\"", "\"subnett\"")).getMessage()
                 .startsWith("subnett: unknown field"));
-        // a local VM on a device the data plane did not start with needs hot-plug: 501 naming the field
+        // a local VM on a device the data plane did not start with takes a hot-plug slot: without slots, 409 naming the field
         String local = REMOTE_VM.replace("\"remote_vtep\":\"192.168.50.3\"", "\"port\":{\"device\":\"net_tap7,iface=vm7\"}");
         ApiException hotplug = refused("vm.put", "blue", "b9", local);
-        assertEquals(501, hotplug.status());
-        assertTrue(hotplug.getMessage().startsWith("port.device: 'net_tap7,iface=vm7' is not a port the data plane started with"),
+        assertEquals(409, hotplug.status());
+        assertTrue(hotplug.getMessage().startsWith("port.device: 'net_tap7,iface=vm7' would be hot-plugged, but the data plane has no hot-plug slots"),
                 hotplug.getMessage());
+        // not a device string: 400 naming the field
+        ApiException bad = refused("vm.put", "blue", "b9", local.replace("net_tap7,iface=vm7", "net tap7;rm -rf"));
+        assertEquals(400, bad.status());
+        assertTrue(bad.getMessage().startsWith("port.device: 'net tap7;rm -rf' is not a DPDK device string"), bad.getMessage());
         // a port another VM uses: 409
         assertEquals(409, refused("vm.put", "blue", "b9", local.replace("net_tap7,iface=vm7", "net_null1")).status());
         assertSame(before, state);
         assertEquals(start.overlay(), pipe.state().current().model);
         assertEquals(1, running.generation());
+    }
+
+    @Test
+    void aNewDeviceTakesTheFirstFreeHotplugSlotAndItsDeleteEmptiesIt() throws Exception {
+        state = new DesiredState(io.sluice.dataplane.port.HotPlug.withSlots(start, 2));
+        int n = start.ports().size();
+        assertEquals(n + 2, state.config().ports().size());
+        assertEquals("hotplug1", state.config().ports().get(n + 1).name());
+        String local = REMOTE_VM.replace("\"remote_vtep\":\"192.168.50.3\"", "\"port\":{\"device\":\"net_tap7,iface=vm7\"}");
+        DesiredState one = state.apply(new DesiredState.Change("vm.put", "blue", "b9", JSON.readTree(local)));
+        assertEquals("net_tap7,iface=vm7", one.config().ports().get(n).devargs());
+        assertEquals(n, one.config().overlay().networks().get(0).vms().get(4).localPort());
+        assertEquals("hotplug0", io.sluice.dataplane.control.ProjectsAccess.vm(one, "blue", "b9").path("port").path("name").asText());
+        // the same device name for another VM: 409; the same device string: 409 (the port is b9's)
+        state = one;
+        String other = local.replace("02:00:00:00:01:30", "02:00:00:00:01:31").replace("10.0.1.30", "10.0.1.31");
+        assertEquals(409, refused("vm.put", "blue", "b8", other.replace("iface=vm7", "iface=vm8")).status());
+        assertEquals(409, refused("vm.put", "blue", "b8", other).status());
+        DesiredState two = one.apply(new DesiredState.Change("vm.put", "blue", "b8", JSON.readTree(other.replace("net_tap7,iface=vm7", "net_tap8,iface=vm8"))));
+        assertEquals("net_tap8,iface=vm8", two.config().ports().get(n + 1).devargs());
+        state = two;
+        assertTrue(refused("vm.put", "blue", "b7", other.replace("net_tap7,iface=vm7", "net_tap9,iface=vm9").replace("10.0.1.31", "10.0.1.32")
+                .replace("01:31", "01:32")).getMessage().contains("all 2 hot-plug slots (api.hotplug-ports) are in use"));
+        // moving b9 to another new device takes a free slot, never its own (its device is unplugged after the new one is in)
+        DesiredState moved = two.apply(new DesiredState.Change("vm.delete", "blue", "b8", null))
+                .apply(new DesiredState.Change("vm.put", "blue", "b9", JSON.readTree(local.replace("net_tap7,iface=vm7", "net_tap9,iface=vm9"))));
+        assertEquals("", moved.config().ports().get(n).devargs(), "b9's old slot is empty");
+        assertEquals("net_tap9,iface=vm9", moved.config().ports().get(n + 1).devargs());
+        DesiredState gone = moved.apply(new DesiredState.Change("vm.delete", "blue", "b9", null));
+        assertEquals(io.sluice.dataplane.port.HotPlug.withSlots(start, 2).ports(), gone.config().ports(), "every slot empty again");
+    }
+
+    @Test
+    void aProjectBeforeOthersIsDeletedAsATombstoneAndNoZoneMoves() throws Exception {
+        String green = "{\"cidr\":\"10.8.0.0/16\",\"vni\":300,\"subnets\":[{\"name\":\"web\",\"cidr\":\"10.8.1.0/24\"}]}";
+        change("project.put", "green", "green", green);
+        change("project.put", "yellow", "yellow", green.replace("300", "301").replace("10.8.", "10.9."));
+        change("vm.put", "yellow", "y1", "{\"subnet\":\"web\",\"mac\":\"02:00:00:00:09:01\",\"ipv4\":\"10.9.1.10\",\"remote_vtep\":\"192.168.50.2\"}");
+        int nets = start.overlay().networks().size();
+        int yellowZone = nets + 2;
+        assertEquals("yellow", pipe.state().current().zoneName[yellowZone]);
+        change("vm.put", "green", "g1", "{\"subnet\":\"web\",\"mac\":\"02:00:00:00:08:01\",\"ipv4\":\"10.8.1.10\",\"remote_vtep\":\"192.168.50.2\"}");
+        assertEquals(409, refused("project.delete", "green", "green", null).status(), "green still has a VM");
+        change("vm.delete", "green", "g1", null);
+        long g = change("project.delete", "green", "green", null);
+        assertEquals(running.generation(), g);
+        // green is gone for the API; its zone stays as a tombstone, so yellow keeps its zone (and its connections)
+        assertFalse(state.hasProject("green"));
+        assertEquals(java.util.List.of("blue", "red", "yellow"), state.projects());
+        assertEquals("yellow", pipe.state().current().zoneName[yellowZone], "yellow's zone moved");
+        assertEquals("-" + (nets + 1), pipe.state().current().zoneName[nets + 1]);
+        assertFalse(fw.config().groups().containsKey("green:default"));
+        assertEquals(404, refused("vm.put", "-" + (nets + 1), "x", REMOTE_VM).status(), "a tombstone is no project");
+        assertEquals(400, refused("project.put", "-9", "-9", green).status(), "a project name like a tombstone's");
+        // green's VNI is free again: a new project takes it, after yellow
+        change("project.put", "green", "green", green);
+        assertEquals("green", pipe.state().current().zoneName[nets + 3]);
+        change("project.delete", "green", "green", null);
+        // the last project goes with the tombstones before it
+        change("vm.delete", "yellow", "y1", null);
+        change("project.delete", "yellow", "yellow", null);
+        assertEquals(start.overlay(), pipe.state().current().model);
+        assertEquals(start.overlay(), state.config().overlay());
     }
 }
