@@ -4,7 +4,8 @@
 # 10 x API_RULES rules on the host: one rule changed in a group (API_ONE changes), a group replaced
 # whole (API_REPLACE), a VM's membership changed (API_MEMBERSHIP); api.sync msync (the default) and
 # none in the same run; the server's phases; the forwarding rate during changes against without.
-# API_PEERS="before=/path/sluice.jar" adds builds measured in the same run (before/after).
+# API_PEERS="before=/path/sluice.jar" adds builds measured in the same run (before/after);
+# API_BEFORE_COMMIT=<commit> builds that commit's data plane for it.
 # Writes bench/results/api-<date>.md and prints one_rule_p99_ms=<p99, msync, this build> last.
 #   API_RULES=1000 API_ONE=10000 API_REPLACE=2000 API_MEMBERSHIP=2000 API_SYNCS=msync,none
 set -euo pipefail
@@ -21,13 +22,23 @@ ONE=${API_ONE:-10000}
 REPLACE=${API_REPLACE:-2000}
 MEMBERSHIP=${API_MEMBERSHIP:-2000}
 SYNCS=${API_SYNCS:-msync,none}
+# API_BEFORE_COMMIT=<commit>: that commit's data plane, built here into a temporary directory, measured
+# in the same run as "before" (the before/after comparison of bench/results/)
+if [ -n "${API_BEFORE_COMMIT:-}" ]; then
+  before_dir="$(mktemp -d /tmp/sluice-api-before.XXXXXX)"
+  trap 'rm -rf "$before_dir"' EXIT
+  git -C "$SLUICE_HOME" archive "$API_BEFORE_COMMIT" | tar -x -C "$before_dir"
+  (cd "$before_dir" && JAVA_HOME="$(dirname "$(dirname "$JAVA")")" PATH="$(dirname "$JAVA"):$PATH" \
+    mvn -B -o -q package -DskipTests -pl dataplane -am >&2)
+  API_PEERS="before=$before_dir/dataplane/target/sluice.jar${API_PEERS:+,$API_PEERS}"
+fi
 JARS="this=$SLUICE_JAR${API_PEERS:+,$API_PEERS}"
 out="bench/results/api-$(date -u +%Y%m%d-%H%M).md"
 cmd="$JAVA $JVM_FLAGS -Dsluice.native.lib=$NATIVE_LIB -cp $BENCH_CP io.sluice.bench.api.ApiLatencyBench $JARS $RULES $ONE $REPLACE $MEMBERSHIP $SYNCS"
 {
   echo "# Control API change latency (./sluice bench api)"
   echo
-  echo "Command: \`$cmd\`"
+  echo "Command: \`$cmd\`${API_BEFORE_COMMIT:+ (before = commit $API_BEFORE_COMMIT, built by bench/scripts/api.sh)}"
   echo
   echo "Load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
