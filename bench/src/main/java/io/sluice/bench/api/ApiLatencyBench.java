@@ -97,7 +97,9 @@ public final class ApiLatencyBench {
         try {
             URI base = awaitApi(p, out);
             HttpClient http = HttpClient.newHttpClient();
-            Client c = new Client(http, base, dir.resolve("counters.dat"), workerSchedstat(p.pid()));
+            Path schedstat = workerSchedstat(p.pid());
+            pinAwayFromWorker(p.pid(), schedstat.getParent());
+            Client c = new Client(http, base, dir.resolve("counters.dat"), schedstat);
             for (int g = 0; g < 10; g++) c.put("/v1/projects/blue/security-groups/g" + g, group(rules, 1000 * g, g == 0 ? 80 : 1));
             StringBuilder small = new StringBuilder("{\"inbound_rules\":[");
             for (int i = 0; i < 10; i++) small.append(i == 0 ? "" : ",").append("{\"protocol\":\"udp\",\"port\":").append(7000 + i).append("}");
@@ -124,6 +126,34 @@ public final class ApiLatencyBench {
                 System.out.println("kept " + dir);
             }
         }
+    }
+
+    /**
+     * The worker runs on lcore 0 (EAL {@code -l 0}); every other thread of the data plane process
+     * (the API's, created after EAL init, inherit core 0) and of this client go to the other cores,
+     * so the changes compete with the worker only through what they share (caches, memory), as on a
+     * host whose control plane has its own core. {@code API_PIN=0} leaves scheduling to the kernel.
+     */
+    static void pinAwayFromWorker(long pid, Path workerTask) throws Exception {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        if (cpus < 2 || "0".equals(System.getenv("API_PIN"))) return;
+        String others = "1-" + (cpus - 1);
+        List<String> done = new ArrayList<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : tasks.toList()) {
+                if (t.equals(workerTask)) continue;
+                if (taskset("-pc", others, t.getFileName().toString())) done.add(t.getFileName().toString()); // else: the thread ended
+            }
+        }
+        if (!taskset("-apc", others, Long.toString(ProcessHandle.current().pid()))) throw new IllegalStateException("taskset of this client failed");
+        System.out.println("pinned: worker on cpu 0; " + done.size() + " other data plane threads and this client on cpus " + others);
+    }
+
+    private static boolean taskset(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("taskset"));
+        cmd.addAll(List.of(args));
+        Process t = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        return t.waitFor() == 0;
     }
 
     /** The schedstat file of the data plane's worker thread (comm {@code sluice-worker-0}) in process {@code pid}. */
