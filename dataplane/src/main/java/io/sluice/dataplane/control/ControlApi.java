@@ -126,6 +126,7 @@ final class ControlApi implements AutoCloseable {
     }
 
     private void handle(ServerRequest req, ServerResponse res) {
+        long start = System.nanoTime();
         String requestId = "r" + requests.incrementAndGet();
         String client = client(req.remotePeer().address());
         String method = req.prologue().method().text();
@@ -192,9 +193,16 @@ final class ControlApi implements AutoCloseable {
             body = error("internal error: " + e, status, requestId);
             log.println("sluice: control API " + requestId + " " + method + " " + path + ": " + e);
         }
+        long a0 = System.nanoTime();
         audit(key, client, project, action, target, status, requestId);
-        if (serverTiming != null) res.header(SERVER_TIMING, serverTiming);
-        send(res, status, body.toString().getBytes(StandardCharsets.UTF_8), requestId, retryAfter);
+        long a1 = System.nanoTime();
+        byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
+        if (serverTiming != null) {
+            long end = System.nanoTime();
+            res.header(SERVER_TIMING, serverTiming + String.format(java.util.Locale.ROOT, ", audit;dur=%.3f, encode;dur=%.3f, total;dur=%.3f",
+                    (a1 - a0) / 1e6, (end - a1) / 1e6, (end - start) / 1e6));
+        }
+        send(res, status, bytes, requestId, retryAfter);
     }
 
     private void audit(ApiSettings.Key key, String client, String project, String action, String target, int status, String requestId) {
@@ -368,9 +376,14 @@ final class ControlApi implements AutoCloseable {
 
     private Reply membership(Call c, String p, String vm) throws ApiException {
         long gen;
+        String timing = null;
         if (c.method().equals("PUT")) {
+            long t0 = System.nanoTime();
             JsonNode doc = GroupCodec.parse(c.body());
-            gen = plane.change(new DesiredState.Change(DesiredState.PUT_MEMBERSHIP, p, vm, doc), new long[ControlPlane.PHASES.length]);
+            long parse = System.nanoTime() - t0;
+            long[] nanos = new long[ControlPlane.PHASES.length];
+            gen = plane.change(new DesiredState.Change(DesiredState.PUT_MEMBERSHIP, p, vm, doc), nanos);
+            timing = timing(parse, nanos);
         } else {
             gen = plane.generation();
         }
@@ -382,7 +395,7 @@ final class ControlApi implements AutoCloseable {
         ArrayNode a = o.putArray("groups");
         groups.forEach(a::add);
         o.put("generation", gen);
-        return new Reply(200, o);
+        return new Reply(200, o, timing);
     }
 
     private Reply auditLog(Call c) throws ApiException {

@@ -293,7 +293,7 @@ public final class DesiredState {
             for (Direction dir : Direction.values()) {
                 for (IpFamily f : IpFamily.values()) {
                     try {
-                        EffectiveRules.of(cloud, v.name(), dir, f);
+                        EffectiveRules.check(cloud, v.name(), dir, f); // what expanding checks, without building the lists
                     } catch (RuleValidationException e) {
                         throw ApiException.invalid(e.field(), "VM " + v.name() + ": " + e.reason());
                     }

@@ -10,7 +10,6 @@ import io.sluice.rules.model.CloudConfig;
 import io.sluice.rules.model.Direction;
 import io.sluice.rules.model.IpFamily;
 import io.sluice.rules.model.RuleValidationException;
-import io.sluice.rules.sg.EffectiveRules;
 import io.sluice.rules.sg.SecurityGroupCompiler;
 import io.sluice.rules.sg.SecurityGroupTable;
 
@@ -47,6 +46,8 @@ public final class FirewallState {
     private long lastApplyNanos;
     /** Ports that have been VM ports in some applied configuration (their drop counters are exported). */
     private final boolean[] vmPortsSeen;
+    /** Per port: the rule names (per list) of the snapshot in use, as the compiler's expansion cache gave them. */
+    private final List<List<String>>[] lastNames;
     private Counters export;
     private List<String> portNames;
     private boolean exportFull;
@@ -59,6 +60,9 @@ public final class FirewallState {
     public FirewallState(int ports, FirewallConfig cfg) {
         this.ports = ports;
         this.vmPortsSeen = new boolean[ports];
+        @SuppressWarnings("unchecked")
+        List<List<String>>[] ln = new List[ports];
+        this.lastNames = ln;
         this.limits = new ConnLimits(cfg.maxConnections(), ports, cfg.maxConnectionsPerVm());
         this.shardEntries = cfg.maxConnections();
         apply(cfg);
@@ -94,7 +98,7 @@ public final class FirewallState {
             for (Direction d : Direction.values()) {
                 for (IpFamily f : IpFamily.values()) {
                     try {
-                        perList.add(EffectiveRules.of(cloud, v.name(), d, f).names());
+                        perList.add(compiler.effective(cloud, v.name(), d, f).names());
                     } catch (RuleValidationException e) {
                         throw new IllegalArgumentException("security-groups: port " + v.name() + ": " + e.getMessage(), e);
                     }
@@ -103,6 +107,8 @@ public final class FirewallState {
             names.put(v.name(), perList);
         }
         compiler.apply(cloud);
+        FirewallConfig before = config;
+        boolean sameCuts = before != null && before.cutGroups().equals(cfg.cutGroups());
         SecurityGroupTable[] table = new SecurityGroupTable[ports];
         int[] zone = new int[ports];
         int[][][] hit = new int[ports][][];
@@ -115,16 +121,26 @@ public final class FirewallState {
             List<List<String>> perList = names.get(v.name());
             hit[p] = new int[4][];
             cut[p] = new boolean[4][];
+            FirewallSnapshot prev = current;
             for (int l = 0; l < 4; l++) {
                 List<String> n = perList.get(l);
-                hit[p][l] = new int[n.size()];
-                cut[p][l] = new boolean[n.size()];
-                for (int k = 0; k < n.size(); k++) {
-                    hit[p][l][k] = counterIndex(n.get(k));
-                    cut[p][l][k] = cfg.cuts(groupOf(n.get(k)));
+                if (prev != null && lastNames[p] != null && lastNames[p].get(l) == n) {
+                    // the same expansion as the snapshot in use (the compiler's cache): the same counters
+                    hit[p][l] = prev.hitIndex[p][l];
+                    if (sameCuts) {
+                        cut[p][l] = prev.cut[p][l];
+                        continue;
+                    }
+                } else {
+                    hit[p][l] = new int[n.size()];
+                    for (int k = 0; k < n.size(); k++) hit[p][l][k] = counterIndex(n.get(k));
                 }
+                cut[p][l] = new boolean[n.size()];
+                for (int k = 0; k < n.size(); k++) cut[p][l][k] = cfg.cuts(groupOf(n.get(k)));
             }
         }
+        for (int p = 0; p < ports; p++) lastNames[p] = null;
+        for (FirewallConfig.VmPort v : cfg.vmPorts()) if (v.port() >= 0) lastNames[v.port()] = names.get(v.name());
         for (FirewallConfig.VmPort v : cfg.vmPorts()) if (v.port() >= 0) limits.setVmLimit(v.port(), cfg.maxConnectionsPerVm());
         for (FirewallConfig.VmPort v : cfg.vmPorts()) if (v.port() >= 0) vmPortsSeen[v.port()] = true;
         for (FirewallCounters c : workers) export(c); // before the snapshot that can reach the new counters

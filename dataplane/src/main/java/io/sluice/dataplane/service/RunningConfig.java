@@ -206,7 +206,7 @@ public final class RunningConfig implements ConfigReloader.Target {
             }
         } else if (fwc == null) {
             notes.add("no security-groups section any more: keeping the current rules");
-        } else if (fwc.equals(firewall.config()) && !always) {
+        } else if (!always && fwc.equals(firewall.config())) { // an API change is applied as it is (no deep compare)
             notes.add("security-groups unchanged");
         } else {
             try {

@@ -22,6 +22,7 @@ import java.util.Map;
 public final class SecurityGroupCompiler {
     private final CutTreeCompiler compiler;
     private final Map<String, State> states = new HashMap<>();
+    private final EffectiveRules.Cache expansions = new EffectiveRules.Cache();
     private int rebuiltPartitions;
     private int reusedPartitions;
     private int unchangedLists;
@@ -66,12 +67,12 @@ public final class SecurityGroupCompiler {
             for (Direction d : Direction.values()) {
                 for (IpFamily f : IpFamily.values()) {
                     int i = d.ordinal() * 2 + f.ordinal();
-                    EffectiveRules e = EffectiveRules.of(cfg, iface, d, f);
+                    EffectiveRules e = expansions.of(cfg, iface, d, f);
                     if (s.inc[i] == null) {
                         s.inc[i] = new IncrementalClassifier(compiler, e.rules());
                         rebuiltPartitions += s.inc[i].lastRebuilt();
                         changed = true;
-                    } else if (!e.rules().sameRules(s.last[i].rules()) || !e.names().equals(s.last[i].names())) {
+                    } else if (e != s.last[i] && (!e.rules().sameRules(s.last[i].rules()) || !e.names().equals(s.last[i].names()))) {
                         s.inc[i].update(e.rules());
                         rebuiltPartitions += s.inc[i].lastRebuilt();
                         reusedPartitions += s.inc[i].lastReused();
@@ -87,6 +88,16 @@ public final class SecurityGroupCompiler {
             if (s.slot == null) s.slot = new TableSlot<>(new SecurityGroupTable(t, names));
             else if (changed) s.slot.publish(new SecurityGroupTable(t, names));
         }
+        expansions.retain(cfg);
+    }
+
+    /**
+     * The expansion of one list of {@code cfg} ({@link EffectiveRules#of}), from this compiler's
+     * cache: the same object as the last call's when nothing it depends on changed, so a caller
+     * that validates before {@link #apply} does not expand the lists twice.
+     */
+    public EffectiveRules effective(CloudConfig cfg, String iface, Direction d, IpFamily f) {
+        return expansions.of(cfg, iface, d, f);
     }
 
     /** The published table slot of an interface (readers call {@code get()} per burst). */
