@@ -104,6 +104,6 @@ class FirewallStateReuseProperties {
         for (int v = 0; v < 3; v++) {
             vms.add(new FirewallConfig.VmPort(v, "vm" + v, List.of(IpPrefix.parse("10.0.0." + (v + 1) + "/32")), member.get(v), 1));
         }
-        return new FirewallConfig(Map.copyOf(groups), Map.copyOf(cut), vms, PlatformLayer.defaults(), 1024, 1024, 64, 1000);
+        return new FirewallConfig(Map.copyOf(groups), Map.copyOf(cut), vms, PlatformLayer.defaults(), 1024, 1024, 64, 1000, true, null);
     }
 }
