@@ -91,7 +91,7 @@ tid_of() { # PID COMM-PREFIX -> the first thread of PID whose name starts with i
 cpu_ns() { cut -d' ' -f1 "/proc/$1/task/$2/schedstat" 2>/dev/null || echo 0; }
 field() { echo "$1" | grep -o "$2=[^ ]*" | head -1 | cut -d= -f2; }
 
-# gen SYSTEM SOCK_A SOCK_B PHASES FWD_PID FWD_COMM [CHURN_API CHURN_KEY]
+# gen SYSTEM SOCK_A SOCK_B PHASES FWD_PID FWD_COMM [CHURN_API CHURN_KEY]   (env GEN_RXQ: the generator's rx queues)
 # runs the generator (and the churn driver in the second phase when an API is given) and samples
 # the forwarding thread's CPU at each phase edge; writes $TMP/run-SYSTEM.{gen,cpu,churn}
 gen() {
@@ -100,7 +100,7 @@ gen() {
   t0=$(( $(now_ms) + (WARM + 4) * 1000 ))
   taskset -c 0 "$JAVA" $GEN_FLAGS -Xmx256m -Dsluice.native.lib="$NATIVE_LIB" -cp "$BENCH_JAR" io.sluice.bench.latency.LatencyGen \
     --sock-a "$a" --sock-b "$b" --rate "$RATE" --flows "$FLOWS" --t0-ms "$t0" --phase-s "$SECS" --phases "$phases" \
-    --prefix "${PFX}g" > "$TMP/run-$sys.gen" 2>&1 &
+    --prefix "${PFX}g" --rx-queues "${GEN_RXQ:-1}" > "$TMP/run-$sys.gen" 2>&1 &
   gp=$!; PIDS="$PIDS $gp"
   cp=""
   if [ -n "$api" ]; then
@@ -281,7 +281,8 @@ run_ovs() { # TRY
   { echo "OVS settings: $OVSL_SETTINGS"; ovsl_vsctl get Open_vSwitch . other_config; ovsl_vsctl --columns=name,options,other_config list Interface mif0 mif1 | tr -s ' '; } > "$TMP/ovs-settings.txt" 2>&1
   pid=$(ovsl_pid)
   : > "$RESULTS.try"
-  gen ovs "$d/mif0.sock" "$d/mif1.sock" steady "$pid" pmd
+  # OVS's PMD transmits on tx queue 1 of each port (0 is the main thread's): two memif rings back
+  GEN_RXQ=2 gen ovs "$d/mif0.sock" "$d/mif1.sock" steady "$pid" pmd
   ovsl_appctl dpctl/show -s > "$TMP/ovs-ports.txt" 2>&1
   ovsl_stop >/dev/null 2>&1; OVS_UP=0
   judge ovs steady -

@@ -33,7 +33,7 @@ import java.util.List;
  * max_us= gen_cpu= gen_max_gap_us= late_slots=} and {@code stray=} (frames that were not ours).
  *
  * <pre>java ... LatencyGen --sock-a A.sock --sock-b B.sock --rate 100000 --flows 100 --t0-ms T
- *      --phase-s 10 --phases steady,churn --prefix slatg123</pre>
+ *      --phase-s 10 --phases steady,churn --prefix slatg123 [--rx-queues 1]</pre>
  */
 public final class LatencyGen {
     static final long MAC_A = 0x02_b3_00_00_01_11L;
@@ -48,14 +48,13 @@ public final class LatencyGen {
     static final int STAMP = 48;              // a sequence number (4) at 56
     static final int SEQ = 56;
     private static final int BURST = 32;
-    private static final int RXQ = 2;
 
     private LatencyGen() {}
 
     public static void main(String[] args) throws Exception {
         String sockA = null, sockB = null, prefix = "slatg" + ProcessHandle.current().pid();
         long rate = 100_000, t0Ms = System.currentTimeMillis() + 3000;
-        int flows = 100, phaseS = 10, drainMs = 300;
+        int flows = 100, phaseS = 10, drainMs = 300, rxq = 1;
         String[] phases = {"steady"};
         for (int i = 0; i < args.length; i += 2) {
             String v = args[i + 1];
@@ -69,6 +68,7 @@ public final class LatencyGen {
                 case "--phases" -> phases = v.split(",");
                 case "--drain-ms" -> drainMs = Integer.parseInt(v);
                 case "--prefix" -> prefix = v;
+                case "--rx-queues" -> rxq = Integer.parseInt(v);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -84,9 +84,10 @@ public final class LatencyGen {
         try {
             long pool = Shim.pktmbufPoolCreate("latgen", 8191, 256, 2048 + (int) Mbuf.HEADROOM, 0);
             if (pool == 0) throw new IllegalStateException("mbuf pool: " + Shim.strerror(Shim.rteErrno()));
-            // two rx queues: a memif server's tx queue q writes ring q, and OVS's PMD sends on tx queue 1
-            // (queue 0 is its main thread's); the rings are negotiated from the client's queues
-            ports = Ports.openAll(specs, pool, new int[] {RXQ, RXQ}, new int[] {1, 1});
+            // --rx-queues: the memif rings from the server are as many as the client's rx queues, at most
+            // the server's tx queues (more and the server refuses the connection); a server's tx queue q
+            // writes ring q, and OVS's PMD sends on tx queue 1 (queue 0 is its main thread's): 2 for OVS
+            ports = Ports.openAll(specs, pool, new int[] {rxq, rxq}, new int[] {1, 1});
             for (Port p : ports) {
                 long deadline = System.nanoTime() + 20_000_000_000L;
                 while (Shim.portLink(p.portId(), false)[0] == 0) {
@@ -95,14 +96,14 @@ public final class LatencyGen {
                 }
             }
             System.out.println("latgen: links up, rate " + rate + " pps, " + flows + " flows, phases " + String.join(",", phases) + " x " + phaseS + " s");
-            new LatencyGen().run(ports.get(0).portId(), ports.get(1).portId(), pool, rate, flows, t0Ms, phaseS, phases, drainMs);
+            new LatencyGen().run(ports.get(0).portId(), ports.get(1).portId(), rxq, pool, rate, flows, t0Ms, phaseS, phases, drainMs);
         } finally {
             Ports.stopAndClose(ports);
             Eal.cleanup();
         }
     }
 
-    private void run(int portA, int portB, long pool, long rate, int flows, long t0Ms, int phaseS, String[] phases, int drainMs) {
+    private void run(int portA, int portB, int rxq, long pool, long rate, int flows, long t0Ms, int phaseS, String[] phases, int drainMs) {
         int nph = phases.length;
         LatencyHistogram[] hist = new LatencyHistogram[nph + 1];
         long[] sent = new long[nph + 1], received = new long[nph + 1], cpu = new long[nph + 1], wall = new long[nph + 1];
@@ -167,7 +168,7 @@ public final class LatencyGen {
                     slot = slot + 1 == templates ? 0 : slot + 1;
                 }
             }
-            for (int p = 0; p < 2 * RXQ; p++) {
+            for (int p = 0; p < 2 * rxq; p++) {
                 int n = Shim.rxBurstMeta((p & 1) == 0 ? portA : portB, p >> 1, rx, BURST, rxData, rxLen);
                 if (n == 0) continue;
                 long at = System.nanoTime();
