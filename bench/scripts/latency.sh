@@ -41,7 +41,7 @@ NATIVE_LIB=${SLUICE_NATIVE_LIB:-$SLUICE_HOME/native/target/libsluice.so}
 SLUICE_JAR=${SLUICE_JAR:-$SLUICE_HOME/dataplane/target/sluice.jar}
 BENCH_JAR=${BENCH_JAR:-$SLUICE_HOME/bench/target/benchmarks.jar}
 RATE=${LAT_RATE:-50000}; FLOWS=${LAT_FLOWS:-100}; SECS=${LAT_SECONDS:-10}; WARM=${LAT_WARMUP:-15}
-CHURN=${LAT_CHURN_RATE:-100}; GCS=${LAT_GCS:-g1 zgc}; PEERS=${LAT_PEERS:-testpmd ovs}
+CHURN=${LAT_CHURN_RATE:-100}; GCS=${LAT_GCS-g1 zgc}; PEERS=${LAT_PEERS-testpmd ovs}
 RETRIES=${LAT_RETRIES:-1}; IDLE=${LAT_IDLE:-busy-spin}
 S=$SLUICE_HOME/bench/scripts
 die() { echo "latency.sh: $*" >&2; exit 1; }
@@ -51,8 +51,9 @@ if [ ! -f "$BENCH_JAR" ] || [ -n "$(find bench/src dataplane/src/main rules-comp
   log "building (mvn -q -pl bench -am package -DskipTests)"
   mvn -q -pl bench -am package -DskipTests >&2 || die "build failed"
 fi
-# the collector the launcher starts ./sluice run with (the figure of the last line)
-DEFAULT_GC=g1; case " $JVM_FLAGS " in *" -XX:+UseZGC "*) DEFAULT_GC=zgc;; esac
+# the collector the launcher starts ./sluice run with (the figure of the last line): SLUICE_DATAPLANE_GC
+# from ./sluice (its DATAPLANE_GC), else the JVM's default (G1 on a machine with 2 CPUs)
+DEFAULT_GC=g1; case " ${SLUICE_DATAPLANE_GC:-} $JVM_FLAGS " in *" -XX:+UseZGC "*) DEFAULT_GC=zgc;; esac
 # the DUT's flags: the launcher's, without a collector choice (each case sets its own)
 DUT_FLAGS=$(echo " $JVM_FLAGS " | sed -E 's/ -XX:\+Use[A-Za-z]+GC / /g; s/ -XX:[+-]ZGenerational / /g')
 GEN_FLAGS="--enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow"
