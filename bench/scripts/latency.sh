@@ -306,15 +306,16 @@ WALL=$(( $(date +%s) - T_START ))
 # ---------------------------------------------------------------- report
 row() { # SYSTEM PHASE -> a table row from the last recorded try
   local l; l=$(awk -F'\t' -v s="$1" -v p="$2" '$1==s && $2==p' "$RESULTS" | tail -1)
-  if [ -z "$l" ]; then printf '| %s | %s | not run | | | | nan | nan | nan | nan | nan | | | | |\n' "$1" "$2"; return; fi
+  if [ -z "$l" ]; then printf '| %s | %s | not run | | | | nan | nan | nan | nan | nan | | | | | |\n' "$1" "$2"; return; fi
   local st rest; st=$(echo "$l" | cut -f3); rest=$(echo "$l" | cut -f4)
   local p50 p99 p999 mx ratio
   p50=$(field "$rest" p50_us); p999=$(field "$rest" p999_us)
   ratio=$(awk -v a="$p999" -v b="$p50" 'BEGIN{ if (b + 0 > 0) printf "%.2f", a / b; else print "nan" }')
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$st" \
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s (%s) |\n' "$1" "$2" "$st" \
     "$(field "$rest" sent)" "$(field "$rest" received)" "$(field "$rest" lost)" "$p50" "$(field "$rest" p99_us)" "$p999" \
     "$(field "$rest" max_us)" "$ratio" "$(field "$rest" fwd_cpu)" "$(field "$rest" gen_cpu)" \
-    "$(field "$rest" max_pause_ms)" "$(field "$rest" pauses_over_1ms)"
+    "$(field "$rest" max_pause_ms)" "$(field "$rest" pauses_over_1ms)" \
+    "$(field "$rest" clean_p50_us)" "$(field "$rest" clean_p999_us)" "$(field "$rest" gen_stalled)"
 }
 final() { # GC -> "p999_over_p50=<x> max_pause_ms=<y>"
   python3 - "$RESULTS" "sluice-$1" <<'PY'
@@ -352,9 +353,11 @@ out="$SLUICE_HOME/bench/results/latency-$(date -u +%Y%m%d-%H%M).md"
   echo "testpmd: io forwarding between the two memif ports, no pipeline (the floor). OVS: br1-ct-fw.txt flows (ct(zone=1) + commit/allow), tuned profile."
   echo "Acceptance per phase: forwarding thread and generator each >= 0.95 of their core, nothing lost (bench/scripts/accept.py run); $RETRIES repeat(s) at most."
   echo "Pauses: safepoints of the DUT JVM (-Xlog:safepoint*,gc*; Total = reaching + at + leaving) overlapping the phase."
+  echo "Last column (diagnosis only, not the result): the same percentiles without the frames that were in flight while the generator"
+  echo "itself was away > 20 µs between two polls (descheduled or interrupted on the shared CPU 0)."
   echo
-  echo "| system | phase | status | sent | received | lost | p50 µs | p99 µs | p99.9 µs | max µs | p99.9/p50 | fwd cpu | gen cpu | max pause ms | pauses > 1 ms |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| system | phase | status | sent | received | lost | p50 µs | p99 µs | p99.9 µs | max µs | p99.9/p50 | fwd cpu | gen cpu | max pause ms | pauses > 1 ms | without generator stalls: p50 / p99.9 µs (frames left out) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for p in $PEERS; do row "$p" steady; done
   for g in $GCS; do row "sluice-$g" steady; row "sluice-$g" churn; done
   [ -n "$OVS_NOTE" ] && { echo; echo "OVS: nan — $OVS_NOTE"; }

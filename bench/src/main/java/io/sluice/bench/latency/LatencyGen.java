@@ -30,7 +30,11 @@ import java.util.List;
  * <p>Phases by wall clock: before {@code --t0-ms} (epoch ms) warm-up (not recorded), then each of
  * {@code --phases} for {@code --phase-s} seconds, then {@code --drain-ms} of receiving only.
  * Prints one line per phase: {@code phase=NAME sent= received= lost= p50_us= p99_us= p999_us=
- * max_us= gen_cpu= gen_max_gap_us= late_slots=} and {@code stray=} (frames that were not ours).
+ * max_us= gen_cpu= gen_max_gap_us= late_slots= tx_full= gen_stalled= clean_p50_us= clean_p99_us= clean_p999_us= clean_max_us=}
+ * and {@code stray=} (frames that were not ours). The {@code clean_} figures leave out the
+ * {@code gen_stalled} frames that were in flight while the generator itself was away for more than
+ * {@code --stall-us} (20) between two polls (descheduled, interrupted): their latency may be the
+ * generator's. Both are printed; the plain figures are the result.
  *
  * <pre>java ... LatencyGen --sock-a A.sock --sock-b B.sock --rate 100000 --flows 100 --t0-ms T
  *      --phase-s 10 --phases steady,churn --prefix slatg123 [--rx-queues 1]</pre>
@@ -54,7 +58,7 @@ public final class LatencyGen {
     public static void main(String[] args) throws Exception {
         String sockA = null, sockB = null, prefix = "slatg" + ProcessHandle.current().pid();
         long rate = 100_000, t0Ms = System.currentTimeMillis() + 3000;
-        int flows = 100, phaseS = 10, drainMs = 300, rxq = 1;
+        int flows = 100, phaseS = 10, drainMs = 300, rxq = 1, stallUs = 20;
         String[] phases = {"steady"};
         for (int i = 0; i < args.length; i += 2) {
             String v = args[i + 1];
@@ -69,6 +73,7 @@ public final class LatencyGen {
                 case "--drain-ms" -> drainMs = Integer.parseInt(v);
                 case "--prefix" -> prefix = v;
                 case "--rx-queues" -> rxq = Integer.parseInt(v);
+                case "--stall-us" -> stallUs = Integer.parseInt(v);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -96,19 +101,19 @@ public final class LatencyGen {
                 }
             }
             System.out.println("latgen: links up, rate " + rate + " pps, " + flows + " flows, phases " + String.join(",", phases) + " x " + phaseS + " s");
-            new LatencyGen().run(ports.get(0).portId(), ports.get(1).portId(), rxq, pool, rate, flows, t0Ms, phaseS, phases, drainMs);
+            new LatencyGen().run(ports.get(0).portId(), ports.get(1).portId(), rxq, pool, rate, flows, t0Ms, phaseS, phases, drainMs, stallUs * 1000L);
         } finally {
             Ports.stopAndClose(ports);
             Eal.cleanup();
         }
     }
 
-    private void run(int portA, int portB, int rxq, long pool, long rate, int flows, long t0Ms, int phaseS, String[] phases, int drainMs) {
+    private void run(int portA, int portB, int rxq, long pool, long rate, int flows, long t0Ms, int phaseS, String[] phases, int drainMs, long stallNs) {
         int nph = phases.length;
-        LatencyHistogram[] hist = new LatencyHistogram[nph + 1];
+        LatencyHistogram[] hist = new LatencyHistogram[nph + 1], clean = new LatencyHistogram[nph + 1];
         long[] sent = new long[nph + 1], received = new long[nph + 1], cpu = new long[nph + 1], wall = new long[nph + 1];
-        long[] maxGap = new long[nph + 1], late = new long[nph + 1], txFull = new long[nph + 1];
-        for (int i = 0; i <= nph; i++) hist[i] = new LatencyHistogram();
+        long[] maxGap = new long[nph + 1], late = new long[nph + 1], txFull = new long[nph + 1], stalled = new long[nph + 1];
+        for (int i = 0; i <= nph; i++) { hist[i] = new LatencyHistogram(); clean[i] = new LatencyHistogram(); }
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         Arena arena = Arena.global();
         MemorySegment poolSeg = MemorySegment.ofAddress(pool);
@@ -127,6 +132,7 @@ public final class LatencyGen {
         final long phaseNs = phaseS * 1_000_000_000L;
         final long end = nanoT0 + nph * phaseNs;
         long stray = 0, seq = 0, next = System.nanoTime(), last = next;
+        long stallEnd = 0;          // when the generator last came back from a gap > stallNs between two polls
         int phase = 0;              // 0 = warm-up (index nph is unused), phases 1..nph
         int slot = 0;               // which template next
         int templates = flows * 2;
@@ -147,6 +153,7 @@ public final class LatencyGen {
                 phase = -1;
             }
             if (phase > 0 && gap > maxGap[phase]) maxGap[phase] = gap;
+            if (gap > stallNs) stallEnd = now;
             if (phase >= 0 && now >= next) {
                 if (now - next > 10 * period) { if (phase > 0) late[phase]++; next = now; }
                 next += period;
@@ -172,6 +179,7 @@ public final class LatencyGen {
                 int n = Shim.rxBurstMeta((p & 1) == 0 ? portA : portB, p >> 1, rx, BURST, rxData, rxLen);
                 if (n == 0) continue;
                 long at = System.nanoTime();
+                if (at - now > stallNs) stallEnd = at;
                 for (int i = 0; i < n; i++) {
                     long d = rxData.getAtIndex(ValueLayout.JAVA_LONG, i);
                     int len = rxLen.getAtIndex(ValueLayout.JAVA_INT, i);
@@ -181,15 +189,19 @@ public final class LatencyGen {
                     long ts = Mem.ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, d + STAMP);
                     received[sp]++;
                     hist[sp].record(at - ts);
+                    // in flight while the generator itself was away: its latency may be the generator's
+                    if (stallEnd > ts) stalled[sp]++; else clean[sp].record(at - ts);
                 }
                 Shim.mbufFreeBulk(rx, n);
             }
         }
         for (int p = 1; p <= nph; p++) {
-            LatencyHistogram h = hist[p];
-            System.out.printf("phase=%s sent=%d received=%d lost=%d p50_us=%.2f p99_us=%.2f p999_us=%.2f max_us=%.2f gen_cpu=%.3f gen_max_gap_us=%.1f late_slots=%d tx_full=%d%n",
+            LatencyHistogram h = hist[p], c = clean[p];
+            System.out.printf("phase=%s sent=%d received=%d lost=%d p50_us=%.2f p99_us=%.2f p999_us=%.2f max_us=%.2f gen_cpu=%.3f gen_max_gap_us=%.1f late_slots=%d tx_full=%d"
+                            + " gen_stalled=%d clean_p50_us=%.2f clean_p99_us=%.2f clean_p999_us=%.2f clean_max_us=%.2f%n",
                     phases[p - 1], sent[p], received[p], sent[p] - received[p], h.quantile(0.5) / 1e3, h.quantile(0.99) / 1e3,
-                    h.quantile(0.999) / 1e3, h.max() / 1e3, wall[p] > 0 ? (double) cpu[p] / wall[p] : 0, maxGap[p] / 1e3, late[p], txFull[p]);
+                    h.quantile(0.999) / 1e3, h.max() / 1e3, wall[p] > 0 ? (double) cpu[p] / wall[p] : 0, maxGap[p] / 1e3, late[p], txFull[p],
+                    stalled[p], c.quantile(0.5) / 1e3, c.quantile(0.99) / 1e3, c.quantile(0.999) / 1e3, c.max() / 1e3);
         }
         System.out.println("warmup sent=" + sent[0] + " received=" + received[0] + " stray=" + stray);
     }
