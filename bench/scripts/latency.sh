@@ -20,9 +20,12 @@
 #   testpmd: dpdk-testpmd --forward-mode=io between two memif server ports (no pipeline): the floor.
 #   ovs: OVS-DPDK (bench/scripts/ovs/lib.sh, own ovsdb/vswitchd/netns, tuned profile: SMC on, EMC
 #     insertion 1, rxq affinity to the PMD on CPU 1) with memif server ports 1 and 2; steady only.
-# Acceptance (bench/scripts/accept.py run): per phase, the forwarding thread AND the generator got
-# >= 0.95 of their cores (schedstat / thread CPU time over the phase) and nothing was lost; else the
-# run is repeated up to LAT_RETRIES times and a phase left without an accepted run is nan.
+# Acceptance (bench/scripts/accept.py run, the one rule): per phase, the forwarding thread got >= 0.95
+# of its core (schedstat over the phase) and nothing was lost; else the run is repeated up to
+# LAT_RETRIES times and a phase left without an accepted run is nan. The generator shares CPU 0 with
+# the data plane's JIT, GC and control API and with the churn driver by design (2 cores): its share
+# (gen_cpu) and the frames in flight while it was away (gen_stalled, and the percentiles without
+# them) are reported beside the result, which they can only make worse, never better.
 # Pauses: each safepoint in the DUT JVM's log (Total = reaching + at + leaving) that overlaps a
 # phase; the max and the number over 1 ms per phase.
 #
@@ -163,7 +166,7 @@ judge() {
       st="REJECT run failed: $(grep -v '^EAL\|^TELEMETRY\|mp action' "$TMP/run-$sys.gen" | tail -1)"; pz=""
     else
       fc=$(field "$cl" fwd_cpu); gc=$(field "$line" gen_cpu); sent=$(field "$line" sent); recv=$(field "$line" received)
-      st=$(python3 "$S/accept.py" run "$(awk -v a="$fc" -v b="$gc" 'BEGIN{print (a < b ? a : b)}')" "$sent" "$recv" ok)
+      st=$(python3 "$S/accept.py" run "$fc" "$sent" "$recv" ok)
       pz=""; [ "$jlog" != - ] && pz=$(pauses "$jlog" "$(field "$cl" start_ms)" "$(field "$cl" end_ms)")
     fi
     printf '%s\t%s\t%s\t%s %s %s %s\n' "$sys" "$ph" "${st%% *}" "$line" "$cl" "$pz" "$([ "$ph" = churn ] && echo "$ch")" >> "$RESULTS.try"
@@ -351,7 +354,8 @@ out="$SLUICE_HOME/bench/results/latency-$(date -u +%Y%m%d-%H%M).md"
   echo "Sluice: Main run (overlay: VMs app/db of project blue on the memif ports; security groups + conntrack on both; control API), worker on lcore 1"
   echo "($IDLE), JVM under taskset -c 0 (JIT, GC, API threads on CPU 0). Churn: $CHURN PUTs/s of security group blue/churn (VM db is a member)."
   echo "testpmd: io forwarding between the two memif ports, no pipeline (the floor). OVS: br1-ct-fw.txt flows (ct(zone=1) + commit/allow), tuned profile."
-  echo "Acceptance per phase: forwarding thread and generator each >= 0.95 of their core, nothing lost (bench/scripts/accept.py run); $RETRIES repeat(s) at most."
+  echo "Acceptance per phase: forwarding thread >= 0.95 of its core, nothing lost (bench/scripts/accept.py run); $RETRIES repeat(s) at most."
+  echo "The generator's share of CPU 0 (gen cpu) is reported, not judged: it shares CPU 0 with the DUT's JIT/GC/API and the churn driver."
   echo "Pauses: safepoints of the DUT JVM (-Xlog:safepoint*,gc*; Total = reaching + at + leaving) overlapping the phase."
   echo "Last column (diagnosis only, not the result): the same percentiles without the frames that were in flight while the generator"
   echo "itself was away > 20 µs between two polls (descheduled or interrupted on the shared CPU 0)."
