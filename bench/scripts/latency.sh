@@ -50,6 +50,8 @@ S=$SLUICE_HOME/bench/scripts
 die() { echo "latency.sh: $*" >&2; exit 1; }
 log() { echo "latency.sh: $*" >&2; }
 [ "$(id -u)" = 0 ] || die "needs root (DPDK memif ports, OVS-DPDK)"
+for g in $GCS; do case $g in g1|zgc) ;; *) die "LAT_GCS: unknown collector '$g' (g1, zgc)";; esac; done
+for p in $PEERS; do case $p in testpmd|ovs) ;; *) die "LAT_PEERS: unknown peer '$p' (testpmd, ovs)";; esac; done
 if [ ! -f "$BENCH_JAR" ] || [ -n "$(find bench/src dataplane/src/main rules-compiler/src/main -newer "$BENCH_JAR" -type f 2>/dev/null | head -1)" ]; then
   log "building (mvn -q -pl bench -am package -DskipTests)"
   mvn -q -pl bench -am package -DskipTests >&2 || die "build failed"
