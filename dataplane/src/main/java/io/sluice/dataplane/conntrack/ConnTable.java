@@ -22,8 +22,9 @@ import java.lang.foreign.ValueLayout;
  * 43 flags      1   bit 0: the initiator is endpoint A
  * 44 vm         4   VM charged for the entry (ConnLimits)
  * 48 deadline   8   nowNs + timeout of the state; expired when now - deadline &gt;= 0
- * 56 dir[0]    16   original direction: end 4, maxEnd 4, maxWin 4, wscale 1, wflags 1, pad 2
- * 72 dir[1]    16   reply direction, same layout
+ * 56 dir[0]    16   original direction: end 4, maxEnd 4, maxWin 4, wscale 1, wflags 1, synEnd low 2
+ * 72 dir[1]    16   reply direction, same layout, synEnd high 2 (synEnd: end sequence of the last
+ *                   original SYN passed unchanged on an open connection, Linux's last_end)
  * 88 label      4   free for the pipeline (e.g. the rule id that admitted the connection)
  * 92 nat        4   NAT of the connection (0: none; the NAT stage's word, docs/nat.md)
  * 96 bytes[0]   8   accounting (as Linux conntrack acct): L3 bytes in the original direction
@@ -39,7 +40,7 @@ final class ConnTable implements AutoCloseable {
     static final int O_AHI = 0, O_ALO = 8, O_BHI = 16, O_BLO = 24, O_PZ = 32, O_PF = 40, O_STATE = 42,
             O_FLAGS = 43, O_VM = 44, O_DEADLINE = 48, O_DIR = 56, DIR_SIZE = 16, O_LABEL = 88, O_NAT = 92,
             O_BYTES = 96, O_PKTS = 112, O_START = 120, O_RULE = 124;
-    static final int D_END = 0, D_MAXEND = 4, D_MAXWIN = 8, D_SCALE = 12, D_WFLAGS = 13;
+    static final int D_END = 0, D_MAXEND = 4, D_MAXWIN = 8, D_SCALE = 12, D_WFLAGS = 13, D_PAD = 14;
 
     private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
@@ -191,6 +192,14 @@ final class ConnTable implements AutoCloseable {
     void maxWin(int i, int d, int v) { slots.set(I, dirOff(i, d) + D_MAXWIN, v); }
     int scale(int i, int d) { return slots.get(B, dirOff(i, d) + D_SCALE); }
     void scale(int i, int d, int v) { slots.set(B, dirOff(i, d) + D_SCALE, (byte) v); }
+    /** End sequence of the last SYN passed unchanged (IGNORE) on this entry: its low half in dir[0]'s pad, high half in dir[1]'s. */
+    int synEnd(int i) {
+        return (slots.get(S, dirOff(i, 0) + D_PAD) & 0xFFFF) | (slots.get(S, dirOff(i, 1) + D_PAD) << 16);
+    }
+    void synEnd(int i, int v) {
+        slots.set(S, dirOff(i, 0) + D_PAD, (short) v);
+        slots.set(S, dirOff(i, 1) + D_PAD, (short) (v >>> 16));
+    }
     int wflags(int i, int d) { return slots.get(B, dirOff(i, d) + D_WFLAGS); }
     void wflags(int i, int d, int v) { slots.set(B, dirOff(i, d) + D_WFLAGS, (byte) v); }
 

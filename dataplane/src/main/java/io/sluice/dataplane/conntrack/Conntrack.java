@@ -29,6 +29,15 @@ public final class Conntrack implements AutoCloseable {
     private static final int F_ORIG_IS_A = 1;
     /** Flag: the connection's end record was handed to the sink already (TCP close); no record at deletion. */
     private static final int F_ENDED = 2;
+    /**
+     * Flag: the last packet that changed or was passed unchanged on this open connection was an
+     * original-direction SYN passed unchanged ({@link TcpTransitions#IGNORE}); its end sequence is
+     * the entry's {@code synEnd}. Linux's {@code last_index == TCP_SYN_SET}: the responder's RST
+     * answering that SYN (its ACK = the SYN's end) closes the entry without a window check.
+     */
+    private static final int F_SYN_IGNORED = 4;
+    /** Flag: that SYN came in LAST_ACK, so the responder's next ACK is its challenge ACK (RFC 5961), not the ACK of the last FIN. */
+    private static final int F_CHALLENGE = 8;
     private static final long NS_PER_SEC = 1_000_000_000L;
     private static final int W_SCALE_OK = 1;
     /** Linux MAXACKWINCONST: the least window an ACK may lag behind. */
@@ -245,10 +254,30 @@ public final class Conntrack implements AutoCloseable {
         int state = table.state(slot);
         int next = TcpTransitions.next(dir, seg, state);
         if (next == TcpTransitions.INVALID) return Verdict.INVALID;
+        int fl = table.flags(slot);
         if (next == TcpTransitions.IGNORE) {
             ignored++;
             table.account(slot, dir, p.length);
-            return Verdict.ESTABLISHED; // passes; the entry, its windows and its timeout stay as they are
+            // remember the SYN (Linux last_end): the responder's RST or challenge ACK answers it
+            table.synEnd(slot, p.seq + 1 + p.payloadLen);
+            table.flags(slot, (fl & ~F_CHALLENGE) | F_SYN_IGNORED | (state == LAST_ACK ? F_CHALLENGE : 0));
+            return Verdict.ESTABLISHED; // passes; the state, windows and timeout stay as they are
+        }
+        if ((fl & F_SYN_IGNORED) != 0) {
+            if (seg == TcpSegment.RST && p.ack == table.synEnd(slot)) {
+                // the responder's RST to the SYN passed above (the client rebooted; Linux: "RST sent
+                // to invalid SYN we had let through"): it acknowledges that SYN, not the old window
+                table.flags(slot, fl & ~(F_SYN_IGNORED | F_CHALLENGE));
+                return advance(slot, dir, next, p, now);
+            }
+            if ((fl & F_CHALLENGE) != 0 && dir == REPLY && seg == TcpSegment.ACK && state == LAST_ACK) {
+                // the responder's challenge ACK to that SYN (RFC 5961 4) must not count as the ACK of
+                // the last FIN: it passes and changes nothing (Linux: "challenge-ack ignored")
+                ignored++;
+                table.flags(slot, fl & ~F_CHALLENGE);
+                table.account(slot, dir, p.length);
+                return Verdict.ESTABLISHED;
+            }
         }
         if (next == TcpTransitions.REOPEN) {
             removeEntry(slot, FlowRecord.END_REOPENED);
@@ -268,6 +297,12 @@ public final class Conntrack implements AutoCloseable {
             ignored++;
             return Verdict.ESTABLISHED; // a late duplicate (Linux >= 6.0 NFCT_TCP_IGNORE): passes, changes nothing
         }
+        if ((fl & F_SYN_IGNORED) != 0) table.flags(slot, table.flags(slot) & ~(F_SYN_IGNORED | F_CHALLENGE));
+        return advance(slot, dir, next, p, now);
+    }
+
+    /** The segment is accepted: the entry moves to {@code next}, its timeout restarts, the packet is counted. */
+    private Verdict advance(int slot, int dir, int next, CtPacket p, long now) {
         table.state(slot, next);
         table.deadline(slot, now + tcpTimeout[next]);
         table.account(slot, dir, p.length);
@@ -462,7 +497,8 @@ public final class Conntrack implements AutoCloseable {
     private NatRelease natRelease;
 
     // ---- flow logs ----
-    private static final int CLOSED = TcpState.CLOSE.ordinal(), TIME_WAIT = TcpState.TIME_WAIT.ordinal();
+    private static final int CLOSED = TcpState.CLOSE.ordinal(), TIME_WAIT = TcpState.TIME_WAIT.ordinal(),
+            LAST_ACK = TcpState.LAST_ACK.ordinal();
 
     /**
      * Receives flow-log records (docs/operations.md, "Flow logs"): the end of every connection

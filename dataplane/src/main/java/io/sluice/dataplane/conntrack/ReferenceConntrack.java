@@ -26,6 +26,12 @@ public final class ReferenceConntrack {
         final long[] packets = new long[2], bytes = new long[2];
         int start;
         boolean ended;
+        /** An original SYN was passed unchanged on the open connection and nothing has been accepted since (Linux last_index == SYN). */
+        boolean synPassed;
+        /** That SYN came in LAST_ACK: the responder's next ACK is a challenge ACK (RFC 5961), not the ACK of the last FIN. */
+        boolean challengeDue;
+        /** End sequence of that SYN (Linux last_end). */
+        long synEnd;
     }
 
     // ---- flow logs (accounting as the real shard: counts per direction, records at the end) ----
@@ -181,6 +187,15 @@ public final class ReferenceConntrack {
         if (next == X_INVALID) return Verdict.INVALID;
         if (next == X_IGNORE) {
             account(c, dir, p);
+            c.synPassed = true;
+            c.synEnd = m(u(p.seq) + 1 + p.payloadLen);
+            c.challengeDue = c.state == LA;
+            return Verdict.ESTABLISHED;
+        }
+        boolean answersPassedSyn = c.synPassed && seg == TcpSegment.RST && u(p.ack) == c.synEnd;
+        if (c.synPassed && c.challengeDue && dir == 1 && seg == TcpSegment.ACK && c.state == LA) {
+            c.challengeDue = false; // the challenge ACK: passes, the last FIN stays unacknowledged
+            account(c, dir, p);
             return Verdict.ESTABLISHED;
         }
         if (next == X_REOPEN) {
@@ -194,9 +209,11 @@ public final class ReferenceConntrack {
         if (dir == 1 && c.state == TcpState.SYN_SENT.ordinal() && (seg == TcpSegment.SYNACK || seg == TcpSegment.RST)) {
             if (!hasAck || u(p.ack) != c.end[0]) return Verdict.INVALID;
         }
-        int w = window(c, dir, seg, p);
+        int w = answersPassedSyn ? 1 : window(c, dir, seg, p); // the RST to the passed SYN: no window check
         if (w < 0) return Verdict.INVALID;
         if (w == 0) return Verdict.ESTABLISHED; // late duplicate: passes, changes nothing
+        c.synPassed = false;
+        c.challengeDue = false;
         c.state = next;
         c.deadline = now + tcpTimeout[next];
         account(c, dir, p);

@@ -118,6 +118,61 @@ class TcpScenarioTest {
         assertEquals("CL", e.stateName());
     }
 
+    /**
+     * A client that rebooted sends a SYN with a new ISN on the old tuple: it passes unchanged; the
+     * server's RST answering it acknowledges that SYN (ack = new ISN + 1), far outside the old
+     * window, and must close the entry (Linux: "RST sent to invalid SYN we had let through");
+     * before the entry kept the SYN's end this RST was INVALID and the stale entry lived on.
+     */
+    @Test
+    void rstAnsweringAPassedSynClosesTheStaleEntry() {
+        TcpDriver d = driver();
+        open(d);
+        d.send(0, ACK | PSH, 500);
+        int newIsn = d.nxt[0] + 0x4000_0000;
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, SYN, newIsn, 0, 0), "the SYN passes unchanged");
+        assertEquals("ES", d.stateName());
+        assertEquals(Verdict.INVALID, d.sendRaw(1, RST | ACK, d.nxt[1] + 0x4000_0000, newIsn + 2, 0),
+                "an RST that acknowledges anything else is still checked against the window");
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(1, RST | ACK, d.nxt[1] + 0x4000_0000, newIsn + 1, 0),
+                "the RST answering the passed SYN");
+        assertEquals("CL", d.stateName());
+        assertEquals(Verdict.NEW, d.sendRaw(0, SYN, newIsn, 0, 0), "the retransmitted SYN re-opens the tuple");
+    }
+
+    /** Only the RST to the last passed SYN skips the window: once a segment was accepted after it, the old rule holds. */
+    @Test
+    void rstAfterOtherTrafficIsCheckedAgain() {
+        TcpDriver d = driver();
+        open(d);
+        int newIsn = d.nxt[0] + 0x4000_0000;
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, SYN, newIsn, 0, 0));
+        assertEquals(Verdict.ESTABLISHED, d.send(1, ACK | PSH, 100), "old connection still talking");
+        assertEquals(Verdict.INVALID, d.sendRaw(1, RST | ACK, d.nxt[1] + 0x4000_0000, newIsn + 1, 0));
+        assertEquals("ES", d.stateName());
+    }
+
+    /**
+     * A SYN on LAST_ACK makes the server send a challenge ACK (RFC 5961 4); that ACK must not count
+     * as the ACK of the last FIN (Linux: "challenge-ack ignored"): it passes, LAST_ACK stays, and
+     * the real ACK of the FIN still moves the entry to TIME_WAIT. Before it was INVALID (its ACK
+     * acknowledges the SYN, beyond the old window) or, in the window, wrongly ended the connection.
+     */
+    @Test
+    void challengeAckToASynInLastAckPassesAndChangesNothing() {
+        TcpDriver d = driver();
+        open(d);
+        assertEquals(Verdict.ESTABLISHED, d.send(0, FIN | ACK, 0));
+        assertEquals(Verdict.ESTABLISHED, d.send(1, FIN | ACK, 0));
+        assertEquals("LA", d.stateName());
+        int newIsn = d.nxt[0] + 0x4000_0000;
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, SYN, newIsn, 0, 0));
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(1, ACK, d.nxt[1], newIsn + 1, 0), "the challenge ACK");
+        assertEquals("LA", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.send(0, ACK, 0), "the client's ACK of the server's FIN");
+        assertEquals("TW", d.stateName());
+    }
+
     @Test
     void simultaneousOpen() {
         TcpDriver d = driver();
