@@ -38,6 +38,12 @@ public final class Conntrack implements AutoCloseable {
     private static final int F_SYN_IGNORED = 4;
     /** Flag: that SYN came in LAST_ACK, so the responder's next ACK is its challenge ACK (RFC 5961), not the ACK of the last FIN. */
     private static final int F_CHALLENGE = 8;
+    /**
+     * Flag: the connection went through SYN_SENT2 (simultaneous open). Both sides sent a SYN, so
+     * the responder's ACK in SYN_RECV completes the handshake (ESTABLISHED), as Linux's
+     * {@code IP_CT_TCP_SIMULTANEOUS_OPEN}; the table alone keeps SYN_RECV.
+     */
+    private static final int F_SIMOPEN = 16;
     private static final long NS_PER_SEC = 1_000_000_000L;
     private static final int W_SCALE_OK = 1;
     /** Linux MAXACKWINCONST: the least window an ACK may lag behind. */
@@ -255,6 +261,7 @@ public final class Conntrack implements AutoCloseable {
         int next = TcpTransitions.next(dir, seg, state);
         if (next == TcpTransitions.INVALID) return Verdict.INVALID;
         int fl = table.flags(slot);
+        if ((fl & F_SIMOPEN) != 0 && dir == REPLY && seg == TcpSegment.ACK && state == SYN_RECV) next = ESTABLISHED;
         if (next == TcpTransitions.IGNORE) {
             ignored++;
             table.account(slot, dir, p.length);
@@ -292,12 +299,20 @@ public final class Conntrack implements AutoCloseable {
             if ((seg == TcpSegment.SYNACK || seg == TcpSegment.RST) && !acks) return Verdict.INVALID;
         }
         int w = inWindow(slot, dir, state, seg, p);
-        if (w == W_INVALID) return Verdict.INVALID;
+        if (w == W_INVALID) {
+            if ((fl & F_SYN_IGNORED) != 0 && (seg == TcpSegment.FIN || seg == TcpSegment.RST) && state != SYN_RECV) {
+                // Linux (nf_tcp_handle_invalid) records an out-of-window FIN or RST on an assured
+                // connection as its last packet: the passed SYN is no longer the one answered
+                table.flags(slot, fl & ~(F_SYN_IGNORED | F_CHALLENGE));
+            }
+            return Verdict.INVALID;
+        }
         if (w == W_IGNORE) {
             ignored++;
             return Verdict.ESTABLISHED; // a late duplicate (Linux >= 6.0 NFCT_TCP_IGNORE): passes, changes nothing
         }
         if ((fl & F_SYN_IGNORED) != 0) table.flags(slot, table.flags(slot) & ~(F_SYN_IGNORED | F_CHALLENGE));
+        if (next == SYN_SENT2) table.flags(slot, table.flags(slot) | F_SIMOPEN);
         return advance(slot, dir, next, p, now);
     }
 
@@ -498,7 +513,8 @@ public final class Conntrack implements AutoCloseable {
 
     // ---- flow logs ----
     private static final int CLOSED = TcpState.CLOSE.ordinal(), TIME_WAIT = TcpState.TIME_WAIT.ordinal(),
-            LAST_ACK = TcpState.LAST_ACK.ordinal();
+            LAST_ACK = TcpState.LAST_ACK.ordinal(), SYN_RECV = TcpState.SYN_RECV.ordinal(),
+            SYN_SENT2 = TcpState.SYN_SENT2.ordinal(), ESTABLISHED = TcpState.ESTABLISHED.ordinal();
 
     /**
      * Receives flow-log records (docs/operations.md, "Flow logs"): the end of every connection

@@ -32,6 +32,8 @@ public final class ReferenceConntrack {
         boolean challengeDue;
         /** End sequence of that SYN (Linux last_end). */
         long synEnd;
+        /** Both sides sent a SYN (SYN_SENT2 was reached): the responder's ACK in SYN_RECV establishes. */
+        boolean simultaneous;
     }
 
     // ---- flow logs (accounting as the real shard: counts per direction, records at the end) ----
@@ -184,6 +186,7 @@ public final class ReferenceConntrack {
         int seg = segmentOf(p.tcpFlags);
         if (seg < 0) return Verdict.INVALID;
         int next = nextState(dir, seg, c.state);
+        if (c.simultaneous && dir == 1 && seg == TcpSegment.ACK && c.state == SR) next = ES; // the last ACK of a simultaneous open
         if (next == X_INVALID) return Verdict.INVALID;
         if (next == X_IGNORE) {
             account(c, dir, p);
@@ -210,8 +213,13 @@ public final class ReferenceConntrack {
             if (!hasAck || u(p.ack) != c.end[0]) return Verdict.INVALID;
         }
         int w = answersPassedSyn ? 1 : window(c, dir, seg, p); // the RST to the passed SYN: no window check
-        if (w < 0) return Verdict.INVALID;
+        if (w < 0) {
+            // an out-of-window FIN or RST past the handshake becomes the "last packet" (Linux nf_tcp_handle_invalid)
+            if ((seg == TcpSegment.FIN || seg == TcpSegment.RST) && c.state != SR) c.synPassed = c.challengeDue = false;
+            return Verdict.INVALID;
+        }
         if (w == 0) return Verdict.ESTABLISHED; // late duplicate: passes, changes nothing
+        if (next == S2) c.simultaneous = true;
         c.synPassed = false;
         c.challengeDue = false;
         c.state = next;
