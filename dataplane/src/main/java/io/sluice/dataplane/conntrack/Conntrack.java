@@ -659,6 +659,33 @@ public final class Conntrack implements AutoCloseable {
         return table.state(slot);
     }
 
+    /**
+     * Whether this TCP segment would fail only the right-edge check (I: seq beyond what the
+     * receiver advertised) of its live connection while overshooting that edge by at most the
+     * receiver's largest window, with its end and ACK inside the window: the segments Linux (since
+     * 6.4) passes as a workaround for senders that exceed the window and Sluice drops (docs/conntrack.md D7).
+     * Changes nothing; for the differential harness and diagnostics.
+     */
+    boolean overshootsRightEdgeByAtMostAWindow(CtPacket p, long nowNs) {
+        FlowKey k = key;
+        if (p.proto != CtPacket.IPPROTO_TCP || !k.fromPacket(p)) return false;
+        int slot = table.find(k.tag, k.aHi, k.aLo, k.bHi, k.bLo, k.portsZone, k.protoFamily);
+        if (slot < 0 || nowNs - table.deadline(slot) >= 0) return false;
+        int s = k.srcIsA == ((table.flags(slot) & F_ORIG_IS_A) != 0) ? ORIG : REPLY, r = 1 - s;
+        ConnTable t = table;
+        if (t.maxWin(slot, s) == 0 || t.maxWin(slot, r) == 0) return false;
+        int seg = TcpSegment.classify(p.tcpFlags);
+        boolean syn = seg == TcpSegment.SYN || seg == TcpSegment.SYNACK;
+        int end = p.seq + p.payloadLen + (syn ? 1 : 0) + ((p.tcpFlags & TcpFlags.FIN) != 0 ? 1 : 0);
+        int ack = (p.tcpFlags & TcpFlags.ACK) != 0 ? p.ack : t.end(slot, r);
+        int sMaxWin = t.maxWin(slot, s), rMaxWin = t.maxWin(slot, r);
+        int maxAckWin = Integer.compareUnsigned(sMaxWin, MAX_ACK_WINDOW) > 0 ? sMaxWin : MAX_ACK_WINDOW;
+        int overshot = end - t.maxEnd(slot, s) + 1;
+        return after(p.seq, t.maxEnd(slot, s)) && Integer.compareUnsigned(overshot, rMaxWin) <= 0
+                && after(end, t.end(slot, s) - rMaxWin - 1) && !after(ack, t.end(slot, r))
+                && after(ack, t.end(slot, r) - maxAckWin - 1);
+    }
+
     /** Direction of the packet in the last {@link #track}/{@link #commit} (0 original, 1 reply), or -1 if no entry matched. */
     public int lastDirection() { return lastDir; }
 

@@ -66,10 +66,16 @@ public final class LinuxDiff implements AutoCloseable {
                 "D5 in SYN_SENT Linux accepts any RST from the responder, and a SYN/ACK whose ACK is within a window; Sluice only an RST or SYN/ACK that acknowledges the SYN exactly (RFC 9293 3.10.7.3)");
         EXPLAINED.put("tcp (orig|reply) RST in (ESTABLISHED|SYN_RECV|" + closing.substring(1) + ": sluice=established linux=invalid .*",
                 "D6 Linux drops an RST whose sequence is below the highest ACK the peer sent (td_maxack); Sluice keeps no max-ack and accepts an in-window RST");
-        EXPLAINED.put("tcp (orig|reply) (ACK|FIN) in \\w+: sluice=invalid linux=established \\(data-oow\\)",
+        EXPLAINED.put("tcp (orig|reply) (ACK|FIN) in \\w+: sluice=invalid linux=established \\(data-oow\\)"
+                        + "|tcp (orig|reply) (ACK|FIN|RST|SYNACK) in \\w+: sluice=invalid linux=established \\([^)]*\\) beyond the right edge by at most a window",
                 "D7 Linux (>= 6.4) passes a segment that overshoots the receiver's window by at most one window (a workaround for broken senders) and moves its edge; Sluice drops it");
-        EXPLAINED.put("tcp (orig|reply) icmp-err in -: sluice=related linux=invalid .*",
-                "D8 Linux deletes an entry at once when the only reply was an RST; Sluice keeps it in CLOSE for 10 s, so errors quoting it are RELATED meanwhile");
+        EXPLAINED.put("tcp (orig|reply) icmp-err in -: sluice=related linux=invalid .*"
+                        + "|tcp orig (ACK|FIN|RST) in CLOSE: sluice=(established|new) linux=invalid \\([^)]*\\) after reply RST in SYN_SENT",
+                "D8 Linux deletes an entry at once when the only reply was an RST; Sluice keeps it in CLOSE for 10 s, so errors quoting it are RELATED "
+                        + "and the initiator's ACK / FIN / RST pass meanwhile (Linux: no entry, invalid)");
+        EXPLAINED.put("tcp orig SYN in (FIN_WAIT|CLOSE_WAIT|LAST_ACK): sluice=established linux=new \\([^)]*\\) after RST passed unchanged in \\w+",
+                "D4 (consequence) an RST in a closing state that Sluice passed as a late duplicate without closing closed Linux's entry (no RST check there), "
+                        + "so the next SYN re-opens in Linux and is passed unchanged by Sluice");
     }
 
     // ---------------------------------------------------------------------------------------
@@ -94,6 +100,8 @@ public final class LinuxDiff implements AutoCloseable {
         final String[] pre;
         /** Per packet: "orig" or "reply", relative to the side whose packet created Sluice's current entry. */
         final String[] dir;
+        /** Per packet: it overshot the right edge of Sluice's window by at most a window ({@link Conntrack#overshootsRightEdgeByAtMostAWindow}). */
+        final boolean[] overshoot;
         int initiator;
         Seq(String kind, List<Pkt> p) {
             this.kind = kind;
@@ -102,6 +110,7 @@ public final class LinuxDiff implements AutoCloseable {
             linux = new int[p.size()];
             pre = new String[p.size()];
             dir = new String[p.size()];
+            overshoot = new boolean[p.size()];
         }
     }
 
@@ -326,6 +335,7 @@ public final class LinuxDiff implements AutoCloseable {
                     int i = pos[j];
                     Pkt p = s.pkts.get(i);
                     s.pre[i] = preState(ct, p, now);
+                    s.overshoot[i] = ct.overshootsRightEdgeByAtMostAWindow(p.ct, now);
                     s.sluice[i] = sluice(ct, p, now, replySeen, j);
                     if (created && p.ct.proto == CtPacket.IPPROTO_TCP) s.initiator = p.side; // created or re-opened
                     s.dir[i] = p.side == s.initiator ? "orig" : "reply";
@@ -392,7 +402,7 @@ public final class LinuxDiff implements AutoCloseable {
                 continue;
             }
             diverged = true;
-            String k = Result.kind(s, i);
+            String k = Result.kind(s, i) + history(s, i);
             res.firstDifferences++;
             if (!Result.explained(k)) {
                 res.unexplained++;
@@ -403,6 +413,46 @@ public final class LinuxDiff implements AutoCloseable {
         if (diverged) res.divergedSequences++;
         // every sequence has its own addresses and ports: free Sluice's entry (Linux keeps its own)
         for (Pkt p : s.pkts) ct.kill(p.ct);
+    }
+
+    /**
+     * What earlier packets of the sequence did that makes Linux's entry differ from Sluice's although
+     * every earlier answer was the same (appended to the kind, so that a reason can name it exactly):
+     * <ul>
+     * <li>{@code " after reply RST in SYN_SENT"}: the responder's RST answered the SYN and Sluice's
+     *     entry has been in CLOSE since; Linux deleted its entry at once (D8);</li>
+     * <li>{@code " after RST passed unchanged in <state>"}: an RST in a closing state that Sluice
+     *     passed as a late duplicate (window check II, no state change) and nothing changed the
+     *     state since; Linux skips the RST check there and closed (D4).</li>
+     * </ul>
+     * Empty otherwise.
+     */
+    static String history(Seq s, int i) {
+        if (s.overshoot[i]) return " beyond the right edge by at most a window";
+        String closing = "FIN_WAIT CLOSE_WAIT LAST_ACK TIME_WAIT CLOSE";
+        for (int j = i - 1; j >= 0; j--) {
+            Pkt p = s.pkts.get(j);
+            if (p.ct.proto != CtPacket.IPPROTO_TCP) continue;
+            boolean passed = s.sluice[j] == S_EST || s.sluice[j] == S_NEW;
+            boolean rst = TcpSegment.classify(p.ct.tcpFlags) == TcpSegment.RST;
+            String after = j + 1 <= i ? s.pre[j + 1] : "";
+            if (rst && passed && "SYN_SENT".equals(s.pre[j]) && "reply".equals(s.dir[j]) && sameState(s, j + 1, i, "CLOSE")) {
+                return " after reply RST in SYN_SENT";
+            }
+            if (rst && passed && closing.contains(s.pre[j]) && !"CLOSE".equals(s.pre[j]) && sameState(s, j + 1, i, s.pre[j])) {
+                return " after RST passed unchanged in " + s.pre[j];
+            }
+            if (!s.pre[j].equals(after) && !"-".equals(after)) break; // a state change: older packets no longer matter
+        }
+        return "";
+    }
+
+    /** Whether every TCP packet from {@code from} to {@code to} found Sluice's entry in {@code state}. */
+    private static boolean sameState(Seq s, int from, int to, String state) {
+        for (int k = from; k <= to; k++) {
+            if (s.pkts.get(k).ct.proto == CtPacket.IPPROTO_TCP && !state.equals(s.pre[k])) return false;
+        }
+        return true;
     }
 
     static String describe(Seq s, int upTo) {
