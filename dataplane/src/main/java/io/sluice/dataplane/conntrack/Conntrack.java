@@ -686,6 +686,26 @@ public final class Conntrack implements AutoCloseable {
                 && after(ack, t.end(slot, r) - maxAckWin - 1);
     }
 
+    /**
+     * A digest of the window records (end, maxEnd, maxWin, scale of both directions) of this
+     * packet's live TCP connection, or 0: tells whether a segment moved them. Changes nothing; for
+     * the differential harness and diagnostics.
+     */
+    long windowDigest(CtPacket p, long nowNs) {
+        FlowKey k = key;
+        if (p.proto != CtPacket.IPPROTO_TCP || !k.fromPacket(p)) return 0;
+        int slot = table.find(k.tag, k.aHi, k.aLo, k.bHi, k.bLo, k.portsZone, k.protoFamily);
+        if (slot < 0 || nowNs - table.deadline(slot) >= 0) return 0;
+        long h = 17;
+        for (int d = 0; d < 2; d++) {
+            h = h * 1_000_003 + table.end(slot, d);
+            h = h * 1_000_003 + table.maxEnd(slot, d);
+            h = h * 1_000_003 + table.maxWin(slot, d);
+            h = h * 1_000_003 + table.scale(slot, d);
+        }
+        return h;
+    }
+
     /** Direction of the packet in the last {@link #track}/{@link #commit} (0 original, 1 reply), or -1 if no entry matched. */
     public int lastDirection() { return lastDir; }
 

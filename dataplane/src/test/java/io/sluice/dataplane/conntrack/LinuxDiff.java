@@ -75,7 +75,7 @@ public final class LinuxDiff implements AutoCloseable {
         EXPLAINED.put("tcp (orig|reply) (ACK|FIN) in \\w+: sluice=invalid linux=established \\(data-oow\\)"
                         + "|tcp (orig|reply) (ACK|FIN|RST|SYNACK) in \\w+: sluice=invalid linux=established \\([^)]*\\) beyond the right edge by at most a window",
                 "D7 Linux (>= 6.4) passes a segment that overshoots the receiver's window by at most one window (a workaround for broken senders) and moves its edge; Sluice drops it");
-        EXPLAINED.put("tcp (orig|reply) icmp-err in -: sluice=related linux=invalid .*"
+        EXPLAINED.put("tcp (orig|reply) (icmp-err|retransmit) in -: sluice=related linux=invalid .*"
                         + "|tcp orig (ACK|FIN|RST) in CLOSE: sluice=(established|new) linux=invalid \\([^)]*\\) after RST in SYN_SENT",
                 "D8 Linux deletes an entry at once when an RST comes before any reply passed; Sluice keeps it in CLOSE for 10 s, so errors quoting it are RELATED "
                         + "and the initiator's ACK / FIN / RST pass meanwhile (Linux: no entry, invalid)");
@@ -86,6 +86,10 @@ public final class LinuxDiff implements AutoCloseable {
         EXPLAINED.put("tcp orig SYN in (FIN_WAIT|CLOSE_WAIT|LAST_ACK): sluice=established linux=new \\([^)]*\\) after RST passed unchanged in \\w+",
                 "D4 (consequence) an RST in a closing state that Sluice passed as a late duplicate without closing closed Linux's entry (no RST check there), "
                         + "so the next SYN re-opens in Linux and is passed unchanged by Sluice");
+        // last: a history that explains only what no reason above does
+        EXPLAINED.put("tcp (orig|reply) (ACK|FIN|RST|SYN|SYNACK) in \\w+: sluice=\\w+ linux=\\w+ \\([^)]*\\) after a reply SYN/ACK that moved Sluice's window in (SYN_RECV|ESTABLISHED)",
+                "D1 (consequence) Linux passed an earlier reply SYN/ACK in SYN_RECV / ESTABLISHED without looking at it (sIG); Sluice checked it and moved "
+                        + "its window records, so the windows differ for the segments after it");
     }
 
     // ---------------------------------------------------------------------------------------
@@ -121,6 +125,8 @@ public final class LinuxDiff implements AutoCloseable {
         final String[] dir;
         /** Per packet: it overshot the right edge of Sluice's window by at most a window ({@link Conntrack#overshootsRightEdgeByAtMostAWindow}). */
         final boolean[] overshoot;
+        /** Per packet: Sluice's window records of the connection changed ({@link Conntrack#windowDigest}). */
+        final boolean[] movedWindow;
         int initiator;
         Seq(String kind, List<Pkt> p) {
             this.kind = kind;
@@ -130,6 +136,7 @@ public final class LinuxDiff implements AutoCloseable {
             pre = new String[p.size()];
             dir = new String[p.size()];
             overshoot = new boolean[p.size()];
+            movedWindow = new boolean[p.size()];
         }
     }
 
@@ -163,6 +170,10 @@ public final class LinuxDiff implements AutoCloseable {
             sh(f, "ip route add 10.2.0.0/16 via 10.2.255.1");
             sh(f, "sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0"
                     + " net.ipv4.conf.all.send_redirects=0");
+            // datagrams without their first fragment wait in reassembly: a short life and room enough
+            // that they never push a complete datagram out (Linux drops fragments over the memory limit)
+            sh(f, "sysctl -qw net.ipv4.ipfrag_high_thresh=268435456 && sysctl -qw net.ipv4.ipfrag_low_thresh=201326592"
+                    + " net.ipv4.ipfrag_time=3");
             Path rules = netns.tempDir().resolve("ct.nft");
             Files.writeString(rules, """
                     table ip sluicediff {
@@ -362,7 +373,9 @@ public final class LinuxDiff implements AutoCloseable {
                     Pkt p = s.pkts.get(i);
                     s.pre[i] = preState(ct, p, now);
                     s.overshoot[i] = ct.overshootsRightEdgeByAtMostAWindow(p.ct, now);
+                    long before = ct.windowDigest(p.ct, now);
                     s.sluice[i] = p.frags != null ? sluiceFragments(ct, frags, p, now, replySeen, j) : sluice(ct, p, now, replySeen, j);
+                    s.movedWindow[i] = before != 0 && ct.windowDigest(p.ct, now) != before;
                     if (created && p.ct.proto == CtPacket.IPPROTO_TCP) s.initiator = p.side; // created or re-opened
                     s.dir[i] = p.side == s.initiator ? "orig" : "reply";
                     batch.add(p);
@@ -479,6 +492,13 @@ public final class LinuxDiff implements AutoCloseable {
      */
     static String history(Seq s, int i) {
         if (s.overshoot[i]) return " beyond the right edge by at most a window";
+        for (int j = i - 1; j >= 0; j--) {
+            Pkt p = s.pkts.get(j);
+            if (p.ct.proto == CtPacket.IPPROTO_TCP && s.movedWindow[j] && "reply".equals(s.dir[j])
+                    && TcpSegment.classify(p.ct.tcpFlags) == TcpSegment.SYNACK && ("SYN_RECV".equals(s.pre[j]) || "ESTABLISHED".equals(s.pre[j]))) {
+                return " after a reply SYN/ACK that moved Sluice's window in " + s.pre[j];
+            }
+        }
         String closing = "FIN_WAIT CLOSE_WAIT LAST_ACK TIME_WAIT CLOSE";
         for (int j = i - 1; j >= 0; j--) {
             Pkt p = s.pkts.get(j);
