@@ -259,15 +259,35 @@ public final class Conntrack implements AutoCloseable {
         if (seg < 0) return Verdict.INVALID;
         int state = table.state(slot);
         int next = TcpTransitions.next(dir, seg, state);
-        if (next == TcpTransitions.INVALID) return Verdict.INVALID;
         int fl = table.flags(slot);
+        if ((fl & F_SYN_IGNORED) != 0 && dir == REPLY && seg == TcpSegment.SYNACK && p.ack == table.synEnd(slot)) {
+            // the responder answers the SYN passed unchanged: client and server started over and
+            // the entry is out of date (Linux: "SYN/ACK acknowledges a SYN that we earlier ignored").
+            // Start over from that SYN: the original side from its record, the reply side from this
+            // SYN/ACK, as if the entry were in SYN_SENT.
+            int o = ORIG;
+            table.clearDirection(slot, REPLY);
+            int synEnd = table.synEnd(slot), win = table.synWin(slot), ws = table.synWscale(slot);
+            table.end(slot, o, synEnd);
+            table.maxEnd(slot, o, synEnd);
+            table.maxWin(slot, o, win == 0 ? 1 : win);
+            table.scale(slot, o, ws >= 0 ? Math.min(ws, 14) : 0);
+            table.wflags(slot, o, ws >= 0 ? W_SCALE_OK : 0);
+            fl &= ~(F_SYN_IGNORED | F_CHALLENGE | F_SIMOPEN);
+            table.flags(slot, fl);
+            state = TcpState.SYN_SENT.ordinal();
+            next = TcpTransitions.next(dir, seg, state);
+        }
+        if (next == TcpTransitions.INVALID) return Verdict.INVALID;
         if ((fl & F_SIMOPEN) != 0 && dir == REPLY && seg == TcpSegment.ACK && state == SYN_RECV) next = ESTABLISHED;
         if (next == TcpTransitions.IGNORE) {
             ignored++;
             table.account(slot, dir, p.length);
-            // remember the SYN (Linux last_end): the responder's RST or challenge ACK answers it
+            // remember the SYN (Linux last_end, last_win, last_wscale): the responder's RST,
+            // challenge ACK or SYN/ACK answers it; Linux also forgets a simultaneous open here
             table.synEnd(slot, p.seq + 1 + p.payloadLen);
-            table.flags(slot, (fl & ~F_CHALLENGE) | F_SYN_IGNORED | (state == LAST_ACK ? F_CHALLENGE : 0));
+            table.synWindow(slot, p.window & 0xFFFF, p.wscale);
+            table.flags(slot, (fl & ~(F_CHALLENGE | F_SIMOPEN)) | F_SYN_IGNORED | (state == LAST_ACK ? F_CHALLENGE : 0));
             return Verdict.ESTABLISHED; // passes; the state, windows and timeout stay as they are
         }
         if ((fl & F_SYN_IGNORED) != 0) {

@@ -34,6 +34,8 @@ public final class ReferenceConntrack {
         long synEnd;
         /** Both sides sent a SYN (SYN_SENT2 was reached): the responder's ACK in SYN_RECV establishes. */
         boolean simultaneous;
+        /** Window and window-scale option (-1: none) of the passed SYN. */
+        int synWin, synWscale = -1;
     }
 
     // ---- flow logs (accounting as the real shard: counts per direction, records at the end) ----
@@ -185,6 +187,20 @@ public final class ReferenceConntrack {
         }
         int seg = segmentOf(p.tcpFlags);
         if (seg < 0) return Verdict.INVALID;
+        if (c.synPassed && dir == 1 && seg == TcpSegment.SYNACK && u(p.ack) == c.synEnd) {
+            // the server answers the passed SYN: both ends started over; so does the entry, from
+            // that SYN (as if it had created it) and this SYN/ACK (Linux's resync)
+            c.end[0] = c.synEnd;
+            c.maxEnd[0] = c.synEnd;
+            c.maxWin[0] = c.synWin == 0 ? 1 : c.synWin;
+            c.wsOffered[0] = c.synWscale >= 0;
+            c.scale[0] = c.synWscale >= 0 ? Math.min(c.synWscale, 14) : 0;
+            c.end[1] = c.maxEnd[1] = c.maxWin[1] = 0;
+            c.scale[1] = 0;
+            c.wsOffered[1] = false;
+            c.synPassed = c.challengeDue = c.simultaneous = false;
+            c.state = SS;
+        }
         int next = nextState(dir, seg, c.state);
         if (c.simultaneous && dir == 1 && seg == TcpSegment.ACK && c.state == SR) next = ES; // the last ACK of a simultaneous open
         if (next == X_INVALID) return Verdict.INVALID;
@@ -192,7 +208,10 @@ public final class ReferenceConntrack {
             account(c, dir, p);
             c.synPassed = true;
             c.synEnd = m(u(p.seq) + 1 + p.payloadLen);
+            c.synWin = p.window & 0xFFFF;
+            c.synWscale = p.wscale;
             c.challengeDue = c.state == LA;
+            c.simultaneous = false; // Linux keeps that mark with the options it resets here
             return Verdict.ESTABLISHED;
         }
         boolean answersPassedSyn = c.synPassed && seg == TcpSegment.RST && u(p.ack) == c.synEnd;

@@ -138,6 +138,31 @@ class TcpScenarioTest {
         assertEquals(Verdict.NEW, d.sendRaw(0, SYN, newIsn, 0, 0), "the retransmitted SYN re-opens the tuple");
     }
 
+    /**
+     * Client and server both lost the connection and start over on the same tuple: the client's SYN
+     * passes unchanged, the server's SYN/ACK acknowledges exactly that SYN, and the entry starts over
+     * from them (Linux: "SYN/ACK acknowledges a SYN that we earlier ignored"): the new connection's
+     * handshake and data pass. Before, that SYN/ACK was checked against the old window (INVALID)
+     * and the new connection was blocked.
+     */
+    @Test
+    void synAckAnsweringAPassedSynRestartsTheEntry() {
+        TcpDriver d = driver();
+        open(d);
+        d.send(0, ACK | PSH, 700);
+        int cIsn = d.nxt[0] + 0x4000_0000, sIsn = d.nxt[1] + 0x5000_0000;
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, SYN, cIsn, 0, 0));
+        assertEquals(Verdict.INVALID, d.sendRaw(1, SYN | ACK, sIsn, cIsn + 2, 0), "a SYN/ACK acknowledging something else");
+        assertEquals("ES", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(1, SYN | ACK, sIsn, cIsn + 1, 0), "the answer to the passed SYN");
+        assertEquals("SR", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, ACK, cIsn + 1, sIsn + 1, 0));
+        assertEquals("ES", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, ACK | PSH, cIsn + 1, sIsn + 1, 1000), "data of the new connection");
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(1, ACK | PSH, sIsn + 1, cIsn + 1001, 1000));
+        assertEquals(Verdict.INVALID, d.sendRaw(1, ACK | PSH, sIsn + 1001, cIsn + 1001 + 0x1000_0000, 100), "acks data the new connection never sent");
+    }
+
     /** Only the RST to the last passed SYN skips the window: once a segment was accepted after it, the old rule holds. */
     @Test
     void rstAfterOtherTrafficIsCheckedAgain() {
