@@ -55,7 +55,8 @@ public final class LinuxDiff implements AutoCloseable {
             "tcp orig RST in SYN_SENT: sluice=invalid linux=new .*",                  // the initiator's RST beyond its SYN before any reply
             "tcp reply RST in SYN_SENT: sluice=established linux=invalid .*",
             "tcp orig SYNACK in (CLOSE|CLOSE_WAIT): sluice=invalid linux=established .*",
-            "tcp orig SYN in (ESTABLISHED|SYN_RECV|SYN_SENT2): sluice=(established|invalid) linux=(new|established) .*");
+            "tcp orig SYN in (ESTABLISHED|SYN_RECV|SYN_SENT2): sluice=(established|invalid) linux=(new|established) .*",
+            "tcp reply SYN in (SYN_SENT|SYN_SENT2): sluice=established linux=(new|invalid) .*");
 
     static {
         String closing = "(FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE)";
@@ -86,6 +87,9 @@ public final class LinuxDiff implements AutoCloseable {
         EXPLAINED.put("tcp orig SYN in (FIN_WAIT|CLOSE_WAIT|LAST_ACK): sluice=established linux=new \\([^)]*\\) after RST passed unchanged in \\w+",
                 "D4 (consequence) an RST in a closing state that Sluice passed as a late duplicate without closing closed Linux's entry (no RST check there), "
                         + "so the next SYN re-opens in Linux and is passed unchanged by Sluice");
+        EXPLAINED.put("tcp (orig|reply) RST in SYN_SENT2: sluice=invalid linux=established \\([^)]*\\) with ACK field 0",
+                "D10 in SYN_SENT2 Linux passes an RST whose ACK field is 0 without a window check (its 'RST answering a SYN we let through' "
+                        + "test compares the ACK field with last_end, still 0 when no ACK was seen); Sluice checks the RST against the window");
         // last: a history that explains only what no reason above does
         EXPLAINED.put("tcp (orig|reply) (ACK|FIN|RST|SYN|SYNACK) in \\w+: sluice=\\w+ linux=\\w+ \\([^)]*\\) after a reply SYN/ACK that moved Sluice's window in (SYN_RECV|ESTABLISHED)",
                 "D1 (consequence) Linux passed an earlier reply SYN/ACK in SYN_RECV / ESTABLISHED without looking at it (sIG); Sluice checked it and moved "
@@ -486,18 +490,19 @@ public final class LinuxDiff implements AutoCloseable {
      *     CLOSE since; Linux deleted its entry at once (D8);</li>
      * <li>{@code " after RST passed unchanged in <state>"}: an RST in a closing state that Sluice
      *     passed as a late duplicate (window check II, no state change) and nothing changed the
-     *     state since; Linux skips the RST check there and closed (D4).</li>
+     *     state since; Linux skips the RST check there and closed (D4);</li>
+     * <li>{@code " after a reply SYN/ACK that moved Sluice's window in <state>"}: Linux passed it
+     *     without looking (sIG, D1) while Sluice moved its window records (looked for last).</li>
      * </ul>
-     * Empty otherwise.
+     * and for the packet itself: {@code " beyond the right edge by at most a window"} (D7) and
+     * {@code " with ACK field 0"} (an RST in SYN_SENT2, D10). Empty otherwise.
      */
     static String history(Seq s, int i) {
         if (s.overshoot[i]) return " beyond the right edge by at most a window";
-        for (int j = i - 1; j >= 0; j--) {
-            Pkt p = s.pkts.get(j);
-            if (p.ct.proto == CtPacket.IPPROTO_TCP && s.movedWindow[j] && "reply".equals(s.dir[j])
-                    && TcpSegment.classify(p.ct.tcpFlags) == TcpSegment.SYNACK && ("SYN_RECV".equals(s.pre[j]) || "ESTABLISHED".equals(s.pre[j]))) {
-                return " after a reply SYN/ACK that moved Sluice's window in " + s.pre[j];
-            }
+        Pkt q = s.pkts.get(i);
+        if (q.ct.proto == CtPacket.IPPROTO_TCP && "SYN_SENT2".equals(s.pre[i]) && q.ct.ack == 0
+                && TcpSegment.classify(q.ct.tcpFlags) == TcpSegment.RST) {
+            return " with ACK field 0";
         }
         String closing = "FIN_WAIT CLOSE_WAIT LAST_ACK TIME_WAIT CLOSE";
         for (int j = i - 1; j >= 0; j--) {
@@ -513,6 +518,13 @@ public final class LinuxDiff implements AutoCloseable {
                 return " after RST passed unchanged in " + s.pre[j];
             }
             if (!s.pre[j].equals(after) && !"-".equals(after)) break; // a state change: older packets no longer matter
+        }
+        for (int j = i - 1; j >= 0; j--) {
+            Pkt p = s.pkts.get(j);
+            if (p.ct.proto == CtPacket.IPPROTO_TCP && s.movedWindow[j] && "reply".equals(s.dir[j])
+                    && TcpSegment.classify(p.ct.tcpFlags) == TcpSegment.SYNACK && ("SYN_RECV".equals(s.pre[j]) || "ESTABLISHED".equals(s.pre[j]))) {
+                return " after a reply SYN/ACK that moved Sluice's window in " + s.pre[j];
+            }
         }
         return "";
     }
