@@ -22,8 +22,9 @@ import java.lang.foreign.ValueLayout;
  * 43 flags      1   bit 0: the initiator is endpoint A
  * 44 vm         4   VM charged for the entry (ConnLimits)
  * 48 deadline   8   nowNs + timeout of the state; expired when now - deadline &gt;= 0
- * 56 dir[0]    16   original direction: end 4, maxEnd 4, maxWin 4, wscale 1, wflags 1, pad 2
- * 72 dir[1]    16   reply direction, same layout
+ * 56 dir[0]    16   original direction: end 4, maxEnd 4, maxWin 4, wscale 1, wflags 1, synEnd low 2
+ * 72 dir[1]    16   reply direction, same layout, synEnd high 2 (synEnd: end sequence of the last
+ *                   original SYN passed unchanged on an open connection, Linux's last_end)
  * 88 label      4   free for the pipeline (e.g. the rule id that admitted the connection)
  * 92 nat        4   NAT of the connection (0: none; the NAT stage's word, docs/nat.md)
  * 96 bytes[0]   8   accounting (as Linux conntrack acct): L3 bytes in the original direction
@@ -39,7 +40,7 @@ final class ConnTable implements AutoCloseable {
     static final int O_AHI = 0, O_ALO = 8, O_BHI = 16, O_BLO = 24, O_PZ = 32, O_PF = 40, O_STATE = 42,
             O_FLAGS = 43, O_VM = 44, O_DEADLINE = 48, O_DIR = 56, DIR_SIZE = 16, O_LABEL = 88, O_NAT = 92,
             O_BYTES = 96, O_PKTS = 112, O_START = 120, O_RULE = 124;
-    static final int D_END = 0, D_MAXEND = 4, D_MAXWIN = 8, D_SCALE = 12, D_WFLAGS = 13;
+    static final int D_END = 0, D_MAXEND = 4, D_MAXWIN = 8, D_SCALE = 12, D_WFLAGS = 13, D_PAD = 14;
 
     private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
@@ -217,10 +218,62 @@ final class ConnTable implements AutoCloseable {
     void maxEnd(int i, int d, int v) { slots.set(I, dirOff(i, d) + D_MAXEND, v); }
     int maxWin(int i, int d) { return slots.get(I, dirOff(i, d) + D_MAXWIN); }
     void maxWin(int i, int d, int v) { slots.set(I, dirOff(i, d) + D_MAXWIN, v); }
-    int scale(int i, int d) { return slots.get(B, dirOff(i, d) + D_SCALE); }
-    void scale(int i, int d, int v) { slots.set(B, dirOff(i, d) + D_SCALE, (byte) v); }
-    int wflags(int i, int d) { return slots.get(B, dirOff(i, d) + D_WFLAGS); }
-    void wflags(int i, int d, int v) { slots.set(B, dirOff(i, d) + D_WFLAGS, (byte) v); }
+    /** Window scale 0..14 (low nibble; the high nibbles hold part of the passed SYN's window and scale, {@link #synWin}). */
+    int scale(int i, int d) { return slots.get(B, dirOff(i, d) + D_SCALE) & 0x0F; }
+    void scale(int i, int d, int v) {
+        long o = dirOff(i, d) + D_SCALE;
+        slots.set(B, o, (byte) ((slots.get(B, o) & 0xF0) | (v & 0x0F)));
+    }
+    /** End sequence of the last SYN passed unchanged (IGNORE) on this entry: its low half in dir[0]'s pad, high half in dir[1]'s. */
+    int synEnd(int i) {
+        return (slots.get(S, dirOff(i, 0) + D_PAD) & 0xFFFF) | (slots.get(S, dirOff(i, 1) + D_PAD) << 16);
+    }
+    void synEnd(int i, int v) {
+        slots.set(S, dirOff(i, 0) + D_PAD, (short) v);
+        slots.set(S, dirOff(i, 1) + D_PAD, (short) (v >>> 16));
+    }
+    /** Window flags: bit 0 only (the other 7 bits hold part of the passed SYN's window, {@link #synWin}). */
+    int wflags(int i, int d) { return slots.get(B, dirOff(i, d) + D_WFLAGS) & 1; }
+    void wflags(int i, int d, int v) {
+        long o = dirOff(i, d) + D_WFLAGS;
+        slots.set(B, o, (byte) ((slots.get(B, o) & 0xFE) | (v & 1)));
+    }
+
+    /*
+     * The window (16 bits) and window-scale option (offered flag + shift) of the last SYN passed
+     * unchanged, packed into the spare bits of the direction records: window bits 0-6 in wflags[0]
+     * bits 1-7, bits 7-13 in wflags[1] bits 1-7, bits 14-15 in scale[0] bits 4-5; offered in
+     * scale[0] bit 6; shift in scale[1] bits 4-7.
+     */
+    int synWin(int i) {
+        int w0 = slots.get(B, dirOff(i, 0) + D_WFLAGS) & 0xFE, w1 = slots.get(B, dirOff(i, 1) + D_WFLAGS) & 0xFE;
+        int s0 = slots.get(B, dirOff(i, 0) + D_SCALE) & 0x30;
+        return (w0 >>> 1) | (w1 << 6) | (s0 << 10);
+    }
+
+    /** The passed SYN's window-scale shift, or -1 when it carried no option. */
+    int synWscale(int i) {
+        if ((slots.get(B, dirOff(i, 0) + D_SCALE) & 0x40) == 0) return -1;
+        return (slots.get(B, dirOff(i, 1) + D_SCALE) >>> 4) & 0x0F;
+    }
+
+    void synWindow(int i, int win, int wscale) {
+        long f0 = dirOff(i, 0) + D_WFLAGS, f1 = dirOff(i, 1) + D_WFLAGS, s0 = dirOff(i, 0) + D_SCALE, s1 = dirOff(i, 1) + D_SCALE;
+        slots.set(B, f0, (byte) ((slots.get(B, f0) & 1) | ((win & 0x7F) << 1)));
+        slots.set(B, f1, (byte) ((slots.get(B, f1) & 1) | (((win >>> 7) & 0x7F) << 1)));
+        int hi = ((win >>> 14) & 3) << 4 | (wscale >= 0 ? 0x40 : 0);
+        slots.set(B, s0, (byte) ((slots.get(B, s0) & 0x0F) | hi));
+        slots.set(B, s1, (byte) ((slots.get(B, s1) & 0x0F) | (Math.max(wscale, 0) & 0x0F) << 4));
+    }
+
+    /** Forgets direction d's window record (end, maxEnd, maxWin, scale, flags), keeping the passed SYN's bits. */
+    void clearDirection(int i, int d) {
+        end(i, d, 0);
+        maxEnd(i, d, 0);
+        maxWin(i, d, 0);
+        scale(i, d, 0);
+        wflags(i, d, 0);
+    }
 
     @Override
     public void close() {

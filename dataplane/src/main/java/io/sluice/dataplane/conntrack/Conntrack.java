@@ -29,8 +29,23 @@ public final class Conntrack implements AutoCloseable {
     private static final int F_ORIG_IS_A = 1;
     /** Flag: the connection's end record was handed to the sink already (TCP close); no record at deletion. */
     private static final int F_ENDED = 2;
+    /**
+     * Flag: the last packet that changed or was passed unchanged on this open connection was an
+     * original-direction SYN passed unchanged ({@link TcpTransitions#IGNORE}); its end sequence is
+     * the entry's {@code synEnd}. Linux's {@code last_index == TCP_SYN_SET}: the responder's RST
+     * answering that SYN (its ACK = the SYN's end) closes the entry without a window check.
+     */
+    private static final int F_SYN_IGNORED = 4;
+    /** Flag: that SYN came in LAST_ACK, so the responder's next ACK is its challenge ACK (RFC 5961), not the ACK of the last FIN. */
+    private static final int F_CHALLENGE = 8;
+    /**
+     * Flag: the connection went through SYN_SENT2 (simultaneous open). Both sides sent a SYN, so
+     * the responder's ACK in SYN_RECV completes the handshake (ESTABLISHED), as Linux's
+     * {@code IP_CT_TCP_SIMULTANEOUS_OPEN}; the table alone keeps SYN_RECV.
+     */
+    private static final int F_SIMOPEN = 16;
     /** Flag: picked up mid-stream; no window check (Linux IP_CT_TCP_FLAG_BE_LIBERAL). */
-    private static final int F_LIBERAL = 4;
+    private static final int F_LIBERAL = 32;
     private static final long NS_PER_SEC = 1_000_000_000L;
     private static final int W_SCALE_OK = 1;
     /** Linux MAXACKWINCONST: the least window an ACK may lag behind. */
@@ -366,11 +381,52 @@ public final class Conntrack implements AutoCloseable {
         if (seg < 0) return Verdict.INVALID;
         int state = table.state(slot);
         int next = TcpTransitions.next(dir, seg, state);
+        int fl = table.flags(slot);
+        if ((fl & F_SYN_IGNORED) != 0 && dir == REPLY && seg == TcpSegment.SYNACK && p.ack == table.synEnd(slot)) {
+            // the responder answers the SYN passed unchanged: client and server started over and
+            // the entry is out of date (Linux: "SYN/ACK acknowledges a SYN that we earlier ignored").
+            // Start over from that SYN: the original side from its record, the reply side from this
+            // SYN/ACK, as if the entry were in SYN_SENT.
+            int o = ORIG;
+            table.clearDirection(slot, REPLY);
+            int synEnd = table.synEnd(slot), win = table.synWin(slot), ws = table.synWscale(slot);
+            table.end(slot, o, synEnd);
+            table.maxEnd(slot, o, synEnd);
+            table.maxWin(slot, o, win == 0 ? 1 : win);
+            table.scale(slot, o, ws >= 0 ? Math.min(ws, 14) : 0);
+            table.wflags(slot, o, ws >= 0 ? W_SCALE_OK : 0);
+            fl &= ~(F_SYN_IGNORED | F_CHALLENGE | F_SIMOPEN);
+            table.flags(slot, fl);
+            state = TcpState.SYN_SENT.ordinal();
+            next = TcpTransitions.next(dir, seg, state);
+        }
         if (next == TcpTransitions.INVALID) return Verdict.INVALID;
+        if ((fl & F_SIMOPEN) != 0 && dir == REPLY && seg == TcpSegment.ACK && state == SYN_RECV) next = ESTABLISHED;
         if (next == TcpTransitions.IGNORE) {
             ignored++;
             table.account(slot, dir, p.length);
-            return Verdict.ESTABLISHED; // passes; the entry, its windows and its timeout stay as they are
+            // remember the SYN (Linux last_end, last_win, last_wscale): the responder's RST,
+            // challenge ACK or SYN/ACK answers it; Linux also forgets a simultaneous open here
+            table.synEnd(slot, p.seq + 1 + p.payloadLen);
+            table.synWindow(slot, p.window & 0xFFFF, p.wscale);
+            table.flags(slot, (fl & ~(F_CHALLENGE | F_SIMOPEN)) | F_SYN_IGNORED | (state == LAST_ACK ? F_CHALLENGE : 0));
+            return Verdict.ESTABLISHED; // passes; the state, windows and timeout stay as they are
+        }
+        if ((fl & F_SYN_IGNORED) != 0) {
+            if (seg == TcpSegment.RST && p.ack == table.synEnd(slot)) {
+                // the responder's RST to the SYN passed above (the client rebooted; Linux: "RST sent
+                // to invalid SYN we had let through"): it acknowledges that SYN, not the old window
+                table.flags(slot, fl & ~(F_SYN_IGNORED | F_CHALLENGE));
+                return advance(slot, dir, next, p, now);
+            }
+            if ((fl & F_CHALLENGE) != 0 && dir == REPLY && seg == TcpSegment.ACK && state == LAST_ACK) {
+                // the responder's challenge ACK to that SYN (RFC 5961 4) must not count as the ACK of
+                // the last FIN: it passes and changes nothing (Linux: "challenge-ack ignored")
+                ignored++;
+                table.flags(slot, fl & ~F_CHALLENGE);
+                table.account(slot, dir, p.length);
+                return Verdict.ESTABLISHED;
+            }
         }
         if (next == TcpTransitions.REOPEN) {
             removeEntry(slot, FlowRecord.END_REOPENED);
@@ -385,11 +441,25 @@ public final class Conntrack implements AutoCloseable {
             if ((seg == TcpSegment.SYNACK || seg == TcpSegment.RST) && !acks) return Verdict.INVALID;
         }
         int w = (table.flags(slot) & F_LIBERAL) != 0 ? W_OK : inWindow(slot, dir, state, seg, p);
-        if (w == W_INVALID) return Verdict.INVALID;
+        if (w == W_INVALID) {
+            if ((fl & F_SYN_IGNORED) != 0 && (seg == TcpSegment.FIN || seg == TcpSegment.RST) && state != SYN_RECV) {
+                // Linux (nf_tcp_handle_invalid) records an out-of-window FIN or RST on an assured
+                // connection as its last packet: the passed SYN is no longer the one answered
+                table.flags(slot, fl & ~(F_SYN_IGNORED | F_CHALLENGE));
+            }
+            return Verdict.INVALID;
+        }
         if (w == W_IGNORE) {
             ignored++;
             return Verdict.ESTABLISHED; // a late duplicate (Linux >= 6.0 NFCT_TCP_IGNORE): passes, changes nothing
         }
+        if ((fl & F_SYN_IGNORED) != 0) table.flags(slot, table.flags(slot) & ~(F_SYN_IGNORED | F_CHALLENGE));
+        if (next == SYN_SENT2) table.flags(slot, table.flags(slot) | F_SIMOPEN);
+        return advance(slot, dir, next, p, now);
+    }
+
+    /** The segment is accepted: the entry moves to {@code next}, its timeout restarts, the packet is counted. */
+    private Verdict advance(int slot, int dir, int next, CtPacket p, long now) {
         table.state(slot, next);
         table.deadline(slot, now + tcpTimeout[next]);
         table.account(slot, dir, p.length);
@@ -589,7 +659,9 @@ public final class Conntrack implements AutoCloseable {
     private NatRelease natRelease;
 
     // ---- flow logs ----
-    private static final int CLOSED = TcpState.CLOSE.ordinal(), TIME_WAIT = TcpState.TIME_WAIT.ordinal();
+    private static final int CLOSED = TcpState.CLOSE.ordinal(), TIME_WAIT = TcpState.TIME_WAIT.ordinal(),
+            LAST_ACK = TcpState.LAST_ACK.ordinal(), SYN_RECV = TcpState.SYN_RECV.ordinal(),
+            SYN_SENT2 = TcpState.SYN_SENT2.ordinal(), ESTABLISHED = TcpState.ESTABLISHED.ordinal();
 
     /**
      * Receives flow-log records (docs/operations.md, "Flow logs"): the end of every connection
@@ -733,6 +805,53 @@ public final class Conntrack implements AutoCloseable {
         int slot = table.find(k.tag, k.aHi, k.aLo, k.bHi, k.bLo, k.portsZone, k.protoFamily);
         if (slot < 0 || nowNs + clockShift - table.deadline(slot) >= 0) return -1;
         return table.state(slot);
+    }
+
+    /**
+     * Whether this TCP segment would fail only the right-edge check (I: seq beyond what the
+     * receiver advertised) of its live connection while overshooting that edge by at most the
+     * receiver's largest window, with its end and ACK inside the window: the segments Linux (since
+     * 6.4) passes as a workaround for senders that exceed the window and Sluice drops (docs/conntrack.md D7).
+     * Changes nothing; for the differential harness and diagnostics.
+     */
+    boolean overshootsRightEdgeByAtMostAWindow(CtPacket p, long nowNs) {
+        FlowKey k = key;
+        if (p.proto != CtPacket.IPPROTO_TCP || !k.fromPacket(p)) return false;
+        int slot = table.find(k.tag, k.aHi, k.aLo, k.bHi, k.bLo, k.portsZone, k.protoFamily);
+        if (slot < 0 || nowNs - table.deadline(slot) >= 0) return false;
+        int s = k.srcIsA == ((table.flags(slot) & F_ORIG_IS_A) != 0) ? ORIG : REPLY, r = 1 - s;
+        ConnTable t = table;
+        if (t.maxWin(slot, s) == 0 || t.maxWin(slot, r) == 0) return false;
+        int seg = TcpSegment.classify(p.tcpFlags);
+        boolean syn = seg == TcpSegment.SYN || seg == TcpSegment.SYNACK;
+        int end = p.seq + p.payloadLen + (syn ? 1 : 0) + ((p.tcpFlags & TcpFlags.FIN) != 0 ? 1 : 0);
+        int ack = (p.tcpFlags & TcpFlags.ACK) != 0 ? p.ack : t.end(slot, r);
+        int sMaxWin = t.maxWin(slot, s), rMaxWin = t.maxWin(slot, r);
+        int maxAckWin = Integer.compareUnsigned(sMaxWin, MAX_ACK_WINDOW) > 0 ? sMaxWin : MAX_ACK_WINDOW;
+        int overshot = end - t.maxEnd(slot, s) + 1;
+        return after(p.seq, t.maxEnd(slot, s)) && Integer.compareUnsigned(overshot, rMaxWin) <= 0
+                && after(end, t.end(slot, s) - rMaxWin - 1) && !after(ack, t.end(slot, r))
+                && after(ack, t.end(slot, r) - maxAckWin - 1);
+    }
+
+    /**
+     * A digest of the window records (end, maxEnd, maxWin, scale of both directions) of this
+     * packet's live TCP connection, or 0: tells whether a segment moved them. Changes nothing; for
+     * the differential harness and diagnostics.
+     */
+    long windowDigest(CtPacket p, long nowNs) {
+        FlowKey k = key;
+        if (p.proto != CtPacket.IPPROTO_TCP || !k.fromPacket(p)) return 0;
+        int slot = table.find(k.tag, k.aHi, k.aLo, k.bHi, k.bLo, k.portsZone, k.protoFamily);
+        if (slot < 0 || nowNs - table.deadline(slot) >= 0) return 0;
+        long h = 17;
+        for (int d = 0; d < 2; d++) {
+            h = h * 1_000_003 + table.end(slot, d);
+            h = h * 1_000_003 + table.maxEnd(slot, d);
+            h = h * 1_000_003 + table.maxWin(slot, d);
+            h = h * 1_000_003 + table.scale(slot, d);
+        }
+        return h;
     }
 
     /** Direction of the packet in the last {@link #track}/{@link #commit} (0 original, 1 reply), or -1 if no entry matched. */

@@ -28,6 +28,16 @@ public final class ReferenceConntrack {
         boolean ended;
         /** Picked up mid-stream: the state machine only, no window check (Linux BE_LIBERAL). */
         boolean liberal;
+        /** An original SYN was passed unchanged on the open connection and nothing has been accepted since (Linux last_index == SYN). */
+        boolean synPassed;
+        /** That SYN came in LAST_ACK: the responder's next ACK is a challenge ACK (RFC 5961), not the ACK of the last FIN. */
+        boolean challengeDue;
+        /** End sequence of that SYN (Linux last_end). */
+        long synEnd;
+        /** Both sides sent a SYN (SYN_SENT2 was reached): the responder's ACK in SYN_RECV establishes. */
+        boolean simultaneous;
+        /** Window and window-scale option (-1: none) of the passed SYN. */
+        int synWin, synWscale = -1;
     }
 
     private boolean pickup;
@@ -186,9 +196,36 @@ public final class ReferenceConntrack {
         }
         int seg = segmentOf(p.tcpFlags);
         if (seg < 0) return Verdict.INVALID;
+        if (c.synPassed && dir == 1 && seg == TcpSegment.SYNACK && u(p.ack) == c.synEnd) {
+            // the server answers the passed SYN: both ends started over; so does the entry, from
+            // that SYN (as if it had created it) and this SYN/ACK (Linux's resync)
+            c.end[0] = c.synEnd;
+            c.maxEnd[0] = c.synEnd;
+            c.maxWin[0] = c.synWin == 0 ? 1 : c.synWin;
+            c.wsOffered[0] = c.synWscale >= 0;
+            c.scale[0] = c.synWscale >= 0 ? Math.min(c.synWscale, 14) : 0;
+            c.end[1] = c.maxEnd[1] = c.maxWin[1] = 0;
+            c.scale[1] = 0;
+            c.wsOffered[1] = false;
+            c.synPassed = c.challengeDue = c.simultaneous = false;
+            c.state = SS;
+        }
         int next = nextState(dir, seg, c.state);
+        if (c.simultaneous && dir == 1 && seg == TcpSegment.ACK && c.state == SR) next = ES; // the last ACK of a simultaneous open
         if (next == X_INVALID) return Verdict.INVALID;
         if (next == X_IGNORE) {
+            account(c, dir, p);
+            c.synPassed = true;
+            c.synEnd = m(u(p.seq) + 1 + p.payloadLen);
+            c.synWin = p.window & 0xFFFF;
+            c.synWscale = p.wscale;
+            c.challengeDue = c.state == LA;
+            c.simultaneous = false; // Linux keeps that mark with the options it resets here
+            return Verdict.ESTABLISHED;
+        }
+        boolean answersPassedSyn = c.synPassed && seg == TcpSegment.RST && u(p.ack) == c.synEnd;
+        if (c.synPassed && c.challengeDue && dir == 1 && seg == TcpSegment.ACK && c.state == LA) {
+            c.challengeDue = false; // the challenge ACK: passes, the last FIN stays unacknowledged
             account(c, dir, p);
             return Verdict.ESTABLISHED;
         }
@@ -203,9 +240,16 @@ public final class ReferenceConntrack {
         if (dir == 1 && c.state == TcpState.SYN_SENT.ordinal() && (seg == TcpSegment.SYNACK || seg == TcpSegment.RST)) {
             if (!hasAck || u(p.ack) != c.end[0]) return Verdict.INVALID;
         }
-        int w = c.liberal ? 1 : window(c, dir, seg, p);
-        if (w < 0) return Verdict.INVALID;
+        int w = answersPassedSyn || c.liberal ? 1 : window(c, dir, seg, p); // the RST to the passed SYN, or picked up mid-stream: no window check
+        if (w < 0) {
+            // an out-of-window FIN or RST past the handshake becomes the "last packet" (Linux nf_tcp_handle_invalid)
+            if ((seg == TcpSegment.FIN || seg == TcpSegment.RST) && c.state != SR) c.synPassed = c.challengeDue = false;
+            return Verdict.INVALID;
+        }
         if (w == 0) return Verdict.ESTABLISHED; // late duplicate: passes, changes nothing
+        if (next == S2) c.simultaneous = true;
+        c.synPassed = false;
+        c.challengeDue = false;
         c.state = next;
         c.deadline = now + tcpTimeout[next];
         account(c, dir, p);

@@ -39,8 +39,8 @@ import java.util.function.Consumer;
  */
 final class ShardFile {
     static final long MAGIC = 0x534c554943454354L;
-    /** Layout version of {@link ConnTable}'s entry; change it with the layout. */
-    static final int VERSION = 1;
+    /** Layout version of {@link ConnTable}'s entry; change it with the layout (2: the passed SYN's end and window in the direction pads and spare bits). */
+    static final int VERSION = 2;
     static final int HEADER = 4096;
     static final int O_MAGIC = 0, O_VERSION = 8, O_SLOT = 12, O_CAPACITY = 16, O_READY = 20, O_FINGERPRINT = 24,
             O_CLOCK = 32, O_BOOT = 40, O_CHECK = 48;

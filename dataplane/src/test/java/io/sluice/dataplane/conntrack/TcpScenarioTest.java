@@ -118,6 +118,87 @@ class TcpScenarioTest {
         assertEquals("CL", e.stateName());
     }
 
+    /**
+     * A client that rebooted sends a SYN with a new ISN on the old tuple: it passes unchanged; the
+     * server's RST answering it acknowledges that SYN (ack = new ISN + 1), far outside the old
+     * window, and must close the entry (Linux: "RST sent to invalid SYN we had let through");
+     * before the entry kept the SYN's end this RST was INVALID and the stale entry lived on.
+     */
+    @Test
+    void rstAnsweringAPassedSynClosesTheStaleEntry() {
+        TcpDriver d = driver();
+        open(d);
+        d.send(0, ACK | PSH, 500);
+        int newIsn = d.nxt[0] + 0x4000_0000;
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, SYN, newIsn, 0, 0), "the SYN passes unchanged");
+        assertEquals("ES", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(1, RST | ACK, d.nxt[1] + 0x4000_0000, newIsn + 1, 0),
+                "the RST answering the passed SYN");
+        assertEquals("CL", d.stateName());
+        assertEquals(Verdict.NEW, d.sendRaw(0, SYN, newIsn, 0, 0), "the retransmitted SYN re-opens the tuple");
+    }
+
+    /**
+     * Client and server both lost the connection and start over on the same tuple: the client's SYN
+     * passes unchanged, the server's SYN/ACK acknowledges exactly that SYN, and the entry starts over
+     * from them (Linux: "SYN/ACK acknowledges a SYN that we earlier ignored"): the new connection's
+     * handshake and data pass. Before, that SYN/ACK was checked against the old window (INVALID)
+     * and the new connection was blocked.
+     */
+    @Test
+    void synAckAnsweringAPassedSynRestartsTheEntry() {
+        TcpDriver d = driver();
+        open(d);
+        d.send(0, ACK | PSH, 700);
+        int cIsn = d.nxt[0] + 0x4000_0000, sIsn = d.nxt[1] + 0x5000_0000;
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, SYN, cIsn, 0, 0));
+        assertEquals(Verdict.INVALID, d.sendRaw(1, SYN | ACK, sIsn, cIsn + 2, 0), "a SYN/ACK acknowledging something else");
+        assertEquals("ES", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(1, SYN | ACK, sIsn, cIsn + 1, 0), "the answer to the passed SYN");
+        assertEquals("SR", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, ACK, cIsn + 1, sIsn + 1, 0));
+        assertEquals("ES", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, ACK | PSH, cIsn + 1, sIsn + 1, 1000), "data of the new connection");
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(1, ACK | PSH, sIsn + 1, cIsn + 1001, 1000));
+        assertEquals(Verdict.INVALID, d.sendRaw(1, ACK | PSH, sIsn + 1001, cIsn + 1001 + 0x1000_0000, 100), "acks data the new connection never sent");
+    }
+
+    /** Only the RST to the last passed SYN skips the window: once a segment was accepted after it, the old rule holds. */
+    @Test
+    void rstAfterOtherTrafficIsCheckedAgain() {
+        TcpDriver d = driver();
+        open(d);
+        int newIsn = d.nxt[0] + 0x4000_0000;
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, SYN, newIsn, 0, 0));
+        assertEquals(Verdict.INVALID, d.sendRaw(1, RST | ACK, d.nxt[1] + 0x4000_0000, newIsn + 2, 0),
+                "an RST that acknowledges anything else is checked against the window");
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, SYN, newIsn, 0, 0), "the SYN again");
+        assertEquals(Verdict.ESTABLISHED, d.send(1, ACK | PSH, 100), "old connection still talking");
+        assertEquals(Verdict.INVALID, d.sendRaw(1, RST | ACK, d.nxt[1] + 0x4000_0000, newIsn + 1, 0));
+        assertEquals("ES", d.stateName());
+    }
+
+    /**
+     * A SYN on LAST_ACK makes the server send a challenge ACK (RFC 5961 4); that ACK must not count
+     * as the ACK of the last FIN (Linux: "challenge-ack ignored"): it passes, LAST_ACK stays, and
+     * the real ACK of the FIN still moves the entry to TIME_WAIT. Before it was INVALID (its ACK
+     * acknowledges the SYN, beyond the old window) or, in the window, wrongly ended the connection.
+     */
+    @Test
+    void challengeAckToASynInLastAckPassesAndChangesNothing() {
+        TcpDriver d = driver();
+        open(d);
+        assertEquals(Verdict.ESTABLISHED, d.send(0, FIN | ACK, 0));
+        assertEquals(Verdict.ESTABLISHED, d.send(1, FIN | ACK, 0));
+        assertEquals("LA", d.stateName());
+        int newIsn = d.nxt[0] + 0x4000_0000;
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, SYN, newIsn, 0, 0));
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(1, ACK, d.nxt[1], newIsn + 1, 0), "the challenge ACK");
+        assertEquals("LA", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.send(0, ACK, 0), "the client's ACK of the server's FIN");
+        assertEquals("TW", d.stateName());
+    }
+
     @Test
     void simultaneousOpen() {
         TcpDriver d = driver();
@@ -131,6 +212,29 @@ class TcpScenarioTest {
         assertEquals("ES", d.stateName());
         assertEquals(Verdict.ESTABLISHED, d.send(1, ACK | PSH, 500));
         assertEquals(Verdict.ESTABLISHED, d.send(0, ACK | PSH, 500));
+    }
+
+    /**
+     * In a simultaneous open both sides sent a SYN, so the responder's ACK in SYN_RECV completes
+     * the handshake (Linux IP_CT_TCP_SIMULTANEOUS_OPEN); the initiator's late SYN/ACK is then out
+     * of place (INVALID, as Linux). Before, the entry stayed in SYN_RECV until the initiator acked.
+     */
+    @Test
+    void responderAckEstablishesASimultaneousOpen() {
+        TcpDriver d = driver();
+        assertEquals(Verdict.NEW, d.send(0, SYN, 0));
+        assertEquals(Verdict.ESTABLISHED, d.send(1, SYN, 0));
+        assertEquals(Verdict.ESTABLISHED, d.send(0, SYN | ACK, 0));
+        assertEquals("SR", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.send(1, ACK | PSH, 300));
+        assertEquals("ES", d.stateName());
+        assertEquals(Verdict.INVALID, d.sendRaw(0, SYN | ACK, d.isn[0], d.nxt[1], 0), "the initiator's SYN/ACK again");
+        // an ordinary handshake keeps SYN_RECV until the initiator's ACK
+        TcpDriver o = new TcpDriver(ct, 1, 2, 0x0A000002, 43211, 0x0A000063, 443, 5000, 9000);
+        assertEquals(Verdict.NEW, o.send(0, SYN, 0));
+        assertEquals(Verdict.ESTABLISHED, o.send(1, SYN | ACK, 0));
+        assertEquals(Verdict.ESTABLISHED, o.send(1, ACK | PSH, 100));
+        assertEquals("SR", o.stateName());
     }
 
     @Test

@@ -6,9 +6,13 @@ endpoints, no addresses) and F (forwarding, nftables `ct state` rules that set t
 forwarded packet to 1 new, 2 established, 3 related, 4 invalid, 5 other). This process opens one
 AF_PACKET socket in A and one in B (setns), and then answers batches on stdin/stdout:
 
-  request:  u32 n, then n records: u8 side (0: sent from A, 1: from B), u16 len, len bytes of an
-            IPv4 packet whose IP ID is the record's index in the batch
-  answer:   n bytes: the DSCP the packet arrived with on the other side (1..5), or 0 if it never came
+  request:  u32 n, then n records: u8 side | extra << 1 | unsure << 7 (side 0: sent from A, 1: from
+            B; extra: frames after the first, up to 63; unsure: a datagram Linux's reassembly
+            is expected to discard, not waited for), then 1 + extra times u16 len, len bytes of an IPv4 packet
+            whose IP ID is the record's index in the batch (the fragments of one datagram)
+  answer:   n bytes: the DSCP the packet (for fragments: the one with offset 0 of the datagram
+            Linux reassembled and fragmented again) arrived with on the other side (1..5), or 0
+            if it never came
 
 Packets of one batch must belong to different connections (they may be reordered between the two
 veths); the harness sends one packet of each of up to n concurrent sequences per batch.
@@ -63,11 +67,21 @@ def main():
         # the answer arrives on the other side; ids are batch indices
         ans = bytearray(n)
         want = [0, 0]  # how many each capture socket must still see
+        index = {}  # IP ID -> record (a fragment train has an ID of its own, unique for a while)
+        unsure_idx = set()
         for i in range(n):
-            side, ln = struct.unpack("<BH", rd.read(3))
-            pkt = rd.read(ln)
-            socks[side].send(hdr[side] + pkt)
-            want[1 - side] += 1
+            b = rd.read(1)[0]
+            side, extra, unsure = b & 1, (b >> 1) & 0x3F, b >> 7
+            for f in range(1 + extra):
+                ln = struct.unpack("<H", rd.read(2))[0]
+                pkt = rd.read(ln)
+                if f == 0:
+                    index[(pkt[4] << 8) | pkt[5]] = i
+                socks[side].send(hdr[side] + pkt)
+            if unsure:
+                unsure_idx.add(i)
+            else:
+                want[1 - side] += 1
         pending = want[0] + want[1]
         deadline = time.monotonic() + 0.5
         while pending > 0:
@@ -84,10 +98,13 @@ def main():
                     if len(f) < 34 or f[12:14] != b"\x08\x00":
                         continue
                     ip = f[14:]
-                    pid = (ip[4] << 8) | ip[5]
-                    if pid < n and ans[pid] == 0:
+                    if ((ip[6] & 0x1F) << 8) | ip[7]:
+                        continue  # a later fragment: its datagram answers by its first
+                    pid = index.get((ip[4] << 8) | ip[5], -1)
+                    if pid >= 0 and ans[pid] == 0:
                         ans[pid] = (ip[1] >> 2) or 5
-                        pending -= 1
+                        if pid not in unsure_idx:
+                            pending -= 1
         wr.write(bytes(ans))
         wr.flush()
 
