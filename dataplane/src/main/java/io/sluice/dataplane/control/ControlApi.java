@@ -71,6 +71,10 @@ final class ControlApi implements AutoCloseable {
                 .port(settings.port())
                 .shutdownHook(false)
                 .maxPayloadSize(-1) // the size limit is ours (413, audited)
+                // TCP_NODELAY (Helidon's default is Nagle on): an answer written in more than one
+                // segment, such as a 1k-rule group's 60 KB, otherwise waits for the client's delayed
+                // ACK, ~40 ms per call (bench api: one_rule p50 48 ms against a server total of 4 ms)
+                .connectionOptions(o -> o.tcpNoDelay(true))
                 .routing(HttpRouting.builder().any(this::handle));
         if (settings.tls() != null) {
             // HTTPS only: a plain HTTP request on this listener fails its TLS handshake
