@@ -225,7 +225,7 @@ DUT_PIDS=""
 run_sluice() { # GC TRY
   local gc=$1 try=$2 d=$TMP/sluice-$1-$2 dp api k sys=sluice-$1
   mkdir -p "$d"; sluice_config "$d"
-  DUT_CMD="taskset -c 0 $JAVA $DUT_FLAGS $(gc_flag "$gc") -Xlog:safepoint*,gc*:file=$d/jvm.log:uptime,timemillis,tags:filecount=4,filesize=20m -Dsluice.native.lib=$NATIVE_LIB -Dsluice.home=$SLUICE_HOME -cp $SLUICE_JAR io.sluice.dataplane.Main run $d/sluice.yaml"
+  DUT_CMD="taskset -c 0 $JAVA $DUT_FLAGS $(gc_flag "$gc") -Xlog:safepoint*,gc*:file=$d/jvm.log:uptime,timemillis,tags:filecount=4,filesize=20m -Dsluice.native.lib=$NATIVE_LIB -Dsluice.home=$SLUICE_HOME -Dsluice.conntrack.dir=$d -cp $SLUICE_JAR io.sluice.dataplane.Main run $d/sluice.yaml"
   # shellcheck disable=SC2086
   $DUT_CMD > "$d/out.txt" 2>&1 &
   dp=$!; PIDS="$PIDS $dp"; DUT_PIDS="$DUT_PIDS $dp"

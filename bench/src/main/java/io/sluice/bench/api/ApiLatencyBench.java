@@ -91,7 +91,8 @@ public final class ApiLatencyBench {
         }
         String extra = System.getenv("API_SERVER_JVM"); // e.g. -XX:StartFlightRecording=... to profile the server
         if (extra != null && !extra.isBlank()) cmd.addAll(List.of(extra.trim().split("\\s+")));
-        cmd.addAll(List.of("-Xmx1g", "-cp", jar, "io.sluice.dataplane.Main", "run", file.toString()));
+        // the conntrack shard goes to the scratch directory, never into a real data plane's /run/sluice
+        cmd.addAll(List.of("-Xmx1g", "-Dsluice.conntrack.dir=" + dir, "-cp", jar, "io.sluice.dataplane.Main", "run", file.toString()));
         Path out = dir.resolve("out.txt");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         try {
