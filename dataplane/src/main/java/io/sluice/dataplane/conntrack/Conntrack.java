@@ -440,7 +440,7 @@ public final class Conntrack implements AutoCloseable {
             boolean acks = (p.tcpFlags & TcpFlags.ACK) != 0 && p.ack == table.end(slot, ORIG);
             if ((seg == TcpSegment.SYNACK || seg == TcpSegment.RST) && !acks) return Verdict.INVALID;
         }
-        int w = (table.flags(slot) & F_LIBERAL) != 0 ? W_OK : inWindow(slot, dir, state, seg, p);
+        int w = (fl & F_LIBERAL) != 0 ? W_OK : inWindow(slot, dir, state, seg, p); // no branch above clears F_LIBERAL
         if (w == W_INVALID) {
             if ((fl & F_SYN_IGNORED) != 0 && (seg == TcpSegment.FIN || seg == TcpSegment.RST) && state != SYN_RECV) {
                 // Linux (nf_tcp_handle_invalid) records an out-of-window FIN or RST on an assured
