@@ -124,6 +124,8 @@ public final class Worker implements Agent {
 
     private volatile int registeredLcore = -2;
     private volatile Thread thread;
+    /** The worker thread's Linux thread id (-1 before start), for keeping other threads off its CPU. */
+    private volatile int osTid = -1;
     private long nowNs;
     private long flushedNs;
     private long cycles;
@@ -206,6 +208,7 @@ public final class Worker implements Agent {
     @Override
     public void onStart() {
         thread = Thread.currentThread();
+        osTid = io.sluice.dataplane.ffi.Affinity.gettid();
         int id = Shim.threadRegister();
         if (id < 0) {
             throw new IllegalStateException(roleName + ": rte_thread_register failed: " + Shim.strerror(-id));
@@ -624,6 +627,16 @@ public final class Worker implements Agent {
     /** The thread running this worker (null before {@link #onStart()}). */
     public Thread thread() {
         return thread;
+    }
+
+    /** The worker thread's Linux thread id (-1 before it started). */
+    public int osTid() {
+        return osTid;
+    }
+
+    /** The lcore this worker is pinned to (-1: not pinned). */
+    public int lcore() {
+        return lcore;
     }
 
     /** The lcore id EAL gave this worker's thread (-2 before start). */

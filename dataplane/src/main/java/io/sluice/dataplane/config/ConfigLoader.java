@@ -36,7 +36,7 @@ public final class ConfigLoader {
     private static final Set<String> MAC_KEYS = Set.of("mac", "port");
     private static final Set<String> ARP_KEYS = Set.of("ip", "mac", "port");
     private static final Set<String> METRICS_KEYS = Set.of("listen");
-    private static final Set<String> SERVICE_KEYS = Set.of("stall-timeout-ms", "ready-timeout-ms");
+    private static final Set<String> SERVICE_KEYS = Set.of("stall-timeout-ms", "ready-timeout-ms", "housekeeping-cpus");
 
     private final String file;
     private final Yaml y;
@@ -383,7 +383,19 @@ public final class ConfigLoader {
                     ? y.intIn(s.get("stall-timeout-ms"), "service.stall-timeout-ms", 100, 3_600_000) : service.stallTimeoutMs();
             int ready = s.containsKey("ready-timeout-ms")
                     ? y.intIn(s.get("ready-timeout-ms"), "service.ready-timeout-ms", 100, 3_600_000) : service.readyTimeoutMs();
-            service = new ServiceSettings(stall, ready);
+            String hk = service.housekeepingCpus();
+            if (s.containsKey("housekeeping-cpus")) {
+                hk = y.scalar(s.get("housekeeping-cpus"), "service.housekeeping-cpus").strip();
+                if (!hk.equals("auto") && !hk.equals("off")) {
+                    try {
+                        io.sluice.dataplane.service.CpuList.parse(hk);
+                    } catch (IllegalArgumentException e) {
+                        throw y.error(s.get("housekeeping-cpus"), "service.housekeeping-cpus",
+                                e.getMessage() + " (expected auto, off, or a CPU list such as \"0,2-3\")");
+                    }
+                }
+            }
+            service = new ServiceSettings(stall, ready, hk);
         }
 
         MetricsSettings metrics = MetricsSettings.DEFAULT;

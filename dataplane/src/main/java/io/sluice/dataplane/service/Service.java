@@ -119,6 +119,7 @@ public final class Service {
                 Supervisor.watchdogNsFromEnv(), log);
         MetricsServer metrics = null;
         io.sluice.dataplane.debug.AdminServer admin = null;
+        Housekeeping housekeeping = null;
         Lifecycle.End end;
         try {
             if (sup.awaitReady(cfg.service().readyTimeoutMs() * 1_000_000L)) {
@@ -129,6 +130,7 @@ public final class Service {
                         + "; counters: ./sluice stats " + cfg.countersFile() + "; status: ./sluice status "
                         + cfg.countersFile() + "; reload: SIGHUP; stop: SIGTERM or Ctrl-C");
                 RunLog.started(log, dp, cfg);
+                housekeeping = startHousekeeping(cfg, dp, log);
                 life.set(Lifecycle.State.RUNNING);
                 sup.start();
                 metrics = startMetrics(cfg, counters, log);
@@ -158,6 +160,9 @@ public final class Service {
             }
             sup.close();
             reloader.close();
+            if (housekeeping != null) {
+                housekeeping.close();
+            }
             if (metrics != null) {
                 metrics.close();
             }
@@ -177,6 +182,28 @@ public final class Service {
         RunLog.stopped(log, counters, cfg, System.currentTimeMillis() - started.get());
         log.println("sluice: stopped");
         return 0;
+    }
+
+    /**
+     * Keeps the threads that are not workers off the pinned workers' CPUs ({@code service.housekeeping-cpus}).
+     * Called once every worker polls, so each has pinned itself. A failure here is logged, never fatal.
+     */
+    private static Housekeeping startHousekeeping(SluiceConfig cfg, Dataplane dp, PrintStream log) {
+        try {
+            java.util.Set<Integer> tids = new java.util.HashSet<>();
+            java.util.BitSet pinned = new java.util.BitSet();
+            for (Worker w : dp.workers()) {
+                tids.add(w.osTid());
+                java.util.BitSet on = w.lcore() >= 0 ? io.sluice.dataplane.ffi.Affinity.get(w.osTid()) : null;
+                if (on != null) {
+                    pinned.or(on);
+                }
+            }
+            return Housekeeping.start(cfg.service().housekeepingCpus(), tids, pinned, log);
+        } catch (RuntimeException e) {
+            log.println("sluice: housekeeping: " + e.getMessage() + "; other threads stay where they are");
+            return null;
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.sluice.dataplane.netns;
 
 import io.sluice.dataplane.firewall.FwTopology;
+import io.sluice.dataplane.service.Housekeeping;
 import io.sluice.dataplane.service.Status;
 import org.junit.jupiter.api.Test;
 
@@ -234,6 +235,68 @@ class ServiceLifecycleTest {
                 assertTrue(st.contains("generation: 2"), st);
                 c.signal("TERM");
                 assertEquals(0, c.awaitExit(30), c.output());
+            }
+        }
+    }
+
+    /** Each thread of process {@code pid} by its name ({@code comm}) with its {@code Cpus_allowed_list}. */
+    private static List<String[]> threadCpus(long pid) throws Exception {
+        List<String[]> out = new java.util.ArrayList<>();
+        try (var tasks = Files.newDirectoryStream(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : tasks) {
+                try {
+                    String comm = Files.readString(t.resolve("comm")).strip();
+                    String cpus = Files.readAllLines(t.resolve("status")).stream()
+                            .filter(l -> l.startsWith("Cpus_allowed_list:")).findFirst().orElseThrow()
+                            .substring("Cpus_allowed_list:".length()).strip();
+                    out.add(new String[] {comm, cpus});
+                } catch (java.io.IOException gone) {
+                    // the thread ended while we looked
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A worker pinned to CPU 1 owns it: every other thread of the process (GC, JIT, metrics, supervisor,
+     * EAL's) is moved to CPU 0, and so is a thread started later (the sweep repeats). With
+     * {@code housekeeping-cpus: off} they keep both CPUs, which is what makes this test able to fail.
+     */
+    @Test
+    void threadsOtherThanTheWorkersStayOffThePinnedWorkersCpu() throws Exception {
+        try (Netns net = new Netns()) {
+            Path dir = net.tempDir();
+            for (String mode : List.of("auto", "off")) {
+                Path cfg = ServiceChild.twoTapConfig(dir, net.name("ka"), net.name("kb"),
+                        "workers:\n  - { lcore: 1, rx: [a, b] }\nservice: { housekeeping-cpus: " + mode + " }\n");
+                Files.writeString(cfg, Files.readString(cfg).replace("\"-l\", \"0\"", "\"-l\", \"0-1\""));
+                try (ServiceChild c = ServiceChild.run(cfg)) {
+                    c.awaitReady(60_000);
+                    if (mode.equals("auto")) {
+                        assertNotNull(c.await(l -> l.startsWith("sluice: housekeeping: threads other than the workers run on CPU(s) 0"
+                                + " (workers on 1); "), 10_000), c.output());
+                    }
+                    Thread.sleep(2 * Housekeeping.PERIOD_MS + 500); // threads the JVM starts after the first sweep are caught by the next
+                    List<String[]> threads = threadCpus(c.process.pid());
+                    StringBuilder all = new StringBuilder();
+                    for (String[] t : threads) all.append(t[0]).append('=').append(t[1]).append(' ');
+                    long workers = threads.stream().filter(t -> t[0].equals("sluice-worker-0")).count();
+                    assertEquals(1, workers, all.toString());
+                    for (String[] t : threads) {
+                        if (t[0].equals("sluice-worker-0")) {
+                            assertEquals("1", t[1], "the worker (" + mode + "): " + all);
+                        } else if (mode.equals("auto")) {
+                            assertEquals("0", t[1], "thread " + t[0] + ": " + all);
+                        } else if (!t[0].startsWith("rte-") && !t[0].startsWith("eal-") && !t[0].startsWith("telemetry")) {
+                            // off: the JVM's threads keep both CPUs (EAL pins its own threads itself)
+                            assertEquals("0-1", t[1], "thread " + t[0] + " (off): " + all);
+                        }
+                    }
+                    assertTrue(threads.size() > 5, "the JVM's own threads are among them: " + all);
+                    c.signal("TERM");
+                    assertEquals(0, c.awaitExit(30), c.output());
+                }
             }
         }
     }
