@@ -398,7 +398,10 @@ public final class CutTreeCompiler {
             return k;
         }
 
-        /** Emits a leaf: redundant rules dropped, per rule only the dimensions it does not cover, narrowest first. */
+        /**
+         * Emits a leaf: redundant rules dropped; per rule all five ranges in a 5-dimension table
+         * (fixed entries), else only the dimensions it does not cover, narrowest first.
+         */
         int leaf(int[] rs, int incoming, int n, long[] rlo, long[] rhi, int depth) {
             int[] keep = new int[n];
             int m = 0;
@@ -414,6 +417,14 @@ public final class CutTreeCompiler {
             for (int i = 0; i < m; i++) {
                 int r = keep[i];
                 leaves.add(r);
+                if (dims == Classifier.FIXED_DIMS) { // fixed entry: every dimension, the rule's own range
+                    for (int d = 0; d < dims; d++) {
+                        int l = (int) lo[r * dims + d];
+                        leaves.add(l);
+                        leaves.add(((int) hi[r * dims + d] - l) + Integer.MIN_VALUE);
+                    }
+                    continue;
+                }
                 int cnt = 0;
                 for (int d = 0; d < dims; d++) if (!covers(r, d, rlo, rhi)) order[cnt++] = d;
                 leaves.add(cnt);

@@ -37,11 +37,15 @@ public record LookupProfile(double trees, double steps, double entries, double c
                     int prio = lv[p];
                     if (prio >= best) break;
                     entries++;
-                    int end = p + 2 + 3 * lv[p + 1];
+                    int end = p + Classifier.entryInts(c.dims(), lv, p);
                     boolean miss = false;
-                    for (int q = p + 2; q < end; q += 3) { // classify evaluates every check of an entry (no branch per check)
-                        checks++;
-                        miss |= ((keys[off + lv[q]] - lv[q + 1]) + Integer.MIN_VALUE) > lv[q + 2];
+                    if (c.dims() == Classifier.FIXED_DIMS) { // fixed entry: (lo, span') per dimension
+                        for (int d = 0; d < c.dims(); d++, checks++) miss |= ((keys[off + d] - lv[p + 1 + 2 * d]) + Integer.MIN_VALUE) > lv[p + 2 + 2 * d];
+                    } else {
+                        for (int q = p + 2; q < end; q += 3) { // classify evaluates every check of an entry (no branch per check)
+                            checks++;
+                            miss |= ((keys[off + lv[q]] - lv[q + 1]) + Integer.MIN_VALUE) > lv[q + 2];
+                        }
                     }
                     if (!miss) {
                         best = prio;
