@@ -68,6 +68,7 @@ public final class IncrementalClassifier {
 
     /** Moves to {@code next}; returns the new table. */
     public Classifier update(FlatRules next) {
+        CutTreeCompiler.checkShape(next);
         rebuilt = 0;
         reused = 0;
         lastWasLocal = false;

@@ -13,8 +13,10 @@ package io.sluice.rules.table;
  * stub {@code [0, self, leafOffset]}: stepping a stub returns the stub itself (so the burst path
  * advances four keys without a branch per key) and its leaf is at {@code leaves[leafOffset]}. A leaf is {@code [count, entry...]}
  * in priority order. In a table of {@link #FIXED_DIMS} dimensions (the IPv4 5-tuple) an entry is
- * {@code [priority, (lo, span ^ MIN_VALUE) x 5]}: every dimension is checked, unrolled, with no
- * per-entry count to branch on. In other tables an entry is
+ * the 8 ints {@code [priority, srcLo, srcSpan ^ MIN_VALUE, dstLo, dstSpan ^ MIN_VALUE, sport, dport, proto]}
+ * where each of the last three is {@code lo << 16 | span} (those dimensions are at most 16 bits
+ * wide): every dimension is checked, unrolled, with no per-entry count to branch on
+ * ({@link #fixedMatch}). In other tables an entry is
  * {@code [priority, checks, (dim, lo, span ^ MIN_VALUE) x checks]} (dimensions the rule covers over
  * the whole leaf region need no check). A check passes when {@code ((k[dim] - lo) + MIN_VALUE) <= span'}. Each tree's root node
  * sits in its own small array ({@code tops[t]}, cutting dimension {@code rootDim[t]}; a tree
@@ -31,8 +33,8 @@ public final class Classifier {
     public static final int NO_MATCH = -1;
     /** Tables with this many dimensions (IPv4 5-tuples) store fixed-size leaf entries. */
     public static final int FIXED_DIMS = 5;
-    /** Ints of one fixed leaf entry: the priority and (lo, span') per dimension. */
-    public static final int FIXED_ENTRY = 1 + 2 * FIXED_DIMS;
+    /** Ints of one fixed leaf entry: the priority, (lo, span') for both addresses, lo << 16 | span for ports and protocol. */
+    public static final int FIXED_ENTRY = 8;
 
     /** Ints of the leaf entry at {@code p} of {@code leaves} in a table of {@code dims} dimensions. */
     public static int entryInts(int dims, int[] leaves, int p) {
@@ -169,9 +171,7 @@ public final class Classifier {
             for (int i = 0; i < n; i++, p += FIXED_ENTRY) {
                 int prio = lv[p];
                 if (prio >= best) break;
-                if (((src - lv[p + 1]) + Integer.MIN_VALUE) <= lv[p + 2] & ((dst - lv[p + 3]) + Integer.MIN_VALUE) <= lv[p + 4]
-                        & ((sport - lv[p + 5]) + Integer.MIN_VALUE) <= lv[p + 6] & ((dport - lv[p + 7]) + Integer.MIN_VALUE) <= lv[p + 8]
-                        & ((proto - lv[p + 9]) + Integer.MIN_VALUE) <= lv[p + 10]) {
+                if (fixedMatch(lv, p, src, dst, sport, dport, proto)) {
                     best = prio;
                     break;
                 }
@@ -291,11 +291,21 @@ public final class Classifier {
         for (int i = 0; i < n; i++, p += FIXED_ENTRY) {
             int prio = lv[p];
             if (prio >= best) return best;
-            if (((k0 - lv[p + 1]) + Integer.MIN_VALUE) <= lv[p + 2] & ((k1 - lv[p + 3]) + Integer.MIN_VALUE) <= lv[p + 4]
-                    & ((k2 - lv[p + 5]) + Integer.MIN_VALUE) <= lv[p + 6] & ((k3 - lv[p + 7]) + Integer.MIN_VALUE) <= lv[p + 8]
-                    & ((k4 - lv[p + 9]) + Integer.MIN_VALUE) <= lv[p + 10]) return prio;
+            if (fixedMatch(lv, p, k0, k1, k2, k3, k4)) return prio;
         }
         return best;
+    }
+
+    /**
+     * True if the fixed entry at {@code p} of {@code lv} contains the key: five range checks, no
+     * branch between them ({@code &}, not {@code &&}).
+     */
+    public static boolean fixedMatch(int[] lv, int p, int k0, int k1, int k2, int k3, int k4) {
+        final int s = lv[p + 5], d = lv[p + 6], q = lv[p + 7];
+        return ((k0 - lv[p + 1]) + Integer.MIN_VALUE) <= lv[p + 2] & ((k1 - lv[p + 3]) + Integer.MIN_VALUE) <= lv[p + 4]
+                & ((k2 - (s >>> 16)) + Integer.MIN_VALUE) <= ((s & 0xFFFF) | Integer.MIN_VALUE)
+                & ((k3 - (d >>> 16)) + Integer.MIN_VALUE) <= ((d & 0xFFFF) | Integer.MIN_VALUE)
+                & ((k4 - (q >>> 16)) + Integer.MIN_VALUE) <= ((q & 0xFFFF) | Integer.MIN_VALUE);
     }
 
     /** Returns the priority of the first entry of the leaf at {@code p} that matches and beats {@code best}, else {@code best}. */

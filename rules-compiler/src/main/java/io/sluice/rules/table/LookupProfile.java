@@ -39,8 +39,9 @@ public record LookupProfile(double trees, double steps, double entries, double c
                     entries++;
                     int end = p + Classifier.entryInts(c.dims(), lv, p);
                     boolean miss = false;
-                    if (c.dims() == Classifier.FIXED_DIMS) { // fixed entry: (lo, span') per dimension
-                        for (int d = 0; d < c.dims(); d++, checks++) miss |= ((keys[off + d] - lv[p + 1 + 2 * d]) + Integer.MIN_VALUE) > lv[p + 2 + 2 * d];
+                    if (c.dims() == Classifier.FIXED_DIMS) { // fixed entry: all five dimensions
+                        checks += Classifier.FIXED_DIMS;
+                        miss = !Classifier.fixedMatch(lv, p, keys[off], keys[off + 1], keys[off + 2], keys[off + 3], keys[off + 4]);
                     } else {
                         for (int q = p + 2; q < end; q += 3) { // classify evaluates every check of an entry (no branch per check)
                             checks++;
