@@ -12,6 +12,7 @@ CLASSBENCH=${CLASSBENCH:-$SLUICE_HOME/../shared/classbench}
 ITER=${RULES_ITER:-100}
 ROUNDS=${RULES_ROUNDS:-3}
 SETS=${RULES_SETS:-"acl1_1k fw1_1k ipc1_1k acl1_10k fw1_10k ipc1_10k"}
+UPDATES=${RULES_UPDATES:-1000}
 
 die() { echo "rules.sh: $*" >&2; exit 2; }
 [[ -x "$JAVA" ]] || die "JAVA=$JAVA is not executable"
@@ -44,8 +45,10 @@ int rte_acl_build(struct rte_acl_ctx *ctx, const struct rte_acl_config *cfg) {
 C
 gcc -O2 -shared -fPIC -o "$tmp/aclbuildtime.so" "$tmp/aclbuildtime.c" -ldl
 
-date_tag=$(date +%Y-%m-%d)
+date_tag=$(date -u +%Y-%m-%d-%H%M)
 out="$SLUICE_HOME/bench/results/rules-$date_tag.md"
+run_cmd="RULES_ITER=$ITER RULES_ROUNDS=$ROUNDS RULES_SETS=\"$SETS\" RULES_SG_INTERFACES=${RULES_SG_INTERFACES:-1000} RULES_UPDATES=$UPDATES CLASSBENCH=$CLASSBENCH ./sluice bench rules"
+echo "command: $run_cmd" >&2
 mkdir -p "$(dirname "$out")"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -123,8 +126,8 @@ sg_acl_cmd="dpdk-test-acl -l 0 --no-huge -m 1024 --no-pci -- --rulesf=DIR/sg_ifa
 echo "sg shape: rte_acl ${sg_acl_pps} pkt/s (one context), ${sg_acl_mem} B per context | sluice $(sgget lookups_per_s) lookups/s over $SG_N tables, $(sgget lookups_per_s_iface0) on interface 0 alone" >&2
 
 # Update latency of a one-rule change (IncrementalClassifier.update), per set.
-upd_port=$(CLASSBENCH="$CLASSBENCH" taskset -c 0 "$JAVA" -Xmx3g -cp "$BENCH_JAR" io.sluice.bench.rules.RulesUpdateLatency 1000 port $SETS)
-upd_mixed=$(CLASSBENCH="$CLASSBENCH" taskset -c 0 "$JAVA" -Xmx3g -cp "$BENCH_JAR" io.sluice.bench.rules.RulesUpdateLatency 1000 mixed $SETS)
+upd_port=$(CLASSBENCH="$CLASSBENCH" taskset -c 0 "$JAVA" -Xmx3g -cp "$BENCH_JAR" io.sluice.bench.rules.RulesUpdateLatency "$UPDATES" port $SETS)
+upd_mixed=$(CLASSBENCH="$CLASSBENCH" taskset -c 0 "$JAVA" -Xmx3g -cp "$BENCH_JAR" io.sluice.bench.rules.RulesUpdateLatency "$UPDATES" mixed $SETS)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 {
@@ -138,6 +141,8 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
     printf '%s' "$rows"
     echo
     echo "min_ratio=$min_ratio (lowest Sluice/rte_acl lookups/s)"
+    echo
+    echo "Command: \`$run_cmd\`"
     echo
     echo "## What is measured"
     echo "- Sluice build 'cold' = the first compile in a fresh JVM (interpreted/JIT-compiling), last round."
@@ -161,7 +166,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
     echo
     echo "## Update latency (one-rule change at the table level, IncrementalClassifier.update)"
     echo
-    echo "port: each change sets a random rule's destination port; mixed: ClassBenchGen.withOneRuleChanged's five kinds (port, destination prefix, source widened to any, another rule's box, a source prefix). 1000 changes after 300 of warm-up; wall-clock and thread-CPU percentiles (the machine is shared: wall includes preemption)."
+    echo "port: each change sets a random rule's destination port; mixed: ClassBenchGen.withOneRuleChanged's five kinds (port, destination prefix, source widened to any, another rule's box, a source prefix). $UPDATES changes after 300 of warm-up; wall-clock and thread-CPU percentiles (the machine is shared: wall includes preemption)."
     echo
     echo "### port"
     echo "$upd_port"
@@ -172,7 +177,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "## Commands"
     printf '%s' "$cmds"
     echo "- security-group shape: \`$sg_cmd\` then \`$sg_acl_cmd\` (DIR: the files RulesSgShape wrote)"
-    echo "- update latency: \`CLASSBENCH=$CLASSBENCH $JAVA -Xmx3g -cp $BENCH_JAR io.sluice.bench.rules.RulesUpdateLatency 1000 port|mixed $SETS\`"
+    echo "- update latency: \`CLASSBENCH=$CLASSBENCH $JAVA -Xmx3g -cp $BENCH_JAR io.sluice.bench.rules.RulesUpdateLatency $UPDATES port|mixed $SETS\`"
     echo
     echo "## Machine"
     echo "- CPU: $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}'), $(nproc) cores; kernel $(uname -r)"

@@ -19,9 +19,9 @@ class LookupProfileTest {
         assertEquals(1.0, hit.trees());
         assertEquals(0.0, hit.steps(), "one rule: the root is a leaf");
         assertEquals(1.0, hit.entries());
-        assertEquals(4.0, hit.checks(), "src, dst, dport, proto (sport is a wildcard)");
+        assertEquals(5.0, hit.checks(), "a 5-dimension table's fixed entry checks every dimension, the wildcard sport too");
         LookupProfile miss = LookupProfile.of(c, new int[] {11, 20, 5, 80, 6}, 1);
-        assertEquals(4.0, miss.checks(), "every check of the entry is evaluated");
+        assertEquals(5.0, miss.checks(), "every check of the entry is evaluated");
         assertEquals(1.0, miss.entries());
         LookupProfile none = LookupProfile.of(c, new int[] {10, 20, 5, 81, 6, 10, 20, 5, 80, 6}, 2);
         assertEquals(1.0, none.entries(), "averaged over two keys");

@@ -40,6 +40,7 @@ public final class CutTreeCompiler {
 
     /** Compiles all rules from scratch. */
     public Classifier compile(FlatRules rules) {
+        checkShape(rules);
         List<int[]> parts = new ArrayList<>(partitions(rules));
         parts.removeIf(m -> m.length == 0);
         parts.sort((a, b) -> Integer.compare(a[0], b[0]));
@@ -55,6 +56,17 @@ public final class CutTreeCompiler {
         }
         checkSize(nodes.size());
         return new Classifier(rules.dims(), nodes.toArray(), leaves.toArray(), tops, rootDim, minPrio, rules.actionArray().clone(), rules.idArray().clone());
+    }
+
+    /**
+     * A 5-dimension table stores fixed leaf entries with its last three dimensions packed 16 bits
+     * each (ports, protocol): those must be at most 16 bits wide.
+     */
+    static void checkShape(FlatRules rules) {
+        if (rules.dims() != Classifier.FIXED_DIMS) return;
+        for (int d = 2; d < Classifier.FIXED_DIMS; d++) {
+            if (rules.dimBits(d) > 16) throw new IllegalArgumentException("a 5-dimension rule list is an IPv4 5-tuple: dimension " + d + " is " + rules.dimBits(d) + " bits wide, at most 16 allowed");
+        }
     }
 
     /** References hold a node offset in 27 bits. */
@@ -398,7 +410,10 @@ public final class CutTreeCompiler {
             return k;
         }
 
-        /** Emits a leaf: redundant rules dropped, per rule only the dimensions it does not cover, narrowest first. */
+        /**
+         * Emits a leaf: redundant rules dropped; per rule all five ranges in a 5-dimension table
+         * (fixed entries), else only the dimensions it does not cover, narrowest first.
+         */
         int leaf(int[] rs, int incoming, int n, long[] rlo, long[] rhi, int depth) {
             int[] keep = new int[n];
             int m = 0;
@@ -414,6 +429,18 @@ public final class CutTreeCompiler {
             for (int i = 0; i < m; i++) {
                 int r = keep[i];
                 leaves.add(r);
+                if (dims == Classifier.FIXED_DIMS) { // fixed entry: every dimension, the rule's own range
+                    for (int d = 0; d < dims; d++) {
+                        int l = (int) lo[r * dims + d], span = (int) hi[r * dims + d] - l;
+                        if (d < 2) {
+                            leaves.add(l);
+                            leaves.add(span + Integer.MIN_VALUE);
+                        } else {
+                            leaves.add(l << 16 | span); // 16-bit dimension (checked by compile)
+                        }
+                    }
+                    continue;
+                }
                 int cnt = 0;
                 for (int d = 0; d < dims; d++) if (!covers(r, d, rlo, rhi)) order[cnt++] = d;
                 leaves.add(cnt);

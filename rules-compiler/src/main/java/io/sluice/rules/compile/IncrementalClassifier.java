@@ -68,6 +68,7 @@ public final class IncrementalClassifier {
 
     /** Moves to {@code next}; returns the new table. */
     public Classifier update(FlatRules next) {
+        CutTreeCompiler.checkShape(next);
         rebuilt = 0;
         reused = 0;
         lastWasLocal = false;
@@ -132,7 +133,7 @@ public final class IncrementalClassifier {
         int[] minPrio = new int[order.length], rootDim = new int[order.length];
         for (int i = 0; i < order.length; i++) {
             Tree t = ts[order[i]];
-            tops[i] = emitTree(t, nn, nl, leaves.array(), null, null, true);
+            tops[i] = emitTree(rules.dims(), t, nn, nl, leaves.array(), null, null, true);
             rootDim[i] = t.root.kind == BNode.INNER ? t.root.dim : 0;
             minPrio[i] = t.members[0];
         }
@@ -446,7 +447,7 @@ public final class IncrementalClassifier {
         for (int i : order) {
             Tree t = ts[i];
             if (kept[i]) {
-                t.top = emitTree(t, nn, nl, leaves.array(), oldMembers[i], t.members, false);
+                t.top = emitTree(next.dims(), t, nn, nl, leaves.array(), oldMembers[i], t.members, false);
             } else {
                 CutTreeCompiler.Build b = new CutTreeCompiler.Build(next, compiler.params(), nn, nl, true, true);
                 t.top = b.top(b.node(t.members, t.members.length, b.fullRegionLo(), b.fullRegionHi(), 0));
@@ -489,8 +490,8 @@ public final class IncrementalClassifier {
      * priorities renamed from {@code from} to {@code to} when given. Updates the records'
      * references unless {@code dryRun}.
      */
-    private static int[] emitTree(Tree t, IntList nn, IntList nl, int[] src, int[] from, int[] to, boolean dryRun) {
-        Emit e = new Emit(nn, nl, src, from, to, dryRun);
+    private static int[] emitTree(int dims, Tree t, IntList nn, IntList nl, int[] src, int[] from, int[] to, boolean dryRun) {
+        Emit e = new Emit(dims, nn, nl, src, from, to, dryRun);
         e.emptyLeaf = nl.size();
         nl.add(0);
         e.root = t.root;
@@ -504,6 +505,7 @@ public final class IncrementalClassifier {
 
     /** One layout walk. */
     private static final class Emit {
+        final int dims;
         final IntList nn, nl;
         final int[] src;
         final int[] from;
@@ -515,7 +517,8 @@ public final class IncrementalClassifier {
         int emptyLeaf;
         int emptyRef;
 
-        Emit(IntList nn, IntList nl, int[] src, int[] from, int[] to, boolean dryRun) {
+        Emit(int dims, IntList nn, IntList nl, int[] src, int[] from, int[] to, boolean dryRun) {
+            this.dims = dims;
             this.nn = nn;
             this.nl = nl;
             this.src = src;
@@ -538,10 +541,10 @@ public final class IncrementalClassifier {
                 nl.add(n);
                 p++;
                 for (int i = 0; i < n; i++) {
-                    int checks = src[p + 1];
+                    int len = Classifier.entryInts(dims, src, p);
                     nl.add(from == null ? src[p] : to[Arrays.binarySearch(from, src[p])]);
-                    for (int j = 1; j < 2 + 3 * checks; j++) nl.add(src[p + j]);
-                    p += 2 + 3 * checks;
+                    for (int j = 1; j < len; j++) nl.add(src[p + j]);
+                    p += len;
                 }
                 ref = stub(at);
                 if (!dryRun) b.leafAt = at;

@@ -11,10 +11,14 @@ package io.sluice.rules.table;
  * {@code nodes[offset + 1 + ((k[dim] >>> h) & (h >>> 5))]} (Java's {@code >>>} uses the low
  * 5 bits of {@code h}). A reference {@code < 0} is {@code (offset << 4) | MIN_VALUE} to a leaf
  * stub {@code [0, self, leafOffset]}: stepping a stub returns the stub itself (so the burst path
- * advances four keys without a branch per key) and its leaf is at {@code leaves[leafOffset]}. A leaf is {@code [count, entry...]}, an
- * entry is {@code [priority, checks, (dim, lo, span ^ MIN_VALUE) x checks]} in priority order;
- * an entry matches when {@code ((k[dim] - lo) + MIN_VALUE) <= span'} for all of its checks
- * (dimensions the rule covers over the whole leaf region need no check). Each tree's root node
+ * advances four keys without a branch per key) and its leaf is at {@code leaves[leafOffset]}. A leaf is {@code [count, entry...]}
+ * in priority order. In a table of {@link #FIXED_DIMS} dimensions (the IPv4 5-tuple) an entry is
+ * the 8 ints {@code [priority, srcLo, srcSpan ^ MIN_VALUE, dstLo, dstSpan ^ MIN_VALUE, sport, dport, proto]}
+ * where each of the last three is {@code lo << 16 | span} (those dimensions are at most 16 bits
+ * wide): every dimension is checked, unrolled, with no per-entry count to branch on
+ * ({@link #fixedMatch}). In other tables an entry is
+ * {@code [priority, checks, (dim, lo, span ^ MIN_VALUE) x checks]} (dimensions the rule covers over
+ * the whole leaf region need no check). A check passes when {@code ((k[dim] - lo) + MIN_VALUE) <= span'}. Each tree's root node
  * sits in its own small array ({@code tops[t]}, cutting dimension {@code rootDim[t]}; a tree
  * whose root is a leaf has the one-child node {@code [0, stub]}), so that an update, which
  * copies the path from a changed node up to the root, copies the widest node into a fresh array
@@ -27,8 +31,18 @@ package io.sluice.rules.table;
 public final class Classifier {
     /** Returned by {@link #classify} when no rule matches. */
     public static final int NO_MATCH = -1;
+    /** Tables with this many dimensions (IPv4 5-tuples) store fixed-size leaf entries. */
+    public static final int FIXED_DIMS = 5;
+    /** Ints of one fixed leaf entry: the priority, (lo, span') for both addresses, lo << 16 | span for ports and protocol. */
+    public static final int FIXED_ENTRY = 8;
+
+    /** Ints of the leaf entry at {@code p} of {@code leaves} in a table of {@code dims} dimensions. */
+    public static int entryInts(int dims, int[] leaves, int p) {
+        return dims == FIXED_DIMS ? FIXED_ENTRY : 2 + 3 * leaves[p + 1];
+    }
 
     private final int dims;
+    private final boolean fixed;
     private final int[] nodes;
     private final int[] leaves;
     private final int[][] tops;
@@ -52,6 +66,7 @@ public final class Classifier {
      */
     public Classifier(int dims, int[] nodes, int[] leaves, int[][] tops, int[] rootDim, int[] rootMinPrio, byte[] action, int[] ruleId) {
         this.dims = dims;
+        this.fixed = dims == FIXED_DIMS;
         this.nodes = nodes;
         this.leaves = leaves;
         this.tops = tops;
@@ -77,7 +92,8 @@ public final class Classifier {
                 int n = c >>> 4, h = nd[n];
                 c = nd[n + 1 + ((key[off + (c & 15)] >>> h) & (h >>> 5))];
             }
-            best = scanLeaf(nd[((c & Integer.MAX_VALUE) >>> 4) + 2], key, off, best);
+            int p = nd[((c & Integer.MAX_VALUE) >>> 4) + 2];
+            best = fixed ? scanFixed(p + 1, leaves[p], key, off, best) : scanLeaf(p, key, off, best);
         }
         return best == Integer.MAX_VALUE ? NO_MATCH : best;
     }
@@ -85,11 +101,13 @@ public final class Classifier {
     /**
      * Classifies {@code count} keys stored back to back in {@code keys} (key {@code i} at
      * {@code (from + i) * dims()}), writing each result (priority or {@link #NO_MATCH}) to {@code out[i]}.
-     * Four keys walk the trees in lock step so that their memory accesses overlap; the result
-     * is the same as calling {@link #classify} on each key.
+     * Four keys walk the trees in lock step so that their memory accesses overlap, and the four
+     * leaves' offsets and counts are loaded before any of them is scanned; the result is the same
+     * as calling {@link #classify} on each key.
      */
     public void classifyBurst(int[] keys, int from, int count, int[] out) {
-        final int[] nd = nodes;
+        final int[] nd = nodes, lv = leaves;
+        final boolean fx = fixed;
         final int dm = dims;
         int i = 0;
         for (; i + 4 <= count; i += 4) {
@@ -108,10 +126,20 @@ public final class Classifier {
                     { int n = (c2 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c2 = nd[n + 1 + ((keys[o2 + (c2 & 15)] >>> h) & (h >>> 5))]; }
                     { int n = (c3 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c3 = nd[n + 1 + ((keys[o3 + (c3 & 15)] >>> h) & (h >>> 5))]; }
                 }
-                b0 = scanLeaf(nd[((c0 & Integer.MAX_VALUE) >>> 4) + 2], keys, o0, b0);
-                b1 = scanLeaf(nd[((c1 & Integer.MAX_VALUE) >>> 4) + 2], keys, o1, b1);
-                b2 = scanLeaf(nd[((c2 & Integer.MAX_VALUE) >>> 4) + 2], keys, o2, b2);
-                b3 = scanLeaf(nd[((c3 & Integer.MAX_VALUE) >>> 4) + 2], keys, o3, b3);
+                final int p0 = nd[((c0 & Integer.MAX_VALUE) >>> 4) + 2], p1 = nd[((c1 & Integer.MAX_VALUE) >>> 4) + 2];
+                final int p2 = nd[((c2 & Integer.MAX_VALUE) >>> 4) + 2], p3 = nd[((c3 & Integer.MAX_VALUE) >>> 4) + 2];
+                if (fx) { // all four leaf counts in flight before the first scan
+                    final int n0 = lv[p0], n1 = lv[p1], n2 = lv[p2], n3 = lv[p3];
+                    b0 = scanFixed(p0 + 1, n0, keys, o0, b0);
+                    b1 = scanFixed(p1 + 1, n1, keys, o1, b1);
+                    b2 = scanFixed(p2 + 1, n2, keys, o2, b2);
+                    b3 = scanFixed(p3 + 1, n3, keys, o3, b3);
+                } else {
+                    b0 = scanLeaf(p0, keys, o0, b0);
+                    b1 = scanLeaf(p1, keys, o1, b1);
+                    b2 = scanLeaf(p2, keys, o2, b2);
+                    b3 = scanLeaf(p3, keys, o3, b3);
+                }
             }
             out[i] = b0 == Integer.MAX_VALUE ? NO_MATCH : b0;
             out[i + 1] = b1 == Integer.MAX_VALUE ? NO_MATCH : b1;
@@ -123,6 +151,7 @@ public final class Classifier {
 
     /** {@link #classify} for an IPv4 5-tuple given as values (dimension order src, dst, sport, dport, proto). */
     public int classifyV4(int src, int dst, int sport, int dport, int proto) {
+        if (!fixed) throw new IllegalStateException("classifyV4 on a table of " + dims + " dimensions");
         final int[] nd = nodes;
         int best = Integer.MAX_VALUE;
         for (int t = 0; t < tops.length; t++) {
@@ -136,24 +165,16 @@ public final class Classifier {
                 int v = d == 0 ? src : d == 1 ? dst : d == 2 ? sport : d == 3 ? dport : proto;
                 c = nd[n + 1 + ((v >>> h) & (h >>> 5))];
             }
-            final int[] lv = leaves;
+            final int[] lv = leaves; // a 5-dimension table: fixed entries
             int p = nd[((c & Integer.MAX_VALUE) >>> 4) + 2];
             int n = lv[p++];
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < n; i++, p += FIXED_ENTRY) {
                 int prio = lv[p];
                 if (prio >= best) break;
-                int end = p + 2 + 3 * lv[p + 1];
-                int miss = 0;
-                for (int q = p + 2; q < end; q += 3) {
-                    int d = lv[q];
-                    int v = d == 0 ? src : d == 1 ? dst : d == 2 ? sport : d == 3 ? dport : proto;
-                    miss |= (((v - lv[q + 1]) + Integer.MIN_VALUE) > lv[q + 2]) ? 1 : 0;
-                }
-                if (miss == 0) {
+                if (fixedMatch(lv, p, src, dst, sport, dport, proto)) {
                     best = prio;
                     break;
                 }
-                p = end;
             }
         }
         return best == Integer.MAX_VALUE ? NO_MATCH : best;
@@ -247,7 +268,7 @@ public final class Classifier {
             if (o.leaves[lb] != n) return false;
             int pa = la + 1, pb = lb + 1;
             for (int i = 0; i < n; i++) {
-                int len = 2 + 3 * leaves[pa + 1];
+                int len = entryInts(dims, leaves, pa);
                 if (!java.util.Arrays.equals(leaves, pa, pa + len, o.leaves, pb, pb + len)) return false;
                 pa += len;
                 pb += len;
@@ -258,6 +279,33 @@ public final class Classifier {
         if (o.nodes[nb] != h) return false;
         for (int c = 0; c <= h >>> 5; c++) if (!sameRef(nodes[na + 1 + c], o, o.nodes[nb + 1 + c], seen)) return false;
         return true;
+    }
+
+    /**
+     * {@link #scanLeaf} for fixed entries: {@code n} entries from {@code p}; the five checks of an
+     * entry are evaluated without a branch between them.
+     */
+    private int scanFixed(int p, int n, int[] key, int off, int best) {
+        final int[] lv = leaves;
+        final int k0 = key[off], k1 = key[off + 1], k2 = key[off + 2], k3 = key[off + 3], k4 = key[off + 4];
+        for (int i = 0; i < n; i++, p += FIXED_ENTRY) {
+            int prio = lv[p];
+            if (prio >= best) return best;
+            if (fixedMatch(lv, p, k0, k1, k2, k3, k4)) return prio;
+        }
+        return best;
+    }
+
+    /**
+     * True if the fixed entry at {@code p} of {@code lv} contains the key: five range checks, no
+     * branch between them ({@code &}, not {@code &&}).
+     */
+    public static boolean fixedMatch(int[] lv, int p, int k0, int k1, int k2, int k3, int k4) {
+        final int s = lv[p + 5], d = lv[p + 6], q = lv[p + 7];
+        return ((k0 - lv[p + 1]) + Integer.MIN_VALUE) <= lv[p + 2] & ((k1 - lv[p + 3]) + Integer.MIN_VALUE) <= lv[p + 4]
+                & ((k2 - (s >>> 16)) + Integer.MIN_VALUE) <= ((s & 0xFFFF) | Integer.MIN_VALUE)
+                & ((k3 - (d >>> 16)) + Integer.MIN_VALUE) <= ((d & 0xFFFF) | Integer.MIN_VALUE)
+                & ((k4 - (q >>> 16)) + Integer.MIN_VALUE) <= ((q & 0xFFFF) | Integer.MIN_VALUE);
     }
 
     /** Returns the priority of the first entry of the leaf at {@code p} that matches and beats {@code best}, else {@code best}. */

@@ -37,11 +37,16 @@ public record LookupProfile(double trees, double steps, double entries, double c
                     int prio = lv[p];
                     if (prio >= best) break;
                     entries++;
-                    int end = p + 2 + 3 * lv[p + 1];
+                    int end = p + Classifier.entryInts(c.dims(), lv, p);
                     boolean miss = false;
-                    for (int q = p + 2; q < end; q += 3) { // classify evaluates every check of an entry (no branch per check)
-                        checks++;
-                        miss |= ((keys[off + lv[q]] - lv[q + 1]) + Integer.MIN_VALUE) > lv[q + 2];
+                    if (c.dims() == Classifier.FIXED_DIMS) { // fixed entry: all five dimensions
+                        checks += Classifier.FIXED_DIMS;
+                        miss = !Classifier.fixedMatch(lv, p, keys[off], keys[off + 1], keys[off + 2], keys[off + 3], keys[off + 4]);
+                    } else {
+                        for (int q = p + 2; q < end; q += 3) { // classify evaluates every check of an entry (no branch per check)
+                            checks++;
+                            miss |= ((keys[off + lv[q]] - lv[q + 1]) + Integer.MIN_VALUE) > lv[q + 2];
+                        }
                     }
                     if (!miss) {
                         best = prio;
