@@ -333,7 +333,7 @@ public final class Conntrack implements AutoCloseable {
             table.deadline(slot, nowNs + pseudoTimeout[kind(p.proto) * 3 + PseudoState.FIRST]);
         }
         table.start(slot, (int) (nowNs / NS_PER_SEC));
-        table.account(slot, ORIG, p.length);
+        account(slot, ORIG, p.length);
         created++;
         lastSlot = slot;
         lastDir = ORIG;
@@ -404,7 +404,7 @@ public final class Conntrack implements AutoCloseable {
         if ((fl & F_SIMOPEN) != 0 && dir == REPLY && seg == TcpSegment.ACK && state == SYN_RECV) next = ESTABLISHED;
         if (next == TcpTransitions.IGNORE) {
             ignored++;
-            table.account(slot, dir, p.length);
+            account(slot, dir, p.length);
             // remember the SYN (Linux last_end, last_win, last_wscale): the responder's RST,
             // challenge ACK or SYN/ACK answers it; Linux also forgets a simultaneous open here
             table.synEnd(slot, p.seq + 1 + p.payloadLen);
@@ -424,7 +424,7 @@ public final class Conntrack implements AutoCloseable {
                 // the last FIN: it passes and changes nothing (Linux: "challenge-ack ignored")
                 ignored++;
                 table.flags(slot, fl & ~F_CHALLENGE);
-                table.account(slot, dir, p.length);
+                account(slot, dir, p.length);
                 return Verdict.ESTABLISHED;
             }
         }
@@ -462,7 +462,7 @@ public final class Conntrack implements AutoCloseable {
     private Verdict advance(int slot, int dir, int next, CtPacket p, long now) {
         table.state(slot, next);
         table.deadline(slot, now + tcpTimeout[next]);
-        table.account(slot, dir, p.length);
+        account(slot, dir, p.length);
         if ((next == CLOSED || next == TIME_WAIT) && sink != null && (table.flags(slot) & F_ENDED) == 0) {
             // the connection is over (RST, or the last FIN acknowledged): its end record now, not
             // when the entry expires (10 s / 120 s later); this packet is in it. Later packets
@@ -563,7 +563,7 @@ public final class Conntrack implements AutoCloseable {
         int next = PseudoState.next(table.state(slot), dir, icmp);
         table.state(slot, next);
         table.deadline(slot, now + pseudoTimeout[kind(p.proto) * 3 + next]);
-        table.account(slot, dir, p.length);
+        account(slot, dir, p.length);
         return Verdict.ESTABLISHED;
     }
 
@@ -680,13 +680,23 @@ public final class Conntrack implements AutoCloseable {
     private long nowNsLast;
 
     /**
-     * Sets who receives flow-log records (null: nobody; the counts are kept either way) and the
-     * interval of interim records in seconds. Control thread, before traffic.
+     * Sets who receives flow-log records (null: nobody) and the interval of interim records in
+     * seconds. Packets and bytes are counted per connection only while a sink is set (from the
+     * packet after this call). Control thread, before traffic.
      */
     public void flowSink(FlowSink s, int interimSeconds) {
         if (interimSeconds < 1) throw new IllegalArgumentException("interim interval must be >= 1 s, was " + interimSeconds);
         this.sink = s;
         this.interimSec = interimSeconds;
+    }
+
+    /**
+     * Counts one packet of the entry (packets and L3 bytes per direction) only while flow logs are
+     * on: the counts live in the entry's second cache line, which an established UDP/ICMP packet
+     * otherwise never touches (docs/performance.md, "Flow accounting only with flow logs").
+     */
+    private void account(int slot, int dir, int length) {
+        if (sink != null) table.account(slot, dir, length);
     }
 
     private void report(int slot, int kind, int nowSec) {
@@ -756,7 +766,7 @@ public final class Conntrack implements AutoCloseable {
 
     private int interimCursor;
 
-    /** Packets counted in direction d (0 original, 1 reply) of the entry the last call matched, or -1. */
+    /** Packets counted in direction d (0 original, 1 reply) of the entry the last call matched (0 without a flow sink), or -1. */
     public long lastPackets(int d) { return lastSlot < 0 ? -1 : table.packets(lastSlot, d); }
 
     /** L3 bytes counted in direction d of the entry the last call matched, or -1. */
