@@ -12,7 +12,7 @@
 # This is not a peer comparison (bench forward / conntrack / overlay do those, with accept.py); it
 # answers "did this commit make Sluice faster", on a loaded machine, by ratios of alternating runs.
 # Every run's worker CPU share is printed; a pair where either side got < AB_MIN_SHARE (default
-# 0.5) of its core is left out of the median ratio and counted (all pairs left out: nan).
+# 0.2) of its core is left out of the median ratio and counted (all pairs left out: nan).
 #
 # Workloads (AB_WORK, space separated):
 #   conntrack-N   FirewallPcapBench: parse -> arp -> l2 -> firewall (conntrack + SG), N UDP flows
@@ -29,7 +29,7 @@ JAVA=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 JVM_FLAGS=${JVM_FLAGS:---enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED --add-exports=java.base/jdk.internal.ref=ALL-UNNAMED -Dchronicle.analytics.disable=true}
 BEFORE=${AB_BEFORE:-HEAD~1}
 WORK=${AB_WORK:-conntrack-100000 forward}
-REPS=${AB_REPS:-4}; SECS=${AB_SECONDS:-4}; WARM=${AB_WARMUP:-3}; MIN_SHARE=${AB_MIN_SHARE:-0.5}
+REPS=${AB_REPS:-4}; SECS=${AB_SECONDS:-4}; WARM=${AB_WARMUP:-3}; MIN_SHARE=${AB_MIN_SHARE:-0.2}
 S=$SLUICE_HOME/bench/scripts
 die() { echo "ab.sh: $*" >&2; exit 1; }
 log() { echo "ab.sh: $*" >&2; }

@@ -82,11 +82,13 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
     /**
      * Per burst slot, for a trace ({@link #traceDetail}): conntrack verdict ordinal + 1 (0: not
      * tracked), and the hit index + 1 of the egress / ingress rule that allowed a new connection
-     * (0: none). One store per tracked packet; read only while a trace is armed.
+     * (0: none). Stored only while {@link #recording} (a burst with traced packets), read then.
      */
     private final byte[] traceCt = new byte[Burst.MAX_CAPACITY];
     private final int[] traceEgress = new int[Burst.MAX_CAPACITY];
     private final int[] traceIngress = new int[Burst.MAX_CAPACITY];
+    /** A trace is recording this burst ({@link #traceRecording}): only then is the detail stored. */
+    private boolean recording;
 
     /** Flow logs (docs/operations.md), or null: off. */
     private io.sluice.dataplane.flowlog.FlowLogger flows;
@@ -189,7 +191,7 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
             // packet of it, an echo reply): trackBurst saw no entry then (NEW, or INVALID for a
             // reply), so look again; NEW and INVALID changed nothing in the table
             if ((v == Verdict.NEW || v == Verdict.INVALID) && c.passed[2] != createdBefore) v = ct.track(pkt, now);
-            traceCt[i] = (byte) (v.ordinal() + 1);
+            if (recording) traceCt[i] = (byte) (v.ordinal() + 1);
             switch (v) {
                 case ESTABLISHED -> c.passed[0]++;
                 case RELATED -> c.passed[1]++;
@@ -224,7 +226,7 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
                 continue;
             }
             Verdict v = ct.track(pkt, now);
-            traceCt[i] = (byte) (v.ordinal() + 1);
+            if (recording) traceCt[i] = (byte) (v.ordinal() + 1);
             switch (v) {
                 case ESTABLISHED -> {
                     int label = ct.lastLabel();
@@ -278,10 +280,12 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
             ig = s.hitIndex[out][list][pos];
             if (s.cut[out][list][pos]) flags |= INGRESS_CUT;
         }
-        traceEgress[i] = eg + 1;
-        traceIngress[i] = ig + 1;
+        if (recording) {
+            traceEgress[i] = eg + 1;
+            traceIngress[i] = ig + 1;
+        }
         Verdict v = ct.commit(pkt, vmPort, now);
-        if (v == Verdict.LIMIT) traceCt[i] = (byte) (Verdict.LIMIT.ordinal() + 1);
+        if (v == Verdict.LIMIT && recording) traceCt[i] = (byte) (Verdict.LIMIT.ordinal() + 1);
         if (v == Verdict.NEW) {
             ct.setLastLabel(((s.epoch & EPOCH_MASK) << 2) | flags);
             // the flow log names the receiving VM's ingress rule when there is one (the rule that let the
@@ -371,6 +375,9 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
         if (p.family == 4) return t.lookupV4(dir, p.proto, (int) p.srcLo, (int) p.dstLo, sp, dp);
         return t.lookupV6(dir, p.proto, p.srcHi, p.srcLo, p.dstHi, p.dstLo, sp, dp);
     }
+
+    @Override
+    public void traceRecording(boolean on) { this.recording = on; }
 
     @Override
     public void traceClear(int i) {
