@@ -60,6 +60,8 @@ public final class Conntrack implements AutoCloseable {
     private final FlowKey qkey;
     private final FlowKey[] burstKeys;
     private final boolean[] burstOk;
+    /** Per burst packet: its key's tag, 0 when it has no key (tags are never 0). */
+    private final int[] burstTags;
     private long touchSink;
     private int expiryCursor;
 
@@ -105,6 +107,7 @@ public final class Conntrack implements AutoCloseable {
         this.burstKeys = new FlowKey[MAX_BURST];
         for (int i = 0; i < MAX_BURST; i++) burstKeys[i] = new FlowKey(seed);
         this.burstOk = new boolean[MAX_BURST];
+        this.burstTags = new int[MAX_BURST];
     }
 
     private static int checked(int maxEntries) {
@@ -243,12 +246,21 @@ public final class Conntrack implements AutoCloseable {
         nowNsLast = nowNs;
         FlowKey[] keys = burstKeys;
         boolean[] ok = burstOk;
-        long sink = 0;
+        int[] tags = burstTags;
         for (int i = 0; i < n; i++) {
             CtPacket p = pkts[i];
             boolean good = !(Icmp.isIcmpProto(p.proto) && Icmp.isError(p.family, p.icmpType)) && keys[i].fromPacket(p);
             ok[i] = good;
-            if (good) sink += table.touch(keys[i].tag);
+            tags[i] = good ? keys[i].tag : 0;
+        }
+        // the loads of the whole burst in one short loop (a few instructions per packet), so that
+        // the out-of-order window holds all of their misses at once; in the hashing loop above it
+        // held only those of the last few packets
+        ConnTable t = table;
+        long sink = 0;
+        for (int i = 0; i < n; i++) {
+            int tag = tags[i];
+            if (tag != 0) sink += t.touch(tag);
         }
         touchSink = sink; // keeps the loads
         for (int i = 0; i < n; i++) {
@@ -333,7 +345,7 @@ public final class Conntrack implements AutoCloseable {
             table.deadline(slot, nowNs + pseudoTimeout[kind(p.proto) * 3 + PseudoState.FIRST]);
         }
         table.start(slot, (int) (nowNs / NS_PER_SEC));
-        table.account(slot, ORIG, p.length);
+        account(slot, ORIG, p.length);
         created++;
         lastSlot = slot;
         lastDir = ORIG;
@@ -404,7 +416,7 @@ public final class Conntrack implements AutoCloseable {
         if ((fl & F_SIMOPEN) != 0 && dir == REPLY && seg == TcpSegment.ACK && state == SYN_RECV) next = ESTABLISHED;
         if (next == TcpTransitions.IGNORE) {
             ignored++;
-            table.account(slot, dir, p.length);
+            account(slot, dir, p.length);
             // remember the SYN (Linux last_end, last_win, last_wscale): the responder's RST,
             // challenge ACK or SYN/ACK answers it; Linux also forgets a simultaneous open here
             table.synEnd(slot, p.seq + 1 + p.payloadLen);
@@ -424,7 +436,7 @@ public final class Conntrack implements AutoCloseable {
                 // the last FIN: it passes and changes nothing (Linux: "challenge-ack ignored")
                 ignored++;
                 table.flags(slot, fl & ~F_CHALLENGE);
-                table.account(slot, dir, p.length);
+                account(slot, dir, p.length);
                 return Verdict.ESTABLISHED;
             }
         }
@@ -462,7 +474,7 @@ public final class Conntrack implements AutoCloseable {
     private Verdict advance(int slot, int dir, int next, CtPacket p, long now) {
         table.state(slot, next);
         table.deadline(slot, now + tcpTimeout[next]);
-        table.account(slot, dir, p.length);
+        account(slot, dir, p.length);
         if ((next == CLOSED || next == TIME_WAIT) && sink != null && (table.flags(slot) & F_ENDED) == 0) {
             // the connection is over (RST, or the last FIN acknowledged): its end record now, not
             // when the entry expires (10 s / 120 s later); this packet is in it. Later packets
@@ -563,7 +575,7 @@ public final class Conntrack implements AutoCloseable {
         int next = PseudoState.next(table.state(slot), dir, icmp);
         table.state(slot, next);
         table.deadline(slot, now + pseudoTimeout[kind(p.proto) * 3 + next]);
-        table.account(slot, dir, p.length);
+        account(slot, dir, p.length);
         return Verdict.ESTABLISHED;
     }
 
@@ -680,13 +692,23 @@ public final class Conntrack implements AutoCloseable {
     private long nowNsLast;
 
     /**
-     * Sets who receives flow-log records (null: nobody; the counts are kept either way) and the
-     * interval of interim records in seconds. Control thread, before traffic.
+     * Sets who receives flow-log records (null: nobody) and the interval of interim records in
+     * seconds. Packets and bytes are counted per connection only while a sink is set (from the
+     * packet after this call). Control thread, before traffic.
      */
     public void flowSink(FlowSink s, int interimSeconds) {
         if (interimSeconds < 1) throw new IllegalArgumentException("interim interval must be >= 1 s, was " + interimSeconds);
         this.sink = s;
         this.interimSec = interimSeconds;
+    }
+
+    /**
+     * Counts one packet of the entry (packets and L3 bytes per direction) only while flow logs are
+     * on: the counts live in the entry's second cache line, which an established UDP/ICMP packet
+     * otherwise never touches (docs/performance.md, "Flow accounting only with flow logs").
+     */
+    private void account(int slot, int dir, int length) {
+        if (sink != null) table.account(slot, dir, length);
     }
 
     private void report(int slot, int kind, int nowSec) {
@@ -756,7 +778,7 @@ public final class Conntrack implements AutoCloseable {
 
     private int interimCursor;
 
-    /** Packets counted in direction d (0 original, 1 reply) of the entry the last call matched, or -1. */
+    /** Packets counted in direction d (0 original, 1 reply) of the entry the last call matched (0 without a flow sink), or -1. */
     public long lastPackets(int d) { return lastSlot < 0 ? -1 : table.packets(lastSlot, d); }
 
     /** L3 bytes counted in direction d of the entry the last call matched, or -1. */

@@ -191,7 +191,7 @@ public final class ReferenceConntrack {
             else if (!isIcmp(p) && c.state == PseudoState.REPLIED) c.state = PseudoState.STREAM;
             int kind = p.proto == 17 ? 0 : isIcmp(p) ? 1 : 2;
             c.deadline = now + pseudoTimeout[kind * 3 + c.state];
-            account(c, dir, p);
+            if (sink != null) account(c, dir, p);
             return Verdict.ESTABLISHED;
         }
         int seg = segmentOf(p.tcpFlags);
@@ -214,7 +214,7 @@ public final class ReferenceConntrack {
         if (c.simultaneous && dir == 1 && seg == TcpSegment.ACK && c.state == SR) next = ES; // the last ACK of a simultaneous open
         if (next == X_INVALID) return Verdict.INVALID;
         if (next == X_IGNORE) {
-            account(c, dir, p);
+            if (sink != null) account(c, dir, p);
             c.synPassed = true;
             c.synEnd = m(u(p.seq) + 1 + p.payloadLen);
             c.synWin = p.window & 0xFFFF;
@@ -226,7 +226,7 @@ public final class ReferenceConntrack {
         boolean answersPassedSyn = c.synPassed && seg == TcpSegment.RST && u(p.ack) == c.synEnd;
         if (c.synPassed && c.challengeDue && dir == 1 && seg == TcpSegment.ACK && c.state == LA) {
             c.challengeDue = false; // the challenge ACK: passes, the last FIN stays unacknowledged
-            account(c, dir, p);
+            if (sink != null) account(c, dir, p);
             return Verdict.ESTABLISHED;
         }
         if (next == X_REOPEN) {
@@ -252,7 +252,7 @@ public final class ReferenceConntrack {
         c.challengeDue = false;
         c.state = next;
         c.deadline = now + tcpTimeout[next];
-        account(c, dir, p);
+        if (sink != null) account(c, dir, p);
         if ((next == TcpState.CLOSE.ordinal() || next == TcpState.TIME_WAIT.ordinal()) && sink != null && !c.ended) {
             report(e.getKey(), c, FlowRecord.END_CLOSED, sec(now));
             reset(c, sec(now));
@@ -411,7 +411,7 @@ public final class ReferenceConntrack {
             c.deadline = now + pseudoTimeout[kind * 3];
         }
         c.start = sec(now);
-        account(c, 0, p);
+        if (sink != null) account(c, 0, p);
         conns.put(t, c);
         perVm.merge(vm, 1, Integer::sum);
         last = c;

@@ -101,7 +101,10 @@ public final class TapWorker {
             }
             for (int s = 0; s < st.length; s++) {
                 Traced tr = traced[base + s];
-                if (tr != null) for (int j = 0; j < k; j++) tr.traceClear(sel[j]);
+                if (tr != null && k > 0) {
+                    tr.traceRecording(true);
+                    for (int j = 0; j < k; j++) tr.traceClear(sel[j]);
+                }
             }
         }
         for (int s = 0; s < st.length; s++) {
@@ -115,6 +118,12 @@ public final class TapWorker {
                     stepOut[at] = b.outPort[i];
                     stepDetail[at] = tr == null ? 0 : tr.traceDetail(i);
                 }
+            }
+        }
+        if (k > 0) {
+            for (int s = 0; s < st.length; s++) {
+                Traced tr = traced[base + s];
+                if (tr != null) tr.traceRecording(false);
             }
         }
         if (cap) {

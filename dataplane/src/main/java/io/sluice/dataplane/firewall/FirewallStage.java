@@ -42,17 +42,28 @@ import io.sluice.rules.sg.SecurityGroupTable;
  * {@code FW_FRAGMENT_OVERLAP} otherwise); the burst's later fragments are decided after its other
  * packets, so a first fragment overtaken within the burst still counts.
  * Uses: {@code next, inPort, outPort, data, length, l3Offset, l4Offset, ipProto, flags}. Sets:
- * {@code DROP} + reason. Reads the snapshot and {@code System.nanoTime()} once per burst; calls
- * {@code expire(now, 64)} on the conntrack shard and {@code expire(now, 16)} on the fragment table
- * once per burst. No allocation, lock or exception per packet.
+ * {@code DROP} + reason. Reads the snapshot and {@code System.nanoTime()} once per burst; moves
+ * the conntrack shard's expiry cursor once over the table per second (at most 64 slots per burst,
+ * {@link #EXPIRE_PASS_NS}) and calls {@code expire(now, 16)} on the fragment table once per burst. No allocation, lock or exception per packet.
  *
  * <p>Conntrack label of a connection: {@code epoch << 2 | ingressCut << 1 | egressCut}: the
  * configuration version it was last checked against and whether each allowing rule belongs to a
  * cutting group.
  */
 public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.Traced, io.sluice.dataplane.pipeline.Idle {
-    /** Expiry budget (slots) per burst. */
+    /** Most slots the expiry cursor moves per burst (and per idle duty cycle). */
     static final int EXPIRE_BUDGET = 64;
+    /**
+     * While busy, the expiry cursor goes once over the whole table in this time, at most
+     * {@link #EXPIRE_BUDGET} slots per burst: an expired entry is reclaimed (and its flow-log end
+     * record made) within about a second. (An expired entry counts as absent at once; a limit that
+     * refuses reclaims first, {@link Conntrack#commit}.) Every burst scanning 64 slots read ~8 KB
+     * of entries per 32 packets: the most memory traffic of the established path at 100k flows.
+     */
+    static final long EXPIRE_PASS_NS = 1_000_000_000L;
+    /** Slot-nanoseconds of expiry scan owed ({@link #expireBudget}). */
+    private long expireCredit;
+    private long lastExpireNs;
     /** Fragment-table expiry budget (slots) per burst. */
     static final int FRAGMENT_EXPIRE_BUDGET = 16;
     private static final int EPOCH_MASK = 0x3FFF_FFFF;
@@ -82,11 +93,13 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
     /**
      * Per burst slot, for a trace ({@link #traceDetail}): conntrack verdict ordinal + 1 (0: not
      * tracked), and the hit index + 1 of the egress / ingress rule that allowed a new connection
-     * (0: none). One store per tracked packet; read only while a trace is armed.
+     * (0: none). Stored only while {@link #recording} (a burst with traced packets), read then.
      */
     private final byte[] traceCt = new byte[Burst.MAX_CAPACITY];
     private final int[] traceEgress = new int[Burst.MAX_CAPACITY];
     private final int[] traceIngress = new int[Burst.MAX_CAPACITY];
+    /** A trace is recording this burst ({@link #traceRecording}): only then is the detail stored. */
+    private boolean recording;
 
     /** Flow logs (docs/operations.md), or null: off. */
     private io.sluice.dataplane.flowlog.FlowLogger flows;
@@ -142,7 +155,8 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
         nLate = 0;
         int acted = s.cutSeen || nat != null ? perPacket(s, b, now) : batched(s, b, now);
         if (nLate != 0) laterFragments(s, b, now);
-        ct.expire(now, EXPIRE_BUDGET);
+        int budget = expireBudget(now);
+        if (budget > 0) ct.expire(now, budget);
         if (flows != null) {
             ct.interim(now, INTERIM_BUDGET);
             flows.tick(now);
@@ -150,6 +164,16 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
         frags.expire(now, FRAGMENT_EXPIRE_BUDGET);
         c.occupancy(ct.size(), frags.size());
         return acted + nLate;
+    }
+
+    /** Slots to scan this burst: the table's capacity per {@link #EXPIRE_PASS_NS}, at most {@link #EXPIRE_BUDGET}. */
+    int expireBudget(long now) {
+        long elapsed = Math.min(Math.max(now - lastExpireNs, 0), EXPIRE_PASS_NS);
+        lastExpireNs = now;
+        long owed = Math.min(expireCredit + elapsed * ct.capacity(), EXPIRE_BUDGET * EXPIRE_PASS_NS);
+        int budget = (int) (owed / EXPIRE_PASS_NS);
+        expireCredit = owed - budget * EXPIRE_PASS_NS;
+        return budget;
     }
 
     /**
@@ -189,7 +213,7 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
             // packet of it, an echo reply): trackBurst saw no entry then (NEW, or INVALID for a
             // reply), so look again; NEW and INVALID changed nothing in the table
             if ((v == Verdict.NEW || v == Verdict.INVALID) && c.passed[2] != createdBefore) v = ct.track(pkt, now);
-            traceCt[i] = (byte) (v.ordinal() + 1);
+            if (recording) traceCt[i] = (byte) (v.ordinal() + 1);
             switch (v) {
                 case ESTABLISHED -> c.passed[0]++;
                 case RELATED -> c.passed[1]++;
@@ -224,7 +248,7 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
                 continue;
             }
             Verdict v = ct.track(pkt, now);
-            traceCt[i] = (byte) (v.ordinal() + 1);
+            if (recording) traceCt[i] = (byte) (v.ordinal() + 1);
             switch (v) {
                 case ESTABLISHED -> {
                     int label = ct.lastLabel();
@@ -278,10 +302,12 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
             ig = s.hitIndex[out][list][pos];
             if (s.cut[out][list][pos]) flags |= INGRESS_CUT;
         }
-        traceEgress[i] = eg + 1;
-        traceIngress[i] = ig + 1;
+        if (recording) {
+            traceEgress[i] = eg + 1;
+            traceIngress[i] = ig + 1;
+        }
         Verdict v = ct.commit(pkt, vmPort, now);
-        if (v == Verdict.LIMIT) traceCt[i] = (byte) (Verdict.LIMIT.ordinal() + 1);
+        if (v == Verdict.LIMIT && recording) traceCt[i] = (byte) (Verdict.LIMIT.ordinal() + 1);
         if (v == Verdict.NEW) {
             ct.setLastLabel(((s.epoch & EPOCH_MASK) << 2) | flags);
             // the flow log names the receiving VM's ingress rule when there is one (the rule that let the
@@ -371,6 +397,9 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
         if (p.family == 4) return t.lookupV4(dir, p.proto, (int) p.srcLo, (int) p.dstLo, sp, dp);
         return t.lookupV6(dir, p.proto, p.srcHi, p.srcLo, p.dstHi, p.dstLo, sp, dp);
     }
+
+    @Override
+    public void traceRecording(boolean on) { this.recording = on; }
 
     @Override
     public void traceClear(int i) {

@@ -87,6 +87,51 @@ class FirewallStageTest {
         assertEquals(1, fw.drops(VM2, DropReason.FW_NO_RULE));
     }
 
+    /** While busy, the expiry cursor goes over the whole table once per second, at most 64 slots a burst. */
+    @Test
+    void expiryScanPacedToOnePassPerSecond() throws Exception {
+        setUp("keep", "");
+        FirewallStage fws = null;
+        for (Stage s : stages) if (s instanceof FirewallStage f) fws = f;
+        assertTrue(fws != null);
+        int cap = fws.conntrack().capacity();
+        long t = 5_000_000_000L;
+        assertEquals(FirewallStage.EXPIRE_BUDGET, fws.expireBudget(t), "first burst: the most");
+        long sum = 0;
+        int max = 0;
+        for (int k = 0; k < 100_000; k++) { // one burst every 10 us for one second
+            t += 10_000;
+            int got = fws.expireBudget(t);
+            sum += got;
+            max = Math.max(max, got);
+        }
+        long expected = Math.min(cap, 100_000L * FirewallStage.EXPIRE_BUDGET);
+        assertTrue(Math.abs(sum - expected) <= 1, "slots scanned in one second: " + sum + ", capacity " + cap);
+        assertTrue(max <= FirewallStage.EXPIRE_BUDGET);
+        assertEquals(FirewallStage.EXPIRE_BUDGET, fws.expireBudget(t + 60_000_000_000L), "after a long pause: at most the budget");
+    }
+
+    /** The trace detail is stored only while a trace records the burst (the worker brackets it). */
+    @Test
+    void traceDetailOnlyWhileRecording() throws Exception {
+        setUp("keep", "");
+        FirewallStage fws = null;
+        for (Stage s : stages) if (s instanceof FirewallStage f) fws = f;
+        assertTrue(fws != null);
+        byte[] syn = Frames.tcp(EXT1, VM1, 40100, 22, SYN, 1000, 0, 0);
+        passes(syn, EXT1);
+        assertEquals(0, fws.traceDetail(0), "stored while nothing records");
+        fws.traceRecording(true);
+        fws.traceClear(0);
+        passes(Frames.tcp(VM1, EXT1, 22, 40100, SYNACK, 5000, 1001, 0), VM1);
+        fws.traceRecording(false);
+        assertEquals(io.sluice.dataplane.conntrack.Verdict.ESTABLISHED.ordinal() + 1, fws.traceDetail(0) & 0xF);
+        passes(Frames.tcp(EXT1, VM1, 40100, 22, ACK, 1001, 5001, 0), EXT1); // not recording: the detail stays
+        fws.traceClear(0);
+        passes(Frames.tcp(EXT1, VM1, 40100, 22, PSHACK, 1001, 5001, 10), EXT1);
+        assertEquals(0, fws.traceDetail(0));
+    }
+
     @Test
     void inboundRuleAndSlash32() throws Exception {
         setUp("keep", HTTP_ANY + "        - { id: admin, direction: ingress, protocol: tcp, ports: 8443, remote: 10.77.0.11/32 }\n");
