@@ -38,7 +38,8 @@
 # times; a case with no accepted run is nan, and so is the last line.
 #
 # Environment: TENANT_FLOWS="1000 100000 1000000" TENANT_REPS=2 TENANT_RETRIES=1 TENANT_SECONDS=3
-#              TENANT_WARMUP=3 (plus 1 s per 250k flows: the first loops establish the connections)
+#              TENANT_WARMUP=3 (OVS and Sluice: after every flow's connection exists, i.e. after the
+#              first pass of the files; testpmd: plus 1 s per 250k flows)
 #              TENANT_REMOTE_VMS=1000 TENANT_EW=1 (0: no two-worker line)
 #              TENANT_SHORT=1: validation only (flows "1000 100000", 1 rep, 0 retries, 1 s windows)
 # Writes bench/results/tenant-<date>.md and .png (tenant-short-... for a short run); prints
@@ -99,9 +100,16 @@ pk() { # MIX N -> packets in the pcaps of the mix
 }
 pk() { local f=$1 b=$(( $(stat -c %s "$1") - 24 )); case $f in *-up.pcap) echo $(( b / 130 ));; *) echo $(( b / 80 ));; esac; }
 pkts() { local s=0 f; for f in "$P/$1-$2"-*.pcap; do s=$(( s + $(pk "$f") )); done; echo $s; }   # MIX N
-warm() { echo $(( WARM + $1 / 250000 )); }                                                       # N
+warm() { echo $(( WARM + $1 / 250000 )); }   # N: testpmd's warm-up (no connections to wait for: as long as the others' first pass)
 mbufs() { echo $(( $(pkts "$1" "$2") + 32768 )); }                                              # MIX N
-memmb() { echo $(( $(mbufs "$1" "$2") * 5 / 2 / 1024 + 768 )); }                                  # ~2.5 KB per mbuf
+# DPDK memory for MBUFS mbufs: without hugepages an mbuf (2.3-2.4 KB) does not cross a 4 KB page, so one per page
+memmb() { echo $(( $(mbufs "$1" "$2") * 17 / 4 / 1024 + 768 )); }                                 # MIX N: 4.25 KB per mbuf
+# OVS: per-port mempools (other_config:per-port-memory=true) sized by each port's requested rx queues
+# (n_rxq x 2048 descriptors + ...): the shared pool holds at most 262144 mbufs, less than a 1M-flow loop;
+# the pcap device has one rx queue, so OVS polls one (n_rxq only sizes the pool)
+ovs_nrxq() { echo $(( ($(pk "$1") + 16384 + 2047) / 2048 )); }                                  # PCAP
+ovs_mem() { local m=0 n k; for n in $FLOWS; do k=$(pkts tenant "$n"); [ "$k" -gt "$m" ] && m=$k; done   # the largest case
+  echo $(( (m + 4 * (16384 + 8192)) * 17 / 4 / 1024 * 3 / 2 + 1536 )); }   # x 1.5: a pool of the previous case may not be freed yet (-m is reserved, touched only as used)
 
 RUNS=$TMP/runs.tsv; EWR=$TMP/ew.tsv; EWW=$TMP/ew-wall.tsv; : > "$RUNS"; : > "$EWR"; : > "$EWW"
 RUNLOG=$TMP/runs.txt; : > "$RUNLOG"
@@ -114,7 +122,7 @@ verdict() { # cpu rx tx check -> ACCEPT / REJECT ...
 
 # ---------------------------------------------------------------- OVS
 ovs_setup() {
-  ovsl_start "$TMP/ovs" sltn > "$TMP/ovs-start.log" 2>&1 || { cat "$TMP/ovs-start.log" "$TMP/ovs/log/ovs-vswitchd.log" >&2 2>/dev/null; die "OVS did not start"; }
+  OVSL_MEM=$(ovs_mem) OVSL_EXTRA_CONFIG=other_config:per-port-memory=true ovsl_start "$TMP/ovs" sltn > "$TMP/ovs-start.log" 2>&1 || { cat "$TMP/ovs-start.log" "$TMP/ovs/log/ovs-vswitchd.log" >&2 2>/dev/null; die "OVS did not start"; }
   ovsl_vsctl --if-exists del-port brn sink0
   ovsl_vsctl add-br br-phy -- set bridge br-phy datapath_type=netdev protocols=OpenFlow10,OpenFlow13 other-config:hwaddr=02:00:00:00:aa:01 || die "br-phy"
   ip -n sltnovs0 addr replace 192.168.50.1/24 dev br-phy && ip -n sltnovs0 link set br-phy up || die "br-phy address"
@@ -128,10 +136,10 @@ ovs_setup() {
 ovs_ports_add() { # N: the four pcap ports (looped), rxqs pinned to the PMD when tuned
   local n=$1 aff="" k=0
   [ "$OVSL_PROFILE" = tuned ] && aff="other_config:pmd-rxq-affinity=0:1"
-  ovsl_vsctl add-port br-phy up -- set Interface up type=dpdk ofport_request=1 $aff options:dpdk-devargs="net_pcap$((k * 4)),rx_pcap=$P/tenant-$n-up.pcap,infinite_rx=1" \
-    -- add-port brn vm1 -- set Interface vm1 type=dpdk ofport_request=1 $aff options:dpdk-devargs="net_pcap$((k * 4 + 1)),rx_pcap=$P/tenant-$n-vm1.pcap,infinite_rx=1" \
-    -- add-port brn vm2 -- set Interface vm2 type=dpdk ofport_request=2 $aff options:dpdk-devargs="net_pcap$((k * 4 + 2)),rx_pcap=$P/tenant-$n-vm2.pcap,infinite_rx=1" \
-    -- add-port brn ext -- set Interface ext type=dpdk ofport_request=3 $aff options:dpdk-devargs="net_pcap$((k * 4 + 3)),rx_pcap=$P/tenant-$n-ext.pcap,infinite_rx=1"
+  ovsl_vsctl add-port br-phy up -- set Interface up type=dpdk ofport_request=1 $aff options:n_rxq=$(ovs_nrxq "$P/tenant-$n-up.pcap") options:dpdk-devargs="net_pcap$((k * 4)),rx_pcap=$P/tenant-$n-up.pcap,infinite_rx=1" \
+    -- add-port brn vm1 -- set Interface vm1 type=dpdk ofport_request=1 $aff options:n_rxq=$(ovs_nrxq "$P/tenant-$n-vm1.pcap") options:dpdk-devargs="net_pcap$((k * 4 + 1)),rx_pcap=$P/tenant-$n-vm1.pcap,infinite_rx=1" \
+    -- add-port brn vm2 -- set Interface vm2 type=dpdk ofport_request=2 $aff options:n_rxq=$(ovs_nrxq "$P/tenant-$n-vm2.pcap") options:dpdk-devargs="net_pcap$((k * 4 + 2)),rx_pcap=$P/tenant-$n-vm2.pcap,infinite_rx=1" \
+    -- add-port brn ext -- set Interface ext type=dpdk ofport_request=3 $aff options:n_rxq=$(ovs_nrxq "$P/tenant-$n-ext.pcap") options:dpdk-devargs="net_pcap$((k * 4 + 3)),rx_pcap=$P/tenant-$n-ext.pcap,infinite_rx=1"
   local i e
   for i in up vm1 vm2 ext; do
     e=$(ovsl_vsctl get Interface "$i" error 2>/dev/null); [ -n "$e" ] && [ "$e" != '[]' ] && { echo "$i: $e"; return 1; }
@@ -149,7 +157,10 @@ ovs_run() { # N -> "ports=... rx= tx= secs= cpu= cyc_pkt= check="
   ovsl_ct_flush >/dev/null
   ovsl_appctl dpctl/ct-set-maxconns $(( 4 * n + 100000 )) >/dev/null
   err=$(ovs_ports_add "$n") || { ovs_ports_del; echo "check=attach_failed:_${err// /_}"; return; }
-  sleep "$(warm "$n")"
+  # every flow established (N + 2 x N/3 connections: the VMs' zones and the router's NAT zone), then the warm-up
+  local k want=$(( n + 2 * (n / 3) ))
+  for k in $(seq 1500); do [ "$(ovsl_appctl dpctl/ct-get-nconns 2>/dev/null || echo 0)" -ge "$want" ] && break; sleep 0.2; done
+  sleep "$WARM"
   pid=$(ovsl_pid); tid=$(ovsl_pmd_tid)
   ovsl_appctl dpif-netdev/pmd-stats-clear >/dev/null
   a=$(ovs_stats); c0=$(cut -d' ' -f1 /proc/$pid/task/$tid/schedstat); t0=$(date +%s%N)
@@ -198,7 +209,7 @@ run_ovs_rep() { # rep
 testpmd_cmd() { # N
   local n=$1 mb mem
   mb=$(mbufs tenant "$n"); mem=$(memmb tenant "$n")
-  echo "timeout -s INT $(( $(warm "$n") + SECS + 8 )) $TESTPMD -l 0,$LCORE --main-lcore 0 --no-huge -m $mem --no-pci --no-shconf --file-prefix $TPPFX --vdev net_pcap0,rx_pcap=$P/tenant-$n-up.pcap,infinite_rx=1 --vdev net_pcap1,rx_pcap=$P/tenant-$n-vm1.pcap,infinite_rx=1 --vdev net_pcap2,rx_pcap=$P/tenant-$n-vm2.pcap,infinite_rx=1 --vdev net_pcap3,rx_pcap=$P/tenant-$n-ext.pcap,infinite_rx=1 -- --forward-mode=io --nb-cores=1 --total-num-mbufs=$mb --burst=32 --rxd=1024 --txd=1024 --auto-start --stats-period 1"
+  echo "timeout -s INT $(( $(warm "$n") + SECS + 120 )) $TESTPMD -l 0,$LCORE --main-lcore 0 --no-huge -m $mem --no-pci --no-shconf --file-prefix $TPPFX --vdev net_pcap0,rx_pcap=$P/tenant-$n-up.pcap,infinite_rx=1 --vdev net_pcap1,rx_pcap=$P/tenant-$n-vm1.pcap,infinite_rx=1 --vdev net_pcap2,rx_pcap=$P/tenant-$n-vm2.pcap,infinite_rx=1 --vdev net_pcap3,rx_pcap=$P/tenant-$n-ext.pcap,infinite_rx=1 -- --forward-mode=io --nb-cores=1 --total-num-mbufs=$mb --burst=32 --rxd=1024 --txd=1024 --auto-start --stats-period 1"
 }
 run_testpmd() { # N -> "rx= tx= cpu= percpu="  (accumulated over the run / the lcore thread's CPU time; cpu: share over the window)
   local n=$1 out=$TMP/testpmd.out pid="" tid="" k t c0 c1 t0 t1 ticks=0
@@ -216,6 +227,7 @@ run_testpmd() { # N -> "rx= tx= cpu= percpu="  (accumulated over the run / the l
   c0=$(cut -d' ' -f1 /proc/"$pid"/task/"$tid"/schedstat 2>/dev/null || echo 0); t0=$(date +%s%N)
   sleep "$SECS"
   c1=$(cut -d' ' -f1 /proc/"$pid"/task/"$tid"/schedstat 2>/dev/null || echo 0); t1=$(date +%s%N)
+  [ -n "$pid" ] && kill -INT "$pid" 2>/dev/null   # stop now (the timeout is only a bound: loading a large pcap takes long)
   while kill -0 "$TP_PID" 2>/dev/null; do
     t=$(cut -d' ' -f1 /proc/"$pid"/task/"$tid"/schedstat 2>/dev/null) && [ -n "$t" ] && ticks=$t
     sleep 0.05
@@ -231,7 +243,7 @@ run_testpmd() { # N -> "rx= tx= cpu= percpu="  (accumulated over the run / the l
 
 # ---------------------------------------------------------------- Sluice
 sluice_cmd() { # MIX N WORKERS
-  echo "$JAVA $JVM_FLAGS -Dsluice.native.lib=$NATIVE_LIB -cp $BENCH_JAR io.sluice.bench.tenant.TenantBench run --mix $1 --dir $P --flows $2 --remote-vms $RVMS --workers $3 --lcore $LCORE --warmup $(warm "$2") --seconds $SECS --mbufs $(mbufs "$1" "$2") --mem $(memmb "$1" "$2")"
+  echo "$JAVA $JVM_FLAGS -Dsluice.native.lib=$NATIVE_LIB -cp $BENCH_JAR io.sluice.bench.tenant.TenantBench run --mix $1 --dir $P --flows $2 --remote-vms $RVMS --workers $3 --lcore $LCORE --warmup $WARM --seconds $SECS --mbufs $(mbufs "$1" "$2") --mem $(memmb "$1" "$2")"
 }
 run_sluice() { # MIX N WORKERS LOG -> "rx= tx= cpu= percpu= wall= check="
   local lg=$4 ports ck

@@ -50,7 +50,8 @@ import java.util.Map;
  * and freed). With two workers every port has two queues (each worker its own tx queue): the second
  * rx queue replays a one-frame file and is polled by no one; worker 0 (lcore 0) polls up, worker 1
  * (lcore 1) polls vm1, so a flow's two directions arrive on two workers and one of them hands off.
- * Prints the window's {@code window ports P=rx/tx ...} and {@code window rx= tx= drops=}, {@code worker cpu share=} (the smallest over
+ * Waits until the conntrack holds N connections (the first pass of every file), then {@code --warmup}
+ * seconds, then measures {@code --seconds}. Prints the window's {@code window ports P=rx/tx ...} and {@code window rx= tx= drops=}, {@code worker cpu share=} (the smallest over
  * the workers), {@code cpu_mpps=} (packets received per CPU-second summed over the workers),
  * {@code mpps=} (wall), the hand-off counters and the non-zero counters.
  */
@@ -289,6 +290,13 @@ public final class TenantBench {
             ThreadMXBean mx = ManagementFactory.getThreadMXBean();
             long[] tid = new long[workers];
             for (int w = 0; w < workers; w++) tid[w] = dp.workerThread(w).threadId();
+            // every flow established (its conntrack entry made by the first pass of the files), then the warm-up
+            long deadline = System.nanoTime() + 300_000_000_000L, tracked = 0;
+            while ((tracked = counters.snapshot().getOrDefault("firewall connections tracked", 0L)) < n) {
+                if (System.nanoTime() > deadline) throw new IllegalStateException("only " + tracked + " of " + n + " connections after 300 s");
+                Thread.sleep(20);
+            }
+            System.out.printf("established=%d after %.1f s%n", tracked, (System.nanoTime() - deadline + 300_000_000_000L) / 1e9);
             Thread.sleep(warmup * 1000L);
             long[] c0 = new long[workers], c1 = new long[workers];
             for (int w = 0; w < workers; w++) c0[w] = mx.getThreadCpuTime(tid[w]);
