@@ -108,7 +108,7 @@ public final class TenantBench {
         try (Pcap up = new Pcap(dir + "/tenant-" + n + "-up.pcap"); Pcap vm1 = new Pcap(dir + "/tenant-" + n + "-vm1.pcap");
              Pcap vm2 = new Pcap(dir + "/tenant-" + n + "-vm2.pcap"); Pcap ext = new Pcap(dir + "/tenant-" + n + "-ext.pcap")) {
             // each file holds at least MIN_PACKETS frames (repeated) so a tiny flow count still fills bursts
-            int reps = Math.max(1, -(-MIN_PACKETS / Math.min(ew, Math.min(fip, snat))));
+            int least = Math.min(ew, Math.min(fip, snat)), reps = Math.max(1, (MIN_PACKETS + least - 1) / least);
             // the groups interleaved in every file, so any window of a port's loop holds the same mix
             for (int rep = 0; rep < reps; rep++) {
                 for (int k = 0; k < ew; k++) {
@@ -127,7 +127,7 @@ public final class TenantBench {
             }
         }
         try (Pcap up = new Pcap(dir + "/ew-" + n + "-up.pcap"); Pcap vm1 = new Pcap(dir + "/ew-" + n + "-vm1.pcap")) {
-            for (int rep = 0; rep < Math.max(1, -(-MIN_PACKETS / n)); rep++) {
+            for (int rep = 0; rep < Math.max(1, (MIN_PACKETS + n - 1) / n); rep++) {
                 for (int e = 0; e < n; e++) {
                     int r = e % remoteVms, rp = 1024 + e / remoteVms;
                     up.write(f, vxlan(f, e, remoteMac(r), VM1_MAC, remoteIp(r), VM1_IP, rp, 1000));
