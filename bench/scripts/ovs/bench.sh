@@ -4,6 +4,7 @@
 #  memif  : dpdk-testpmd flowgen (CPU 0) --memif--> br1 mif0(1) -> FLOWFILE -> null0(2)
 #  pcap   : br2 pcap0(1) = net_pcap infinite_rx replay of pcap/udp-N.pcap -> FLOWFILE -> null1(2) or vx0(3)->br-phy->null2
 #  vxdecap: br-phy pcap0(2) replays pcap/vx-N.pcap (VXLAN) -> LOCAL -> tnl_pop -> br2 vx0(3) -> FLOWFILE -> null1(2)
+# Env PCAP_IFACE_EXTRA: more `set Interface pcap0` settings (e.g. other_config:pmd-rxq-affinity=0:1).
 # Output: Mpps received by the OVS PMD, Mpps leaving on the null sinks, PMD cycles/pkt and busy %, and the share of
 # its core each of our busy threads really got (pmd_cpu, gen_cpu): this VM is shared with other work, so a try is
 # accepted (OK) only when pmd_cpu >= 0.95 (and gen_cpu >= 0.90 for memif); up to TRIES tries (default 4).
@@ -37,7 +38,8 @@ for try in $(seq $TRIES); do
     TO=$!; sleep 6; TPPID=$(pgrep -P $TO | head -1)
   else
     ovs-vsctl --if-exists del-port $PBR pcap0
-    ovs-vsctl add-port $PBR pcap0 -- set Interface pcap0 type=dpdk ofport_request=$PPORT \
+    # PCAP_IFACE_EXTRA: more Interface settings for the source port (the tuned profile: pmd-rxq-affinity)
+    ovs-vsctl add-port $PBR pcap0 -- set Interface pcap0 type=dpdk ofport_request=$PPORT ${PCAP_IFACE_EXTRA:-} \
       options:dpdk-devargs="net_pcap0,rx_pcap=$OVSB/$PCAP,infinite_rx=1"
     sleep 4
   fi
