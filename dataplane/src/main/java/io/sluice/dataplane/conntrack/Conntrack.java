@@ -525,10 +525,10 @@ public final class Conntrack implements AutoCloseable {
         if (after(end, sEnd)) t.end(slot, s, end);
         int sMaxEnd = t.maxEnd(slot, s);
         if (rMaxWin != 0 && after(end, sMaxEnd)) t.maxWin(slot, r, rMaxWin + (end - sMaxEnd));
-        if ((flags & TcpFlags.ACK) != 0) {
-            int right = ack + win;
-            if (after(right, t.maxEnd(slot, r) - 1)) t.maxEnd(slot, r, win == 0 ? right + 1 : right);
-        }
+        // the receiver's right edge moves with every accepted segment, also one without ACK (an RST:
+        // its "ack" is R.end), as Linux's tcp_in_window does (sack = td_end when ACK is not set)
+        int right = ack + win;
+        if (after(right, t.maxEnd(slot, r) - 1)) t.maxEnd(slot, r, win == 0 ? right + 1 : right);
         return W_OK;
     }
 

@@ -357,7 +357,7 @@ public final class ReferenceConntrack {
         long oldSEnd = c.end[s];
         if (after(end, oldSEnd)) c.end[s] = end;
         if (c.maxWin[r] != 0 && after(end, c.maxEnd[s])) c.maxWin[r] = m(c.maxWin[r] + m(end - c.maxEnd[s]));
-        if (hasAck && after(m(ack + win), m(c.maxEnd[r] - 1))) c.maxEnd[r] = m(ack + win + (win == 0 ? 1 : 0));
+        if (after(m(ack + win), m(c.maxEnd[r] - 1))) c.maxEnd[r] = m(ack + win + (win == 0 ? 1 : 0)); // with or without ACK (Linux)
         return 1;
     }
 

@@ -149,6 +149,10 @@ public final class LinuxDiff implements AutoCloseable {
     // ---------------------------------------------------------------------------------------
 
     private final Netns netns;
+    /** The forwarding namespace (Linux's conntrack). */
+    private String fNs;
+    /** When set, called after every batch of a scripted run with Linux's conntrack table of the forwarding namespace. */
+    java.util.function.Consumer<String> linuxTable;
     private final Process oracle;
     private final OutputStream toOracle;
     private final DataInputStream fromOracle;
@@ -158,6 +162,7 @@ public final class LinuxDiff implements AutoCloseable {
         boolean ok = false;
         try {
             String a = netns.create("cta"), f = netns.create("ctf"), b = netns.create("ctb");
+            fNs = f;
             String a0 = netns.name("a0"), fa = netns.name("fa"), b0 = netns.name("b0"), fb = netns.name("fb");
             Netns.run("ip", "link", "add", a0, "type", "veth", "peer", "name", fa);
             Netns.run("ip", "link", "add", b0, "type", "veth", "peer", "name", fb);
@@ -388,6 +393,7 @@ public final class LinuxDiff implements AutoCloseable {
                 }
                 if (m == 0) break;
                 linuxBatch(batch, ans);
+                if (linuxTable != null) linuxTable.accept(netns.exec(fNs, 10, "cat", "/proc/net/nf_conntrack").output());
                 for (int x = 0; x < m; x++) {
                     int j = slotOf[x];
                     active[j].linux[pos[j]] = ans[x];
