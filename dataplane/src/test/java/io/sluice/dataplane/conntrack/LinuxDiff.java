@@ -77,9 +77,11 @@ public final class LinuxDiff implements AutoCloseable {
                         + "|tcp (orig|reply) (ACK|FIN|RST|SYNACK) in \\w+: sluice=invalid linux=established \\([^)]*\\) beyond the right edge by at most a window",
                 "D7 Linux (>= 6.4) passes a segment that overshoots the receiver's window by at most one window (a workaround for broken senders) and moves its edge; Sluice drops it");
         EXPLAINED.put("tcp (orig|reply) (icmp-err|retransmit) in -: sluice=related linux=invalid .*"
-                        + "|tcp orig (ACK|FIN|RST) in CLOSE: sluice=(established|new) linux=invalid \\([^)]*\\) after RST in SYN_SENT",
+                        + "|tcp orig (ACK|FIN|RST) in CLOSE: sluice=(established|new) linux=invalid \\([^)]*\\) after RST in SYN_SENT"
+                        // with pickup on both sides (CTDIFF_LOOSE=1): Linux, without its entry, picks the next ACK up as a new connection
+                        + "|tcp (orig|reply) ACK in CLOSE: sluice=(established|new|invalid) linux=new \\([^)]*\\) after RST in SYN_SENT",
                 "D8 Linux deletes an entry at once when an RST comes before any reply passed; Sluice keeps it in CLOSE for 10 s, so errors quoting it are RELATED "
-                        + "and the initiator's ACK / FIN / RST pass meanwhile (Linux: no entry, invalid)");
+                        + "and the initiator's ACK / FIN / RST pass meanwhile (Linux: no entry, invalid; with tcp_loose=1 an ACK then starts a new Linux entry)");
         EXPLAINED.put("(udp|icmp) (orig|reply) [\\w-]+-frag-overlap in \\w+: sluice=(new|established|invalid) linux=lost \\([\\w-]+-frag-overlap\\)",
                 "D9 a datagram whose fragments overlap (after the L4 header) is discarded by Linux's reassembly in front of conntrack; Sluice's shallow "
                         + "reassembly checks overlaps of the L4 header only, passes the fragments (the receiver's reassembly discards them) and its first "
@@ -157,7 +159,17 @@ public final class LinuxDiff implements AutoCloseable {
     private final OutputStream toOracle;
     private final DataInputStream fromOracle;
 
-    LinuxDiff() throws IOException {
+    /**
+     * Mid-stream pickup on both sides: Sluice's {@code tcpPickup(true)} and Linux's
+     * {@code nf_conntrack_tcp_loose=1} (set in the forwarding namespace only: the sysctl is per
+     * network namespace, checked by reading the host's value before and after).
+     */
+    final boolean loose;
+
+    LinuxDiff() throws IOException { this(false); }
+
+    LinuxDiff(boolean loose) throws IOException {
+        this.loose = loose;
         netns = new Netns();
         boolean ok = false;
         try {
@@ -198,8 +210,14 @@ public final class LinuxDiff implements AutoCloseable {
                     """);
             sh(f, "nft -f " + rules);
             // after the ct rules: conntrack is on in f. Sluice's side runs with pickup off (tcp_loose=0)
-            sh(f, "sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0 net.netfilter.nf_conntrack_checksum=1"
+            String hostLoose = Files.readString(Path.of("/proc/sys/net/netfilter/nf_conntrack_tcp_loose")).trim();
+            sh(f, "sysctl -qw net.netfilter.nf_conntrack_tcp_loose=" + (loose ? 1 : 0) + " net.netfilter.nf_conntrack_checksum=1"
                     + " net.netfilter.nf_conntrack_tcp_timeout_established=600");
+            String inF = netns.exec(f, 10, "cat", "/proc/sys/net/netfilter/nf_conntrack_tcp_loose").output().trim();
+            String hostAfter = Files.readString(Path.of("/proc/sys/net/netfilter/nf_conntrack_tcp_loose")).trim();
+            if (!inF.equals(loose ? "1" : "0") || !hostAfter.equals(hostLoose)) {
+                throw new IllegalStateException("nf_conntrack_tcp_loose is not per namespace here: " + f + "=" + inF + ", host " + hostLoose + " -> " + hostAfter);
+            }
             Path py = Path.of("src/test/resources/io/sluice/dataplane/conntrack/linux_oracle.py").toAbsolutePath();
             ProcessBuilder pb = new ProcessBuilder("python3", py.toString(), "/run/netns/" + a, a0, "/run/netns/" + b, b0, macFa, macFb)
                     .redirectError(ProcessBuilder.Redirect.INHERIT);
@@ -358,7 +376,7 @@ public final class LinuxDiff implements AutoCloseable {
         ConnLimits limits = new ConnLimits(1 << 20, 4, 1 << 20);
         FragmentTable frags = new FragmentTable(4096, 1_000_000_000L, seed);
         try (Conntrack ct = new Conntrack(parallel * 4 + 64, CtTimeouts.defaults(), limits, seed)) {
-            ct.tcpPickup(false); // like with like: Linux runs with nf_conntrack_tcp_loose=0 (docs/conntrack.md)
+            ct.tcpPickup(loose); // like with like: Linux runs with nf_conntrack_tcp_loose = the same (docs/conntrack.md)
             int made = 0;
             Seq[] active = new Seq[parallel];
             int[] pos = new int[parallel];
