@@ -85,7 +85,8 @@ public final class LinuxDiff implements AutoCloseable {
                         + "|tcp (orig|reply) ACK in CLOSE: sluice=(established|new|invalid) linux=new \\([^)]*\\) after RST in SYN_SENT",
                 "D8 Linux deletes an entry at once when an RST comes before any reply passed; Sluice keeps it in CLOSE for 10 s, so errors quoting it are RELATED "
                         + "and the initiator's ACK / FIN / RST pass meanwhile (Linux: no entry, invalid; with tcp_loose=1 an ACK then starts a new Linux entry)");
-        EXPLAINED.put("(udp|icmp) (orig|reply) [\\w-]+-frag-overlap in \\w+: sluice=(new|established|invalid) linux=lost \\([\\w-]+-frag-overlap\\)",
+        EXPLAINED.put("(udp|icmp) (orig|reply) [\\w-]+-frag-overlap in \\w+: sluice=(new|established|invalid) linux=lost \\([\\w-]+-frag-overlap\\)"
+                        + "|tcp (orig|reply) ACK in \\w+: sluice=(new|established|invalid) linux=lost \\([\\w-]+-frag-overlap\\)",
                 "D9 a datagram whose fragments overlap (after the L4 header) is discarded by Linux's reassembly in front of conntrack; Sluice's shallow "
                         + "reassembly checks overlaps of the L4 header only, passes the fragments (the receiver's reassembly discards them) and its first "
                         + "fragment has been tracked");
@@ -95,6 +96,10 @@ public final class LinuxDiff implements AutoCloseable {
         EXPLAINED.put("tcp (orig|reply) RST in SYN_SENT2: sluice=invalid linux=established \\([^)]*\\) with ACK field 0",
                 "D10 in SYN_SENT2 Linux passes an RST whose ACK field is 0 without a window check (its 'RST answering a SYN we let through' "
                         + "test compares the ACK field with last_end, still 0 when no ACK was seen); Sluice checks the RST against the window");
+        EXPLAINED.put("tcp (orig|reply) (ACK|FIN|RST|SYN|SYNACK) in \\w+: sluice=\\w+ linux=\\w+ \\([^)]*\\) after a fragmented segment",
+                "D11 Linux reassembles an IP-fragmented TCP segment in front of conntrack and tracks all its bytes; Sluice tracks the first fragment "
+                        + "(its bytes only: shallow reassembly, no buffering) and passes the later ones by its fragment table, so its record of the sender's "
+                        + "end lags and the receiver's ACK of the whole segment acknowledges bytes Sluice never counted");
         // last: a history that explains only what no reason above does
         EXPLAINED.put("tcp (orig|reply) (ACK|FIN|RST|SYN|SYNACK) in \\w+: sluice=\\w+ linux=\\w+ \\([^)]*\\) after a reply SYN/ACK that moved Sluice's window in (SYN_RECV|ESTABLISHED)",
                 "D1 (consequence) Linux passed an earlier reply SYN/ACK in SYN_RECV / ESTABLISHED without looking at it (sIG); Sluice checked it and moved "
@@ -444,12 +449,18 @@ public final class LinuxDiff implements AutoCloseable {
         int first = -1;
         for (int f = 0; f < p.frags.size(); f++) if (p.fragOff[f] == 0) first = f;
         int answer = 0; // no first fragment: nothing is tracked and the later ones are dropped
+        boolean tcp = c.proto == CtPacket.IPPROTO_TCP;
         if (first >= 0) {
+            // the firewall stage reads a first fragment's TCP payload length from its own IP length
+            // (docs/conntrack.md, "IP fragments"): the window check sees only that fragment's bytes
+            int whole = c.payloadLen;
+            if (tcp) c.payloadLen = p.fragLen[first] - 20;
             answer = sluice(ct, p, now, replySeen, j);
+            c.payloadLen = whole;
             // the stage decides a burst's later fragments after its other packets: the first one
             // counts first whatever the order within the burst (a datagram's fragments are one burst here)
             if (answer == S_INV) ft.forget();
-            else if (ft.first(8, p.fragLen[first], now) == FragmentTable.FULL) return 0;
+            else if (ft.first(tcp ? 20 : 8, p.fragLen[first], now) == FragmentTable.FULL) return 0;
         }
         for (int f = 0; f < p.frags.size(); f++) {
             if (f == first) continue;
@@ -522,11 +533,18 @@ public final class LinuxDiff implements AutoCloseable {
      * <li>{@code " after a reply SYN/ACK that moved Sluice's window in <state>"}: Linux passed it
      *     without looking (sIG, D1) while Sluice moved its window records (looked for last).</li>
      * </ul>
+     * {@code " after a fragmented segment"}: an earlier IP-fragmented TCP segment that both passed
+     * (Sluice counted its first fragment's bytes only, D11);
      * and for the packet itself: {@code " beyond the right edge by at most a window"} (D7) and
      * {@code " with ACK field 0"} (an RST in SYN_SENT2, D10). Empty otherwise.
      */
     static String history(Seq s, int i) {
         if (s.overshoot[i]) return " beyond the right edge by at most a window";
+        for (int j = 0; j < i; j++) {
+            Pkt p = s.pkts.get(j);
+            boolean passed = s.sluice[j] == S_EST || s.sluice[j] == S_NEW;
+            if (p.frags != null && p.ct.proto == CtPacket.IPPROTO_TCP && passed && s.sluice[j] == s.linux[j]) return " after a fragmented segment";
+        }
         Pkt q = s.pkts.get(i);
         if (q.ct.proto == CtPacket.IPPROTO_TCP && "SYN_SENT2".equals(s.pre[i]) && q.ct.ack == 0
                 && TcpSegment.classify(q.ct.tcpFlags) == TcpSegment.RST) {
@@ -686,7 +704,9 @@ public final class LinuxDiff implements AutoCloseable {
                 o = 1 - s;
                 len = 0;
             }
-            tcpPkt(len == 0 ? "ack" : a, s, TcpFlags.ACK | (len > 0 ? TcpFlags.PSH : 0), nxt[s], nxt[o], len, -1);
+            Pkt p = tcpPkt(len == 0 ? "ack" : a, s, TcpFlags.ACK | (len > 0 ? TcpFlags.PSH : 0), nxt[s], nxt[o], len, -1);
+            // an IP-fragmented segment (a stack without DF / path MTU discovery, or a tunnel in the path)
+            if (len >= 1000 && r.nextInt(8) == 0) fragment(p, a);
             nxt[s] += len;
             lastAckOf[o] = nxt[o];
         }
