@@ -126,7 +126,7 @@ public final class Conntrack implements AutoCloseable {
      * same file and passes {@code log} one line naming the file and the reason. Kept entries are
      * charged to {@code limits} again; their deadlines keep their meaning across the restart (the
      * shard's clock is re-based on the wall clock stored in the header). Entries carrying a NAT
-     * word are deleted (the SNAT port pool is not kept). A file locked by another live process,
+     * word are deleted (use the overload with a {@link NatAdopt} to keep them). A file locked by another live process,
      * or one that cannot be mapped, gives a private in-memory table (also logged).
      *
      * @param fingerprint what the layout depends on beyond the table itself (shard index and count, ...)
@@ -136,9 +136,39 @@ public final class Conntrack implements AutoCloseable {
         return attach(maxEntries, timeouts, limits, seed, file, fingerprint, ShardFile.clockBase(), ShardFile.bootId(), log);
     }
 
-    /** As {@link #attach(int, CtTimeouts, ConnLimits, long, java.nio.file.Path, long, java.util.function.Consumer)} with this process's clock base and boot given (tests). */
+    /**
+     * As {@link #attach(int, CtTimeouts, ConnLimits, long, java.nio.file.Path, long, java.util.function.Consumer)},
+     * but a kept entry carrying a NAT word is offered to {@code nat} (the NAT rebuilds what the entry
+     * holds, e.g. its SNAT binding) and kept when it accepts, deleted otherwise (null: all deleted).
+     */
+    public static Conntrack attach(int maxEntries, CtTimeouts timeouts, ConnLimits limits, long seed, java.nio.file.Path file,
+                                   long fingerprint, java.util.function.Consumer<String> log, NatAdopt nat) {
+        return attach(maxEntries, timeouts, limits, seed, file, fingerprint, ShardFile.clockBase(), ShardFile.bootId(), log, nat);
+    }
+
+    /**
+     * Warm restart: decides whether a kept entry's NAT word can stay (docs/conntrack.md, "Limits and
+     * NAT"). Called once per kept entry with a NAT word, at attach, on the attaching thread.
+     */
+    public interface NatAdopt {
+        /**
+         * @param natWord the entry's NAT word
+         * @param vm the entry's VM (the {@code vm} of {@link #commit})
+         * @param proto IP protocol
+         * @param initiatorPort the port (ICMP echo: identifier) of the endpoint that opened the connection
+         * @return true: the NAT holds what the word names again (the entry stays; its deletion will release it)
+         */
+        boolean adopt(int natWord, int vm, int proto, int initiatorPort);
+    }
+
     static Conntrack attach(int maxEntries, CtTimeouts timeouts, ConnLimits limits, long seed, java.nio.file.Path file,
                             long fingerprint, long clockBaseNow, long bootNow, java.util.function.Consumer<String> log) {
+        return attach(maxEntries, timeouts, limits, seed, file, fingerprint, clockBaseNow, bootNow, log, null);
+    }
+
+    /** As {@link #attach(int, CtTimeouts, ConnLimits, long, java.nio.file.Path, long, java.util.function.Consumer)} with this process's clock base and boot given (tests). */
+    static Conntrack attach(int maxEntries, CtTimeouts timeouts, ConnLimits limits, long seed, java.nio.file.Path file,
+                            long fingerprint, long clockBaseNow, long bootNow, java.util.function.Consumer<String> log, NatAdopt nat) {
         checked(maxEntries);
         long fp = FlowKey.hash(seed, maxEntries, fingerprint, ShardFile.VERSION, ConnTable.SLOT, 0, 0);
         ShardFile.Attached a;
@@ -153,32 +183,54 @@ public final class Conntrack implements AutoCloseable {
         // same boot (and a known one): System.nanoTime() is the same monotonic clock in every
         // process, deadlines keep their meaning as they are; another boot: re-based on the wall clock
         c.clockShift = bootNow != 0 && bootNow == a.boot() ? 0 : clockBaseNow - a.clockBase();
-        if (a.kept()) c.adopt();
+        if (a.kept()) c.adopt(nat);
         return c;
     }
 
-    /** Charges the kept entries to the limits; deletes those with a NAT word (their SNAT ports were not kept). */
-    private void adopt() {
+    /**
+     * Charges the kept entries to the limits; an entry with a NAT word stays only when {@code nat}
+     * rebuilds what it holds (its SNAT binding), else it is deleted. The walk starts at an empty slot:
+     * a deletion shifts entries back only from the rest of its probe run, which ends before the walk's
+     * start, so every entry is looked at (charged, offered to {@code nat}) exactly once.
+     */
+    private void adopt(NatAdopt nat) {
         ConnTable t = table;
-        int i = 0;
+        // deletions shift entries backwards, possibly from the start of the table to its end: walk
+        // from an empty slot so that no shift crosses the start of the walk
+        int start = 0;
+        while (start < t.capacity && t.tagAt(start) != 0) start++;
+        int i = start == t.capacity ? 0 : start;
         int scanned = 0;
         while (scanned < t.capacity) {
-            if (t.tagAt(i) != 0 && t.nat(i) != 0) {
-                t.remove(i); // a later entry may shift into i: look at i again
-                natDropped++;
-                continue;
+            if (t.tagAt(i) != 0) {
+                int word = t.nat(i);
+                if (word != 0 && (nat == null || !nat.adopt(word, t.vm(i), t.protoFamily(i) & 0xFF, initiatorPort(i)))) {
+                    t.remove(i); // a later entry may shift into i: look at i again
+                    natDropped++;
+                    continue;
+                }
+                limits.charge(t.vm(i));
+                if (word != 0) natKept++;
             }
-            if (t.tagAt(i) != 0) limits.charge(t.vm(i));
-            i++;
+            i = i + 1 == t.capacity ? 0 : i + 1;
             scanned++;
         }
         attached = t.size;
     }
 
+    /** The port (ICMP echo: identifier) of the endpoint that opened the entry's connection. */
+    private int initiatorPort(int slot) {
+        long pz = table.key(slot, ConnTable.O_PZ);
+        int proto = table.protoFamily(slot) & 0xFF;
+        int aPort = (int) (pz >>> 48) & 0xFFFF, bPort = (int) (pz >>> 32) & 0xFFFF;
+        if (Icmp.isIcmpProto(proto)) return aPort; // echo: the identifier is in the A half (the B half holds the requester bit)
+        return (table.flags(slot) & F_ORIG_IS_A) != 0 ? aPort : bPort;
+    }
+
     private java.nio.file.Path file;
     /** Added to every caller's nowNs: the creating process's nanoTime clock (0 for memory tables). */
     private long clockShift;
-    private int attached, natDropped;
+    private int attached, natDropped, natKept;
     private boolean tcpPickup;
 
     /** The shard file, or null when the table is in memory only. */
@@ -187,8 +239,11 @@ public final class Conntrack implements AutoCloseable {
     /** Connections kept from the previous process (0 when the table started empty). */
     public int attachedCount() { return attached; }
 
-    /** Kept entries deleted at attach because they carried a NAT word. */
+    /** Kept entries deleted at attach because they carried a NAT word the NAT could not take back. */
     public int natDroppedAtAttach() { return natDropped; }
+
+    /** Kept entries with a NAT word the NAT took back at attach (their SNAT bindings rebuilt). */
+    public int natKeptAtAttach() { return natKept; }
 
     /**
      * TCP mid-stream pickup (Linux {@code nf_conntrack_tcp_loose}): when on, a TCP ACK segment
@@ -509,6 +564,9 @@ public final class Conntrack implements AutoCloseable {
                 return seg == TcpSegment.RST ? W_OK : W_INVALID;
             }
             initDirection(slot, s, p, end);
+            // a SYN without ACK (simultaneous open): accepted as it is, it moves nothing of the
+            // other side (Linux returns right after initialising the sender)
+            if ((flags & TcpFlags.ACK) == 0) return W_OK;
         } else if (syn && ((state == TcpState.SYN_SENT.ordinal() && s == ORIG)
                 || (state == TcpState.SYN_RECV.ordinal() && s == REPLY)) && after(end, t.end(slot, s))) {
             // a re-initialised endpoint (RFC 793: larger ISN). Check its ACK first, so that an
@@ -537,10 +595,10 @@ public final class Conntrack implements AutoCloseable {
         if (after(end, sEnd)) t.end(slot, s, end);
         int sMaxEnd = t.maxEnd(slot, s);
         if (rMaxWin != 0 && after(end, sMaxEnd)) t.maxWin(slot, r, rMaxWin + (end - sMaxEnd));
-        if ((flags & TcpFlags.ACK) != 0) {
-            int right = ack + win;
-            if (after(right, t.maxEnd(slot, r) - 1)) t.maxEnd(slot, r, win == 0 ? right + 1 : right);
-        }
+        // the receiver's right edge moves with every accepted segment, also one without ACK (an RST:
+        // its "ack" is R.end), as Linux's tcp_in_window does (sack = td_end when ACK is not set)
+        int right = ack + win;
+        if (after(right, t.maxEnd(slot, r) - 1)) t.maxEnd(slot, r, win == 0 ? right + 1 : right);
         return W_OK;
     }
 

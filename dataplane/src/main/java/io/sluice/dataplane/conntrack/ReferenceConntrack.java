@@ -336,6 +336,7 @@ public final class ReferenceConntrack {
         if (c.maxWin[s] == 0) {
             if (!syn) return seg == TcpSegment.RST ? 1 : -1;
             init(c, s, p, end);
+            if ((p.tcpFlags & TcpFlags.ACK) == 0) return 1; // a simultaneous open's SYN: nothing else to check or move (Linux)
         } else if (syn && ((c.state == TcpState.SYN_SENT.ordinal() && s == 0) || (c.state == TcpState.SYN_RECV.ordinal() && s == 1))
                 && after(end, c.end[s])) {
             if ((p.tcpFlags & TcpFlags.ACK) != 0) {
@@ -357,7 +358,7 @@ public final class ReferenceConntrack {
         long oldSEnd = c.end[s];
         if (after(end, oldSEnd)) c.end[s] = end;
         if (c.maxWin[r] != 0 && after(end, c.maxEnd[s])) c.maxWin[r] = m(c.maxWin[r] + m(end - c.maxEnd[s]));
-        if (hasAck && after(m(ack + win), m(c.maxEnd[r] - 1))) c.maxEnd[r] = m(ack + win + (win == 0 ? 1 : 0));
+        if (after(m(ack + win), m(c.maxEnd[r] - 1))) c.maxEnd[r] = m(ack + win + (win == 0 ? 1 : 0)); // with or without ACK (Linux)
         return 1;
     }
 

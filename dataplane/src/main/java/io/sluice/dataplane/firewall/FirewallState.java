@@ -190,6 +190,15 @@ public final class FirewallState {
      *                  still {@code CONTINUE} that are decided and leave by {@code outPort}); null on L2
      */
     public synchronized FirewallStage newStage(int worker, int[] pendingTx) {
+        return newStage(worker, pendingTx, null);
+    }
+
+    /**
+     * As {@link #newStage(int, int[])}; with warm restart, a kept connection carrying a NAT word is
+     * offered to {@code nat} (the worker's NAT rebuilds its SNAT binding) and kept if it accepts
+     * (docs/conntrack.md, "Limits and NAT"); without one such connections are deleted.
+     */
+    public synchronized FirewallStage newStage(int worker, int[] pendingTx, Conntrack.NatAdopt nat) {
         FirewallCounters c = new FirewallCounters(ports, worker);
         if (worker >= 0) export(c);
         workers.add(c);
@@ -199,10 +208,12 @@ public final class FirewallState {
             // warm restart (docs/conntrack.md): the shard lives in a file-backed mapping the next process attaches
             java.nio.file.Path file = java.nio.file.Path.of(cfg.conntrackDir(), "conntrack-" + worker + ".shard");
             long fingerprint = ((long) worker << 32 | keepWorkers) ^ ((long) ports << 48);
-            ct = Conntrack.attach(shardEntries, CtTimeouts.defaults(), limits, SEED, file, fingerprint, keepLog);
+            ct = Conntrack.attach(shardEntries, CtTimeouts.defaults(), limits, SEED, file, fingerprint, keepLog, nat);
             if (ct.file() != null) {
                 keepLog.accept("sluice: conntrack " + file + ": " + ct.attachedCount() + " connection(s) kept"
-                        + (ct.natDroppedAtAttach() > 0 ? ", " + ct.natDroppedAtAttach() + " with NAT dropped (the SNAT port pool is not kept)" : ""));
+                        + (ct.natKeptAtAttach() > 0 ? ", " + ct.natKeptAtAttach() + " with NAT (bindings rebuilt)" : "")
+                        + (ct.natDroppedAtAttach() > 0 ? ", " + ct.natDroppedAtAttach() + " with NAT dropped ("
+                                + (nat == null ? "no NAT on this worker" : "the NAT could not take their translation back") + ")" : ""));
             }
         } else {
             ct = new Conntrack(shardEntries, CtTimeouts.defaults(), limits, SEED);

@@ -55,6 +55,23 @@ public final class NatState {
     private final long[] pubLast;
     private final OverlaySnapshot snapshot;
 
+    /**
+     * Warm restart (docs/conntrack.md, "Limits and NAT"): takes back the NAT word of a kept conntrack
+     * entry. A SNAT word's binding is rebuilt in {@link #ports} (VM by the entry's port, class by its
+     * protocol, the initiator's port as the internal port) when the VM is still outbound-only and the
+     * slot can be that binding; a floating-IP word stays when its index exists (a VM that no longer
+     * holds that address is cut at its next packet, {@code NAT_STALE}). False: the entry is deleted.
+     */
+    public boolean adopt(OverlaySnapshot s, int word, int vmPort, int proto, int initiatorPort) {
+        int idx = word & INDEX;
+        if ((word & KIND) == FIP) return idx < s.fipVm.length;
+        if ((word & KIND) != SNAT) return false;
+        int vm = s.vmOfPort(vmPort);
+        int cls = SnatPorts.protoClass(proto);
+        if (vm < 0 || cls < 0 || s.vmAccess[vm] != io.sluice.dataplane.config.OverlayModel.Access.OUTBOUND.ordinal()) return false;
+        return ports.adopt(vm, cls, initiatorPort, idx);
+    }
+
     /** The host-wide NAT counters, in the order {@link #publish} writes them (per-address and per-VM ones follow). */
     private static final String[] LABELS = {"nat floating-ip connections created", "nat snat connections created", "nat arp replies",
             "nat gateway arp requests", "nat gateway arp learned", "nat stale connections cut",

@@ -74,6 +74,41 @@ public final class ReferenceSnatPorts {
         return null;
     }
 
+    /**
+     * Warm restart: a kept entry names external endpoint {@code e} for (vm, class, internal port);
+     * rebuild that binding (or count one more user), or false when it cannot be (the rules of
+     * {@link SnatPorts#adopt}, written out plainly).
+     */
+    public boolean adopt(int vm, int cls, int port, External e) {
+        if (e.addr() < 0 || e.addr() >= addresses || e.cls() != cls || e.port() < SnatPorts.PORT_MIN
+                || (e.port() - SnatPorts.PORT_MIN) / blockSize >= blocksPerAddress) return false;
+        Binding b = new Binding(vm, cls, port);
+        Binding has = reverse.get(e);
+        if (has != null) {
+            if (!has.equals(b)) return false;
+            refs.merge(e, 1, Integer::sum);
+            return true;
+        }
+        if (bound.containsKey(b)) return false;
+        int blk = e.addr() * blocksPerAddress + (e.port() - SnatPorts.PORT_MIN) / blockSize;
+        List<Integer> mine = vmBlocks.computeIfAbsent(vm, x -> new ArrayList<>());
+        Integer o = owner.get(blk);
+        if (o == null) {
+            if (mine.size() == blocksPerVm || (!mine.isEmpty() && mine.get(0) / blocksPerAddress != blk / blocksPerAddress)) return false;
+            owner.put(blk, vm);
+            mine.add(blk);
+        } else if (o != vm) {
+            return false;
+        }
+        bound.put(b, e);
+        reverse.put(e, b);
+        refs.put(e, 1);
+        return true;
+    }
+
+    /** Users of {@code e} (0: free). */
+    public int refs(External e) { return refs.getOrDefault(e, 0); }
+
     /** One user of {@code e} is gone. */
     public void release(External e) {
         int left = refs.merge(e, -1, Integer::sum);

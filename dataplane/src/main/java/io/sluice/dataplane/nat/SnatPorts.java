@@ -123,6 +123,50 @@ public final class SnatPorts {
         return slot;
     }
 
+    /**
+     * Warm restart (docs/conntrack.md, "Limits and NAT"): one kept conntrack entry names {@code slot}
+     * (its NAT word) for (vm, class, internal port); the binding is rebuilt (or, when another kept
+     * entry rebuilt it already, its reference count goes up), and so are the block's owner and the
+     * VM's block list. False (nothing changed; the entry must go) when the slot cannot be that
+     * binding: out of range, another class, bound to another port or VM, its block owned by another
+     * VM, the VM's port already bound elsewhere, more than {@code blocksPerVm} blocks or two addresses.
+     * A VM's blocks are listed in the order their first entry is adopted.
+     */
+    public boolean adopt(int vm, int cls, int port, int slot) {
+        if (slot < 0 || slot >= slotPort.length || vm < 0 || vm >= vmBlockCount.length || cls < 0 || cls >= CLASSES
+                || cls != classOf(slot) || port < 0 || port > 0xFFFF) return false;
+        int blk = slot / (CLASSES * blockSize);
+        if (slotPort[slot] >= 0) {
+            if (slotPort[slot] != port || blockOwner[blk] != vm) return false;
+            slotRefs[slot]++;
+            acquired++;
+            return true;
+        }
+        long k = key(vm, cls, port);
+        if (bindings.get(k) >= 0) return false;
+        if (blockOwner[blk] < 0) {
+            int base = vm * blocksPerVm;
+            int n = vmBlockCount[vm];
+            if (n == blocksPerVm || (n > 0 && vmBlocks[base] / blocksPerAddress != blk / blocksPerAddress)) return false;
+            blockOwner[blk] = vm;
+            vmBlocks[base + n] = blk;
+            vmBlockCount[vm] = n + 1;
+            addrBlocks[blk / blocksPerAddress]++;
+        } else if (blockOwner[blk] != vm) {
+            return false;
+        }
+        slotPort[slot] = port;
+        slotRefs[slot] = 1;
+        classFree[blk * CLASSES + cls]--;
+        blockUsed[blk]++;
+        bindings.put(k, slot);
+        acquired++;
+        return true;
+    }
+
+    /** Number of slots (the range of a NAT word's slot). */
+    public int slots() { return slotPort.length; }
+
     /** One conntrack entry using {@code slot} is gone; the last one returns the port (and an empty block). */
     public void release(int slot) {
         if (slot < 0 || slot >= slotPort.length || slotPort[slot] < 0) {

@@ -242,7 +242,9 @@ public final class OverlayPipeline {
             if (nat != null) throw new IllegalArgumentException("NAT needs security groups (its state lives in conntrack)");
             return new Stage[] {decap, underlayArp, antiSpoof, arp, route, encap};
         }
-        io.sluice.dataplane.firewall.FirewallStage fw = firewall.newStage(worker, meta.encapVtep);
+        // warm restart: kept connections through NAT get their SNAT bindings back (docs/conntrack.md)
+        io.sluice.dataplane.firewall.FirewallStage fw = firewall.newStage(worker, meta.encapVtep,
+                nat == null ? null : (word, vm, proto, port) -> nat.adopt(state.current(), word, vm, proto, port));
         if (nat != null) {
             if (handoff != null) throw new IllegalArgumentException("NAT runs on one worker");
             io.sluice.dataplane.nat.ExternalInStage extIn = new io.sluice.dataplane.nat.ExternalInStage(state, meta, nat);

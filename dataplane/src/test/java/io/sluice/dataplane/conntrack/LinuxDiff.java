@@ -52,11 +52,14 @@ public final class LinuxDiff implements AutoCloseable {
             "tcp (orig|reply) (ACK|FIN|RST) in (SYN_RECV|SYN_SENT2|ESTABLISHED|FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE): .*", // window edge cases
             "tcp (orig|reply) SYN in (FIN_WAIT|CLOSE_WAIT|LAST_ACK): sluice=established linux=new .*", // Linux re-opens after the ignored SYN's RST
             // rare (first seen in the 1M-packet bench runs, not reached by the suite's seed)
-            "tcp orig RST in SYN_SENT: sluice=invalid linux=new .*",                  // the initiator's RST beyond its SYN before any reply
+            "tcp orig RST in SYN_SENT: sluice=(invalid|new) linux=(new|invalid) .*", // the initiator's RST in SYN_SENT after re-initialised SYNs
             "tcp reply RST in SYN_SENT: sluice=established linux=invalid .*",
             "tcp orig SYNACK in (CLOSE|CLOSE_WAIT): sluice=invalid linux=established .*",
             "tcp orig SYN in (ESTABLISHED|SYN_RECV|SYN_SENT2): sluice=(established|invalid) linux=(new|established) .*",
-            "tcp reply SYN in (SYN_SENT|SYN_SENT2): sluice=established linux=(new|invalid) .*");
+            "tcp reply SYN in (SYN_SENT|SYN_SENT2): sluice=established linux=(new|invalid) .*",
+            // with pickup on both sides (CTDIFF_LOOSE=1): Linux deleted its entry at the initiator's RST
+            // in SYN_SENT that Sluice passed as a late duplicate (still SYN_SENT), then picked the next ACK up
+            "tcp orig ACK in SYN_SENT: sluice=invalid linux=new .*");
 
     static {
         String closing = "(FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE)";
@@ -77,19 +80,33 @@ public final class LinuxDiff implements AutoCloseable {
                         + "|tcp (orig|reply) (ACK|FIN|RST|SYNACK) in \\w+: sluice=invalid linux=established \\([^)]*\\) beyond the right edge by at most a window",
                 "D7 Linux (>= 6.4) passes a segment that overshoots the receiver's window by at most one window (a workaround for broken senders) and moves its edge; Sluice drops it");
         EXPLAINED.put("tcp (orig|reply) (icmp-err|retransmit) in -: sluice=related linux=invalid .*"
-                        + "|tcp orig (ACK|FIN|RST) in CLOSE: sluice=(established|new) linux=invalid \\([^)]*\\) after RST in SYN_SENT",
+                        + "|tcp orig (ACK|FIN|RST) in CLOSE: sluice=(established|new) linux=invalid \\([^)]*\\) after RST in SYN_SENT"
+                        // with pickup on both sides (CTDIFF_LOOSE=1): Linux, without its entry, picks the next ACK up as a new connection
+                        + "|tcp (orig|reply) ACK in CLOSE: sluice=(established|new|invalid) linux=new \\([^)]*\\) after RST in SYN_SENT",
                 "D8 Linux deletes an entry at once when an RST comes before any reply passed; Sluice keeps it in CLOSE for 10 s, so errors quoting it are RELATED "
-                        + "and the initiator's ACK / FIN / RST pass meanwhile (Linux: no entry, invalid)");
-        EXPLAINED.put("(udp|icmp) (orig|reply) [\\w-]+-frag-overlap in \\w+: sluice=(new|established|invalid) linux=lost \\([\\w-]+-frag-overlap\\)",
+                        + "and the initiator's ACK / FIN / RST pass meanwhile (Linux: no entry, invalid; with tcp_loose=1 an ACK then starts a new Linux entry)");
+        EXPLAINED.put("(udp|icmp) (orig|reply) [\\w-]+-frag-overlap in \\w+: sluice=(new|established|invalid) linux=lost \\([\\w-]+-frag-overlap\\)"
+                        + "|tcp (orig|reply) ACK in \\w+: sluice=(new|established|invalid) linux=lost \\([\\w-]+-frag-overlap\\)( .*)?",
                 "D9 a datagram whose fragments overlap (after the L4 header) is discarded by Linux's reassembly in front of conntrack; Sluice's shallow "
                         + "reassembly checks overlaps of the L4 header only, passes the fragments (the receiver's reassembly discards them) and its first "
                         + "fragment has been tracked");
+        EXPLAINED.put("tcp (orig|reply) (ACK|FIN|RST) in CLOSE: sluice=\\w+ linux=\\w+ \\([^)]*\\) after an RST in (FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE) that moved Sluice's window",
+                "D4 (consequence) Linux passes an RST in a closing state without its window check and without moving its window records "
+                        + "(tcp_can_early_drop: straight to in_window); Sluice checked it and moved them, so the segments after it are judged against different windows");
         EXPLAINED.put("tcp orig SYN in (FIN_WAIT|CLOSE_WAIT|LAST_ACK): sluice=established linux=new \\([^)]*\\) after RST passed unchanged in \\w+",
                 "D4 (consequence) an RST in a closing state that Sluice passed as a late duplicate without closing closed Linux's entry (no RST check there), "
                         + "so the next SYN re-opens in Linux and is passed unchanged by Sluice");
         EXPLAINED.put("tcp (orig|reply) RST in SYN_SENT2: sluice=invalid linux=established \\([^)]*\\) with ACK field 0",
                 "D10 in SYN_SENT2 Linux passes an RST whose ACK field is 0 without a window check (its 'RST answering a SYN we let through' "
                         + "test compares the ACK field with last_end, still 0 when no ACK was seen); Sluice checks the RST against the window");
+        EXPLAINED.put("tcp (orig|reply) (ACK|FIN|RST|SYN|SYNACK) in \\w+: sluice=\\w+ linux=\\w+ \\([^)]*\\) after a fragmented segment",
+                "D11 Linux reassembles an IP-fragmented TCP segment in front of conntrack and tracks all its bytes; Sluice tracks the first fragment "
+                        + "(its bytes only: shallow reassembly, no buffering) and passes the later ones by its fragment table, so its record of the sender's "
+                        + "end lags and the receiver's ACK of the whole segment acknowledges bytes Sluice never counted");
+        EXPLAINED.put("tcp (orig|reply) (ACK|FIN|RST|SYN|SYNACK) in \\w+: sluice=\\w+ linux=\\w+ \\([^)]*\\) after an invalid segment of the responder in SYN_SENT",
+                "D12 Linux takes the responder's window data from its first segment before checking it (tcp_in_window initialises a side it has not "
+                        + "seen yet, then finds the segment invalid and keeps the data); Sluice changes nothing on an INVALID segment, so the windows differ "
+                        + "afterwards (e.g. the initiator's RST beyond its SYN then passes Linux's overshoot workaround, D7)");
         // last: a history that explains only what no reason above does
         EXPLAINED.put("tcp (orig|reply) (ACK|FIN|RST|SYN|SYNACK) in \\w+: sluice=\\w+ linux=\\w+ \\([^)]*\\) after a reply SYN/ACK that moved Sluice's window in (SYN_RECV|ESTABLISHED)",
                 "D1 (consequence) Linux passed an earlier reply SYN/ACK in SYN_RECV / ESTABLISHED without looking at it (sIG); Sluice checked it and moved "
@@ -149,15 +166,30 @@ public final class LinuxDiff implements AutoCloseable {
     // ---------------------------------------------------------------------------------------
 
     private final Netns netns;
+    /** The forwarding namespace (Linux's conntrack). */
+    private String fNs;
+    /** When set, called after every batch of a scripted run with Linux's conntrack table of the forwarding namespace. */
+    java.util.function.Consumer<String> linuxTable;
     private final Process oracle;
     private final OutputStream toOracle;
     private final DataInputStream fromOracle;
 
-    LinuxDiff() throws IOException {
+    /**
+     * Mid-stream pickup on both sides: Sluice's {@code tcpPickup(true)} and Linux's
+     * {@code nf_conntrack_tcp_loose=1} (set in the forwarding namespace only: the sysctl is per
+     * network namespace, checked by reading the host's value before and after).
+     */
+    final boolean loose;
+
+    LinuxDiff() throws IOException { this(false); }
+
+    LinuxDiff(boolean loose) throws IOException {
+        this.loose = loose;
         netns = new Netns();
         boolean ok = false;
         try {
             String a = netns.create("cta"), f = netns.create("ctf"), b = netns.create("ctb");
+            fNs = f;
             String a0 = netns.name("a0"), fa = netns.name("fa"), b0 = netns.name("b0"), fb = netns.name("fb");
             Netns.run("ip", "link", "add", a0, "type", "veth", "peer", "name", fa);
             Netns.run("ip", "link", "add", b0, "type", "veth", "peer", "name", fb);
@@ -193,8 +225,14 @@ public final class LinuxDiff implements AutoCloseable {
                     """);
             sh(f, "nft -f " + rules);
             // after the ct rules: conntrack is on in f. Sluice's side runs with pickup off (tcp_loose=0)
-            sh(f, "sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0 net.netfilter.nf_conntrack_checksum=1"
+            String hostLoose = Files.readString(Path.of("/proc/sys/net/netfilter/nf_conntrack_tcp_loose")).trim();
+            sh(f, "sysctl -qw net.netfilter.nf_conntrack_tcp_loose=" + (loose ? 1 : 0) + " net.netfilter.nf_conntrack_checksum=1"
                     + " net.netfilter.nf_conntrack_tcp_timeout_established=600");
+            String inF = netns.exec(f, 10, "cat", "/proc/sys/net/netfilter/nf_conntrack_tcp_loose").output().trim();
+            String hostAfter = Files.readString(Path.of("/proc/sys/net/netfilter/nf_conntrack_tcp_loose")).trim();
+            if (!inF.equals(loose ? "1" : "0") || !hostAfter.equals(hostLoose)) {
+                throw new IllegalStateException("nf_conntrack_tcp_loose is not per namespace here: " + f + "=" + inF + ", host " + hostLoose + " -> " + hostAfter);
+            }
             Path py = Path.of("src/test/resources/io/sluice/dataplane/conntrack/linux_oracle.py").toAbsolutePath();
             ProcessBuilder pb = new ProcessBuilder("python3", py.toString(), "/run/netns/" + a, a0, "/run/netns/" + b, b0, macFa, macFb)
                     .redirectError(ProcessBuilder.Redirect.INHERIT);
@@ -353,7 +391,7 @@ public final class LinuxDiff implements AutoCloseable {
         ConnLimits limits = new ConnLimits(1 << 20, 4, 1 << 20);
         FragmentTable frags = new FragmentTable(4096, 1_000_000_000L, seed);
         try (Conntrack ct = new Conntrack(parallel * 4 + 64, CtTimeouts.defaults(), limits, seed)) {
-            ct.tcpPickup(false); // like with like: Linux runs with nf_conntrack_tcp_loose=0 (docs/conntrack.md)
+            ct.tcpPickup(loose); // like with like: Linux runs with nf_conntrack_tcp_loose = the same (docs/conntrack.md)
             int made = 0;
             Seq[] active = new Seq[parallel];
             int[] pos = new int[parallel];
@@ -388,6 +426,7 @@ public final class LinuxDiff implements AutoCloseable {
                 }
                 if (m == 0) break;
                 linuxBatch(batch, ans);
+                if (linuxTable != null) linuxTable.accept(netns.exec(fNs, 10, "cat", "/proc/net/nf_conntrack").output());
                 for (int x = 0; x < m; x++) {
                     int j = slotOf[x];
                     active[j].linux[pos[j]] = ans[x];
@@ -413,16 +452,23 @@ public final class LinuxDiff implements AutoCloseable {
     /** Sluice's answer for a fragmented datagram, as the firewall stage gives it (docs/firewall.md, "Fragments"). */
     private static int sluiceFragments(Conntrack ct, FragmentTable ft, Pkt p, long now, boolean[] replySeen, int j) {
         CtPacket c = p.ct;
+        created = false; // no first fragment: nothing reaches the tracker
         ft.key(c.zone, c.family, c.srcHi, c.srcLo, c.dstHi, c.dstLo, c.proto, ++fragIds);
         int first = -1;
         for (int f = 0; f < p.frags.size(); f++) if (p.fragOff[f] == 0) first = f;
         int answer = 0; // no first fragment: nothing is tracked and the later ones are dropped
+        boolean tcp = c.proto == CtPacket.IPPROTO_TCP;
         if (first >= 0) {
+            // the firewall stage reads a first fragment's TCP payload length from its own IP length
+            // (docs/conntrack.md, "IP fragments"): the window check sees only that fragment's bytes
+            int whole = c.payloadLen;
+            if (tcp) c.payloadLen = p.fragLen[first] - 20;
             answer = sluice(ct, p, now, replySeen, j);
+            c.payloadLen = whole;
             // the stage decides a burst's later fragments after its other packets: the first one
             // counts first whatever the order within the burst (a datagram's fragments are one burst here)
             if (answer == S_INV) ft.forget();
-            else if (ft.first(8, p.fragLen[first], now) == FragmentTable.FULL) return 0;
+            else if (ft.first(tcp ? 20 : 8, p.fragLen[first], now) == FragmentTable.FULL) return 0;
         }
         for (int f = 0; f < p.frags.size(); f++) {
             if (f == first) continue;
@@ -495,15 +541,33 @@ public final class LinuxDiff implements AutoCloseable {
      * <li>{@code " after a reply SYN/ACK that moved Sluice's window in <state>"}: Linux passed it
      *     without looking (sIG, D1) while Sluice moved its window records (looked for last).</li>
      * </ul>
+     * {@code " after an RST in <closing state> that moved Sluice's window"}: Linux skipped that RST's
+     * window check and update (D4), Sluice moved its records (D4 consequence);
+     * {@code " after an invalid segment of the responder in SYN_SENT"}: Linux took that side's window
+     * data from it although it found it invalid (D12);
+     * {@code " after a fragmented segment"}: an earlier IP-fragmented TCP segment that both passed
+     * (Sluice counted its first fragment's bytes only, D11);
      * and for the packet itself: {@code " beyond the right edge by at most a window"} (D7) and
      * {@code " with ACK field 0"} (an RST in SYN_SENT2, D10). Empty otherwise.
      */
     static String history(Seq s, int i) {
         if (s.overshoot[i]) return " beyond the right edge by at most a window";
+        for (int j = 0; j < i; j++) {
+            Pkt p = s.pkts.get(j);
+            boolean passed = s.sluice[j] == S_EST || s.sluice[j] == S_NEW;
+            if (p.frags != null && p.ct.proto == CtPacket.IPPROTO_TCP && passed && s.sluice[j] == s.linux[j]) return " after a fragmented segment";
+        }
         Pkt q = s.pkts.get(i);
         if (q.ct.proto == CtPacket.IPPROTO_TCP && "SYN_SENT2".equals(s.pre[i]) && q.ct.ack == 0
                 && TcpSegment.classify(q.ct.tcpFlags) == TcpSegment.RST) {
             return " with ACK field 0";
+        }
+        for (int j = 0; j < i; j++) {
+            Pkt p = s.pkts.get(j);
+            if (p.ct.proto == CtPacket.IPPROTO_TCP && "SYN_SENT".equals(s.pre[j]) && "reply".equals(s.dir[j]) && s.sluice[j] == S_INV
+                    && s.linux[j] == S_INV && TcpSegment.classify(p.ct.tcpFlags) >= 0) {
+                return " after an invalid segment of the responder in SYN_SENT";
+            }
         }
         String closing = "FIN_WAIT CLOSE_WAIT LAST_ACK TIME_WAIT CLOSE";
         for (int j = i - 1; j >= 0; j--) {
@@ -517,6 +581,9 @@ public final class LinuxDiff implements AutoCloseable {
             }
             if (rst && passed && closing.contains(s.pre[j]) && !"CLOSE".equals(s.pre[j]) && sameState(s, j + 1, i, s.pre[j])) {
                 return " after RST passed unchanged in " + s.pre[j];
+            }
+            if (rst && passed && s.movedWindow[j] && closing.contains(s.pre[j]) && sameState(s, j + 1, i, "CLOSE")) {
+                return " after an RST in " + s.pre[j] + " that moved Sluice's window";
             }
             if (!s.pre[j].equals(after) && !"-".equals(after)) break; // a state change: older packets no longer matter
         }
@@ -659,7 +726,9 @@ public final class LinuxDiff implements AutoCloseable {
                 o = 1 - s;
                 len = 0;
             }
-            tcpPkt(len == 0 ? "ack" : a, s, TcpFlags.ACK | (len > 0 ? TcpFlags.PSH : 0), nxt[s], nxt[o], len, -1);
+            Pkt p = tcpPkt(len == 0 ? "ack" : a, s, TcpFlags.ACK | (len > 0 ? TcpFlags.PSH : 0), nxt[s], nxt[o], len, -1);
+            // an IP-fragmented segment (a stack without DF / path MTU discovery, or a tunnel in the path)
+            if (len >= 1000 && r.nextInt(8) == 0) fragment(p, a);
             nxt[s] += len;
             lastAckOf[o] = nxt[o];
         }

@@ -105,6 +105,65 @@ class ShardFileTest {
         }
     }
 
+    /**
+     * NAT across a restart: every kept entry with a NAT word is offered to the NAT once, with its VM,
+     * protocol and the initiator's port (whichever endpoint of the key that is); kept when the NAT
+     * takes it back, deleted (and not charged) otherwise; entries without a word are not offered.
+     * Without a NAT every NAT'd entry is deleted.
+     */
+    @Test
+    void natWordsAreOfferedToTheNatAtAttachAndKeptOnlyWhenItTakesThemBack() {
+        int snat = 0x8000_0000, fip = 0x4000_0000;
+        Path f = dir.resolve("ct-nat.shard");
+        Conntrack a = open(new ConnLimits(1000, 4, 1000), f, 5, 0);
+        int[] words = {snat | 1, snat | 2, fip, 0, snat | 3, 0};
+        for (int k = 0; k < words.length; k++) {
+            handshake(a, 1000 + k, SEC);
+            if (words[k] != 0) {
+                assertEquals(Verdict.ESTABLISHED, data(a, 1000 + k, 1001, SEC));
+                a.setLastNat(words[k]);
+            }
+        }
+        // a UDP flow opened by the endpoint with the larger address (the key's B side): its port is the initiator's
+        CtPacket u = new CtPacket().v4(1, 0x0A000002, 0x0A000001).udp(7777, 53, 10);
+        assertEquals(Verdict.NEW, a.commit(u, 2, SEC));
+        a.setLastNat(snat | 9);
+        a.close();
+
+        List<List<Integer>> offered = new ArrayList<>();
+        ConnLimits l2 = new ConnLimits(1000, 4, 1000);
+        Conntrack b = Conntrack.attach(100, CtTimeouts.defaults(), l2, 42, f, 5, 0, 1, log::add, (word, vm, proto, port) -> {
+            offered.add(List.of(word, vm, proto, port));
+            return word != (snat | 2);
+        });
+        try {
+            assertEquals(java.util.Set.of(List.of(snat | 1, 1, 6, 1000), List.of(snat | 2, 1, 6, 1001), List.of(fip, 1, 6, 1002),
+                    List.of(snat | 3, 1, 6, 1004), List.of(snat | 9, 2, 17, 7777)), new java.util.HashSet<>(offered));
+            assertEquals(5, offered.size(), "each offered once: " + offered);
+            assertEquals(4, b.natKeptAtAttach());
+            assertEquals(1, b.natDroppedAtAttach());
+            assertEquals(6, b.attachedCount());
+            assertEquals(6, l2.hostCount(), "only kept entries are charged");
+            assertEquals(1, l2.vmCount(2));
+            assertEquals(Verdict.ESTABLISHED, data(b, 1000, 1001, 2 * SEC));
+            assertEquals(snat | 1, b.lastNat(), "the NAT word is kept with its entry");
+            assertEquals(Verdict.INVALID, data(b, 1001, 1001, 2 * SEC), "the refused one is gone (pickup off)");
+            assertEquals(Verdict.ESTABLISHED, data(b, 1003, 1001, 2 * SEC), "entries without NAT stay");
+        } finally {
+            b.close();
+        }
+        // without a NAT (null): every NAT'd entry goes
+        ConnLimits l3 = new ConnLimits(1000, 4, 1000);
+        Conntrack c = open(l3, f, 5, 0);
+        try {
+            assertEquals(4, c.natDroppedAtAttach());
+            assertEquals(0, c.natKeptAtAttach());
+            assertEquals(2, c.attachedCount());
+        } finally {
+            c.close();
+        }
+    }
+
     @Test
     void withinOneBootTheMonotonicClockNeedsNoRebaseEvenWhenTheWallClockStepped() {
         Path f = dir.resolve("ct-3.shard");

@@ -331,4 +331,23 @@ class TcpScenarioTest {
         assertEquals(4242, ct.lastLabel());
         assertEquals(2, ct.lastVm());
     }
+
+    /**
+     * An accepted segment without ACK (an RST) moves the receiver's right edge by its window, with
+     * R.end as its "ack", as Linux's tcp_in_window does (found by the differential harness: 4 of the
+     * 22 unexplained first differences of the 1M-packet run; checked against Linux with
+     * {@code LinuxDiffReplay}: the client's segment 5000 bytes past the old edge passes in CLOSE).
+     */
+    @Test
+    void rstWithoutAckMovesTheRightEdgeOfTheOtherSide() {
+        TcpDriver d = driver();
+        d.window = 1000; // the handshake advertises 1000 bytes: the client's right edge is its ISN + 1 + 1000
+        open(d);
+        d.window = 65535;
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(1, RST, d.nxt[1], 0, 0));
+        assertEquals("CL", d.stateName());
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, ACK | PSH, d.nxt[0] + 5000, d.nxt[1], 10),
+                "beyond the handshake's edge but within the RST's window");
+        assertEquals(Verdict.INVALID, d.sendRaw(0, ACK | PSH, d.nxt[0] + 70_000, d.nxt[1], 10), "beyond the RST's window too");
+    }
 }

@@ -46,6 +46,83 @@ class NatProperties {
                 .checkAssert((shape, ops) -> run(1 + shape % 2, 1 + shape / 2 % 3, 1 + shape / 6 % 4, 1 + shape / 24, ops));
     }
 
+    /**
+     * Warm restart: the pool rebuilt from the kept conntrack entries (each names its slot, VM,
+     * class and internal port) equals the pool before the restart (every slot's binding and users,
+     * every VM's blocks, every address's blocks in use), the twin rebuilds the same, a slot claimed
+     * for another VM is refused, and releasing every kept entry returns the pool to empty.
+     */
+    @Test
+    void snatPoolAfterAdoptingTheKeptEntriesEqualsThePoolBeforeTheRestart() {
+        qt().withExamples(800).withShrinkCycles(200)
+                .forAll(integers().between(0, 2 * 3 * 4 * 3 - 1), lists().of(integers().all()).ofSizeBetween(1, 150))
+                .checkAssert((shape, ops) -> restart(1 + shape % 2, 1 + shape / 2 % 3, 1 + shape / 6 % 4, 1 + shape / 24, ops));
+    }
+
+    static void restart(int addrs, int blocksPerAddr, int size, int perVm, List<Integer> ops) {
+        int vms = 4;
+        SnatPorts before = new SnatPorts(addrs, blocksPerAddr, size, perVm, vms);
+        Map<Flow, Integer> live = new HashMap<>();
+        List<Flow> order = new ArrayList<>();
+        for (int x : ops) {
+            if ((x & 3) != 0 || live.isEmpty()) {
+                Flow f = new Flow((x >>> 2) & 3, ((x >>> 4) & 0xF) % 3, 1000 + ((x >>> 8) & 7), (x >>> 11) & 1, 80 + ((x >>> 12) & 1));
+                if (live.containsKey(f)) continue;
+                int slot = before.acquire(f.vm, f.cls, f.port);
+                if (slot >= 0) {
+                    live.put(f, slot);
+                    order.add(f);
+                }
+            } else {
+                before.release(live.remove(order.remove(((x >>> 2) & 0xFFFF) % order.size())));
+            }
+        }
+        // the kept entries, in table order (here: a shuffle decided by the ops)
+        List<Flow> kept = new ArrayList<>(order);
+        java.util.Collections.shuffle(kept, new java.util.Random(ops.hashCode()));
+        SnatPorts after = new SnatPorts(addrs, blocksPerAddr, size, perVm, vms);
+        ReferenceSnatPorts twin = new ReferenceSnatPorts(addrs, blocksPerAddr, size, perVm);
+        for (Flow f : kept) {
+            int slot = live.get(f);
+            ReferenceSnatPorts.External e = new ReferenceSnatPorts.External(after.addressIndex(slot), after.classOf(slot), after.externalPort(slot));
+            if (!after.adopt(f.vm, f.cls, f.port, slot)) throw new AssertionError("kept " + f + " on slot " + slot + " refused");
+            if (!twin.adopt(f.vm, f.cls, f.port, e)) throw new AssertionError("twin refused kept " + f + " at " + e);
+        }
+        String what = "ops " + ops + " kept " + kept;
+        for (int slot = 0; slot < after.slots(); slot++) {
+            ReferenceSnatPorts.External e = new ReferenceSnatPorts.External(after.addressIndex(slot), after.classOf(slot), after.externalPort(slot));
+            if (after.refs(slot) != before.refs(slot) || twin.refs(e) != before.refs(slot)) {
+                throw new AssertionError(what + ": slot " + slot + " users " + after.refs(slot) + " / twin " + twin.refs(e) + ", before " + before.refs(slot));
+            }
+            if (before.refs(slot) > 0 && (after.vmOf(slot) != before.vmOf(slot) || after.internalPort(slot) != before.internalPort(slot)
+                    || after.inbound(after.addressIndex(slot), after.classOf(slot), after.externalPort(slot)) != slot)) {
+                throw new AssertionError(what + ": slot " + slot + " bound differently");
+            }
+        }
+        if (after.bindings() != before.bindings() || twin.bindings() != before.bindings()) throw new AssertionError(what + ": bindings");
+        for (int v = 0; v < vms; v++) {
+            if (after.blocksOf(v) != before.blocksOf(v) || twin.blocksOf(v) != before.blocksOf(v)) throw new AssertionError(what + ": VM " + v + " blocks");
+        }
+        for (int a = 0; a < addrs; a++) if (after.blocksInUse(a) != before.blocksInUse(a)) throw new AssertionError(what + ": address " + a + " blocks");
+        // a slot of a live binding claimed by another VM, or for another port, is refused by both
+        if (!kept.isEmpty()) {
+            Flow f = kept.get(0);
+            int slot = live.get(f);
+            ReferenceSnatPorts.External e = new ReferenceSnatPorts.External(after.addressIndex(slot), after.classOf(slot), after.externalPort(slot));
+            int other = (f.vm + 1) % vms;
+            if (after.adopt(other, f.cls, f.port, slot) || twin.adopt(other, f.cls, f.port, e)) throw new AssertionError(what + ": slot taken from VM " + f.vm);
+            if (after.adopt(f.vm, f.cls, f.port + 100, slot) || twin.adopt(f.vm, f.cls, f.port + 100, e)) throw new AssertionError(what + ": slot rebound to another port");
+        }
+        for (Flow f : kept) {
+            int slot = live.get(f);
+            after.release(slot);
+            twin.release(new ReferenceSnatPorts.External(after.addressIndex(slot), after.classOf(slot), after.externalPort(slot)));
+        }
+        if (after.bindings() != 0 || twin.bindings() != 0) throw new AssertionError(what + ": bindings left after every entry went");
+        for (int v = 0; v < vms; v++) if (after.blocksOf(v) != 0 || twin.blocksOf(v) != 0) throw new AssertionError(what + ": VM " + v + " keeps blocks");
+        for (int a = 0; a < addrs; a++) if (after.blocksInUse(a) != 0) throw new AssertionError(what + ": address " + a + " blocks left");
+    }
+
     static void run(int addrs, int blocksPerAddr, int size, int perVm, List<Integer> ops) {
         int vms = 4;
         SnatPorts fast = new SnatPorts(addrs, blocksPerAddr, size, perVm, vms);

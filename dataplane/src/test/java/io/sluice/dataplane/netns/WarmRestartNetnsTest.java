@@ -125,6 +125,143 @@ class WarmRestartNetnsTest {
         }
     }
 
+    /** The external network's router and the server behind it (docs/nat.md), as in {@link NatNetnsTest}. */
+    static final String SNAT_IP = "203.0.113.5", SERVER_IP = "198.51.100.10", ROUTER_MAC = "02:b5:00:00:99:01", JOB_MAC = "02:b5:00:00:01:03";
+    /** Holds one connection: prints the greeting, waits for the file argv[3], sends a line, prints the echo (15 s to come). */
+    static final String HOLD = String.join("\n",
+            "import socket, sys, os, time",
+            "s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)",
+            "print('greeting', s.recv(64).decode().strip(), flush=True)",
+            "t = time.time()",
+            "while not os.path.exists(sys.argv[3]) and time.time() - t < 120: time.sleep(0.02)",
+            "s.settimeout(15)",
+            "try:",
+            "    s.sendall(b'ping\\n'); d = s.recv(64); print('echo', d.decode().strip() if d else 'closed', flush=True)",
+            "except Exception as e:",
+            "    print('echo failed', type(e).__name__, flush=True)",
+            "");
+
+    /**
+     * NAT across a restart (docs/conntrack.md, "Limits and NAT"): an outbound-only VM (job, SNAT
+     * address 203.0.113.5, overlay with an external network, {@code Main run} in a child JVM) holds a
+     * TCP session with a server behind the external network's router; the server sees the SNAT
+     * address. The data plane is killed with SIGKILL and started again on the same configuration:
+     * the kept shard's SNAT'd entry is taken back (the line says "with NAT (bindings rebuilt)", none
+     * dropped) and the session's next line is echoed: the server's answer to the SNAT address and
+     * port comes back in through the rebuilt binding. Pickup is off, so only the kept entry and the
+     * rebuilt binding can carry it (before this, the entry was deleted at attach and the answer was
+     * dropped with no mapping).
+     */
+    @Test
+    void snatConnectionOfAnOutboundOnlyVmSurvivesKillNine() throws Exception {
+        try (Netns net = new Netns()) {
+            Path dir = net.tempDir();
+            String tapUp = net.name("nu"), tapExt = net.name("nx"), tapJob = net.name("nj");
+            Path counters = dir.resolve("counters.dat");
+            Path cfg = natConfig(dir, tapUp, tapExt, tapJob);
+            String ul = net.create("nul"), router = net.create("nrt"), server = net.create("nsv"), job = net.create("njb");
+            String rs = net.name("nrs"), sr = net.name("nsr");
+            for (String ns : new String[] {router, server, job, ul}) net.exec(ns, 5, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1");
+            Netns.run("ip", "-n", router, "link", "add", rs, "type", "veth", "peer", "name", sr, "netns", server);
+            Netns.run("ip", "-n", router, "addr", "add", "198.51.100.1/24", "dev", rs);
+            Netns.run("ip", "-n", router, "link", "set", "dev", rs, "up");
+            Netns.run("ip", "-n", server, "addr", "add", SERVER_IP + "/24", "dev", sr);
+            Netns.run("ip", "-n", server, "link", "set", "dev", sr, "up");
+            Netns.run("ip", "-n", server, "route", "add", "default", "via", "198.51.100.1");
+            net.exec(router, 5, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+            Files.writeString(dir.resolve("echo.py"), NatNetnsTest.ECHO_SERVER);
+            Files.writeString(dir.resolve("hold.py"), HOLD);
+            net.spawn(server, dir.resolve("server.txt"), "python3", dir.resolve("echo.py").toString(), "7000", "srv");
+            awaitListening(net, server, 7000);
+            Path marker = dir.resolve("go-nat");
+            Path out = dir.resolve("hold.txt");
+            Process hold;
+            try (ServiceChild c = ServiceChild.run(cfg)) {
+                c.awaitReady(60_000);
+                plugNat(net, tapUp, ul, tapExt, router, tapJob, job);
+                hold = net.spawn(job, out, "python3", dir.resolve("hold.py").toString(), SERVER_IP, "7000", marker.toString());
+                awaitLine(out, "greeting", hold);
+                assertTrue(read(out).contains("greeting hello srv " + SNAT_IP), "the server sees the SNAT address: " + read(out)
+                        + "\ncounters: " + nonZeroDrops(counters) + "\n" + c.output());
+                Thread.sleep(500);
+                c.process.destroyForcibly(); // SIGKILL
+                c.process.waitFor();
+            }
+            try (ServiceChild c = ServiceChild.run(cfg)) {
+                c.awaitReady(60_000);
+                ServiceChild.Line kept = c.await(l -> l.startsWith("sluice: conntrack ") && l.contains("kept"), 10_000);
+                assertNotNull(kept, c.output());
+                assertTrue(kept.text().contains(", 1 with NAT (bindings rebuilt)") && !kept.text().contains("dropped"), kept.text());
+                plugNat(net, tapUp, ul, tapExt, router, tapJob, job);
+                Files.writeString(marker, "go");
+                awaitLine(out, "echo", hold);
+                assertTrue(read(out).contains("echo ping"), "the SNAT'd session after the restart:\n" + read(out)
+                        + "\ncounters: " + nonZeroDrops(counters));
+                assertEquals(0, counter(counters, "port ext drop nat_no_mapping") + counter(counters, "port ext drop nat_unsolicited"),
+                        nonZeroDrops(counters));
+                c.signal("TERM");
+                assertEquals(0, c.awaitExit(30), c.output());
+            }
+        }
+    }
+
+    static Path natConfig(Path dir, String tapUp, String tapExt, String tapJob) throws Exception {
+        String y = """
+                eal: ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "-l", "0"]
+                idle-strategy: backoff
+                mbufs: 8191
+                counters-file: %s
+                metrics: { listen: "127.0.0.1:0" }
+                dpdk-log: { file: %s, level: info }
+                ports:
+                  - {name: up, device: "net_tap0,iface=%s"}
+                  - {name: ext, device: "net_tap1,iface=%s"}
+                  - {name: job, device: "net_tap2,iface=%s"}
+                overlay:
+                  uplink: up
+                  underlay-ip: 192.168.50.1/24
+                  underlay-mac: "02:00:00:00:aa:01"
+                  router-mac: "02:00:00:00:ff:01"
+                  external:
+                    port: ext
+                    mac: "02:00:00:00:ee:01"
+                    subnet: 203.0.113.0/24
+                    gateway: 203.0.113.1
+                    snat-addresses: [%s]
+                    port-block: 8
+                    blocks-per-vm: 2
+                  networks:
+                    - name: blue
+                      vni: 100
+                      cidr: 10.0.0.0/16
+                      subnets: [{name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1}]
+                      vms:
+                        - {name: job, subnet: a, mac: "%s", ip: 10.0.1.3, port: job, public: outbound}
+                security-groups:
+                  tcp-pickup: false
+                  conntrack-dir: %s
+                  groups: []
+                """.formatted(dir.resolve("counters.dat"), dir.resolve("dpdk.log"), tapUp, tapExt, tapJob, SNAT_IP, JOB_MAC, dir.resolve("ct"));
+        Path f = dir.resolve("sluice-nat.yaml");
+        Files.writeString(f, y);
+        return f;
+    }
+
+    /** Moves the data plane's (new) TAPs into place: the uplink parked, the external one in the router, job's in the VM. */
+    static void plugNat(Netns net, String tapUp, String ul, String tapExt, String router, String tapJob, String job) throws Exception {
+        for (String t : new String[] {tapUp, tapExt, tapJob}) OverlayHosts.awaitLink(t);
+        Netns.run("ip", "link", "set", "dev", tapUp, "netns", ul);
+        Netns.run("ip", "link", "set", "dev", tapExt, "netns", router);
+        Netns.run("ip", "-n", router, "link", "set", "dev", tapExt, "address", ROUTER_MAC);
+        Netns.run("ip", "-n", router, "addr", "add", "203.0.113.1/24", "dev", tapExt);
+        Netns.run("ip", "-n", router, "link", "set", "dev", tapExt, "up");
+        Netns.run("ip", "link", "set", "dev", tapJob, "netns", job);
+        Netns.run("ip", "-n", job, "link", "set", "dev", tapJob, "address", JOB_MAC);
+        Netns.run("ip", "-n", job, "addr", "add", "10.0.1.3/24", "dev", tapJob);
+        Netns.run("ip", "-n", job, "link", "set", "dev", tapJob, "up");
+        Netns.run("ip", "-n", job, "route", "add", "default", "via", "10.0.1.1", "dev", tapJob);
+    }
+
     /**
      * Connects (argv 1, 2), echoes one line ("first ok"); waits for file argv[3], echoes another
      * ("second ok" / "second timeout"); waits for argv[3] + "2", echoes a third ("third ...").
