@@ -94,17 +94,8 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
             long gen = 1;
             Journal.Snapshot snap = loaded.snapshot();
             if (snap != null) {
-                // the snapshot's changes rebuild the state of its generation over the file
-                for (DesiredState.Change c : snap.changes()) {
-                    try {
-                        st = st.apply(c);
-                    } catch (ApiException e) {
-                        throw new ConfigException("journal " + s.journal() + ": " + snap.at() + " (generation " + snap.gen() + ", change "
-                                + c.action() + " " + c.project() + "/" + c.name() + ") no longer applies over " + file + ": " + e.getMessage()
-                                + ". Start-up stopped; the journal is left as it is.");
-                    }
-                    applied.add(c);
-                }
+                st = rebuild(st, snap, s.journal() + "", file);
+                applied.addAll(snap.changes());
                 gen = snap.gen();
             }
             for (int i = 0; i < records.size(); i++) {
@@ -142,6 +133,24 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
             closeQuietly(j, a);
             throw new ConfigException("api: cannot open the journal " + s.journal() + " or the audit log " + s.audit() + ": " + e);
         }
+    }
+
+    /**
+     * The state of a snapshot's generation: its changes applied over {@code st} (the file's value).
+     *
+     * @throws ConfigException naming the snapshot and the first change that no longer applies over the file
+     */
+    static DesiredState rebuild(DesiredState st, Journal.Snapshot snap, String journal, Object file) throws ConfigException {
+        for (DesiredState.Change c : snap.changes()) {
+            try {
+                st = st.apply(c);
+            } catch (ApiException e) {
+                throw new ConfigException("journal " + journal + ": " + snap.at() + " (generation " + snap.gen() + ", change "
+                        + c.action() + " " + c.project() + "/" + c.name() + ") no longer applies over " + file + ": " + e.getMessage()
+                        + ". Start-up stopped; the journal is left as it is.");
+            }
+        }
+        return st;
     }
 
     private static Path dirFor(Path dir, String what) throws ConfigException {

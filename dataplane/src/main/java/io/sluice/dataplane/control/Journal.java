@@ -106,10 +106,17 @@ final class Journal implements AutoCloseable {
      * @return the snapshot's size in bytes
      */
     int snapshot(long gen, List<DesiredState.Change> changes) {
+        String text = encodeSnapshot(gen, queue.lastIndex(), changes);
+        snapshots.append(text);
+        return text.length();
+    }
+
+    /** A snapshot record's text ({@link #decodeSnapshot} reads it back). */
+    static String encodeSnapshot(long gen, long journalIndex, List<DesiredState.Change> changes) {
         ObjectNode o = GroupCodec.JSON.createObjectNode();
         o.put("v", VERSION);
         o.put("gen", gen);
-        o.put("journal_index", queue.lastIndex());
+        o.put("journal_index", journalIndex);
         ArrayNode a = o.putArray("changes");
         for (DesiredState.Change c : changes) {
             ObjectNode n = a.addObject();
@@ -118,9 +125,7 @@ final class Journal implements AutoCloseable {
             n.put("name", c.name());
             if (c.body() != null) n.set("body", c.body());
         }
-        String text = o.toString();
-        snapshots.append(text);
-        return text.length();
+        return o.toString();
     }
 
     private static ObjectNode head(long gen, String action) {
