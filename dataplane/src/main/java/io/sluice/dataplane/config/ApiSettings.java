@@ -31,9 +31,26 @@ import java.util.TreeSet;
  * @param tls              {@code tls: {cert: FILE, key: FILE}} (PEM): HTTPS only; null: plain HTTP
  * @param hotplugPorts     {@code hotplug-ports} (default {@link #DEFAULT_HOTPLUG_PORTS}): port slots reserved at start
  *                         for VMs whose {@code port.device} is plugged in while running (DPDK hot-plug)
+ * @param snapshotEvery    {@code snapshot-every} (default {@link #DEFAULT_SNAPSHOT_EVERY}; 0 = never): a journal snapshot after
+ *                         this many changes since the last one
+ * @param snapshotBytes    {@code snapshot-bytes} (default {@link #DEFAULT_SNAPSHOT_BYTES}): a journal snapshot once the
+ *                         changes journaled since the last one reach this many bytes (whichever comes first)
  */
 public record ApiSettings(String host, int port, List<Key> keys, Path journal, Path audit, int maxBodyBytes,
-                          int maxAuthFailures, int authWindowSeconds, boolean msync, Tls tls, int hotplugPorts) {
+                          int maxAuthFailures, int authWindowSeconds, boolean msync, Tls tls, int hotplugPorts,
+                          int snapshotEvery, long snapshotBytes) {
+    /** Changes between journal snapshots when the section does not say. */
+    public static final int DEFAULT_SNAPSHOT_EVERY = 1000;
+    /** Journaled bytes between journal snapshots when the section does not say. */
+    public static final long DEFAULT_SNAPSHOT_BYTES = 64L << 20;
+
+    /** Settings with the default snapshot intervals. */
+    public ApiSettings(String host, int port, List<Key> keys, Path journal, Path audit, int maxBodyBytes,
+                       int maxAuthFailures, int authWindowSeconds, boolean msync, Tls tls, int hotplugPorts) {
+        this(host, port, keys, journal, audit, maxBodyBytes, maxAuthFailures, authWindowSeconds, msync, tls, hotplugPorts,
+                DEFAULT_SNAPSHOT_EVERY, DEFAULT_SNAPSHOT_BYTES);
+    }
+
     /** Hot-plug slots when the section does not say. */
     public static final int DEFAULT_HOTPLUG_PORTS = 4;
     /** Most hot-plug slots (each is a port index: counters, a tx array per worker, firewall per-port state). */
@@ -54,7 +71,8 @@ public record ApiSettings(String host, int port, List<Key> keys, Path journal, P
     public static final String ALL = "*";
 
     private static final Set<String> KEYS = Set.of("listen", "keys", "journal", "audit", "max-body-bytes", "max-auth-failures",
-            "auth-failure-window-s", "sync", "tls", "hotplug-ports");
+            "auth-failure-window-s", "sync", "tls", "hotplug-ports",
+            "snapshot-every", "snapshot-bytes");
     private static final Set<String> TLS_KEYS = Set.of("cert", "key");
     private static final Set<String> KEY_KEYS = Set.of("id", "sha256", "projects");
 
@@ -186,7 +204,11 @@ public record ApiSettings(String host, int port, List<Key> keys, Path journal, P
         }
         int hotplug = top.containsKey("hotplug-ports")
                 ? p.intIn(top.get("hotplug-ports"), KEY + ".hotplug-ports", 0, MAX_HOTPLUG_PORTS) : DEFAULT_HOTPLUG_PORTS;
-        return new ApiSettings(host, port, keys, journal, audit, maxBody, fails, window, msync, tls, hotplug);
+        int every = top.containsKey("snapshot-every")
+                ? p.intIn(top.get("snapshot-every"), KEY + ".snapshot-every", 0, 100_000_000) : DEFAULT_SNAPSHOT_EVERY;
+        long bytes = top.containsKey("snapshot-bytes")
+                ? p.intIn(top.get("snapshot-bytes"), KEY + ".snapshot-bytes", 4096, Integer.MAX_VALUE) : DEFAULT_SNAPSHOT_BYTES;
+        return new ApiSettings(host, port, keys, journal, audit, maxBody, fails, window, msync, tls, hotplug, every, bytes);
     }
 
     private static Path path(Yaml p, Map<String, Node> top, Node section, String f) throws ConfigException {

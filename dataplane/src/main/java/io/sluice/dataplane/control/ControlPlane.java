@@ -38,6 +38,16 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     private final AuditLog audit;
     private final List<DesiredState.Change> changes;
     private final long startGeneration;
+    /** The file's value (with the hot-plug slots) that {@link #changes} replay over: a snapshot is checked against it. */
+    private SluiceConfig base;
+    private SluiceConfig pendingBase;
+    /** Changes and journaled bytes since the last snapshot (or the start). */
+    private int sinceSnapshot;
+    private long bytesSinceSnapshot;
+    /** Snapshots written by this process; the generation of the one start-up used (0: none). */
+    private int snapshotsWritten;
+    private final long startSnapshotGen;
+    private final int replayedChanges;
     private volatile DesiredState state;
     private DesiredState pending;
     private RunningConfig running;
@@ -49,13 +59,17 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     private ControlApi http;
     private boolean closed;
 
-    private ControlPlane(ApiSettings settings, Journal journal, AuditLog audit, DesiredState state, List<DesiredState.Change> changes, long gen) {
+    private ControlPlane(ApiSettings settings, Journal journal, AuditLog audit, DesiredState state, List<DesiredState.Change> changes, long gen,
+                         SluiceConfig base, long snapshotGen, int replayed) {
         this.settings = settings;
         this.journal = journal;
         this.audit = audit;
         this.state = state;
         this.changes = changes;
         this.startGeneration = gen;
+        this.base = base;
+        this.startSnapshotGen = snapshotGen;
+        this.replayedChanges = replayed;
     }
 
     /**
@@ -71,16 +85,24 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         AuditLog a = null;
         try {
             j = Journal.open(dirFor(s.journal(), "journal"), s.msync());
-            List<Journal.Record> records = j.replay();
+            Journal.Loaded loaded = j.load(System.err);
+            List<Journal.Record> records = loaded.tail();
             // the hot-plug slots (api.hotplug-ports) are ports of the value: a replayed VM fills the same slot
-            DesiredState st = new DesiredState(io.sluice.dataplane.port.HotPlug.withSlots(cfg, s.hotplugPorts()));
+            SluiceConfig base = io.sluice.dataplane.port.HotPlug.withSlots(cfg, s.hotplugPorts());
+            DesiredState st = new DesiredState(base);
             List<DesiredState.Change> applied = new ArrayList<>();
             long gen = 1;
+            Journal.Snapshot snap = loaded.snapshot();
+            if (snap != null) {
+                st = rebuild(st, snap, s.journal() + "", file);
+                applied.addAll(snap.changes());
+                gen = snap.gen();
+            }
             for (int i = 0; i < records.size(); i++) {
                 Journal.Record r = records.get(i);
                 boolean reverted = i + 1 < records.size() && records.get(i + 1).action().equals(Journal.REVERT)
                         && records.get(i + 1).gen() == r.gen();
-                if (r.action().equals(Journal.REVERT) || reverted) continue;
+                if (r.action().equals(Journal.REVERT) || r.action().equals(Journal.TORN) || reverted) continue;
                 gen = r.gen();
                 if (r.change() == null) continue;
                 try {
@@ -92,8 +114,16 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
                 }
                 remember(applied, r.change());
             }
+            if (loaded.torn() >= 0) {
+                // an append cut short (a power loss while it was written): never acknowledged with sync: msync
+                System.err.println("sluice: journal " + s.journal() + ": " + loaded.tornAt() + ", the journal's last, is torn (its checksum does"
+                        + " not match its bytes: an append cut short, e.g. by a power loss); skipped (" + (s.msync()
+                        ? "with sync: msync it was never acknowledged" : "with sync: none it may have been acknowledged")
+                        + ") and marked torn, the journal is otherwise left as it is");
+                j.torn(gen, loaded.torn());
+            }
             a = AuditLog.open(dirFor(s.audit(), "audit"), s.msync());
-            ControlPlane cp = new ControlPlane(s, j, a, st, applied, gen);
+            ControlPlane cp = new ControlPlane(s, j, a, st, applied, gen, base, snap == null ? 0 : snap.gen(), records.size());
             cp.fromFile = cfg;
             return cp;
         } catch (ConfigException e) {
@@ -103,6 +133,24 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
             closeQuietly(j, a);
             throw new ConfigException("api: cannot open the journal " + s.journal() + " or the audit log " + s.audit() + ": " + e);
         }
+    }
+
+    /**
+     * The state of a snapshot's generation: its changes applied over {@code st} (the file's value).
+     *
+     * @throws ConfigException naming the snapshot and the first change that no longer applies over the file
+     */
+    static DesiredState rebuild(DesiredState st, Journal.Snapshot snap, String journal, Object file) throws ConfigException {
+        for (DesiredState.Change c : snap.changes()) {
+            try {
+                st = st.apply(c);
+            } catch (ApiException e) {
+                throw new ConfigException("journal " + journal + ": " + snap.at() + " (generation " + snap.gen() + ", change "
+                        + c.action() + " " + c.project() + "/" + c.name() + ") no longer applies over " + file + ": " + e.getMessage()
+                        + ". Start-up stopped; the journal is left as it is.");
+            }
+        }
+        return st;
     }
 
     private static Path dirFor(Path dir, String what) throws ConfigException {
@@ -161,14 +209,20 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
 
     @Override
     public synchronized void start(RunningConfig runningConfig, List<LongSupplier> workerCycles, PrintStream log) throws Exception {
+        attach(runningConfig, workerCycles, log);
+        http = new ControlApi(this, log);
+        http.start();
+        log.println("sluice: control API on " + http.scheme() + "://" + settings.host() + ":" + http.port() + " (generation " + startGeneration
+                + ", " + (startSnapshotGen > 0 ? "snapshot of generation " + startSnapshotGen + " + " + replayedChanges : changes.size())
+                + " change(s) replayed from " + journal.dir() + ", audit " + settings.audit() + ")");
+    }
+
+    /** The change path without the HTTP listener (start, and tests that call {@link #change} directly). */
+    synchronized void attach(RunningConfig runningConfig, List<LongSupplier> workerCycles, PrintStream log) {
         this.running = runningConfig;
         this.log = log;
         this.cycles = List.copyOf(workerCycles);
         runningConfig.attach(this, startGeneration);
-        http = new ControlApi(this, log);
-        http.start();
-        log.println("sluice: control API on " + http.scheme() + "://" + settings.host() + ":" + http.port() + " (generation " + startGeneration
-                + ", " + changes.size() + " change(s) replayed from " + journal.dir() + ", audit " + settings.audit() + ")");
     }
 
     /**
@@ -196,8 +250,9 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
             List<Integer> plugged = plug(state.config(), next.config());
             long t2 = System.nanoTime();
             gen = running.generation() + 1;
+            int bytes;
             try {
-                journal.change(gen, c);
+                bytes = journal.change(gen, c);
             } catch (RuntimeException e) {
                 unplugQuietly(plugged);
                 throw new ApiException(503, "the journal could not be written, nothing changed: " + e.getMessage());
@@ -216,6 +271,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
             unplug(state.config(), next.config());
             state = next;
             remember(changes, c);
+            maybeSnapshot(gen, bytes);
             long t4 = System.nanoTime();
             nanos[0] = t1 - t0; // waiting for the lock
             nanos[1] = t2 - t1; // decode + validate into the new value
@@ -286,6 +342,71 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         }
     }
 
+    /** A snapshot when {@code api.snapshot-every} changes or {@code api.snapshot-bytes} were journaled since the last one. */
+    private void maybeSnapshot(long gen, int bytes) {
+        if (settings.snapshotEvery() <= 0) return;
+        sinceSnapshot++;
+        bytesSinceSnapshot += bytes;
+        if (sinceSnapshot < settings.snapshotEvery() && bytesSinceSnapshot < settings.snapshotBytes()) return;
+        sinceSnapshot = 0;
+        bytesSinceSnapshot = 0;
+        String skipped = snapshot(gen);
+        if (skipped != null) log.println("sluice: journal " + journal.dir() + ": snapshot at generation " + gen + " skipped: " + skipped);
+    }
+
+    /**
+     * Writes a snapshot of the state of generation {@code gen} (under the change lock): the change list
+     * shortened ({@link ChangeCompaction}: all families, else the rules' families, else groups alone, else
+     * none), the first candidate whose replay over the file gives exactly the value in use; it becomes
+     * the change list a reload replays. Returns null, or why nothing was written.
+     */
+    String snapshot(long gen) {
+        List<java.util.Set<Character>> tries = List.of(ChangeCompaction.ALL, ChangeCompaction.RULES, ChangeCompaction.GROUPS, java.util.Set.of());
+        String why = "no shortening of the change list rebuilds the value in use";
+        for (java.util.Set<Character> families : tries) {
+            List<DesiredState.Change> c = ChangeCompaction.compact(changes, families);
+            DesiredState rebuilt;
+            try {
+                rebuilt = DesiredState.replay(base, c);
+            } catch (ConfigException e) {
+                continue;
+            }
+            if (!rebuilt.sameAs(state)) continue;
+            try {
+                journal.snapshot(gen, c);
+            } catch (RuntimeException e) {
+                return "the snapshot could not be written: " + e.getMessage(); // the journal still holds every change
+            }
+            snapshotsWritten++;
+            changes.clear();
+            changes.addAll(c);
+            return null;
+        }
+        return why;
+    }
+
+    /** The length of the change list a reload replays (tests: it stays bounded). */
+    int changeCount() {
+        return changes.size();
+    }
+
+    int snapshotsWritten() {
+        return snapshotsWritten;
+    }
+
+    /** The generation of the snapshot start-up used (0: none), and the journal records replayed after it. */
+    long startSnapshotGeneration() {
+        return startSnapshotGen;
+    }
+
+    int replayedChanges() {
+        return replayedChanges;
+    }
+
+    Journal journal() {
+        return journal;
+    }
+
     /** The {@code Server-Timing} names of {@link #change}'s phases, in the order of its {@code nanos}. */
     static final String[] PHASES = {"lock", "validate", "journal", "compile", "publish", "pickup"};
 
@@ -337,14 +458,19 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     @Override
     public SluiceConfig over(SluiceConfig fromFile) throws ConfigException {
         // the value and descriptions are rebuilt from the new file plus every change, in order
-        DesiredState st = DesiredState.replay(io.sluice.dataplane.port.HotPlug.withSlots(fromFile, settings.hotplugPorts()), changes);
+        SluiceConfig b = io.sluice.dataplane.port.HotPlug.withSlots(fromFile, settings.hotplugPorts());
+        DesiredState st = DesiredState.replay(b, changes);
         pending = st;
+        pendingBase = b;
         return st.config();
     }
 
     @Override
     public void applied(long generation) {
-        if (pending != null) state = pending;
+        if (pending != null) {
+            state = pending;
+            base = pendingBase;
+        }
         pending = null;
         journal.reload(generation);
     }

@@ -38,8 +38,17 @@ public final class CrashLoop {
      * @param auditRecords  records in the audit chain at the end
      * @param startMillis   per round, from the child's start to its API line
      * @param failure       the first broken promise, or null
+     * @param snapshotStarts rounds whose child started from a journal snapshot (its API line says
+     *                       {@code snapshot of generation N}) rather than the whole journal
      */
-    public record Result(int kills, long acked, long auditRecords, List<Long> startMillis, String failure) {}
+    public record Result(int kills, long acked, long auditRecords, List<Long> startMillis, String failure, int snapshotStarts) {
+        Result(int kills, long acked, long auditRecords, List<Long> startMillis, String failure) {
+            this(kills, acked, auditRecords, startMillis, failure, 0);
+        }
+    }
+
+    /** A start slower than this prints the child's output (what it waited for). */
+    private static final long SLOW_START_MS = 10_000;
 
     private CrashLoop() {}
 
@@ -54,6 +63,7 @@ public final class CrashLoop {
         AtomicLong ackedGen = new AtomicLong();
         long totalAcked = 0;
         List<Long> starts = new ArrayList<>();
+        int fromSnapshot = 0;
         for (int k = 0; k <= kills; k++) {
             long t0 = System.nanoTime();
             Process child = new ProcessBuilder(command.apply(k)).redirectErrorStream(true).start();
@@ -61,7 +71,16 @@ public final class CrashLoop {
                 StringBuilder out = new StringBuilder();
                 URI base = awaitApi(child, out, 60_000);
                 if (base == null) return new Result(k, totalAcked, 0, starts, "round " + k + ": no API line:\n" + out);
-                starts.add((System.nanoTime() - t0) / 1_000_000);
+                long startMs = (System.nanoTime() - t0) / 1_000_000;
+                starts.add(startMs);
+                if (startMs > SLOW_START_MS) {
+                    synchronized (out) {
+                        System.out.println("crash loop: round " + k + ": " + startMs + " ms to the API line; the child printed:\n" + out.toString().strip());
+                    }
+                }
+                synchronized (out) {
+                    if (out.indexOf(", snapshot of generation ") >= 0) fromSnapshot++;
+                }
                 long gen = json(call(base, "GET", "/v1/health", null, null)).path("generation").asLong();
                 if (gen < ackedGen.get()) return fail(k, totalAcked, starts, "generation " + gen + " < last acknowledged " + ackedGen.get());
                 HttpResponse<String> r = call(base, "GET", "/v1/projects/blue/security-groups/crash", key, null);
@@ -116,7 +135,7 @@ public final class CrashLoop {
         String broken = AuditLog.verify(auditDir, n);
         if (broken != null) return new Result(kills, totalAcked, n[0], starts, "audit chain: " + broken);
         if (n[0] < totalAcked) return new Result(kills, totalAcked, n[0], starts, "audit records " + n[0] + " < acknowledged changes " + totalAcked);
-        return new Result(kills, totalAcked, n[0], starts, null);
+        return new Result(kills, totalAcked, n[0], starts, null, fromSnapshot);
     }
 
     private static Result fail(int k, long acked, List<Long> starts, String what) {

@@ -98,6 +98,11 @@ public final class DesiredState {
         return c.action().equals(FloatingIps.ALLOCATE) ? FloatingIps.resolve(this, c) : c;
     }
 
+    /** Whether {@code o} is the same value: configuration, descriptions and floating-IP allocations (a snapshot's check). */
+    boolean sameAs(DesiredState o) {
+        return config.equals(o.config) && descriptions.equals(o.descriptions) && floating.equals(o.floating);
+    }
+
     /** The whole value. */
     public SluiceConfig config() {
         return config;

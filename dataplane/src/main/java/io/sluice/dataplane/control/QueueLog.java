@@ -94,7 +94,7 @@ public final class QueueLog implements AutoCloseable {
         return appender.lastIndexAppended();
     }
 
-    /** Every record from the first, oldest first. A record that cannot be read at all ends with an exception. */
+    /** Every record from the first, oldest first (one whose bytes do not add up is not {@code intact}). */
     List<Entry> readAll() {
         List<Entry> out = new ArrayList<>();
         try (ExcerptTailer t = queue.createTailer()) {
@@ -106,6 +106,44 @@ public final class QueueLog implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * The record at {@code index} and every record after it, oldest first; empty when the queue has
+     * no record at {@code index} (then the caller reads from the start).
+     */
+    List<Entry> readFrom(long index) {
+        List<Entry> out = new ArrayList<>();
+        try (ExcerptTailer t = queue.createTailer()) {
+            t.singleThreadedCheckDisabled(true);
+            if (!t.moveToIndex(index)) return out;
+            while (true) {
+                Entry e = next(t);
+                if (e == null) break;
+                if (out.isEmpty() && e.index() != index) return new ArrayList<>();
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    /** The index of the newest record, or -1 when there is none. */
+    long lastIndex() {
+        try (ExcerptTailer t = queue.createTailer()) {
+            t.singleThreadedCheckDisabled(true);
+            t.direction(TailerDirection.BACKWARD).toEnd();
+            try (DocumentContext dc = t.readingDocument()) {
+                return dc.isPresent() ? dc.index() : -1;
+            }
+        }
+    }
+
+    /** The name of the queue file (one per roll cycle) that holds {@code index}, e.g. {@code 20261206F.cq4}. */
+    String fileOf(long index) {
+        var rc = queue.rollCycle();
+        long cycle = rc.toCycle(index);
+        return java.time.format.DateTimeFormatter.ofPattern(rc.format()).withZone(java.time.ZoneOffset.UTC)
+                .format(java.time.Instant.ofEpochMilli(cycle * rc.lengthInMillis())) + ".cq4";
     }
 
     /** Up to {@code limit} records matching {@code keep}, newest first. */
@@ -130,8 +168,7 @@ public final class QueueLog implements AutoCloseable {
             Bytes<?> b = dc.wire().bytes();
             long len = b.readStopBit();
             if (len < 0 || len > b.readRemaining() - 4) {
-                throw new IllegalStateException("record at index " + Long.toHexString(index) + " has a length of " + len
-                        + " bytes but only " + Math.max(0, b.readRemaining() - 4) + " follow");
+                return new Entry(index, "", false); // a length its bytes cannot have: torn or changed
             }
             byte[] utf8 = new byte[(int) len];
             b.read(utf8);
