@@ -333,6 +333,9 @@ best() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "nan") print b; else if (b ==
   for n in $FLOWS; do echo "$JAVA $JVM_FLAGS -cp $CP io.sluice.bench.overlay.OverlayE2E write-pcap --dir $PCAPS --flows $n --remote-vms $RVMS"; done
   echo "# OVS: recipe copied to $OVSB, ovsck -> slovck, --file-prefix=ovs -> slovovs, 30-vxlan.sh VTEPs 192.168.50.1/.2,"
   echo "# MACs 02:00:00:00:aa:01/02, flows VNI 100; then (cd \$OVSB && ./00-setup-ovs.sh && ./30-vxlan.sh), per case:"
+  echo "# per profile first: default: ovs-vsctl remove Open_vSwitch . other_config smc-enable -- remove Open_vSwitch . other_config emc-insert-inv-prob;"
+  echo "# tuned: ovs-vsctl set Open_vSwitch . other_config:smc-enable=true other_config:emc-insert-inv-prob=<1, or 0 above 8192 flows>,"
+  echo "# and PCAP_IFACE_EXTRA=other_config:pmd-rxq-affinity=0:1 before ./bench.sh"
   for c in $CASES; do ovs_cmd "${c%%:*}" "${c##*:}"; done
   echo "# then ./99-teardown.sh; testpmd and Sluice:"
   for c in $CASES $NULLCASES; do testpmd_cmd "${c%%:*}" "${c##*:}"; sluice_cmd "${c%%:*}" "${c##*:}"; done

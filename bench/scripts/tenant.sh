@@ -300,41 +300,7 @@ fi
 SHORT=""; { [ "${TENANT_SHORT:-0}" = 1 ] || [ "$REPS" -lt 2 ] || [ "$SECS" -lt 3 ]; } && SHORT=short-
 DATE=$(date -u +%Y%m%d-%H%M)
 OUT=$SLUICE_HOME/bench/results/tenant-$SHORT$DATE.md; PNG=${OUT%.md}.png
-"$PLOTPY" - "$RUNS" "$EWR" "$EWW" "$PNG" "$SHORT" <<'PY' || log "plot failed"
-import sys, statistics
-import matplotlib
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt
-runs, ewr, eww, png, short = sys.argv[1:6]
-def meds(path):
-    d = {}
-    for line in open(path):
-        f = line.rstrip('\n').split('\t')
-        if len(f) < 5:
-            continue
-        d.setdefault(f[1], {}).setdefault(int(f[0]), [])
-        if f[3] == 'ACCEPT' and f[4] not in ('', 'nan'):
-            d[f[1]][int(f[0])].append(float(f[4]))
-    return {s: {n: (statistics.median(v) if v else float('nan')) for n, v in c.items()} for s, c in d.items()}
-m, e, w = meds(runs), meds(ewr), meds(eww)
-fig, ax = plt.subplots(1, 2, figsize=(12, 4.8))
-names = {'testpmd-io': 'testpmd io (limit)', 'ovs-default': 'OVS-DPDK default', 'ovs-tuned': 'OVS-DPDK tuned', 'sluice': 'Sluice (1 worker)'}
-for s, label in names.items():
-    if s in m:
-        xs = sorted(m[s]); ax[0].plot(xs, [m[s][x] for x in xs], marker='o', label=label)
-ax[0].set_xscale('log'); ax[0].set_xlabel('flows'); ax[0].set_ylabel('Mpps per CPU-second of the forwarding thread')
-ax[0].set_title('Tenant pipeline (decap, anti-spoof, route, SG/CT, FIP/SNAT, encap)'); ax[0].grid(True, which='both', alpha=.3); ax[0].legend()
-for s, label in (('sluice-ew-1w', 'Sluice east-west, 1 worker'), ('sluice-ew-2w', 'Sluice east-west, 2 workers (hand-off)')):
-    if s in w:
-        xs = sorted(w[s]); ax[1].plot(xs, [w[s][x] for x in xs], marker='o', label=label + ', wall Mpps')
-    if s in e:
-        xs = sorted(e[s]); ax[1].plot(xs, [e[s][x] for x in xs], marker='x', linestyle='--', label=label + ', per CPU-s')
-ax[1].set_xscale('log'); ax[1].set_xlabel('flows'); ax[1].set_ylabel('Mpps'); ax[1].set_title('Second line: two workers, shard hand-off')
-ax[1].grid(True, which='both', alpha=.3); ax[1].legend(fontsize=8)
-if short:
-    fig.suptitle('SHORT validation run on a loaded machine: not measurements (nan = no accepted run)', color='red')
-fig.tight_layout(); fig.savefig(png, dpi=100)
-PY
+"$PLOTPY" "$S/tenantplot.py" "$RUNS" "$EWR" "$EWW" "$PNG" "$SHORT" || log "plot failed"
 {
   echo "# Tenant pipeline: Sluice vs OVS-DPDK (OVN-shaped flows) vs dpdk-testpmd io, same run — $(date -u +%F\ %H:%M) UTC"
   echo
@@ -373,7 +339,7 @@ PY
     echo "core and forwarded >= received (a full hand-off ring drops: rejected). No generator competes: net_pcap replays inside"
     echo "each worker's own rx call. Scaling = wall Mpps 2 workers / 1 worker (2.0 = linear); efficiency = per-CPU-second ratio."
     echo
-    echo "Wall Mpps (ratio column = **scaling**, 2 workers / 1 worker):"
+    echo "Wall Mpps (ratio column = **scaling**, 2 workers / 1 worker; accept.py's column label says per-CPU, the figures are wall Mpps):"
     echo
     echo "$EWWTABLE"
     echo
@@ -394,6 +360,9 @@ PY
     testpmd_cmd "$n"; sluice_cmd tenant "$n" 1; [ "$EW" = 1 ] && { sluice_cmd ew "$n" 1; sluice_cmd ew "$n" 2; }
   done
   echo '```'
+  echo "The runs as accept.py and tenantplot.py read them (runs.tsv, ew.tsv, ew-wall.tsv; the plot again: split these"
+  echo "three blocks into files and run \`bench/scripts/tenantplot.py runs.tsv ew.tsv ew-wall.tsv out.png\`):"
+  for f in "$RUNS" "$EWR" "$EWW"; do echo '```'; cut -f1-5 "$f"; echo '```'; done
   echo "Every run (OVS: ports=P=rx/tx in the window, cpu = PMD share of CPU 1, cyc_pkt = PMD processing cycles per packet, tsc_ns_pkt at the TSC rate):"
   echo '```'; cat "$RUNLOG"; echo '```'
 } > "$OUT"
