@@ -87,13 +87,17 @@ class FirewallStageTest {
         assertEquals(1, fw.drops(VM2, DropReason.FW_NO_RULE));
     }
 
+    /** The firewall stage of a fresh default topology. */
+    FirewallStage firewallStage() throws ConfigException {
+        setUp("keep", "");
+        for (Stage s : stages) if (s instanceof FirewallStage f) return f;
+        throw new AssertionError("no firewall stage in " + java.util.Arrays.toString(stages));
+    }
+
     /** While busy, the expiry cursor goes over the whole table once per second, at most 64 slots a burst. */
     @Test
     void expiryScanPacedToOnePassPerSecond() throws Exception {
-        setUp("keep", "");
-        FirewallStage fws = null;
-        for (Stage s : stages) if (s instanceof FirewallStage f) fws = f;
-        assertTrue(fws != null);
+        FirewallStage fws = firewallStage();
         int cap = fws.conntrack().capacity();
         long t = 5_000_000_000L;
         assertEquals(FirewallStage.EXPIRE_BUDGET, fws.expireBudget(t), "first burst: the most");
@@ -114,10 +118,7 @@ class FirewallStageTest {
     /** The trace detail is stored only while a trace records the burst (the worker brackets it). */
     @Test
     void traceDetailOnlyWhileRecording() throws Exception {
-        setUp("keep", "");
-        FirewallStage fws = null;
-        for (Stage s : stages) if (s instanceof FirewallStage f) fws = f;
-        assertTrue(fws != null);
+        FirewallStage fws = firewallStage();
         byte[] syn = Frames.tcp(EXT1, VM1, 40100, 22, SYN, 1000, 0, 0);
         passes(syn, EXT1);
         assertEquals(0, fws.traceDetail(0), "stored while nothing records");
