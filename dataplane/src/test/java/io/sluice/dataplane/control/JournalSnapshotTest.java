@@ -79,6 +79,11 @@ class JournalSnapshotTest {
         DesiredState.Change[] journaled = new DesiredState.Change[1];
         long gen = cp.change(c, new long[ControlPlane.PHASES.length], journaled);
         made.add(journaled[0]);
+        try {
+            cp.awaitSnapshots(); // the snapshot thread's work, so the counts below are exact
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
         return gen;
     }
 
