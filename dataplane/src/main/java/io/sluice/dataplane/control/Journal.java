@@ -253,7 +253,7 @@ final class Journal implements AutoCloseable {
      */
     private Loaded tail(List<QueueLog.Entry> all, long afterGen, Snapshot s) throws ConfigException {
         List<Record> out = new ArrayList<>();
-        long lastGen = afterGen;
+        long lastGen = 0;
         long torn = -1;
         String tornAt = null;
         boolean first = true;

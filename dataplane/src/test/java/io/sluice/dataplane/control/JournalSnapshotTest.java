@@ -213,6 +213,27 @@ class JournalSnapshotTest {
     }
 
     @Test
+    void aSnapshotWhoseJournalRecordIsNotWhereItSaysIsFollowedByGeneration() throws Exception {
+        // sync: none and a power loss can keep a snapshot and lose the journal pages it points at: then the
+        // journal is read from the start and the records of later generations follow the snapshot
+        SluiceConfig cfg = config("  sync: none\n  snapshot-every: 0\n");
+        List<DesiredState.Change> made = new ArrayList<>();
+        try (ControlPlane cp = open(cfg)) {
+            for (int i = 0; i < 12; i++) change(cp, group("g" + (i % 3), 300 + i), made);
+        }
+        // a snapshot of generation 9 (the first 8 changes) that names a journal index the journal does not have
+        try (QueueLog q = QueueLog.open(dir.resolve("journal").resolve(Journal.SNAPSHOTS), false)) {
+            q.append(Journal.encodeSnapshot(9, 0x7fff_0000_0000L, ChangeCompaction.compact(made.subList(0, 8), ChangeCompaction.ALL)));
+        }
+        try (ControlPlane cp = open(cfg)) {
+            assertEquals(9, cp.startSnapshotGeneration());
+            assertEquals(4, cp.replayedChanges(), "generations 10..13, found from the journal's start");
+            assertTrue(cp.state().sameAs(fullReplay(cfg, made)));
+            assertEquals(13, cp.generation());
+        }
+    }
+
+    @Test
     void powerLossTornTailIsReportedAndSkippedAndEveryAcknowledgedChangeIsReplayed() throws Exception {
         SluiceConfig cfg = config("  sync: msync\n  snapshot-every: 0\n");
         List<DesiredState.Change> acked = new ArrayList<>();
