@@ -269,6 +269,18 @@ class JournalSnapshotTest {
     }
 
     @Test
+    void snapshotSettingsDefaultAndErrorsNameFileLineAndKey() throws Exception {
+        SluiceConfig d = config("");
+        assertEquals(1000, d.api().snapshotEvery());
+        assertEquals(64L << 20, d.api().snapshotBytes());
+        int line = ControlFixtures.OVERLAY.split("\n", -1).length + 5; // the line after audit:
+        ConfigException e = assertThrows(ConfigException.class, () -> config("  snapshot-every: -1\n"));
+        assertTrue(e.getMessage().startsWith("t.yaml:" + line + ": api.snapshot-every: "), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> config("  snapshot-bytes: 12\n"));
+        assertTrue(e.getMessage().startsWith("t.yaml:" + line + ": api.snapshot-bytes: "), e.getMessage());
+    }
+
+    @Test
     void snapshotDecoderRefusesWhatIsNotASnapshot() {
         assertEquals("changes[0]: body missing", assertThrows(IllegalArgumentException.class, () -> Journal.decodeSnapshot(
                 "{\"v\":1,\"gen\":3,\"journal_index\":5,\"changes\":[{\"action\":\"security_group.put\",\"project\":\"blue\",\"name\":\"x\"}]}",
