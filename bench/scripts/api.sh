@@ -8,6 +8,8 @@
 # API_BEFORE_COMMIT=<commit> builds that commit's data plane for it.
 # Writes bench/results/api-<date>.md and prints one_rule_p99_ms=<p99, msync, this build> last.
 #   API_RULES=1000 API_ONE=10000 API_REPLACE=2000 API_MEMBERSHIP=2000 API_SYNCS=msync,none
+#   API_SNAPSHOT_EVERY=N: the server's api.snapshot-every (default 1000: the 10,000 one-rule changes
+#   include 10 journal snapshots, checked and written on their own thread; 0 = none, to compare)
 set -euo pipefail
 SLUICE_HOME=${SLUICE_HOME:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$SLUICE_HOME"
@@ -34,7 +36,7 @@ if [ -n "${API_BEFORE_COMMIT:-}" ]; then
 fi
 JARS="this=$SLUICE_JAR${API_PEERS:+,$API_PEERS}"
 out="bench/results/api-$(date -u +%Y%m%d-%H%M).md"
-cmd="$JAVA $JVM_FLAGS -Dsluice.native.lib=$NATIVE_LIB -cp $BENCH_CP io.sluice.bench.api.ApiLatencyBench $JARS $RULES $ONE $REPLACE $MEMBERSHIP $SYNCS"
+cmd="$JAVA $JVM_FLAGS -Dsluice.native.lib=$NATIVE_LIB ${API_SNAPSHOT_EVERY:+-Dsluice.api.snapshotEvery=$API_SNAPSHOT_EVERY }-cp $BENCH_CP io.sluice.bench.api.ApiLatencyBench $JARS $RULES $ONE $REPLACE $MEMBERSHIP $SYNCS"
 {
   echo "# Control API change latency (./sluice bench api)"
   echo

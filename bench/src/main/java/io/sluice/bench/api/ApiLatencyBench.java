@@ -340,6 +340,9 @@ public final class ApiLatencyBench {
                   audit: %s
                   sync: %s
                 """.formatted(host, dir.resolve("counters.dat"), ports, vms, hash, dir.resolve("journal"), dir.resolve("audit"), sync);
+        // API_SNAPSHOT_EVERY (bench/scripts/api.sh): the server's api.snapshot-every (default: the configuration's, 1000)
+        Integer every = Integer.getInteger("sluice.api.snapshotEvery");
+        if (every != null) cfg += "  snapshot-every: " + every + "\n";
         Path file = dir.resolve("sluice.yaml");
         Files.writeString(file, cfg);
         return file;

@@ -46,6 +46,13 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     private long bytesSinceSnapshot;
     /** Snapshots written by this process; the generation of the one start-up used (0: none). */
     private int snapshotsWritten;
+    /** A snapshot is being checked and written (on {@link #snapshotter}); guarded by the change lock. */
+    private boolean snapshotBusy;
+    private final java.util.concurrent.ExecutorService snapshotter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sluice-journal-snapshot");
+        t.setDaemon(true);
+        return t;
+    });
     private final long startSnapshotGen;
     private final int replayedChanges;
     private volatile DesiredState state;
@@ -342,7 +349,13 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         }
     }
 
-    /** A snapshot when {@code api.snapshot-every} changes or {@code api.snapshot-bytes} were journaled since the last one. */
+    /**
+     * Starts a snapshot when {@code api.snapshot-every} changes or {@code api.snapshot-bytes} were
+     * journaled since the last one (under the change lock): what it needs is taken here (the change
+     * list's copy, the immutable value, the file's value, the journal's last index), the check and the
+     * write run on the snapshot thread, so the call that reaches the interval is not slowed by them.
+     * One snapshot at a time; one due while another runs is skipped.
+     */
     private void maybeSnapshot(long gen, int bytes) {
         if (settings.snapshotEvery() <= 0) return;
         sinceSnapshot++;
@@ -350,39 +363,75 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         if (sinceSnapshot < settings.snapshotEvery() && bytesSinceSnapshot < settings.snapshotBytes()) return;
         sinceSnapshot = 0;
         bytesSinceSnapshot = 0;
-        String skipped = snapshot(gen);
-        if (skipped != null) log.println("sluice: journal " + journal.dir() + ": snapshot at generation " + gen + " skipped: " + skipped);
+        if (snapshotBusy) return;
+        snapshotBusy = true;
+        List<DesiredState.Change> list = List.copyOf(changes);
+        DesiredState value = state;
+        SluiceConfig over = base;
+        long index = journal.lastIndex();
+        Object lock = running;
+        snapshotter.execute(() -> {
+            String skipped = snapshot(gen, index, list, value, over, lock);
+            if (skipped != null) log.println("sluice: journal " + journal.dir() + ": snapshot at generation " + gen + " skipped: " + skipped);
+        });
     }
 
     /**
-     * Writes a snapshot of the state of generation {@code gen} (under the change lock): the change list
-     * shortened ({@link ChangeCompaction}: all families, else the rules' families, else groups alone, else
-     * none), the first candidate whose replay over the file gives exactly the value in use; it becomes
-     * the change list a reload replays. Returns null, or why nothing was written.
+     * Writes a snapshot of {@code value}, the state of generation {@code gen} after journal record
+     * {@code index}: {@code list} shortened ({@link ChangeCompaction}: all families, else the rules'
+     * families, else groups alone, else none), the first candidate whose replay over {@code over} (the
+     * file's value) gives exactly {@code value}. Then, under {@code lock} (the change lock), the
+     * shortened list replaces {@code list} at the head of the change list a reload replays (unless a
+     * reload changed the file's value meanwhile). Returns null, or why nothing was written.
      */
-    String snapshot(long gen) {
-        List<java.util.Set<Character>> tries = List.of(ChangeCompaction.ALL, ChangeCompaction.RULES, ChangeCompaction.GROUPS, java.util.Set.of());
-        String why = "no shortening of the change list rebuilds the value in use";
-        for (java.util.Set<Character> families : tries) {
-            List<DesiredState.Change> c = ChangeCompaction.compact(changes, families);
-            DesiredState rebuilt;
-            try {
-                rebuilt = DesiredState.replay(base, c);
-            } catch (ConfigException e) {
-                continue;
+    private String snapshot(long gen, long index, List<DesiredState.Change> list, DesiredState value, SluiceConfig over, Object lock) {
+        try {
+            String why = "no shortening of the change list rebuilds the value in use";
+            List<DesiredState.Change> found = null;
+            for (java.util.Set<Character> families : List.of(ChangeCompaction.ALL, ChangeCompaction.RULES, ChangeCompaction.GROUPS, java.util.Set.<Character>of())) {
+                List<DesiredState.Change> c = ChangeCompaction.compact(list, families);
+                try {
+                    if (DesiredState.replay(over, c).sameAs(value)) {
+                        found = c;
+                        break;
+                    }
+                } catch (ConfigException e) {
+                    // this candidate does not apply: the next one
+                }
             }
-            if (!rebuilt.sameAs(state)) continue;
+            if (found == null) return why;
             try {
-                journal.snapshot(gen, c);
+                journal.snapshot(gen, index, found);
             } catch (RuntimeException e) {
                 return "the snapshot could not be written: " + e.getMessage(); // the journal still holds every change
             }
-            snapshotsWritten++;
-            changes.clear();
-            changes.addAll(c);
+            synchronized (lock) {
+                snapshotsWritten++;
+                int n = list.size();
+                if (base == over && changes.size() >= n && (n == 0 || changes.subList(0, n - 1).equals(list.subList(0, n - 1)))) {
+                    // the changes made since stay after it (the last one taken may have been replaced by a PUT of the same resource)
+                    List<DesiredState.Change> after = new ArrayList<>(n > 0 && changes.get(n - 1) != list.get(n - 1)
+                            ? changes.subList(n - 1, changes.size()) : changes.subList(n, changes.size()));
+                    changes.clear();
+                    changes.addAll(found);
+                    changes.addAll(after);
+                }
+            }
             return null;
+        } finally {
+            synchronized (lock) {
+                snapshotBusy = false;
+                lock.notifyAll();
+            }
         }
-        return why;
+    }
+
+    /** Waits until no snapshot is being written (tests). */
+    void awaitSnapshots() throws InterruptedException {
+        Object lock = running;
+        synchronized (lock) {
+            while (snapshotBusy) lock.wait(100);
+        }
     }
 
     /** The length of the change list a reload replays (tests: it stays bounded). */
@@ -480,6 +529,12 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         if (closed) return;
         closed = true;
         if (http != null) http.close();
+        snapshotter.shutdown();
+        try {
+            snapshotter.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         journal.close();
         audit.close();
     }

@@ -73,6 +73,11 @@ final class Journal implements AutoCloseable {
         return queue.dir();
     }
 
+    /** The index of the newest journal record, or -1. */
+    long lastIndex() {
+        return queue.lastIndex();
+    }
+
     /** Appends a change; returns the number of bytes journaled. */
     int change(long gen, DesiredState.Change c) {
         ObjectNode o = head(gen, c.action());
@@ -101,12 +106,12 @@ final class Journal implements AutoCloseable {
 
     /**
      * Appends a snapshot: {@code changes} rebuild the state of generation {@code gen} over the file,
-     * which includes every journal record up to the newest one.
+     * which includes every journal record up to {@code journalIndex}.
      *
      * @return the snapshot's size in bytes
      */
-    int snapshot(long gen, List<DesiredState.Change> changes) {
-        String text = encodeSnapshot(gen, queue.lastIndex(), changes);
+    int snapshot(long gen, long journalIndex, List<DesiredState.Change> changes) {
+        String text = encodeSnapshot(gen, journalIndex, changes);
         snapshots.append(text);
         return text.length();
     }
@@ -248,7 +253,7 @@ final class Journal implements AutoCloseable {
      */
     private Loaded tail(List<QueueLog.Entry> all, long afterGen, Snapshot s) throws ConfigException {
         List<Record> out = new ArrayList<>();
-        long lastGen = afterGen;
+        long lastGen = 0;
         long torn = -1;
         String tornAt = null;
         boolean first = true;

@@ -79,6 +79,11 @@ class JournalSnapshotTest {
         DesiredState.Change[] journaled = new DesiredState.Change[1];
         long gen = cp.change(c, new long[ControlPlane.PHASES.length], journaled);
         made.add(journaled[0]);
+        try {
+            cp.awaitSnapshots(); // the snapshot thread's work, so the counts below are exact
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
         return gen;
     }
 
@@ -208,6 +213,27 @@ class JournalSnapshotTest {
     }
 
     @Test
+    void aSnapshotWhoseJournalRecordIsNotWhereItSaysIsFollowedByGeneration() throws Exception {
+        // sync: none and a power loss can keep a snapshot and lose the journal pages it points at: then the
+        // journal is read from the start and the records of later generations follow the snapshot
+        SluiceConfig cfg = config("  sync: none\n  snapshot-every: 0\n");
+        List<DesiredState.Change> made = new ArrayList<>();
+        try (ControlPlane cp = open(cfg)) {
+            for (int i = 0; i < 12; i++) change(cp, group("g" + (i % 3), 300 + i), made);
+        }
+        // a snapshot of generation 9 (the first 8 changes) that names a journal index the journal does not have
+        try (QueueLog q = QueueLog.open(dir.resolve("journal").resolve(Journal.SNAPSHOTS), false)) {
+            q.append(Journal.encodeSnapshot(9, 0x7fff_0000_0000L, ChangeCompaction.compact(made.subList(0, 8), ChangeCompaction.ALL)));
+        }
+        try (ControlPlane cp = open(cfg)) {
+            assertEquals(9, cp.startSnapshotGeneration());
+            assertEquals(4, cp.replayedChanges(), "generations 10..13, found from the journal's start");
+            assertTrue(cp.state().sameAs(fullReplay(cfg, made)));
+            assertEquals(13, cp.generation());
+        }
+    }
+
+    @Test
     void powerLossTornTailIsReportedAndSkippedAndEveryAcknowledgedChangeIsReplayed() throws Exception {
         SluiceConfig cfg = config("  sync: msync\n  snapshot-every: 0\n");
         List<DesiredState.Change> acked = new ArrayList<>();
@@ -240,6 +266,18 @@ class JournalSnapshotTest {
         ConfigException e = assertThrows(ConfigException.class, () -> ControlPlane.open(Path.of("t.yaml"), cfg));
         assertTrue(e.getMessage().contains("is corrupt: its checksum does not match its bytes. Start-up stopped"), e.getMessage());
         assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(cq4(dir.resolve("journal")).get(0))), "the journal was changed");
+    }
+
+    @Test
+    void snapshotSettingsDefaultAndErrorsNameFileLineAndKey() throws Exception {
+        SluiceConfig d = config("");
+        assertEquals(1000, d.api().snapshotEvery());
+        assertEquals(64L << 20, d.api().snapshotBytes());
+        int line = ControlFixtures.OVERLAY.split("\n", -1).length + 5; // the line after audit:
+        ConfigException e = assertThrows(ConfigException.class, () -> config("  snapshot-every: -1\n"));
+        assertTrue(e.getMessage().startsWith("t.yaml:" + line + ": api.snapshot-every: "), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> config("  snapshot-bytes: 12\n"));
+        assertTrue(e.getMessage().startsWith("t.yaml:" + line + ": api.snapshot-bytes: "), e.getMessage());
     }
 
     @Test
