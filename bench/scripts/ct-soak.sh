@@ -24,3 +24,4 @@ if ! mvn -B -q -o -pl dataplane -am test -Dtest=CtSoak -Dsurefire.failIfNoSpecif
 fi
 echo "results: $out" >&2
 grep '^soak=' "$out" | tail -1
+grep -q '^soak=pass' "$out"   # exit status: 0 only for a pass

@@ -103,24 +103,34 @@ public final class SnatPorts {
             }
         }
         if (blk < 0) return -1;
-        blockOwner[blk] = vm;
-        vmBlocks[base + n] = blk;
-        vmBlockCount[vm] = n + 1;
-        addrBlocks[blk / blocksPerAddress]++;
+        take(vm, blk);
         return bind(blk, cls, port, k);
     }
 
+    /** The free block {@code blk} becomes the VM's (its next one). */
+    private void take(int vm, int blk) {
+        int n = vmBlockCount[vm];
+        blockOwner[blk] = vm;
+        vmBlocks[vm * blocksPerVm + n] = blk;
+        vmBlockCount[vm] = n + 1;
+        addrBlocks[blk / blocksPerAddress]++;
+    }
+
     private int bind(int blk, int cls, int port, long k) {
-        int first = (blk * CLASSES + cls) * blockSize;
-        int slot = first;
+        int slot = (blk * CLASSES + cls) * blockSize;
         while (slotPort[slot] >= 0) slot++;
+        bindAt(slot, blk, cls, port, k);
+        return slot;
+    }
+
+    /** The free {@code slot} (of the VM's block {@code blk}) is bound to internal {@code port}, one user. */
+    private void bindAt(int slot, int blk, int cls, int port, long k) {
         slotPort[slot] = port;
         slotRefs[slot] = 1;
         classFree[blk * CLASSES + cls]--;
         blockUsed[blk]++;
         bindings.put(k, slot);
         acquired++;
-        return slot;
     }
 
     /**
@@ -145,22 +155,13 @@ public final class SnatPorts {
         long k = key(vm, cls, port);
         if (bindings.get(k) >= 0) return false;
         if (blockOwner[blk] < 0) {
-            int base = vm * blocksPerVm;
             int n = vmBlockCount[vm];
-            if (n == blocksPerVm || (n > 0 && vmBlocks[base] / blocksPerAddress != blk / blocksPerAddress)) return false;
-            blockOwner[blk] = vm;
-            vmBlocks[base + n] = blk;
-            vmBlockCount[vm] = n + 1;
-            addrBlocks[blk / blocksPerAddress]++;
+            if (n == blocksPerVm || (n > 0 && vmBlocks[vm * blocksPerVm] / blocksPerAddress != blk / blocksPerAddress)) return false;
+            take(vm, blk);
         } else if (blockOwner[blk] != vm) {
             return false;
         }
-        slotPort[slot] = port;
-        slotRefs[slot] = 1;
-        classFree[blk * CLASSES + cls]--;
-        blockUsed[blk]++;
-        bindings.put(k, slot);
-        acquired++;
+        bindAt(slot, blk, cls, port, k);
         return true;
     }
 

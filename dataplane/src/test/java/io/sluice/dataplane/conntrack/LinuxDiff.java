@@ -59,7 +59,7 @@ public final class LinuxDiff implements AutoCloseable {
             "tcp reply SYN in (SYN_SENT|SYN_SENT2): sluice=established linux=(new|invalid) .*",
             // with pickup on both sides (CTDIFF_LOOSE=1): Linux deleted its entry at the initiator's RST
             // in SYN_SENT that Sluice passed as a late duplicate (still SYN_SENT), then picked the next ACK up
-            "tcp orig ACK in SYN_SENT: sluice=invalid linux=new .*");
+            "tcp (orig|reply) ACK in SYN_SENT: sluice=invalid linux=new .*");
 
     static {
         String closing = "(FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE)";

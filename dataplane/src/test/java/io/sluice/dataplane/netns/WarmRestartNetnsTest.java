@@ -158,7 +158,7 @@ class WarmRestartNetnsTest {
             Path dir = net.tempDir();
             String tapUp = net.name("nu"), tapExt = net.name("nx"), tapJob = net.name("nj");
             Path counters = dir.resolve("counters.dat");
-            Path cfg = natConfig(dir, tapUp, tapExt, tapJob);
+            Path cfg = natConfig(dir, tapUp, tapExt, tapJob, net.name("nw"), net.name("nv"));
             String ul = net.create("nul"), router = net.create("nrt"), server = net.create("nsv"), job = net.create("njb");
             String rs = net.name("nrs"), sr = net.name("nsr");
             for (String ns : new String[] {router, server, job, ul}) net.exec(ns, 5, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1");
@@ -205,43 +205,21 @@ class WarmRestartNetnsTest {
         }
     }
 
-    static Path natConfig(Path dir, String tapUp, String tapExt, String tapJob) throws Exception {
-        String y = """
-                eal: ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "-l", "0"]
-                idle-strategy: backoff
-                mbufs: 8191
-                counters-file: %s
-                metrics: { listen: "127.0.0.1:0" }
-                dpdk-log: { file: %s, level: info }
-                ports:
-                  - {name: up, device: "net_tap0,iface=%s"}
-                  - {name: ext, device: "net_tap1,iface=%s"}
-                  - {name: job, device: "net_tap2,iface=%s"}
-                overlay:
-                  uplink: up
-                  underlay-ip: 192.168.50.1/24
-                  underlay-mac: "02:00:00:00:aa:01"
-                  router-mac: "02:00:00:00:ff:01"
-                  external:
-                    port: ext
-                    mac: "02:00:00:00:ee:01"
-                    subnet: 203.0.113.0/24
-                    gateway: 203.0.113.1
-                    snat-addresses: [%s]
-                    port-block: 8
-                    blocks-per-vm: 2
-                  networks:
-                    - name: blue
-                      vni: 100
-                      cidr: 10.0.0.0/16
-                      subnets: [{name: a, cidr: 10.0.1.0/24, gateway: 10.0.1.1}]
-                      vms:
-                        - {name: job, subnet: a, mac: "%s", ip: 10.0.1.3, port: job, public: outbound}
-                security-groups:
-                  tcp-pickup: false
-                  conntrack-dir: %s
-                  groups: []
-                """.formatted(dir.resolve("counters.dat"), dir.resolve("dpdk.log"), tapUp, tapExt, tapJob, SNAT_IP, JOB_MAC, dir.resolve("ct"));
+    /**
+     * {@link io.sluice.dataplane.nat.NatHarness}'s host (ports up, ext, web, job, vault; job outbound-only
+     * on 203.0.113.5) on TAP ports, as {@link NatNetnsTest#config()} but for {@code Main run}: counters
+     * file, its own DPDK log, and the security groups keeping the shard in this test's directory,
+     * pickup off. Only up, ext and job are plugged; web's and vault's TAPs stay unused in the root
+     * namespace (they go with the process).
+     */
+    static Path natConfig(Path dir, String tapUp, String tapExt, String tapJob, String tapWeb, String tapVault) throws Exception {
+        String[] taps = {tapUp, tapExt, tapWeb, tapJob, tapVault};
+        for (int k = 0; k < 5; k++) taps[k] = "net_tap" + k + ",iface=" + taps[k];
+        String y = io.sluice.dataplane.nat.NatHarness.yaml(8, 2, taps, new String[] {"02:b5:00:00:01:02", JOB_MAC, "02:b5:00:00:01:04"})
+                .replace("eal: [\"--no-huge\"]", "eal: [\"--no-huge\", \"-m\", \"512\", \"--no-pci\", \"--no-shconf\", \"-l\", \"0\"]\n"
+                        + "idle-strategy: backoff\nmbufs: 8191\ncounters-file: " + dir.resolve("counters.dat") + "\n"
+                        + "metrics: { listen: \"127.0.0.1:0\" }\ndpdk-log: { file: " + dir.resolve("dpdk.log") + ", level: info }")
+                .replace("security-groups:\n", "security-groups:\n  tcp-pickup: false\n  conntrack-dir: " + dir.resolve("ct") + "\n");
         Path f = dir.resolve("sluice-nat.yaml");
         Files.writeString(f, y);
         return f;
