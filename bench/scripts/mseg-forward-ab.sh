@@ -51,10 +51,12 @@ for r in $(seq 1 "$REPS"); do
   done
 done
 DATE=$(date -u +%Y%m%d-%H%M%S)
-OUT=bench/results/mseg-forward-ab-$DATE.md
-python3 - "$ROWS" "$OUT" "$CMD" "$BEFORE" "$AFTER" "$PIPE" <<'PY'
+SHORT=""
+[ "$REPS" -lt 3 ] || [ "$FORWARD_SECONDS" -lt 8 ] || [ "$FORWARD_WARMUP" -lt 4 ] && SHORT="short-"
+OUT=bench/results/mseg-forward-ab-$SHORT$DATE.md
+python3 - "$ROWS" "$OUT" "$CMD" "$BEFORE" "$AFTER" "$PIPE" "$SHORT" <<'PY'
 import sys, statistics, re
-rows, out, cmd, before, after, pipe = sys.argv[1:7]
+rows, out, cmd, before, after, pipe, short = sys.argv[1:8]
 def val(s):
     m = re.match(r'([0-9.]+|nan)\((\d+)/(\d+)\)', s)
     if not m: return None
@@ -78,6 +80,8 @@ ra = med(acc['after']) / med(acc['before']) if acc['after'] and acc['before'] el
 rall = med(allr['after']) / med(allr['before']) if allr['after'] and allr['before'] else float('nan')
 with open(out, 'w') as f:
     f.write(f"# Multi-segment / offload support: forwarding cost before vs after (issue 18)\n\n")
+    if short:
+        f.write("**Short validation run** (fewer/shorter repetitions than the defaults, on a loaded machine): it shows the bench works, its figures are not measurements.\n\n")
     f.write(f"Command: `{cmd}` — before = commit {before} (branch point), after = {after}; each run is "
             f"`./sluice bench forward`'s harness (bench/scripts/forward.sh) with FORWARD_REPS=1 FORWARD_PIPELINES={pipe} "
             f"FORWARD_FEATURES=\"\" on a build of that commit; before and after alternate.\n\n")

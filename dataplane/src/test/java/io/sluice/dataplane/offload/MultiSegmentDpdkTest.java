@@ -244,6 +244,19 @@ class MultiSegmentDpdkTest {
         return out;
     }
 
+    /** Waits for one packet on net_ring1 and returns its mbuf (the caller frees it). */
+    static long collectOne() throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(8L);
+            while (System.nanoTime() < deadline) {
+                if (Shim.rxBurst(outPort, 0, p, 1) == 1) return p.get(ValueLayout.JAVA_LONG, 0);
+                Thread.sleep(1);
+            }
+        }
+        throw new AssertionError("nothing arrived on net_ring1");
+    }
+
     long drops(DropReason r) {
         Long v = counters.snapshot().get(Counters.dropLabel("in", r));
         return v == null ? 0 : v;
@@ -292,6 +305,35 @@ class MultiSegmentDpdkTest {
         got = collect(14);
         byte[] payload = checkSegments(f, fr.at(), got, 1448);
         assertArrayEquals(Arrays.copyOfRange(f, fr.at().headerEnd(), fr.at().ipEnd()), payload);
+
+        // to a port that takes the offloads (as a vhost-user port does): flags and lengths passed on, nothing done here
+        int caps = TxCaps.of(outPort);
+        assertEquals(TxCaps.MULTI_SEGS, caps, "net_ring takes chains and no offload");
+        TxCaps.set(outPort, TxCaps.MULTI_SEGS | TxCaps.CSUM | TxCaps.TSO);
+        try {
+            fr = build(r, false, true, false, 20000);
+            f = fr.bytes();
+            put16(f, fr.at().csumOff(), partial(f, fr.at()));
+            m = poolChain(f, splitForPool(f.length, new int[] {fr.at().headerEnd()}));
+            Mbuf.setOlFlags(m, Mbuf.F_RX_L4_CKSUM_NONE | Mbuf.F_RX_LRO);
+            Mbuf.setTxOffload(m, 0, 0, 0, 1448);
+            inject(m);
+            long got1 = collectOne();
+            try {
+                assertArrayEquals(f, bytes(got1), "the GSO frame whole, its partial checksum untouched");
+                long fl = Mbuf.olFlags(got1);
+                assertEquals(Mbuf.F_TX_TCP_SEG, fl & Mbuf.F_TX_TCP_SEG);
+                assertEquals(Mbuf.F_TX_TCP_CKSUM, fl & Mbuf.F_TX_L4_MASK);
+                assertEquals(Mbuf.F_TX_IPV4, fl & Mbuf.F_TX_IPV4);
+                long tx = Mem.ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, got1 + Mbuf.TX_OFFLOAD);
+                assertEquals(14L | (20L << 7) | ((long) fr.at().l4Len() << 16) | (1448L << 24), tx & 0xFF_FFFF_FFFFL,
+                        "l2_len, l3_len, l4_len, tso_segsz");
+            } finally {
+                free(got1);
+            }
+        } finally {
+            TxCaps.set(outPort, caps);
+        }
 
         Thread.sleep(50);
         assertEquals(0, collect(1).size(), "nothing more");
