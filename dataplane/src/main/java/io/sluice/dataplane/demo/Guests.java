@@ -105,7 +105,7 @@ public final class Guests implements AutoCloseable {
         /** QEMU's command line for this guest. */
         List<String> command() {
             return List.of("qemu-system-x86_64", "-accel", "tcg", "-cpu", "qemu64", "-m", "256", "-smp", "1",
-                    "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
+                    "-display", "none", "-monitor", "none", "-serial", "stdio",
                     "-kernel", image.resolve("vmlinux").toString(), "-initrd", image.resolve("initramfs.gz").toString(),
                     "-append", "console=ttyS0 quiet panic=-1 vkg_role=console vkg_ip=" + cidr + (gateway == null ? "" : " vkg_gw=" + gateway),
                     "-object", "memory-backend-memfd,id=mem,size=256M,share=on", "-numa", "node,memdev=mem",
@@ -203,6 +203,25 @@ public final class Guests implements AutoCloseable {
                 return new Result(124, out + " (timed out)");
             }
             return new Result(Integer.parseInt(m.group(1)), out);
+        }
+
+        /**
+         * Reboots the guest from inside ({@code reboot -f}: the kernel resets the machine, QEMU stays,
+         * the virtio-net device is reset and set up again over the same vhost-user connection) and
+         * waits until it is READY again; false when it was not within {@code timeoutSeconds}.
+         */
+        public synchronized boolean reboot(int timeoutSeconds) {
+            int from;
+            synchronized (console) {
+                from = console.length();
+            }
+            try {
+                stdin.write("reboot -f\n".getBytes(StandardCharsets.UTF_8));
+                stdin.flush();
+            } catch (IOException e) {
+                return false;
+            }
+            return await(Pattern.compile("vkg: READY"), from, timeoutSeconds) != null;
         }
 
         /** Starts a command in the guest's background (its output goes to the console). */

@@ -222,6 +222,21 @@ public final class VmDemo {
                 up + " = " + upAgain + ", " + changes + " +" + (value(changes) - ch0) + "; " + Demo.summary(back.out()));
         serve(app, 22);
         tcp(lb, app, 22, "CONNECTED", "  ... and blue lb -> blue app TCP 22 connects again (security groups unchanged)");
+
+        // a reboot inside the guest: QEMU stays, the guest's driver resets the device and sets it up again
+        String redChanges = LinkMonitor.changesLabel("red-web");
+        long rc0 = value(redChanges);
+        long t1 = System.nanoTime();
+        boolean rebooted = red.reboot(BOOT_SECONDS);
+        Guests.Result after = null;
+        for (int i = 0; i < 10 && (after == null || !after.ok()); i++) {
+            after = red.exec(15, "/usr/bin/ping -c 2 -i 0.2 -W 2 10.0.1.1");
+        }
+        long rc1 = value(redChanges);
+        check(String.format("red web reboots (reboot -f in the guest): the device is reset and set up again, its pings answered (%.0f s)",
+                        (System.nanoTime() - t1) / 1e9),
+                rebooted && after.ok() && value(LinkMonitor.upLabel("red-web")) == 1,
+                redChanges + " +" + (rc1 - rc0) + "; " + Demo.summary(after.out()));
     }
 
     /** Busybox nc listeners in {@code g} that greet each connection with "hello PORT". */

@@ -34,7 +34,7 @@ class VmGuestsTest {
         }
         String out = buf.toString(StandardCharsets.UTF_8);
         System.out.println(out);
-        assertTrue(out.contains("20 passed, 0 failed"), out);
+        assertTrue(out.contains("21 passed, 0 failed"), out);
         assertEquals(0, rc, out);
         for (String check : new String[] {
                 "PASS iperf3 TCP blue web -> blue app through Sluice",
