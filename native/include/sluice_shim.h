@@ -92,7 +92,8 @@ enum {
     SL_OFF_NEXT = 14,          /* struct rte_mbuf *next */
     SL_OFF_PRIV_SIZE = 15,     /* uint16_t priv_size */
     SL_OFF_HEADROOM = 16,      /* RTE_PKTMBUF_HEADROOM (a value, not an offset) */
-    SL_OFF_COUNT = 17
+    SL_OFF_TX_OFFLOAD = 17,    /* uint64_t tx_offload (l2_len:7 l3_len:9 l4_len:8 tso_segsz:16 ...) */
+    SL_OFF_COUNT = 18
 };
 int sl_offsets(int64_t *out, int n);
 
@@ -113,7 +114,9 @@ int sl_dev_remove(void *dev);
  */
 enum {
     SL_INFO_MAX_RXQ = 0, SL_INFO_MAX_TXQ = 1, SL_INFO_RSS_OFFLOADS = 2, SL_INFO_SOCKET = 3,
-    SL_INFO_RX_DESC_MAX = 4, SL_INFO_TX_DESC_MAX = 5, SL_INFO_COUNT = 6
+    SL_INFO_RX_DESC_MAX = 4, SL_INFO_TX_DESC_MAX = 5,
+    SL_INFO_RX_OFFLOAD_CAPA = 6, SL_INFO_TX_OFFLOAD_CAPA = 7, /* rte_eth_dev_info rx/tx_offload_capa */
+    SL_INFO_COUNT = 8
 };
 int sl_port_info(uint16_t port, int64_t *out, char *driver, int len);
 /*
@@ -124,6 +127,12 @@ int sl_port_info(uint16_t port, int64_t *out, char *driver, int len);
  */
 int sl_port_configure(uint16_t port, uint16_t nb_rx, uint16_t nb_tx, uint16_t nb_rxd, uint16_t nb_txd,
                       void *pool, int *rss_enabled);
+/*
+ * sl_port_configure with rx and tx offloads (RTE_ETH_RX_OFFLOAD_*, RTE_ETH_TX_OFFLOAD_*) to enable,
+ * each masked by what the device offers (sl_port_configure is this with 0, 0).
+ */
+int sl_port_configure_ol(uint16_t port, uint16_t nb_rx, uint16_t nb_tx, uint16_t nb_rxd, uint16_t nb_txd,
+                         void *pool, int *rss_enabled, uint64_t rx_offloads, uint64_t tx_offloads);
 int sl_port_start(uint16_t port);
 int sl_port_stop(uint16_t port);
 int sl_port_close(uint16_t port);
@@ -153,6 +162,21 @@ uint16_t sl_rx_burst_meta(uint16_t port, uint16_t queue, void **mbufs, uint16_t 
  * tx_burst of n mbufs; frees every mbuf the device did not take. Returns the number sent.
  */
 uint16_t sl_tx_burst_free(uint16_t port, uint16_t queue, void **mbufs, uint16_t n);
+
+/*
+ * Constants Java needs for multi-segment packets and offloads, as int64 values in `out`
+ * (indexed by SL_K_*): ol_flags bits, ethdev offload bits. Returns SL_K_COUNT.
+ */
+enum {
+    SL_K_RX_L4_CKSUM_MASK = 0, SL_K_RX_L4_CKSUM_NONE = 1, SL_K_RX_LRO = 2,
+    SL_K_TX_TCP_SEG = 3, SL_K_TX_TCP_CKSUM = 4, SL_K_TX_UDP_CKSUM = 5, SL_K_TX_L4_MASK = 6,
+    SL_K_TX_IP_CKSUM = 7, SL_K_TX_IPV4 = 8, SL_K_TX_IPV6 = 9,
+    SL_K_ETH_TX_MULTI_SEGS = 10, SL_K_ETH_TX_TCP_CKSUM = 11, SL_K_ETH_TX_UDP_CKSUM = 12,
+    SL_K_ETH_TX_TCP_TSO = 13, SL_K_ETH_RX_TCP_CKSUM = 14, SL_K_ETH_RX_UDP_CKSUM = 15,
+    SL_K_ETH_TX_IPV4_CKSUM = 16, SL_K_RX_L4_CKSUM_GOOD = 17,
+    SL_K_COUNT = 18
+};
+int sl_constants(int64_t *out, int n);
 
 #ifdef __cplusplus
 }

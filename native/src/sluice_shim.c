@@ -151,6 +151,7 @@ int sl_offsets(int64_t *out, int n)
     t[SL_OFF_NEXT] = offsetof(struct rte_mbuf, next);
     t[SL_OFF_PRIV_SIZE] = offsetof(struct rte_mbuf, priv_size);
     t[SL_OFF_HEADROOM] = RTE_PKTMBUF_HEADROOM;
+    t[SL_OFF_TX_OFFLOAD] = offsetof(struct rte_mbuf, tx_offload);
     for (int i = 0; i < n && i < SL_OFF_COUNT; i++)
         out[i] = t[i];
     return SL_OFF_COUNT;
@@ -192,6 +193,8 @@ int sl_port_info(uint16_t port, int64_t *out, char *driver, int len)
     out[SL_INFO_SOCKET] = rte_eth_dev_socket_id(port);
     out[SL_INFO_RX_DESC_MAX] = info.rx_desc_lim.nb_max;
     out[SL_INFO_TX_DESC_MAX] = info.tx_desc_lim.nb_max;
+    out[SL_INFO_RX_OFFLOAD_CAPA] = (int64_t)info.rx_offload_capa;
+    out[SL_INFO_TX_OFFLOAD_CAPA] = (int64_t)info.tx_offload_capa;
     if (driver != NULL && len > 0)
         snprintf(driver, (size_t)len, "%s", info.driver_name ? info.driver_name : "");
     return 0;
@@ -199,6 +202,12 @@ int sl_port_info(uint16_t port, int64_t *out, char *driver, int len)
 
 int sl_port_configure(uint16_t port, uint16_t nb_rx, uint16_t nb_tx, uint16_t nb_rxd, uint16_t nb_txd,
                       void *pool, int *rss_enabled)
+{
+    return sl_port_configure_ol(port, nb_rx, nb_tx, nb_rxd, nb_txd, pool, rss_enabled, 0, 0);
+}
+
+int sl_port_configure_ol(uint16_t port, uint16_t nb_rx, uint16_t nb_tx, uint16_t nb_rxd, uint16_t nb_txd,
+                         void *pool, int *rss_enabled, uint64_t rx_offloads, uint64_t tx_offloads)
 {
     struct rte_eth_dev_info info;
     struct rte_eth_conf conf;
@@ -215,6 +224,8 @@ int sl_port_configure(uint16_t port, uint16_t nb_rx, uint16_t nb_tx, uint16_t nb
     }
     if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
         conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+    conf.rxmode.offloads |= rx_offloads & info.rx_offload_capa;
+    conf.txmode.offloads |= tx_offloads & info.tx_offload_capa;
     if (rss_enabled != NULL)
         *rss_enabled = use_rss;
     rc = rte_eth_dev_configure(port, nb_rx, nb_tx, &conf);
@@ -224,8 +235,10 @@ int sl_port_configure(uint16_t port, uint16_t nb_rx, uint16_t nb_tx, uint16_t nb
     if (rc != 0)
         return rc;
     int socket = rte_eth_dev_socket_id(port);
+    struct rte_eth_rxconf rxconf = info.default_rxconf;
+    rxconf.offloads = conf.rxmode.offloads;
     for (uint16_t q = 0; q < nb_rx; q++) {
-        rc = rte_eth_rx_queue_setup(port, q, nb_rxd, socket, NULL, (struct rte_mempool *)pool);
+        rc = rte_eth_rx_queue_setup(port, q, nb_rxd, socket, &rxconf, (struct rte_mempool *)pool);
         if (rc != 0)
             return rc;
     }
@@ -335,4 +348,30 @@ uint16_t sl_tx_burst_free(uint16_t port, uint16_t queue, void **mbufs, uint16_t 
     if (sent < n)
         rte_pktmbuf_free_bulk((struct rte_mbuf **)mbufs + sent, n - sent);
     return sent;
+}
+
+int sl_constants(int64_t *out, int n)
+{
+    int64_t t[SL_K_COUNT];
+    t[SL_K_RX_L4_CKSUM_MASK] = (int64_t)RTE_MBUF_F_RX_L4_CKSUM_MASK;
+    t[SL_K_RX_L4_CKSUM_NONE] = (int64_t)RTE_MBUF_F_RX_L4_CKSUM_NONE;
+    t[SL_K_RX_LRO] = (int64_t)RTE_MBUF_F_RX_LRO;
+    t[SL_K_TX_TCP_SEG] = (int64_t)RTE_MBUF_F_TX_TCP_SEG;
+    t[SL_K_TX_TCP_CKSUM] = (int64_t)RTE_MBUF_F_TX_TCP_CKSUM;
+    t[SL_K_TX_UDP_CKSUM] = (int64_t)RTE_MBUF_F_TX_UDP_CKSUM;
+    t[SL_K_TX_L4_MASK] = (int64_t)RTE_MBUF_F_TX_L4_MASK;
+    t[SL_K_TX_IP_CKSUM] = (int64_t)RTE_MBUF_F_TX_IP_CKSUM;
+    t[SL_K_TX_IPV4] = (int64_t)RTE_MBUF_F_TX_IPV4;
+    t[SL_K_TX_IPV6] = (int64_t)RTE_MBUF_F_TX_IPV6;
+    t[SL_K_ETH_TX_MULTI_SEGS] = (int64_t)RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+    t[SL_K_ETH_TX_TCP_CKSUM] = (int64_t)RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+    t[SL_K_ETH_TX_UDP_CKSUM] = (int64_t)RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+    t[SL_K_ETH_TX_TCP_TSO] = (int64_t)RTE_ETH_TX_OFFLOAD_TCP_TSO;
+    t[SL_K_ETH_RX_TCP_CKSUM] = (int64_t)RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+    t[SL_K_ETH_RX_UDP_CKSUM] = (int64_t)RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+    t[SL_K_ETH_TX_IPV4_CKSUM] = (int64_t)RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+    t[SL_K_RX_L4_CKSUM_GOOD] = (int64_t)RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+    for (int i = 0; i < n && i < SL_K_COUNT; i++)
+        out[i] = t[i];
+    return SL_K_COUNT;
 }

@@ -6,6 +6,9 @@ import io.sluice.dataplane.debug.TapWorker;
 import io.sluice.dataplane.ffi.Mbuf;
 import io.sluice.dataplane.ffi.Shim;
 import io.sluice.dataplane.handoff.SteerStage;
+import io.sluice.dataplane.offload.SoftOffload;
+import io.sluice.dataplane.offload.TxCaps;
+import io.sluice.dataplane.pipeline.Offload;
 import io.sluice.dataplane.packet.Mem;
 import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.DropReason;
@@ -58,6 +61,8 @@ public final class Worker implements Agent {
     private static final byte BAD_OUT_PORT = (byte) DropReason.BAD_OUT_PORT.ordinal();
     private static final int TX_FULL = DropReason.TX_FULL.ordinal();
     private static final byte OUTSIDE_BUFFER = (byte) DropReason.TX_FRAME_OUTSIDE_BUFFER.ordinal();
+    private static final byte CHAIN_UNSUPPORTED = (byte) DropReason.TX_CHAIN_UNSUPPORTED.ordinal();
+    private static final byte OFFLOAD_UNSUPPORTED = (byte) DropReason.TX_OFFLOAD_UNSUPPORTED.ordinal();
     /** Longest time counters go unpublished while the worker is busy (it publishes when idle too). */
     static final long FLUSH_INTERVAL_NS = 1_000_000L;
     private static final java.lang.invoke.VarHandle CYCLES;
@@ -110,6 +115,13 @@ public final class Worker implements Agent {
     private final long[] rxAddr;
     private final int[] rxLength;
     private final MemorySegment freePtrs;
+    /** Chain tails cut off frames a stage rewrote into one segment ({@link #syncFrames}), freed per burst. */
+    private final MemorySegment tailPtrs;
+    /** Software checksum / segmentation / linearisation for frames the out port cannot take as they are. */
+    private final SoftOffload soft;
+    /** Whether the burst being run has a multi-segment frame or offload state (set at rx / drain). */
+    private boolean special;
+    private final int[] segLen = new int[SoftOffload.MAX_SEGMENTS];
     private final String roleName;
     /** The pipeline's steer stage, or null (one worker, or no stateful stage). */
     private final SteerStage steer;
@@ -170,6 +182,8 @@ public final class Worker implements Agent {
         this.rxData = unscoped(arena.allocate(bytes, 64));
         this.rxLen = unscoped(arena.allocate(4L * burstSize, 64));
         this.freePtrs = unscoped(arena.allocate(bytes, 64));
+        this.tailPtrs = unscoped(arena.allocate(bytes + 8, 64));
+        this.soft = new SoftOffload();
         int ports = portIds.length;
         this.txPtrs = new MemorySegment[ports];
         this.txLen = new int[ports * burstSize];
@@ -304,33 +318,52 @@ public final class Worker implements Agent {
             final long[] mb = b.mbuf;
             final long[] da = b.data;
             final int[] ln = b.length;
+            final int[] tl = b.tailLen;
+            final byte[] of = b.offload;
+            int sp = 0;
             for (int i = 0; i < n; i++) {
                 int len = rxLen.getAtIndex(ValueLayout.JAVA_INT, i);
                 long d = rxData.getAtIndex(P, i);
-                mb[i] = rxPtrs.getAtIndex(P, i);
+                long m = rxPtrs.getAtIndex(P, i);
+                int pkt = Mbuf.pktLen(m);
+                byte o = Mbuf.rxOffload(Mbuf.olFlags(m));
+                mb[i] = m;
                 da[i] = d;
-                ln[i] = len;
+                ln[i] = pkt;
+                tl[i] = pkt - len;
+                of[i] = o;
+                sp |= (pkt - len) | o;
                 rxAddr[i] = d;
-                rxLength[i] = len;
-                bytes += len;
+                rxLength[i] = pkt;
+                bytes += pkt;
             }
+            special = sp != 0;
         } else {
             n = Shim.rxBurst(portId, queue, rxPtrs, burstSize);
             reset(b, n, portIdx);
             final long[] mb = b.mbuf;
             final long[] da = b.data;
             final int[] ln = b.length;
+            final int[] tl = b.tailLen;
+            final byte[] of = b.offload;
+            int sp = 0;
             for (int i = 0; i < n; i++) {
                 long m = rxPtrs.getAtIndex(P, i);
                 int len = Mbuf.dataLen(m);
+                int pkt = Mbuf.pktLen(m);
+                byte o = Mbuf.rxOffload(Mbuf.olFlags(m));
                 long d = Mbuf.data(m);
                 mb[i] = m;
                 da[i] = d;
-                ln[i] = len;
+                ln[i] = pkt;
+                tl[i] = pkt - len;
+                of[i] = o;
+                sp |= (pkt - len) | o;
                 rxAddr[i] = d;
-                rxLength[i] = len;
-                bytes += len;
+                rxLength[i] = pkt;
+                bytes += pkt;
             }
+            special = sp != 0;
         }
         if (n == 0) {
             return 0;
@@ -346,6 +379,7 @@ public final class Worker implements Agent {
         }
         int count = b.count; // a stage may append packets it made (fresh mbufs) after the n received
         syncFrames(b, n, count);
+        if (special) prepareTx(b, count);
         dispatch(b, count);
         return n;
     }
@@ -383,9 +417,12 @@ public final class Worker implements Agent {
         if (n == 0) {
             return 0;
         }
+        int sp = 0;
         for (int i = 0; i < n; i++) {
             rxPtrs.setAtIndex(P, i, b.mbuf[i]);
+            sp |= b.tailLen[i] | b.offload[i];
         }
+        special = sp != 0;
         final Stage[] st = resume;
         final WorkerCounters c = counters;
         final int base = resumeBase;
@@ -403,6 +440,7 @@ public final class Worker implements Agent {
         }
         int count = b.count;
         syncFrames(b, 0, count);
+        if (special) prepareTx(b, count);
         dispatch(b, count);
         return n;
     }
@@ -446,6 +484,7 @@ public final class Worker implements Agent {
         final byte[] next = b.next;
         final long[] ra = rxAddr;
         final int[] rl = rxLength;
+        int nTails = 0;
         for (int i = 0; i < count; i++) {
             if (next[i] == Next.TX && (i >= nRx || data[i] != ra[i] || len[i] != rl[i])) {
                 long m = b.mbuf[i];
@@ -457,14 +496,125 @@ public final class Worker implements Agent {
                 long off = data[i] - Mem.ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, m + Mbuf.BUF_ADDR);
                 int bufLen = Mem.ALL.get(ValueLayout.JAVA_SHORT_UNALIGNED, m + Mbuf.BUF_LEN) & 0xFFFF;
                 int l = len[i];
-                if (off < 0 || l < 0 || off + l > bufLen) {
+                int tail = b.tailLen[i];
+                int head = l - tail;
+                if (off < 0 || head < 0 || off + head > bufLen) {
                     next[i] = Next.DROP;
                     b.dropReason[i] = OUTSIDE_BUFFER;
                     continue;
                 }
                 Mem.ALL.set(ValueLayout.JAVA_SHORT_UNALIGNED, m + Mbuf.DATA_OFF, (short) off);
-                Mbuf.setLength(m, l);
+                if (tail == 0) {
+                    long rest = Mbuf.next(m);
+                    if (rest != 0) {
+                        // a stage wrote a new one-segment frame (Burst.rewritten) into a chain's head
+                        Mem.ALL.set(ValueLayout.JAVA_LONG_UNALIGNED, m + Mbuf.NEXT, 0L);
+                        Mem.ALL.set(ValueLayout.JAVA_SHORT_UNALIGNED, m + Mbuf.NB_SEGS, (short) 1);
+                        tailPtrs.setAtIndex(P, nTails++, rest);
+                    }
+                    Mbuf.setLength(m, l);
+                } else {
+                    Mem.ALL.set(ValueLayout.JAVA_SHORT_UNALIGNED, m + Mbuf.DATA_LEN, (short) head);
+                    Mem.ALL.set(ValueLayout.JAVA_INT_UNALIGNED, m + Mbuf.PKT_LEN, l);
+                }
             }
+        }
+        if (nTails > 0) {
+            Shim.mbufFreeBulk(tailPtrs, nTails);
+        }
+    }
+
+    /**
+     * For a burst with multi-segment frames or offload state (rare: a vhost-user guest's TSO /
+     * checksum offload, jumbo chains): makes each such TX frame something its out port takes
+     * ({@link TxCaps}). Offload state: passed on to a port that takes it (TX_TCP/UDP_CKSUM, TX_TCP_SEG
+     * and the header lengths in the mbuf), else done here ({@link SoftOffload}): a partial checksum
+     * completed over the chain; a GSO frame longer than its MSS cut into segments, which are sent at
+     * once on the out port (counted as its tx) while the frame itself is freed ({@code CONSUMED}).
+     * A chain to a port without MULTI_SEGS is copied into its first mbuf, or dropped
+     * ({@link DropReason#TX_CHAIN_UNSUPPORTED}) when it does not fit. A frame whose offload cannot be
+     * finished (not TCP/UDP over IPv4/IPv6 with its headers in the first segment, no mbufs) is dropped
+     * as {@link DropReason#TX_OFFLOAD_UNSUPPORTED}. Runs after {@link #syncFrames} (the mbufs describe
+     * the frames). No allocation.
+     */
+    private void prepareTx(Burst b, int count) {
+        final int ports = portIds.length;
+        for (int i = 0; i < count; i++) {
+            if (b.next[i] != Next.TX || (b.tailLen[i] | b.offload[i]) == 0) continue;
+            int op = b.outPort[i];
+            if (op < 0 || op >= ports || portIds[op] < 0) continue; // dispatch: BAD_OUT_PORT
+            final int pid = portIds[op];
+            final int caps = TxCaps.of(pid);
+            final long m = b.mbuf[i];
+            final long d = b.data[i];
+            final int head = b.length[i] - b.tailLen[i];
+            final byte ol = b.offload[i];
+            if (ol != 0) {
+                if (m == 0 || !soft.locate(d, head, b.length[i], b.flags[i])) {
+                    b.drop(i, DropReason.TX_OFFLOAD_UNSUPPORTED);
+                    continue;
+                }
+                boolean encap = soft.outerIp >= 0;
+                int mss = (ol & Offload.GSO) != 0 ? Mbuf.tsoSegsz(m) : 0;
+                boolean cut = mss > 0 && soft.needsSegmentation(mss);
+                if (cut && (caps & TxCaps.TSO) != 0 && !encap) {
+                    passThrough(m, true, mss);
+                } else if (cut) {
+                    int n = soft.segment(m, d, head, mss);
+                    if (n < 0) {
+                        b.drop(i, DropReason.TX_OFFLOAD_UNSUPPORTED);
+                        continue;
+                    }
+                    sendSegments(op, pid, n);
+                    b.next[i] = Next.CONSUMED;
+                    freePtrs.setAtIndex(P, 0, m);
+                    Shim.mbufFreeBulk(freePtrs, 1);
+                    continue;
+                } else if ((caps & TxCaps.CSUM) != 0 && !encap) {
+                    passThrough(m, false, 0);
+                } else {
+                    soft.completeChecksum(m, d, head);
+                }
+            }
+            if (b.tailLen[i] != 0 && (caps & TxCaps.MULTI_SEGS) == 0) {
+                long rest = soft.linearise(m, d, head, b.length[i]);
+                if (rest < 0) {
+                    b.drop(i, DropReason.TX_CHAIN_UNSUPPORTED);
+                    continue;
+                }
+                b.tailLen[i] = 0;
+                if (rest != 0) {
+                    freePtrs.setAtIndex(P, 0, rest);
+                    Shim.mbufFreeBulk(freePtrs, 1);
+                }
+            }
+        }
+    }
+
+    /** Leaves the checksum (and with {@code tso} the segmentation at {@code mss}) to the device: tx flags and header lengths. */
+    private void passThrough(long m, boolean tso, int mss) {
+        long f = Mbuf.olFlags(m) & ~(Mbuf.F_TX_L4_MASK | Mbuf.F_TX_TCP_SEG | Mbuf.F_TX_IPV4 | Mbuf.F_TX_IPV6 | Mbuf.F_TX_IP_CKSUM);
+        f |= soft.family == 4 ? Mbuf.F_TX_IPV4 : Mbuf.F_TX_IPV6;
+        f |= soft.proto == 6 ? Mbuf.F_TX_TCP_CKSUM : Mbuf.F_TX_UDP_CKSUM;
+        if (tso) f |= Mbuf.F_TX_TCP_SEG;
+        Mbuf.setOlFlags(m, f);
+        Mbuf.setTxOffload(m, soft.ipOff, soft.l4Off - soft.ipOff, soft.l4Len, tso ? mss : 0);
+    }
+
+    /** Transmits the {@code n} segments {@link SoftOffload#segment} made, on port index {@code op}. */
+    private void sendSegments(int op, int pid, int n) {
+        final int[] lens = segLen;
+        for (int k = 0; k < n; k++) {
+            lens[k] = Mbuf.dataLen(soft.segments.getAtIndex(P, k)); // before the device may free them
+        }
+        int sent = Shim.txBurstFree(pid, txQueue, soft.segments, n);
+        long bytes = 0;
+        for (int k = 0; k < sent; k++) {
+            bytes += lens[k];
+        }
+        counters.tx(op, sent, bytes);
+        for (int k = sent; k < n; k++) {
+            counters.drop(op, TX_FULL);
         }
     }
 
@@ -600,6 +750,7 @@ public final class Worker implements Agent {
             }
         }
         arena.close();
+        soft.close();
     }
 
     /**

@@ -43,6 +43,7 @@ public final class TapWorker {
     private final MemorySegment ringMem;
     private final int[] sel = new int[MAX_TRACED];
     private final int[] origLen = new int[MAX_TRACED];
+    private final int[] origHead = new int[MAX_TRACED];
     private final MemorySegment orig;
     private final int maxStages;
     private final int[] stepWord;
@@ -80,8 +81,8 @@ public final class TapWorker {
         final int cp = t.capturePort;
         if (cap && rx) {
             for (int i = 0; i < n; i++) {
-                if ((cp < 0 || b.inPort[i] == cp) && cm.allows(true) && cm.matches(b.data[i], b.length[i])) {
-                    capture(nowNs, b.inPort[i], 0, 0, b.data[i], b.length[i], t.captureSnap);
+                if ((cp < 0 || b.inPort[i] == cp) && cm.allows(true) && cm.matches(b.data[i], b.headLen(i))) {
+                    capture(nowNs, b.inPort[i], 0, 0, b.data[i], b.length[i], b.headLen(i), t.captureSnap);
                 }
             }
         }
@@ -92,10 +93,11 @@ public final class TapWorker {
             for (int i = 0; i < n && k < MAX_TRACED; i++) {
                 boolean in = tp < 0 || b.inPort[i] == tp;
                 if (!(in && tm.allows(true) || tp >= 0 && tm.allows(false))) continue; // out: known after the stages
-                if (!tm.matches(b.data[i], b.length[i])) continue;
+                if (!tm.matches(b.data[i], b.headLen(i))) continue;
                 sel[k] = i;
-                int l = Math.min(b.length[i], TRACE_SNAP);
+                int l = Math.min(b.headLen(i), TRACE_SNAP); // never beyond the first segment
                 origLen[k] = b.length[i];
+                origHead[k] = l;
                 MemorySegment.copy(Mem.ALL, b.data[i], orig, (long) k * TRACE_SNAP, l);
                 k++;
             }
@@ -122,12 +124,12 @@ public final class TapWorker {
             for (int i = 0; i < count; i++) {
                 byte nx = b.next[i];
                 if (nx == Next.TX && (cp < 0 || b.outPort[i] == cp)) {
-                    if (cm.allows(false) && cm.matches(b.data[i], b.length[i])) {
-                        capture(nowNs, b.outPort[i], 1, 0, b.data[i], b.length[i], t.captureSnap);
+                    if (cm.allows(false) && cm.matches(b.data[i], b.headLen(i))) {
+                        capture(nowNs, b.outPort[i], 1, 0, b.data[i], b.length[i], b.headLen(i), t.captureSnap);
                     }
                 } else if (nx == Next.DROP && (cp < 0 || b.inPort[i] == cp || b.outPort[i] == cp)) {
-                    if (cm.matches(b.data[i], b.length[i])) {
-                        capture(nowNs, b.inPort[i], 2, b.dropReason[i] & 0xFF, b.data[i], b.length[i], t.captureSnap);
+                    if (cm.matches(b.data[i], b.headLen(i))) {
+                        capture(nowNs, b.inPort[i], 2, b.dropReason[i] & 0xFF, b.data[i], b.length[i], b.headLen(i), t.captureSnap);
                     }
                 }
             }
@@ -143,8 +145,9 @@ public final class TapWorker {
         }
     }
 
-    private void capture(long now, int port, int dir, int reason, long data, int len, int snap) {
-        int l = Math.min(len, snap);
+    /** {@code len}: the frame's length; {@code head}: its bytes in the first segment (what is copied, up to snap). */
+    private void capture(long now, int port, int dir, int reason, long data, int len, int head, int snap) {
+        int l = Math.min(head, snap);
         int idx = ring.tryClaim(Tap.MSG_CAPTURE, CAP_HEADER + l);
         if (idx < 0) {
             lost();
@@ -160,8 +163,8 @@ public final class TapWorker {
     }
 
     private void trace(long now, Burst b, int i, int j, int base, int nst, boolean rx) {
-        int inL = Math.min(origLen[j], TRACE_SNAP);
-        int outL = Math.min(b.length[i], TRACE_SNAP);
+        int inL = origHead[j];
+        int outL = Math.min(b.headLen(i), TRACE_SNAP);
         int size = TRACE_HEADER + inL + outL + nst * STEP_BYTES;
         int idx = ring.tryClaim(Tap.MSG_TRACE, size);
         if (idx < 0) {

@@ -39,6 +39,31 @@ public final class Mbuf {
     public static final long PRIV_SIZE = T[15];
     /** RTE_PKTMBUF_HEADROOM (a size, not an offset). */
     public static final long HEADROOM = T[16];
+    /**
+     * {@code uint64_t tx_offload}: l2_len bits 0-6, l3_len 7-15, l4_len 16-23, tso_segsz 24-39
+     * (GCC's bitfield order on x86-64, as rte_mbuf_core.h declares them).
+     */
+    public static final long TX_OFFLOAD = T[17];
+
+    private static final long[] K = Shim.constants();
+    public static final long F_RX_L4_CKSUM_MASK = K[0];
+    public static final long F_RX_L4_CKSUM_NONE = K[1];
+    public static final long F_RX_LRO = K[2];
+    public static final long F_TX_TCP_SEG = K[3];
+    public static final long F_TX_TCP_CKSUM = K[4];
+    public static final long F_TX_UDP_CKSUM = K[5];
+    public static final long F_TX_L4_MASK = K[6];
+    public static final long F_TX_IP_CKSUM = K[7];
+    public static final long F_TX_IPV4 = K[8];
+    public static final long F_TX_IPV6 = K[9];
+    public static final long ETH_TX_MULTI_SEGS = K[10];
+    public static final long ETH_TX_TCP_CKSUM = K[11];
+    public static final long ETH_TX_UDP_CKSUM = K[12];
+    public static final long ETH_TX_TCP_TSO = K[13];
+    public static final long ETH_RX_TCP_CKSUM = K[14];
+    public static final long ETH_RX_UDP_CKSUM = K[15];
+    public static final long ETH_TX_IPV4_CKSUM = K[16];
+    public static final long F_RX_L4_CKSUM_GOOD = K[17];
 
     /** Absolute address of the first frame byte: buf_addr + data_off. */
     public static long data(long m) {
@@ -60,6 +85,41 @@ public final class Mbuf {
 
     public static int nbSegs(long m) {
         return Mem.ALL.get(ValueLayout.JAVA_SHORT_UNALIGNED, m + NB_SEGS) & 0xFFFF;
+    }
+
+    public static long olFlags(long m) {
+        return Mem.ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, m + OL_FLAGS);
+    }
+
+    public static void setOlFlags(long m, long flags) {
+        Mem.ALL.set(ValueLayout.JAVA_LONG_UNALIGNED, m + OL_FLAGS, flags);
+    }
+
+    /** The next segment of a chain, or 0. */
+    public static long next(long m) {
+        return Mem.ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, m + NEXT);
+    }
+
+    /** {@code tso_segsz} (the MSS of a GSO/TSO frame). */
+    public static int tsoSegsz(long m) {
+        return (int) (Mem.ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, m + TX_OFFLOAD) >>> 24) & 0xFFFF;
+    }
+
+    /** Sets tx_offload's l2_len, l3_len, l4_len and tso_segsz (the outer lengths to 0). */
+    public static void setTxOffload(long m, int l2, int l3, int l4, int tsoSegsz) {
+        long v = (l2 & 0x7FL) | ((l3 & 0x1FFL) << 7) | ((l4 & 0xFFL) << 16) | ((tsoSegsz & 0xFFFFL) << 24);
+        Mem.ALL.set(ValueLayout.JAVA_LONG_UNALIGNED, m + TX_OFFLOAD, v);
+    }
+
+    /** {@link io.sluice.dataplane.pipeline.Offload} bits for an rx mbuf's ol_flags (0 for most devices). */
+    public static byte rxOffload(long olFlags) {
+        if ((olFlags & (F_RX_L4_CKSUM_MASK | F_RX_LRO)) == 0) {
+            return 0;
+        }
+        byte o = 0;
+        if ((olFlags & F_RX_L4_CKSUM_MASK) == F_RX_L4_CKSUM_NONE) o |= io.sluice.dataplane.pipeline.Offload.PARTIAL_CSUM;
+        if ((olFlags & F_RX_LRO) != 0) o |= io.sluice.dataplane.pipeline.Offload.GSO;
+        return o;
     }
 
     /** Sets data_len and pkt_len of a single-segment mbuf (a stage that shortens or grows a frame). */

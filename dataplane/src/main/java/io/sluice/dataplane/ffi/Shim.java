@@ -96,6 +96,10 @@ public final class Shim {
             FunctionDescriptor.of(JAVA_INT, JAVA_SHORT, ADDRESS, ADDRESS, JAVA_INT));
     private static final MethodHandle PORT_CONFIGURE = h("sl_port_configure",
             FunctionDescriptor.of(JAVA_INT, JAVA_SHORT, JAVA_SHORT, JAVA_SHORT, JAVA_SHORT, JAVA_SHORT, ADDRESS, ADDRESS));
+    private static final MethodHandle PORT_CONFIGURE_OL = h("sl_port_configure_ol",
+            FunctionDescriptor.of(JAVA_INT, JAVA_SHORT, JAVA_SHORT, JAVA_SHORT, JAVA_SHORT, JAVA_SHORT, ADDRESS, ADDRESS,
+                    JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle CONSTANTS = h("sl_constants", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle PORT_START = h("sl_port_start", FunctionDescriptor.of(JAVA_INT, JAVA_SHORT));
     private static final MethodHandle PORT_STOP = h("sl_port_stop", FunctionDescriptor.of(JAVA_INT, JAVA_SHORT));
     private static final MethodHandle PORT_CLOSE = h("sl_port_close", FunctionDescriptor.of(JAVA_INT, JAVA_SHORT));
@@ -240,6 +244,15 @@ public final class Shim {
         } catch (Throwable t) { throw bug(t); }
     }
 
+    /** The shim's constants table ({@code sl_constants}, indexed by SL_K_*): ol_flags and ethdev offload bits. */
+    public static long[] constants() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_LONG, 64);
+            int n = (int) CONSTANTS.invokeExact(out, 64);
+            return out.asSlice(0, n * 8L).toArray(JAVA_LONG);
+        } catch (Throwable t) { throw bug(t); }
+    }
+
     // ---- ports ----
     public static int portCount() {
         try { return (int) PORT_COUNT.invokeExact(); } catch (Throwable t) { throw bug(t); }
@@ -277,7 +290,8 @@ public final class Shim {
             Dpdk.check(rc, "rte_eth_dev_info_get(port " + port + ")");
             return new PortInfo((int) out.getAtIndex(JAVA_LONG, 0), (int) out.getAtIndex(JAVA_LONG, 1),
                     out.getAtIndex(JAVA_LONG, 2), (int) out.getAtIndex(JAVA_LONG, 3),
-                    (int) out.getAtIndex(JAVA_LONG, 4), (int) out.getAtIndex(JAVA_LONG, 5), drv.getString(0));
+                    (int) out.getAtIndex(JAVA_LONG, 4), (int) out.getAtIndex(JAVA_LONG, 5), drv.getString(0),
+                    out.getAtIndex(JAVA_LONG, 6), out.getAtIndex(JAVA_LONG, 7));
         } catch (Throwable t) { throw bug(t); }
     }
 
@@ -287,6 +301,23 @@ public final class Shim {
             MemorySegment rss = a.allocate(JAVA_INT);
             int rc = (int) PORT_CONFIGURE.invokeExact((short) port, (short) nbRx, (short) nbTx, (short) nbRxd,
                     (short) nbTxd, MemorySegment.ofAddress(pool), rss);
+            if (rssOut != null && rssOut.length > 0) {
+                rssOut[0] = rss.get(JAVA_INT, 0);
+            }
+            return rc;
+        } catch (Throwable t) { throw bug(t); }
+    }
+
+    /**
+     * {@link #portConfigure} enabling the rx / tx offloads given (RTE_ETH_RX/TX_OFFLOAD_* bits,
+     * masked by what the device offers).
+     */
+    public static int portConfigure(int port, int nbRx, int nbTx, int nbRxd, int nbTxd, long pool, int[] rssOut,
+                                    long rxOffloads, long txOffloads) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment rss = a.allocate(JAVA_INT);
+            int rc = (int) PORT_CONFIGURE_OL.invokeExact((short) port, (short) nbRx, (short) nbTx, (short) nbRxd,
+                    (short) nbTxd, MemorySegment.ofAddress(pool), rss, rxOffloads, txOffloads);
             if (rssOut != null && rssOut.length > 0) {
                 rssOut[0] = rss.get(JAVA_INT, 0);
             }

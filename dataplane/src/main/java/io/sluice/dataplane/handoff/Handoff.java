@@ -14,7 +14,8 @@ import io.sluice.dataplane.pipeline.Burst;
  *   0 mbuf                       1 data (absolute address of the frame)
  *   2 length | inPort &lt;&lt; 32     3 outPort | flags &lt;&lt; 32
  *   4 l3Offset | l4Offset &lt;&lt; 16 | etherType &lt;&lt; 32 | vlan &lt;&lt; 48
- *   5 ipProto | next &lt;&lt; 16       6, 7 the pipeline's {@link HandoffExtra} words (0 without)
+ *   5 ipProto | next &lt;&lt; 16 | offload &lt;&lt; 24 | tailLen &lt;&lt; 32
+ *   6, 7 the pipeline's {@link HandoffExtra} words (0 without)
  * </pre>
  * {@code dropReason} is 0 on arrival (only undecided or TX packets are handed off).
  */
@@ -83,7 +84,8 @@ public final class Handoff {
         a[s + 3] = (b.outPort[i] & 0xFFFF_FFFFL) | ((long) b.flags[i] << 32);
         a[s + 4] = (b.l3Offset[i] & 0xFFFFL) | ((b.l4Offset[i] & 0xFFFFL) << 16)
                 | ((b.etherType[i] & 0xFFFFL) << 32) | ((long) b.vlan[i] << 48);
-        a[s + 5] = (b.ipProto[i] & 0xFFFFL) | ((b.next[i] & 0xFFL) << 16);
+        a[s + 5] = (b.ipProto[i] & 0xFFFFL) | ((b.next[i] & 0xFFL) << 16) | ((b.offload[i] & 0xFFL) << 24)
+                | ((long) b.tailLen[i] << 32);
         a[s + 6] = extra == null ? 0 : extra.word0(i);
         a[s + 7] = extra == null ? 0 : extra.word1(i);
         dirty[from][to] = true;
@@ -143,6 +145,8 @@ public final class Handoff {
             b.vlan[n] = (short) (w4 >>> 48);
             b.ipProto[n] = (short) w5;
             b.next[n] = (byte) (w5 >>> 16);
+            b.offload[n] = (byte) (w5 >>> 24);
+            b.tailLen[n] = (int) (w5 >>> 32);
             b.dropReason[n] = 0;
             if (extra != null) {
                 extra.restore(n, a[s + 6], a[s + 7]);

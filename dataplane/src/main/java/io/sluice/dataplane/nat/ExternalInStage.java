@@ -7,6 +7,7 @@ import io.sluice.dataplane.overlay.OverlayState;
 import io.sluice.dataplane.packet.Mem;
 import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.DropReason;
+import io.sluice.dataplane.pipeline.Offload;
 import io.sluice.dataplane.pipeline.Next;
 import io.sluice.dataplane.pipeline.PacketFlags;
 import io.sluice.dataplane.pipeline.Stage;
@@ -245,7 +246,7 @@ public final class ExternalInStage implements Stage {
             nat.drop(b, i, DropReason.NAT_ND);
             return;
         }
-        b.length[i] = NdFrames.advertise(d, s.extMac, sha, tHi, tLo, sHi, sLo); // untagged: the IPv6 header at 14
+        b.rewritten(i, NdFrames.advertise(d, s.extMac, sha, tHi, tLo, sHi, sLo)); // untagged: the IPv6 header at 14
         nat.ndReplies++;
         b.tx(i, s.extPort);
     }
@@ -256,7 +257,7 @@ public final class ExternalInStage implements Stage {
             nat.drop(b, i, DropReason.NAT_TTL_EXPIRED);
             return;
         }
-        NatRewrite.rewrite(ip, l4, proto, false, s.vmIp4[vm], port);
+        NatRewrite.rewrite(ip, l4, proto, false, s.vmIp4[vm], port, (b.offload[i] & Offload.PARTIAL_CSUM) != 0);
         deliver(b, i, s, d, vm, word);
     }
 

@@ -88,7 +88,7 @@ public final class ExternalOutStage implements Stage {
             nat.lastGatewayArp = now;
             nat.gatewayArpRequests++;
             nat.drops[DropReason.NAT_NO_GATEWAY.ordinal()]++;
-            b.length[i] = ArpFrames.request(d, s.extMac, s.extArpIp, s.extGateway);
+            b.rewritten(i, ArpFrames.request(d, s.extMac, s.extArpIp, s.extGateway));
             b.flags[i] = PacketFlags.ARP | PacketFlags.BROADCAST;
             b.etherType[i] = (short) 0x0806;
             b.l3Offset[i] = 14;
@@ -130,7 +130,7 @@ public final class ExternalOutStage implements Stage {
         nat.lastGateway6Ns = now;
         nat.gateway6Solicitations++;
         nat.drops[DropReason.NAT_NO_GATEWAY.ordinal()]++;
-        b.length[i] = NdFrames.solicit(d, s.extMac, -1, s.extLl6Hi, s.extLl6Lo, s.extGw6Hi, s.extGw6Lo);
+        b.rewritten(i, NdFrames.solicit(d, s.extMac, -1, s.extLl6Hi, s.extLl6Lo, s.extGw6Hi, s.extGw6Lo));
         b.flags[i] = PacketFlags.IPV6 | PacketFlags.ICMPV6 | PacketFlags.MULTICAST;
         b.etherType[i] = (short) 0x86DD;
         b.l3Offset[i] = 14;

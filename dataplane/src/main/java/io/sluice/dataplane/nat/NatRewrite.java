@@ -22,11 +22,28 @@ public final class NatRewrite {
      * ICMP echo identifier, whichever side) to {@code port}.
      */
     public static void rewrite(long ip, long l4, int proto, boolean src, int addr, int port) {
+        rewrite(ip, l4, proto, src, addr, port, false);
+    }
+
+    /**
+     * {@link #rewrite(long, long, int, boolean, int, int)} for a packet whose TCP/UDP checksum may be
+     * partial ({@code partial}: {@link io.sluice.dataplane.pipeline.Offload#PARTIAL_CSUM}, a guest's
+     * offloaded checksum): its field holds only the pseudo-header sum, so an address change moves it
+     * the other way ({@link Checksum#updatePartial32}) and a port change leaves it alone (ports are not
+     * in the pseudo-header; whoever completes the checksum sums the new port).
+     */
+    public static void rewrite(long ip, long l4, int proto, boolean src, int addr, int port, boolean partial) {
         long a = ip + (src ? 12 : 16);
         int old = Mem.i32(a);
         Mem.put32(a, addr);
         Checksum.update32At(ip + 10, old, addr);
         if (l4 < 0) return;
+        if (partial && (proto == TCP || proto == UDP)) {
+            long c = l4 + (proto == TCP ? 16 : 6);
+            Mem.put16(c, Checksum.updatePartial32(Mem.u16(c), old, addr));
+            if (port >= 0) Mem.put16(l4 + (src ? 0 : 2), port);
+            return;
+        }
         if (proto == TCP) {
             long c = l4 + 16;
             Checksum.update32At(c, old, addr);

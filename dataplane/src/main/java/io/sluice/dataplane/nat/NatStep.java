@@ -10,6 +10,7 @@ import io.sluice.dataplane.overlay.OverlaySnapshot;
 import io.sluice.dataplane.overlay.OverlayState;
 import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.DropReason;
+import io.sluice.dataplane.pipeline.Offload;
 import io.sluice.dataplane.pipeline.Next;
 import io.sluice.dataplane.pipeline.PacketFlags;
 import io.sluice.dataplane.packet.Mem;
@@ -164,7 +165,7 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
                 nat.drop(b, i, DropReason.NAT_STALE);
                 return;
             }
-            NatRewrite.rewrite(ip, l4, b.ipProto[i], true, s.fipAddr[idx], -1);
+            NatRewrite.rewrite(ip, l4, b.ipProto[i], true, s.fipAddr[idx], -1, (b.offload[i] & Offload.PARTIAL_CSUM) != 0);
         } else {
             SnatPorts ports = nat.ports;
             int a = ports.addressIndex(idx);
@@ -173,7 +174,8 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
                 nat.fragments.record(NatFragments.OUT, Mem.i32(ip + 12), Mem.i32(ip + 16),
                         b.ipProto[i], Mem.u16(ip + 4), a, meta.nowNs);
             }
-            NatRewrite.rewrite(ip, l4, b.ipProto[i], true, s.snatAddr[a], ports.externalPort(idx));
+            NatRewrite.rewrite(ip, l4, b.ipProto[i], true, s.snatAddr[a], ports.externalPort(idx),
+                    (b.offload[i] & Offload.PARTIAL_CSUM) != 0);
         }
     }
 

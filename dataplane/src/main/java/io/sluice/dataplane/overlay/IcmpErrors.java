@@ -45,7 +45,7 @@ final class IcmpErrors {
         if (src == 0 || (src >>> 28) == 0xE || src == -1) {
             return false;
         }
-        int quote = Math.min(total, 548);
+        int quote = Math.min(Math.min(total, 548), b.headLen(i) - Net.ETH_LEN); // never beyond the first segment
         long srcMac = Mem.mac(d + 6);
         long n = d - 28;
         Mem.putMac(n, srcMac);
@@ -66,7 +66,7 @@ final class IcmpErrors {
         Mem.put16(icmp + 6, mtu);
         Mem.put16(icmp + 2, Net.checksum(icmp, 8 + quote));
         b.data[i] = n;
-        b.length[i] = 42 + quote;
+        b.rewritten(i, 42 + quote);
         b.etherType[i] = (short) Net.ETHERTYPE_IPV4;
         b.l3Offset[i] = Net.ETH_LEN;
         b.l4Offset[i] = 34;
@@ -91,7 +91,7 @@ final class IcmpErrors {
         if ((srcHi == 0 && srcLo == 0) || (srcHi >>> 56) == 0xFF) {
             return false;
         }
-        int quote = Math.min(40 + Mem.u16(ip + 4), 1232);
+        int quote = Math.min(Math.min(40 + Mem.u16(ip + 4), 1232), b.headLen(i) - Net.ETH_LEN); // never beyond the first segment
         long srcMac = Mem.mac(d + 6);
         long n = d - 48;
         Mem.putMac(n, srcMac);
@@ -109,7 +109,7 @@ final class IcmpErrors {
         Mem.put32(icmp + 4, mtu);
         Mem.put16(icmp + 2, Net.fold(Net.sum16(icmp, 8 + quote, Net.ipv6PseudoSum(h, 8 + quote, 58))));
         b.data[i] = n;
-        b.length[i] = 62 + quote;
+        b.rewritten(i, 62 + quote);
         b.etherType[i] = (short) Net.ETHERTYPE_IPV6;
         b.l3Offset[i] = Net.ETH_LEN;
         b.l4Offset[i] = 54;

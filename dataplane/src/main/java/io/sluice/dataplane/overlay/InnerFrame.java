@@ -16,6 +16,40 @@ import io.sluice.dataplane.pipeline.PacketFlags;
 final class InnerFrame {
     private InnerFrame() {}
 
+    /**
+     * For a multi-segment packet parsed by {@link #parse}: whether every inner header the stages read
+     * (Ethernet, the IP header, the TCP/UDP header, a whole ICMP/ICMPv6 message, or the ARP body) is in
+     * the first segment ({@link Burst#headLen}).
+     */
+    static boolean inHead(Burst b, int i) {
+        int head = b.headLen(i);
+        long d = b.data[i];
+        int l3 = b.l3Offset[i];
+        int fl = b.flags[i];
+        if ((fl & PacketFlags.ARP) != 0) return l3 + 28 <= head;
+        int need;
+        if ((fl & PacketFlags.IPV4) != 0) {
+            if (l3 + 20 > head) return false;
+            need = l3 + ((Mem.u8(d + l3) & 0xF) << 2);
+            if ((fl & PacketFlags.ICMP) != 0) need = l3 + Mem.u16(d + l3 + 2);
+        } else if ((fl & PacketFlags.IPV6) != 0) {
+            need = l3 + 40;
+            if (need <= head && (fl & PacketFlags.ICMPV6) != 0) need = l3 + 40 + Mem.u16(d + l3 + 4);
+        } else {
+            need = l3;
+        }
+        int l4 = b.l4Offset[i];
+        if (need <= head && l4 >= 0) {
+            if ((fl & PacketFlags.TCP) != 0) {
+                need = Math.max(need, l4 + 20);
+                if (need <= head) need = Math.max(need, l4 + ((Mem.u8(d + l4 + 12) >>> 4) << 2));
+            } else if ((fl & PacketFlags.UDP) != 0) {
+                need = Math.max(need, l4 + 8);
+            }
+        }
+        return need <= head;
+    }
+
     /** Parses slot i (data/length already point at the inner frame). Returns NONE or a drop reason. */
     static OverlayDrop parse(Burst b, int i) {
         long d = b.data[i];

@@ -168,7 +168,7 @@ public final class OverlayArpStage implements Stage {
         Mem.put8(icmp + 25, 1);
         Mem.putMac(icmp + 26, answer);
         Mem.put16(icmp + 2, Net.fold(Net.sum16(icmp, 32, Net.ipv6PseudoSum(ip, 32, 58))));
-        b.length[i] = b.l4Offset[i] + 32;
+        b.rewritten(i, b.l4Offset[i] + 32);
         m.ndReplies++;
         Reply.toSender(b, i, s, m);
     }

@@ -43,7 +43,9 @@ public enum OverlayDrop {
     NO_NEXT_HOP("underlay next hop MAC unknown: packet turned into an ARP request (or dropped while one is pending)"),
     // ---- underlay ----
     UNDERLAY_ARP_LEARNED("ARP reply for our underlay address: learned into the neighbour table, consumed"),
-    UNDERLAY_ARP_MALFORMED("ARP for our underlay address not Ethernet/IPv4 or bad op");
+    UNDERLAY_ARP_MALFORMED("ARP for our underlay address not Ethernet/IPv4 or bad op"),
+    // ---- VXLAN decap of a multi-segment packet (docs/vms.md) ----
+    VXLAN_INNER_SPANS_SEGMENTS("multi-segment VXLAN packet whose inner headers (or inner ICMP message) are not all in the first segment");
 
     public final String description;
     /** The {@link DropReason} a drop carries (and the worker counts per in-port): {@code OVERLAY_<name>}. */

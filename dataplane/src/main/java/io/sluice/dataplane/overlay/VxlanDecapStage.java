@@ -65,6 +65,10 @@ public final class VxlanDecapStage implements Stage {
                 m.drop(b, i, OverlayDrop.VXLAN_TRUNCATED);
                 continue;
             }
+            if (b.tailLen[i] != 0 && b.headLen(i) < l4 + 16 + Net.ETH_LEN) {
+                m.drop(b, i, OverlayDrop.VXLAN_INNER_SPANS_SEGMENTS); // VXLAN or inner Ethernet header in the next segment
+                continue;
+            }
             if ((b.flags[i] & PacketFlags.FRAGMENT) != 0 || (Mem.u16(d + l3 + 6) & 0x3FFF) != 0) {
                 m.drop(b, i, OverlayDrop.VXLAN_OUTER_FRAGMENT);
                 continue;
@@ -93,6 +97,10 @@ public final class VxlanDecapStage implements Stage {
             OverlayDrop bad = InnerFrame.parse(b, i);
             if (bad != OverlayDrop.NONE) {
                 m.drop(b, i, bad);
+                continue;
+            }
+            if (b.tailLen[i] != 0 && !InnerFrame.inHead(b, i)) {
+                m.drop(b, i, OverlayDrop.VXLAN_INNER_SPANS_SEGMENTS);
                 continue;
             }
             m.zone[i] = zone;

@@ -4,6 +4,8 @@ import io.sluice.dataplane.config.Net;
 import io.sluice.dataplane.packet.Mem;
 import io.sluice.dataplane.pipeline.Burst;
 import io.sluice.dataplane.pipeline.Next;
+import io.sluice.dataplane.pipeline.Offload;
+import io.sluice.dataplane.offload.SoftOffload;
 import io.sluice.dataplane.pipeline.PacketFlags;
 import io.sluice.dataplane.pipeline.Stage;
 
@@ -27,6 +29,12 @@ import io.sluice.dataplane.pipeline.Stage;
  * destination 4789, checksum 0 as RFC 7348 allows over IPv4), VXLAN (I flag, VNI of the zone).
  * Sets the parser fields to describe the outer packet, {@code TX} on the uplink, counts
  * txPackets[zone].
+ *
+ * <p>Multi-segment frames: only the first segment's headroom is used (the chain stays behind it);
+ * a GSO frame ({@link Offload#GSO}) is checked against the MTU by the segments it will become
+ * (headers + MSS), not its 64 KB length; the outer packet is flagged
+ * {@link PacketFlags#VXLAN_ENCAP} so the egress completes the inner checksum / segments the inner
+ * TCP frame in software (docs/vms.md).
  *
  * <p>Uses: next, data, length, l3Offset, l4Offset, etherType, flags; meta zone, srcVm, encapVtep,
  * nowNs. Sets: data, length, parser fields, next/outPort.
@@ -58,7 +66,9 @@ public final class VxlanEncapStage implements Stage {
             acted++;
             int zone = m.zone[i];
             int innerLen = b.length[i];
-            if (innerLen > maxInner) {
+            // a GSO frame (a guest's 64 KB TSO frame) leaves as segments of its MSS
+            int wireLen = (b.offload[i] & Offload.GSO) == 0 ? innerLen : SoftOffload.gsoWireLength(b, i);
+            if (wireLen > maxInner) {
                 tooBig(b, i, s, m);
                 continue;
             }
@@ -67,7 +77,7 @@ public final class VxlanEncapStage implements Stage {
             if (nhMac < 0) {
                 m.drops[OverlayDrop.NO_NEXT_HOP.ordinal()]++;
                 if (neighbours.requestDue(nextHop, m.nowNs)) {
-                    b.length[i] = ArpFrames.request(b.data[i], s.underlayMac, s.underlayIp, nextHop);
+                    b.rewritten(i, ArpFrames.request(b.data[i], s.underlayMac, s.underlayIp, nextHop));
                     b.flags[i] = PacketFlags.ARP | PacketFlags.BROADCAST;
                     b.etherType[i] = (short) Net.ETHERTYPE_ARP;
                     m.reason[i] = (byte) OverlayDrop.NO_NEXT_HOP.ordinal();
@@ -104,7 +114,7 @@ public final class VxlanEncapStage implements Stage {
             b.l4Offset[i] = 34;
             b.ipProto[i] = 17;
             b.vlan[i] = -1;
-            b.flags[i] = PacketFlags.IPV4 | PacketFlags.UDP;
+            b.flags[i] = PacketFlags.IPV4 | PacketFlags.UDP | PacketFlags.VXLAN_ENCAP;
             b.tx(i, s.uplinkPort);
             m.txPackets[zone]++;
         }

@@ -100,6 +100,16 @@ public final class Checksum {
         return ~sum & 0xFFFF;
     }
 
+    /**
+     * A partial checksum field (the ones'-complement sum of the pseudo-header, not complemented, as
+     * virtio's NEEDS_CSUM leaves it) after a 32-bit value of the pseudo-header (an address) changed:
+     * {@code P' = P + ~m + m'}, i.e. {@code ~update32(~P, m, m')}. Completing it later gives the
+     * checksum a full recomputation over the new addresses gives.
+     */
+    public static int updatePartial32(int partial, int oldValue, int newValue) {
+        return ~update32(~partial & 0xFFFF, oldValue, newValue) & 0xFFFF;
+    }
+
     /** Updates in place the checksum stored at {@code checksumAddr} for one 16-bit word change. */
     public static void update16At(long checksumAddr, int oldWord, int newWord) {
         Mem.put16(checksumAddr, update16(Mem.u16(checksumAddr), oldWord, newWord));

@@ -29,6 +29,19 @@ public final class Burst {
     public final int[] outPort;
     public final byte[] next;
     public final byte[] dropReason;
+    /**
+     * Bytes of the frame that are not in the first segment (0 for a one-segment frame): the
+     * frame is {@link #length}[i] bytes long ({@code pkt_len}) and only its first
+     * {@code length[i] - tailLen[i]} bytes ({@code data_len} of the first mbuf) are contiguous
+     * at {@link #data}[i]. The parser drops a packet whose headers are not all in those bytes
+     * ({@link DropReason#HEADERS_SPAN_SEGMENTS}), so a stage may read headers at data[i] but
+     * never payload beyond {@code length - tailLen}. A stage that moves the start (encap,
+     * decap) leaves it as it is; a stage that writes a new frame into the mbuf calls
+     * {@link #rewritten} (the worker then frees the rest of the chain).
+     */
+    public final int[] tailLen;
+    /** Offload state from the rx mbuf's ol_flags, see {@link Offload} (0: none). */
+    public final byte[] offload;
 
     // ---- set by the parser (see io.sluice.dataplane.stage.ParseStage) ----
     /** Offset of the L3 header from data[i] (after Ethernet and any 802.1Q tags). */
@@ -56,6 +69,8 @@ public final class Burst {
         outPort = new int[capacity];
         next = new byte[capacity];
         dropReason = new byte[capacity];
+        tailLen = new int[capacity];
+        offload = new byte[capacity];
         l3Offset = new short[capacity];
         l4Offset = new short[capacity];
         etherType = new short[capacity];
@@ -64,11 +79,21 @@ public final class Burst {
         flags = new int[capacity];
     }
 
-    /** Resets the per-packet state of slot i for a freshly received packet. */
+    /** Resets the per-packet state of slot i for a freshly received one-segment packet. */
     public void reset(int i, long mbufAddr, long dataAddr, int len, int port) {
+        reset(i, mbufAddr, dataAddr, len, 0, (byte) 0, port);
+    }
+
+    /**
+     * Resets slot i for a freshly received packet of {@code len} bytes ({@code pkt_len}) of which
+     * {@code tail} are beyond the first segment, with the {@link Offload} bits {@code ol}.
+     */
+    public void reset(int i, long mbufAddr, long dataAddr, int len, int tail, byte ol, int port) {
         mbuf[i] = mbufAddr;
         data[i] = dataAddr;
         length[i] = len;
+        tailLen[i] = tail;
+        offload[i] = ol;
         inPort[i] = port;
         outPort[i] = -1;
         next[i] = Next.CONTINUE;
@@ -79,6 +104,21 @@ public final class Burst {
         vlan[i] = -1;
         ipProto[i] = -1;
         flags[i] = 0;
+    }
+
+    /** Bytes of packet i readable at {@link #data}[i] (its first segment). */
+    public int headLen(int i) {
+        return length[i] - tailLen[i];
+    }
+
+    /**
+     * A stage wrote a new one-segment frame of {@code len} bytes at data[i] (ARP/ND reply, ICMP
+     * error): no tail, no offload state. The worker trims the mbuf's chain before tx.
+     */
+    public void rewritten(int i, int len) {
+        length[i] = len;
+        tailLen[i] = 0;
+        offload[i] = 0;
     }
 
     public void drop(int i, DropReason reason) {

@@ -38,7 +38,7 @@ public enum DropReason {
     NO_VERDICT("no stage decided the packet's fate (still CONTINUE after the last stage)"),
     BAD_OUT_PORT("a stage chose an out port that does not exist"),
     // ---- added with the parser and L2 stages (appended: ordinals are stable) ----
-    FRAME_TOO_LONG("frame longer than 32767 bytes (offsets are 15-bit)"),
+    FRAME_TOO_LONG("first segment longer than 32767 bytes (offsets are 15-bit), or a multi-segment frame longer than 65597"),
     TOO_MANY_VLAN_TAGS("more than two stacked VLAN tags (802.1Q / QinQ)"),
     BAD_IPV6_EXT_ORDER("IPv6 hop-by-hop options header not directly after the IPv6 header"),
     L2_BROADCAST("broadcast frame that is not ARP (no flooding with a static MAC table)"),
@@ -97,7 +97,12 @@ public enum DropReason {
     NAT_TTL_EXPIRED("external port: packet to a floating IP/SNAT address with TTL <= 1"),
     NAT_ARP("external port: ARP consumed (gateway's reply learned) or not for an address this host owns"),
     NAT_NO_GATEWAY("NAT: gateway MAC unknown; packet turned into an ARP request / IPv6 neighbour solicitation (or dropped while one is pending)"),
-    NAT_ND("external port: IPv6 neighbour discovery consumed (the gateway's learned) or not for an address this host answers for");
+    NAT_ND("external port: IPv6 neighbour discovery consumed (the gateway's learned) or not for an address this host answers for"),
+    // ---- multi-segment packets and offloads (docs/vms.md) ----
+    HEADERS_SPAN_SEGMENTS("multi-segment frame whose headers (Ethernet, VLAN, IP, TCP/UDP, or a whole ICMP message) are not all in the first segment"),
+    TX_CHAIN_UNSUPPORTED("multi-segment frame to a port that takes no chains and too long to copy into one mbuf"),
+    OVERLAY_VXLAN_INNER_SPANS_SEGMENTS("multi-segment VXLAN packet whose inner headers (or inner ICMP message) are not all in the first segment"),
+    TX_OFFLOAD_UNSUPPORTED("GSO/partial-checksum frame the software offload cannot finish (not TCP/UDP over IPv4/IPv6, MSS 0, or no mbufs for its segments)");
 
     private final String description;
 

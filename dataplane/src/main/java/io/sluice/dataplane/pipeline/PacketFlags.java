@@ -24,6 +24,12 @@ public final class PacketFlags {
     public static final int QINQ = 1 << 13;
     /** IPv6 with at least one extension header before the upper-layer header. */
     public static final int IPV6_EXT = 1 << 14;
+    /**
+     * Not from the parser: set by VXLAN encapsulation ({@code overlay.VxlanEncapStage}) — the frame
+     * is outer Ethernet/IPv4/UDP/VXLAN (50 bytes) + the inner frame, and the parse fields describe the
+     * outer packet. The egress's software offload finds the inner headers by it.
+     */
+    public static final int VXLAN_ENCAP = 1 << 20;
 
     private PacketFlags() {}
 }

@@ -126,11 +126,13 @@ public final class Ports {
         int[] rss = new int[1];
         // a hot-plug slot's rx ring is smaller: a TAP fills its whole ring with mbufs of the pool at setup
         int rxd = HotPlug.isSlot(s) ? HOTPLUG_RX_DESC : RX_DESC;
-        Dpdk.check(Shim.portConfigure(id, rxq, txq, rxd, TX_DESC, pool, rss),
+        Dpdk.check(Shim.portConfigure(id, rxq, txq, rxd, TX_DESC, pool, rss,
+                        io.sluice.dataplane.offload.TxCaps.rxOffloads(info), io.sluice.dataplane.offload.TxCaps.txOffloads(info)),
                 "configure port " + s.name() + " (" + dev + ", " + rxq + " rx / " + txq + " tx queues)");
         if (s.mac() >= 0) {
             Dpdk.check(Shim.portMacSet(id, s.mac()), "set MAC " + Port.macString(s.mac()) + " on port " + s.name());
         }
+        io.sluice.dataplane.offload.TxCaps.set(id, io.sluice.dataplane.offload.TxCaps.caps(info));
         Dpdk.check(Shim.portStart(id), "start port " + s.name() + " (" + dev + ")");
         // Promiscuous mode is best effort: some virtual devices do not implement it.
         Shim.portPromiscuous(id, true);

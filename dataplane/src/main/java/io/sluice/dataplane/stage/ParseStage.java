@@ -70,6 +70,16 @@ import java.util.Set;
  *       ICMPv6 over IPv6 8 bytes ({@code TRUNCATED_ICMP}, {@code TRUNCATED_ICMPV6}). Other
  *       protocols pass with {@code l4Offset} at the start of their header.</li>
  * </ol>
+ * <p><b>Multi-segment frames</b> ({@link Burst#tailLen} &gt; 0, a chain of mbufs such as a guest's
+ * 64 KB TSO frame): every length check above is against the whole frame ({@code pkt_len}); in
+ * addition every header it reads (Ethernet, VLAN tags, ARP, the IPv4 header with options, IPv6 and
+ * its extension headers, the TCP header with options, the UDP header) and, for ICMP and ICMPv6,
+ * the whole message (errors quote the offending headers, ND carries options) must lie in the first
+ * segment, else {@code HEADERS_SPAN_SEGMENTS} (checked after the truncation check of the same
+ * header, so a frame too short is still {@code TRUNCATED_*}). The first segment may be at most
+ * 32767 bytes and the frame {@link #MAX_PACKET_LENGTH} ({@code FRAME_TOO_LONG}). Chained frames
+ * always take the general path. Later stages read headers at {@code data[i]} and never payload.
+ *
  * Checksums are not verified here (NICs usually do it; stages that rewrite headers update them
  * incrementally, see {@link io.sluice.dataplane.packet.Checksum}).
  */
@@ -78,8 +88,13 @@ public final class ParseStage implements Stage {
     public static final int MAX_IPV6_EXT_HEADERS = 8;
     /** VLAN tags accepted (802.1Q, or QinQ with one inner tag). */
     public static final int MAX_VLAN_TAGS = 2;
-    /** Longest frame accepted: offsets are kept in {@code short}s. */
+    /** Longest first segment accepted: offsets are kept in {@code short}s. */
     public static final int MAX_FRAME_LENGTH = Short.MAX_VALUE;
+    /**
+     * Longest multi-segment frame accepted: Ethernet, two VLAN tags, an IPv6 header and a 65535-byte
+     * payload (a 64 KB GSO frame from a guest fits).
+     */
+    public static final int MAX_PACKET_LENGTH = 14 + 8 + 40 + 65535;
 
     /** Every reason this stage drops with (and no other). */
     public static final Set<DropReason> REASONS = Collections.unmodifiableSet(EnumSet.of(
@@ -92,7 +107,7 @@ public final class ParseStage implements Stage {
             DropReason.TRUNCATED_IPV6_EXT, DropReason.BAD_IPV6_EXT_ORDER, DropReason.IPV6_EXT_CHAIN_TOO_LONG,
             DropReason.TRUNCATED_TCP, DropReason.BAD_TCP_DATA_OFFSET,
             DropReason.TRUNCATED_UDP, DropReason.BAD_UDP_LENGTH,
-            DropReason.TRUNCATED_ICMP, DropReason.TRUNCATED_ICMPV6));
+            DropReason.TRUNCATED_ICMP, DropReason.TRUNCATED_ICMPV6, DropReason.HEADERS_SPAN_SEGMENTS));
 
     /**
      * Parses every {@code CONTINUE} packet. The common case is handled inline, in this loop
@@ -109,6 +124,7 @@ public final class ParseStage implements Stage {
         final byte[] next = b.next;
         final long[] data = b.data;
         final int[] length = b.length;
+        final int[] tail = b.tailLen;
         int parsed = 0;
         for (int i = 0; i < n; i++) {
             if (next[i] != Next.CONTINUE) {
@@ -120,6 +136,7 @@ public final class ParseStage implements Stage {
             fast:
             {
                 if (len < EthernetHeader.LENGTH + Ipv4Header.MIN_LENGTH + UdpHeader.LENGTH || len > MAX_FRAME_LENGTH
+                        || tail[i] != 0                                                  // chained: general path
                         || (Mem.u8(base) & 1) != 0) {                                // group destination MAC
                     break fast;
                 }
@@ -207,6 +224,7 @@ public final class ParseStage implements Stage {
     static DropReason parse(Burst b, int i) {
         final long base = b.data[i];
         final int len = b.length[i];
+        final int head = len - b.tailLen[i];
         b.etherType[i] = 0;
         b.vlan[i] = -1;
         b.l3Offset[i] = -1;
@@ -216,8 +234,11 @@ public final class ParseStage implements Stage {
         if (len < EthernetHeader.LENGTH) {
             return DropReason.TRUNCATED_ETHERNET;
         }
-        if (len > MAX_FRAME_LENGTH) {
+        if (head > MAX_FRAME_LENGTH || len > MAX_PACKET_LENGTH || head < 0) {
             return DropReason.FRAME_TOO_LONG;
+        }
+        if (head < EthernetHeader.LENGTH) {
+            return DropReason.HEADERS_SPAN_SEGMENTS;
         }
         int flags = 0;
         long dst = Mem.mac(base + EthernetHeader.DST_OFFSET);
@@ -236,6 +257,10 @@ public final class ParseStage implements Stage {
                 b.flags[i] = flags;
                 return DropReason.TRUNCATED_VLAN;
             }
+            if (head - off < 4) {
+                b.flags[i] = flags;
+                return DropReason.HEADERS_SPAN_SEGMENTS;
+            }
             if (tags == 0) {
                 b.vlan[i] = (short) (Mem.u16(base + off) & 0x0FFF);
                 flags |= PacketFlags.VLAN;
@@ -251,20 +276,23 @@ public final class ParseStage implements Stage {
         b.flags[i] = flags;
         switch (type) {
             case EthernetHeader.TYPE_IPV4:
-                return ipv4(b, i, base, off, len - off, flags | PacketFlags.IPV4);
+                return ipv4(b, i, base, off, len - off, head, flags | PacketFlags.IPV4);
             case EthernetHeader.TYPE_IPV6:
-                return ipv6(b, i, base, off, len - off, flags | PacketFlags.IPV6);
+                return ipv6(b, i, base, off, len - off, head, flags | PacketFlags.IPV6);
             case EthernetHeader.TYPE_ARP:
                 b.flags[i] = flags | PacketFlags.ARP;
-                return arp(base + off, len - off);
+                return arp(base + off, len - off, head - off);
             default:
                 return DropReason.UNSUPPORTED_ETHERTYPE;
         }
     }
 
-    private static DropReason arp(long arp, int avail) {
+    private static DropReason arp(long arp, int avail, int inHead) {
         if (avail < ArpHeader.LENGTH) {
             return DropReason.TRUNCATED_ARP;
+        }
+        if (inHead < ArpHeader.LENGTH) {
+            return DropReason.HEADERS_SPAN_SEGMENTS;
         }
         int op = Mem.u16(arp + ArpHeader.OPER_OFFSET);
         if (Mem.u16(arp + ArpHeader.HTYPE_OFFSET) != ArpHeader.HTYPE_ETHERNET
@@ -277,10 +305,13 @@ public final class ParseStage implements Stage {
         return DropReason.NONE;
     }
 
-    private static DropReason ipv4(Burst b, int i, long base, int l3, int avail, int flags) {
+    private static DropReason ipv4(Burst b, int i, long base, int l3, int avail, int head, int flags) {
         b.flags[i] = flags;
         if (avail < Ipv4Header.MIN_LENGTH) {
             return DropReason.TRUNCATED_IPV4;
+        }
+        if (head - l3 < Ipv4Header.MIN_LENGTH) {
+            return DropReason.HEADERS_SPAN_SEGMENTS;
         }
         long ip = base + l3;
         int vihl = Mem.u8(ip);
@@ -300,6 +331,9 @@ public final class ParseStage implements Stage {
         }
         if (total > avail) {
             return DropReason.BAD_IPV4_TOTAL_LENGTH;
+        }
+        if (l3 + hl > head) {
+            return DropReason.HEADERS_SPAN_SEGMENTS; // options in the next segment
         }
         if (hl > Ipv4Header.MIN_LENGTH) {
             flags |= PacketFlags.IP_OPTIONS;
@@ -322,18 +356,24 @@ public final class ParseStage implements Stage {
                 if (total - hl < IcmpHeader.LENGTH) {
                     return DropReason.TRUNCATED_ICMP;
                 }
+                if (l3 + total > head) {
+                    return DropReason.HEADERS_SPAN_SEGMENTS; // ICMP (errors quote headers): one segment
+                }
                 b.flags[i] = flags | PacketFlags.ICMP;
                 b.l4Offset[i] = (short) (l3 + hl);
                 return DropReason.NONE;
             default:
-                return l4(b, i, base, proto, l3 + hl, total - hl, fragment, flags);
+                return l4(b, i, base, proto, l3 + hl, total - hl, head, fragment, flags);
         }
     }
 
-    private static DropReason ipv6(Burst b, int i, long base, int l3, int avail, int flags) {
+    private static DropReason ipv6(Burst b, int i, long base, int l3, int avail, int head, int flags) {
         b.flags[i] = flags;
         if (avail < Ipv6Header.LENGTH) {
             return DropReason.TRUNCATED_IPV6;
+        }
+        if (head - l3 < Ipv6Header.LENGTH) {
+            return DropReason.HEADERS_SPAN_SEGMENTS;
         }
         long ip = base + l3;
         if ((Mem.u8(ip) >>> 4) != 6) {
@@ -372,11 +412,14 @@ public final class ParseStage implements Stage {
                         if (end - p < IcmpHeader.LENGTH) {
                             return DropReason.TRUNCATED_ICMPV6;
                         }
+                        if (end > head) {
+                            return DropReason.HEADERS_SPAN_SEGMENTS; // ICMPv6 (errors, ND): one segment
+                        }
                         b.flags[i] = flags | PacketFlags.ICMPV6;
                         b.l4Offset[i] = (short) p;
                         return DropReason.NONE;
                     }
-                    return l4(b, i, base, nh, p, end - p, fragment, flags);
+                    return l4(b, i, base, nh, p, end - p, head, fragment, flags);
             }
             // an extension header at p
             flags |= PacketFlags.IPV6_EXT;
@@ -387,6 +430,10 @@ public final class ParseStage implements Stage {
             if (end - p < Ipv6ExtHeader.MIN_LENGTH) {
                 b.flags[i] = flags;
                 return DropReason.TRUNCATED_IPV6_EXT;
+            }
+            if (head - p < Ipv6ExtHeader.MIN_LENGTH) {
+                b.flags[i] = flags;
+                return DropReason.HEADERS_SPAN_SEGMENTS;
             }
             long h = base + p;
             if (nh == Ipv6Header.NH_FRAGMENT) {
@@ -407,22 +454,32 @@ public final class ParseStage implements Stage {
                 b.flags[i] = flags;
                 return DropReason.TRUNCATED_IPV6_EXT;
             }
+            if (hlen > head - p) {
+                b.flags[i] = flags;
+                return DropReason.HEADERS_SPAN_SEGMENTS;
+            }
             nh = Mem.u8(h + Ipv6ExtHeader.NEXT_HEADER_OFFSET);
             p += hlen;
         }
     }
 
     /** TCP, UDP or another upper layer at offset {@code l4} with {@code avail} bytes of IP payload. */
-    private static DropReason l4(Burst b, int i, long base, int proto, int l4, int avail, boolean fragment, int flags) {
+    private static DropReason l4(Burst b, int i, long base, int proto, int l4, int avail, int head, boolean fragment, int flags) {
         long h = base + l4;
         switch (proto) {
             case Ipv4Header.PROTO_TCP: {
                 if (avail < TcpHeader.MIN_LENGTH) {
                     return DropReason.TRUNCATED_TCP;
                 }
+                if (head - l4 < TcpHeader.MIN_LENGTH) {
+                    return DropReason.HEADERS_SPAN_SEGMENTS;
+                }
                 int thl = TcpHeader.headerLength(h);
                 if (thl < TcpHeader.MIN_LENGTH || thl > avail) {
                     return DropReason.BAD_TCP_DATA_OFFSET;
+                }
+                if (thl > head - l4) {
+                    return DropReason.HEADERS_SPAN_SEGMENTS; // options in the next segment
                 }
                 b.flags[i] = flags | PacketFlags.TCP;
                 break;
@@ -430,6 +487,9 @@ public final class ParseStage implements Stage {
             case Ipv4Header.PROTO_UDP: {
                 if (avail < UdpHeader.LENGTH) {
                     return DropReason.TRUNCATED_UDP;
+                }
+                if (head - l4 < UdpHeader.LENGTH) {
+                    return DropReason.HEADERS_SPAN_SEGMENTS;
                 }
                 int ulen = Mem.u16(h + UdpHeader.LENGTH_OFFSET);
                 if (ulen < UdpHeader.LENGTH || (!fragment && ulen > avail)) {

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * field of Burst, so a field added to Burst (and to reset) fails here until the worker fills it.
  */
 class WorkerResetTest {
-    static final Set<String> SET_BY_CALLER = Set.of("mbuf", "data", "length");
+    static final Set<String> SET_BY_CALLER = Set.of("mbuf", "data", "length", "tailLen", "offload");
     static final Set<String> SET_BY_RESET_META = Set.of("inPort", "outPort", "next", "dropReason", "l3Offset",
             "l4Offset", "etherType", "vlan", "ipProto", "flags");
 
@@ -52,6 +52,8 @@ class WorkerResetTest {
                 b.mbuf[i] = m[i];
                 b.data[i] = d[i];
                 b.length[i] = len[i];
+                b.tailLen[i] = 0;
+                b.offload[i] = 0;
             }
             for (Field f : arrayFields()) {
                 Object x = f.get(a);
@@ -98,6 +100,8 @@ class WorkerResetTest {
                         x.mbuf[i] = i;
                         x.data[i] = addr[f];
                         x.length[i] = len;
+                        x.tailLen[i] = 0;
+                        x.offload[i] = 0;
                     }
                 }
                 a.count = n;

@@ -32,6 +32,8 @@ class HandoffTest {
         b.vlan[i] = (short) r.nextInt(-1, 4096);
         b.ipProto[i] = (short) r.nextInt(-1, 256);
         b.flags[i] = r.nextInt();
+        b.tailLen[i] = r.nextInt(0, 70000);
+        b.offload[i] = (byte) r.nextInt(0, 4);
         m.zone[i] = r.nextInt(0, 4096);
         m.srcVm[i] = r.nextInt(-1, 1000);
         m.srcVtep[i] = r.nextInt();
@@ -53,6 +55,8 @@ class HandoffTest {
         assertEquals(a.vlan[i], b.vlan[j]);
         assertEquals(a.ipProto[i], b.ipProto[j]);
         assertEquals(a.flags[i], b.flags[j]);
+        assertEquals(a.tailLen[i], b.tailLen[j]);
+        assertEquals(a.offload[i], b.offload[j]);
         assertEquals(ma.zone[i], mb.zone[j]);
         assertEquals(ma.srcVm[i], mb.srcVm[j]);
         assertEquals(ma.srcVtep[i], mb.srcVtep[j]);
@@ -87,7 +91,7 @@ class HandoffTest {
         }
         java.util.Collections.sort(arrays);
         assertEquals(java.util.List.of("data", "dropReason", "etherType", "flags", "inPort", "ipProto", "l3Offset", "l4Offset",
-                "length", "mbuf", "next", "outPort", "vlan"), arrays, "Burst's per-packet arrays changed: update Handoff.push/take");
+                "length", "mbuf", "next", "offload", "outPort", "tailLen", "vlan"), arrays, "Burst's per-packet arrays changed: update Handoff.push/take");
     }
 
     @Test
