@@ -39,6 +39,16 @@ public final class Guests implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
+    /** The repository root: {@code sluice.home} (the launcher sets it), else the first parent holding bench/vm. */
+    public static Path home() {
+        String h = System.getProperty("sluice.home");
+        if (h != null) return Path.of(h);
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.exists(p.resolve("bench/vm/build-guest.sh"))) return p;
+        }
+        throw new IllegalStateException("cannot find bench/vm/build-guest.sh (set -Dsluice.home=REPO)");
+    }
+
     /**
      * Builds (or finds cached) the guest image with {@code bench/vm/build-guest.sh} under the
      * repository {@code home} and returns a guest launcher logging each console to {@code logDir}.

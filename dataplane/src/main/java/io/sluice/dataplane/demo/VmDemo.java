@@ -55,16 +55,6 @@ public final class VmDemo {
         return new VmDemo(out).go();
     }
 
-    /** The repository root: {@code sluice.home} (the launcher sets it), else the first parent holding bench/vm. */
-    static Path home() {
-        String h = System.getProperty("sluice.home");
-        if (h != null) return Path.of(h);
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.exists(p.resolve("bench/vm/build-guest.sh"))) return p;
-        }
-        throw new IllegalStateException("cannot find bench/vm/build-guest.sh (set -Dsluice.home=REPO)");
-    }
-
     /** The VM demo's configuration with its sockets in {@code dir}. */
     static SluiceConfig config(Path dir) throws Exception {
         String text;
@@ -86,7 +76,7 @@ public final class VmDemo {
                 + " vhost-user ports (Sluice the client, QEMU the server; sockets in " + dir + "); projects blue (web, app, lb)"
                 + " and red (web, blue web's address 10.0.1.10); blue lb in group web only; guest consoles in " + logs);
         long t0 = System.nanoTime();
-        try (Guests guests = Guests.open(home(), logs);
+        try (Guests guests = Guests.open(Guests.home(), logs);
              Counters c = Counters.create(cfg.countersFile(), 4096)) {
             counters = c;
             OverlayPipeline pipeline = OverlayPipeline.create(cfg, counters, fw);
