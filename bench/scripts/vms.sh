@@ -17,9 +17,8 @@
 # tso=1 figures are nan.
 # Per run: Gbit/s (receiver bytes * 8 / receiver seconds), the data plane's CPU-seconds per GB moved
 # (its whole process: utime+stime over the iperf3 window), and host CPU-seconds per GB (data plane +
-# both QEMUs). Acceptance: a run is accepted only when everything else that ran on CPUs 0 and 1 over
-# the window (their busy time in /proc/stat minus the data plane's and the QEMUs') stayed at most
-# 0.05 of the two cores (else other load, not the systems, set the figures), and the transfer moved
+# both QEMUs). Acceptance: a run is accepted only when every other process (utime+stime of each
+# /proc/PID/stat, snapshots at both ends of the window) ran at most 0.05 of the machine's two cores (else other load, not the systems, set the figures), and the transfer moved
 # at least 1 MB. (Not the data-plane thread's share, as in the packet benchmarks: here the guests
 # are the bound, Sluice's backoff worker sleeps while it waits for them, and how busy the guests are
 # is itself a result: a slower switch leaves them idle.) The figure per system and case is the median of the accepted
@@ -59,8 +58,19 @@ grep -q HEADERS_SPAN_SEGMENTS "$HERE/dataplane/src/main/java/io/sluice/dataplane
 cpu_ticks() { # PID...: utime+stime of the processes, in clock ticks
   local t=0 p; for p in "$@"; do [ -r /proc/$p/stat ] && t=$((t + $(awk '{print $14+$15}' /proc/$p/stat))); done; echo $t; }
 HZ=$(getconf CLK_TCK)
-# busy ticks (user nice system irq softirq steal) of CPUs 0 and 1 together, from /proc/stat
-cpus_busy() { awk '$1=="cpu0"||$1=="cpu1"{t+=$2+$3+$4+$7+$8+$9} END{print t}' /proc/stat; }
+# every process's utime+stime ("pid ticks" lines) into FILE: what else ran is the difference of two snapshots
+proc_ticks() { # FILE
+  python3 -c '
+import glob, sys
+out = []
+for f in glob.glob("/proc/[0-9]*/stat"):
+    try:
+        l = open(f).read()
+    except OSError:
+        continue
+    p = l[l.rindex(")") + 2:].split()
+    out.append(f.split("/")[2] + " " + str(int(p[11]) + int(p[12])))
+open(sys.argv[1], "w").write("\n".join(out) + "\n")' "$1"; }
 
 # guests NAME SOCK MAC IP ROLE [PEER]: one QEMU, pinned to CPU 0, QEMU the vhost-user server
 start_guest() {
@@ -76,19 +86,27 @@ start_guest() {
 
 # one transfer with the data plane DP_PID already running; prints "gbps dp_cpu_s host_cpu_s bytes other_load"
 transfer() { # DIR DP_PID
-  local d=$1 dp=$2 qa qb k c0 q0 t0 c1 q1 t1 b0 b1
+  local d=$1 dp=$2 qa qb k c0 q0 t0 c1 q1 t1
   rm -f "$TMP/guest-A.log" "$TMP/guest-B.log"
   qb=$(start_guest B "$d/b.sock" 52:54:00:00:00:0b 10.0.1.12 server); PIDS="$PIDS $qb"
   qa=$(start_guest A "$d/a.sock" 52:54:00:00:00:0a 10.0.1.11 client 10.0.1.12); PIDS="$PIDS $qa"
   for k in $(seq 3000); do grep -qa 'vkg: iperf3 TCP' "$TMP/guest-A.log" 2>/dev/null && break; kill -0 "$qa" 2>/dev/null || break; sleep 0.1; done
-  c0=$(cpu_ticks "$dp"); q0=$(cpu_ticks "$qa" "$qb"); b0=$(cpus_busy); t0=$(date +%s%N)
+  proc_ticks "$TMP/procs0"; c0=$(cpu_ticks "$dp"); q0=$(cpu_ticks "$qa" "$qb"); t0=$(date +%s%N)
   for k in $(seq $(( (SECS + 60) * 10 ))); do grep -qa 'vkg: DONE' "$TMP/guest-A.log" && break; kill -0 "$qa" 2>/dev/null || break; sleep 0.1; done
-  c1=$(cpu_ticks "$dp"); q1=$(cpu_ticks "$qa" "$qb"); b1=$(cpus_busy); t1=$(date +%s%N)
+  c1=$(cpu_ticks "$dp"); q1=$(cpu_ticks "$qa" "$qb"); t1=$(date +%s%N); proc_ticks "$TMP/procs1"
   kill "$qa" "$qb" 2>/dev/null; wait "$qa" "$qb" 2>/dev/null
   cp "$TMP/guest-A.log" "$d/guest-A.log" 2>/dev/null
-  python3 - "$TMP/guest-A.log" $((c1 - c0)) $((q1 - q0)) $((t1 - t0)) "$HZ" $((b1 - b0)) <<'PY'
+  python3 - "$TMP/guest-A.log" $((c1 - c0)) $((q1 - q0)) $((t1 - t0)) "$HZ" "$TMP/procs0" "$TMP/procs1" "$dp $qa $qb $$" <<'PY'
 import json, re, sys
-log, dp, q, ns, hz, busy = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+log, dp, q, ns, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+def snap(f):
+    d = {}
+    for l in open(f):
+        p = l.split()
+        if len(p) == 2: d[p[0]] = int(p[1])
+    return d
+s0, s1, ours = snap(sys.argv[6]), snap(sys.argv[7]), set(sys.argv[8].split())
+busy = sum(t - s0.get(p, 0) for p, t in s1.items() if p not in ours and t >= s0.get(p, 0))
 t = open(log, errors='replace').read().replace('\r', '')
 b, s = 0, 0.0
 i, j = t.find('{'), t.find('vkg: DONE')
@@ -97,8 +115,8 @@ try:
 except Exception:
     pass
 gb = b / 1e9
-# what else ran on CPUs 0 and 1 over the window, as a share of the two cores
-share = max(0.0, (busy - dp - q) / hz) / (2 * ns / 1e9) if ns > 0 else 1
+# what every other process ran over the window (both CPUs), as a share of the two cores
+share = (busy / hz) / (2 * ns / 1e9) if ns > 0 else 1
 print(f"{(b * 8 / s / 1e9) if s > 0 else 0:.3f} {((dp / hz) / gb) if gb > 0 else float('nan'):.2f} {(((dp + q) / hz) / gb) if gb > 0 else float('nan'):.2f} {b} {share:.2f}")
 PY
 }
@@ -167,10 +185,10 @@ for tso in $CASES; do
       r=$(${sys}_run "$tso" "$rep" | tail -1)
       read -r gbps dpc hostc bytes share <<< "$r"
       st=ACCEPT
-      awk -v s="$share" 'BEGIN{exit !(s > 0.05)}' && st="REJECT other load $share > 0.05 of CPUs 0-1"
+      awk -v s="$share" 'BEGIN{exit !(s > 0.05)}' && st="REJECT other processes $share > 0.05 of 2 cores"
       [ "${bytes:-0}" -ge 1000000 ] 2>/dev/null || st="REJECT transfer failed (bytes ${bytes:-0})"
       printf 'tso=%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tso" "$sys" "$rep" "$st" "$gbps" "$dpc" "$hostc" "$bytes" >> "$TMP/runs.tsv"
-      log "tso=$tso $sys #$rep: $gbps Gbit/s, data plane $dpc CPU-s/GB, host $hostc CPU-s/GB, $bytes B, other load on CPUs 0-1 $share: $st"
+      log "tso=$tso $sys #$rep: $gbps Gbit/s, data plane $dpc CPU-s/GB, host $hostc CPU-s/GB, $bytes B, other processes $share of 2 cores: $st"
     done
   done
 done
@@ -201,7 +219,7 @@ PY
   echo "Command: \`$CMDLINE\` (bench/scripts/vms.sh). Peer in the same run: OVS-DPDK $(ovs-vswitchd --version 2>/dev/null | head -1 | awk '{print $NF}') dpdkvhostuserclient ports, bridge actions=NORMAL."
   echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load at end: $(cut -d' ' -f1-3 /proc/loadavg); sluice $(git -C "$HERE" rev-parse --short HEAD 2>/dev/null || echo ?); $(qemu-system-x86_64 --version | head -1); guest: $(ls "$IMG"/kernel/boot/ 2>/dev/null | grep vmlinuz | head -1), TCG, 1 vCPU, both QEMUs on CPU 0."
   echo "Sluice: \`Main run\`, overlay (one project, both guests in its default security group: conntrack), worker on lcore 1, idle-strategy backoff; tso=1 for Sluice: $([ $SLUICE_TSO = 1 ] && echo measured || echo "not supported by this build (nan)")."
-  echo "Each run: guest A \`iperf3 -c B -t $SECS -J\`; Gbit/s from the receiver's bytes and seconds; CPU-s/GB over the iperf3 window (data plane: its whole process; host: data plane + both QEMUs). Accepted when the other load on CPUs 0-1 (busy time minus the data plane and QEMUs) stayed <= 0.05 of the two cores and >= 1 MB moved; median of accepted runs."
+  echo "Each run: guest A \`iperf3 -c B -t $SECS -J\`; Gbit/s from the receiver's bytes and seconds; CPU-s/GB over the iperf3 window (data plane: its whole process; host: data plane + both QEMUs). Accepted when every other process together ran <= 0.05 of the two cores (utime+stime from /proc/PID/stat at both ends of the window) and >= 1 MB moved; median of accepted runs."
   echo
   echo "$summary"
   echo
