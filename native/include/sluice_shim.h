@@ -174,7 +174,9 @@ enum {
     SL_K_ETH_TX_MULTI_SEGS = 10, SL_K_ETH_TX_TCP_CKSUM = 11, SL_K_ETH_TX_UDP_CKSUM = 12,
     SL_K_ETH_TX_TCP_TSO = 13, SL_K_ETH_RX_TCP_CKSUM = 14, SL_K_ETH_RX_UDP_CKSUM = 15,
     SL_K_ETH_TX_IPV4_CKSUM = 16, SL_K_RX_L4_CKSUM_GOOD = 17,
-    SL_K_COUNT = 18
+    /* tx_offload of an mbuf with l2_len 14, l3_len 20, l4_len 32, tso_segsz 1448 (checks Java's bitfield encoding) */
+    SL_K_TX_OFFLOAD_PROBE = 18,
+    SL_K_COUNT = 19
 };
 int sl_constants(int64_t *out, int n);
 

@@ -371,6 +371,13 @@ int sl_constants(int64_t *out, int n)
     t[SL_K_ETH_RX_UDP_CKSUM] = (int64_t)RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
     t[SL_K_ETH_TX_IPV4_CKSUM] = (int64_t)RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
     t[SL_K_RX_L4_CKSUM_GOOD] = (int64_t)RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+    struct rte_mbuf probe;
+    memset(&probe, 0, sizeof(probe));
+    probe.l2_len = 14;
+    probe.l3_len = 20;
+    probe.l4_len = 32;
+    probe.tso_segsz = 1448;
+    t[SL_K_TX_OFFLOAD_PROBE] = (int64_t)probe.tx_offload;
     for (int i = 0; i < n && i < SL_K_COUNT; i++)
         out[i] = t[i];
     return SL_K_COUNT;

@@ -557,7 +557,7 @@ public final class Worker implements Agent {
                 boolean encap = soft.outerIp >= 0;
                 int mss = (ol & Offload.GSO) != 0 ? Mbuf.tsoSegsz(m) : 0;
                 boolean cut = mss > 0 && soft.needsSegmentation(mss);
-                if (cut && (caps & TxCaps.TSO) != 0 && !encap) {
+                if (cut && (caps & TxCaps.TSO) != 0 && !encap && soft.proto == 6) {
                     passThrough(m, true, mss);
                 } else if (cut) {
                     int n = soft.segment(m, d, head, mss);

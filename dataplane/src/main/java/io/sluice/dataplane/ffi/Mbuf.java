@@ -64,6 +64,8 @@ public final class Mbuf {
     public static final long ETH_RX_UDP_CKSUM = K[15];
     public static final long ETH_TX_IPV4_CKSUM = K[16];
     public static final long F_RX_L4_CKSUM_GOOD = K[17];
+    /** tx_offload as C lays out l2_len 14, l3_len 20, l4_len 32, tso_segsz 1448 (ShimTest holds {@link #setTxOffload} to it). */
+    public static final long TX_OFFLOAD_PROBE = K[18];
 
     /** Absolute address of the first frame byte: buf_addr + data_off. */
     public static long data(long m) {

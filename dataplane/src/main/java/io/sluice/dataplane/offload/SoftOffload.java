@@ -120,9 +120,12 @@ public final class SoftOffload {
         return true;
     }
 
-    /** Whether the located frame carries more than {@code mss} bytes of TCP payload (it must be cut). */
+    /**
+     * Whether the located frame carries more than {@code mss} bytes of payload (it must be cut; only
+     * TCP can be, {@link #segment} refuses UDP GSO).
+     */
     public boolean needsSegmentation(int mss) {
-        return proto == TCP && ipEnd - (l4Off + l4Len) > mss;
+        return ipEnd - (l4Off + l4Len) > mss;
     }
 
     /** Offset of the located L4 checksum field. */

@@ -56,6 +56,27 @@ class ShimTest {
         assertTrue(Mbuf.DATA_LEN > Mbuf.PKT_LEN && Mbuf.DATA_LEN < 64, "data_len in the first cache line");
         assertEquals(56, Mbuf.POOL, "22.11 keeps pool in the first cache line");
         assertTrue(Mbuf.NEXT >= 64 && Mbuf.NEXT < 128, "next in the second cache line");
+        assertEquals(72, Mbuf.TX_OFFLOAD, "tx_offload right after next");
+        // the ol_flags bits of rte_mbuf_core.h (22.11)
+        assertEquals((1L << 3) | (1L << 8), Mbuf.F_RX_L4_CKSUM_NONE);
+        assertEquals(1L << 8, Mbuf.F_RX_L4_CKSUM_GOOD);
+        assertEquals(1L << 16, Mbuf.F_RX_LRO);
+        assertEquals(1L << 50, Mbuf.F_TX_TCP_SEG);
+        assertEquals(1L << 52, Mbuf.F_TX_TCP_CKSUM);
+        assertEquals(3L << 52, Mbuf.F_TX_UDP_CKSUM);
+        assertEquals(1L << 55, Mbuf.F_TX_IPV4);
+    }
+
+    /** tso_segsz and the header lengths go where rte_mbuf_core.h's bitfield puts them (round trip through the accessors). */
+    @Test
+    void txOffloadBitfield() {
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            long m = a.allocate(Mbuf.SIZE, 64).address();
+            Mbuf.setTxOffload(m, 14, 20, 32, 1448);
+            assertEquals(1448, Mbuf.tsoSegsz(m));
+            long v = io.sluice.dataplane.packet.Mem.ALL.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, m + Mbuf.TX_OFFLOAD);
+            assertEquals(Mbuf.TX_OFFLOAD_PROBE, v, "the C compiler's bitfield layout");
+        }
     }
 
     @Test

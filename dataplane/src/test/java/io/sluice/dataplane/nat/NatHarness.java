@@ -256,7 +256,15 @@ public final class NatHarness implements AutoCloseable {
 
     /** Runs one frame (at frame(0), {@code len} bytes) arriving on {@code port}: -1 when sent, else the drop reason. */
     int run(int port, int len) {
-        b.reset(0, 0, frame(0), len, port);
+        return run(port, len, 0);
+    }
+
+    /**
+     * {@link #run(int, int)} for a multi-segment frame: only its first {@code len - tail} bytes are at
+     * frame(0) (the rest is in other segments, which no stage may read: the caller poisons frame(0) after them).
+     */
+    int run(int port, int len, int tail) {
+        b.reset(0, 0, frame(0), len, tail, (byte) 0, port);
         b.count = 1;
         for (Stage s : stages) s.process(b);
         if (b.next[0] == Next.TX) return -1;
