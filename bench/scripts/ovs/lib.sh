@@ -5,6 +5,7 @@
 # Learned from the peer recipe (../shared/peers/ovs-dpdk RECIPE.md), which is not used at run time.
 #
 #   ovsl_start DIR PFX          start OVS: lcore 0 for its main threads, the one PMD on CPU 1;
+#                               (OVSL_OTHER_CONFIG: more other_config:K=V set before ovs-vswitchd starts)
 #                               bridge "brn": port 2 = sink (net_null no-rx), port 1 = the source (per run)
 #                               (env OVSL_MEM: DPDK memory in MB, default 2048; OVSL_EXTRA_CONFIG: more
 #                               other_config:key=value settings read at DPDK init, e.g. per-port-memory=true)
@@ -44,7 +45,7 @@ ovsl_start() {
   # --legacy-mem: OVS 3.1 adds --in-memory unless it is given, which --no-huge refuses
   ovsl_vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true \
     other_config:dpdk-extra="--no-huge -m ${OVSL_MEM:-2048} --no-pci --legacy-mem --file-prefix=${OVSL_PFX}ovs" \
-    other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2 ${OVSL_EXTRA_CONFIG:-}
+    other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2 ${OVSL_EXTRA_CONFIG:-} ${OVSL_OTHER_CONFIG:-}
   ip netns exec "${OVSL_PFX}ovs0" $OVSL_VSWITCHD unix:$OVSL_DB --pidfile=$OVS_RUNDIR/ovs-vswitchd.pid \
     --unixctl=$OVSL_CTL --log-file=$OVS_LOGDIR/ovs-vswitchd.log --detach || return 1
   OVSL_PIDS="$(cat $OVS_RUNDIR/ovsdb-server.pid) $(cat $OVS_RUNDIR/ovs-vswitchd.pid)"  # kept apart from the pidfiles

@@ -56,6 +56,10 @@ public final class Dataplane implements AutoCloseable, io.sluice.dataplane.port.
     private io.sluice.dataplane.debug.Tap tap;
     /** Names of workers whose thread did not stop when asked (see {@link #stopWorkers()}). */
     private final List<String> stuck = new ArrayList<>();
+    /** The counters (the link monitor adds its own). */
+    private Counters counters;
+    /** Link state of vhost-user / memif ports in the counters (docs/vms.md); null when there is none. */
+    private io.sluice.dataplane.port.LinkMonitor linkMonitor;
 
     /** Told when a worker's duty cycle (or its start) throws. Called on the worker's thread. */
     @FunctionalInterface
@@ -184,6 +188,7 @@ public final class Dataplane implements AutoCloseable, io.sluice.dataplane.port.
         List<AgentRunner> runners = new ArrayList<>();
         Dataplane dp = new Dataplane(cfg, pool, ports, workers, runners, board);
         dp.tap = tap;
+        dp.counters = counters;
         for (Worker w : workers) {
             IdleStrategy idle = IdleStrategies.parse(cfg.idleStrategy());
             runners.add(new AgentRunner(idle, t -> dp.errorListener.onError(w, t), null, w));
@@ -198,6 +203,8 @@ public final class Dataplane implements AutoCloseable, io.sluice.dataplane.port.
             throw new IllegalStateException(closed ? "data plane closed" : "workers already started");
         }
         workersStarted = true;
+        linkMonitor = io.sluice.dataplane.port.LinkMonitor.start(counters, this::ports,
+                config.ports().stream().anyMatch(io.sluice.dataplane.port.HotPlug::isSlot));
         for (AgentRunner r : runners) {
             AgentRunner.startOnThread(r, task -> {
                 Thread t = new Thread(task);
@@ -384,6 +391,7 @@ public final class Dataplane implements AutoCloseable, io.sluice.dataplane.port.
                 // already in shutdown: the hook may be running concurrently and will return at `closed`
             }
         }
+        if (linkMonitor != null) linkMonitor.close();
         stopWorkers();
         if (!stuck.isEmpty()) {
             // a thread still runs a duty cycle over the ports, the pool and the worker's arrays:

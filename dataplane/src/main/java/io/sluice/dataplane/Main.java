@@ -31,10 +31,12 @@ public final class Main {
             case "audit" -> System.exit(io.sluice.dataplane.control.AuditCli.run(args, System.out, System.err));
             case "flows" -> System.exit(io.sluice.dataplane.flowlog.FlowsCli.run(args, System.out, System.err));
             case "ctl" -> System.exit(io.sluice.dataplane.control.Ctl.run(args, System.getenv(), System.out, System.err));
-            case "demo" -> System.exit(Demo.run(System.out));
+            case "demo" -> System.exit(args.length == 1 ? Demo.run(System.out)
+                    : args.length == 3 && args[1].equals("--vms") && args[2].equals("qemu") ? io.sluice.dataplane.demo.VmDemo.run(System.out)
+                    : usage("usage: sluice demo [--vms qemu]"));
             case "trace", "capture", "explain" -> System.exit(io.sluice.dataplane.debug.DebugCli.run(args, System.in, System.out, System.err));
             default -> {
-                System.err.println("usage: sluice run CONFIG | check CONFIG | stats [COUNTERS_FILE] | status [COUNTERS_FILE] | audit verify [DIR] | trace | capture PORT | explain | flows [--dir DIR] [--vm VM] [--follow] [--json] | ctl COMMAND | demo");
+                System.err.println("usage: sluice run CONFIG | check CONFIG | stats [COUNTERS_FILE] | status [COUNTERS_FILE] | audit verify [DIR] | trace | capture PORT | explain | flows [--dir DIR] [--vm VM] [--follow] [--json] | ctl COMMAND | demo [--vms qemu]");
                 System.exit(2);
             }
         }
@@ -151,5 +153,10 @@ public final class Main {
             System.err.println("sluice: " + e.getMessage());
             return 1;
         }
+    }
+
+    private static int usage(String text) {
+        System.err.println(text);
+        return 2;
     }
 }

@@ -132,6 +132,11 @@ public final class Demo {
             out.println("Counters (summed over workers; zero drop counters omitted):");
             Counters.print(counters.snapshot(), out);
         }
+        return report(out, checks, "");
+    }
+
+    /** Prints the table of checks and "N passed, N failed" + {@code suffix}; 0 when every check passed (and there was one). */
+    static int report(PrintStream out, List<Check> checks, String suffix) {
         out.println();
         int passed = (int) checks.stream().filter(Check::passed).count();
         out.printf("%-86s %s%n", "CHECK", "RESULT");
@@ -140,7 +145,7 @@ public final class Demo {
                     c.detail().isEmpty() ? "" : "  (" + c.detail() + ")");
         }
         out.println();
-        out.println(passed + " passed, " + (checks.size() - passed) + " failed");
+        out.println(passed + " passed, " + (checks.size() - passed) + " failed" + suffix);
         return passed == checks.size() && !checks.isEmpty() ? 0 : 1;
     }
 
@@ -430,7 +435,7 @@ public final class Demo {
                 + "s.send(d+m+b'\\x08\\x00'+h+struct.pack('!HHHH',40000,5001,16,0)+b'spoofed!')\n";
     }
 
-    private static long awaitCounter(Counters counters, String label, long target) {
+    static long awaitCounter(Counters counters, String label, long target) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
         long v = 0;
         while (System.nanoTime() - deadline < 0) {
@@ -450,11 +455,11 @@ public final class Demo {
         out.printf("  %s %s%n", passed ? "PASS" : "FAIL", name);
     }
 
-    private static String firstLine(String s) {
+    static String firstLine(String s) {
         return s.lines().filter(l -> !l.isBlank()).findFirst().orElse("");
     }
 
-    private static String summary(String pingOut) {
+    static String summary(String pingOut) {
         return pingOut.lines().filter(l -> l.contains("packets transmitted")).findFirst().orElse(firstLine(pingOut));
     }
 

@@ -35,6 +35,8 @@ public final class CounterMetrics implements MultiCollector {
 
     static final List<Rule> RULES = List.of(
             rule("port (\\S+) (rx|tx) (packets|bytes)", "sluice_port_$2_$3", false, "Frames/bytes received or sent on a port", "port"),
+            rule("port (\\S+) link up", "sluice_port_link_up", true, "1 when a vhost-user / memif port's peer is connected", "port"),
+            rule("port (\\S+) link changes", "sluice_port_link_changes", false, "Link up/down transitions of a vhost-user / memif port", "port"),
             rule("port (\\S+) drop (\\S+)", "sluice_port_drops", false, "Frames dropped, by in-port and reason", "port", "reason"),
             rule("stage (\\S+) packets", "sluice_stage_packets", false, "Packets a pipeline stage acted on", "stage"),
             rule("worker \\d+ duty cycles", "sluice_worker_duty_cycles", false, "Duty cycles a worker ran"),

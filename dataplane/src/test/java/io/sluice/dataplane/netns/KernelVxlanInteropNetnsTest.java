@@ -72,32 +72,8 @@ class KernelVxlanInteropNetnsTest {
         H.start(config(H), new UnderlayNeighbours(1024, 60_000_000_000L, 2_000_000_000L, 1_000_000_000L));
         // the remote host: underlay link = the data plane's uplink TAP, kernel VXLAN, bridge, VM behind it
         String ul = H.tap("up");
-        OverlayHosts.awaitLink(ul);
-        String rh = H.netns.create("rh");
-        H.netns.exec(rh, 5, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1");
-        H.netns.exec(rh, 5, "sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=1");
-        Netns.run("ip", "link", "set", "dev", ul, "netns", rh);
-        Netns.run("ip", "-n", rh, "link", "set", "dev", ul, "address", "02:00:00:00:aa:02");
-        Netns.run("ip", "-n", rh, "addr", "add", "192.168.50.2/24", "dev", ul);
-        Netns.run("ip", "-n", rh, "link", "set", "dev", ul, "up");
-        String vx = H.netns.name("vx");
-        String br = H.netns.name("br");
-        String vh = H.netns.name("vh");
-        String vv = H.netns.name("vv");
-        Netns.run("ip", "-n", rh, "link", "add", vx, "type", "vxlan", "id", "100", "remote", "192.168.50.1",
-                "local", "192.168.50.2", "dstport", "4789", "dev", ul);
-        Netns.run("ip", "-n", rh, "link", "add", br, "type", "bridge");
-        Netns.run("ip", "-n", rh, "link", "set", vx, "master", br, "up");
-        String rvm = H.netns.create("rvm");
-        H.netns.exec(rvm, 5, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1");
-        H.netns.exec(rvm, 5, "sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=1");
-        Netns.run("ip", "-n", rh, "link", "add", vh, "type", "veth", "peer", "name", vv, "netns", rvm);
-        Netns.run("ip", "-n", rh, "link", "set", vh, "master", br, "up");
-        Netns.run("ip", "-n", rh, "link", "set", br, "up");
-        Netns.run("ip", "-n", rvm, "link", "set", vv, "address", RVM, "mtu", "1450");
-        Netns.run("ip", "-n", rvm, "addr", "add", "10.0.1.20/24", "dev", vv);
-        Netns.run("ip", "-n", rvm, "link", "set", vv, "up");
-        Netns.run("ip", "-n", rvm, "route", "add", "default", "via", "10.0.1.1", "dev", vv);
+        String[] remote = H.kernelVxlanRemote(ul, RVM);
+        String rh = remote[0], rvm = remote[1], vv = remote[2];
         // local VMs: MTU 1450 like any VM behind a VXLAN overlay on a 1500-byte underlay
         String la1 = H.vm("la1", H.tap("la1"), LA1, "10.0.1.10/24", "10.0.1.1", 1450);
         String lb1 = H.vm("lb1", H.tap("lb1"), LB1, "10.0.2.10/24", "10.0.2.1", 1450);

@@ -111,6 +111,42 @@ final class OverlayHosts implements AutoCloseable {
         return ns;
     }
 
+    /**
+     * The remote host of the kernel VXLAN interop (the data plane's uplink TAP {@code ul} moved into
+     * namespace "rh", 192.168.50.2/24; {@code vx0 type vxlan id 100 remote 192.168.50.1} in a bridge
+     * with a veth to namespace "rvm": MAC {@code rvmMac}, 10.0.1.20/24, MTU 1450, default route via
+     * 10.0.1.1). Returns {rh, rvm, the veth's name in rvm}.
+     */
+    String[] kernelVxlanRemote(String ul, String rvmMac) throws Exception {
+        awaitLink(ul);
+        String rh = netns.create("rh");
+        netns.exec(rh, 5, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1");
+        netns.exec(rh, 5, "sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=1");
+        Netns.run("ip", "link", "set", "dev", ul, "netns", rh);
+        Netns.run("ip", "-n", rh, "link", "set", "dev", ul, "address", "02:00:00:00:aa:02");
+        Netns.run("ip", "-n", rh, "addr", "add", "192.168.50.2/24", "dev", ul);
+        Netns.run("ip", "-n", rh, "link", "set", "dev", ul, "up");
+        String vx = netns.name("vx");
+        String br = netns.name("br");
+        String vh = netns.name("vh");
+        String vv = netns.name("vv");
+        Netns.run("ip", "-n", rh, "link", "add", vx, "type", "vxlan", "id", "100", "remote", "192.168.50.1",
+                "local", "192.168.50.2", "dstport", "4789", "dev", ul);
+        Netns.run("ip", "-n", rh, "link", "add", br, "type", "bridge");
+        Netns.run("ip", "-n", rh, "link", "set", vx, "master", br, "up");
+        String rvm = netns.create("rvm");
+        netns.exec(rvm, 5, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1");
+        netns.exec(rvm, 5, "sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=1");
+        Netns.run("ip", "-n", rh, "link", "add", vh, "type", "veth", "peer", "name", vv, "netns", rvm);
+        Netns.run("ip", "-n", rh, "link", "set", vh, "master", br, "up");
+        Netns.run("ip", "-n", rh, "link", "set", br, "up");
+        Netns.run("ip", "-n", rvm, "link", "set", vv, "address", rvmMac, "mtu", "1450");
+        Netns.run("ip", "-n", rvm, "addr", "add", "10.0.1.20/24", "dev", vv);
+        Netns.run("ip", "-n", rvm, "link", "set", vv, "up");
+        Netns.run("ip", "-n", rvm, "route", "add", "default", "via", "10.0.1.1", "dev", vv);
+        return new String[] {rh, rvm, vv};
+    }
+
     static void awaitLink(String ifname) throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (System.nanoTime() - deadline < 0) {
