@@ -45,6 +45,8 @@ public final class SoftOffload {
     private final Arena arena;
     /** The segments {@link #segment} made (rte_mbuf*), {@link #MAX_SEGMENTS} pointers. */
     public final MemorySegment segments;
+    private long poolAddr;
+    private MemorySegment poolSeg;
     // copy cursor over a chain
     private long curSeg;
     private int curOff;
@@ -192,7 +194,11 @@ public final class SoftOffload {
         int room = (Mem.ALL.get(ValueLayout.JAVA_SHORT_UNALIGNED, m + Mbuf.BUF_LEN) & 0xFFFF) - (int) Mbuf.HEADROOM;
         if (h + Math.min(mss, Math.max(payload, 0)) > room) return -1;
         long pool = Mem.ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, m + Mbuf.POOL);
-        if (Shim.mbufAllocBulk(MemorySegment.ofAddress(pool), segments, n) != 0) return -1;
+        if (pool != poolAddr) { // one pool per data plane: made once, not per frame
+            poolAddr = pool;
+            poolSeg = MemorySegment.ofAddress(pool);
+        }
+        if (Shim.mbufAllocBulk(poolSeg, segments, n) != 0) return -1;
         // payload cursor at frame offset h
         seek(m, d, head, h);
         final long seq = Mem.u32(d + l4Off + 4);

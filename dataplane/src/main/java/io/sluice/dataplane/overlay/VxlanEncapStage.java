@@ -1,8 +1,15 @@
 package io.sluice.dataplane.overlay;
 
 import io.sluice.dataplane.config.Net;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import io.sluice.dataplane.packet.Mem;
 import io.sluice.dataplane.pipeline.Burst;
+import io.sluice.dataplane.ffi.Mbuf;
+import io.sluice.dataplane.ffi.Shim;
+import io.sluice.dataplane.pipeline.DropReason;
 import io.sluice.dataplane.pipeline.Next;
 import io.sluice.dataplane.pipeline.Offload;
 import io.sluice.dataplane.offload.SoftOffload;
@@ -31,6 +38,8 @@ import io.sluice.dataplane.pipeline.Stage;
  * txPackets[zone].
  *
  * <p>Multi-segment frames: only the first segment's headroom is used (the chain stays behind it);
+ * when the frame's mbuf has less than 50 bytes of headroom, the outer headers go into a fresh mbuf of
+ * the same pool chained before it ({@code NO_MBUF} when the pool is empty);
  * a GSO frame ({@link Offload#GSO}) is checked against the MTU by the segments it will become
  * (headers + MSS), not its 64 KB length; the outer packet is flagged
  * {@link PacketFlags#VXLAN_ENCAP} so the egress completes the inner checksum / segments the inner
@@ -92,6 +101,16 @@ public final class VxlanEncapStage implements Stage {
             long inner = b.data[i];
             int sport = 49152 | (flowHash(b, i, inner) & 0x3FFF);
             long o = inner - OVERHEAD;
+            long mb = b.mbuf[i];
+            boolean headerMbuf = mb != 0 && inner - Mem.ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, mb + Mbuf.BUF_ADDR) < OVERHEAD;
+            if (headerMbuf) {
+                // no headroom in front of the frame: the outer headers go in a mbuf of their own, chained before it
+                o = chainHeaderMbuf(b, i, mb, inner);
+                if (o == 0) {
+                    b.drop(i, DropReason.NO_MBUF);
+                    continue;
+                }
+            }
             Mem.putMac(o, nhMac);
             Mem.putMac(o + 6, s.underlayMac);
             Mem.put16(o + 12, Net.ETHERTYPE_IPV4);
@@ -109,6 +128,7 @@ public final class VxlanEncapStage implements Stage {
             Mem.put32(udp + 12, s.zoneVni[zone] << 8);
             b.data[i] = o;
             b.length[i] = innerLen + OVERHEAD;
+            if (headerMbuf) b.tailLen[i] = innerLen; // the first segment holds the 50 outer bytes only
             b.etherType[i] = (short) Net.ETHERTYPE_IPV4;
             b.l3Offset[i] = Net.ETH_LEN;
             b.l4Offset[i] = 34;
@@ -119,6 +139,34 @@ public final class VxlanEncapStage implements Stage {
             m.txPackets[zone]++;
         }
         return acted;
+    }
+
+    /** One rte_mbuf* slot for {@link #chainHeaderMbuf} (native, made once per stage). */
+    private final MemorySegment one = MemorySegment.ofAddress(Arena.global().allocate(8, 8).address()).reinterpret(8);
+    private long poolAddr;
+    private MemorySegment poolSeg;
+
+    /**
+     * Takes a fresh mbuf from the frame's pool for the 50 outer bytes and chains the frame's mbuf
+     * {@code mb} (its data_off/data_len set to the frame as the stages left it) behind it; makes it
+     * packet i's mbuf. Returns the address to write the outer headers at, or 0 when the pool is empty.
+     */
+    private long chainHeaderMbuf(Burst b, int i, long mb, long inner) {
+        long pool = Mem.ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, mb + Mbuf.POOL);
+        if (pool != poolAddr) {
+            poolAddr = pool;
+            poolSeg = MemorySegment.ofAddress(pool);
+        }
+        if (Shim.mbufAllocBulk(poolSeg, one, 1) != 0) return 0;
+        long h = one.get(ValueLayout.JAVA_LONG, 0);
+        long bufAddr = Mem.ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, mb + Mbuf.BUF_ADDR);
+        Mem.ALL.set(ValueLayout.JAVA_SHORT_UNALIGNED, mb + Mbuf.DATA_OFF, (short) (inner - bufAddr));
+        Mem.ALL.set(ValueLayout.JAVA_SHORT_UNALIGNED, mb + Mbuf.DATA_LEN, (short) b.headLen(i));
+        Mem.ALL.set(ValueLayout.JAVA_LONG_UNALIGNED, h + Mbuf.NEXT, mb);
+        Mem.ALL.set(ValueLayout.JAVA_SHORT_UNALIGNED, h + Mbuf.NB_SEGS, (short) (Mbuf.nbSegs(mb) + 1));
+        Mbuf.setLength(h, OVERHEAD);
+        b.mbuf[i] = h;
+        return Mbuf.data(h);
     }
 
     private static void tooBig(Burst b, int i, OverlaySnapshot s, OverlayMeta m) {
