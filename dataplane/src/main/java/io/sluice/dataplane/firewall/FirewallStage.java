@@ -42,28 +42,17 @@ import io.sluice.rules.sg.SecurityGroupTable;
  * {@code FW_FRAGMENT_OVERLAP} otherwise); the burst's later fragments are decided after its other
  * packets, so a first fragment overtaken within the burst still counts.
  * Uses: {@code next, inPort, outPort, data, length, l3Offset, l4Offset, ipProto, flags}. Sets:
- * {@code DROP} + reason. Reads the snapshot and {@code System.nanoTime()} once per burst; moves
- * the conntrack shard's expiry cursor once over the table per second (at most 64 slots per burst,
- * {@link #EXPIRE_PASS_NS}) and calls {@code expire(now, 16)} on the fragment table once per burst. No allocation, lock or exception per packet.
+ * {@code DROP} + reason. Reads the snapshot and {@code System.nanoTime()} once per burst; calls
+ * {@code expire(now, 64)} on the conntrack shard and {@code expire(now, 16)} on the fragment table
+ * once per burst. No allocation, lock or exception per packet.
  *
  * <p>Conntrack label of a connection: {@code epoch << 2 | ingressCut << 1 | egressCut}: the
  * configuration version it was last checked against and whether each allowing rule belongs to a
  * cutting group.
  */
 public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.Traced, io.sluice.dataplane.pipeline.Idle {
-    /** Most slots the expiry cursor moves per burst (and per idle duty cycle). */
+    /** Expiry budget (slots) per burst. */
     static final int EXPIRE_BUDGET = 64;
-    /**
-     * While busy, the expiry cursor goes once over the whole table in this time, at most
-     * {@link #EXPIRE_BUDGET} slots per burst: an expired entry is reclaimed (and its flow-log end
-     * record made) within about a second. (An expired entry counts as absent at once; a limit that
-     * refuses reclaims first, {@link Conntrack#commit}.) Every burst scanning 64 slots read ~8 KB
-     * of entries per 32 packets: the most memory traffic of the established path at 100k flows.
-     */
-    static final long EXPIRE_PASS_NS = 1_000_000_000L;
-    /** Slot-nanoseconds of expiry scan owed ({@link #expireBudget}). */
-    private long expireCredit;
-    private long lastExpireNs;
     /** Fragment-table expiry budget (slots) per burst. */
     static final int FRAGMENT_EXPIRE_BUDGET = 16;
     private static final int EPOCH_MASK = 0x3FFF_FFFF;
@@ -155,8 +144,7 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
         nLate = 0;
         int acted = s.cutSeen || nat != null ? perPacket(s, b, now) : batched(s, b, now);
         if (nLate != 0) laterFragments(s, b, now);
-        int budget = expireBudget(now);
-        if (budget > 0) ct.expire(now, budget);
+        ct.expire(now, EXPIRE_BUDGET);
         if (flows != null) {
             ct.interim(now, INTERIM_BUDGET);
             flows.tick(now);
@@ -164,16 +152,6 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
         frags.expire(now, FRAGMENT_EXPIRE_BUDGET);
         c.occupancy(ct.size(), frags.size());
         return acted + nLate;
-    }
-
-    /** Slots to scan this burst: the table's capacity per {@link #EXPIRE_PASS_NS}, at most {@link #EXPIRE_BUDGET}. */
-    int expireBudget(long now) {
-        long elapsed = Math.min(Math.max(now - lastExpireNs, 0), EXPIRE_PASS_NS);
-        lastExpireNs = now;
-        long owed = Math.min(expireCredit + elapsed * ct.capacity(), EXPIRE_BUDGET * EXPIRE_PASS_NS);
-        int budget = (int) (owed / EXPIRE_PASS_NS);
-        expireCredit = owed - budget * EXPIRE_PASS_NS;
-        return budget;
     }
 
     /**

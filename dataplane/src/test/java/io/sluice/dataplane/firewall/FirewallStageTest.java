@@ -94,27 +94,6 @@ class FirewallStageTest {
         throw new AssertionError("no firewall stage in " + java.util.Arrays.toString(stages));
     }
 
-    /** While busy, the expiry cursor goes over the whole table once per second, at most 64 slots a burst. */
-    @Test
-    void expiryScanPacedToOnePassPerSecond() throws Exception {
-        FirewallStage fws = firewallStage();
-        int cap = fws.conntrack().capacity();
-        long t = 5_000_000_000L;
-        assertEquals(FirewallStage.EXPIRE_BUDGET, fws.expireBudget(t), "first burst: the most");
-        long sum = 0;
-        int max = 0;
-        for (int k = 0; k < 100_000; k++) { // one burst every 10 us for one second
-            t += 10_000;
-            int got = fws.expireBudget(t);
-            sum += got;
-            max = Math.max(max, got);
-        }
-        long expected = Math.min(cap, 100_000L * FirewallStage.EXPIRE_BUDGET);
-        assertTrue(Math.abs(sum - expected) <= 1, "slots scanned in one second: " + sum + ", capacity " + cap);
-        assertTrue(max <= FirewallStage.EXPIRE_BUDGET);
-        assertEquals(FirewallStage.EXPIRE_BUDGET, fws.expireBudget(t + 60_000_000_000L), "after a long pause: at most the budget");
-    }
-
     /** The trace detail is stored only while a trace records the burst (the worker brackets it). */
     @Test
     void traceDetailOnlyWhileRecording() throws Exception {
