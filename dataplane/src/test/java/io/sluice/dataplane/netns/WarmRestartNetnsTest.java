@@ -76,8 +76,7 @@ class WarmRestartNetnsTest {
             }
             try (ServiceChild c = ServiceChild.run(cfg)) {
                 c.awaitReady(60_000);
-                ServiceChild.Line kept = c.await(l -> l.startsWith("sluice: conntrack ") && l.contains("kept"), 10_000);
-                assertNotNull(kept, c.output());
+                ServiceChild.Line kept = keptLine(c);
                 Matcher m = Pattern.compile("sluice: conntrack (\\S+): (\\d+) connection\\(s\\) kept").matcher(kept.text());
                 assertTrue(m.find(), kept.text());
                 assertEquals(dir.resolve("ct").resolve("conntrack-0.shard").toString(), m.group(1));
@@ -189,8 +188,7 @@ class WarmRestartNetnsTest {
             }
             try (ServiceChild c = ServiceChild.run(cfg)) {
                 c.awaitReady(60_000);
-                ServiceChild.Line kept = c.await(l -> l.startsWith("sluice: conntrack ") && l.contains("kept"), 10_000);
-                assertNotNull(kept, c.output());
+                ServiceChild.Line kept = keptLine(c);
                 assertTrue(kept.text().contains(", 1 with NAT (bindings rebuilt)") && !kept.text().contains("dropped"), kept.text());
                 plugNat(net, tapUp, ul, tapExt, router, tapJob, job);
                 Files.writeString(marker, "go");
@@ -258,6 +256,13 @@ class WarmRestartNetnsTest {
             "    except (socket.timeout, OSError) as e:",
             "        print(name + ' timeout ' + str(e), flush=True)",
             "");
+
+    /** The restarted data plane's line about its kept shard ({@code sluice: conntrack FILE: N connection(s) kept...}). */
+    private static ServiceChild.Line keptLine(ServiceChild c) throws InterruptedException {
+        ServiceChild.Line kept = c.await(l -> l.startsWith("sluice: conntrack ") && l.contains("kept"), 10_000);
+        assertNotNull(kept, c.output());
+        return kept;
+    }
 
     private static void awaitLine(Path out, String prefix, Process p) throws Exception {
         long deadline = System.nanoTime() + 20_000_000_000L;
