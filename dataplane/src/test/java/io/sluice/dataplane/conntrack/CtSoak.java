@@ -41,10 +41,16 @@ class CtSoak {
         long seed = Long.getLong("ctsoak.seed", 20261206L);
         String result;
         StringBuilder log = new StringBuilder();
+        Path dir = Files.createTempDirectory("ct-soak-" + ProcessHandle.current().pid() + "-");
         try {
-            result = run(Integer.parseInt(secs), seed, log);
+            result = run(Integer.parseInt(secs), seed, log, dir);
         } catch (AssertionError | RuntimeException e) {
             result = "fail: " + e.getMessage();
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) Files.delete(f); // the shard file, also after a failure
+            }
+            Files.delete(dir);
         }
         String out = System.getProperty("ctsoak.out");
         String md = "# Conntrack soak (" + LocalDate.now(ZoneOffset.UTC) + ")\n\nCommand: `" + System.getProperty("ctsoak.cmd", "./sluice bench ct-soak")
@@ -62,10 +68,9 @@ class CtSoak {
         boolean pickup;
     }
 
-    static String run(int seconds, long seed, StringBuilder log) throws Exception {
+    static String run(int seconds, long seed, StringBuilder log, Path dir) throws Exception {
         SplittableRandom r = new SplittableRandom(seed);
         CtTimeouts to = CtTimeouts.defaults();
-        Path dir = Files.createTempDirectory("ct-soak-" + ProcessHandle.current().pid() + "-");
         Path file = dir.resolve("conntrack-0.shard");
         List<String> attachLog = new ArrayList<>();
         ConnLimits limits = new ConnLimits(HOST, VMS, VM_LIMIT);
@@ -184,8 +189,6 @@ class CtSoak {
         for (int v = 0; v < VMS; v++) if (pool[0].blocksOf(v) != 0) leaks.add("vm " + v + " SNAT blocks left " + pool[0].blocksOf(v));
         if (pool[0].blocksInUse(0) != 0) leaks.add("SNAT blocks in use " + pool[0].blocksInUse(0));
         ct.close();
-        Files.deleteIfExists(file);
-        Files.deleteIfExists(dir);
         return leaks.isEmpty() ? "pass" : "fail: " + String.join(", ", leaks);
     }
 
