@@ -2,7 +2,6 @@ package io.sluice.dataplane.ffi;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.util.BitSet;
@@ -22,15 +21,9 @@ public final class Affinity {
 
     /** Bytes of the CPU mask passed to the kernel: 1024 CPUs, glibc's {@code cpu_set_t}. */
     private static final int MASK_BYTES = 128;
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final MethodHandle GETTID = libc("gettid", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle GET = libc("sched_getaffinity", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
-    private static final MethodHandle SET = libc("sched_setaffinity", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
-
-    private static MethodHandle libc(String name, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(
-                () -> new IllegalStateException("libc has no " + name)), fd);
-    }
+    private static final MethodHandle GETTID = SdNotify.libc("gettid", FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle GET = SdNotify.libc("sched_getaffinity", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
+    private static final MethodHandle SET = SdNotify.libc("sched_setaffinity", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
 
     /** The calling thread's Linux thread id. */
     public static int gettid() {

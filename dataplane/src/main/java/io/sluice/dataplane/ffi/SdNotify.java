@@ -34,7 +34,8 @@ public final class SdNotify {
     private static final int MSG_NOSIGNAL = 0x4000;
     private static final int SUN_PATH = 108;
 
-    private static MethodHandle libc(String name, FunctionDescriptor fd) {
+    /** A downcall to libc's {@code name} (also used by {@link Affinity}). */
+    static MethodHandle libc(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(
                 () -> new IllegalStateException("libc has no " + name)), fd);
     }
