@@ -141,6 +141,7 @@ final class ControlApi implements AutoCloseable {
             ObjectNode o = GroupCodec.JSON.createObjectNode();
             o.put("status", "ok");
             o.put("generation", plane.generation());
+            plane.journalHealth(o.putObject("journal"));
             send(res, 200, o.toString().getBytes(StandardCharsets.UTF_8), requestId, null);
             return;
         }

@@ -45,7 +45,9 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     private int sinceSnapshot;
     private long bytesSinceSnapshot;
     /** Snapshots written by this process; the generation of the one start-up used (0: none). */
-    private int snapshotsWritten;
+    private volatile int snapshotsWritten;
+    /** The generation of the newest snapshot this process wrote (0: none yet); read by /v1/health. */
+    private volatile long lastSnapshotGen;
     /** A snapshot is being checked and written (on {@link #snapshotter}); guarded by the change lock. */
     private boolean snapshotBusy;
     private final java.util.concurrent.ExecutorService snapshotter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
@@ -407,6 +409,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
             }
             synchronized (lock) {
                 snapshotsWritten++;
+                lastSnapshotGen = gen;
                 int n = list.size();
                 if (base == over && changes.size() >= n && (n == 0 || changes.subList(0, n - 1).equals(list.subList(0, n - 1)))) {
                     // the changes made since stay after it (the last one taken may have been replaced by a PUT of the same resource)
@@ -441,6 +444,20 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
 
     int snapshotsWritten() {
         return snapshotsWritten;
+    }
+
+    /**
+     * The journal's part of {@code GET /v1/health}: {@code api.snapshot-every}, the snapshot start-up used ({@code
+     * started_from_snapshot}, 0 = the whole journal was replayed), the journal records replayed after it, the snapshots
+     * this process has written and the generation of the newest of them ({@code last_snapshot}, 0 = none
+     * yet). An operator sees that snapshots are being taken; the crash loop waits on it.
+     */
+    void journalHealth(com.fasterxml.jackson.databind.node.ObjectNode o) {
+        o.put("snapshot_every", settings.snapshotEvery());
+        o.put("started_from_snapshot", startSnapshotGen);
+        o.put("replayed", replayedChanges);
+        o.put("snapshots_written", snapshotsWritten());
+        o.put("last_snapshot", lastSnapshotGen);
     }
 
     /** The generation of the snapshot start-up used (0: none), and the journal records replayed after it. */

@@ -28,6 +28,13 @@ import java.util.function.IntFunction;
  * unacknowledged one is there whole or not at all (each change sets two rules, ports n and n+1,
  * together), and the generation is at least the last acknowledged one. At the end the audit chain
  * is verified. The first failure stops the loop and is the result's {@code failure}.
+ * <p>
+ * Every {@value #SNAPSHOT_ROUND}th round waits, before its random kill, until the child reports a
+ * journal snapshot written ({@code GET /v1/health}, {@code journal.last_snapshot}; only when the
+ * child's {@code journal.snapshot_every} is 1 to {@value #SNAPSHOT_WAIT_CHANGES}): the next start must
+ * then come from a snapshot at least that new. So kills land after
+ * snapshots whatever the machine's speed, and a start-up that ignores its snapshots fails the loop
+ * instead of going unnoticed; the other rounds kill before, during and after snapshots at random.
  */
 public final class CrashLoop {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -47,6 +54,12 @@ public final class CrashLoop {
         }
     }
 
+    /** Every this many rounds, the kill waits for a journal snapshot first (see the class comment). */
+    public static final int SNAPSHOT_ROUND = 5;
+    /** Such a round waits only when the child snapshots at least every this many changes. */
+    private static final long SNAPSHOT_WAIT_CHANGES = 100;
+    /** How long such a round waits for the snapshot before it fails the loop. */
+    private static final long SNAPSHOT_WAIT_MS = 60_000;
     /** A start slower than this prints the child's output (what it waited for). */
     private static final long SLOW_START_MS = 10_000;
 
@@ -64,6 +77,7 @@ public final class CrashLoop {
         long totalAcked = 0;
         List<Long> starts = new ArrayList<>();
         int fromSnapshot = 0;
+        long mustStartFrom = 0; // a snapshot of at least this generation was written before the last kill
         for (int k = 0; k <= kills; k++) {
             long t0 = System.nanoTime();
             Process child = new ProcessBuilder(command.apply(k)).redirectErrorStream(true).start();
@@ -78,10 +92,19 @@ public final class CrashLoop {
                         System.out.println("crash loop: round " + k + ": " + startMs + " ms to the API line; the child printed:\n" + out.toString().strip());
                     }
                 }
+                String apiLine;
                 synchronized (out) {
-                    if (out.indexOf(", snapshot of generation ") >= 0) fromSnapshot++;
+                    int at = out.indexOf("sluice: control API on ");
+                    apiLine = out.substring(at, out.indexOf("\n", at));
                 }
-                long gen = json(call(base, "GET", "/v1/health", null, null)).path("generation").asLong();
+                if (apiLine.contains(", snapshot of generation ")) fromSnapshot++;
+                JsonNode health = json(call(base, "GET", "/v1/health", null, null));
+                long started = health.path("journal").path("started_from_snapshot").asLong();
+                if (mustStartFrom > 0 && started < mustStartFrom) {
+                    return fail(k, totalAcked, starts, "a snapshot of generation " + mustStartFrom + " was written before the kill, but start-up used "
+                            + (started == 0 ? "none (the whole journal replayed)" : "the one of generation " + started) + ":\n" + text(out));
+                }
+                long gen = health.path("generation").asLong();
                 if (gen < ackedGen.get()) return fail(k, totalAcked, starts, "generation " + gen + " < last acknowledged " + ackedGen.get());
                 HttpResponse<String> r = call(base, "GET", "/v1/projects/blue/security-groups/crash", key, null);
                 if (acked.get() == 0) {
@@ -119,6 +142,24 @@ public final class CrashLoop {
                 streamer.start();
                 long flowing = System.nanoTime() + 30_000_000_000L;
                 while (acked.get() == before && streamer.isAlive() && System.nanoTime() < flowing) Thread.sleep(2);
+                mustStartFrom = 0;
+                long every = health.path("journal").path("snapshot_every").asLong();
+                if (every > 0 && every <= SNAPSHOT_WAIT_CHANGES && k % SNAPSHOT_ROUND == SNAPSHOT_ROUND - 1) {
+                    // this round's kill comes after a snapshot: wait for the child to report one
+                    long until = System.nanoTime() + SNAPSHOT_WAIT_MS * 1_000_000L;
+                    while (streamer.isAlive() && System.nanoTime() < until) {
+                        long last = json(call(base, "GET", "/v1/health", null, null)).path("journal").path("last_snapshot").asLong();
+                        if (last > 0) {
+                            mustStartFrom = last;
+                            break;
+                        }
+                        Thread.sleep(20);
+                    }
+                    if (mustStartFrom == 0) {
+                        return fail(k, totalAcked, starts, "no journal snapshot written within " + SNAPSHOT_WAIT_MS / 1000 + " s of streaming changes ("
+                                + (acked.get() - before) + " acknowledged this round):\n" + text(out));
+                    }
+                }
                 Thread.sleep(rnd.nextInt(300));
                 child.destroyForcibly(); // SIGKILL
                 child.waitFor();
@@ -148,7 +189,12 @@ public final class CrashLoop {
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
                 String l;
-                while ((l = r.readLine()) != null) lines.add(l);
+                while ((l = r.readLine()) != null) {
+                    synchronized (out) {
+                        out.append(l).append('\n'); // all of it, after the API line too (a failure shows it)
+                    }
+                    lines.add(l);
+                }
             } catch (Exception ignored) {
                 // the child is gone
             }
@@ -161,12 +207,15 @@ public final class CrashLoop {
             String l = lines.poll(100, TimeUnit.MILLISECONDS);
             if (l == null) continue;
             if (l.equals("\u0000eof")) return null;
-            synchronized (out) {
-                out.append(l).append('\n');
-            }
             if (l.startsWith("sluice: control API on ")) return URI.create(l.substring("sluice: control API on ".length()).split(" ")[0]);
         }
         return null;
+    }
+
+    private static String text(StringBuilder out) {
+        synchronized (out) {
+            return out.toString().strip();
+        }
     }
 
     private static HttpResponse<String> call(URI base, String method, String path, String key, String body) throws Exception {

@@ -108,6 +108,14 @@ class JournalSnapshotTest {
                 max = Math.max(max, cp.changeCount());
             }
             assertTrue(cp.snapshotsWritten() >= 99, "snapshots: " + cp.snapshotsWritten());
+            cp.awaitSnapshots();
+            var health = GroupCodec.JSON.createObjectNode();
+            cp.journalHealth(health); // what GET /v1/health shows under "journal"
+            assertEquals(100, health.path("snapshot_every").asInt());
+            assertEquals(0, health.path("started_from_snapshot").asLong(), "a fresh journal: " + health);
+            assertEquals(cp.snapshotsWritten(), health.path("snapshots_written").asInt());
+            long last = health.path("last_snapshot").asLong();
+            assertTrue(last > cp.generation() - 200 && last <= cp.generation(), "the newest snapshot written: " + health);
             // bounded by the state (2 per group, 2 per VM's memberships) plus the changes since the last snapshot
             assertTrue(max <= 2 * groups + 4 + 100, "the change list reached " + max + " entries after " + made.size() + " changes");
             gen = cp.generation();
@@ -122,6 +130,11 @@ class JournalSnapshotTest {
             assertEquals(full.group("blue", "g7"), cp.state().group("blue", "g7"));
             assertTrue(cp.startSnapshotGeneration() > gen - 100, "started from the snapshot of generation " + cp.startSnapshotGeneration());
             assertTrue(cp.replayedChanges() < 100, "replayed " + cp.replayedChanges());
+            var health = GroupCodec.JSON.createObjectNode();
+            cp.journalHealth(health);
+            assertEquals(cp.startSnapshotGeneration(), health.path("started_from_snapshot").asLong(), health.toString());
+            assertEquals(cp.replayedChanges(), health.path("replayed").asInt(), health.toString());
+            assertEquals(0, health.path("last_snapshot").asLong(), "none written by this process yet: " + health);
             // a reload of the same file replays the snapshot's list: the same value
             SluiceConfig over = cp.over(cfg);
             assertEquals(full.config(), over);
