@@ -113,7 +113,10 @@ public final class ApiCrashBench {
         Path dir = Files.createTempDirectory(work, "archive");
         List<String> dump = new ArrayList<>(cmd);
         dump.add(1, "-XX:AOTCacheOutput=" + jsa);
-        dump.add(ApiLatencyBench.config(dir, "none").toString());
+        Path trainCfg = ApiLatencyBench.config(dir, "none");
+        // a journal snapshot every 7 changes, and 8 changes: the snapshot path is in the archive too
+        Files.writeString(trainCfg, "  snapshot-every: 7\n", java.nio.file.StandardOpenOption.APPEND);
+        dump.add(trainCfg.toString());
         Path out = dir.resolve("out.txt");
         Process p = new ProcessBuilder(dump).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         try {
@@ -124,10 +127,18 @@ public final class ApiCrashBench {
                 Thread.sleep(50);
             }
             if (base == null) throw new IllegalStateException("ControlOnly did not start:\n" + Files.readString(out));
-            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(base.resolve("/v1/projects/blue/security-groups/warm"))
-                    .header("X-API-Key", ApiLatencyBench.KEY).header("Content-Type", "application/json")
-                    .PUT(HttpRequest.BodyPublishers.ofString("{\"inbound_rules\":[{\"protocol\":\"tcp\",\"port\":1}]}")).build(), HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() != 200) throw new IllegalStateException("warm-up PUT: " + r.statusCode() + " " + r.body());
+            HttpClient http = HttpClient.newHttpClient();
+            for (int i = 1; i <= 8; i++) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/v1/projects/blue/security-groups/warm"))
+                        .header("X-API-Key", ApiLatencyBench.KEY).header("Content-Type", "application/json")
+                        .PUT(HttpRequest.BodyPublishers.ofString("{\"inbound_rules\":[{\"protocol\":\"tcp\",\"port\":" + i + "}]}")).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() != 200) throw new IllegalStateException("warm-up PUT: " + r.statusCode() + " " + r.body());
+            }
+            long until = System.nanoTime() + 60_000_000_000L;
+            while (System.nanoTime() < until && !http.send(HttpRequest.newBuilder(base.resolve("/v1/health")).build(), HttpResponse.BodyHandlers.ofString())
+                    .body().matches(".*\"last_snapshot\":[1-9].*")) {
+                Thread.sleep(20);
+            }
         } finally {
             p.destroy(); // SIGTERM: the archive is written at exit
             if (!p.waitFor(60, TimeUnit.SECONDS)) p.destroyForcibly().waitFor();
