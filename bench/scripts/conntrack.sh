@@ -61,6 +61,7 @@ T_START=$(date +%s)
 TMP=$(mktemp -d /tmp/slct.XXXXXX)
 SOCK=$TMP/admin.sock
 . "$S/ovs/lib.sh"
+FEAT_WORKER_CPU=1   # the driver's worker is on --lcore 1 (below)
 . "$S/features-common.sh"
 BENCH_PID=""
 cleanup() {

@@ -14,11 +14,21 @@
 #                                          trace printed no header / printed a packet
 FEAT_MATCH=${FEAT_MATCH:-udp and dst 192.0.2.99}
 FEAT_PID=""
+# FEAT_WORKER_CPU: the bench worker's CPU; the client (a JVM of its own) runs on the other CPUs, as an
+# operator's shell would beside a data plane whose workers own their cores
+FEAT_WORKER_CPU=${FEAT_WORKER_CPU:-}
+
+feat_pin() {
+  [ -n "$FEAT_WORKER_CPU" ] || return 0
+  local others
+  others=$(seq 0 $(( $(nproc) - 1 )) | grep -vx "$FEAT_WORKER_CPU" | paste -sd, -)
+  [ -n "$others" ] && echo "taskset -c $others"
+}
 
 feat_cmd() {
   case $1 in
-    trace) echo "./sluice trace --socket $2 --match '$FEAT_MATCH' --count 0";;
-    capture) echo "./sluice capture $3 --socket $2 -w /dev/null";;
+    trace) echo "$(feat_pin) ./sluice trace --socket $2 --match '$FEAT_MATCH' --count 0";;
+    capture) echo "$(feat_pin) ./sluice capture $3 --socket $2 -w /dev/null";;
   esac
 }
 
@@ -26,8 +36,8 @@ feat_start() {
   local f=$1 sock=$2 port=$3 lg=$4 pid=$5 k
   for k in $(seq 600); do [ -S "$sock" ] && break; kill -0 "$pid" 2>/dev/null || return 1; sleep 0.1; done
   case $f in
-    trace) "$SLUICE_HOME/sluice" trace --socket "$sock" --match "$FEAT_MATCH" --count 0 > "$lg" 2>&1 < /dev/null &;;
-    capture) "$SLUICE_HOME/sluice" capture "$port" --socket "$sock" -w /dev/null > "$lg" 2>&1 < /dev/null &;;
+    trace) $(feat_pin) "$SLUICE_HOME/sluice" trace --socket "$sock" --match "$FEAT_MATCH" --count 0 > "$lg" 2>&1 < /dev/null &;;
+    capture) $(feat_pin) "$SLUICE_HOME/sluice" capture "$port" --socket "$sock" -w /dev/null > "$lg" 2>&1 < /dev/null &;;
     *) return 1;;
   esac
   FEAT_PID=$!

@@ -70,6 +70,7 @@ MAIN=$(( LCORE == 0 ? 1 : 0 )); [ "$NCPU" -gt 1 ] || MAIN=$LCORE
 TMP=$(mktemp -d /tmp/slb-forward.XXXXXX)
 SOCK=$TMP/admin.sock
 BENCH_PID=""; TP_PID=""
+FEAT_WORKER_CPU=$LCORE
 . "$S/features-common.sh"
 cleanup() {
   local p

@@ -42,6 +42,25 @@ public final class Operability {
         return a;
     }
 
+    /**
+     * Keeps the driver's other threads (JIT, GC, admin socket, capture reader) off the worker's CPU, as
+     * {@code ./sluice run} does ({@code service.housekeeping-cpus}, default {@code auto}): waits until
+     * every worker has pinned itself (up to 10 s), then starts the same sweeper. Without it those
+     * threads share the worker's core, and the acceptance rule rejects the run.
+     */
+    public static io.sluice.dataplane.service.Housekeeping housekeeping(Dataplane dp) throws InterruptedException {
+        long end = System.nanoTime() + 10_000_000_000L;
+        for (io.sluice.dataplane.agent.Worker w : dp.workers()) {
+            while (System.nanoTime() < end) {
+                int tid = w.osTid();
+                java.util.BitSet on = tid > 0 ? io.sluice.dataplane.ffi.Affinity.get(tid) : null;
+                if (w.lcore() < 0 || on != null && on.cardinality() == 1) break;
+                Thread.sleep(5);
+            }
+        }
+        return io.sluice.dataplane.service.Service.startHousekeeping(dp.config(), dp, System.out);
+    }
+
     /** Waits until every bit of {@code mode} is armed on {@code tap} (by a client of the admin socket). */
     public static void awaitArmed(Tap tap, int mode, long timeoutMs) throws InterruptedException {
         long end = System.nanoTime() + timeoutMs * 1_000_000L;

@@ -118,6 +118,7 @@ public final class ForwardBench {
             io.sluice.dataplane.debug.AdminServer admin = Operability.admin(adminSocket, dp, null);
             try {
                 dp.startWorkers();
+                Operability.housekeeping(dp);
                 Operability.awaitArmed(dp.tap(), armMode, 120_000);
                 Thread.sleep(warmup * 1000L);
                 java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();

@@ -186,9 +186,10 @@ public final class Service {
 
     /**
      * Keeps the threads that are not workers off the pinned workers' CPUs ({@code service.housekeeping-cpus}).
-     * Called once every worker polls, so each has pinned itself. A failure here is logged, never fatal.
+     * Called once every worker polls, so each has pinned itself (the bench drivers call it too). A
+     * failure here is logged, never fatal.
      */
-    private static Housekeeping startHousekeeping(SluiceConfig cfg, Dataplane dp, PrintStream log) {
+    public static Housekeeping startHousekeeping(SluiceConfig cfg, Dataplane dp, PrintStream log) {
         try {
             java.util.Set<Integer> tids = new java.util.HashSet<>();
             java.util.BitSet pinned = new java.util.BitSet();
