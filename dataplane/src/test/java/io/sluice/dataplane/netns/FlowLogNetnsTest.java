@@ -185,7 +185,7 @@ class FlowLogNetnsTest {
     }
 
     static FlowLogRecord await(Path dir, java.util.function.Predicate<FlowLogRecord> p, long ms) throws InterruptedException {
-        long deadline = System.nanoTime() + ms * 1_000_000L;
+        long deadline = System.nanoTime() + Math.max(ms, ServiceChild.MIN_WAIT_MS) * 1_000_000L;
         List<FlowLogRecord> seen = new ArrayList<>();
         while (System.nanoTime() < deadline) {
             seen.clear();

@@ -97,8 +97,16 @@ final class ServiceChild implements AutoCloseable {
     }
 
     /** Waits for a line that matches; returns it, or null after the timeout or when the child ended without one. */
+    /**
+     * The least any wait for an expected line or exit takes before it fails: every wait here is for
+     * something the test expects to happen, so a longer wait costs only a failing run's time, while a
+     * shorter one fails a correct data plane on a loaded machine (a full run beside other builds, at
+     * load 16 on 2 cores, saw cold SIGHUP reloads take over 10 s).
+     */
+    static final long MIN_WAIT_MS = 60_000;
+
     Line await(Predicate<String> match, long timeoutMs) throws InterruptedException {
-        long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+        long deadline = System.nanoTime() + Math.max(timeoutMs, MIN_WAIT_MS) * 1_000_000L;
         int seen = 0;
         synchronized (lines) {
             while (true) {
@@ -149,6 +157,7 @@ final class ServiceChild implements AutoCloseable {
 
     /** Exit status, or fails when the child is still running after {@code timeoutSec}. */
     int awaitExit(int timeoutSec) throws InterruptedException {
+        timeoutSec = (int) Math.max(timeoutSec, MIN_WAIT_MS / 1000);
         if (!process.waitFor(timeoutSec, TimeUnit.SECONDS)) {
             throw new AssertionError("child still running after " + timeoutSec + " s:\n" + output());
         }
