@@ -280,6 +280,14 @@ public final class Service {
 
     private static void installReloadSignal(ConfigReloader reloader, PrintStream log) {
         try {
+            // an ignored SIGHUP (nohup) would leave the handler below silently unused: reloading is what it is for here
+            if (io.sluice.dataplane.ffi.SignalDisposition.unignore(io.sluice.dataplane.ffi.SignalDisposition.SIGHUP)) {
+                log.println("sluice: SIGHUP was set to be ignored (started under nohup?); Sluice takes it back: SIGHUP reloads the configuration");
+            }
+        } catch (IllegalStateException e) {
+            log.println("sluice: cannot read SIGHUP's disposition (" + e.getMessage() + ")");
+        }
+        try {
             sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> reloader.request("SIGHUP"));
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             log.println("sluice: cannot handle SIGHUP (" + e.getMessage() + "); reloading on rename into place only");

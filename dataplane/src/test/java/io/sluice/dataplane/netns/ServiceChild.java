@@ -91,6 +91,16 @@ final class ServiceChild implements AutoCloseable {
         return new ServiceChild(pb.start());
     }
 
+    /** {@code Main run CONFIG} started through {@code prefix} (e.g. {@code nohup}, which execs it: same pid). */
+    static ServiceChild runUnder(List<String> prefix, Path config) throws IOException {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(javaCommand("io.sluice.dataplane.Main", "run", config.toString()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().remove("NOTIFY_SOCKET");
+        pb.environment().remove("WATCHDOG_USEC");
+        return new ServiceChild(pb.start());
+    }
+
     /** {@code Main run CONFIG}: exactly what {@code ./sluice run CONFIG} executes. */
     static ServiceChild run(Path config) throws IOException {
         return start(Map.of(), "io.sluice.dataplane.Main", "run", config.toString());

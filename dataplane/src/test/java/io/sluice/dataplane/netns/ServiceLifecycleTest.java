@@ -208,6 +208,28 @@ class ServiceLifecycleTest {
         }
     }
 
+    /**
+     * {@code nohup ./sluice run …}: the data plane starts with SIGHUP ignored, and the JVM would never
+     * run a handler for an ignored signal; Sluice sets it back to its default first, says so, and
+     * SIGHUP reloads.
+     */
+    @Test
+    void sighupReloadsUnderNohup() throws Exception {
+        try (Netns net = new Netns()) {
+            Path dir = net.tempDir();
+            Path cfg = ServiceChild.twoTapConfig(dir, net.name("na"), net.name("nb"), "");
+            try (ServiceChild c = ServiceChild.runUnder(List.of("nohup"), cfg)) {
+                c.awaitReady(60_000);
+                assertTrue(c.output().contains("sluice: SIGHUP was set to be ignored (started under nohup?)"), c.output());
+                c.signal("HUP");
+                assertNotNull(c.await(l -> l.equals("sluice: reload (SIGHUP): nothing applied; generation 1"), 60_000), c.output());
+                assertTrue(c.process.isAlive(), c.output());
+                c.signal("TERM");
+                assertEquals(0, c.awaitExit(30), c.output());
+            }
+        }
+    }
+
     @Test
     void sighupWithSecurityGroupsAppliesThemAndKeepsRunning() throws Exception {
         try (Netns net = new Netns()) {
