@@ -20,7 +20,7 @@ cmd="CTDIFF_SEQUENCES=$SEQS CTDIFF_SEED=$SEED$([ "$LOOSE" = 1 ] && echo " CTDIFF
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 # the harness lives with the conntrack tests (it drives the package-private parts and the netns helper)
-if ! mvn -B -q -o -pl dataplane -am test -Dtest=LinuxDiffTest#randomSequencesMatchLinux -Dsurefire.failIfNoSpecifiedTests=false \
+if ! mvn -B -q -o -pl dataplane -am test -Dtest=LinuxDiffTest#randomSequencesMatchLinux -Dsurefire.failIfNoSpecifiedTests=false -Dsluice.test.forkTimeoutSeconds=0 \
     -Dctdiff.sequences="$SEQS" -Dctdiff.seed="$SEED" -Dctdiff.out="$out" -Dctdiff.cmd="$cmd" -Dctdiff.loose="$([ "$LOOSE" = 1 ] && echo true || echo false)" > "$log" 2>&1; then
   tail -60 "$log" >&2
   [ -f "$out" ] || { echo "conntrack-diff: the harness failed before writing $out" >&2; exit 1; }

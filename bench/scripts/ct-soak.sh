@@ -17,7 +17,7 @@ out="$SLUICE_HOME/bench/results/ct-soak-$(date -u +%Y%m%d-%H%M).md"
 cmd="CTSOAK_SECONDS=$SECS CTSOAK_SEED=$SEED ./sluice bench ct-soak"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-if ! mvn -B -q -o -pl dataplane -am test -Dtest=CtSoak -Dsurefire.failIfNoSpecifiedTests=false \
+if ! mvn -B -q -o -pl dataplane -am test -Dtest=CtSoak -Dsurefire.failIfNoSpecifiedTests=false -Dsluice.test.forkTimeoutSeconds=0 \
     -Dctsoak.seconds="$SECS" -Dctsoak.seed="$SEED" -Dctsoak.out="$out" -Dctsoak.cmd="$cmd" > "$log" 2>&1; then
   tail -40 "$log" >&2
   [ -f "$out" ] || { echo "ct-soak: failed before writing $out" >&2; exit 1; }
