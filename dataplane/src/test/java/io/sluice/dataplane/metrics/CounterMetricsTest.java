@@ -107,7 +107,7 @@ class CounterMetricsTest {
                     "        print(s.name + '{' + l + '}' + ' ' + repr(float(s.value)))");
             Process p = new ProcessBuilder("/usr/bin/python3", "-c", py, f.toString()).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
             assertEquals(0, p.exitValue(), "the Prometheus parser rejected the scrape:\n" + out + "\n--- scrape:\n" + text);
             Map<String, Double> m = new TreeMap<>();
             for (String line : out.split("\n")) {

@@ -130,7 +130,7 @@ class ControlApiFloatingIpNetnsTest {
                 JsonNode back = ok(s.put(BASE + "/" + FIP, BLUE, "{\"vm\":\"web\"}"));
                 assertEquals(gen + 1, back.path("generation").asLong(), back.toString());
                 Files.writeString(trigger, "go");
-                assertTrue(hold.waitFor(15, TimeUnit.SECONDS), "held client did not finish");
+                assertTrue(hold.waitFor(60, TimeUnit.SECONDS), "held client did not finish");
                 assertTrue(Files.readString(out).contains("cut"), "the old holder's connection is cut:\n" + Files.readString(out));
                 // the held connection's segments now reach web, where they belong to no connection: web's
                 // own rules judge them (mid-stream pickup, tcp-pickup on by default; its default group lets

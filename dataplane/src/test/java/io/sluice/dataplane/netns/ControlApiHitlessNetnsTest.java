@@ -119,8 +119,8 @@ class ControlApiHitlessNetnsTest {
                 assertEquals(g0 + changes, g1, "every change applied");
 
                 Files.writeString(stop, "stop");
-                assertTrue(tx.waitFor(20, TimeUnit.SECONDS), "sender did not stop");
-                assertTrue(rx.waitFor(20, TimeUnit.SECONDS), "receiver did not stop");
+                assertTrue(tx.waitFor(60, TimeUnit.SECONDS), "sender did not stop");
+                assertTrue(rx.waitFor(60, TimeUnit.SECONDS), "receiver did not stop");
                 String sent = Files.readString(txOut);
                 String got = Files.readString(rxOut);
                 long udpSent = field(sent, "udp_sent");

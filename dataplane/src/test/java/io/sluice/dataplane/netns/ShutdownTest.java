@@ -62,7 +62,7 @@ class ShutdownTest {
             assertTrue(Netns.linkExists(null, ifA), ifA + " missing while running");
             assertTrue(Netns.linkExists(null, ifB), ifB + " missing while running");
             Netns.run("kill", "-" + signal, Long.toString(p.pid()));
-            assertTrue(p.waitFor(20, TimeUnit.SECONDS), "child did not exit on SIG" + signal);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child did not exit on SIG" + signal);
             assertFalse(Netns.linkExists(null, ifA), ifA + " left behind after SIG" + signal);
             assertFalse(Netns.linkExists(null, ifB), ifB + " left behind after SIG" + signal);
         } finally {

@@ -112,7 +112,7 @@ class WarmRestartNetnsTest {
                 awaitLine(sessionOut, "third ", session);
                 assertTrue(read(sessionOut).contains("third ok"), "the session after its state was lost, picked up:\n" + read(sessionOut)
                         + "\ncounters: " + nonZeroDrops(counters));
-                assertTrue(session.waitFor(10, TimeUnit.SECONDS));
+                assertTrue(session.waitFor(60, TimeUnit.SECONDS));
                 assertEquals(0, counter(counters, "firewall port ext1 drop fw_invalid") + counter(counters, "firewall port vm1 drop fw_invalid"),
                         "nothing of the session dropped as invalid: " + nonZeroDrops(counters));
                 long noRule2 = counter(counters, "firewall port vm1 drop fw_no_rule");
