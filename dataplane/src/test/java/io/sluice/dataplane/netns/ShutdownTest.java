@@ -33,6 +33,11 @@ class ShutdownTest {
         String ifA = prefix + "a";
         String ifB = prefix + "b";
         List<String> cmd = new ArrayList<>();
+        // SIGINT at its default in the child, as for a command run in a terminal: a test run started as a
+        // background job of a script inherits SIGINT ignored, and the JVM never handles an ignored SIGINT
+        // (env execs the command: same pid)
+        cmd.add("env");
+        cmd.add("--default-signal=INT");
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (a.startsWith("--") || a.startsWith("-XX:") || a.startsWith("-Dsluice")) {
