@@ -136,6 +136,9 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         } catch (ConfigException e) {
             closeQuietly(j, a);
             throw e;
+        } catch (AuditLog.Damaged e) {
+            closeQuietly(j, a);
+            throw new ConfigException(e.getMessage());
         } catch (RuntimeException e) {
             closeQuietly(j, a);
             throw new ConfigException("api: cannot open the journal " + s.journal() + " or the audit log " + s.audit() + ": " + e);
@@ -253,6 +256,11 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
             c = state.resolve(c);
             journaled[0] = c;
             DesiredState next = state.apply(c);
+            if (next.config().overlay() != state.config().overlay() && next.config().overlay() != null) {
+                // with NAT a new VM needs a free NAT VM slot (docs/nat.md, "VM slots")
+                String slots = running == null ? null : running.natSlotProblem(next.config().overlay());
+                if (slots != null) throw ApiException.conflict(slots);
+            }
             // hot-plug (docs/api.md): a new device is plugged in and polled before anything is journaled
             List<Integer> plugged = plug(state.config(), next.config());
             long t2 = System.nanoTime();

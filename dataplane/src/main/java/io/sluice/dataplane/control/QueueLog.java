@@ -97,15 +97,20 @@ public final class QueueLog implements AutoCloseable {
     /** Every record from the first, oldest first (one whose bytes do not add up is not {@code intact}). */
     List<Entry> readAll() {
         List<Entry> out = new ArrayList<>();
+        forEach(out::add);
+        return out;
+    }
+
+    /** Each record from the first, oldest first, without holding them all. */
+    void forEach(java.util.function.Consumer<Entry> each) {
         try (ExcerptTailer t = queue.createTailer()) {
             t.singleThreadedCheckDisabled(true);
             while (true) {
                 Entry e = next(t);
                 if (e == null) break;
-                out.add(e);
+                each.accept(e);
             }
         }
-        return out;
     }
 
     /**
