@@ -128,7 +128,7 @@ class JournalSnapshotTest {
         }
     }
 
-    private static List<Path> cq4(Path d) throws IOException {
+    static List<Path> cq4(Path d) throws IOException {
         try (Stream<Path> s = Files.list(d)) {
             return s.filter(p -> p.toString().endsWith(".cq4")).sorted().toList();
         }
@@ -144,7 +144,7 @@ class JournalSnapshotTest {
     }
 
     /** Changes one byte of the last place {@code text} is in the one queue file of {@code queueDir}. */
-    private static void corruptLast(Path queueDir, String text) throws IOException {
+    static void corruptLast(Path queueDir, String text) throws IOException {
         List<Path> files = cq4(queueDir);
         assertEquals(1, files.size(), files.toString());
         byte[] b = Files.readAllBytes(files.get(0));
