@@ -46,6 +46,8 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     private long bytesSinceSnapshot;
     /** Snapshots written by this process; the generation of the one start-up used (0: none). */
     private int snapshotsWritten;
+    /** Files deleted by journal retirement since this start (the snapshot thread writes it). */
+    private volatile int retired;
     /** A snapshot is being checked and written (on {@link #snapshotter}); guarded by the change lock. */
     private boolean snapshotBusy;
     private final java.util.concurrent.ExecutorService snapshotter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
@@ -413,6 +415,18 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
             } catch (RuntimeException e) {
                 return "the snapshot could not be written: " + e.getMessage(); // the journal still holds every change
             }
+            if (settings.retireJournal()) {
+                try {
+                    List<String> gone = journal.retire();
+                    if (!gone.isEmpty()) {
+                        retired += gone.size();
+                        log.println("sluice: journal " + journal.dir() + ": retired " + String.join(", ", gone)
+                                + " (older than the previous snapshot's files; api.retain-journal: retire)");
+                    }
+                } catch (RuntimeException e) {
+                    log.println("sluice: journal " + journal.dir() + ": retiring old files failed (they stay): " + e.getMessage());
+                }
+            }
             synchronized (lock) {
                 snapshotsWritten++;
                 int n = list.size();
@@ -445,6 +459,11 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     /** The length of the change list a reload replays (tests: it stays bounded). */
     int changeCount() {
         return changes.size();
+    }
+
+    /** Journal and snapshot files deleted by retirement since this start (tests). */
+    int retiredFiles() {
+        return retired;
     }
 
     int snapshotsWritten() {
