@@ -131,7 +131,8 @@ public final class OverlayPipeline {
     private void publishCompiled(OverlayModel next) {
         OverlaySnapshot compiled;
         try {
-            compiled = OverlaySnapshot.compile(next, state.current(), nat == null ? x -> false : nat.ports::busy);
+            // without NAT nothing is kept by slot: positions, as at start
+            compiled = nat == null ? OverlaySnapshot.compile(next) : OverlaySnapshot.compile(next, state.current(), nat.ports::busy);
         } catch (OverlayModelException e) {
             throw new IllegalArgumentException("overlay: " + e.getMessage(), e);
         }
