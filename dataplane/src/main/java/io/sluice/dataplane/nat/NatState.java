@@ -47,8 +47,9 @@ public final class NatState {
     public final long[] noPublicAccess;
     /** Worker: per slot, the generation its counters belong to (a new VM in the slot resets them). */
     private final int[] seenGen;
-    /** Control thread: per slot, the generation its counters are named for. */
+    /** Control thread: per slot, the generation and the VM its counters are named for. */
     private final int[] labelledGen;
+    private final String[] labelledName;
     private final Counters counters;
     public long fipCreated, snatCreated, arpReplies, gatewayArpRequests, gatewayLearned, stale, icmpErrorsIn, icmpErrorsOut, garpsSent;
     /** Hairpin: VMs' packets to our own addresses turned around here, delivered / dropped on their way back in. */
@@ -94,6 +95,7 @@ public final class NatState {
         noPublicAccess = new long[slots];
         seenGen = s.slotGen.clone();
         labelledGen = new int[slots];
+        labelledName = new String[slots];
         int n = LABELS.length + s.snatAddr.length + 2 * slots;
         pub = new AtomicCounter[n];
         pubLast = new long[n];
@@ -115,7 +117,8 @@ public final class NatState {
         int base = LABELS.length + addresses, slots = exhausted.length;
         for (int v = 0; v < s.vmCount(); v++) {
             int slot = s.vmSlot[v];
-            if (labelledGen[slot] == s.slotGen[slot]) continue;
+            // by name too: a change whose apply was rolled back may have named the slot for another VM
+            if (labelledGen[slot] == s.slotGen[slot] && s.vmName[v].equals(labelledName[slot])) continue;
             String[] names = {"nat vm " + s.vmName[v] + " snat exhausted", "nat vm " + s.vmName[v] + " no public access"};
             for (int j = 0; j < 2; j++) {
                 int k = base + j * slots + slot;
@@ -123,6 +126,7 @@ public final class NatState {
                 else pub[k].updateLabel(names[j]);
             }
             labelledGen[slot] = s.slotGen[slot];
+            labelledName[slot] = s.vmName[v];
         }
     }
 
