@@ -35,14 +35,24 @@ import java.util.TreeSet;
  *                         this many changes since the last one
  * @param snapshotBytes    {@code snapshot-bytes} (default {@link #DEFAULT_SNAPSHOT_BYTES}): a journal snapshot once the
  *                         changes journaled since the last one reach this many bytes (whichever comes first)
+ * @param retireJournal    {@code retain-journal: retire} (the default, docs/decisions.md): after each snapshot, the journal's
+ *                         and the snapshot queue's files older than the previous snapshot's are deleted; {@code keep}: never
  */
 public record ApiSettings(String host, int port, List<Key> keys, Path journal, Path audit, int maxBodyBytes,
                           int maxAuthFailures, int authWindowSeconds, boolean msync, Tls tls, int hotplugPorts,
-                          int snapshotEvery, long snapshotBytes) {
+                          int snapshotEvery, long snapshotBytes, boolean retireJournal) {
     /** Changes between journal snapshots when the section does not say. */
     public static final int DEFAULT_SNAPSHOT_EVERY = 1000;
     /** Journaled bytes between journal snapshots when the section does not say. */
     public static final long DEFAULT_SNAPSHOT_BYTES = 64L << 20;
+
+    /** Settings with the default journal retirement ({@code retire}). */
+    public ApiSettings(String host, int port, List<Key> keys, Path journal, Path audit, int maxBodyBytes,
+                       int maxAuthFailures, int authWindowSeconds, boolean msync, Tls tls, int hotplugPorts,
+                       int snapshotEvery, long snapshotBytes) {
+        this(host, port, keys, journal, audit, maxBodyBytes, maxAuthFailures, authWindowSeconds, msync, tls, hotplugPorts,
+                snapshotEvery, snapshotBytes, true);
+    }
 
     /** Settings with the default snapshot intervals. */
     public ApiSettings(String host, int port, List<Key> keys, Path journal, Path audit, int maxBodyBytes,
@@ -72,7 +82,7 @@ public record ApiSettings(String host, int port, List<Key> keys, Path journal, P
 
     private static final Set<String> KEYS = Set.of("listen", "keys", "journal", "audit", "max-body-bytes", "max-auth-failures",
             "auth-failure-window-s", "sync", "tls", "hotplug-ports",
-            "snapshot-every", "snapshot-bytes");
+            "snapshot-every", "snapshot-bytes", "retain-journal");
     private static final Set<String> TLS_KEYS = Set.of("cert", "key");
     private static final Set<String> KEY_KEYS = Set.of("id", "sha256", "projects");
 
@@ -208,7 +218,13 @@ public record ApiSettings(String host, int port, List<Key> keys, Path journal, P
                 ? p.intIn(top.get("snapshot-every"), KEY + ".snapshot-every", 0, 100_000_000) : DEFAULT_SNAPSHOT_EVERY;
         long bytes = top.containsKey("snapshot-bytes")
                 ? p.intIn(top.get("snapshot-bytes"), KEY + ".snapshot-bytes", 4096, Integer.MAX_VALUE) : DEFAULT_SNAPSHOT_BYTES;
-        return new ApiSettings(host, port, keys, journal, audit, maxBody, fails, window, msync, tls, hotplug, every, bytes);
+        boolean retire = true;
+        if (top.containsKey("retain-journal")) {
+            String v = p.scalar(top.get("retain-journal"), KEY + ".retain-journal");
+            if (v.equals("keep")) retire = false;
+            else if (!v.equals("retire")) throw p.error(top.get("retain-journal"), KEY + ".retain-journal", "'" + v + "' is not retire or keep");
+        }
+        return new ApiSettings(host, port, keys, journal, audit, maxBody, fails, window, msync, tls, hotplug, every, bytes, retire);
     }
 
     private static Path path(Yaml p, Map<String, Node> top, Node section, String f) throws ConfigException {

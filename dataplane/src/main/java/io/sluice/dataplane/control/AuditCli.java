@@ -20,13 +20,14 @@ public final class AuditCli {
             return 2;
         }
         Path dir = Path.of(args.length == 3 ? args[2] : DEFAULT_DIR);
-        long[] count = new long[1];
+        long[] count = new long[2];
         String problem = AuditLog.verify(dir, count);
         if (problem != null) {
             err.println("sluice: audit " + dir + ": " + problem);
             return 1;
         }
-        out.println("audit " + dir + ": " + count[0] + " record(s), chain intact");
+        out.println("audit " + dir + ": " + count[0] + " record(s), chain intact"
+                + (count[1] > 0 ? " (" + count[1] + " torn record(s) skipped: each marked torn by the start that found it)" : ""));
         return 0;
     }
 }

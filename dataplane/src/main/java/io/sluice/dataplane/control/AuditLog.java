@@ -34,18 +34,98 @@ public final class AuditLog implements AutoCloseable {
     private long seq;
     private String last = GENESIS;
 
+    /** The action of the record a start appends after a torn last record it skipped ({@code torn_index} names it). */
+    static final String TORN = "audit.torn";
+
+    /** The audit log cannot be continued: a record other than the last is damaged (named, with its file and index). */
+    public static final class Damaged extends IllegalStateException {
+        Damaged(String message) { super(message); }
+    }
+
     private AuditLog(QueueLog q) {
         this.queue = q;
-        List<QueueLog.Entry> tail = q.newest(1, e -> true);
-        if (!tail.isEmpty()) {
-            try {
-                JsonNode n = GroupCodec.JSON.readTree(tail.get(0).text());
-                seq = n.path("seq").asLong();
-                last = n.path("hash").asText(GENESIS);
-            } catch (JsonProcessingException e) {
-                throw new IllegalStateException("audit log " + q.dir() + ": its last record is not readable (" + e.getOriginalMessage()
-                        + "); check it with ./sluice audit verify " + q.dir());
+        Chain c = new Chain(index -> q.fileOf(index) + ", queue index 0x" + Long.toHexString(index));
+        q.forEach(c);
+        String problem = c.finish();
+        if (problem != null) {
+            throw new Damaged("audit log " + q.dir() + ": " + problem + ". Start-up stopped; the audit log is left as it is (never"
+                    + " truncated). ./sluice audit verify " + q.dir() + " names the same record; to start a new chain, move the directory aside");
+        }
+        seq = c.expect - 1;
+        last = c.prev;
+        if (c.tornLast != null) {
+            // an append cut short (a power loss while it was written): its call was never answered with sync: msync
+            System.err.println("sluice: audit log " + q.dir() + ": record " + c.expect + " (" + c.where.apply(c.tornLast.index())
+                    + "), the audit log's last, is torn (its checksum does not match its bytes, or it is not JSON: an append cut short,"
+                    + " e.g. by a power loss); skipped and marked torn (record " + c.expect + " is now the mark), the audit log is"
+                    + " otherwise left as it is");
+            ObjectNode o = GroupCodec.JSON.createObjectNode();
+            o.put("torn_index", c.tornLast.index());
+            record(o, "", "", "", TORN, "queue index 0x" + Long.toHexString(c.tornLast.index()), "skipped", 0, "");
+        }
+    }
+
+    /**
+     * Walks the chain one record at a time: the next {@code seq} expected and the last hash, the first
+     * problem, and a torn last record. A record whose bytes do not add up is skipped when the record
+     * after it is the {@link #TORN} mark naming its index (a start found it torn and marked it).
+     */
+    private static final class Chain implements java.util.function.Consumer<QueueLog.Entry> {
+        final java.util.function.LongFunction<String> where;
+        String prev = GENESIS, problem;
+        long expect = 1, marked;
+        /** A damaged record not yet judged: torn last, skipped (a mark follows), or changed. */
+        QueueLog.Entry pending, tornLast;
+
+        Chain(java.util.function.LongFunction<String> where) { this.where = where; }
+
+        @Override
+        public void accept(QueueLog.Entry e) {
+            if (problem != null) return;
+            ObjectNode o = parse(e);
+            if (pending != null) {
+                if (o != null && e.intact() && TORN.equals(o.path("action").asText()) && o.path("torn_index").asLong(-1) == pending.index()) {
+                    pending = null;
+                    marked++;
+                } else {
+                    problem = changed(pending, null);
+                    return;
+                }
             }
+            if (!e.intact() || o == null) {
+                pending = e;
+                return;
+            }
+            String at = " (" + where.apply(e.index()) + ")";
+            long s = o.path("seq").asLong(-1);
+            String h = o.path("hash").asText("");
+            String p = o.path("prev").asText("");
+            ObjectNode body = o.deepCopy();
+            body.remove("hash");
+            if (!hash(p, body).equals(h)) {
+                problem = "record " + (s > 0 ? s : expect) + at + " was changed: its hash does not match its contents";
+            } else if (s != expect || !p.equals(prev)) {
+                problem = s > expect
+                        ? "record " + expect + (s - expect > 1 ? ".." + (s - 1) : "") + " was removed: record " + s + at + " follows record " + (expect - 1)
+                        : "record " + s + at + " was changed: it does not follow record " + (expect - 1) + " (sequence or prev hash differs)";
+            } else {
+                prev = h;
+                expect++;
+            }
+        }
+
+        private String changed(QueueLog.Entry e, String tail) {
+            return "record " + expect + " (" + where.apply(e.index()) + ") was changed: " + (!e.intact()
+                    ? "its checksum does not match its bytes" : "it is not a JSON object") + (tail == null ? "" : tail);
+        }
+
+        /** After the last record: the problem, or null (a damaged last record is then {@link #tornLast}). */
+        String finish() {
+            if (problem == null && pending != null) {
+                tornLast = pending;
+                pending = null;
+            }
+            return problem;
         }
     }
 
@@ -57,6 +137,11 @@ public final class AuditLog implements AutoCloseable {
     /** One call's record (fields as in the class comment; null fields are written as ""). */
     public synchronized void append(String keyId, String client, String project, String action, String target, String outcome,
                                     int status, String requestId) {
+        record(GroupCodec.JSON.createObjectNode(), keyId, client, project, action, target, outcome, status, requestId);
+    }
+
+    private void record(ObjectNode extra, String keyId, String client, String project, String action, String target, String outcome,
+                        int status, String requestId) {
         ObjectNode o = GroupCodec.JSON.createObjectNode();
         o.put("seq", seq + 1);
         o.put("time", Instant.now().toString());
@@ -68,6 +153,7 @@ public final class AuditLog implements AutoCloseable {
         o.put("outcome", nz(outcome));
         o.put("status", status);
         o.put("request_id", nz(requestId));
+        o.setAll(extra);
         o.put("prev", last);
         String hash = hash(last, o);
         o.put("hash", hash);
@@ -124,39 +210,22 @@ public final class AuditLog implements AutoCloseable {
     public static String verify(Path dir, long[] count) {
         if (!Files.isDirectory(dir)) return dir + ": no audit log here (not a directory)";
         try (QueueLog q = QueueLog.openReadOnly(dir)) {
-            List<QueueLog.Entry> all;
+            Chain c = new Chain(index -> "queue index 0x" + Long.toHexString(index));
             try {
-                all = q.readAll();
+                q.forEach(c);
             } catch (RuntimeException e) {
                 return dir + ": a record cannot be read at all: " + e.getMessage();
             }
-            String prev = GENESIS;
-            long expect = 1;
-            for (QueueLog.Entry e : all) {
-                String at = " (queue index 0x" + Long.toHexString(e.index()) + ")";
-                ObjectNode o = parse(e);
-                if (!e.intact() || o == null) {
-                    return "record " + expect + at + " was changed: " + (!e.intact() ? "its checksum does not match its bytes" : "it is not a JSON object");
-                }
-                long s = o.path("seq").asLong(-1);
-                String h = o.path("hash").asText("");
-                String p = o.path("prev").asText("");
-                ObjectNode body = o.deepCopy();
-                body.remove("hash");
-                if (!hash(p, body).equals(h)) {
-                    return "record " + (s > 0 ? s : expect) + at + " was changed: its hash does not match its contents";
-                }
-                if (s != expect || !p.equals(prev)) {
-                    if (s > expect) {
-                        return "record " + expect + (s - expect > 1 ? ".." + (s - 1) : "") + " was removed: record " + s + at
-                                + " follows record " + (expect - 1);
-                    }
-                    return "record " + s + at + " was changed: it does not follow record " + (expect - 1) + " (sequence or prev hash differs)";
-                }
-                prev = h;
-                expect++;
+            String problem = c.finish();
+            if (problem != null) return problem;
+            if (c.tornLast != null) {
+                return c.changed(c.tornLast, " (it is the last record: an append cut short, e.g. by a power loss, or a change;"
+                        + " the next start reports it, skips it and marks it torn)");
             }
-            if (count != null) count[0] = expect - 1;
+            if (count != null) {
+                count[0] = c.expect - 1;
+                if (count.length > 1) count[1] = c.marked;
+            }
             return null;
         }
     }

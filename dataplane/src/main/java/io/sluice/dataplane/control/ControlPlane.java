@@ -48,6 +48,8 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     private volatile int snapshotsWritten;
     /** The generation of the newest snapshot this process wrote (0: none yet); read by /v1/health. */
     private volatile long lastSnapshotGen;
+    /** Files deleted by journal retirement since this start (the snapshot thread writes it). */
+    private volatile int retired;
     /** A snapshot is being checked and written (on {@link #snapshotter}); guarded by the change lock. */
     private boolean snapshotBusy;
     private final java.util.concurrent.ExecutorService snapshotter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
@@ -138,6 +140,9 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         } catch (ConfigException e) {
             closeQuietly(j, a);
             throw e;
+        } catch (AuditLog.Damaged e) {
+            closeQuietly(j, a);
+            throw new ConfigException(e.getMessage());
         } catch (RuntimeException e) {
             closeQuietly(j, a);
             throw new ConfigException("api: cannot open the journal " + s.journal() + " or the audit log " + s.audit() + ": " + e);
@@ -255,6 +260,11 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
             c = state.resolve(c);
             journaled[0] = c;
             DesiredState next = state.apply(c);
+            if (next.config().overlay() != state.config().overlay() && next.config().overlay() != null) {
+                // with NAT a new VM needs a free NAT VM slot (docs/nat.md, "VM slots")
+                String slots = running == null ? null : running.natSlotProblem(next.config().overlay());
+                if (slots != null) throw ApiException.conflict(slots);
+            }
             // hot-plug (docs/api.md): a new device is plugged in and polled before anything is journaled
             List<Integer> plugged = plug(state.config(), next.config());
             long t2 = System.nanoTime();
@@ -407,6 +417,18 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
             } catch (RuntimeException e) {
                 return "the snapshot could not be written: " + e.getMessage(); // the journal still holds every change
             }
+            if (settings.retireJournal()) {
+                try {
+                    List<String> gone = journal.retire();
+                    if (!gone.isEmpty()) {
+                        retired += gone.size();
+                        log.println("sluice: journal " + journal.dir() + ": retired " + String.join(", ", gone)
+                                + " (older than the previous snapshot's files; api.retain-journal: retire)");
+                    }
+                } catch (RuntimeException e) {
+                    log.println("sluice: journal " + journal.dir() + ": retiring old files failed (they stay): " + e.getMessage());
+                }
+            }
             synchronized (lock) {
                 snapshotsWritten++;
                 lastSnapshotGen = gen;
@@ -442,6 +464,11 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         return changes.size();
     }
 
+    /** Journal and snapshot files deleted by retirement since this start (tests). */
+    int retiredFiles() {
+        return retired;
+    }
+
     int snapshotsWritten() {
         return snapshotsWritten;
     }
@@ -450,7 +477,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
      * The journal's part of {@code GET /v1/health}: {@code api.snapshot-every}, the snapshot start-up used ({@code
      * started_from_snapshot}, 0 = the whole journal was replayed), the journal records replayed after it, the snapshots
      * this process has written and the generation of the newest of them ({@code last_snapshot}, 0 = none
-     * yet). An operator sees that snapshots are being taken; the crash loop waits on it.
+     * yet), and the journal files retired since this start ({@code retired_files}). An operator sees that snapshots are being taken; the crash loop waits on it.
      */
     void journalHealth(com.fasterxml.jackson.databind.node.ObjectNode o) {
         o.put("snapshot_every", settings.snapshotEvery());
@@ -458,6 +485,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
         o.put("replayed", replayedChanges);
         o.put("snapshots_written", snapshotsWritten());
         o.put("last_snapshot", lastSnapshotGen);
+        o.put("retired_files", retired);
     }
 
     /** The generation of the snapshot start-up used (0: none), and the journal records replayed after it. */

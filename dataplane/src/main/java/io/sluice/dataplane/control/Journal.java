@@ -116,6 +116,27 @@ final class Journal implements AutoCloseable {
         return text.length();
     }
 
+    /**
+     * Journal retirement ({@code api.retain-journal: retire}, docs/api.md): deletes the journal's files
+     * older than the one holding the <em>previous</em> snapshot's journal index, and the snapshot
+     * queue's files older than the one holding that snapshot, so a start can still fall back from the
+     * newest snapshot to the one before it. Nothing when there is no previous snapshot or it cannot
+     * be read. Returns the deleted files' names (journal's, then {@code snapshots/…}).
+     */
+    List<String> retire() {
+        List<QueueLog.Entry> two = snapshots.newest(2, e -> true);
+        if (two.size() < 2 || !two.get(1).intact()) return List.of();
+        Snapshot prev;
+        try {
+            prev = decodeSnapshot(two.get(1).text(), "the previous snapshot");
+        } catch (IllegalArgumentException e) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>(queue.retireBefore(prev.journalIndex()));
+        for (String f : snapshots.retireBefore(two.get(1).index())) out.add(SNAPSHOTS + "/" + f);
+        return out;
+    }
+
     /** A snapshot record's text ({@link #decodeSnapshot} reads it back). */
     static String encodeSnapshot(long gen, long journalIndex, List<DesiredState.Change> changes) {
         ObjectNode o = GroupCodec.JSON.createObjectNode();

@@ -32,7 +32,7 @@ import java.util.TreeSet;
  *   <li>a VM's {@code port.device} is the device of a port the data plane started with that no
  *       other VM uses, or a new device that takes a free hot-plug slot ({@link HotPlug}: the value's
  *       port list holds it, {@link ControlPlane#change} plugs it in); 409 when no slot is free;</li>
- *   <li>with an external network (NAT) the VMs are fixed at start (NAT sizes its per-VM state then): 501;</li>
+ *   <li>with an external network (NAT) a new VM takes a stable NAT VM slot ({@code NatSlots}); none free: 409;</li>
  *   <li>a project's zone is its network's position, and the other projects' tracked connections
  *       are keyed by theirs: deleting a project that is not the last leaves a <i>tombstone</i> in its
  *       place ({@link #isTombstone}: a network named {@code -<zone>} without VMs, invisible to the
@@ -81,7 +81,6 @@ final class Projects {
         int at = index(m, p);
         boolean created = at < 0;
         if (created) {
-            fixedVms(m, "creating a project");
             nets.add(new OverlayModel.Network(p, vni, cidr[0], cidr[1], List.copyOf(subnets), List.of()));
         } else {
             nets.set(at, new OverlayModel.Network(p, vni, cidr[0], cidr[1], List.copyOf(subnets), nets.get(at).vms()));
@@ -173,10 +172,6 @@ final class Projects {
             if (a.equals("outbound-only")) access = OverlayModel.Access.OUTBOUND;
             else if (!a.equals("private")) throw ApiException.invalid("public_access", "'" + GroupCodec.clip(a) + "' is not outbound-only or private");
         }
-        if (old == null || old.localPort() != localPort || old.remoteVtep() != vtep || old.access() != access || old.mac() != mac
-                || old.ipv4() != ip || !java.util.Objects.equals(old.ipv6(), ip6) || !old.subnet().equals(subnet)) {
-            fixedVms(m, old == null ? "creating a VM" : "changing a VM's addresses, place or public access");
-        }
         List<String> names = List.of(FirewallConfig.DEFAULT_GROUP);
         if (o.has("security_groups")) {
             ObjectNode g = GroupCodec.JSON.createObjectNode();
@@ -264,7 +259,6 @@ final class Projects {
         List<PortSpec> portSpecs = new ArrayList<>(cfg.ports());
         for (OverlayModel.Vm v : net.vms()) if (v.name().equals(vm)) emptySlot(portSpecs, v);
         if (!vms.removeIf(v -> v.name().equals(vm))) throw ApiException.notFound("no VM '" + GroupCodec.clip(vm) + "' in project " + p);
-        fixedVms(m, "deleting a VM");
         List<OverlayModel.Network> nets = new ArrayList<>(m.networks());
         nets.set(at, new OverlayModel.Network(net.name(), net.vni(), net.cidr(), net.prefix(), net.subnets(), List.copyOf(vms)));
         OverlayModel next = validated(new OverlayModel(m.host(), List.copyOf(nets), m.external()), p);
@@ -351,14 +345,6 @@ final class Projects {
         int vni = (1 << 24) - 1;
         while (used.contains(vni)) vni--;
         return new OverlayModel.Network("-" + (at + 1), vni, n.cidr(), n.prefix(), n.subnets(), List.of());
-    }
-
-    /** 501 when the overlay has an external network: NAT sizes its per-VM state at start. */
-    private static void fixedVms(OverlayModel m, String what) throws ApiException {
-        if (m.external() != null) {
-            throw new ApiException(501, what + " is not available with an external network (overlay.external): NAT sizes its per-VM"
-                    + " state at start, so the VMs are fixed until a restart");
-        }
     }
 
     /** The data-plane port whose device is {@code device} and that no other VM uses (409 if one does); -1 when no port has it. */

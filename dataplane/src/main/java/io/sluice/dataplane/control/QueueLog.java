@@ -51,7 +51,7 @@ public final class QueueLog implements AutoCloseable {
     private QueueLog(Path dir, boolean readOnly, boolean msync) {
         this.dir = dir;
         this.msync = msync;
-        var b = ChronicleQueue.singleBuilder(dir.toFile()).rollCycle(RollCycles.FAST_DAILY).readOnly(readOnly);
+        var b = ChronicleQueue.singleBuilder(dir.toFile()).rollCycle(RollCycles.FAST_DAILY).readOnly(readOnly).timeProvider(clock);
         if (msync) {
             b.syncMode(net.openhft.chronicle.bytes.SyncMode.SYNC);
         }
@@ -62,6 +62,33 @@ public final class QueueLog implements AutoCloseable {
             this.appender = queue.createAppender();
             appender.singleThreadedCheckDisabled(true);
         }
+    }
+
+    /** The clock the queue rolls its daily files by (tests move it by days to get several files). */
+    static volatile net.openhft.chronicle.core.time.TimeProvider clock = net.openhft.chronicle.core.time.SystemTimeProvider.INSTANCE;
+
+    /**
+     * Deletes the queue's files (one per roll cycle) older than the one holding {@code index}, never
+     * the file being appended to; returns their names, oldest first.
+     */
+    synchronized List<String> retireBefore(long index) {
+        String keep = fileOf(index);
+        String current = fileOf(queue.rollCycle().toIndex(((net.openhft.chronicle.queue.impl.single.SingleChronicleQueue) queue).cycle(), 0));
+        if (current.compareTo(keep) < 0) keep = current;
+        List<String> out = new ArrayList<>();
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+            for (Path f : files.sorted().toList()) {
+                String n = f.getFileName().toString();
+                if (n.endsWith(".cq4") && n.length() == keep.length() && n.compareTo(keep) < 0) {
+                    java.nio.file.Files.delete(f);
+                    out.add(n);
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        if (!out.isEmpty()) ((net.openhft.chronicle.queue.impl.single.SingleChronicleQueue) queue).refreshDirectoryListing();
+        return out;
     }
 
     /** Opens (or creates) the queue in {@code dir} for appending; {@code msync}: each append is on disk when it returns. */
@@ -97,15 +124,20 @@ public final class QueueLog implements AutoCloseable {
     /** Every record from the first, oldest first (one whose bytes do not add up is not {@code intact}). */
     List<Entry> readAll() {
         List<Entry> out = new ArrayList<>();
+        forEach(out::add);
+        return out;
+    }
+
+    /** Each record from the first, oldest first, without holding them all. */
+    void forEach(java.util.function.Consumer<Entry> each) {
         try (ExcerptTailer t = queue.createTailer()) {
             t.singleThreadedCheckDisabled(true);
             while (true) {
                 Entry e = next(t);
                 if (e == null) break;
-                out.add(e);
+                each.accept(e);
             }
         }
-        return out;
     }
 
     /**

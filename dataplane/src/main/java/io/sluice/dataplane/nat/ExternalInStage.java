@@ -151,7 +151,12 @@ public final class ExternalInStage implements Stage {
                     nat.drop(b, i, DropReason.NAT_NO_MAPPING);
                     return;
                 }
-                translate(b, i, s, d, ip, -1, proto, (int) v, -1, NatState.SNAT);
+                int fv = NatState.vmOfRef(s, v);
+                if (fv < 0) { // the slot's VM is gone (or the slot was given to another since)
+                    nat.drop(b, i, DropReason.NAT_NO_MAPPING);
+                    return;
+                }
+                translate(b, i, s, d, ip, -1, proto, fv, -1, NatState.SNAT);
                 return;
             }
             if (cls == 2 && Mem.u8(l4) != 0) {
@@ -165,12 +170,17 @@ public final class ExternalInStage implements Stage {
                 nat.drop(b, i, DropReason.NAT_NO_MAPPING);
                 return;
             }
-            vm = nat.ports.vmOf(slot);
+            int natVm = nat.ports.vmOf(slot);
+            vm = s.slotVm[natVm];
+            if (vm < 0) { // a binding of a VM deleted at runtime (its connections end; nobody else gets them)
+                nat.drop(b, i, DropReason.NAT_NO_MAPPING);
+                return;
+            }
             port = nat.ports.internalPort(slot);
             word = NatState.SNAT | slot;
             if ((fl & PacketFlags.FRAGMENT) != 0 && (Mem.u16(ip + 6) & 0x2000) != 0) {
                 // a first fragment: its later fragments (no ports) will follow it to this VM
-                nat.fragments.record(NatFragments.IN, Mem.i32(ip + 12), Mem.i32(ip + 16), proto, Mem.u16(ip + 4), vm, meta.nowNs);
+                nat.fragments.record(NatFragments.IN, Mem.i32(ip + 12), Mem.i32(ip + 16), proto, Mem.u16(ip + 4), NatState.slotRef(s, natVm), meta.nowNs);
             }
         }
         translate(b, i, s, d, ip, l4, proto, vm, port, word);
@@ -199,7 +209,7 @@ public final class ExternalInStage implements Stage {
             return;
         }
         if (s.vmAccess[vm] == OverlayModel.Access.PRIVATE.ordinal()) {
-            nat.noPublicAccess[vm]++;
+            nat.noPublicAccess[s.vmSlot[vm]]++;
             nat.drop(b, i, DropReason.NAT_NO_PUBLIC_ACCESS);
             return;
         }
@@ -290,7 +300,7 @@ public final class ExternalInStage implements Stage {
                 return;
             }
             int slot = nat.ports.inbound(idx, cls, cls == 2 ? Mem.u16(ql4 + 4) : Mem.u16(ql4));
-            vm = slot < 0 ? -1 : nat.ports.vmOf(slot);
+            vm = slot < 0 ? -1 : s.slotVm[nat.ports.vmOf(slot)];
             port = slot < 0 ? -1 : nat.ports.internalPort(slot);
             word = NatState.SNAT | slot;
         }

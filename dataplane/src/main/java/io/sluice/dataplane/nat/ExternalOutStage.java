@@ -97,7 +97,7 @@ public final class ExternalOutStage implements Stage {
         if (s != seen) changed(s);
         age(s, meta.nowNs);
         if (garpPending > 0 || refresh4 || refresh6) announce(b, s);
-        nat.publish();
+        nat.publish(s);
         return acted;
     }
 

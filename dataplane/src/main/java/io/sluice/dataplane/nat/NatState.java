@@ -41,10 +41,16 @@ public final class NatState {
 
     // ---- counters (single writer) ----
     public final long[] drops = new long[DropReason.values().length];
-    /** Per VM index: new connections refused because its port blocks are exhausted. */
+    /** Per NAT VM slot ({@code OverlaySnapshot.vmSlot}): new connections refused because its port blocks are exhausted. */
     public final long[] exhausted;
-    /** Per VM index: packets of a purely private VM to outside its project. */
+    /** Per NAT VM slot: packets of a purely private VM to outside its project. */
     public final long[] noPublicAccess;
+    /** Worker: per slot, the generation its counters belong to (a new VM in the slot resets them). */
+    private final int[] seenGen;
+    /** Control thread: per slot, the generation and the VM its counters are named for. */
+    private final int[] labelledGen;
+    private final String[] labelledName;
+    private final Counters counters;
     public long fipCreated, snatCreated, arpReplies, gatewayArpRequests, gatewayLearned, stale, icmpErrorsIn, icmpErrorsOut, garpsSent;
     /** Hairpin: VMs' packets to our own addresses turned around here, delivered / dropped on their way back in. */
     public long hairpinned, hairpinDropped;
@@ -53,7 +59,7 @@ public final class NatState {
 
     private final AtomicCounter[] pub;
     private final long[] pubLast;
-    private final OverlaySnapshot snapshot;
+    private final int addresses;
 
     /**
      * Warm restart (docs/conntrack.md, "Limits and NAT"): takes back the NAT word of a kept conntrack
@@ -69,7 +75,7 @@ public final class NatState {
         int vm = s.vmOfPort(vmPort);
         int cls = SnatPorts.protoClass(proto);
         if (vm < 0 || cls < 0 || s.vmAccess[vm] != io.sluice.dataplane.config.OverlayModel.Access.OUTBOUND.ordinal()) return false;
-        return ports.adopt(vm, cls, initiatorPort, idx);
+        return ports.adopt(s.vmSlot[vm], cls, initiatorPort, idx);
     }
 
     /** The host-wide NAT counters, in the order {@link #publish} writes them (per-address and per-VM ones follow). */
@@ -81,20 +87,46 @@ public final class NatState {
             "nat gateway expired"};
 
     public NatState(OverlaySnapshot s, Counters counters) {
-        this.snapshot = s;
-        int vms = s.vmCount();
-        ports = new SnatPorts(s.snatAddr.length, s.blocksPerAddress, s.portBlock, s.blocksPerVm, vms);
-        exhausted = new long[vms];
-        noPublicAccess = new long[vms];
-        int n = LABELS.length + s.snatAddr.length + 2 * vms;
+        this.counters = counters;
+        this.addresses = s.snatAddr.length;
+        int slots = s.slotVm.length;
+        ports = new SnatPorts(s.snatAddr.length, s.blocksPerAddress, s.portBlock, s.blocksPerVm, slots);
+        exhausted = new long[slots];
+        noPublicAccess = new long[slots];
+        seenGen = s.slotGen.clone();
+        labelledGen = new int[slots];
+        labelledName = new String[slots];
+        int n = LABELS.length + s.snatAddr.length + 2 * slots;
         pub = new AtomicCounter[n];
         pubLast = new long[n];
         if (counters != null) {
             int k = 0;
             for (String l : LABELS) pub[k++] = counters.allocate(l, 0);
             for (int a : s.snatAddr) pub[k++] = counters.allocate("nat snat " + ip(a) + " blocks in use", 0);
-            for (int v = 0; v < vms; v++) pub[k++] = counters.allocate("nat vm " + s.vmName[v] + " snat exhausted", 0);
-            for (int v = 0; v < vms; v++) pub[k++] = counters.allocate("nat vm " + s.vmName[v] + " no public access", 0);
+            label(s);
+        }
+    }
+
+    /**
+     * Control thread, before {@code s} is published: the per-VM counters of every slot given to a new
+     * VM are named for it (allocated the first time a slot is used, renamed when it is reused: the
+     * worker zeroes their values when it first publishes with {@code s}).
+     */
+    public void label(OverlaySnapshot s) {
+        if (counters == null) return;
+        int base = LABELS.length + addresses, slots = exhausted.length;
+        for (int v = 0; v < s.vmCount(); v++) {
+            int slot = s.vmSlot[v];
+            // by name too: a change whose apply was rolled back may have named the slot for another VM
+            if (labelledGen[slot] == s.slotGen[slot] && s.vmName[v].equals(labelledName[slot])) continue;
+            String[] names = {"nat vm " + s.vmName[v] + " snat exhausted", "nat vm " + s.vmName[v] + " no public access"};
+            for (int j = 0; j < 2; j++) {
+                int k = base + j * slots + slot;
+                if (pub[k] == null) pub[k] = counters.allocate(names[j], 0);
+                else pub[k].updateLabel(names[j]);
+            }
+            labelledGen[slot] = s.slotGen[slot];
+            labelledName[slot] = s.vmName[v];
         }
     }
 
@@ -106,8 +138,8 @@ public final class NatState {
 
     public long drops(DropReason r) { return drops[r.ordinal()]; }
 
-    /** Ordered writes of the counters that changed. Once per burst, on the worker. */
-    void publish() {
+    /** Ordered writes of the counters that changed, for the VMs of {@code s}. Once per burst, on the worker. */
+    void publish(OverlaySnapshot s) {
         if (pub.length == 0 || pub[0] == null) return;
         int k = 0;
         k = put(k, fipCreated);
@@ -128,9 +160,32 @@ public final class NatState {
         k = put(k, ipv6Out);
         k = put(k, gatewayRefreshes);
         k = put(k, gatewayExpired);
-        for (int a = 0; a < snapshot.snatAddr.length; a++) k = put(k, ports.blocksInUse(a));
-        for (long v : exhausted) k = put(k, v);
-        for (long v : noPublicAccess) k = put(k, v);
+        for (int a = 0; a < addresses; a++) k = put(k, ports.blocksInUse(a));
+        int slots = exhausted.length;
+        for (int v = 0, n = s.vmCount(); v < n; v++) {
+            int slot = s.vmSlot[v];
+            if (seenGen[slot] != s.slotGen[slot]) { // a new VM in the slot: its counters start at 0
+                seenGen[slot] = s.slotGen[slot];
+                exhausted[slot] = 0;
+                noPublicAccess[slot] = 0;
+                pubLast[k + slot] = -1;
+                pubLast[k + slots + slot] = -1;
+            }
+            put(k + slot, exhausted[slot]);
+            put(k + slots + slot, noPublicAccess[slot]);
+        }
+    }
+
+    /**
+     * The fragment-table value naming NAT VM slot {@code slot} of snapshot {@code s}: the slot (20
+     * bits) and its generation (11 bits), so a later fragment never reaches a VM given the slot since.
+     */
+    static int slotRef(OverlaySnapshot s, int slot) { return ((s.slotGen[slot] & 0x7FF) << 20) | slot; }
+
+    /** The VM of a {@link #slotRef} in snapshot {@code s}, or -1 (no longer that VM's slot). */
+    static int vmOfRef(OverlaySnapshot s, long ref) {
+        int slot = (int) (ref & 0xF_FFFF);
+        return slot < s.slotVm.length && (s.slotGen[slot] & 0x7FF) == (int) (ref >>> 20) ? s.slotVm[slot] : -1;
     }
 
     private int put(int k, long v) {

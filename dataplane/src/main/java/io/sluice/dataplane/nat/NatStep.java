@@ -103,7 +103,7 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
         int vm = s.vmOfPort(out ? b.inPort[i] : b.outPort[i]);
         if (vm < 0 || s.vmAccess[vm] == OverlayModel.Access.PRIVATE.ordinal()) {
             if (v != Verdict.RELATED) ct.kill(p);
-            if (vm >= 0) nat.noPublicAccess[vm]++;
+            if (vm >= 0) nat.noPublicAccess[s.vmSlot[vm]]++;
             nat.drop(b, i, DropReason.NAT_NO_PUBLIC_ACCESS);
         }
     }
@@ -143,10 +143,10 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
             if (word < 0 && word >= NO_PORTS) { // (a SNAT word is negative too, but far below)
                 if (v == Verdict.NEW) ct.kill(p);
                 if (word == EXHAUSTED) {
-                    nat.exhausted[vm]++;
+                    nat.exhausted[s.vmSlot[vm]]++;
                     nat.drop(b, i, DropReason.NAT_EXHAUSTED);
                 } else if (word == NO_ACCESS) {
-                    nat.noPublicAccess[vm]++;
+                    nat.noPublicAccess[s.vmSlot[vm]]++;
                     nat.drop(b, i, DropReason.NAT_NO_PUBLIC_ACCESS);
                 } else {
                     nat.drop(b, i, DropReason.NAT_UNSUPPORTED);
@@ -216,7 +216,7 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
         if (access != OverlayModel.Access.OUTBOUND.ordinal()) return NO_ACCESS;
         int cls = SnatPorts.protoClass(p.proto);
         if (cls < 0) return NO_PORTS;
-        int slot = nat.ports.acquire(vm, cls, p.sport);
+        int slot = nat.ports.acquire(s.vmSlot[vm], cls, p.sport);
         if (slot < 0) return EXHAUSTED;
         nat.snatCreated++;
         return NatState.SNAT | slot;

@@ -112,7 +112,7 @@ public final class SnatPorts {
         int n = vmBlockCount[vm];
         blockOwner[blk] = vm;
         vmBlocks[vm * blocksPerVm + n] = blk;
-        vmBlockCount[vm] = n + 1;
+        INTS.setRelease(vmBlockCount, vm, n + 1); // read by the control thread: busy()
         addrBlocks[blk / blocksPerAddress]++;
     }
 
@@ -189,7 +189,7 @@ public final class SnatPorts {
         int b = 0;
         while (vmBlocks[base + b] != blk) b++;
         System.arraycopy(vmBlocks, base + b + 1, vmBlocks, base + b, n - b - 1);
-        vmBlockCount[vm] = n - 1;
+        INTS.setRelease(vmBlockCount, vm, n - 1);
     }
 
     /** The live slot that external (address index, class, port) is bound to, or -1 (no mapping). */
@@ -220,6 +220,16 @@ public final class SnatPorts {
 
     /** Blocks the VM holds. */
     public int blocksOf(int vm) { return vmBlockCount[vm]; }
+
+    private static final java.lang.invoke.VarHandle INTS = java.lang.invoke.MethodHandles.arrayElementVarHandle(int[].class);
+
+    /**
+     * Control thread: whether NAT VM slot {@code vm} still holds a block (a binding of a live
+     * connection), so it may not be given to another VM yet ({@code NatSlots}). Read while the worker
+     * writes: once no snapshot in use gives the slot a VM, its count only goes down, so a stale read
+     * only says busy for longer.
+     */
+    public boolean busy(int vm) { return vm >= 0 && vm < vmBlockCount.length && (int) INTS.getAcquire(vmBlockCount, vm) > 0; }
 
     /** Blocks in use on SNAT address {@code addr}. */
     public int blocksInUse(int addr) { return addrBlocks[addr]; }

@@ -67,7 +67,7 @@ public final class OverlayPipeline {
      */
     public OverlayPipeline(OverlayModel model, Counters counters, UnderlayNeighbours neighbours, FirewallState firewall) {
         try {
-            this.state = new OverlayState(OverlaySnapshot.compile(model));
+            this.state = new OverlayState(OverlaySnapshot.compileAtStart(model));
         } catch (OverlayModelException e) {
             throw new IllegalArgumentException("overlay: " + e.getMessage(), e);
         }
@@ -95,11 +95,7 @@ public final class OverlayPipeline {
             throw new IllegalArgumentException("only public access (floating IPs, outbound, private) changes at runtime;"
                     + " other overlay changes need a restart");
         }
-        try {
-            state.publish(OverlaySnapshot.compile(next));
-        } catch (OverlayModelException e) {
-            throw new IllegalArgumentException("overlay: " + e.getMessage(), e);
-        }
+        publishCompiled(next);
     }
 
     /**
@@ -116,9 +112,6 @@ public final class OverlayPipeline {
         if (!cur.host().equals(next.host()) || !java.util.Objects.equals(cur.external(), next.external())) {
             throw new IllegalArgumentException("overlay host settings and the external network change only with a restart");
         }
-        if (cur.external() != null && !cur.withoutPublicAccess().equals(next.withoutPublicAccess())) {
-            throw new IllegalArgumentException("with an external network the VMs are fixed until a restart (NAT sizes its state at start)");
-        }
         int keep = Math.min(cur.networks().size(), next.networks().size());
         for (int i = 0; i < keep; i++) {
             // a deleted project's network becomes a tombstone named "-<zone>" (docs/api.md): its zone stays
@@ -127,10 +120,37 @@ public final class OverlayPipeline {
                         + "; networks are added at the end and only the last one is removed");
             }
         }
+        publishCompiled(next);
+    }
+
+    /**
+     * Compiles {@code next} keeping the running snapshot's NAT VM slots (a new VM takes a slot whose
+     * SNAT blocks are all returned, {@link NatSlots}), names the NAT counters of newly given slots,
+     * then publishes it with one volatile write.
+     */
+    private void publishCompiled(OverlayModel next) {
+        OverlaySnapshot compiled;
         try {
-            state.publish(OverlaySnapshot.compile(next));
+            // without NAT nothing is kept by slot: positions, as at start
+            compiled = nat == null ? OverlaySnapshot.compile(next) : OverlaySnapshot.compile(next, state.current(), nat.ports::busy);
         } catch (OverlayModelException e) {
             throw new IllegalArgumentException("overlay: " + e.getMessage(), e);
+        }
+        if (nat != null) nat.label(compiled);
+        state.publish(compiled);
+    }
+
+    /**
+     * Whether {@code next} would get a NAT VM slot for every new VM now (the control API asks before
+     * it journals a change, to answer 409 instead of failing the apply).
+     */
+    public synchronized String natSlotProblem(OverlayModel next) {
+        if (nat == null) return null;
+        try {
+            state.current().natSlots.next(OverlaySnapshot.vmNames(next), nat.ports::busy);
+            return null;
+        } catch (OverlayModelException e) {
+            return e.getMessage();
         }
     }
 

@@ -92,6 +92,11 @@ public final class OverlaySnapshot {
     public final byte[] vmAccess;
     /** Per VM: its floating IP's pool index, or -1. */
     public final int[] vmFip;
+    /** NAT VM slots ({@link NatSlots}): per VM its slot; per slot its VM (or -1) and generation. */
+    public final NatSlots natSlots;
+    public final int[] vmSlot;
+    public final int[] slotVm;
+    public final int[] slotGen;
     /** Per zone: the network's CIDR and mask (destinations outside it leave the project). */
     public final int[] zoneCidr;
     public final int[] zoneMask;
@@ -107,8 +112,12 @@ public final class OverlaySnapshot {
     /** The model this was compiled from (for explain/debug; never read on the fast path). */
     public final OverlayModel model;
 
-    private OverlaySnapshot(OverlayModel m) {
+    private OverlaySnapshot(OverlayModel m, NatSlots slots) {
         model = m;
+        natSlots = slots;
+        vmSlot = slots.vmSlot;
+        slotVm = slots.slotVm;
+        slotGen = slots.slotGen;
         OverlayModel.Host h = m.host();
         uplinkPort = h.uplinkPort();
         underlayIp = h.underlayIp();
@@ -310,7 +319,34 @@ public final class OverlaySnapshot {
     /** Validates and compiles a model. */
     public static OverlaySnapshot compile(OverlayModel m) throws OverlayModelException {
         m.validate();
-        return new OverlaySnapshot(m);
+        String[] names = vmNames(m);
+        return new OverlaySnapshot(m, NatSlots.initial(names, names.length));
+    }
+
+    /**
+     * At start, with an external network: as {@link #compile(OverlayModel)}, with
+     * {@link NatSlots#HEADROOM} NAT VM slots beyond the VMs for VMs added at runtime.
+     */
+    public static OverlaySnapshot compileAtStart(OverlayModel m) throws OverlayModelException {
+        m.validate();
+        String[] names = vmNames(m);
+        return new OverlaySnapshot(m, NatSlots.initial(names, m.external() == null ? names.length : names.length + NatSlots.HEADROOM));
+    }
+
+    /**
+     * A runtime change: compiles {@code m} keeping {@code prev}'s NAT VM slots ({@link NatSlots#next};
+     * {@code busy}: slots that still hold NAT state).
+     */
+    public static OverlaySnapshot compile(OverlayModel m, OverlaySnapshot prev, java.util.function.IntPredicate busy) throws OverlayModelException {
+        m.validate();
+        return new OverlaySnapshot(m, prev.natSlots.next(vmNames(m), busy));
+    }
+
+    /** The VMs' names ({@code network/vm}) in snapshot order. */
+    static String[] vmNames(OverlayModel m) {
+        List<String> out = new java.util.ArrayList<>();
+        for (OverlayModel.Network n : m.networks()) for (OverlayModel.Vm vm : n.vms()) out.add(n.name() + "/" + vm.name());
+        return out.toArray(new String[0]);
     }
 
     static long key4(int zone, int ip) { return ((long) zone << 32) | (ip & 0xFFFF_FFFFL); }

@@ -111,6 +111,14 @@ public final class RunningConfig implements ConfigReloader.Target {
     }
 
     /** The firewall state reloads apply to, or null. */
+    /**
+     * Null when every new VM of {@code next} would get a NAT VM slot now, else why not (the control
+     * API answers 409 before it journals anything).
+     */
+    public String natSlotProblem(OverlayModel next) {
+        return overlay == null ? null : overlay.natSlotProblem(next);
+    }
+
     public FirewallState firewall() {
         return firewall;
     }

@@ -141,7 +141,7 @@ class JournalSnapshotTest {
         }
     }
 
-    private static List<Path> cq4(Path d) throws IOException {
+    static List<Path> cq4(Path d) throws IOException {
         try (Stream<Path> s = Files.list(d)) {
             return s.filter(p -> p.toString().endsWith(".cq4")).sorted().toList();
         }
@@ -157,7 +157,7 @@ class JournalSnapshotTest {
     }
 
     /** Changes one byte of the last place {@code text} is in the one queue file of {@code queueDir}. */
-    private static void corruptLast(Path queueDir, String text) throws IOException {
+    static void corruptLast(Path queueDir, String text) throws IOException {
         List<Path> files = cq4(queueDir);
         assertEquals(1, files.size(), files.toString());
         byte[] b = Files.readAllBytes(files.get(0));
@@ -279,6 +279,68 @@ class JournalSnapshotTest {
         ConfigException e = assertThrows(ConfigException.class, () -> ControlPlane.open(Path.of("t.yaml"), cfg));
         assertTrue(e.getMessage().contains("is corrupt: its checksum does not match its bytes. Start-up stopped"), e.getMessage());
         assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(cq4(dir.resolve("journal")).get(0))), "the journal was changed");
+    }
+
+    /**
+     * Changes over three (simulated) days, a snapshot every 5 changes: with {@code retain-journal}
+     * as given, returns the generation; {@code made} gets every change.
+     */
+    private long threeDays(SluiceConfig cfg, List<DesiredState.Change> made, int[] retired) throws Exception {
+        net.openhft.chronicle.core.time.SetTimeProvider clock = new net.openhft.chronicle.core.time.SetTimeProvider(
+                java.time.Instant.parse("2026-12-01T10:00:00Z"));
+        QueueLog.clock = clock;
+        try (ControlPlane cp = open(cfg)) {
+            for (int day = 0; day < 3; day++) {
+                for (int i = 0; i < 7; i++) change(cp, group("g" + (i % 3), 100 * day + i + 1), made);
+                clock.advanceMillis(24 * 3600_000L);
+            }
+            retired[0] = cp.retiredFiles();
+            return cp.generation();
+        } finally {
+            QueueLog.clock = net.openhft.chronicle.core.time.SystemTimeProvider.INSTANCE;
+        }
+    }
+
+    @Test
+    void retiredJournalFilesLeaveTheSameValueAndGenerationAfterARestart() throws Exception {
+        SluiceConfig cfg = config("  sync: none\n  snapshot-every: 5\n");
+        assertTrue(cfg.api().retireJournal(), "retire is the default");
+        List<DesiredState.Change> made = new ArrayList<>();
+        int[] retired = new int[1];
+        long gen = threeDays(cfg, made, retired);
+        // snapshots at generations 6 (day 1), 11 (day 2), 16 and 21 (day 3): at 16 the previous one (11) is in day 2's
+        // files, so day 1's go; at 21 the previous one (16) is in day 3's, so day 2's go (the one before the newest stays readable)
+        assertEquals(List.of("20261203F.cq4"), cq4(dir.resolve("journal")).stream().map(p -> p.getFileName().toString()).toList());
+        assertEquals(List.of("20261203F.cq4"), cq4(dir.resolve("journal").resolve(Journal.SNAPSHOTS)).stream()
+                .map(p -> p.getFileName().toString()).toList());
+        assertEquals(4, retired[0], "two journal and two snapshot files");
+        StringBuilder printed = new StringBuilder();
+        try (ControlPlane cp = open(cfg, printed)) {
+            assertTrue(cp.state().sameAs(fullReplay(cfg, made)), "the start after retirement differs from the replay of every change");
+            assertEquals(gen, cp.generation());
+            assertTrue(cp.startSnapshotGeneration() > 0, printed.toString());
+            change(cp, group("g1", 999), made);
+        }
+        try (ControlPlane cp = open(cfg)) {
+            assertTrue(cp.state().sameAs(fullReplay(cfg, made)));
+            assertEquals(gen + 1, cp.generation());
+        }
+    }
+
+    @Test
+    void keepRetiresNothing() throws Exception {
+        SluiceConfig cfg = config("  sync: none\n  snapshot-every: 5\n  retain-journal: keep\n");
+        List<DesiredState.Change> made = new ArrayList<>();
+        int[] retired = new int[1];
+        long gen = threeDays(cfg, made, retired);
+        assertEquals(0, retired[0]);
+        assertEquals(3, cq4(dir.resolve("journal")).size());
+        try (ControlPlane cp = open(cfg)) {
+            assertEquals(gen, cp.generation());
+            assertTrue(cp.state().sameAs(fullReplay(cfg, made)));
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> config("  retain-journal: never\n"));
+        assertTrue(e.getMessage().contains("api.retain-journal: 'never' is not retire or keep"), e.getMessage());
     }
 
     @Test
