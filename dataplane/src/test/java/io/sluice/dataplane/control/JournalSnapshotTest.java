@@ -295,6 +295,10 @@ class JournalSnapshotTest {
                 clock.advanceMillis(24 * 3600_000L);
             }
             retired[0] = cp.retiredFiles();
+            cp.awaitSnapshots();
+            var health = GroupCodec.JSON.createObjectNode();
+            cp.journalHealth(health);
+            assertEquals(cp.retiredFiles(), health.path("retired_files").asInt(), "what /v1/health shows: " + health);
             return cp.generation();
         } finally {
             QueueLog.clock = net.openhft.chronicle.core.time.SystemTimeProvider.INSTANCE;
