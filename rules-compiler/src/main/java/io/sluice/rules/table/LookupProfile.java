@@ -25,13 +25,13 @@ public record LookupProfile(double trees, double steps, double entries, double c
                 trees++;
                 int h0 = tops[t][0];
                 if (h0 >>> 5 != 0) steps++; // a real root node (a leaf root sits behind a one-child node)
-                int ref = tops[t][1 + ((keys[off + rootDim[t]] >>> h0) & (h0 >>> 5))];
+                int ref = Classifier.child(tops[t], 0, (keys[off + rootDim[t]] >>> h0) & (h0 >>> 5));
                 while (ref >= 0) {
                     steps++;
                     int n = ref >>> 4, h = nd[n];
-                    ref = nd[n + 1 + ((keys[off + (ref & 15)] >>> h) & (h >>> 5))];
+                    ref = Classifier.child(nd, n, (keys[off + (ref & 15)] >>> h) & (h >>> 5));
                 }
-                int p = nd[((ref & Integer.MAX_VALUE) >>> 4) + 2];
+                int p = nd[((ref & Integer.MAX_VALUE) >>> 4) + Classifier.STUB_LEAF];
                 int m = lv[p++];
                 for (int i = 0; i < m; i++) {
                     int prio = lv[p];
