@@ -12,7 +12,8 @@ import static org.quicktheories.generators.SourceDSL.integers;
 
 /**
  * A node stores only the children between its first and last non-empty one: every slot still
- * reads back as the child it was given (the left-out ends as the empty leaf), the node takes
+ * reads back as the child it was given, by slot and by every key of the slot's region (the
+ * left-out ends as the empty leaf), the node takes
  * exactly the ints {@code nodeInts} says, and a stub steps to itself whatever the slot.
  */
 class NodeEncodingProperties {
@@ -35,20 +36,28 @@ class NodeEncodingProperties {
         qt().withExamples(5_000).forAll(integers().between(0, 12), integers().all(), integers().between(0, 100), integers().between(0, 40))
                 .checkAssert((k, seed, emptyPct, at) -> {
                     int[] kids = kids(k, seed, emptyPct);
+                    Random r = new Random(~seed);
+                    int shift = r.nextInt(Math.min(31, 32 - k) + 1); // the node cuts a region of 2^(shift + k) values, aligned
+                    long regionLo = shift + k == 32 ? 0 : (r.nextLong() & 0xFFFFFFFFL) >>> (shift + k) << (shift + k);
                     for (int emptyRef : new int[] {EMPTY, 0}) { // 0: the tree has no empty leaf, nothing is left out
                         int len = Classifier.nodeInts(kids, emptyRef);
                         int[] a = new int[at + len + 8];
                         Arrays.fill(a, SENTINEL);
-                        Classifier.encodeNode(a, at, 7, kids, emptyRef);
+                        Classifier.encodeNode(a, at, shift, kids, emptyRef, regionLo);
                         for (int i = 0; i < at; i++) assertEquals(SENTINEL, a[i], "wrote before the node");
                         for (int i = at + len; i < a.length; i++) assertEquals(SENTINEL, a[i], "wrote past nodeInts");
-                        assertEquals(7 | ((kids.length - 1) << 5), a[at]);
                         assertEquals(kids.length, Classifier.children(a[at]));
-                        for (int i = 0; i < kids.length; i++) assertEquals(kids[i], Classifier.child(a, at, i), "slot " + i);
+                        for (int i = 0; i < kids.length; i++) {
+                            assertEquals(kids[i], Classifier.child(a, at, i), "slot " + i);
+                            long first = regionLo + ((long) i << shift), last = first + (1L << shift) - 1; // the slot's keys
+                            long mid = first + ((r.nextLong() & Long.MAX_VALUE) % (1L << shift));
+                            for (long key : new long[] {first, mid, last}) assertEquals(kids[i], Classifier.step(a, at, (int) key), "slot " + i + " key " + key);
+                        }
                         int lo = 0, hi = kids.length - 1;
                         while (emptyRef != 0 && lo <= hi && kids[lo] == EMPTY) lo++;
                         while (emptyRef != 0 && hi >= lo && kids[hi] == EMPTY) hi--;
-                        assertEquals(Classifier.NODE_HEADER + hi - lo + 1, len, "only the non-empty span is stored");
+                        int stored = kids.length == 1 ? 0 : hi - lo + 1; // a one-child node keeps its child in the empty slot
+                        assertEquals(Classifier.NODE_HEADER + stored, len, "only the non-empty span is stored");
                     }
                 });
     }
@@ -72,8 +81,7 @@ class NodeEncodingProperties {
                     int ref = Classifier.encodeStub(a, at, leaf);
                     assertEquals(at, (ref & Integer.MAX_VALUE) >>> 4);
                     assertEquals(leaf, a[at + Classifier.STUB_LEAF]);
-                    int h = a[at];
-                    assertEquals(ref, Classifier.child(a, at, (key >>> h) & (h >>> 5)));
+                    assertEquals(ref, Classifier.step(a, at, key), "any key steps a stub to itself");
                     assertEquals(ref, Classifier.child(a, at, key & 0xFFFFFF), "any slot of a stub is the stub");
                 });
     }

@@ -180,7 +180,7 @@ public final class CutTreeCompiler {
         /** The root array of a tree whose root is the leaf stub {@code stubRef}: a one-child node. */
         static int[] leafTop(int stubRef) {
             int[] kids = {stubRef}, a = new int[Classifier.nodeInts(kids, 0)];
-            Classifier.encodeNode(a, 0, 0, kids, 0);
+            Classifier.encodeNode(a, 0, 0, kids, 0, 0);
             return a;
         }
 
@@ -287,7 +287,7 @@ public final class CutTreeCompiler {
                     if (record) sharedNode.put(ref, made);
                 }
             }
-            int at = writeNode(depth == 0 ? top : nodes, shift, kids, emptyRef); // after its children (post-order)
+            int at = writeNode(depth == 0 ? top : nodes, shift, kids, emptyRef, rlo[dim]); // after its children (post-order)
             if (record) {
                 me.ref = (at << 4) | dim;
                 me.size = innerSize(me);
@@ -297,9 +297,9 @@ public final class CutTreeCompiler {
         }
 
         /** Appends the node with children {@code kids} to {@code out}, not storing the empty leaf {@code emptyRef} at its ends; returns its offset. */
-        static int writeNode(IntList out, int shift, int[] kids, int emptyRef) {
+        static int writeNode(IntList out, int shift, int[] kids, int emptyRef, long regionLo) {
             int at = out.reserve(Classifier.nodeInts(kids, emptyRef));
-            Classifier.encodeNode(out.array(), at, shift, kids, emptyRef);
+            Classifier.encodeNode(out.array(), at, shift, kids, emptyRef, regionLo);
             return at;
         }
 

@@ -288,7 +288,7 @@ public final class IncrementalClassifier {
             if (k.kind == BNode.EMPTY && empty == 0) empty = emptyRef(b);
             refs[c] = k.kind == BNode.EMPTY ? empty : k.ref;
         }
-        int at = CutTreeCompiler.Build.writeNode(n.depth == 0 ? b.top : nodes, shift, refs, empty);
+        int at = CutTreeCompiler.Build.writeNode(n.depth == 0 ? b.top : nodes, shift, refs, empty, n.rlo[dim]);
         delta += CutTreeCompiler.Build.ownInts(kids) - CutTreeCompiler.Build.ownInts(n.kids); // the stored span of children may have changed
         n.in = in;
         n.live = live;
@@ -552,7 +552,7 @@ public final class IncrementalClassifier {
                 int np = b.kids.length;
                 int[] kids = new int[np];
                 for (int c = 0; c < np; c++) kids[c] = emit(b.kids[c]); // children first, as the compiler lays them out
-                ref = (CutTreeCompiler.Build.writeNode(b == root ? top : nn, b.shift, kids, emptyRef) << 4) | b.dim;
+                ref = (CutTreeCompiler.Build.writeNode(b == root ? top : nn, b.shift, kids, emptyRef, b.rlo[b.dim]) << 4) | b.dim;
             }
             refs.put(b, ref);
             if (!dryRun) b.ref = ref;

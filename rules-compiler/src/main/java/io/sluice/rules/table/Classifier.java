@@ -7,13 +7,14 @@ package io.sluice.rules.table;
  * <p>Layout. A reference {@code >= 0} to an internal node is {@code (offset << 4) | dim}: the
  * dimension the node cuts travels with the reference, so the key load does not wait for the
  * node. A node cutting into {@code mask + 1} children is
- * {@code [h, lo ^ MIN_VALUE, len ^ MIN_VALUE, child_lo .. child_(lo + len - 1), empty]} with
- * {@code h = shift | (mask << 5)}: the children before {@code lo} and after the last stored one
- * are the tree's empty leaf and are not stored (most of a sparse node's slots are, and they sit at
- * its ends). The child for key {@code k} is slot {@code i = (k[dim] >>> h) & (h >>> 5)} (Java's
- * {@code >>>} uses the low 5 bits of {@code h}), read as
- * {@code a[offset + 3 + min_unsigned(i - lo, len)]} ({@link #child}: one signed {@code min} on the
- * {@code MIN_VALUE}-offset values, no branch; an index past the stored children reads {@code empty}).
+ * {@code [h, base ^ MIN_VALUE, len ^ MIN_VALUE, child_lo .. child_(lo + len - 1), empty]} with
+ * {@code h = shift | (mask << 5)} and {@code base = (regionLo >>> shift) + lo}: the children
+ * before {@code lo} and after the last stored one are the tree's empty leaf and are not stored
+ * (most of a sparse node's slots are, and they sit at its ends). The child for key {@code k} is
+ * {@code a[offset + 3 + min_unsigned((k[dim] >>> h) - base, len)]} (Java's {@code >>>} uses the
+ * low 5 bits of {@code h}; the key lies in the node's region, so no mask is needed): {@link #step},
+ * one signed {@code min} on {@code MIN_VALUE}-offset values, no branch; a key outside the stored
+ * children reads {@code empty}.
  * A reference {@code < 0} is {@code (offset << 4) | MIN_VALUE} to a leaf stub
  * {@code [0, leafOffset, MIN_VALUE, self]}: stepping a stub returns the stub itself (its len is 0,
  * so it reads {@code self}; the burst path advances four keys without a branch per key) and its
@@ -26,7 +27,7 @@ package io.sluice.rules.table;
  * {@code [priority, checks, (dim, lo, span ^ MIN_VALUE) x checks]} (dimensions the rule covers over
  * the whole leaf region need no check). A check passes when {@code ((k[dim] - lo) + MIN_VALUE) <= span'}. Each tree's root node
  * sits in its own small array ({@code tops[t]}, at offset 0, cutting dimension {@code rootDim[t]}; a tree
- * whose root is a leaf has the one-child node {@code [0, MIN_VALUE, 1 ^ MIN_VALUE, stub, 0]}), so that an update, which
+ * whose root is a leaf has the one-child node {@code [0, MIN_VALUE, MIN_VALUE, stub]}: len 0, every key reads the stub), so that an update, which
  * copies the path from a changed node up to the root, copies the widest node into a fresh array
  * instead of leaving it behind in the shared one. Trees are ordered by their best (lowest)
  * priority so the search stops as soon as no later tree can win.
@@ -46,25 +47,32 @@ public final class Classifier {
     public static final int STUB_INTS = 4;
     /** Position of the leaf offset in a stub. */
     public static final int STUB_LEAF = 1;
-    /** Ints of a node besides its stored children: {@code h, lo ^ MIN_VALUE, len ^ MIN_VALUE} and the empty leaf after them. */
+    /** Ints of a node besides its stored children: {@code h, base ^ MIN_VALUE, len ^ MIN_VALUE} and the empty leaf after them. */
     public static final int NODE_HEADER = 4;
 
     /**
-     * Child {@code i} (0 .. mask) of the node at {@code a[n]}: stored child {@code x = i - lo} when
-     * {@code 0 <= x < len}, else the empty leaf stored after them, by one signed {@code min} on
-     * values offset by {@code MIN_VALUE} (an unsigned min: a negative {@code x} is above {@code len}).
+     * The child of the node at {@code a[n]} for key value {@code k} in its cut dimension:
+     * {@code a[n + 3 + min_unsigned((k >>> shift) - base, len)]}, where {@code base} is the
+     * region's first value {@code >>> shift} plus the first stored slot, so no mask is needed; one
+     * signed {@code min} on {@code MIN_VALUE}-offset values makes it unsigned (a key below the
+     * stored children wraps above {@code len} and reads the empty leaf after them). No branch.
      */
+    public static int step(int[] a, int n, int k) {
+        return a[n + (3 + Integer.MIN_VALUE) + Math.min((k >>> a[n]) - a[n + 1], a[n + 2])];
+    }
+
+    /** Child {@code i} (slot 0 .. mask) of the node at {@code a[n]} (the region is aligned: the first stored slot is {@code base & mask}). */
     public static int child(int[] a, int n, int i) {
-        return a[n + (3 + Integer.MIN_VALUE) + Math.min(i - a[n + 1], a[n + 2])];
+        final int lo = (a[n + 1] ^ Integer.MIN_VALUE) & (a[n] >>> 5);
+        return a[n + (3 + Integer.MIN_VALUE) + Math.min((i - lo) ^ Integer.MIN_VALUE, a[n + 2])];
     }
 
     /** Children of the node whose header is {@code h}. */
     public static int children(int h) { return (h >>> 5) + 1; }
 
-    /** Ints of the node with children {@code kids}: {@link #NODE_HEADER} plus the children between the first and last that is not {@code emptyRef}. */
+    /** Ints of the node with children {@code kids}: {@link #NODE_HEADER} plus the children between the first and last that is not {@code emptyRef} (a one-child node: none). */
     public static int nodeInts(int[] kids, int emptyRef) {
-        long span = storedSpan(kids, emptyRef);
-        return NODE_HEADER + (int) span;
+        return kids.length == 1 ? NODE_HEADER : NODE_HEADER + (int) storedSpan(kids, emptyRef);
     }
 
     /** {@code lo << 32 | len}: the children from the first to the last that is not {@code emptyRef} (0: all of them). */
@@ -78,17 +86,26 @@ public final class Classifier {
     }
 
     /**
-     * Writes the node cutting at {@code shift} into {@code kids.length} (a power of two) children
+     * Writes the node cutting the region that starts at {@code regionLo} (in its cut dimension,
+     * aligned to {@code kids.length << shift}) into {@code kids.length} (a power of two) children
      * to {@code a[at .. at + nodeInts(kids, emptyRef))}:
-     * {@code [h, lo ^ MIN_VALUE, len ^ MIN_VALUE, kids[lo .. lo + len), empty]} where the children
-     * before {@code lo} and from {@code lo + len} on are the empty leaf {@code emptyRef} (0: none;
-     * {@code empty} is 0 when no child was left out).
+     * {@code [h = shift | mask << 5, ((regionLo >>> shift) + lo) ^ MIN_VALUE, len ^ MIN_VALUE, kids[lo .. lo + len), empty]}
+     * where the children before {@code lo} and from {@code lo + len} on are the empty leaf
+     * {@code emptyRef} (0: none; {@code empty} is 0 when no child was left out). A one-child node
+     * (a tree whose root is a leaf) stores its child as {@code empty} with {@code len} 0, so every key reads it.
      */
-    public static void encodeNode(int[] a, int at, int shift, int[] kids, int emptyRef) {
+    public static void encodeNode(int[] a, int at, int shift, int[] kids, int emptyRef, long regionLo) {
+        if (kids.length == 1) {
+            a[at] = shift;
+            a[at + 1] = Integer.MIN_VALUE;
+            a[at + 2] = Integer.MIN_VALUE;
+            a[at + 3] = kids[0];
+            return;
+        }
         long span = storedSpan(kids, emptyRef);
         int lo = (int) (span >>> 32), len = (int) span;
         a[at] = shift | ((kids.length - 1) << 5);
-        a[at + 1] = lo ^ Integer.MIN_VALUE;
+        a[at + 1] = (int) ((regionLo >>> shift) + lo) ^ Integer.MIN_VALUE;
         a[at + 2] = len ^ Integer.MIN_VALUE;
         System.arraycopy(kids, lo, a, at + 3, len);
         a[at + 3 + len] = len == kids.length ? 0 : emptyRef;
@@ -126,7 +143,7 @@ public final class Classifier {
      * @param nodes internal nodes of every tree
      * @param leaves leaves of every tree
      * @param tops root node of each tree at offset 0, ordered by {@code rootMinPrio}: an internal
-     *     node (a tree whose root is a leaf: the one-child node {@code [0, MIN_VALUE, 1 ^ MIN_VALUE, stub reference, 0]})
+     *     node (a tree whose root is a leaf: the one-child node {@code [0, MIN_VALUE, MIN_VALUE, stub reference]})
      * @param rootDim dimension each root cuts
      * @param rootMinPrio lowest priority present in each tree
      * @param action action per priority
@@ -154,12 +171,8 @@ public final class Classifier {
         for (int t = 0; t < tops.length; t++) {
             if (rootMinPrio[t] >= best) break;
             int[] top = tops[t];
-            int h0 = top[0];
-            int c = child(top, 0, (key[off + rootDim[t]] >>> h0) & (h0 >>> 5));
-            while (c >= 0) {
-                int n = c >>> 4, h = nd[n];
-                c = child(nd, n, (key[off + (c & 15)] >>> h) & (h >>> 5));
-            }
+            int c = step(top, 0, key[off + rootDim[t]]);
+            while (c >= 0) c = step(nd, c >>> 4, key[off + (c & 15)]);
             int p = nd[((c & Integer.MAX_VALUE) >>> 4) + STUB_LEAF];
             best = fixed ? scanFixed(p + 1, leaves[p], key, off, best) : scanLeaf(p, key, off, best);
         }
@@ -185,14 +198,14 @@ public final class Classifier {
                 int m = rootMinPrio[t];
                 if (m >= b0 && m >= b1 && m >= b2 && m >= b3) break;
                 final int[] top = tops[t];
-                final int h0 = top[0], s0 = h0 >>> 5, d0 = rootDim[t];
-                int c0 = child(top, 0, (keys[o0 + d0] >>> h0) & s0), c1 = child(top, 0, (keys[o1 + d0] >>> h0) & s0);
-                int c2 = child(top, 0, (keys[o2 + d0] >>> h0) & s0), c3 = child(top, 0, (keys[o3 + d0] >>> h0) & s0);
+                final int d0 = rootDim[t];
+                int c0 = step(top, 0, keys[o0 + d0]), c1 = step(top, 0, keys[o1 + d0]);
+                int c2 = step(top, 0, keys[o2 + d0]), c3 = step(top, 0, keys[o3 + d0]);
                 while ((c0 & c1 & c2 & c3) >= 0) { // until all four reach a leaf stub; a stub steps to itself
-                    { int n = (c0 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c0 = child(nd, n, (keys[o0 + (c0 & 15)] >>> h) & (h >>> 5)); }
-                    { int n = (c1 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c1 = child(nd, n, (keys[o1 + (c1 & 15)] >>> h) & (h >>> 5)); }
-                    { int n = (c2 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c2 = child(nd, n, (keys[o2 + (c2 & 15)] >>> h) & (h >>> 5)); }
-                    { int n = (c3 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c3 = child(nd, n, (keys[o3 + (c3 & 15)] >>> h) & (h >>> 5)); }
+                    c0 = step(nd, (c0 & Integer.MAX_VALUE) >>> 4, keys[o0 + (c0 & 15)]);
+                    c1 = step(nd, (c1 & Integer.MAX_VALUE) >>> 4, keys[o1 + (c1 & 15)]);
+                    c2 = step(nd, (c2 & Integer.MAX_VALUE) >>> 4, keys[o2 + (c2 & 15)]);
+                    c3 = step(nd, (c3 & Integer.MAX_VALUE) >>> 4, keys[o3 + (c3 & 15)]);
                 }
                 final int p0 = nd[((c0 & Integer.MAX_VALUE) >>> 4) + STUB_LEAF], p1 = nd[((c1 & Integer.MAX_VALUE) >>> 4) + STUB_LEAF];
                 final int p2 = nd[((c2 & Integer.MAX_VALUE) >>> 4) + STUB_LEAF], p3 = nd[((c3 & Integer.MAX_VALUE) >>> 4) + STUB_LEAF];
@@ -225,13 +238,13 @@ public final class Classifier {
         for (int t = 0; t < tops.length; t++) {
             if (rootMinPrio[t] >= best) break;
             int[] top = tops[t];
-            int h0 = top[0], d0 = rootDim[t];
+            int d0 = rootDim[t];
             int v0 = d0 == 0 ? src : d0 == 1 ? dst : d0 == 2 ? sport : d0 == 3 ? dport : proto;
-            int c = child(top, 0, (v0 >>> h0) & (h0 >>> 5));
+            int c = step(top, 0, v0);
             while (c >= 0) {
-                int d = c & 15, n = c >>> 4, h = nd[n];
+                int d = c & 15;
                 int v = d == 0 ? src : d == 1 ? dst : d == 2 ? sport : d == 3 ? dport : proto;
-                c = child(nd, n, (v >>> h) & (h >>> 5));
+                c = step(nd, c >>> 4, v);
             }
             final int[] lv = leaves; // a 5-dimension table: fixed entries
             int p = nd[((c & Integer.MAX_VALUE) >>> 4) + STUB_LEAF];
@@ -258,13 +271,8 @@ public final class Classifier {
         for (int t = 0; t < tops.length; t++) {
             if (rootMinPrio[t] >= best) break;
             int[] top = tops[t];
-            int h0 = top[0];
-            int c = child(top, 0, (v6(rootDim[t], srcHi, srcLo, dstHi, dstLo, sport, dport, proto) >>> h0) & (h0 >>> 5));
-            while (c >= 0) {
-                int n = c >>> 4, h = nd[n];
-                int v = v6(c & 15, srcHi, srcLo, dstHi, dstLo, sport, dport, proto);
-                c = child(nd, n, (v >>> h) & (h >>> 5));
-            }
+            int c = step(top, 0, v6(rootDim[t], srcHi, srcLo, dstHi, dstLo, sport, dport, proto));
+            while (c >= 0) c = step(nd, c >>> 4, v6(c & 15, srcHi, srcLo, dstHi, dstLo, sport, dport, proto));
             final int[] lv = leaves;
             int p = nd[((c & Integer.MAX_VALUE) >>> 4) + STUB_LEAF];
             int n = lv[p++];
