@@ -175,7 +175,14 @@ public final class CutTreeCompiler {
         }
 
         /** The tree's root array for the reference {@link #node} returned at depth 0. */
-        int[] top(int rootRef) { return rootRef < 0 ? new int[] {0, rootRef} : top.toArray(); }
+        int[] top(int rootRef) { return rootRef < 0 ? leafTop(rootRef) : top.toArray(); }
+
+        /** The root array of a tree whose root is the leaf stub {@code stubRef}: a one-child node. */
+        static int[] leafTop(int stubRef) {
+            int[] kids = {stubRef}, a = new int[Classifier.nodeInts(kids, 0)];
+            Classifier.encodeNode(a, 0, 0, kids, 0, 0);
+            return a;
+        }
 
         long[] fullRegionLo() { return new long[dims]; }
 
@@ -243,17 +250,14 @@ public final class CutTreeCompiler {
                 int b = (int) ((Math.min(hi[r * dims + base], rhi[dim]) - rlo[dim]) >>> shift);
                 for (int c = a; c <= b; c++) flat[fill[c]++] = r;
             }
-            IntList out = depth == 0 ? top : nodes;
-            int at = out.reserve(1 + np);
-            out.set(at, shift | ((np - 1) << 5));
             BNode me = null;
             if (record) {
                 me = inner(rs, incoming, n, rlo, rhi, depth, dim, k, shift);
                 me.keys = keys;
                 me.distinct = distinct;
                 me.spanSum = spanSum;
-                me.ref = (at << 4) | dim;
             }
+            int[] kids = new int[np];
             Map<ChildKey, Integer> shared = new HashMap<>();
             Map<Integer, BNode> sharedNode = record ? new HashMap<>() : null;
             long[] clo = rlo.clone(), chi = rhi.clone();
@@ -267,13 +271,13 @@ public final class CutTreeCompiler {
                     key = new ChildKey(list);
                     Integer ref = shared.get(key);
                     if (ref != null) {
-                        out.set(at + 1 + c, ref);
+                        kids[c] = ref;
                         if (record) (me.kids[c] = sharedNode.get(ref)).users++;
                         continue;
                     }
                 }
                 int ref = node(list, len, clo, chi, depth + 1);
-                out.set(at + 1 + c, ref);
+                kids[c] = ref;
                 if (record) {
                     me.kids[c] = made;
                     if (made.kind != BNode.EMPTY) made.users++;
@@ -283,11 +287,20 @@ public final class CutTreeCompiler {
                     if (record) sharedNode.put(ref, made);
                 }
             }
+            int at = writeNode(depth == 0 ? top : nodes, shift, kids, emptyRef, rlo[dim]); // after its children (post-order)
             if (record) {
+                me.ref = (at << 4) | dim;
                 me.size = innerSize(me);
                 made = me;
             }
             return (at << 4) | dim;
+        }
+
+        /** Appends the node with children {@code kids} to {@code out}, not storing the empty leaf {@code emptyRef} at its ends; returns its offset. */
+        static int writeNode(IntList out, int shift, int[] kids, int emptyRef, long regionLo) {
+            int at = out.reserve(Classifier.nodeInts(kids, emptyRef));
+            Classifier.encodeNode(out.array(), at, shift, kids, emptyRef, regionLo);
+            return at;
         }
 
         static BNode record(int kind, int[] rs, int incoming, int n, long[] rlo, long[] rhi, int depth) {
@@ -310,10 +323,18 @@ public final class CutTreeCompiler {
             return b;
         }
 
-        /** Header and child slots plus each distinct non-empty child's subtree once. */
+        /** Ints of a node with these children: header plus the children between the first and the last non-empty one. */
+        static int ownInts(BNode[] kids) {
+            int lo = 0, hi = kids.length - 1;
+            while (lo <= hi && kids[lo].kind == BNode.EMPTY) lo++;
+            while (hi >= lo && kids[hi].kind == BNode.EMPTY) hi--;
+            return Classifier.NODE_HEADER + hi - lo + 1;
+        }
+
+        /** The node's own ints (header, the children between the first and last non-empty one) plus each distinct non-empty child's subtree once. */
         static int innerSize(BNode b) {
             int e = BNode.nextMark();
-            int s = 1 + b.kids.length;
+            int s = ownInts(b.kids);
             for (BNode k : b.kids) {
                 if (k.kind == BNode.EMPTY || k.mark == e) continue;
                 k.mark = e;
@@ -465,22 +486,18 @@ public final class CutTreeCompiler {
                 BNode b = record(BNode.LEAF, rs, incoming, n, rlo, rhi, depth);
                 b.ref = ref;
                 b.leafAt = at;
-                b.size = 3 + leafInts;
+                b.size = Classifier.STUB_INTS + leafInts;
                 made = b;
             }
             return ref;
         }
 
-        /** Emits the leaf stub node {@code [0, self, leafOffset]}; stepping it stays put, so burst lanes need no branch. */
+        /** Emits the leaf stub node {@code [0, leafOffset, MIN_VALUE, self]}; stepping it stays put, so burst lanes need no branch. */
         int stub(int leafOffset) { return stub(nodes, leafOffset); }
 
         static int stub(IntList nodes, int leafOffset) {
-            int pos = nodes.reserve(3);
-            int ref = (pos << 4) | Integer.MIN_VALUE;
-            nodes.set(pos, 0);
-            nodes.set(pos + 1, ref);
-            nodes.set(pos + 2, leafOffset);
-            return ref;
+            int pos = nodes.reserve(Classifier.STUB_INTS);
+            return Classifier.encodeStub(nodes.array(), pos, leafOffset);
         }
 
         /** True if rule {@code a} contains rule {@code b} within the region. */

@@ -57,7 +57,7 @@ public final class IncrementalClassifier {
         int emptyLeaf;
         int emptyRef;
 
-        int liveInts() { return 1 + 3 + root.size; }
+        int liveInts() { return 1 + Classifier.STUB_INTS + root.size; }
     }
 
     /** Starts from {@code initial}. */
@@ -165,9 +165,9 @@ public final class IncrementalClassifier {
             CutTreeCompiler.Build b = new CutTreeCompiler.Build(next, bounds, compiler.params(), nodes, leaves, t.emptyLeaf, t.emptyRef);
             Change ch = new Change(r, inOld ? oldBox : null, inNew ? newBox : null, dims);
             BNode root = update(b, t.root, nm, ch);
-            if (1 + 3 + root.size > t.budget) return false; // a compile from scratch would have hit the memory budget
+            if (1 + Classifier.STUB_INTS + root.size > t.budget) return false; // a compile from scratch would have hit the memory budget
             t.root = root;
-            if (root.kind != BNode.INNER) t.top = new int[] {0, root.ref};
+            if (root.kind != BNode.INNER) t.top = CutTreeCompiler.Build.leafTop(root.ref);
             else if (b.top.size() > 0) t.top = b.top.toArray(); // the root was redone: its fresh array
             t.members = nm;
             t.emptyRef = b.emptyRef;
@@ -281,15 +281,15 @@ public final class IncrementalClassifier {
                 kids[c] = k;
             }
         }
-        IntList out = n.depth == 0 ? b.top : nodes;
-        int at = out.reserve(1 + np);
-        out.set(at, shift | ((np - 1) << 5));
+        int[] refs = new int[np];
         int empty = 0;
         for (int c = 0; c < np; c++) {
             BNode k = kids[c];
             if (k.kind == BNode.EMPTY && empty == 0) empty = emptyRef(b);
-            out.set(at + 1 + c, k.kind == BNode.EMPTY ? empty : k.ref);
+            refs[c] = k.kind == BNode.EMPTY ? empty : k.ref;
         }
+        int at = CutTreeCompiler.Build.writeNode(n.depth == 0 ? b.top : nodes, shift, refs, empty, n.rlo[dim]);
+        delta += CutTreeCompiler.Build.ownInts(kids) - CutTreeCompiler.Build.ownInts(n.kids); // the stored span of children may have changed
         n.in = in;
         n.live = live;
         n.kids = kids;
@@ -485,8 +485,8 @@ public final class IncrementalClassifier {
 
     /**
      * Emits tree {@code t} into {@code nn}/{@code nl} in the compiler's order (its empty leaf, then
-     * depth first: node slots, children in order, a leaf's entries before its stub, the empty stub
-     * where first needed). Leaves are copied from {@code src} (the current leaf array), their
+     * depth first: children in order before their node, a leaf's entries before its stub, the
+     * empty stub where first needed). Leaves are copied from {@code src} (the current leaf array), their
      * priorities renamed from {@code from} to {@code to} when given. Updates the records'
      * references unless {@code dryRun}.
      */
@@ -500,7 +500,7 @@ public final class IncrementalClassifier {
             t.emptyLeaf = e.emptyLeaf;
             t.emptyRef = e.emptyRef;
         }
-        return root < 0 ? new int[] {0, root} : e.top.toArray();
+        return root < 0 ? CutTreeCompiler.Build.leafTop(root) : e.top.toArray();
     }
 
     /** One layout walk. */
@@ -550,11 +550,9 @@ public final class IncrementalClassifier {
                 if (!dryRun) b.leafAt = at;
             } else {
                 int np = b.kids.length;
-                IntList out = b == root ? top : nn;
-                int at = out.reserve(1 + np);
-                out.set(at, b.shift | ((np - 1) << 5));
-                for (int c = 0; c < np; c++) out.set(at + 1 + c, emit(b.kids[c]));
-                ref = (at << 4) | b.dim;
+                int[] kids = new int[np];
+                for (int c = 0; c < np; c++) kids[c] = emit(b.kids[c]); // children first, as the compiler lays them out
+                ref = (CutTreeCompiler.Build.writeNode(b == root ? top : nn, b.shift, kids, emptyRef, b.rlo[b.dim]) << 4) | b.dim;
             }
             refs.put(b, ref);
             if (!dryRun) b.ref = ref;

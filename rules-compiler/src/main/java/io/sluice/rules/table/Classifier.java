@@ -6,12 +6,19 @@ package io.sluice.rules.table;
  *
  * <p>Layout. A reference {@code >= 0} to an internal node is {@code (offset << 4) | dim}: the
  * dimension the node cuts travels with the reference, so the key load does not wait for the
- * node. The node at {@code nodes[offset]} is {@code [h, child_0 .. child_mask]} with
- * {@code h = shift | (mask << 5)}; the child for key {@code k} is
- * {@code nodes[offset + 1 + ((k[dim] >>> h) & (h >>> 5))]} (Java's {@code >>>} uses the low
- * 5 bits of {@code h}). A reference {@code < 0} is {@code (offset << 4) | MIN_VALUE} to a leaf
- * stub {@code [0, self, leafOffset]}: stepping a stub returns the stub itself (so the burst path
- * advances four keys without a branch per key) and its leaf is at {@code leaves[leafOffset]}. A leaf is {@code [count, entry...]}
+ * node. A node cutting into {@code mask + 1} children is
+ * {@code [h, base ^ MIN_VALUE, len ^ MIN_VALUE, child_lo .. child_(lo + len - 1), empty]} with
+ * {@code h = shift | (mask << 5)} and {@code base = (regionLo >>> shift) + lo}: the children
+ * before {@code lo} and after the last stored one are the tree's empty leaf and are not stored
+ * (most of a sparse node's slots are, and they sit at its ends). The child for key {@code k} is
+ * {@code a[offset + 3 + min_unsigned((k[dim] >>> h) - base, len)]} (Java's {@code >>>} uses the
+ * low 5 bits of {@code h}; the key lies in the node's region, so no mask is needed): {@link #step},
+ * one signed {@code min} on {@code MIN_VALUE}-offset values, no branch; a key outside the stored
+ * children reads {@code empty}.
+ * A reference {@code < 0} is {@code (offset << 4) | MIN_VALUE} to a leaf stub
+ * {@code [0, leafOffset, MIN_VALUE, self]}: stepping a stub returns the stub itself (its len is 0,
+ * so it reads {@code self}; the burst path advances four keys without a branch per key) and its
+ * leaf is at {@code leaves[leafOffset]}. A leaf is {@code [count, entry...]}
  * in priority order. In a table of {@link #FIXED_DIMS} dimensions (the IPv4 5-tuple) an entry is
  * the 8 ints {@code [priority, srcLo, srcSpan ^ MIN_VALUE, dstLo, dstSpan ^ MIN_VALUE, sport, dport, proto]}
  * where each of the last three is {@code lo << 16 | span} (those dimensions are at most 16 bits
@@ -19,8 +26,8 @@ package io.sluice.rules.table;
  * ({@link #fixedMatch}). In other tables an entry is
  * {@code [priority, checks, (dim, lo, span ^ MIN_VALUE) x checks]} (dimensions the rule covers over
  * the whole leaf region need no check). A check passes when {@code ((k[dim] - lo) + MIN_VALUE) <= span'}. Each tree's root node
- * sits in its own small array ({@code tops[t]}, cutting dimension {@code rootDim[t]}; a tree
- * whose root is a leaf has the one-child node {@code [0, stub]}), so that an update, which
+ * sits in its own small array ({@code tops[t]}, at offset 0, cutting dimension {@code rootDim[t]}; a tree
+ * whose root is a leaf has the one-child node {@code [0, MIN_VALUE, MIN_VALUE, stub]}: len 0, every key reads the stub), so that an update, which
  * copies the path from a changed node up to the root, copies the widest node into a fresh array
  * instead of leaving it behind in the shared one. Trees are ordered by their best (lowest)
  * priority so the search stops as soon as no later tree can win.
@@ -35,6 +42,84 @@ public final class Classifier {
     public static final int FIXED_DIMS = 5;
     /** Ints of one fixed leaf entry: the priority, (lo, span') for both addresses, lo << 16 | span for ports and protocol. */
     public static final int FIXED_ENTRY = 8;
+
+    /** Ints of a leaf stub {@code [0, leafOffset, MIN_VALUE, self]}. */
+    public static final int STUB_INTS = 4;
+    /** Position of the leaf offset in a stub. */
+    public static final int STUB_LEAF = 1;
+    /** Ints of a node besides its stored children: {@code h, base ^ MIN_VALUE, len ^ MIN_VALUE} and the empty leaf after them. */
+    public static final int NODE_HEADER = 4;
+
+    /**
+     * The child of the node at {@code a[n]} for key value {@code k} in its cut dimension:
+     * {@code a[n + 3 + min_unsigned((k >>> shift) - base, len)]}, where {@code base} is the
+     * region's first value {@code >>> shift} plus the first stored slot, so no mask is needed; one
+     * signed {@code min} on {@code MIN_VALUE}-offset values makes it unsigned (a key below the
+     * stored children wraps above {@code len} and reads the empty leaf after them). No branch.
+     */
+    public static int step(int[] a, int n, int k) {
+        return a[n + (3 + Integer.MIN_VALUE) + Math.min((k >>> a[n]) - a[n + 1], a[n + 2])];
+    }
+
+    /** Child {@code i} (slot 0 .. mask) of the node at {@code a[n]} (the region is aligned: the first stored slot is {@code base & mask}). */
+    public static int child(int[] a, int n, int i) {
+        final int lo = (a[n + 1] ^ Integer.MIN_VALUE) & (a[n] >>> 5);
+        return a[n + (3 + Integer.MIN_VALUE) + Math.min((i - lo) ^ Integer.MIN_VALUE, a[n + 2])];
+    }
+
+    /** Children of the node whose header is {@code h}. */
+    public static int children(int h) { return (h >>> 5) + 1; }
+
+    /** Ints of the node with children {@code kids}: {@link #NODE_HEADER} plus the children between the first and last that is not {@code emptyRef} (a one-child node: none). */
+    public static int nodeInts(int[] kids, int emptyRef) {
+        return kids.length == 1 ? NODE_HEADER : NODE_HEADER + (int) storedSpan(kids, emptyRef);
+    }
+
+    /** {@code lo << 32 | len}: the children from the first to the last that is not {@code emptyRef} (0: all of them). */
+    private static long storedSpan(int[] kids, int emptyRef) {
+        int lo = 0, hi = kids.length - 1;
+        if (emptyRef != 0) {
+            while (lo <= hi && kids[lo] == emptyRef) lo++;
+            while (hi >= lo && kids[hi] == emptyRef) hi--;
+        }
+        return (long) lo << 32 | (hi - lo + 1);
+    }
+
+    /**
+     * Writes the node cutting the region that starts at {@code regionLo} (in its cut dimension,
+     * aligned to {@code kids.length << shift}) into {@code kids.length} (a power of two) children
+     * to {@code a[at .. at + nodeInts(kids, emptyRef))}:
+     * {@code [h = shift | mask << 5, ((regionLo >>> shift) + lo) ^ MIN_VALUE, len ^ MIN_VALUE, kids[lo .. lo + len), empty]}
+     * where the children before {@code lo} and from {@code lo + len} on are the empty leaf
+     * {@code emptyRef} (0: none; {@code empty} is 0 when no child was left out). A one-child node
+     * (a tree whose root is a leaf) stores its child as {@code empty} with {@code len} 0, so every key reads it.
+     */
+    public static void encodeNode(int[] a, int at, int shift, int[] kids, int emptyRef, long regionLo) {
+        if (kids.length == 1) {
+            a[at] = shift;
+            a[at + 1] = Integer.MIN_VALUE;
+            a[at + 2] = Integer.MIN_VALUE;
+            a[at + 3] = kids[0];
+            return;
+        }
+        long span = storedSpan(kids, emptyRef);
+        int lo = (int) (span >>> 32), len = (int) span;
+        a[at] = shift | ((kids.length - 1) << 5);
+        a[at + 1] = (int) ((regionLo >>> shift) + lo) ^ Integer.MIN_VALUE;
+        a[at + 2] = len ^ Integer.MIN_VALUE;
+        System.arraycopy(kids, lo, a, at + 3, len);
+        a[at + 3 + len] = len == kids.length ? 0 : emptyRef;
+    }
+
+    /** Writes the leaf stub {@code [0, leafOffset, MIN_VALUE, self]} at {@code a[at]} (stepping it gives itself: len 0); returns its reference. */
+    public static int encodeStub(int[] a, int at, int leafOffset) {
+        int ref = (at << 4) | Integer.MIN_VALUE;
+        a[at] = 0;
+        a[at + 1] = leafOffset;
+        a[at + 2] = Integer.MIN_VALUE;
+        a[at + 3] = ref;
+        return ref;
+    }
 
     /** Ints of the leaf entry at {@code p} of {@code leaves} in a table of {@code dims} dimensions. */
     public static int entryInts(int dims, int[] leaves, int p) {
@@ -57,8 +142,8 @@ public final class Classifier {
      * @param dims number of key dimensions
      * @param nodes internal nodes of every tree
      * @param leaves leaves of every tree
-     * @param tops root node of each tree, ordered by {@code rootMinPrio}: {@code [h, child...]} as
-     *     an internal node (a tree whose root is a leaf: {@code [0, stub reference]})
+     * @param tops root node of each tree at offset 0, ordered by {@code rootMinPrio}: an internal
+     *     node (a tree whose root is a leaf: the one-child node {@code [0, MIN_VALUE, MIN_VALUE, stub reference]})
      * @param rootDim dimension each root cuts
      * @param rootMinPrio lowest priority present in each tree
      * @param action action per priority
@@ -86,13 +171,9 @@ public final class Classifier {
         for (int t = 0; t < tops.length; t++) {
             if (rootMinPrio[t] >= best) break;
             int[] top = tops[t];
-            int h0 = top[0];
-            int c = top[1 + ((key[off + rootDim[t]] >>> h0) & (h0 >>> 5))];
-            while (c >= 0) {
-                int n = c >>> 4, h = nd[n];
-                c = nd[n + 1 + ((key[off + (c & 15)] >>> h) & (h >>> 5))];
-            }
-            int p = nd[((c & Integer.MAX_VALUE) >>> 4) + 2];
+            int c = step(top, 0, key[off + rootDim[t]]);
+            while (c >= 0) c = step(nd, c >>> 4, key[off + (c & 15)]);
+            int p = nd[((c & Integer.MAX_VALUE) >>> 4) + STUB_LEAF];
             best = fixed ? scanFixed(p + 1, leaves[p], key, off, best) : scanLeaf(p, key, off, best);
         }
         return best == Integer.MAX_VALUE ? NO_MATCH : best;
@@ -117,17 +198,17 @@ public final class Classifier {
                 int m = rootMinPrio[t];
                 if (m >= b0 && m >= b1 && m >= b2 && m >= b3) break;
                 final int[] top = tops[t];
-                final int h0 = top[0], s0 = h0 >>> 5, d0 = rootDim[t];
-                int c0 = top[1 + ((keys[o0 + d0] >>> h0) & s0)], c1 = top[1 + ((keys[o1 + d0] >>> h0) & s0)];
-                int c2 = top[1 + ((keys[o2 + d0] >>> h0) & s0)], c3 = top[1 + ((keys[o3 + d0] >>> h0) & s0)];
+                final int d0 = rootDim[t];
+                int c0 = step(top, 0, keys[o0 + d0]), c1 = step(top, 0, keys[o1 + d0]);
+                int c2 = step(top, 0, keys[o2 + d0]), c3 = step(top, 0, keys[o3 + d0]);
                 while ((c0 & c1 & c2 & c3) >= 0) { // until all four reach a leaf stub; a stub steps to itself
-                    { int n = (c0 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c0 = nd[n + 1 + ((keys[o0 + (c0 & 15)] >>> h) & (h >>> 5))]; }
-                    { int n = (c1 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c1 = nd[n + 1 + ((keys[o1 + (c1 & 15)] >>> h) & (h >>> 5))]; }
-                    { int n = (c2 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c2 = nd[n + 1 + ((keys[o2 + (c2 & 15)] >>> h) & (h >>> 5))]; }
-                    { int n = (c3 & Integer.MAX_VALUE) >>> 4, h = nd[n]; c3 = nd[n + 1 + ((keys[o3 + (c3 & 15)] >>> h) & (h >>> 5))]; }
+                    c0 = step(nd, (c0 & Integer.MAX_VALUE) >>> 4, keys[o0 + (c0 & 15)]);
+                    c1 = step(nd, (c1 & Integer.MAX_VALUE) >>> 4, keys[o1 + (c1 & 15)]);
+                    c2 = step(nd, (c2 & Integer.MAX_VALUE) >>> 4, keys[o2 + (c2 & 15)]);
+                    c3 = step(nd, (c3 & Integer.MAX_VALUE) >>> 4, keys[o3 + (c3 & 15)]);
                 }
-                final int p0 = nd[((c0 & Integer.MAX_VALUE) >>> 4) + 2], p1 = nd[((c1 & Integer.MAX_VALUE) >>> 4) + 2];
-                final int p2 = nd[((c2 & Integer.MAX_VALUE) >>> 4) + 2], p3 = nd[((c3 & Integer.MAX_VALUE) >>> 4) + 2];
+                final int p0 = nd[((c0 & Integer.MAX_VALUE) >>> 4) + STUB_LEAF], p1 = nd[((c1 & Integer.MAX_VALUE) >>> 4) + STUB_LEAF];
+                final int p2 = nd[((c2 & Integer.MAX_VALUE) >>> 4) + STUB_LEAF], p3 = nd[((c3 & Integer.MAX_VALUE) >>> 4) + STUB_LEAF];
                 if (fx) { // all four leaf counts in flight before the first scan
                     final int n0 = lv[p0], n1 = lv[p1], n2 = lv[p2], n3 = lv[p3];
                     b0 = scanFixed(p0 + 1, n0, keys, o0, b0);
@@ -157,16 +238,16 @@ public final class Classifier {
         for (int t = 0; t < tops.length; t++) {
             if (rootMinPrio[t] >= best) break;
             int[] top = tops[t];
-            int h0 = top[0], d0 = rootDim[t];
+            int d0 = rootDim[t];
             int v0 = d0 == 0 ? src : d0 == 1 ? dst : d0 == 2 ? sport : d0 == 3 ? dport : proto;
-            int c = top[1 + ((v0 >>> h0) & (h0 >>> 5))];
+            int c = step(top, 0, v0);
             while (c >= 0) {
-                int d = c & 15, n = c >>> 4, h = nd[n];
+                int d = c & 15;
                 int v = d == 0 ? src : d == 1 ? dst : d == 2 ? sport : d == 3 ? dport : proto;
-                c = nd[n + 1 + ((v >>> h) & (h >>> 5))];
+                c = step(nd, c >>> 4, v);
             }
             final int[] lv = leaves; // a 5-dimension table: fixed entries
-            int p = nd[((c & Integer.MAX_VALUE) >>> 4) + 2];
+            int p = nd[((c & Integer.MAX_VALUE) >>> 4) + STUB_LEAF];
             int n = lv[p++];
             for (int i = 0; i < n; i++, p += FIXED_ENTRY) {
                 int prio = lv[p];
@@ -190,15 +271,10 @@ public final class Classifier {
         for (int t = 0; t < tops.length; t++) {
             if (rootMinPrio[t] >= best) break;
             int[] top = tops[t];
-            int h0 = top[0];
-            int c = top[1 + ((v6(rootDim[t], srcHi, srcLo, dstHi, dstLo, sport, dport, proto) >>> h0) & (h0 >>> 5))];
-            while (c >= 0) {
-                int n = c >>> 4, h = nd[n];
-                int v = v6(c & 15, srcHi, srcLo, dstHi, dstLo, sport, dport, proto);
-                c = nd[n + 1 + ((v >>> h) & (h >>> 5))];
-            }
+            int c = step(top, 0, v6(rootDim[t], srcHi, srcLo, dstHi, dstLo, sport, dport, proto));
+            while (c >= 0) c = step(nd, c >>> 4, v6(c & 15, srcHi, srcLo, dstHi, dstLo, sport, dport, proto));
             final int[] lv = leaves;
-            int p = nd[((c & Integer.MAX_VALUE) >>> 4) + 2];
+            int p = nd[((c & Integer.MAX_VALUE) >>> 4) + STUB_LEAF];
             int n = lv[p++];
             for (int i = 0; i < n; i++) {
                 int prio = lv[p];
@@ -253,7 +329,7 @@ public final class Classifier {
         java.util.Map<Integer, Integer> seen = new java.util.HashMap<>();
         for (int t = 0; t < tops.length; t++) {
             if (tops[t].length != o.tops[t].length || tops[t][0] != o.tops[t][0]) return false;
-            for (int c = 1; c < tops[t].length; c++) if (!sameRef(tops[t][c], o, o.tops[t][c], seen)) return false;
+            for (int c = 0; c < children(tops[t][0]); c++) if (!sameRef(child(tops[t], 0, c), o, child(o.tops[t], 0, c), seen)) return false;
         }
         return true;
     }
@@ -263,7 +339,7 @@ public final class Classifier {
         if (prev != null) return prev == b; // a shared child must be shared the same way
         if ((a < 0) != (b < 0) || (a >= 0 && (a & 15) != (b & 15))) return false;
         if (a < 0) {
-            int la = nodes[((a & Integer.MAX_VALUE) >>> 4) + 2], lb = o.nodes[((b & Integer.MAX_VALUE) >>> 4) + 2];
+            int la = nodes[((a & Integer.MAX_VALUE) >>> 4) + STUB_LEAF], lb = o.nodes[((b & Integer.MAX_VALUE) >>> 4) + STUB_LEAF];
             int n = leaves[la];
             if (o.leaves[lb] != n) return false;
             int pa = la + 1, pb = lb + 1;
@@ -277,7 +353,7 @@ public final class Classifier {
         }
         int na = a >>> 4, nb = b >>> 4, h = nodes[na];
         if (o.nodes[nb] != h) return false;
-        for (int c = 0; c <= h >>> 5; c++) if (!sameRef(nodes[na + 1 + c], o, o.nodes[nb + 1 + c], seen)) return false;
+        for (int c = 0; c < children(h); c++) if (!sameRef(child(nodes, na, c), o, child(o.nodes, nb, c), seen)) return false;
         return true;
     }
 

@@ -24,14 +24,13 @@ public record LookupProfile(double trees, double steps, double entries, double c
                 if (minPrio[t] >= best) break;
                 trees++;
                 int h0 = tops[t][0];
-                if (h0 >>> 5 != 0) steps++; // a real root node (a leaf root sits behind a one-child node)
-                int ref = tops[t][1 + ((keys[off + rootDim[t]] >>> h0) & (h0 >>> 5))];
+                if (Classifier.children(h0) > 1) steps++; // a real root node (a leaf root sits behind a one-child node)
+                int ref = Classifier.step(tops[t], 0, keys[off + rootDim[t]]);
                 while (ref >= 0) {
                     steps++;
-                    int n = ref >>> 4, h = nd[n];
-                    ref = nd[n + 1 + ((keys[off + (ref & 15)] >>> h) & (h >>> 5))];
+                    ref = Classifier.step(nd, ref >>> 4, keys[off + (ref & 15)]);
                 }
-                int p = nd[((ref & Integer.MAX_VALUE) >>> 4) + 2];
+                int p = nd[((ref & Integer.MAX_VALUE) >>> 4) + Classifier.STUB_LEAF];
                 int m = lv[p++];
                 for (int i = 0; i < m; i++) {
                     int prio = lv[p];
