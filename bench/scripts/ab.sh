@@ -19,6 +19,10 @@
 #                 request/reply from memory (net_pcap infinite_rx), as `bench conntrack` est-N
 #   forward       ForwardBench --pipeline parse-l2 --macs 1000, as `bench forward`
 #   forward-P     ForwardBench --pipeline P
+#   ew2w-N        TenantBench run --mix ew --workers 2, N flows: the two-worker (shard hand-off) line of
+#                 `bench tenant` (worker 0 on lcore 0 polls up, worker 1 on lcore 1 polls vm1); the
+#                 figure is per CPU-second summed over both workers, and each side's median wall Mpps and
+#                 window drops (hand-off) are printed beside it
 # Environment: AB_BEFORE=HEAD~1 AB_WORK="conntrack-100000 forward" AB_REPS=4 AB_SECONDS=4 AB_WARMUP=3
 #              AB_NAME=<label for the result file> AB_EXTRA_ARGS_<before|after>= (appended to that side)
 # Writes bench/results/ab-<AB_NAME>-<date>.md; last lines: ratio_<workload>=<median after/before>.
@@ -62,6 +66,7 @@ for w in $WORK; do
   case $w in
     conntrack-*) n=${w#conntrack-}; python3 "$S/ovs/mkpcap.py" "$n" "$TMP/udpbi-$n.pcap" 64 1024 bidir || die "pcap $n";;
     forward|forward-*) ;;
+    ew2w-*) n=${w#ew2w-}; mkdir -p "$TMP/ew"; "$JAVA" $JVM_FLAGS -cp "$(jar_of after)" io.sluice.bench.tenant.TenantBench write-pcap --dir "$TMP/ew" --flows "$n" --remote-vms 1000 >&2 || die "pcap ew $n";;
     *) die "unknown workload $w";;
   esac
 done
@@ -73,6 +78,9 @@ args_of() { # workload
       echo "io.sluice.bench.firewall.FirewallPcapBench --pcap $TMP/udpbi-$n.pcap --lcore 1 --warmup $WARM --seconds $SECS --extra-rules 0 --mbufs $mb --mem $mem";;
     forward) echo "io.sluice.bench.forward.ForwardBench --pipeline parse-l2 --lcore 1 --warmup $WARM --seconds $SECS --mbufs 16384 --burst 32 --macs 1000";;
     forward-*) echo "io.sluice.bench.forward.ForwardBench --pipeline ${w#forward-} --lcore 1 --warmup $WARM --seconds $SECS --mbufs 16384 --burst 32 --macs 1000";;
+    ew2w-*) # mbufs and memory as bench tenant: every frame of the two files held, + 32768; 4.25 KB per mbuf without hugepages
+      n=${w#ew2w-}; pk=$(( ($(stat -c %s "$TMP/ew/ew-$n-up.pcap") - 24) / 130 + ($(stat -c %s "$TMP/ew/ew-$n-vm1.pcap") - 24) / 80 )); mb=$(( pk + 32768 ))
+      echo "io.sluice.bench.tenant.TenantBench run --mix ew --dir $TMP/ew --flows $n --remote-vms 1000 --workers 2 --lcore 1 --warmup $WARM --seconds $SECS --mbufs $mb --mem $(( mb * 17 / 4 / 1024 + 768 ))";;
   esac
 }
 cmd_of() { # side workload
@@ -81,13 +89,14 @@ cmd_of() { # side workload
 }
 RUNS=$TMP/runs.tsv; : > "$RUNS"
 run() { # rep side workload
-  local lg=$TMP/$3-$2-$1.log pc share
+  local lg=$TMP/$3-$2-$1.log pc share wall drops
   $(cmd_of "$2" "$3") > "$lg" 2>&1 < /dev/null &
   PID=$!; PIDS="$PIDS $PID"
   wait "$PID"; PID=""
   pc=$(sed -n 's/^cpu_mpps=//p' "$lg" | tail -1); share=$(sed -n 's/^worker cpu share=//p' "$lg" | tail -1)
   [ -n "$pc" ] || { log "run failed, last lines:"; tail -5 "$lg" >&2; }
-  printf '%s\t%s\t%s\t%s\t%s\n' "$3" "$1" "$2" "${pc:-nan}" "${share:-nan}" >> "$RUNS"
+  wall=$(sed -n 's/^mpps=//p' "$lg" | tail -1); drops=$(sed -n 's/^window rx=.* drops=\([0-9]*\) .*/\1/p' "$lg" | tail -1)
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$3" "$1" "$2" "${pc:-nan}" "${share:-nan}" "${wall:-nan}" "${drops:--}" >> "$RUNS"
   log "rep $1 $3 $2: ${pc:-nan} Mpps per CPU-second (worker share ${share:-nan})"
 }
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -102,10 +111,11 @@ out=bench/results/ab-$NAME-$(date -u +%Y%m%d-%H%M).md
 SUMMARY=$(python3 - "$RUNS" "$MIN_SHARE" "$WORK" <<'EOF'
 import sys, statistics as st
 runs, min_share, work = sys.argv[1], float(sys.argv[2]), sys.argv[3].split()
-d = {}
+d, extra = {}, {}
 for line in open(runs):
-    w, r, side, pc, sh = line.rstrip("\n").split("\t")
+    w, r, side, pc, sh, wall, drops = line.rstrip("\n").split("\t")
     d.setdefault(w, {}).setdefault(r, {})[side] = (float(pc), float(sh))
+    if drops != "-": extra.setdefault(w, {}).setdefault(side, []).append((float(wall), int(drops)))
 def f(x): return "nan" if x != x else "%.3f" % x
 last = []
 for w in work:
@@ -119,6 +129,9 @@ for w in work:
     med = st.median(ratios) if ratios else float("nan")
     print(f"{w}: before median {f(st.median(b) if b else float('nan'))}, after median {f(st.median(a) if a else float('nan'))} Mpps per CPU-second; "
           f"after/before per pair {' '.join(f(x) for x in ratios) or '-'}; pairs left out (share < {min_share}): {left}")
+    for side in ("before", "after"):
+        e = extra.get(w, {}).get(side)
+        if e: print(f"  {side}: wall Mpps median {f(st.median(x[0] for x in e))}, window drops per run {' '.join(str(x[1]) for x in e)}")
     last.append(f"ratio_{w}={f(med)}")
 print("\n".join(last))
 EOF
@@ -139,7 +152,7 @@ EOF
   echo "$SUMMARY"
   echo '```'
   echo
-  echo "Every run (workload, repetition, side, Mpps per CPU-second, worker CPU share):"
+  echo "Every run (workload, repetition, side, Mpps per CPU-second, worker CPU share (the smallest), wall Mpps, window drops):"
   echo '```'
   cat "$RUNS"
   echo '```'

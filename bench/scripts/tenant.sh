@@ -42,6 +42,8 @@
 #              first pass of the files; testpmd: plus 1 s per 250k flows)
 #              TENANT_REMOTE_VMS=1000 TENANT_EW=1 (0: no two-worker line)
 #              TENANT_SHORT=1: validation only (flows "1000 100000", 1 rep, 0 retries, 1 s windows)
+#              TENANT_ONLY=ew: the second line alone (Sluice ew 1w and 2w; no OVS, testpmd or tenant mix):
+#              writes bench/results/tenant-ew-<date>.md, last line ew_scaling=
 # Writes bench/results/tenant-<date>.md and .png (tenant-short-... for a short run); prints
 # testpmd_ratio=, ew_scaling=, then last ovs_ratio=<lowest Sluice / better OVS over the cases>.
 set -uo pipefail
@@ -58,14 +60,15 @@ else
   FLOWS=${TENANT_FLOWS:-1000 100000 1000000}; REPS=${TENANT_REPS:-2}; RETRIES=${TENANT_RETRIES:-1}; SECS=${TENANT_SECONDS:-3}; WARM=${TENANT_WARMUP:-3}
 fi
 RVMS=${TENANT_REMOTE_VMS:-1000}; EW=${TENANT_EW:-1}
+ONLY=${TENANT_ONLY:-all}; case $ONLY in all) ;; ew) EW=1;; *) echo "tenant.sh: TENANT_ONLY must be ew (or unset)" >&2; exit 2;; esac
 LCORE=1
 S=$SLUICE_HOME/bench/scripts
 die() { echo "tenant.sh: $*" >&2; exit 1; }
 log() { echo "tenant.sh: $*" >&2; }
 [ "$(id -u)" = 0 ] || die "needs root (OVS-DPDK, DPDK ports)"
 [ -x "$TESTPMD" ] || die "dpdk-testpmd not found (Debian package dpdk)"
-[ -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ] || die "openvswitch-switch-dpdk not installed (apt-get install openvswitch-switch-dpdk)"
-[ -n "$(pidof ovs-vswitchd-dpdk 2>/dev/null)" ] && die "another ovs-vswitchd-dpdk is running (pid $(pidof ovs-vswitchd-dpdk)): it would share CPU 1; run again when it is gone"
+[ "$ONLY" = ew ] || [ -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ] || die "openvswitch-switch-dpdk not installed (apt-get install openvswitch-switch-dpdk)"
+[ "$ONLY" = all ] && [ -n "$(pidof ovs-vswitchd-dpdk 2>/dev/null)" ] && die "another ovs-vswitchd-dpdk is running (pid $(pidof ovs-vswitchd-dpdk)): it would share CPU 1; run again when it is gone"
 # the plot: Debian's python3-matplotlib (/usr/bin/python3 when another python3 comes first in PATH)
 PLOTPY=""; for p in python3 /usr/bin/python3; do "$p" -c 'import matplotlib' 2>/dev/null && { PLOTPY=$p; break; }; done
 [ -n "$PLOTPY" ] || die "python3-matplotlib not installed (apt-get install python3-matplotlib): the plot needs it"
@@ -274,13 +277,17 @@ measure() { # REP SYSTEM N KIND(testpmd|sluice) [MIX WORKERS]
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq "$REPS"); do
-  log "repetition $r/$REPS: OVS-DPDK (default, tuned)"
-  run_ovs_rep "$r"
-  sleep 1
+  if [ "$ONLY" = all ]; then
+    log "repetition $r/$REPS: OVS-DPDK (default, tuned)"
+    run_ovs_rep "$r"
+    sleep 1
+  fi
   for n in $FLOWS; do
-    log "repetition $r/$REPS: testpmd io, Sluice ($n flows)"
-    measure "$r" testpmd-io "$n" testpmd
-    measure "$r" sluice "$n" sluice tenant 1
+    if [ "$ONLY" = all ]; then
+      log "repetition $r/$REPS: testpmd io, Sluice ($n flows)"
+      measure "$r" testpmd-io "$n" testpmd
+      measure "$r" sluice "$n" sluice tenant 1
+    fi
     if [ "$EW" = 1 ]; then
       measure "$r" sluice-ew-1w "$n" sluice ew 1
       measure "$r" sluice-ew-2w "$n" sluice ew 2
@@ -300,13 +307,51 @@ fi
 SHORT=""; { [ "${TENANT_SHORT:-0}" = 1 ] || [ "$REPS" -lt 2 ] || [ "$SECS" -lt 3 ]; } && SHORT=short-
 DATE=$(date -u +%Y%m%d-%H%M)
 OUT=$SLUICE_HOME/bench/results/tenant-$SHORT$DATE.md; PNG=${OUT%.md}.png
-"$PLOTPY" "$S/tenantplot.py" "$RUNS" "$EWR" "$EWW" "$PNG" "$SHORT" || log "plot failed"
-{
-  echo "# Tenant pipeline: Sluice vs OVS-DPDK (OVN-shaped flows) vs dpdk-testpmd io, same run — $(date -u +%F\ %H:%M) UTC"
+report_head() { # TITLE COMMAND-PREFIX COMMAND-SUFFIX: title, short-run note, command, machine
+  echo "# $1 — $(date -u +%F\ %H:%M) UTC"
   echo
   [ -n "$SHORT" ] && { echo "**Short validation run** (fewer/shorter repetitions than the defaults, on a machine loaded by other work): it shows the bench works, its figures are not measurements."; echo; }
-  echo "Command: \`$( [ "${TENANT_SHORT:-0}" = 1 ] && echo 'TENANT_SHORT=1 ')./sluice bench tenant\` (bench/scripts/tenant.sh) TENANT_FLOWS=\"$FLOWS\" TENANT_REPS=$REPS TENANT_RETRIES=$RETRIES TENANT_SECONDS=$SECS TENANT_WARMUP=$WARM TENANT_REMOTE_VMS=$RVMS TENANT_EW=$EW; wall time ${WALL} s"
+  echo "Command: \`$2$( [ "${TENANT_SHORT:-0}" = 1 ] && echo 'TENANT_SHORT=1 ')./sluice bench tenant\` (bench/scripts/tenant.sh) TENANT_FLOWS=\"$FLOWS\" TENANT_REPS=$REPS TENANT_RETRIES=$RETRIES TENANT_SECONDS=$SECS TENANT_WARMUP=$WARM TENANT_REMOTE_VMS=$RVMS$3; wall time ${WALL} s"
   echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), TSC $TSC_MHZ MHz; load before: $LOAD_BEFORE, after: $LOAD_AFTER; sluice $(git rev-parse --short HEAD 2>/dev/null || echo ?)$(git diff --quiet 2>/dev/null || echo ' (dirty)'); $(ovs-vswitchd --version 2>/dev/null | head -1)"
+}
+ew_tables() { # the second line's two tables (wall, per CPU-second)
+  echo "Wall Mpps (ratio column = **scaling**, 2 workers / 1 worker; accept.py's column label says per-CPU, the figures are wall Mpps):"
+  echo
+  echo "$EWWTABLE"
+  echo
+  echo "Per CPU-second (summed over the workers; ratio column = efficiency, 2 workers / 1 worker):"
+  echo
+  echo "$EWTABLE"
+}
+if [ "$ONLY" = ew ]; then   # the second line alone: no plot (it needs the first line's runs), no OVS/testpmd tables
+  OUT=$SLUICE_HOME/bench/results/tenant-ew-$SHORT$DATE.md
+  {
+    report_head "Tenant pipeline, second line alone: Sluice east-west on two workers (shard hand-off) vs one" "TENANT_ONLY=ew " ""
+    echo
+    echo "Work and acceptance as the second line of \`./sluice bench tenant\` (bench/scripts/tenant.sh header): east-west mix"
+    echo "(decap, anti-spoof, route, SG/conntrack, encap) on net_pcap infinite_rx ports up and vm1; 1 worker (lcore 1) polls both;"
+    echo "2 workers: worker 0 (lcore 0) polls up, worker 1 (lcore 1) polls vm1, the one not owning a flow hands it off. A run is"
+    echo "accepted when EVERY worker got >= 0.95 of its core, forwarded >= received and nothing was dropped in the window."
+    echo "Per worker: handoff out/in/full (drops) and rx_pauses (rx polls skipped while the ring to the other worker had no room)."
+    echo
+    ew_tables
+    echo
+    echo "Commands:"
+    echo '```'
+    for n in $FLOWS; do sluice_cmd ew "$n" 1; sluice_cmd ew "$n" 2; done
+    echo '```'
+    echo "Every run (with the hand-off counters of each two-worker run's window):"
+    echo '```'; cat "$RUNLOG"; echo '```'
+    for f in "$TMP"/sluice-ew-2w-*.log; do [ -f "$f" ] && { echo "$(basename "$f"): $(grep '^worker [0-9] cpu share' "$f" | tr '\n' ';')"; }; done
+  } > "$OUT"
+  cat "$OUT" >&2
+  log "results: $OUT (wall ${WALL} s)"
+  echo "$EWWTABLE" | tail -1 | sed 's/^min_ratio=/ew_scaling=/'
+  exit 0
+fi
+"$PLOTPY" "$S/tenantplot.py" "$RUNS" "$EWR" "$EWW" "$PNG" "$SHORT" || log "plot failed"
+{
+  report_head "Tenant pipeline: Sluice vs OVS-DPDK (OVN-shaped flows) vs dpdk-testpmd io, same run" "" " TENANT_EW=$EW"
   echo
   echo "Plot: [$(basename "$PNG")]($(basename "$PNG"))"
   echo
@@ -339,13 +384,7 @@ OUT=$SLUICE_HOME/bench/results/tenant-$SHORT$DATE.md; PNG=${OUT%.md}.png
     echo "core and forwarded >= received (a full hand-off ring drops: rejected). No generator competes: net_pcap replays inside"
     echo "each worker's own rx call. Scaling = wall Mpps 2 workers / 1 worker (2.0 = linear); efficiency = per-CPU-second ratio."
     echo
-    echo "Wall Mpps (ratio column = **scaling**, 2 workers / 1 worker; accept.py's column label says per-CPU, the figures are wall Mpps):"
-    echo
-    echo "$EWWTABLE"
-    echo
-    echo "Per CPU-second (summed over the workers; ratio column = efficiency, 2 workers / 1 worker):"
-    echo
-    echo "$EWTABLE"
+    ew_tables
   fi
   echo
   echo "OVS settings per profile and flow count:"

@@ -320,9 +320,9 @@ public final class TenantBench {
                 cpu += c1[w] - c0[w];
                 double share = (c1[w] - c0[w]) / (double) (t1 - t0);
                 minShare = Math.min(minShare, share);
-                System.out.printf("worker %d cpu share=%.3f handoff out=%d in=%d full=%d%n", w, share,
+                System.out.printf("worker %d cpu share=%.3f handoff out=%d in=%d full=%d rx_pauses=%d%n", w, share,
                         delta(s0, s1, "worker " + w + " handoff out packets"), delta(s0, s1, "worker " + w + " handoff in packets"),
-                        delta(s0, s1, "worker " + w + " handoff full drops"));
+                        delta(s0, s1, "worker " + w + " handoff full drops"), delta(s0, s1, "worker " + w + " handoff rx pauses"));
             }
             StringBuilder ports = new StringBuilder("window ports");
             for (String p : mix.equals("tenant") ? new String[] {"up", "vm1", "vm2", "ext"} : new String[] {"up", "vm1"}) {

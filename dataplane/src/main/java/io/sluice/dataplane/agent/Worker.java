@@ -51,7 +51,9 @@ import java.lang.foreign.ValueLayout;
  * into its burst and runs them through the stages <i>after</i> the
  * steer stage only ("resume"; their earlier stages ran on the receiving worker, whose rx counters
  * counted them), then syncs, transmits on its own tx queues and counts drops exactly as for an rx
- * burst. Its hand-off totals go to {@link WorkerCounters#handoff} each cycle.
+ * burst. Its hand-off totals go to {@link WorkerCounters#handoff} each cycle. Before polling an
+ * rx queue it asks {@link SteerStage#mayReceive}: while a ring to another worker has no room for
+ * a burst it skips its rx queues (bounded; backpressure instead of {@code handoff_full} drops).
  *
  * <p>Steady state allocates nothing (WorkerAllocationTest proves it).
  */
@@ -249,8 +251,12 @@ public final class Worker implements Agent {
             if (set != portSet) adopt(set);
         }
         int work = 0;
+        final SteerStage st = steer;
         for (int q = 0; q < rxQueue.length; q++) {
-            work += poll(rxPortIdx[q], rxPortId[q], rxQueue[q]);
+            // backpressure: no rx while a hand-off ring lacks room for a burst (bounded, SteerStage)
+            if (st == null || st.mayReceive(nowNs, burstSize)) {
+                work += poll(rxPortIdx[q], rxPortId[q], rxQueue[q]);
+            }
         }
         if (steer != null) {
             // up to MAX_RESUME_BURSTS bursts while the rings keep filling whole bursts: a worker
@@ -259,7 +265,7 @@ public final class Worker implements Agent {
                 n = resumeHandedOff();
                 work += n;
             }
-            counters.handoff(steer.outPackets(), steer.inPackets(), steer.fullDrops());
+            counters.handoff(steer.outPackets(), steer.inPackets(), steer.fullDrops(), steer.rxPauses());
         }
         // publishing walks every counter slot: not per duty cycle while busy (at most
         // FLUSH_INTERVAL_NS late), always when idle and in onClose

@@ -95,7 +95,7 @@ public final class Counters implements AutoCloseable {
     /**
      * As {@link #worker(int, List, List)}; with {@code handoff} (the worker's pipeline has a steer
      * stage) also {@code worker W handoff out packets}, {@code worker W handoff in packets} and
-     * {@code worker W handoff full drops}.
+     * {@code worker W handoff full drops} and {@code worker W handoff rx pauses}.
      */
     public WorkerCounters worker(int workerId, List<String> portNames, List<String> stageNames, boolean handoff) {
         return new WorkerCounters(this, workerId, portNames, stageNames, handoff);

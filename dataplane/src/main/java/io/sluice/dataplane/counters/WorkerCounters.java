@@ -26,14 +26,14 @@ public final class WorkerCounters {
     private final long[] published;
     private final AtomicCounter[] counters;
     private final int stageBase;
-    /** First of the three hand-off slots (out, in, full), or -1 without hand-off. */
+    /** First of the four hand-off slots (out, in, full, rx pauses), or -1 without hand-off. */
     private final int handoffBase;
     /** Slot of {@link #cyclesLabel}. */
     private final int cyclesSlot;
 
     WorkerCounters(Counters owner, int workerId, List<String> portNames, List<String> stageNames, boolean handoff) {
         this.ports = portNames.size();
-        int n = ports * PER_PORT + stageNames.size() + (handoff ? 3 : 0) + 1;
+        int n = ports * PER_PORT + stageNames.size() + (handoff ? 4 : 0) + 1;
         local = new long[n];
         published = new long[n];
         counters = new AtomicCounter[n];
@@ -62,6 +62,7 @@ public final class WorkerCounters {
             counters[handoffBase] = owner.allocate(handoffLabel(workerId, "out packets"), workerId);
             counters[handoffBase + 1] = owner.allocate(handoffLabel(workerId, "in packets"), workerId);
             counters[handoffBase + 2] = owner.allocate(handoffLabel(workerId, "full drops"), workerId);
+            counters[handoffBase + 3] = owner.allocate(handoffLabel(workerId, "rx pauses"), workerId);
         }
     }
 
@@ -75,21 +76,23 @@ public final class WorkerCounters {
         local[cyclesSlot] = cycles;
     }
 
-    /** {@code worker W handoff out packets} / {@code in packets} / {@code full drops}. */
+    /** {@code worker W handoff out packets} / {@code in packets} / {@code full drops} / {@code rx pauses}. */
     public static String handoffLabel(int workerId, String what) {
         return "worker " + workerId + " handoff " + what;
     }
 
     /**
      * Sets the hand-off totals (packets handed to other workers, received from them, dropped on a
-     * full ring); published by the next {@link #flush()}. No-op without hand-off counters.
+     * full ring, rx polls skipped for want of room in a ring); published by the next
+     * {@link #flush()}. No-op without hand-off counters.
      */
-    public void handoff(long out, long in, long full) {
+    public void handoff(long out, long in, long full, long rxPauses) {
         int h = handoffBase;
         if (h >= 0) {
             local[h] = out;
             local[h + 1] = in;
             local[h + 2] = full;
+            local[h + 3] = rxPauses;
         }
     }
 

@@ -22,6 +22,12 @@ import io.sluice.dataplane.pipeline.Burst;
 public final class Handoff {
     /** Default ring capacity (packets per ordered worker pair). */
     public static final int DEFAULT_CAPACITY = 1024;
+    /**
+     * Default longest time a worker holds off its rx queues because a ring to another worker has
+     * no room for a burst ({@link SteerStage#mayReceive}); past it, it receives again and a full
+     * ring drops ({@link io.sluice.dataplane.pipeline.DropReason#HANDOFF_FULL}). docs/decisions.md.
+     */
+    public static final long DEFAULT_PAUSE_LIMIT_NS = 10_000_000L;
 
     private final int workers;
     private final int capacity;
@@ -31,6 +37,8 @@ public final class Handoff {
     private final boolean[][] dirty;
     /** Per consumer: the producer to drain first next time (round robin). */
     private final int[] nextFrom;
+    /** See {@link #DEFAULT_PAUSE_LIMIT_NS}; read by a worker only while it holds off rx. */
+    private volatile long pauseLimitNs = DEFAULT_PAUSE_LIMIT_NS;
 
     public Handoff(int workers) {
         this(workers, DEFAULT_CAPACITY);
@@ -62,6 +70,29 @@ public final class Handoff {
     public int workers() { return workers; }
 
     public int capacity() { return capacity; }
+
+    /** Longest time a worker holds off rx for want of room in a ring ({@link #DEFAULT_PAUSE_LIMIT_NS}). */
+    public long pauseLimitNs() { return pauseLimitNs; }
+
+    /** Sets {@link #pauseLimitNs()} (any thread; 0: never hold off, a full ring drops at once). */
+    public void pauseLimitNs(long ns) {
+        if (ns < 0) throw new IllegalArgumentException("pause limit must be >= 0 ns, was " + ns);
+        this.pauseLimitNs = ns;
+    }
+
+    /**
+     * Whether every ring from worker {@code from} has room for {@code n} more packets, so a burst
+     * of {@code n} it receives cannot find a ring full (worker {@code from}'s thread only).
+     */
+    public boolean hasRoom(int from, int n) {
+        HandoffRing[] out = rings[from];
+        for (int t = 0; t < workers; t++) {
+            if (t != from && !out[t].hasRoom(n)) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     /** The ring from worker {@code from} to worker {@code to} (tests, diagnostics). */
     public HandoffRing ring(int from, int to) { return rings[from][to]; }

@@ -79,6 +79,22 @@ public final class HandoffRing {
         return (int) (t & mask) * SLOT_LONGS;
     }
 
+    /**
+     * Whether {@code n} more slots can be claimed now (producer only). Reads the consumer's
+     * position (acquire) only when the cached copy says there is not enough room, as
+     * {@link #claim()} does; a true answer stays true until this producer claims (the consumer
+     * only frees slots).
+     */
+    public boolean hasRoom(int n) {
+        final long[] p = pos;
+        long t = p[PRODUCER_TAIL];
+        if (capacity - (t - p[HEAD_CACHE]) >= n) {
+            return true;
+        }
+        p[HEAD_CACHE] = (long) POS.getAcquire(p, HEAD);
+        return capacity - (t - p[HEAD_CACHE]) >= n;
+    }
+
     /** Makes every claimed slot visible to the consumer (one release store). */
     public void publish() {
         final long[] p = pos;

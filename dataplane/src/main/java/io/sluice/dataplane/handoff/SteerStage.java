@@ -22,6 +22,16 @@ import io.sluice.dataplane.pipeline.Stage;
  * queues. Uses: {@code next}, {@code flags}, the fields the policy reads, and the whole slot (copied).
  * Sets: {@code next = CONSUMED}, or {@code DROP + HANDOFF_FULL}. No allocation, lock or
  * exception per packet; a full ring drops instead of waiting.
+ *
+ * <p><b>Backpressure.</b> Before each rx burst the worker asks {@link #mayReceive}: while a ring
+ * from this worker has no room for a whole burst, the worker leaves its rx queues alone (the
+ * packets wait in the device's rx ring, as they would for a slower worker, and the device counts
+ * what it cannot hold) and only drains what others hand it, so a busy owner slows its senders
+ * down instead of making them drop. It holds off for at most {@link Handoff#pauseLimitNs()}
+ * in a row (an owner that has stopped must not stop the flows this worker owns); past that it
+ * receives again and a full ring drops as {@link DropReason#HANDOFF_FULL}. Each rx poll skipped
+ * counts in {@link #rxPauses()}. Two workers holding off towards each other both drain, so they
+ * cannot wait for each other: resumed packets are never handed off again.
  */
 public final class SteerStage implements Stage {
     public static final String NAME = "steer";
@@ -32,7 +42,9 @@ public final class SteerStage implements Stage {
     private final int workers;
     private final SteerPolicy policy;
     private final HandoffExtra extra;
-    private long out, in, full;
+    private long out, in, full, pauses;
+    /** Since when this worker holds off rx for want of room ({@link #mayReceive}), or -1. */
+    private long pausedSince = -1;
 
     /**
      * @param handoff the data plane's rings
@@ -83,6 +95,28 @@ public final class SteerStage implements Stage {
     }
 
     /**
+     * Whether the worker may poll an rx queue now for a burst of up to {@code burst} packets: yes
+     * when every ring from this worker has room for all of them; else no (one pause counted) until
+     * the rings have room or {@link Handoff#pauseLimitNs()} has passed since the first no in a row,
+     * then yes (a ring still full drops as {@link DropReason#HANDOFF_FULL}). {@code nowNs}: the
+     * duty cycle's clock. Worker thread only; no allocation.
+     */
+    public boolean mayReceive(long nowNs, int burst) {
+        if (handoff.hasRoom(worker, burst)) {
+            pausedSince = -1;
+            return true;
+        }
+        if (pausedSince < 0) {
+            pausedSince = nowNs;
+        }
+        if (nowNs - pausedSince >= handoff.pauseLimitNs()) {
+            return true;
+        }
+        pauses++;
+        return false;
+    }
+
+    /**
      * Fills {@code b} (from slot 0, {@code b.count} set) with packets other workers handed to this
      * one; the caller runs the stages after this one over it. Returns the number of packets.
      */
@@ -109,4 +143,7 @@ public final class SteerStage implements Stage {
 
     /** Packets dropped because the ring to their owner was full. */
     public long fullDrops() { return full; }
+
+    /** Rx polls this worker skipped because a ring to another worker had no room ({@link #mayReceive}). */
+    public long rxPauses() { return pauses; }
 }

@@ -42,6 +42,8 @@ public final class CounterMetrics implements MultiCollector {
             rule("worker \\d+ duty cycles", "sluice_worker_duty_cycles", false, "Duty cycles a worker ran"),
             rule("worker \\d+ handoff (out|in) packets", "sluice_worker_handoff_$1_packets", false, "Packets handed to / from other workers"),
             rule("worker \\d+ handoff full drops", "sluice_worker_handoff_full_drops", false, "Packets dropped on a full hand-off ring"),
+            rule("worker \\d+ handoff rx pauses", "sluice_worker_handoff_rx_pauses", false,
+                    "Rx polls a worker skipped because a hand-off ring had no room for a burst"),
             rule("network (\\S+) (rx|tx) packets", "sluice_network_$2_packets", false, "Packets into / out of a tenant network", "network"),
             rule("firewall port (\\S+) drop (\\S+)", "sluice_firewall_drops", false, "Packets the firewall dropped, by VM port and reason", "port", "reason"),
             rule("firewall rule (\\S+) connections", "sluice_firewall_rule_connections", false, "Connections a rule admitted", "rule"),

@@ -33,6 +33,7 @@ class CounterMetricsTest {
         assertMapped("worker 1 duty cycles", 1, "sluice_worker_duty_cycles", false, Labels.of("worker", "1"));
         assertMapped("worker 0 handoff out packets", 0, "sluice_worker_handoff_out_packets", false, Labels.of("worker", "0"));
         assertMapped("worker 0 handoff full drops", 0, "sluice_worker_handoff_full_drops", false, Labels.of("worker", "0"));
+        assertMapped("worker 1 handoff rx pauses", 1, "sluice_worker_handoff_rx_pauses", false, Labels.of("worker", "1"));
         assertMapped("network blue rx packets", 0, "sluice_network_rx_packets", false, Labels.of("network", "blue", "worker", "0"));
         assertMapped("firewall port p2 drop fw_no_rule", 0, "sluice_firewall_drops", false,
                 Labels.of("port", "p2", "reason", "fw_no_rule", "worker", "0"));
