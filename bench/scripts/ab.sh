@@ -19,6 +19,7 @@
 #                 request/reply from memory (net_pcap infinite_rx), as `bench conntrack` est-N
 #   forward       ForwardBench --pipeline parse-l2 --macs 1000, as `bench forward`
 #   forward-P     ForwardBench --pipeline P
+#   snat-N, fip-N NatPcapBench --mode snat|fip over N flows, as `bench nat` (natpcap.py gen)
 #   ew2w-N        TenantBench run --mix ew --workers 2, N flows: the two-worker (shard hand-off) line of
 #                 `bench tenant` (worker 0 on lcore 0 polls up, worker 1 on lcore 1 polls vm1); the
 #                 figure is per CPU-second summed over both workers, and each side's median wall Mpps and
@@ -66,6 +67,7 @@ for w in $WORK; do
   case $w in
     conntrack-*) n=${w#conntrack-}; python3 "$S/ovs/mkpcap.py" "$n" "$TMP/udpbi-$n.pcap" 64 1024 bidir || die "pcap $n";;
     forward|forward-*) ;;
+    snat-*|fip-*) python3 "$S/natpcap.py" gen "${w%%-*}" "${w#*-}" "$TMP" >&2 || die "pcap $w";;
     ew2w-*) n=${w#ew2w-}; mkdir -p "$TMP/ew"; "$JAVA" $JVM_FLAGS -cp "$(jar_of after)" io.sluice.bench.tenant.TenantBench write-pcap --dir "$TMP/ew" --flows "$n" --remote-vms 1000 >&2 || die "pcap ew $n";;
     *) die "unknown workload $w";;
   esac
@@ -78,6 +80,9 @@ args_of() { # workload
       echo "io.sluice.bench.firewall.FirewallPcapBench --pcap $TMP/udpbi-$n.pcap --lcore 1 --warmup $WARM --seconds $SECS --extra-rules 0 --mbufs $mb --mem $mem";;
     forward) echo "io.sluice.bench.forward.ForwardBench --pipeline parse-l2 --lcore 1 --warmup $WARM --seconds $SECS --mbufs 16384 --burst 32 --macs 1000";;
     forward-*) echo "io.sluice.bench.forward.ForwardBench --pipeline ${w#forward-} --lcore 1 --warmup $WARM --seconds $SECS --mbufs 16384 --burst 32 --macs 1000";;
+    snat-*|fip-*) # as bench nat: VM and external frames replayed, NAT both ways
+      n=${w#*-}; mb=$(( 2 * (n < 1024 ? 2048 : n) + 16384 ))
+      echo "io.sluice.bench.nat.NatPcapBench --mode ${w%%-*} --vm-pcap $TMP/${w%%-*}-$n-vm.pcap --ext-pcap $TMP/${w%%-*}-$n-ext.pcap --lcore 1 --warmup $WARM --seconds $SECS --mbufs $mb --mem $(( mb / 200 + 512 )) --max-conns $(( 2 * n + 4096 ))";;
     ew2w-*) # mbufs and memory as bench tenant: every frame of the two files held, + 32768; 4.25 KB per mbuf without hugepages
       n=${w#ew2w-}; pk=$(( ($(stat -c %s "$TMP/ew/ew-$n-up.pcap") - 24) / 130 + ($(stat -c %s "$TMP/ew/ew-$n-vm1.pcap") - 24) / 80 )); mb=$(( pk + 32768 ))
       echo "io.sluice.bench.tenant.TenantBench run --mix ew --dir $TMP/ew --flows $n --remote-vms 1000 --workers 2 --lcore 1 --warmup $WARM --seconds $SECS --mbufs $mb --mem $(( mb * 17 / 4 / 1024 + 768 ))";;
