@@ -545,8 +545,8 @@ public final class Conntrack implements AutoCloseable {
     /**
      * Linux {@code tcp_in_window} without SACK: sender S (this packet's direction), receiver R.
      * Valid when (I) seq &lt;= S.maxEnd, (II) end &gt; S.end - R.maxWin - 1 (not older than one
-     * receive window), (III) ack &lt;= R.end (acknowledges nothing unsent), (IV) ack &gt; R.end -
-     * max(S.maxWin, 66000) - 1. On success it advances S.end, S.maxWin and R.maxEnd.
+     * receive window; not checked while R.maxWin is 0, R having sent nothing), (III) ack &lt;= R.end
+     * (acknowledges nothing unsent), (IV) ack &gt; R.end - max(S.maxWin, 66000) - 1. On success it advances S.end, S.maxWin and R.maxEnd.
      */
     private static final int W_INVALID = 0, W_OK = 1, W_IGNORE = 2;
 
@@ -590,7 +590,9 @@ public final class Conntrack implements AutoCloseable {
         // beyond the right edge or acking unsent data: INVALID; older than one window, or an ACK
         // lagging more than a window behind: a late duplicate, passed without changing anything
         if (after(seq, t.maxEnd(slot, s)) || after(ack, rEnd)) return W_INVALID;
-        if (!after(end, sEnd - rMaxWin - 1) || !after(ack, rEnd - maxAckWin - 1)) return W_IGNORE;
+        // (before R sent anything its window is unknown, R.maxWin 0: nothing is older than it, as
+        // in Linux's in_recv_win = !receiver->td_maxwin || ...)
+        if ((rMaxWin != 0 && !after(end, sEnd - rMaxWin - 1)) || !after(ack, rEnd - maxAckWin - 1)) return W_IGNORE;
         if (Integer.compareUnsigned(sMaxWin, win) < 0) t.maxWin(slot, s, win);
         if (after(end, sEnd)) t.end(slot, s, end);
         int sMaxEnd = t.maxEnd(slot, s);

@@ -352,7 +352,7 @@ public final class ReferenceConntrack {
         long maxAckWin = Math.max(c.maxWin[s], 66_000);
         if (after(seq, c.maxEnd[s])) return -1;                             // I: beyond what R allowed
         if (after(ack, c.end[r])) return -1;                                // III: acks unsent data
-        if (!after(end, m(c.end[s] - c.maxWin[r] - 1))) return 0;           // II: older than R's window
+        if (c.maxWin[r] != 0 && !after(end, m(c.end[s] - c.maxWin[r] - 1))) return 0; // II: older than R's window (none known yet: not old)
         if (!after(ack, m(c.end[r] - maxAckWin - 1))) return 0;             // IV: ack too old
         if (c.maxWin[s] < win) c.maxWin[s] = win;
         long oldSEnd = c.end[s];

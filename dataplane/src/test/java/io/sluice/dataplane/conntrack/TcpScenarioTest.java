@@ -350,4 +350,40 @@ class TcpScenarioTest {
                 "beyond the handshake's edge but within the RST's window");
         assertEquals(Verdict.INVALID, d.sendRaw(0, ACK | PSH, d.nxt[0] + 70_000, d.nxt[1], 10), "beyond the RST's window too");
     }
+
+    /**
+     * Before the responder has sent anything its receive window is unknown, so nothing can be
+     * "older than one window": Linux skips that lower bound (tcp_in_window: {@code in_recv_win =
+     * !receiver->td_maxwin || ...}) and the initiator's RST with a sequence number below its SYN closes
+     * the entry. Sluice passed it as a late duplicate and stayed in SYN_SENT, so the next RST passed
+     * where Linux had deleted its entry (found by the differential harness: the 1M-packet run's
+     * "initiator RST in SYN_SENT after SYNs with new sequence numbers", and the 19 first differences
+     * with tcp_loose=1; checked against Linux with {@code LinuxDiffReplay}: the entry is gone after that RST).
+     */
+    @Test
+    void initiatorRstBelowItsSynClosesWhileTheResponderIsUnknown() {
+        TcpDriver d = driver();
+        assertEquals(Verdict.NEW, d.send(0, SYN, 0));
+        int isn = d.isn[0];
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, SYN, isn - 1_000_000_000, 0, 0), "a SYN with an older ISN passes");
+        assertEquals("SS", d.stateName());
+        long ignoredBefore = ct.ignoredCount();
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, RST, isn - 1_000_000_000 + 1, 0, 0), "the RST of that SYN");
+        assertEquals("CL", d.stateName(), "closes: no receive window to be older than");
+        assertEquals(0, ct.ignoredCount() - ignoredBefore, "not passed as a late duplicate");
+
+        // the reference twin (its own window check) answers the same
+        ReferenceConntrack ref = new ReferenceConntrack(1024, CtTimeouts.defaults(), 10_000, 10_000);
+        CtPacket q = new CtPacket();
+        assertEquals(Verdict.NEW, ref.commit(q.v4(1, 0x0A000001, 0x0A000063).tcp(43210, 443, SYN, isn, 0, 65535, 0), 2, 1));
+        assertEquals(Verdict.ESTABLISHED, ref.track(q.v4(1, 0x0A000001, 0x0A000063).tcp(43210, 443, SYN, isn - 1_000_000_000, 0, 65535, 0), 1));
+        assertEquals(Verdict.ESTABLISHED, ref.track(q.v4(1, 0x0A000001, 0x0A000063).tcp(43210, 443, RST, isn - 1_000_000_000 + 1, 0, 65535, 0), 1));
+        assertEquals(TcpState.CLOSE.ordinal(), ref.lastState(), "the twin closes too");
+
+        // once the responder has a window, a segment older than it is a late duplicate again
+        TcpDriver e = new TcpDriver(ct, 1, 2, 0x0A000001, 5556, 0x0A000063, 22, 100_000_000, 200);
+        open(e);
+        assertEquals(Verdict.ESTABLISHED, e.sendRaw(0, RST, e.nxt[0] - 50_000_000, 0, 0));
+        assertEquals("ES", e.stateName(), "older than the responder's window: passes, changes nothing");
+    }
 }
