@@ -122,7 +122,8 @@ public final class Conntrack implements AutoCloseable {
     /**
      * A shard kept in the file-backed shared mapping {@code file} (warm restart; {@link ShardFile}):
      * attaches to the table a previous process left there when its header and entries check out
-     * (same layout version, entry size, capacity and {@code fingerprint}), else starts empty in the
+     * (same layout version, entry size, capacity and {@code fingerprint}; with a {@link NatAdopt}, the
+     * same {@link NatAdopt#settings}), else starts empty in the
      * same file and passes {@code log} one line naming the file and the reason. Kept entries are
      * charged to {@code limits} again; their deadlines keep their meaning across the restart (the
      * shard's clock is re-based on the wall clock stored in the header). Entries carrying a NAT
@@ -159,6 +160,14 @@ public final class Conntrack implements AutoCloseable {
          * @return true: the NAT holds what the word names again (the entry stays; its deletion will release it)
          */
         boolean adopt(int natWord, int vm, int proto, int initiatorPort);
+
+        /**
+         * A hash of the settings that give a NAT word its meaning (the external network's SNAT and
+         * floating addresses in order, port-block, blocks-per-vm), 0 for none. It is part of the
+         * shard file's fingerprint: a table whose NAT words were made under other settings is not
+         * kept (its SNAT slots would name other addresses and ports), with a line saying so.
+         */
+        default long settings() { return 0; }
     }
 
     static Conntrack attach(int maxEntries, CtTimeouts timeouts, ConnLimits limits, long seed, java.nio.file.Path file,
@@ -173,7 +182,7 @@ public final class Conntrack implements AutoCloseable {
         long fp = FlowKey.hash(seed, maxEntries, fingerprint, ShardFile.VERSION, ConnTable.SLOT, 0, 0);
         ShardFile.Attached a;
         try {
-            a = ShardFile.open(file, capacityFor(maxEntries), fp, seed, limits.maxVms(), clockBaseNow, bootNow, log);
+            a = ShardFile.open(file, capacityFor(maxEntries), fp, nat == null ? 0 : nat.settings(), seed, limits.maxVms(), clockBaseNow, bootNow, log);
         } catch (java.io.IOException | RuntimeException e) {
             log.accept("sluice: conntrack " + file + ": cannot keep the table there (" + e.getMessage() + "); using memory, connections will not survive a restart");
             return new Conntrack(maxEntries, timeouts, limits, seed, false);
