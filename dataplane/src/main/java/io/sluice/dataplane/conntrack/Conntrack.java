@@ -46,6 +46,17 @@ public final class Conntrack implements AutoCloseable {
     private static final int F_SIMOPEN = 16;
     /** Flag: picked up mid-stream; no window check (Linux IP_CT_TCP_FLAG_BE_LIBERAL). */
     private static final int F_LIBERAL = 32;
+    /**
+     * Flag: picked up mid-stream and no reply-direction segment accepted yet (Linux: ESTABLISHED
+     * without {@code IPS_SEEN_REPLY}): its ESTABLISHED timeout is at most {@link #UNREPLIED_NS}.
+     */
+    private static final int F_UNREPLIED = 64;
+    /**
+     * Longest ESTABLISHED timeout of a picked-up connection no reply has been seen for: Linux's
+     * {@code nf_conntrack_tcp_timeout_unacknowledged} default (300 s), which it applies to
+     * ESTABLISHED without a reply; so bare ACKs the rules allow do not hold a VM's quota for 5 days.
+     */
+    static final long UNREPLIED_NS = 300 * 1_000_000_000L;
     private static final long NS_PER_SEC = 1_000_000_000L;
     private static final int W_SCALE_OK = 1;
     /** Linux MAXACKWINCONST: the least window an ACK may lag behind. */
@@ -391,14 +402,14 @@ public final class Conntrack implements AutoCloseable {
             // mid-stream pickup (only an ACK segment gets here, see firstPacket): ESTABLISHED with
             // the sender's window learned from this packet and, as Linux's tcp_loose, no window
             // check for the connection (the window scale of either side is unknown)
-            table.flags(slot, table.flags(slot) | F_LIBERAL);
+            table.flags(slot, table.flags(slot) | F_LIBERAL | F_UNREPLIED);
             table.state(slot, TcpState.ESTABLISHED.ordinal());
             int end = p.seq + p.payloadLen;
             int win = p.window & 0xFFFF;
             table.end(slot, ORIG, end);
             table.maxWin(slot, ORIG, win == 0 ? 1 : win);
             table.maxEnd(slot, ORIG, end + (win == 0 ? 1 : win));
-            table.deadline(slot, nowNs + tcpTimeout[TcpState.ESTABLISHED.ordinal()]);
+            table.deadline(slot, nowNs + Math.min(tcpTimeout[TcpState.ESTABLISHED.ordinal()], UNREPLIED_NS));
             pickedUp++;
         } else if (p.proto == CtPacket.IPPROTO_TCP) {
             table.state(slot, TcpState.SYN_SENT.ordinal());
@@ -537,7 +548,14 @@ public final class Conntrack implements AutoCloseable {
     /** The segment is accepted: the entry moves to {@code next}, its timeout restarts, the packet is counted. */
     private Verdict advance(int slot, int dir, int next, CtPacket p, long now) {
         table.state(slot, next);
-        table.deadline(slot, now + tcpTimeout[next]);
+        long timeout = tcpTimeout[next];
+        int fl = table.flags(slot);
+        if ((fl & F_UNREPLIED) != 0) {
+            // picked up and no reply seen before this packet (Linux tests SEEN_REPLY before it sets it)
+            if (next == ESTABLISHED && timeout > UNREPLIED_NS) timeout = UNREPLIED_NS;
+            if (dir == REPLY) table.flags(slot, fl & ~F_UNREPLIED);
+        }
+        table.deadline(slot, now + timeout);
         account(slot, dir, p.length);
         if ((next == CLOSED || next == TIME_WAIT) && sink != null && (table.flags(slot) & F_ENDED) == 0) {
             // the connection is over (RST, or the last FIN acknowledged): its end record now, not

@@ -386,4 +386,45 @@ class TcpScenarioTest {
         assertEquals(Verdict.ESTABLISHED, e.sendRaw(0, RST, e.nxt[0] - 50_000_000, 0, 0));
         assertEquals("ES", e.stateName(), "older than the responder's window: passes, changes nothing");
     }
+
+    /**
+     * A connection picked up mid-stream lasts at most 300 s without a reply (Linux: ESTABLISHED
+     * without SEEN_REPLY gets nf_conntrack_tcp_timeout_unacknowledged), so bare ACKs the rules allow
+     * cannot hold a VM's quota for the 5-day established timeout; the first reply lifts the cap.
+     * Tracker and twin alike.
+     */
+    @Test
+    void aPickedUpConnectionWithoutAReplyLastsAtMostTheUnacknowledgedTimeout() {
+        long sec = 1_000_000_000L, t0 = 1_000 * sec;
+        ReferenceConntrack ref = new ReferenceConntrack(1024, CtTimeouts.defaults(), 10_000, 10_000);
+        ct.tcpPickup(true);
+        ref.tcpPickup(true);
+        CtPacket q = new CtPacket();
+        int[] port = {40001, 40002};
+        for (int k = 0; k < 2; k++) {
+            q.v4(1, 0x0A000001, 0x0A000063).tcp(port[k], 443, ACK, 5000, 7000, 65535, 10);
+            assertEquals(Verdict.NEW, ct.commit(q, 2, t0), "picked up");
+            assertEquals(Verdict.NEW, ref.commit(q, 2, t0));
+            q.v4(1, 0x0A000001, 0x0A000063).tcp(port[k], 443, ACK, 5010, 7000, 65535, 10);
+            assertEquals(Verdict.ESTABLISHED, ct.track(q, t0 + 200 * sec));
+            assertEquals(Verdict.ESTABLISHED, ref.track(q, t0 + 200 * sec));
+            if (k == 1) { // the other side answers
+                q.v4(1, 0x0A000063, 0x0A000001).tcp(443, port[k], ACK, 7000, 5020, 65535, 0);
+                assertEquals(Verdict.ESTABLISHED, ct.track(q, t0 + 210 * sec));
+                assertEquals(Verdict.ESTABLISHED, ref.track(q, t0 + 210 * sec));
+                q.v4(1, 0x0A000001, 0x0A000063).tcp(port[k], 443, ACK, 5020, 7000, 65535, 0);
+                assertEquals(Verdict.ESTABLISHED, ct.track(q, t0 + 220 * sec));
+                assertEquals(Verdict.ESTABLISHED, ref.track(q, t0 + 220 * sec));
+            }
+        }
+        long later = t0 + 200 * sec + CtTimeouts.defaults().tcpEstablished().toNanos() / 2;
+        long justAfterCap = t0 + 200 * sec + 300 * sec;
+        q.v4(1, 0x0A000001, 0x0A000063).tcp(port[0], 443, ACK, 0, 0, 65535, 0);
+        assertEquals(TcpState.ESTABLISHED.ordinal(), ct.peekState(q, justAfterCap - 1), "alive just before 300 s");
+        assertEquals(-1, ct.peekState(q, justAfterCap), "no reply: expired after 300 s");
+        assertEquals(-1, ref.peekState(q, justAfterCap), "the twin too");
+        q.v4(1, 0x0A000001, 0x0A000063).tcp(port[1], 443, ACK, 0, 0, 65535, 0);
+        assertEquals(TcpState.ESTABLISHED.ordinal(), ct.peekState(q, later), "answered: the established timeout");
+        assertEquals(TcpState.ESTABLISHED.ordinal(), ref.peekState(q, later));
+    }
 }
