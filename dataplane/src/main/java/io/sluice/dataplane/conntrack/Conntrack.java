@@ -547,6 +547,7 @@ public final class Conntrack implements AutoCloseable {
 
     /** The segment is accepted: the entry moves to {@code next}, its timeout restarts, the packet is counted. */
     private Verdict advance(int slot, int dir, int next, CtPacket p, long now) {
+        int prev = table.state(slot);
         table.state(slot, next);
         long timeout = tcpTimeout[next];
         int fl = table.flags(slot);
@@ -555,7 +556,9 @@ public final class Conntrack implements AutoCloseable {
             if (next == ESTABLISHED && timeout > UNREPLIED_NS) timeout = UNREPLIED_NS;
             if (dir == REPLY) table.flags(slot, fl & ~F_UNREPLIED);
         }
-        table.deadline(slot, now + timeout);
+        // a retransmitted SYN (SYN_SENT stays SYN_SENT: no answer yet) does not renew the timeout, as in
+        // Linux: a client or NAT reusing the port must not keep the entry (and its NAT binding) alive forever
+        if (!(prev == SYN_SENT && next == SYN_SENT)) table.deadline(slot, now + timeout);
         account(slot, dir, p.length);
         if ((next == CLOSED || next == TIME_WAIT) && sink != null && (table.flags(slot) & F_ENDED) == 0) {
             // the connection is over (RST, or the last FIN acknowledged): its end record now, not
@@ -760,7 +763,8 @@ public final class Conntrack implements AutoCloseable {
     // ---- flow logs ----
     private static final int CLOSED = TcpState.CLOSE.ordinal(), TIME_WAIT = TcpState.TIME_WAIT.ordinal(),
             LAST_ACK = TcpState.LAST_ACK.ordinal(), SYN_RECV = TcpState.SYN_RECV.ordinal(),
-            SYN_SENT2 = TcpState.SYN_SENT2.ordinal(), ESTABLISHED = TcpState.ESTABLISHED.ordinal();
+            SYN_SENT2 = TcpState.SYN_SENT2.ordinal(), ESTABLISHED = TcpState.ESTABLISHED.ordinal(),
+            SYN_SENT = TcpState.SYN_SENT.ordinal();
 
     /**
      * Receives flow-log records (docs/operations.md, "Flow logs"): the end of every connection

@@ -252,8 +252,9 @@ public final class ReferenceConntrack {
         if (next == S2) c.simultaneous = true;
         c.synPassed = false;
         c.challengeDue = false;
+        boolean synAgain = c.state == SS && next == SS; // a SYN retransmitted before any answer: the timeout runs on (Linux)
         c.state = next;
-        c.deadline = now + (c.unreplied && next == ES ? Math.min(tcpTimeout[next], UNREPLIED) : tcpTimeout[next]);
+        if (!synAgain) c.deadline = now + (c.unreplied && next == ES ? Math.min(tcpTimeout[next], UNREPLIED) : tcpTimeout[next]);
         if (dir == 1) c.unreplied = false;
         if (sink != null) account(c, dir, p);
         if ((next == TcpState.CLOSE.ordinal() || next == TcpState.TIME_WAIT.ordinal()) && sink != null && !c.ended) {

@@ -427,4 +427,28 @@ class TcpScenarioTest {
         assertEquals(TcpState.ESTABLISHED.ordinal(), ct.peekState(q, later), "answered: the established timeout");
         assertEquals(TcpState.ESTABLISHED.ordinal(), ref.peekState(q, later));
     }
+
+    /**
+     * A SYN retransmitted before any answer (SYN_SENT stays SYN_SENT) does not renew the SYN_SENT
+     * timeout, as in Linux ("do not renew timeout on SYN retransmit"): a client or a NAT reusing the
+     * port cannot keep an unanswered entry, and its NAT binding, alive forever. Tracker and twin.
+     */
+    @Test
+    void aRetransmittedSynDoesNotRenewTheSynSentTimeout() {
+        long sec = 1_000_000_000L, t0 = 1_000 * sec;
+        ReferenceConntrack ref = new ReferenceConntrack(1024, CtTimeouts.defaults(), 10_000, 10_000);
+        CtPacket q = new CtPacket();
+        q.v4(1, 0x0A000001, 0x0A000063).tcp(40003, 443, SYN, 5000, 0, 65535, 0);
+        assertEquals(Verdict.NEW, ct.commit(q, 2, t0));
+        assertEquals(Verdict.NEW, ref.commit(q, 2, t0));
+        for (int k = 1; k <= 3; k++) { // retransmissions, the last with a new ISN
+            q.v4(1, 0x0A000001, 0x0A000063).tcp(40003, 443, SYN, k == 3 ? 9000 : 5000, 0, 65535, 0);
+            assertEquals(Verdict.ESTABLISHED, ct.track(q, t0 + 30L * k * sec), "retransmission " + k);
+            assertEquals(Verdict.ESTABLISHED, ref.track(q, t0 + 30L * k * sec));
+        }
+        long timeout = CtTimeouts.defaults().tcpSynSent().toNanos();
+        assertEquals(TcpState.SYN_SENT.ordinal(), ct.peekState(q, t0 + timeout - 1));
+        assertEquals(-1, ct.peekState(q, t0 + timeout), "expires SYN_SENT's timeout after the first SYN");
+        assertEquals(-1, ref.peekState(q, t0 + timeout), "the twin too");
+    }
 }
