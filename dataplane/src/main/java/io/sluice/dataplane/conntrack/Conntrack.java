@@ -46,6 +46,17 @@ public final class Conntrack implements AutoCloseable {
     private static final int F_SIMOPEN = 16;
     /** Flag: picked up mid-stream; no window check (Linux IP_CT_TCP_FLAG_BE_LIBERAL). */
     private static final int F_LIBERAL = 32;
+    /**
+     * Flag: picked up mid-stream and no reply-direction segment accepted yet (Linux: ESTABLISHED
+     * without {@code IPS_SEEN_REPLY}): its ESTABLISHED timeout is at most {@link #UNREPLIED_NS}.
+     */
+    private static final int F_UNREPLIED = 64;
+    /**
+     * Longest ESTABLISHED timeout of a picked-up connection no reply has been seen for: Linux's
+     * {@code nf_conntrack_tcp_timeout_unacknowledged} default (300 s), which it applies to
+     * ESTABLISHED without a reply; so bare ACKs the rules allow do not hold a VM's quota for 5 days.
+     */
+    static final long UNREPLIED_NS = 300 * 1_000_000_000L;
     private static final long NS_PER_SEC = 1_000_000_000L;
     private static final int W_SCALE_OK = 1;
     /** Linux MAXACKWINCONST: the least window an ACK may lag behind. */
@@ -122,7 +133,8 @@ public final class Conntrack implements AutoCloseable {
     /**
      * A shard kept in the file-backed shared mapping {@code file} (warm restart; {@link ShardFile}):
      * attaches to the table a previous process left there when its header and entries check out
-     * (same layout version, entry size, capacity and {@code fingerprint}), else starts empty in the
+     * (same layout version, entry size, capacity and {@code fingerprint}; with a {@link NatAdopt}, the
+     * same {@link NatAdopt#settings}), else starts empty in the
      * same file and passes {@code log} one line naming the file and the reason. Kept entries are
      * charged to {@code limits} again; their deadlines keep their meaning across the restart (the
      * shard's clock is re-based on the wall clock stored in the header). Entries carrying a NAT
@@ -159,6 +171,14 @@ public final class Conntrack implements AutoCloseable {
          * @return true: the NAT holds what the word names again (the entry stays; its deletion will release it)
          */
         boolean adopt(int natWord, int vm, int proto, int initiatorPort);
+
+        /**
+         * A hash of the settings that give a NAT word its meaning (the external network's SNAT and
+         * floating addresses in order, port-block, blocks-per-vm), 0 for none. It is part of the
+         * shard file's fingerprint: a table whose NAT words were made under other settings is not
+         * kept (its SNAT slots would name other addresses and ports), with a line saying so.
+         */
+        default long settings() { return 0; }
     }
 
     static Conntrack attach(int maxEntries, CtTimeouts timeouts, ConnLimits limits, long seed, java.nio.file.Path file,
@@ -173,7 +193,7 @@ public final class Conntrack implements AutoCloseable {
         long fp = FlowKey.hash(seed, maxEntries, fingerprint, ShardFile.VERSION, ConnTable.SLOT, 0, 0);
         ShardFile.Attached a;
         try {
-            a = ShardFile.open(file, capacityFor(maxEntries), fp, seed, limits.maxVms(), clockBaseNow, bootNow, log);
+            a = ShardFile.open(file, capacityFor(maxEntries), fp, nat == null ? 0 : nat.settings(), seed, limits.maxVms(), clockBaseNow, bootNow, log);
         } catch (java.io.IOException | RuntimeException e) {
             log.accept("sluice: conntrack " + file + ": cannot keep the table there (" + e.getMessage() + "); using memory, connections will not survive a restart");
             return new Conntrack(maxEntries, timeouts, limits, seed, false);
@@ -382,14 +402,14 @@ public final class Conntrack implements AutoCloseable {
             // mid-stream pickup (only an ACK segment gets here, see firstPacket): ESTABLISHED with
             // the sender's window learned from this packet and, as Linux's tcp_loose, no window
             // check for the connection (the window scale of either side is unknown)
-            table.flags(slot, table.flags(slot) | F_LIBERAL);
+            table.flags(slot, table.flags(slot) | F_LIBERAL | F_UNREPLIED);
             table.state(slot, TcpState.ESTABLISHED.ordinal());
             int end = p.seq + p.payloadLen;
             int win = p.window & 0xFFFF;
             table.end(slot, ORIG, end);
             table.maxWin(slot, ORIG, win == 0 ? 1 : win);
             table.maxEnd(slot, ORIG, end + (win == 0 ? 1 : win));
-            table.deadline(slot, nowNs + tcpTimeout[TcpState.ESTABLISHED.ordinal()]);
+            table.deadline(slot, nowNs + Math.min(tcpTimeout[TcpState.ESTABLISHED.ordinal()], UNREPLIED_NS));
             pickedUp++;
         } else if (p.proto == CtPacket.IPPROTO_TCP) {
             table.state(slot, TcpState.SYN_SENT.ordinal());
@@ -527,8 +547,18 @@ public final class Conntrack implements AutoCloseable {
 
     /** The segment is accepted: the entry moves to {@code next}, its timeout restarts, the packet is counted. */
     private Verdict advance(int slot, int dir, int next, CtPacket p, long now) {
+        int prev = table.state(slot);
         table.state(slot, next);
-        table.deadline(slot, now + tcpTimeout[next]);
+        long timeout = tcpTimeout[next];
+        int fl = table.flags(slot);
+        if ((fl & F_UNREPLIED) != 0) {
+            // picked up and no reply seen before this packet (Linux tests SEEN_REPLY before it sets it)
+            if (next == ESTABLISHED && timeout > UNREPLIED_NS) timeout = UNREPLIED_NS;
+            if (dir == REPLY) table.flags(slot, fl & ~F_UNREPLIED);
+        }
+        // a retransmitted SYN (SYN_SENT stays SYN_SENT: no answer yet) does not renew the timeout, as in
+        // Linux: a client or NAT reusing the port must not keep the entry (and its NAT binding) alive forever
+        if (!(prev == SYN_SENT && next == SYN_SENT)) table.deadline(slot, now + timeout);
         account(slot, dir, p.length);
         if ((next == CLOSED || next == TIME_WAIT) && sink != null && (table.flags(slot) & F_ENDED) == 0) {
             // the connection is over (RST, or the last FIN acknowledged): its end record now, not
@@ -545,8 +575,8 @@ public final class Conntrack implements AutoCloseable {
     /**
      * Linux {@code tcp_in_window} without SACK: sender S (this packet's direction), receiver R.
      * Valid when (I) seq &lt;= S.maxEnd, (II) end &gt; S.end - R.maxWin - 1 (not older than one
-     * receive window), (III) ack &lt;= R.end (acknowledges nothing unsent), (IV) ack &gt; R.end -
-     * max(S.maxWin, 66000) - 1. On success it advances S.end, S.maxWin and R.maxEnd.
+     * receive window; not checked while R.maxWin is 0, R having sent nothing), (III) ack &lt;= R.end
+     * (acknowledges nothing unsent), (IV) ack &gt; R.end - max(S.maxWin, 66000) - 1. On success it advances S.end, S.maxWin and R.maxEnd.
      */
     private static final int W_INVALID = 0, W_OK = 1, W_IGNORE = 2;
 
@@ -590,7 +620,9 @@ public final class Conntrack implements AutoCloseable {
         // beyond the right edge or acking unsent data: INVALID; older than one window, or an ACK
         // lagging more than a window behind: a late duplicate, passed without changing anything
         if (after(seq, t.maxEnd(slot, s)) || after(ack, rEnd)) return W_INVALID;
-        if (!after(end, sEnd - rMaxWin - 1) || !after(ack, rEnd - maxAckWin - 1)) return W_IGNORE;
+        // (before R sent anything its window is unknown, R.maxWin 0: nothing is older than it, as
+        // in Linux's in_recv_win = !receiver->td_maxwin || ...)
+        if ((rMaxWin != 0 && !after(end, sEnd - rMaxWin - 1)) || !after(ack, rEnd - maxAckWin - 1)) return W_IGNORE;
         if (Integer.compareUnsigned(sMaxWin, win) < 0) t.maxWin(slot, s, win);
         if (after(end, sEnd)) t.end(slot, s, end);
         int sMaxEnd = t.maxEnd(slot, s);
@@ -731,7 +763,8 @@ public final class Conntrack implements AutoCloseable {
     // ---- flow logs ----
     private static final int CLOSED = TcpState.CLOSE.ordinal(), TIME_WAIT = TcpState.TIME_WAIT.ordinal(),
             LAST_ACK = TcpState.LAST_ACK.ordinal(), SYN_RECV = TcpState.SYN_RECV.ordinal(),
-            SYN_SENT2 = TcpState.SYN_SENT2.ordinal(), ESTABLISHED = TcpState.ESTABLISHED.ordinal();
+            SYN_SENT2 = TcpState.SYN_SENT2.ordinal(), ESTABLISHED = TcpState.ESTABLISHED.ordinal(),
+            SYN_SENT = TcpState.SYN_SENT.ordinal();
 
     /**
      * Receives flow-log records (docs/operations.md, "Flow logs"): the end of every connection

@@ -28,6 +28,8 @@ public final class ReferenceConntrack {
         boolean ended;
         /** Picked up mid-stream: the state machine only, no window check (Linux BE_LIBERAL). */
         boolean liberal;
+        /** Picked up, no reply accepted yet: ESTABLISHED lasts at most 300 s (Linux without SEEN_REPLY). */
+        boolean unreplied;
         /** An original SYN was passed unchanged on the open connection and nothing has been accepted since (Linux last_index == SYN). */
         boolean synPassed;
         /** That SYN came in LAST_ACK: the responder's next ACK is a challenge ACK (RFC 5961), not the ACK of the last FIN. */
@@ -250,8 +252,10 @@ public final class ReferenceConntrack {
         if (next == S2) c.simultaneous = true;
         c.synPassed = false;
         c.challengeDue = false;
+        boolean synAgain = c.state == SS && next == SS; // a SYN retransmitted before any answer: the timeout runs on (Linux)
         c.state = next;
-        c.deadline = now + tcpTimeout[next];
+        if (!synAgain) c.deadline = now + (c.unreplied && next == ES ? Math.min(tcpTimeout[next], UNREPLIED) : tcpTimeout[next]);
+        if (dir == 1) c.unreplied = false;
         if (sink != null) account(c, dir, p);
         if ((next == TcpState.CLOSE.ordinal() || next == TcpState.TIME_WAIT.ordinal()) && sink != null && !c.ended) {
             report(e.getKey(), c, FlowRecord.END_CLOSED, sec(now));
@@ -263,6 +267,8 @@ public final class ReferenceConntrack {
 
     private static final int X_INVALID = -1, X_IGNORE = -2, X_REOPEN = -3;
     private static final int SS = 0, SR = 1, ES = 2, FW = 3, CW = 4, LA = 5, TW = 6, CL = 7, S2 = 8;
+    /** Linux's nf_conntrack_tcp_timeout_unacknowledged (300 s): ESTABLISHED without a reply seen. */
+    private static final long UNREPLIED = 300_000_000_000L;
 
     /**
      * The TCP state machine written from the RFC 9293 state diagram as a firewall in the middle
@@ -352,7 +358,7 @@ public final class ReferenceConntrack {
         long maxAckWin = Math.max(c.maxWin[s], 66_000);
         if (after(seq, c.maxEnd[s])) return -1;                             // I: beyond what R allowed
         if (after(ack, c.end[r])) return -1;                                // III: acks unsent data
-        if (!after(end, m(c.end[s] - c.maxWin[r] - 1))) return 0;           // II: older than R's window
+        if (c.maxWin[r] != 0 && !after(end, m(c.end[s] - c.maxWin[r] - 1))) return 0; // II: older than R's window (none known yet: not old)
         if (!after(ack, m(c.end[r] - maxAckWin - 1))) return 0;             // IV: ack too old
         if (c.maxWin[s] < win) c.maxWin[s] = win;
         long oldSEnd = c.end[s];
@@ -398,10 +404,11 @@ public final class ReferenceConntrack {
         if (p.proto == 6 && segmentOf(p.tcpFlags) == TcpSegment.ACK) {
             c.state = ES;
             c.liberal = true;
+            c.unreplied = true;
             c.end[0] = m(u(p.seq) + p.payloadLen);
             c.maxWin[0] = Math.max(1, p.window & 0xFFFF);
             c.maxEnd[0] = m(c.end[0] + c.maxWin[0]);
-            c.deadline = now + tcpTimeout[c.state];
+            c.deadline = now + Math.min(tcpTimeout[c.state], UNREPLIED);
         } else if (p.proto == 6) {
             c.state = TcpState.SYN_SENT.ordinal();
             init(c, 0, p, m(u(p.seq) + 1 + p.payloadLen));

@@ -27,6 +27,9 @@ import java.util.function.Consumer;
  * 32 clockBase    8   wall-clock ns minus System.nanoTime() of the process that created the table
  * 40 boot         8   hash of the kernel's boot id then (System.nanoTime() is CLOCK_MONOTONIC: one clock per boot)
  * 48 check        8   hash of bytes 0..47 but the ready mark: a torn or overwritten header does not match
+ * 56 nat          8   the NAT settings hash ({@link Conntrack.NatAdopt#settings}, 0: none) the table was made
+ *                     under; folded into the fingerprint (which the check covers), kept here only to name
+ *                     the reason of a mismatch
  * </pre>
  *
  * <p>Attaching checks the file's size, magic, version, entry size, capacity, fingerprint, the
@@ -43,7 +46,7 @@ final class ShardFile {
     static final int VERSION = 2;
     static final int HEADER = 4096;
     static final int O_MAGIC = 0, O_VERSION = 8, O_SLOT = 12, O_CAPACITY = 16, O_READY = 20, O_FINGERPRINT = 24,
-            O_CLOCK = 32, O_BOOT = 40, O_CHECK = 48;
+            O_CLOCK = 32, O_BOOT = 40, O_CHECK = 48, O_NAT = 56;
 
     private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
@@ -86,11 +89,14 @@ final class ShardFile {
     /**
      * Maps (creating if needed) the shard file and attaches to its table, or starts an empty one.
      *
+     * @param fingerprint what the layout depends on (hash seed, size, shard index and count, ...)
+     * @param nat    the NAT settings hash ({@link Conntrack.NatAdopt#settings}), 0 for none: folded into the fingerprint
      * @param maxVms VM ids of the entries must be below this
      * @param clockBaseNow {@link #clockBase()} of this process (stored in a new header)
      * @param log    receives one line when the previous table is not kept (and why)
      */
-    static Attached open(Path file, int capacity, long fingerprint, long seed, int maxVms, long clockBaseNow, long bootNow, Consumer<String> log) throws IOException {
+    static Attached open(Path file, int capacity, long fingerprint, long nat, long seed, int maxVms, long clockBaseNow, long bootNow,
+                         Consumer<String> log) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
@@ -114,7 +120,7 @@ final class ShardFile {
             }
             MemorySegment tags = m.asSlice(HEADER, (long) capacity * 4);
             MemorySegment slots = m.asSlice(HEADER + tagsBytes(capacity), (long) capacity * ConnTable.SLOT);
-            String reason = had == 0 ? "new file" : had != bytes ? "file size " + had + " bytes, expected " + bytes : header(m, capacity, fingerprint);
+            String reason = had == 0 ? "new file" : had != bytes ? "file size " + had + " bytes, expected " + bytes : header(m, capacity, fingerprint, nat);
             ConnTable t = new ConnTable(capacity, slots, tags, arena, ch);
             if (reason == null) reason = entries(t, seed, maxVms);
             long clock, boot;
@@ -131,7 +137,8 @@ final class ShardFile {
                 m.set(I, O_VERSION, VERSION);
                 m.set(I, O_SLOT, ConnTable.SLOT);
                 m.set(I, O_CAPACITY, capacity);
-                m.set(L, O_FINGERPRINT, fingerprint);
+                m.set(L, O_FINGERPRINT, withNat(fingerprint, nat));
+                m.set(L, O_NAT, nat);
                 m.set(L, O_CLOCK, clock);
                 m.set(L, O_BOOT, bootNow);
                 m.set(L, O_CHECK, check(m));
@@ -144,17 +151,32 @@ final class ShardFile {
         }
     }
 
+    /**
+     * The fingerprint stored in the header: {@code fingerprint} itself without NAT settings (so a
+     * file written before they were part of it still matches), else mixed with them.
+     */
+    static long withNat(long fingerprint, long nat) {
+        if (nat == 0) return fingerprint;
+        long h = (fingerprint ^ Long.rotateLeft(nat, 31)) * 0xFF51AFD7ED558CCDL;
+        return h ^ (h >>> 33);
+    }
+
     /** Why the header does not describe this table, or null when it does. */
-    private static String header(MemorySegment m, int capacity, long fingerprint) {
+    private static String header(MemorySegment m, int capacity, long fingerprint, long nat) {
         if (m.get(L, O_MAGIC) != MAGIC) return "bad magic " + Long.toHexString(m.get(L, O_MAGIC));
         if (m.get(L, O_CHECK) != check(m)) return "header checksum mismatch (torn or overwritten header)";
         if (m.get(I, O_READY) != 1) return "table was never initialised completely";
         if (m.get(I, O_VERSION) != VERSION) return "layout version " + m.get(I, O_VERSION) + ", this build uses " + VERSION;
         if (m.get(I, O_SLOT) != ConnTable.SLOT) return "entry size " + m.get(I, O_SLOT) + ", this build uses " + ConnTable.SLOT;
         if (m.get(I, O_CAPACITY) != capacity) return "capacity " + m.get(I, O_CAPACITY) + " slots, configured " + capacity;
-        if (m.get(L, O_FINGERPRINT) != fingerprint) {
-            return "configuration fingerprint " + Long.toHexString(m.get(L, O_FINGERPRINT)) + " != " + Long.toHexString(fingerprint)
-                    + " (hash seed, shard count or size changed)";
+        long had = m.get(L, O_FINGERPRINT), hadNat = m.get(L, O_NAT);
+        if (had != withNat(fingerprint, nat)) {
+            if (hadNat != nat && had == withNat(fingerprint, hadNat)) {
+                return "external network settings changed (SNAT or floating addresses, port-block, blocks-per-vm): its NAT'd "
+                        + "connections would leave with other addresses and ports";
+            }
+            return "configuration fingerprint " + Long.toHexString(had) + " != " + Long.toHexString(withNat(fingerprint, nat))
+                    + " (hash seed, shard count or size changed" + (hadNat != nat ? "; external network settings too" : "") + ")";
         }
         return null;
     }

@@ -78,6 +78,31 @@ public final class NatState {
         return ports.adopt(s.vmSlot[vm], cls, initiatorPort, idx);
     }
 
+    /**
+     * A hash of the external network's settings that give a NAT word its meaning: the SNAT
+     * addresses and floating IPs in their order (a word names an address by index), port-block,
+     * blocks-per-vm and blocks per address (a SNAT slot's block and offset). Part of the conntrack
+     * shard file's fingerprint ({@code Conntrack.NatAdopt#settings}): after a restart with other
+     * settings the kept table is not attached. Never 0.
+     */
+    public long settings() {
+        OverlaySnapshot s = snapshot;
+        long h = 0x2545F4914F6CDD1DL;
+        h = mix(h, s.snatAddr.length);
+        for (int a : s.snatAddr) h = mix(h, a & 0xFFFF_FFFFL);
+        h = mix(h, s.fipAddr.length);
+        for (int a : s.fipAddr) h = mix(h, a & 0xFFFF_FFFFL);
+        h = mix(h, s.portBlock);
+        h = mix(h, s.blocksPerVm);
+        h = mix(h, s.blocksPerAddress);
+        return h == 0 ? 1 : h;
+    }
+
+    private static long mix(long h, long v) {
+        h = (h ^ v) * 0x100000001B3L;
+        return h ^ (h >>> 29);
+    }
+
     /** The host-wide NAT counters, in the order {@link #publish} writes them (per-address and per-VM ones follow). */
     private static final String[] LABELS = {"nat floating-ip connections created", "nat snat connections created", "nat arp replies",
             "nat gateway arp requests", "nat gateway arp learned", "nat stale connections cut",

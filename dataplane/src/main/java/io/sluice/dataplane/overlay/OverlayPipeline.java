@@ -262,9 +262,16 @@ public final class OverlayPipeline {
             if (nat != null) throw new IllegalArgumentException("NAT needs security groups (its state lives in conntrack)");
             return new Stage[] {decap, underlayArp, antiSpoof, arp, route, encap};
         }
-        // warm restart: kept connections through NAT get their SNAT bindings back (docs/conntrack.md)
-        io.sluice.dataplane.firewall.FirewallStage fw = firewall.newStage(worker, meta.encapVtep,
-                nat == null ? null : (word, vm, proto, port) -> nat.adopt(state.current(), word, vm, proto, port));
+        // warm restart: kept connections through NAT get their SNAT bindings back, if the external
+        // network's settings are those they were made under (docs/conntrack.md)
+        io.sluice.dataplane.conntrack.Conntrack.NatAdopt adopt = nat == null ? null : new io.sluice.dataplane.conntrack.Conntrack.NatAdopt() {
+            @Override
+            public boolean adopt(int word, int vm, int proto, int port) { return nat.adopt(state.current(), word, vm, proto, port); }
+
+            @Override
+            public long settings() { return nat.settings(); }
+        };
+        io.sluice.dataplane.firewall.FirewallStage fw = firewall.newStage(worker, meta.encapVtep, adopt);
         if (nat != null) {
             if (handoff != null) throw new IllegalArgumentException("NAT runs on one worker");
             io.sluice.dataplane.nat.ExternalInStage extIn = new io.sluice.dataplane.nat.ExternalInStage(state, meta, nat);

@@ -48,18 +48,10 @@ public final class LinuxDiff implements AutoCloseable {
      * new kind of difference (a regression) is caught. docs/conntrack.md lists them as open.
      */
     static final List<String> OPEN = List.of(
-            "tcp orig SYNACK in (SYN_RECV|SYN_SENT2|ESTABLISHED): .*",    // the initiator's SYN/ACK (simultaneous open) and its retransmissions
-            "tcp (orig|reply) (ACK|FIN|RST) in (SYN_RECV|SYN_SENT2|ESTABLISHED|FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE): .*", // window edge cases
-            "tcp (orig|reply) SYN in (FIN_WAIT|CLOSE_WAIT|LAST_ACK): sluice=established linux=new .*", // Linux re-opens after the ignored SYN's RST
-            // rare (first seen in the 1M-packet bench runs, not reached by the suite's seed)
-            "tcp orig RST in SYN_SENT: sluice=(invalid|new) linux=(new|invalid) .*", // the initiator's RST in SYN_SENT after re-initialised SYNs
-            "tcp reply RST in SYN_SENT: sluice=established linux=invalid .*",
-            "tcp orig SYNACK in (CLOSE|CLOSE_WAIT): sluice=invalid linux=established .*",
-            "tcp orig SYN in (ESTABLISHED|SYN_RECV|SYN_SENT2): sluice=(established|invalid) linux=(new|established) .*",
-            "tcp reply SYN in (SYN_SENT|SYN_SENT2): sluice=established linux=(new|invalid) .*",
-            // with pickup on both sides (CTDIFF_LOOSE=1): Linux deleted its entry at the initiator's RST
-            // in SYN_SENT that Sluice passed as a late duplicate (still SYN_SENT), then picked the next ACK up
-            "tcp (orig|reply) ACK in SYN_SENT: sluice=invalid linux=new .*");
+            // none: the 1M-packet runs of 2026-12-06 12:34 (bench/results/conntrack-diff-20261206-1234.md and
+            // conntrack-diff-loose-20261206-1234.md) show zero unexplained first differences, with and without
+            // pickup. A kind goes here only while it is being analysed; the suite then still counts it as unexplained.
+    );
 
     static {
         String closing = "(FIN_WAIT|CLOSE_WAIT|LAST_ACK|TIME_WAIT|CLOSE)";
@@ -77,14 +69,17 @@ public final class LinuxDiff implements AutoCloseable {
         EXPLAINED.put("tcp (orig|reply) RST in (ESTABLISHED|SYN_RECV|" + closing.substring(1) + ": sluice=established linux=invalid .*",
                 "D6 Linux drops an RST whose sequence is below the highest ACK the peer sent (td_maxack); Sluice keeps no max-ack and accepts an in-window RST");
         EXPLAINED.put("tcp (orig|reply) (ACK|FIN) in \\w+: sluice=invalid linux=established \\(data-oow\\)"
-                        + "|tcp (orig|reply) (ACK|FIN|RST|SYNACK) in \\w+: sluice=invalid linux=established \\([^)]*\\) beyond the right edge by at most a window",
+                        + "|tcp (orig|reply) (ACK|FIN|RST|SYN|SYNACK) in \\w+: sluice=invalid linux=established \\([^)]*\\) beyond the right edge by at most a window",
                 "D7 Linux (>= 6.4) passes a segment that overshoots the receiver's window by at most one window (a workaround for broken senders) and moves its edge; Sluice drops it");
         EXPLAINED.put("tcp (orig|reply) (icmp-err|retransmit) in -: sluice=related linux=invalid .*"
                         + "|tcp orig (ACK|FIN|RST) in CLOSE: sluice=(established|new) linux=invalid \\([^)]*\\) after RST in SYN_SENT"
                         // with pickup on both sides (CTDIFF_LOOSE=1): Linux, without its entry, picks the next ACK up as a new connection
-                        + "|tcp (orig|reply) ACK in CLOSE: sluice=(established|new|invalid) linux=new \\([^)]*\\) after RST in SYN_SENT",
+                        + "|tcp (orig|reply) ACK in CLOSE: sluice=(established|new|invalid) linux=new \\([^)]*\\) after RST in SYN_SENT"
+                        // ... a liberal one (no window check) that ignores a SYN re-opening Sluice's CLOSE entry
+                        + "|tcp (orig|reply) (ACK|FIN|RST|SYN|SYNACK) in \\w+: sluice=\\w+ linux=\\w+ \\([^)]*\\) after RST in SYN_SENT and an ACK Linux picked up",
                 "D8 Linux deletes an entry at once when an RST comes before any reply passed; Sluice keeps it in CLOSE for 10 s, so errors quoting it are RELATED "
-                        + "and the initiator's ACK / FIN / RST pass meanwhile (Linux: no entry, invalid; with tcp_loose=1 an ACK then starts a new Linux entry)");
+                        + "and the initiator's ACK / FIN / RST pass meanwhile (Linux: no entry, invalid; with tcp_loose=1 an ACK then starts a new, liberal Linux entry, "
+                        + "which ignores a SYN that re-opens Sluice's entry and checks no window)");
         EXPLAINED.put("(udp|icmp) (orig|reply) [\\w-]+-frag-overlap in \\w+: sluice=(new|established|invalid) linux=lost \\([\\w-]+-frag-overlap\\)"
                         + "|tcp (orig|reply) ACK in \\w+: sluice=(new|established|invalid) linux=lost \\([\\w-]+-frag-overlap\\)( .*)?",
                 "D9 a datagram whose fragments overlap (after the L4 header) is discarded by Linux's reassembly in front of conntrack; Sluice's shallow "
@@ -535,9 +530,11 @@ public final class LinuxDiff implements AutoCloseable {
      * <li>{@code " after RST in SYN_SENT"}: an RST (the responder's answer to the SYN, or the
      *     initiator's own) closed the entry before any reply passed and Sluice's entry has been in
      *     CLOSE since; Linux deleted its entry at once (D8);</li>
+     * <li>{@code " after RST in SYN_SENT and an ACK Linux picked up"}: as above, then (tcp_loose=1)
+     *     an ACK passed in CLOSE started a new, liberal Linux entry (D8);</li>
      * <li>{@code " after RST passed unchanged in <state>"}: an RST in a closing state that Sluice
-     *     passed as a late duplicate (window check II, no state change) and nothing changed the
-     *     state since; Linux skips the RST check there and closed (D4);</li>
+     *     passed as a late duplicate (window check II, no state change) and Sluice's entry stayed in
+     *     the closing states short of CLOSE since; Linux skips the RST check there and closed (D4);</li>
      * <li>{@code " after a reply SYN/ACK that moved Sluice's window in <state>"}: Linux passed it
      *     without looking (sIG, D1) while Sluice moved its window records (looked for last).</li>
      * </ul>
@@ -569,6 +566,10 @@ public final class LinuxDiff implements AutoCloseable {
                 return " after an invalid segment of the responder in SYN_SENT";
             }
         }
+        String pickedUp = afterPickupOfARstInSynSent(s, i);
+        if (pickedUp != null) return pickedUp;
+        String unchanged = afterRstPassedUnchangedInAClosingState(s, i);
+        if (unchanged != null) return unchanged;
         String closing = "FIN_WAIT CLOSE_WAIT LAST_ACK TIME_WAIT CLOSE";
         for (int j = i - 1; j >= 0; j--) {
             Pkt p = s.pkts.get(j);
@@ -578,9 +579,6 @@ public final class LinuxDiff implements AutoCloseable {
             String after = j + 1 <= i ? s.pre[j + 1] : "";
             if (rst && passed && "SYN_SENT".equals(s.pre[j]) && sameState(s, j + 1, i, "CLOSE")) {
                 return " after RST in SYN_SENT";
-            }
-            if (rst && passed && closing.contains(s.pre[j]) && !"CLOSE".equals(s.pre[j]) && sameState(s, j + 1, i, s.pre[j])) {
-                return " after RST passed unchanged in " + s.pre[j];
             }
             if (rst && passed && s.movedWindow[j] && closing.contains(s.pre[j]) && sameState(s, j + 1, i, "CLOSE")) {
                 return " after an RST in " + s.pre[j] + " that moved Sluice's window";
@@ -595,6 +593,57 @@ public final class LinuxDiff implements AutoCloseable {
             }
         }
         return "";
+    }
+
+    /**
+     * {@code " after RST in SYN_SENT and an ACK Linux picked up"} (D8 with tcp_loose=1): an RST in
+     * SYN_SENT that both passed closed Sluice's entry (CLOSE, kept 10 s) and deleted Linux's (no
+     * reply seen yet); then an ACK segment that both passed while Sluice's entry was still in CLOSE
+     * made Linux pick the flow up as a new, liberal (no window check) ESTABLISHED entry. From there
+     * the two entries have nothing in common: a SYN re-opens Sluice's CLOSE entry while Linux
+     * ignores it in its ESTABLISHED one, and Linux checks no window. Null when that did not happen.
+     */
+    private static String afterPickupOfARstInSynSent(Seq s, int i) {
+        for (int j = 0; j < i; j++) {
+            Pkt p = s.pkts.get(j);
+            if (p.ct.proto != CtPacket.IPPROTO_TCP || TcpSegment.classify(p.ct.tcpFlags) != TcpSegment.RST
+                    || !"SYN_SENT".equals(s.pre[j]) || !(s.sluice[j] == S_EST || s.sluice[j] == S_NEW)) continue;
+            for (int k = j + 1; k < i; k++) {
+                Pkt q = s.pkts.get(k);
+                if (q.ct.proto != CtPacket.IPPROTO_TCP) continue;
+                if (!"CLOSE".equals(s.pre[k])) break; // Sluice's entry left CLOSE (a SYN re-opened it) before any pickup
+                if (TcpSegment.classify(q.ct.tcpFlags) == TcpSegment.ACK && s.linux[k] == S_NEW
+                        && (s.sluice[k] == S_EST || s.sluice[k] == S_NEW)) {
+                    return " after RST in SYN_SENT and an ACK Linux picked up";
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * {@code " after RST passed unchanged in <state>"} (D4): an RST in FIN_WAIT, CLOSE_WAIT, LAST_ACK
+     * or TIME_WAIT that both passed, and Sluice's entry in one of those states (never CLOSE) at every
+     * TCP packet since: Sluice passed it as a late duplicate without closing (an accepted RST closes),
+     * while Linux skips the RST check in the closing states and went to CLOSE, where it stays for
+     * every segment but a SYN (which it may re-open). Sluice's own moves between those states since
+     * (an ACK taking FIN_WAIT to CLOSE_WAIT) do not matter. Null when that did not happen.
+     */
+    private static String afterRstPassedUnchangedInAClosingState(Seq s, int i) {
+        String open = " FIN_WAIT CLOSE_WAIT LAST_ACK TIME_WAIT ";
+        for (int j = i - 1; j >= 0; j--) {
+            Pkt p = s.pkts.get(j);
+            if (p.ct.proto != CtPacket.IPPROTO_TCP) continue;
+            if (!open.contains(" " + s.pre[j] + " ")) return null;
+            boolean passed = s.sluice[j] == S_EST || s.sluice[j] == S_NEW;
+            if (passed && TcpSegment.classify(p.ct.tcpFlags) == TcpSegment.RST) {
+                for (int k = j + 1; k <= i; k++) {
+                    if (s.pkts.get(k).ct.proto == CtPacket.IPPROTO_TCP && !open.contains(" " + s.pre[k] + " ")) return null;
+                }
+                return " after RST passed unchanged in " + s.pre[j];
+            }
+        }
+        return null;
     }
 
     /** Whether every TCP packet from {@code from} to {@code to} found Sluice's entry in {@code state}. */

@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  * one packet at a time, and prints after each packet Sluice's state and Linux's conntrack entry
  * ({@code /proc/net/nf_conntrack} of the forwarding namespace: state, and whether it still exists).
  * Used to classify differences (docs/conntrack.md, "Checked against Linux"). Kinds can be chosen
- * with {@code -Dctdiff.replay.kinds=<regex>}.
+ * with {@code -Dctdiff.replay.kinds=<regex>}; a result file of a run with pickup ({@code CTDIFF_LOOSE=1}) needs
+ * {@code -Dctdiff.loose=true}.
  */
 class LinuxDiffReplay {
     private static final Pattern TCP = Pattern.compile(
@@ -37,7 +38,7 @@ class LinuxDiffReplay {
             Matcher m = Pattern.compile("^\\s*\\d+\\s+(tcp .*?)(  \\[.*)?$").matcher(l);
             if (m.matches() && l.matches(kinds)) wanted.add(m.group(1));
         }
-        try (LinuxDiff diff = new LinuxDiff()) {
+        try (LinuxDiff diff = new LinuxDiff(Boolean.getBoolean("ctdiff.loose"))) { // -Dctdiff.loose=true: a loose result file
             for (String kind : wanted) {
                 int at = text.indexOf("\n## " + kind + "\n");
                 if (at < 0) continue;

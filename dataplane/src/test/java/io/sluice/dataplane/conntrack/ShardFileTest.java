@@ -164,6 +164,70 @@ class ShardFileTest {
         }
     }
 
+    /** A NAT whose settings hash is {@code settings} and that takes every word back. */
+    private static Conntrack.NatAdopt natWith(long settings) {
+        return new Conntrack.NatAdopt() {
+            @Override
+            public boolean adopt(int natWord, int vm, int proto, int initiatorPort) { return true; }
+
+            @Override
+            public long settings() { return settings; }
+        };
+    }
+
+    private Conntrack openNat(Path f, long fingerprint, long settings) {
+        return Conntrack.attach(100, CtTimeouts.defaults(), new ConnLimits(1000, 4, 1000), 42, f, fingerprint, 0, 1, log::add, natWith(settings));
+    }
+
+    /**
+     * The NAT's settings hash is part of the fingerprint: the same settings keep the table, other
+     * settings (or a table written without any, by a data plane without an external network) start
+     * empty with a line naming the external network; a change of both names both. Without NAT
+     * settings (0) the fingerprint is the one files written before had.
+     */
+    @Test
+    void natSettingsArePartOfTheFingerprint() throws Exception {
+        Path f = dir.resolve("ct-natfp.shard");
+        Object[][] cases = { // settings before, fingerprint and settings after, kept, the line's reason
+            {7L, 5L, 7L, true, null},
+            {7L, 5L, 8L, false, "external network settings changed (SNAT or floating addresses, port-block, blocks-per-vm)"},
+            {0L, 5L, 8L, false, "external network settings changed"},
+            {7L, 5L, 0L, false, "external network settings changed"},
+            {7L, 6L, 8L, false, "hash seed, shard count or size changed; external network settings too"},
+            {7L, 6L, 7L, false, "hash seed, shard count or size changed)"},
+            {0L, 5L, 0L, true, null},
+        };
+        for (Object[] c : cases) {
+            String name = java.util.Arrays.toString(c);
+            log.clear();
+            Conntrack a = openNat(f, 5, (long) c[0]);
+            handshake(a, 1000, SEC);
+            a.setLastNat(0x8000_0001);
+            a.close();
+            log.clear();
+            Conntrack b = openNat(f, (long) c[1], (long) c[2]);
+            try {
+                if ((boolean) c[3]) {
+                    assertEquals(1, b.attachedCount(), name);
+                    assertEquals(1, b.natKeptAtAttach(), name);
+                    assertTrue(log.isEmpty(), name + ": " + log);
+                } else {
+                    assertEquals(0, b.attachedCount(), name);
+                    assertEquals(0, b.size(), name);
+                    assertEquals(1, log.size(), name + ": " + log);
+                    assertTrue(log.get(0).contains(f.toString()) && log.get(0).contains((String) c[4]) && log.get(0).contains("starting empty"),
+                            name + ": " + log.get(0));
+                }
+            } finally {
+                b.close();
+            }
+            java.nio.file.Files.deleteIfExists(f);
+        }
+        // without a NAT at all the fingerprint is as before NAT settings existed
+        assertEquals(12345L, ShardFile.withNat(12345L, 0));
+        assertTrue(ShardFile.withNat(12345L, 1) != 12345L);
+    }
+
     @Test
     void withinOneBootTheMonotonicClockNeedsNoRebaseEvenWhenTheWallClockStepped() {
         Path f = dir.resolve("ct-3.shard");

@@ -350,4 +350,105 @@ class TcpScenarioTest {
                 "beyond the handshake's edge but within the RST's window");
         assertEquals(Verdict.INVALID, d.sendRaw(0, ACK | PSH, d.nxt[0] + 70_000, d.nxt[1], 10), "beyond the RST's window too");
     }
+
+    /**
+     * Before the responder has sent anything its receive window is unknown, so nothing can be
+     * "older than one window": Linux skips that lower bound (tcp_in_window: {@code in_recv_win =
+     * !receiver->td_maxwin || ...}) and the initiator's RST with a sequence number below its SYN closes
+     * the entry. Sluice passed it as a late duplicate and stayed in SYN_SENT, so the next RST passed
+     * where Linux had deleted its entry (found by the differential harness: the 1M-packet run's
+     * "initiator RST in SYN_SENT after SYNs with new sequence numbers", and the 19 first differences
+     * with tcp_loose=1; checked against Linux with {@code LinuxDiffReplay}: the entry is gone after that RST).
+     */
+    @Test
+    void initiatorRstBelowItsSynClosesWhileTheResponderIsUnknown() {
+        TcpDriver d = driver();
+        assertEquals(Verdict.NEW, d.send(0, SYN, 0));
+        int isn = d.isn[0];
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, SYN, isn - 1_000_000_000, 0, 0), "a SYN with an older ISN passes");
+        assertEquals("SS", d.stateName());
+        long ignoredBefore = ct.ignoredCount();
+        assertEquals(Verdict.ESTABLISHED, d.sendRaw(0, RST, isn - 1_000_000_000 + 1, 0, 0), "the RST of that SYN");
+        assertEquals("CL", d.stateName(), "closes: no receive window to be older than");
+        assertEquals(0, ct.ignoredCount() - ignoredBefore, "not passed as a late duplicate");
+
+        // the reference twin (its own window check) answers the same
+        ReferenceConntrack ref = new ReferenceConntrack(1024, CtTimeouts.defaults(), 10_000, 10_000);
+        CtPacket q = new CtPacket();
+        assertEquals(Verdict.NEW, ref.commit(q.v4(1, 0x0A000001, 0x0A000063).tcp(43210, 443, SYN, isn, 0, 65535, 0), 2, 1));
+        assertEquals(Verdict.ESTABLISHED, ref.track(q.v4(1, 0x0A000001, 0x0A000063).tcp(43210, 443, SYN, isn - 1_000_000_000, 0, 65535, 0), 1));
+        assertEquals(Verdict.ESTABLISHED, ref.track(q.v4(1, 0x0A000001, 0x0A000063).tcp(43210, 443, RST, isn - 1_000_000_000 + 1, 0, 65535, 0), 1));
+        assertEquals(TcpState.CLOSE.ordinal(), ref.lastState(), "the twin closes too");
+
+        // once the responder has a window, a segment older than it is a late duplicate again
+        TcpDriver e = new TcpDriver(ct, 1, 2, 0x0A000001, 5556, 0x0A000063, 22, 100_000_000, 200);
+        open(e);
+        assertEquals(Verdict.ESTABLISHED, e.sendRaw(0, RST, e.nxt[0] - 50_000_000, 0, 0));
+        assertEquals("ES", e.stateName(), "older than the responder's window: passes, changes nothing");
+    }
+
+    /**
+     * A connection picked up mid-stream lasts at most 300 s without a reply (Linux: ESTABLISHED
+     * without SEEN_REPLY gets nf_conntrack_tcp_timeout_unacknowledged), so bare ACKs the rules allow
+     * cannot hold a VM's quota for the 5-day established timeout; the first reply lifts the cap.
+     * Tracker and twin alike.
+     */
+    @Test
+    void aPickedUpConnectionWithoutAReplyLastsAtMostTheUnacknowledgedTimeout() {
+        long sec = 1_000_000_000L, t0 = 1_000 * sec;
+        ReferenceConntrack ref = new ReferenceConntrack(1024, CtTimeouts.defaults(), 10_000, 10_000);
+        ct.tcpPickup(true);
+        ref.tcpPickup(true);
+        CtPacket q = new CtPacket();
+        int[] port = {40001, 40002};
+        for (int k = 0; k < 2; k++) {
+            q.v4(1, 0x0A000001, 0x0A000063).tcp(port[k], 443, ACK, 5000, 7000, 65535, 10);
+            assertEquals(Verdict.NEW, ct.commit(q, 2, t0), "picked up");
+            assertEquals(Verdict.NEW, ref.commit(q, 2, t0));
+            q.v4(1, 0x0A000001, 0x0A000063).tcp(port[k], 443, ACK, 5010, 7000, 65535, 10);
+            assertEquals(Verdict.ESTABLISHED, ct.track(q, t0 + 200 * sec));
+            assertEquals(Verdict.ESTABLISHED, ref.track(q, t0 + 200 * sec));
+            if (k == 1) { // the other side answers
+                q.v4(1, 0x0A000063, 0x0A000001).tcp(443, port[k], ACK, 7000, 5020, 65535, 0);
+                assertEquals(Verdict.ESTABLISHED, ct.track(q, t0 + 210 * sec));
+                assertEquals(Verdict.ESTABLISHED, ref.track(q, t0 + 210 * sec));
+                q.v4(1, 0x0A000001, 0x0A000063).tcp(port[k], 443, ACK, 5020, 7000, 65535, 0);
+                assertEquals(Verdict.ESTABLISHED, ct.track(q, t0 + 220 * sec));
+                assertEquals(Verdict.ESTABLISHED, ref.track(q, t0 + 220 * sec));
+            }
+        }
+        long later = t0 + 200 * sec + CtTimeouts.defaults().tcpEstablished().toNanos() / 2;
+        long justAfterCap = t0 + 200 * sec + 300 * sec;
+        q.v4(1, 0x0A000001, 0x0A000063).tcp(port[0], 443, ACK, 0, 0, 65535, 0);
+        assertEquals(TcpState.ESTABLISHED.ordinal(), ct.peekState(q, justAfterCap - 1), "alive just before 300 s");
+        assertEquals(-1, ct.peekState(q, justAfterCap), "no reply: expired after 300 s");
+        assertEquals(-1, ref.peekState(q, justAfterCap), "the twin too");
+        q.v4(1, 0x0A000001, 0x0A000063).tcp(port[1], 443, ACK, 0, 0, 65535, 0);
+        assertEquals(TcpState.ESTABLISHED.ordinal(), ct.peekState(q, later), "answered: the established timeout");
+        assertEquals(TcpState.ESTABLISHED.ordinal(), ref.peekState(q, later));
+    }
+
+    /**
+     * A SYN retransmitted before any answer (SYN_SENT stays SYN_SENT) does not renew the SYN_SENT
+     * timeout, as in Linux ("do not renew timeout on SYN retransmit"): a client or a NAT reusing the
+     * port cannot keep an unanswered entry, and its NAT binding, alive forever. Tracker and twin.
+     */
+    @Test
+    void aRetransmittedSynDoesNotRenewTheSynSentTimeout() {
+        long sec = 1_000_000_000L, t0 = 1_000 * sec;
+        ReferenceConntrack ref = new ReferenceConntrack(1024, CtTimeouts.defaults(), 10_000, 10_000);
+        CtPacket q = new CtPacket();
+        q.v4(1, 0x0A000001, 0x0A000063).tcp(40003, 443, SYN, 5000, 0, 65535, 0);
+        assertEquals(Verdict.NEW, ct.commit(q, 2, t0));
+        assertEquals(Verdict.NEW, ref.commit(q, 2, t0));
+        for (int k = 1; k <= 3; k++) { // retransmissions, the last with a new ISN
+            q.v4(1, 0x0A000001, 0x0A000063).tcp(40003, 443, SYN, k == 3 ? 9000 : 5000, 0, 65535, 0);
+            assertEquals(Verdict.ESTABLISHED, ct.track(q, t0 + 30L * k * sec), "retransmission " + k);
+            assertEquals(Verdict.ESTABLISHED, ref.track(q, t0 + 30L * k * sec));
+        }
+        long timeout = CtTimeouts.defaults().tcpSynSent().toNanos();
+        assertEquals(TcpState.SYN_SENT.ordinal(), ct.peekState(q, t0 + timeout - 1));
+        assertEquals(-1, ct.peekState(q, t0 + timeout), "expires SYN_SENT's timeout after the first SYN");
+        assertEquals(-1, ref.peekState(q, t0 + timeout), "the twin too");
+    }
 }

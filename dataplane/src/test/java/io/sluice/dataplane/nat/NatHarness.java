@@ -89,9 +89,26 @@ public final class NatHarness implements AutoCloseable {
     final Burst b = new Burst(64);
 
     NatHarness(int block, int perVm) throws Exception {
-        String y = yaml(block, perVm);
+        this(yaml(block, perVm), null);
+    }
+
+    /**
+     * With the conntrack shard kept in a file under {@code conntrackDir} (warm restart, as
+     * {@code ./sluice run} keeps it: one worker); {@code keepLog} receives the attach lines. A
+     * second harness on the same directory after {@link #close} is the restarted data plane.
+     */
+    NatHarness(int block, int perVm, java.nio.file.Path conntrackDir, java.util.function.Consumer<String> keepLog) throws Exception {
+        this(yaml(block, perVm).replace("security-groups:\n  groups: []",
+                "security-groups:\n  conntrack-dir: \"" + conntrackDir + "\"\n  groups: []"), keepLog);
+    }
+
+    private NatHarness(String y, java.util.function.Consumer<String> keepLog) throws Exception {
         SluiceConfig cfg = ConfigLoader.parse("nat.yaml", y);
         fw = new FirewallState(cfg.ports().size(), FirewallConfigLoader.parseDocument("nat.yaml", y, cfg));
+        if (keepLog != null) {
+            if (!y.contains("conntrack-dir")) throw new IllegalStateException("no conntrack-dir in the test configuration");
+            fw.keepConntrack(1, keepLog);
+        }
         pipeline = new OverlayPipeline(cfg.overlay(), counters, UnderlayNeighbours.withDefaults(), fw);
         stages = pipeline.stages(0);
         nat = pipeline.nat();
