@@ -60,6 +60,8 @@ public final class NatState {
     private final AtomicCounter[] pub;
     private final long[] pubLast;
     private final int addresses;
+    /** The snapshot at start: the external network's settings ({@link #settings}) need a restart to change. */
+    private final OverlaySnapshot snapshot;
 
     /**
      * Warm restart (docs/conntrack.md, "Limits and NAT"): takes back the NAT word of a kept conntrack
@@ -114,6 +116,7 @@ public final class NatState {
     public NatState(OverlaySnapshot s, Counters counters) {
         this.counters = counters;
         this.addresses = s.snatAddr.length;
+        this.snapshot = s;
         int slots = s.slotVm.length;
         ports = new SnatPorts(s.snatAddr.length, s.blocksPerAddress, s.portBlock, s.blocksPerVm, slots);
         exhausted = new long[slots];
