@@ -92,7 +92,6 @@ public final class FirewallPcapBench {
         try (Dataplane dp = Dataplane.start(cfg, FirewallPipelines.l2Factory(fw), counters);
              AdminServer admin = Operability.admin(adminSocket, dp, fw)) {
             System.out.printf("pcap=%s lcore=%d extra-rules=%d flow-logs=%s%n", pcap, lcore, extra, flowLogs == null ? "off" : flowLogs + " interval " + flowLogInterval + " s");
-            Operability.housekeeping(dp);
             Operability.awaitArmed(dp.tap(), armMode, 120_000);
             if (once >= 0) {
                 newConnections(dp, counters, fw, once);
