@@ -638,6 +638,7 @@ public final class SoakBench {
         }
         if (firstUnexpected != null) fails.add("first unexpected: " + firstUnexpected);
         if (floodLimited == 0) fails.add("the flood never reached vm0's limit");
+        if (peakVm0 > perVm) fails.add("vm0 held " + peakVm0 + " connections, above its limit " + perVm);
         if (applies == 0 || probes == 0) fails.add("no rule change during the soak");
         if (fragDatagrams == 0 || fs.fragments().completed() == 0) fails.add("no fragmented datagram completed");
         if (fs.conntrack().size() != baseEntries) fails.add("conntrack entries " + fs.conntrack().size() + " after every timeout, baseline " + baseEntries);
