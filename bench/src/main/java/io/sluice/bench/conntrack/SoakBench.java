@@ -593,7 +593,7 @@ public final class SoakBench {
         StringBuilder perVmEnd = new StringBuilder();
         for (int vm = 0; vm < VMS; vm++) perVmEnd.append(vm == 0 ? "" : ", ").append("vm").append(vm).append(' ').append(limits().vmCount(vm));
         say.accept(String.format("%8s %11d %7d %s", "+6 days", packets, fs.conntrack().size(),
-                "(virtual time: every timeout passed) per VM " + perVmEnd + ", host " + limits().hostCount() + ", fragment datagrams " + fs.fragments().size()));
+                (inject.equals("no-expiry") ? "(no-expiry injected: the final expiry skipped)" : "(virtual time: every timeout passed)") + " per VM " + perVmEnd + ", host " + limits().hostCount() + ", fragment datagrams " + fs.fragments().size()));
         say.accept("");
 
         // ---- figures
