@@ -9,6 +9,7 @@
 # when another VM has a connection refused FW_LIMIT, a long-lived connection's packet is not passed,
 # any packet's outcome differs from the expected one, or the occupancy (conntrack, per-VM and host
 # counts, fragment table) is not back at its baseline once every timeout has passed (virtual time).
+# JVM: -Xmx256m (RSS then shows the collector's working set, not an ever-growing young generation).
 # Writes bench/results/soak-<date>.md; prints soak=pass or soak=fail: <what> last.
 #   SOAK_SECONDS=600  SOAK_SEED=20261206  SOAK_INJECT=none|no-vm-limit|no-expiry (break a property on purpose)
 set -euo pipefail
@@ -27,7 +28,7 @@ suffix=""; [ "$INJECT" = none ] || suffix="-inject-$INJECT"
 out="$SLUICE_HOME/bench/results/soak-$(date -u +%Y%m%d-%H%M)$suffix.md"
 cmd="SOAK_SECONDS=$SECS SOAK_SEED=$SEED${suffix:+ SOAK_INJECT=$INJECT} ./sluice bench soak"
 echo "soak.sh: $cmd (sluice $(git rev-parse --short HEAD 2>/dev/null || echo ?))" >&2
-"$JAVA" -XX:NativeMemoryTracking=summary --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+"$JAVA" -Xmx256m -XX:NativeMemoryTracking=summary --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
   -cp "$BENCH_JAR" io.sluice.bench.conntrack.SoakBench --seconds "$SECS" --seed "$SEED" --inject "$INJECT" \
   --out "$out" --cmd "$cmd (sluice $(git rev-parse --short HEAD 2>/dev/null || echo ?))" >&2 || true
 [ -f "$out" ] || { echo "soak.sh: failed before writing $out" >&2; exit 1; }

@@ -482,6 +482,12 @@ public final class SoakBench {
         return -1;
     }
 
+    /** Heap used after a full GC (System.gc(), a full collection with G1 unless disabled). */
+    static long liveHeap() {
+        System.gc();
+        return heapUsed();
+    }
+
     static long heapUsed() {
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
@@ -559,7 +565,7 @@ public final class SoakBench {
         long end = t0 + (long) (seconds * 1e9);
         long nextReport = t0 + (long) (every * 1e9), nextApply = t0 + 2_000_000_000L;
         long last = System.nanoTime();
-        long offAfterWarm = -1, rssAfterWarm = -1;
+        long offAfterWarm = -1, rssAfterWarm = -1, liveAfterWarm = -1;
         int peakVm0 = 0, peakOthers = 0, peakEntries = 0, peakFrags = 0;
         while (true) {
             long now = System.nanoTime();
@@ -576,13 +582,13 @@ public final class SoakBench {
             peakFrags = Math.max(peakFrags, fs.fragments().size());
             if (now >= nextReport) {
                 say.accept(row((now - t0) / 1e9, null));
-                if (offAfterWarm < 0) { offAfterWarm = offHeapBytes(); rssAfterWarm = rssKb(); }
+                if (offAfterWarm < 0) { offAfterWarm = offHeapBytes(); rssAfterWarm = rssKb(); liveAfterWarm = liveHeap(); }
                 nextReport += (long) (every * 1e9);
             }
         }
         double wall = (System.nanoTime() - t0) / 1e9;
         say.accept(row(wall, "traffic stopped"));
-        long offEnd = offHeapBytes(), rssEnd = rssKb();
+        long offEnd = offHeapBytes(), rssEnd = rssKb(), liveEnd = liveHeap();
         long lastPacketNs = System.nanoTime();
         // every timeout passes: virtual time 6 days after the last packet (TCP established: 5 days)
         if (!inject.equals("no-expiry")) {
@@ -624,6 +630,10 @@ public final class SoakBench {
                         + " JVM native total (NMT) %.1f MiB at the end; conntrack table %d KiB, fragment table %d KiB (fixed size)",
                 rss0 / 1024.0, rssAfterWarm / 1024.0, rssEnd / 1024.0, off0 / 1048576.0, offAfterWarm / 1048576.0, offEnd / 1048576.0,
                 nmt("Total") / 1048576.0, fs.conntrack().tableBytes() / 1024, fs.fragments().bytes() / 1024));
+        say.accept(String.format("live heap (used after a full GC): %.1f MiB after the first report, %.1f MiB at the end (the heap_mb column"
+                + " includes garbage not yet collected: the rule compiler's tables of every apply, the churn's connection objects)",
+                liveAfterWarm / 1048576.0, liveEnd / 1048576.0));
+        if (liveAfterWarm >= 0 && liveEnd > liveAfterWarm + (32L << 20)) fails.add("live heap grew from " + liveAfterWarm + " to " + liveEnd + " bytes");
         if (off0 < 0) say.accept("off-heap: no figure (NMT off: run with -XX:NativeMemoryTracking=summary, as bench/scripts/soak.sh does)");
 
         // ---- the properties
