@@ -117,32 +117,8 @@ public final class ApiCrashBench {
         // a journal snapshot every 7 changes, and 8 changes: the snapshot path is in the archive too
         Files.writeString(trainCfg, "  snapshot-every: 7\n", java.nio.file.StandardOpenOption.APPEND);
         dump.add(trainCfg.toString());
-        Path out = dir.resolve("out.txt");
-        Process p = new ProcessBuilder(dump).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        try {
-            URI base = null;
-            long deadline = System.nanoTime() + 90_000_000_000L;
-            while (base == null && System.nanoTime() < deadline && p.isAlive()) {
-                for (String l : Files.readAllLines(out)) if (l.startsWith("sluice: control API on ")) base = URI.create(l.substring(23).split(" ")[0]);
-                Thread.sleep(50);
-            }
-            if (base == null) throw new IllegalStateException("ControlOnly did not start:\n" + Files.readString(out));
-            HttpClient http = HttpClient.newHttpClient();
-            for (int i = 1; i <= 8; i++) {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/v1/projects/blue/security-groups/warm"))
-                        .header("X-API-Key", ApiLatencyBench.KEY).header("Content-Type", "application/json")
-                        .PUT(HttpRequest.BodyPublishers.ofString("{\"inbound_rules\":[{\"protocol\":\"tcp\",\"port\":" + i + "}]}")).build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() != 200) throw new IllegalStateException("warm-up PUT: " + r.statusCode() + " " + r.body());
-            }
-            long until = System.nanoTime() + 60_000_000_000L;
-            while (System.nanoTime() < until && !http.send(HttpRequest.newBuilder(base.resolve("/v1/health")).build(), HttpResponse.BodyHandlers.ofString())
-                    .body().matches(".*\"last_snapshot\":[1-9].*")) {
-                Thread.sleep(20);
-            }
-        } finally {
-            p.destroy(); // SIGTERM: the archive is written at exit
-            if (!p.waitFor(60, TimeUnit.SECONDS)) p.destroyForcibly().waitFor();
-        }
+        String failed = CrashLoop.trainArchive(dump, ApiLatencyBench.KEY);
+        if (failed != null) throw new IllegalStateException(failed);
         if (Files.exists(jsa)) cmd.add(1, "-XX:AOTCache=" + jsa);
         return cmd;
     }

@@ -44,7 +44,7 @@ public final class ControlPlane implements Service.Control, RunningConfig.Layer 
     /** Changes and journaled bytes since the last snapshot (or the start). */
     private int sinceSnapshot;
     private long bytesSinceSnapshot;
-    /** Snapshots written by this process; the generation of the one start-up used (0: none). */
+    /** Snapshots written by this process (the snapshot thread writes it, under the change lock). */
     private volatile int snapshotsWritten;
     /** The generation of the newest snapshot this process wrote (0: none yet); read by /v1/health. */
     private volatile long lastSnapshotGen;

@@ -212,6 +212,35 @@ public final class CrashLoop {
         return null;
     }
 
+    /**
+     * The training run of the child's JDK AOT cache ({@code dump}: the child's command with
+     * {@code -XX:AOTCacheOutput} and a configuration on a journal of its own that snapshots every 7
+     * changes): waits for its API line, makes 8 changes and waits (up to 60 s) for its first journal
+     * snapshot, so the change and snapshot paths are in the cache, then stops it with SIGTERM (the
+     * cache is written at exit). Returns null, or why the child did not serve (its output).
+     */
+    public static String trainArchive(List<String> dump, String key) throws Exception {
+        Process p = new ProcessBuilder(dump).redirectErrorStream(true).start();
+        try {
+            StringBuilder out = new StringBuilder();
+            URI base = awaitApi(p, out, 90_000);
+            if (base == null) return "the archiving child did not start:\n" + text(out);
+            for (int i = 1; i <= 8; i++) {
+                HttpResponse<String> r = call(base, "PUT", "/v1/projects/blue/security-groups/warm", key,
+                        "{\"inbound_rules\":[{\"protocol\":\"tcp\",\"port\":" + i + "}]}");
+                if (r.statusCode() != 200) return "warm-up PUT: " + r.statusCode() + " " + r.body();
+            }
+            long until = System.nanoTime() + 60_000_000_000L;
+            while (System.nanoTime() < until && json(call(base, "GET", "/v1/health", null, null)).path("journal").path("last_snapshot").asLong() == 0) {
+                Thread.sleep(20);
+            }
+            return null;
+        } finally {
+            p.destroy(); // SIGTERM: the archive is written at exit
+            if (!p.waitFor(60, TimeUnit.SECONDS)) p.destroyForcibly().waitFor();
+        }
+    }
+
     private static String text(StringBuilder out) {
         synchronized (out) {
             return out.toString().strip();

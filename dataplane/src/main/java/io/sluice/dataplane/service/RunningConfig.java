@@ -110,7 +110,6 @@ public final class RunningConfig implements ConfigReloader.Target {
         return current;
     }
 
-    /** The firewall state reloads apply to, or null. */
     /**
      * Null when every new VM of {@code next} would get a NAT VM slot now, else why not (the control
      * API answers 409 before it journals anything).
@@ -119,6 +118,7 @@ public final class RunningConfig implements ConfigReloader.Target {
         return overlay == null ? null : overlay.natSlotProblem(next);
     }
 
+    /** The firewall state reloads apply to, or null. */
     public FirewallState firewall() {
         return firewall;
     }

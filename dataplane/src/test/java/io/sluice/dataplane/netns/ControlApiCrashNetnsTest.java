@@ -89,23 +89,8 @@ class ControlApiCrashNetnsTest {
         List<String> dump = new ArrayList<>(cmd);
         dump.set(dump.size() - 1, trainCfg.toString());
         dump.add(1, "-XX:AOTCacheOutput=" + jsa);
-        ServiceChild c = ServiceChild.of(new ProcessBuilder(dump).redirectErrorStream(true).start());
-        try {
-            ServiceChild.Line l = c.await(x -> x.startsWith("sluice: control API on "), 60_000);
-            assertTrue(l != null, "the archiving child did not start:\n" + c.output());
-            ControlApiNetnsTest.Started s = new ControlApiNetnsTest.Started(c, java.net.URI.create(l.text().substring(23).split(" ")[0]));
-            // enough changes for a journal snapshot (every 7), so its path is in the archive too
-            for (int i = 1; i <= 8; i++) {
-                assertEquals(200, s.put("/v1/projects/blue/security-groups/warm", ControlApiNetnsTest.BLUE_KEY,
-                        "{\"inbound_rules\":[{\"protocol\":\"tcp\",\"port\":" + i + "}]}").status());
-            }
-            long until = System.nanoTime() + 60_000_000_000L;
-            while (s.get("/v1/health", null).json().path("journal").path("last_snapshot").asLong() == 0 && System.nanoTime() < until) Thread.sleep(20);
-            c.signal("TERM");
-            c.awaitExit(60);
-        } finally {
-            c.close();
-        }
+        String failed = CrashLoop.trainArchive(dump, ControlApiNetnsTest.BLUE_KEY);
+        assertNull(failed, failed);
         List<String> run = new ArrayList<>(cmd);
         if (java.nio.file.Files.exists(jsa)) run.add(1, "-XX:AOTCache=" + jsa);
         return run;
