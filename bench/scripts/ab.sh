@@ -24,6 +24,8 @@
 #                 `bench tenant` (worker 0 on lcore 0 polls up, worker 1 on lcore 1 polls vm1); the
 #                 figure is per CPU-second summed over both workers, and each side's median wall Mpps and
 #                 window drops (hand-off) are printed beside it
+#   tenant-N      TenantBench run --mix tenant --workers 1, N flows: the Sluice line of `bench tenant` (decap,
+#                 anti-spoof, route, SG/conntrack, floating IP and SNAT, encap; 1000 remote VMs; four ports, lcore 1)
 # Environment: AB_BEFORE=HEAD~1 AB_WORK="conntrack-100000 forward" AB_REPS=4 AB_SECONDS=4 AB_WARMUP=3
 #              AB_NAME=<label for the result file> AB_EXTRA_ARGS_<before|after>= (appended to that side)
 # Writes bench/results/ab-<AB_NAME>-<date>.md; last lines: ratio_<workload>=<median after/before>.
@@ -68,7 +70,7 @@ for w in $WORK; do
     conntrack-*) n=${w#conntrack-}; python3 "$S/ovs/mkpcap.py" "$n" "$TMP/udpbi-$n.pcap" 64 1024 bidir || die "pcap $n";;
     forward|forward-*) ;;
     snat-*|fip-*) python3 "$S/natpcap.py" gen "${w%%-*}" "${w#*-}" "$TMP" >&2 || die "pcap $w";;
-    ew2w-*) n=${w#ew2w-}; mkdir -p "$TMP/ew"; "$JAVA" $JVM_FLAGS -cp "$(jar_of after)" io.sluice.bench.tenant.TenantBench write-pcap --dir "$TMP/ew" --flows "$n" --remote-vms 1000 >&2 || die "pcap ew $n";;
+    ew2w-*|tenant-*) n=${w#*-}; mkdir -p "$TMP/ew"; [ -f "$TMP/ew/tenant-$n-up.pcap" ] || "$JAVA" $JVM_FLAGS -cp "$(jar_of after)" io.sluice.bench.tenant.TenantBench write-pcap --dir "$TMP/ew" --flows "$n" --remote-vms 1000 >&2 || die "pcap tenant $n";;
     *) die "unknown workload $w";;
   esac
 done
@@ -86,6 +88,9 @@ args_of() { # workload
     ew2w-*) # mbufs and memory as bench tenant: every frame of the two files held, + 32768; 4.25 KB per mbuf without hugepages
       n=${w#ew2w-}; pk=$(( ($(stat -c %s "$TMP/ew/ew-$n-up.pcap") - 24) / 130 + ($(stat -c %s "$TMP/ew/ew-$n-vm1.pcap") - 24) / 80 )); mb=$(( pk + 32768 ))
       echo "io.sluice.bench.tenant.TenantBench run --mix ew --dir $TMP/ew --flows $n --remote-vms 1000 --workers 2 --lcore 1 --warmup $WARM --seconds $SECS --mbufs $mb --mem $(( mb * 17 / 4 / 1024 + 768 ))";;
+    tenant-*) # as bench tenant's Sluice line: every frame of the four files held, + 32768
+      n=${w#tenant-}; pk=0; for f in "$TMP"/ew/tenant-"$n"-*.pcap; do pk=$(( pk + ($(stat -c %s "$f") - 24) / 80 )); done; mb=$(( pk + 32768 ))
+      echo "io.sluice.bench.tenant.TenantBench run --mix tenant --dir $TMP/ew --flows $n --remote-vms 1000 --workers 1 --lcore 1 --warmup $WARM --seconds $SECS --mbufs $mb --mem $(( mb * 17 / 4 / 1024 + 768 ))";;
   esac
 }
 cmd_of() { # side workload

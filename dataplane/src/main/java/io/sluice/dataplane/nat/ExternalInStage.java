@@ -209,7 +209,7 @@ public final class ExternalInStage implements Stage {
             return;
         }
         if (s.vmAccess[vm] == OverlayModel.Access.PRIVATE.ordinal()) {
-            nat.noPublicAccess[s.vmSlot[vm]]++;
+            nat.countNoPublicAccess(s.vmSlot[vm]);
             nat.drop(b, i, DropReason.NAT_NO_PUBLIC_ACCESS);
             return;
         }

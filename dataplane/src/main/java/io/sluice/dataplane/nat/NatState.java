@@ -59,6 +59,11 @@ public final class NatState {
 
     private final AtomicCounter[] pub;
     private final long[] pubLast;
+    /** Worker: the snapshot of the last publish, and the slots counted since ({@link #publish} writes only those while the snapshot stays). */
+    private OverlaySnapshot publishedWith;
+    private final boolean[] dirty;
+    private final int[] dirtyList;
+    private int dirtyCount;
     private final int addresses;
     /** The snapshot at start: the external network's settings ({@link #settings}) need a restart to change. */
     private final OverlaySnapshot snapshot;
@@ -121,6 +126,8 @@ public final class NatState {
         ports = new SnatPorts(s.snatAddr.length, s.blocksPerAddress, s.portBlock, s.blocksPerVm, slots);
         exhausted = new long[slots];
         noPublicAccess = new long[slots];
+        dirty = new boolean[slots];
+        dirtyList = new int[slots];
         seenGen = s.slotGen.clone();
         labelledGen = new int[slots];
         labelledName = new String[slots];
@@ -190,17 +197,47 @@ public final class NatState {
         k = put(k, gatewayExpired);
         for (int a = 0; a < addresses; a++) k = put(k, ports.blocksInUse(a));
         int slots = exhausted.length;
-        for (int v = 0, n = s.vmCount(); v < n; v++) {
-            int slot = s.vmSlot[v];
-            if (seenGen[slot] != s.slotGen[slot]) { // a new VM in the slot: its counters start at 0
-                seenGen[slot] = s.slotGen[slot];
-                exhausted[slot] = 0;
-                noPublicAccess[slot] = 0;
-                pubLast[k + slot] = -1;
-                pubLast[k + slots + slot] = -1;
+        if (s != publishedWith) { // a new snapshot: every VM's slot (a slot given to a new VM starts at 0)
+            publishedWith = s;
+            for (int v = 0, n = s.vmCount(); v < n; v++) {
+                int slot = s.vmSlot[v];
+                if (seenGen[slot] != s.slotGen[slot]) {
+                    seenGen[slot] = s.slotGen[slot];
+                    exhausted[slot] = 0;
+                    noPublicAccess[slot] = 0;
+                    pubLast[k + slot] = -1;
+                    pubLast[k + slots + slot] = -1;
+                }
+                put(k + slot, exhausted[slot]);
+                put(k + slots + slot, noPublicAccess[slot]);
             }
-            put(k + slot, exhausted[slot]);
-            put(k + slots + slot, noPublicAccess[slot]);
+        } else { // the same snapshot: only the slots counted since the last publish (no walk over every VM per burst)
+            for (int j = 0; j < dirtyCount; j++) {
+                int slot = dirtyList[j];
+                put(k + slot, exhausted[slot]);
+                put(k + slots + slot, noPublicAccess[slot]);
+            }
+        }
+        for (int j = 0; j < dirtyCount; j++) dirty[dirtyList[j]] = false;
+        dirtyCount = 0;
+    }
+
+    /** Counts a new connection of the VM in NAT slot {@code slot} refused for exhausted port blocks. */
+    public void countExhausted(int slot) {
+        exhausted[slot]++;
+        markDirty(slot);
+    }
+
+    /** Counts a packet of the purely private VM in NAT slot {@code slot} to outside its project. */
+    public void countNoPublicAccess(int slot) {
+        noPublicAccess[slot]++;
+        markDirty(slot);
+    }
+
+    private void markDirty(int slot) {
+        if (!dirty[slot]) {
+            dirty[slot] = true;
+            dirtyList[dirtyCount++] = slot;
         }
     }
 

@@ -103,7 +103,7 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
         int vm = s.vmOfPort(out ? b.inPort[i] : b.outPort[i]);
         if (vm < 0 || s.vmAccess[vm] == OverlayModel.Access.PRIVATE.ordinal()) {
             if (v != Verdict.RELATED) ct.kill(p);
-            if (vm >= 0) nat.noPublicAccess[s.vmSlot[vm]]++;
+            if (vm >= 0) nat.countNoPublicAccess(s.vmSlot[vm]);
             nat.drop(b, i, DropReason.NAT_NO_PUBLIC_ACCESS);
         }
     }
@@ -143,10 +143,10 @@ public final class NatStep implements NatHook, Conntrack.NatRelease {
             if (word < 0 && word >= NO_PORTS) { // (a SNAT word is negative too, but far below)
                 if (v == Verdict.NEW) ct.kill(p);
                 if (word == EXHAUSTED) {
-                    nat.exhausted[s.vmSlot[vm]]++;
+                    nat.countExhausted(s.vmSlot[vm]);
                     nat.drop(b, i, DropReason.NAT_EXHAUSTED);
                 } else if (word == NO_ACCESS) {
-                    nat.noPublicAccess[s.vmSlot[vm]]++;
+                    nat.countNoPublicAccess(s.vmSlot[vm]);
                     nat.drop(b, i, DropReason.NAT_NO_PUBLIC_ACCESS);
                 } else {
                     nat.drop(b, i, DropReason.NAT_UNSUPPORTED);

@@ -133,7 +133,7 @@ public final class RouteStage implements Stage {
     private void leave(Burst b, int i, OverlaySnapshot s, OverlayMeta m, long ip) {
         int src = m.srcVm[i];
         if (src < 0 || m.srcVtep[i] != 0 || s.vmAccess[src] == OverlayModel.Access.PRIVATE.ordinal()) {
-            if (src >= 0) nat.noPublicAccess[s.vmSlot[src]]++;
+            if (src >= 0) nat.countNoPublicAccess(s.vmSlot[src]);
             nat.drop(b, i, io.sluice.dataplane.pipeline.DropReason.NAT_NO_PUBLIC_ACCESS);
             return;
         }
@@ -153,7 +153,7 @@ public final class RouteStage implements Stage {
         int src = m.srcVm[i];
         if (src < 0 || m.srcVtep[i] != 0 || s.vmAccess[src] == OverlayModel.Access.PRIVATE.ordinal()
                 || !OverlaySnapshot.global6(Mem.i64(ip + 8))) {
-            if (src >= 0) nat.noPublicAccess[s.vmSlot[src]]++;
+            if (src >= 0) nat.countNoPublicAccess(s.vmSlot[src]);
             nat.drop(b, i, io.sluice.dataplane.pipeline.DropReason.NAT_NO_PUBLIC_ACCESS);
             return;
         }

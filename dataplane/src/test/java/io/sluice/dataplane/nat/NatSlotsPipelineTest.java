@@ -37,9 +37,13 @@ class NatSlotsPipelineTest {
     }
 
     static OverlayModel with(OverlayModel m, String vm, long mac, int ip, int port) {
+        return with(m, vm, mac, ip, port, OverlayModel.Access.OUTBOUND);
+    }
+
+    static OverlayModel with(OverlayModel m, String vm, long mac, int ip, int port, OverlayModel.Access access) {
         OverlayModel.Network n = m.networks().get(0);
         List<OverlayModel.Vm> vms = new ArrayList<>(n.vms());
-        vms.add(new OverlayModel.Vm(vm, "a", mac, ip, null, port, 0, OverlayModel.Access.OUTBOUND, 0));
+        vms.add(new OverlayModel.Vm(vm, "a", mac, ip, null, port, 0, access, 0));
         return new OverlayModel(m.host(), List.of(new OverlayModel.Network(n.name(), n.vni(), n.cidr(), n.prefix(), n.subnets(), vms)), m.external());
     }
 
@@ -123,6 +127,36 @@ class NatSlotsPipelineTest {
         h.pipeline.applyModel(with(s().model, "again", JOB_MAC, JOB_IP, JOB));
         assertEquals(-1, slotOf("job"));
         assertEquals(1, slotOf("again"), "the drained slot is reused");
+    }
+
+    /**
+     * The per-VM counters in the shared counters file follow the worker's: each burst publishes only
+     * the slots counted in it, and a new snapshot every VM's (a slot given to a new VM starts at 0).
+     */
+    @Test
+    void perVmCountersArePublishedAsCountedAndRestartForASlotsNextVm() throws Exception {
+        h = new NatHarness(64, 4);
+        long d = h.frame(0);
+        String vault = "nat vm blue/vault no public access";
+        assertEquals(2, slotOf("vault"));
+        for (int k = 1; k <= 3; k++) {
+            NatPipelineTest.dropped(DropReason.NAT_NO_PUBLIC_ACCESS, h.run(VAULT, tcp(d, ROUTER, VAULT_MAC, VAULT_IP, SERVER, 40000 + k, 80, 0x02, 1, 0, 0)));
+            assertEquals((long) k, h.counters.snapshot().get(vault), "published in the burst that counted it");
+        }
+        NatPipelineTest.sent(h.run(VAULT, tcp(d, WEB_MAC, VAULT_MAC, VAULT_IP, WEB_IP, 40000, 22, 0x02, 1, 0, 0)));
+        assertEquals(3L, h.counters.snapshot().get(vault), "a burst that counts nothing leaves it");
+
+        h.pipeline.applyModel(without(s().model, "vault"));
+        NatPipelineTest.sent(h.run(WEB, tcp(d, JOB_MAC, WEB_MAC, WEB_IP, JOB_IP, 40000, 22, 0x02, 1, 0, 0)));
+        h.pipeline.applyModel(with(s().model, "neo", NEO_MAC, NEO_IP, VAULT, OverlayModel.Access.PRIVATE));
+        assertEquals(2, slotOf("neo"), "vault's slot, drained");
+        NatPipelineTest.sent(h.run(WEB, tcp(d, JOB_MAC, WEB_MAC, WEB_IP, JOB_IP, 40001, 22, 0x02, 1, 0, 0)));
+        var c = h.counters.snapshot();
+        assertEquals(0L, c.get("nat vm blue/neo no public access"), "the slot's new VM starts at 0: " + c);
+        assertFalse(c.containsKey(vault), c::toString);
+        NatPipelineTest.dropped(DropReason.NAT_NO_PUBLIC_ACCESS, h.run(VAULT, tcp(d, ROUTER, NEO_MAC, NEO_IP, SERVER, 40000, 80, 0x02, 1, 0, 0)));
+        assertEquals(1L, h.counters.snapshot().get("nat vm blue/neo no public access"));
+        assertEquals(1L, h.nat.noPublicAccess[2]);
     }
 
     @Test
