@@ -24,9 +24,11 @@ import java.util.Map;
  *
  * <pre>
  * java ... -cp sluice.jar:bench.jar io.sluice.bench.firewall.FirewallPcapBench --pcap FILE
- *     [--lcore 1] [--warmup 4] [--seconds 8] [--extra-rules 0] [--mbufs 16383] [--mem 1024]
+ *     [--lcore 1] [--warmup 4] [--seconds 8] [--extra-rules 0] [--mbufs 16383] [--mem 1024] [--housekeeping off|on]
  * </pre>
  * net_pcap with infinite_rx holds the whole pcap in mbufs: give --mbufs above its packet count.
+ * {@code --housekeeping on} moves the JVM's other threads off the worker's CPU as {@code ./sluice run}
+ * does ({@code service.housekeeping-cpus: auto}); off (the default) leaves them where the JVM put them.
  *
  * <p>With {@code --once WARM} the pcap is read once from the file (no infinite_rx) and every
  * packet is meant to open a new connection (mkpcap.py one-way, one packet per flow): the first
@@ -49,6 +51,7 @@ public final class FirewallPcapBench {
     public static void main(String[] args) throws Exception {
         String pcap = null, adminSocket = null, awaitArmed = "none", flowLogs = null;
         int flowLogInterval = 60;
+        boolean housekeeping = false;
         int lcore = 1, warmup = 4, seconds = 8, extra = 0, mbufs = 16383, memMb = 1024, once = -1, maxConns = 262_144;
         for (int i = 0; i < args.length; i += 2) {
             String v = args[i + 1];
@@ -66,6 +69,11 @@ public final class FirewallPcapBench {
                 case "--await-armed" -> awaitArmed = v;
                 case "--flow-logs" -> flowLogs = v;
                 case "--flow-log-interval" -> flowLogInterval = Integer.parseInt(v);
+                case "--housekeeping" -> housekeeping = switch (v) {
+                    case "on" -> true;
+                    case "off" -> false;
+                    default -> throw new IllegalArgumentException("--housekeeping must be on or off, was " + v);
+                };
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -92,6 +100,7 @@ public final class FirewallPcapBench {
         try (Dataplane dp = Dataplane.start(cfg, FirewallPipelines.l2Factory(fw), counters);
              AdminServer admin = Operability.admin(adminSocket, dp, fw)) {
             System.out.printf("pcap=%s lcore=%d extra-rules=%d flow-logs=%s%n", pcap, lcore, extra, flowLogs == null ? "off" : flowLogs + " interval " + flowLogInterval + " s");
+            if (housekeeping) Operability.housekeeping(dp); // as ./sluice run (service.housekeeping-cpus: auto)
             Operability.awaitArmed(dp.tap(), armMode, 120_000);
             if (once >= 0) {
                 newConnections(dp, counters, fw, once);
