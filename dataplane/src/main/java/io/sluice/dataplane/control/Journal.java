@@ -235,6 +235,17 @@ final class Journal implements AutoCloseable {
         return new Snapshot(gen, o.path("journal_index").asLong(), List.copyOf(out), at);
     }
 
+    /**
+     * True when {@code body} is written back as the same JSON: false for a number read as a double
+     * that is not finite (a float literal beyond the double range, such as {@code 7E400}, becomes
+     * Infinity, which JSON cannot carry), so a snapshot holding one is refused, not re-encoded wrong.
+     */
+    static boolean storable(JsonNode body) {
+        if (body.isFloatingPointNumber()) return Double.isFinite(body.doubleValue());
+        for (JsonNode c : body) if (!storable(c)) return false;
+        return true;
+    }
+
     /** Decodes one change object into {@code out}; null, or what is wrong with it. */
     private static String decodeChange(JsonNode n, List<DesiredState.Change> out) {
         if (!(n instanceof ObjectNode o)) return "not a JSON object";
@@ -246,6 +257,7 @@ final class Journal implements AutoCloseable {
                 if (!o.path("project").isTextual() || !o.path("name").isTextual()) return "project or name missing";
                 JsonNode body = o.get("body");
                 if (!action.endsWith(".delete") && !action.equals(FloatingIps.RELEASE) && body == null) return "body missing";
+                if (body != null && !storable(body)) return "body holds a number that JSON cannot carry (e.g. a float beyond the double range)";
                 out.add(new DesiredState.Change(action, o.get("project").textValue(), o.get("name").textValue(), body));
                 return null;
             }
