@@ -988,6 +988,26 @@ public final class Conntrack implements AutoCloseable {
         return h;
     }
 
+    /**
+     * A hash of the whole table in slot order: every slot's tag and, for an entry, its key, state,
+     * flags, VM, window records, label, NAT word and flow-log word (not its deadline, start second or
+     * counts, which follow the clock and flow logs). Two shards that saw the same packets and calls
+     * give the same digest. Tests and diagnostics; reads every slot.
+     */
+    public long contentDigest() {
+        ConnTable t = table;
+        long h = 17;
+        for (int i = 0; i < t.capacity; i++) {
+            int tag = t.tagAt(i);
+            h = h * 1_000_003 + tag;
+            if (tag == 0) continue;
+            for (int o = 0; o < ConnTable.O_DEADLINE; o += 8) h = h * 1_000_003 + t.key(i, o);
+            for (int o = ConnTable.O_DIR; o < ConnTable.O_BYTES; o += 8) h = h * 1_000_003 + t.key(i, o);
+            h = h * 1_000_003 + t.rule(i);
+        }
+        return h;
+    }
+
     /** Direction of the packet in the last {@link #track}/{@link #commit} (0 original, 1 reply), or -1 if no entry matched. */
     public int lastDirection() { return lastDir; }
 

@@ -262,11 +262,11 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
      */
     private int perPacketUnprepared(FirewallSnapshot s, Burst b, long now) {
         int acted = 0;
-        for (int i = 0; i < b.count; i++) acted += one(s, b, i, now);
+        for (int i = 0; i < b.count; i++) acted += again(s, b, i, now);
         return acted;
     }
 
-    /** A hairpinned packet i through the stage again (and again while it is turned around): how many times it was acted on. */
+    /** Packet i through the stage on the unprepared path, again while it is turned around (hairpin): how many times it was acted on. */
     private int again(FirewallSnapshot s, Burst b, int i, long now) {
         int acted = 0;
         int r;
