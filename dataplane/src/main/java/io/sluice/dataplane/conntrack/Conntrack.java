@@ -317,7 +317,9 @@ public final class Conntrack implements AutoCloseable {
      */
     public void trackBurst(CtPacket[] pkts, int n, Verdict[] out, long nowNs) {
         prepare(pkts, n, false);
-        for (int i = 0; i < n; i++) out[i] = trackPrepared(i, pkts[i], nowNs);
+        nowNs += clockShift;
+        nowNsLast = nowNs;
+        for (int i = 0; i < n; i++) out[i] = trackPreparedAt(i, pkts[i], nowNs);
     }
 
     /**
@@ -366,6 +368,10 @@ public final class Conntrack implements AutoCloseable {
     public Verdict trackPrepared(int k, CtPacket p, long nowNs) {
         nowNs += clockShift;
         nowNsLast = nowNs;
+        return trackPreparedAt(k, p, nowNs);
+    }
+
+    private Verdict trackPreparedAt(int k, CtPacket p, long nowNs) {
         lastSlot = -1;
         lastDir = -1;
         if (burstOk[k]) return trackKeyed(p, burstKeys[k], nowNs);

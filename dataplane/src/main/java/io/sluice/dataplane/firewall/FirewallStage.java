@@ -75,8 +75,14 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
     private final Verdict[] verdicts = new Verdict[Burst.MAX_CAPACITY];
     /** {@link #perPacket}: per burst slot, its packet's index in {@link #pkts} (-1: not tracked). */
     private final int[] slotK = new int[Burst.MAX_CAPACITY];
-    /** {@link #perPacket} prepares the burst ({@link Conntrack#prepare}); false: {@link #perPacketUnprepared} (tests). */
-    private boolean prepared = true;
+    /**
+     * Live connections from which {@link #perPacket} prepares the burst ({@link Conntrack#prepare}):
+     * 16384 entries are 2 MB of the table's first lines, more than a core's L2 cache. Below, the
+     * entries are in cache and the extra pass over the burst costs more than the overlapped misses
+     * gain (bench ab tenant-1000 against tenant-100000, docs/performance.md).
+     */
+    static final int PREPARE_MIN_ENTRIES = 16_384;
+    private int prepareFrom = PREPARE_MIN_ENTRIES;
     /** The burst's later fragments (slot, zone), decided after its other packets. */
     private final int[] lateIdx = new int[Burst.MAX_CAPACITY];
     private final int[] lateZone = new int[Burst.MAX_CAPACITY];
@@ -142,10 +148,11 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
     public void natHook(NatHook hook) { this.nat = hook; }
 
     /**
-     * Tests: false makes the packet-by-packet path (NAT, cutting groups) track each packet on its
-     * own, as before {@link Conntrack#prepare}: the twin the prepared path is compared with.
+     * Tests: the packet-by-packet path (NAT, cutting groups) prepares bursts from this many live
+     * connections on (0: always; {@link Integer#MAX_VALUE}: never, each packet tracked on its own
+     * as before {@link Conntrack#prepare}, the twin the prepared path is compared with).
      */
-    public void preparedBursts(boolean on) { this.prepared = on; }
+    public void preparedBursts(int fromEntries) { this.prepareFrom = fromEntries; }
 
     @Override
     public int process(Burst b) {
@@ -222,10 +229,11 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
      * computed, the table loads of the whole burst in flight together); a packet's key depends on
      * its own header only, which no other packet's decision changes, and its slot is found when it
      * is tracked, so the verdicts are those of {@link #perPacketUnprepared}. A hairpinned packet
-     * (rewritten by the NAT) goes through once more on the unprepared path.
+     * (rewritten by the NAT) goes through once more on the unprepared path. With fewer than
+     * {@link #prepareFrom} live connections (their entries in cache) the unprepared path runs.
      */
     private int perPacket(FirewallSnapshot s, Burst b, long now) {
-        if (!prepared) return perPacketUnprepared(s, b, now);
+        if (ct.size() < prepareFrom) return perPacketUnprepared(s, b, now);
         int acted = 0, n = 0;
         int[] kOf = slotK;
         for (int i = 0; i < b.count; i++) {
