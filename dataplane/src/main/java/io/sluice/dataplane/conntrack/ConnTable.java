@@ -116,6 +116,13 @@ final class ConnTable implements AutoCloseable {
         return tags.getAtIndex(I, h) + slots.get(L, (long) h * SLOT + O_ALO);
     }
 
+    /** {@link #touch}, and the home entry's second cache line (label, NAT word). */
+    long touchBoth(int tag) {
+        int h = home(tag);
+        long o = (long) h * SLOT;
+        return tags.getAtIndex(I, h) + slots.get(L, o + O_ALO) + slots.get(I, o + O_NAT);
+    }
+
     /** The slot holding the key, or {@code ~emptySlot} (negative) where it would be inserted. */
     int find(int tag, long aHi, long aLo, long bHi, long bLo, long pz, int pf) {
         MemorySegment t = tags, s = slots;

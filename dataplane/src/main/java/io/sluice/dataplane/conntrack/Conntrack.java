@@ -311,14 +311,28 @@ public final class Conntrack implements AutoCloseable {
     /**
      * {@link #track} for {@code n} packets (at most {@link #MAX_BURST}): {@code out[i]} is what
      * {@code track(pkts[i], nowNs)} would return, in order. It first computes every key and loads
-     * each key's tag and home slot, so that the cache misses of the whole burst overlap instead of
-     * coming one after the other (what VPP does with prefetches); then it tracks packet by packet.
-     * {@link #lastDirection()} and friends describe the last packet.
+     * each key's tag and home slot ({@link #prepare}), so that the cache misses of the whole burst
+     * overlap instead of coming one after the other (what VPP does with prefetches); then it tracks
+     * packet by packet. {@link #lastDirection()} and friends describe the last packet.
      */
     public void trackBurst(CtPacket[] pkts, int n, Verdict[] out, long nowNs) {
-        if (n > MAX_BURST) throw new IllegalArgumentException("burst of " + n + " > " + MAX_BURST);
+        prepare(pkts, n, false);
         nowNs += clockShift;
         nowNsLast = nowNs;
+        for (int i = 0; i < n; i++) out[i] = trackPreparedAt(i, pkts[i], nowNs);
+    }
+
+    /**
+     * The first half of {@link #trackBurst}, for a caller that must act between one packet's
+     * tracking and the next's (the NAT: its step may delete entries): computes the key of each of
+     * {@code pkts[0..n)} (at most {@link #MAX_BURST}) and loads each key's tag and home slot (with
+     * {@code secondLine}, also the home entry's second cache line, where the label and NAT word
+     * are), so that the burst's cache misses overlap. Reads the table, changes nothing; then
+     * {@link #trackPrepared}{@code (k, pkts[k], now)} tracks packet k. A table change in between
+     * (a commit, kill, deletion) costs at most a wasted load: the slot is found when tracked.
+     */
+    public void prepare(CtPacket[] pkts, int n, boolean secondLine) {
+        if (n > MAX_BURST) throw new IllegalArgumentException("burst of " + n + " > " + MAX_BURST);
         FlowKey[] keys = burstKeys;
         boolean[] ok = burstOk;
         int[] tags = burstTags;
@@ -333,24 +347,37 @@ public final class Conntrack implements AutoCloseable {
         // held only those of the last few packets
         ConnTable t = table;
         long sink = 0;
-        for (int i = 0; i < n; i++) {
-            int tag = tags[i];
-            if (tag != 0) sink += t.touch(tag);
-        }
-        touchSink = sink; // keeps the loads
-        for (int i = 0; i < n; i++) {
-            CtPacket p = pkts[i];
-            lastSlot = -1;
-            lastDir = -1;
-            if (ok[i]) {
-                out[i] = trackKeyed(p, keys[i], nowNs);
-            } else if (Icmp.isIcmpProto(p.proto) && Icmp.isError(p.family, p.icmpType)) {
-                out[i] = relatedAt(p, nowNs);
-            } else {
-                invalid++;
-                out[i] = Verdict.INVALID;
+        if (secondLine) {
+            for (int i = 0; i < n; i++) {
+                int tag = tags[i];
+                if (tag != 0) sink += t.touchBoth(tag);
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                int tag = tags[i];
+                if (tag != 0) sink += t.touch(tag);
             }
         }
+        touchSink = sink; // keeps the loads
+    }
+
+    /**
+     * {@link #track}{@code (p, nowNs)} for packet k of the last {@link #prepare}, with the key
+     * computed there: {@code p} must be {@code pkts[k]} of that call, unchanged since.
+     */
+    public Verdict trackPrepared(int k, CtPacket p, long nowNs) {
+        nowNs += clockShift;
+        nowNsLast = nowNs;
+        return trackPreparedAt(k, p, nowNs);
+    }
+
+    private Verdict trackPreparedAt(int k, CtPacket p, long nowNs) {
+        lastSlot = -1;
+        lastDir = -1;
+        if (burstOk[k]) return trackKeyed(p, burstKeys[k], nowNs);
+        if (Icmp.isIcmpProto(p.proto) && Icmp.isError(p.family, p.icmpType)) return relatedAt(p, nowNs);
+        invalid++;
+        return Verdict.INVALID;
     }
 
     private Verdict trackKeyed(CtPacket p, FlowKey k, long nowNs) {
@@ -963,6 +990,26 @@ public final class Conntrack implements AutoCloseable {
             h = h * 1_000_003 + table.maxEnd(slot, d);
             h = h * 1_000_003 + table.maxWin(slot, d);
             h = h * 1_000_003 + table.scale(slot, d);
+        }
+        return h;
+    }
+
+    /**
+     * A hash of the whole table in slot order: every slot's tag and, for an entry, its key, state,
+     * flags, VM, window records, label, NAT word and flow-log word (not its deadline, start second or
+     * counts, which follow the clock and flow logs). Two shards that saw the same packets and calls
+     * give the same digest. Tests and diagnostics; reads every slot.
+     */
+    public long contentDigest() {
+        ConnTable t = table;
+        long h = 17;
+        for (int i = 0; i < t.capacity; i++) {
+            int tag = t.tagAt(i);
+            h = h * 1_000_003 + tag;
+            if (tag == 0) continue;
+            for (int o = 0; o < ConnTable.O_DEADLINE; o += 8) h = h * 1_000_003 + t.key(i, o);
+            for (int o = ConnTable.O_DIR; o < ConnTable.O_BYTES; o += 8) h = h * 1_000_003 + t.key(i, o);
+            h = h * 1_000_003 + t.rule(i);
         }
         return h;
     }

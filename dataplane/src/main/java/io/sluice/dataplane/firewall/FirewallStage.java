@@ -73,6 +73,16 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
     private final CtPacket[] pkts = new CtPacket[Burst.MAX_CAPACITY];
     private final int[] idx = new int[Burst.MAX_CAPACITY];
     private final Verdict[] verdicts = new Verdict[Burst.MAX_CAPACITY];
+    /** {@link #perPacket}: per burst slot, its packet's index in {@link #pkts} (-1: not tracked). */
+    private final int[] slotK = new int[Burst.MAX_CAPACITY];
+    /**
+     * Live connections from which {@link #perPacket} prepares the burst ({@link Conntrack#prepare}):
+     * 16384 entries are 2 MB of the table's first lines, more than a core's L2 cache. Below, the
+     * entries are in cache and the extra pass over the burst costs more than the overlapped misses
+     * gain (bench ab tenant-1000 against tenant-100000, docs/performance.md).
+     */
+    static final int PREPARE_MIN_ENTRIES = 16_384;
+    private int prepareFrom = PREPARE_MIN_ENTRIES;
     /** The burst's later fragments (slot, zone), decided after its other packets. */
     private final int[] lateIdx = new int[Burst.MAX_CAPACITY];
     private final int[] lateZone = new int[Burst.MAX_CAPACITY];
@@ -136,6 +146,13 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
      * Control thread, before traffic.
      */
     public void natHook(NatHook hook) { this.nat = hook; }
+
+    /**
+     * Tests: the packet-by-packet path (NAT, cutting groups) prepares bursts from this many live
+     * connections on (0: always; {@link Integer#MAX_VALUE}: never, each packet tracked on its own
+     * as before {@link Conntrack#prepare}, the twin the prepared path is compared with).
+     */
+    public void preparedBursts(int fromEntries) { this.prepareFrom = fromEntries; }
 
     @Override
     public int process(Burst b) {
@@ -203,55 +220,125 @@ public final class FirewallStage implements Stage, io.sluice.dataplane.pipeline.
         return n;
     }
 
-    /** Packet by packet, with the rule-change re-check of connections admitted by a cutting group. */
+    /**
+     * Packet by packet, with the rule-change re-check of connections admitted by a cutting group
+     * and the NAT step: each packet is tracked, decided and translated before the next one is
+     * tracked, since a decision can delete entries (a cut, a stale or exhausted NAT binding, a
+     * re-opened TCP connection) that a later packet of the burst would have found. First a pass
+     * fills every packet's {@link CtPacket} and {@link Conntrack#prepare prepares} the burst (keys
+     * computed, the table loads of the whole burst in flight together); a packet's key depends on
+     * its own header only, which no other packet's decision changes, and its slot is found when it
+     * is tracked, so the verdicts are those of {@link #perPacketUnprepared}. A hairpinned packet
+     * (rewritten by the NAT) goes through once more on the unprepared path. With fewer than
+     * {@link #prepareFrom} live connections (their entries in cache) the unprepared path runs.
+     */
     private int perPacket(FirewallSnapshot s, Burst b, long now) {
-        int acted = 0;
-        pkt = pkts[0];
+        if (ct.size() < prepareFrom) return perPacketUnprepared(s, b, now);
+        int acted = 0, n = 0;
+        int[] kOf = slotK;
         for (int i = 0; i < b.count; i++) {
+            kOf[i] = -1;
             if (!firewalled(b, i, pendingTx)) continue;
-            int in = b.inPort[i];
-            int out = b.outPort[i];
-            int zone = s.flowZone(in, out);
+            int zone = s.flowZone(b.inPort[i], b.outPort[i]);
             if (zone < 0) continue;
-            acted++;
-            SecurityGroupTable tin = s.table(in);
-            SecurityGroupTable tout = s.table(out);
-            int vmPort = tin != null ? in : out;
+            pkt = pkts[n];
             int fill = fill(b, i, zone);
-            if (fill == FILL_PASS) continue;
             if (fill == FILL_LATER) {
-                acted--;
                 lateIdx[nLate] = i;
                 lateZone[nLate++] = zone;
                 continue;
             }
-            Verdict v = ct.track(pkt, now);
-            if (recording) traceCt[i] = (byte) (v.ordinal() + 1);
-            switch (v) {
-                case ESTABLISHED -> {
-                    int label = ct.lastLabel();
-                    if ((label & (EGRESS_CUT | INGRESS_CUT)) != 0 && (label >>> 2) != (s.epoch & EPOCH_MASK)) {
-                        if (!recheck(s, b, i, label)) {
-                            ct.kill(pkt);
-                            drop(b, i, vmPort, FirewallCounters.CUT);
-                            if ((b.flags[i] & PacketFlags.FRAGMENT) != 0) firstFragment(b, i, vmPort, now); // forgets it
-                            continue;
-                        }
-                    }
-                    c.passed[0]++;
-                }
-                case RELATED -> c.passed[1]++;
-                case NEW -> {
-                    if (nat == null || nat.mayStart(b, i)) admit(s, b, i, tin, tout, in, out, vmPort, now);
-                }
-                default -> drop(b, i, vmPort, FirewallCounters.INVALID);
-            }
-            if ((b.flags[i] & PacketFlags.FRAGMENT) != 0) firstFragment(b, i, vmPort, now); // keyed before NAT rewrites
-            // hairpin: the packet now comes from the external port to a VM; once more for the receiver
-            // (its inPort is the external port now, so it cannot be turned around a second time)
-            if (nat != null && b.next[i] != Next.DROP && nat.passed(b, i, pkt, ct, v)) i--;
+            acted++;
+            if (fill == FILL_PASS) continue;
+            kOf[i] = n++;
+        }
+        if (n == 0) return acted;
+        ct.prepare(pkts, n, nat != null);
+        for (int i = 0; i < b.count; i++) {
+            int k = kOf[i];
+            if (k < 0) continue;
+            pkt = pkts[k];
+            Verdict v = ct.trackPrepared(k, pkt, now);
+            if (decided(s, b, i, v, now)) acted += again(s, b, i, now);
         }
         return acted;
+    }
+
+    /**
+     * Per-packet tracking as it was before {@link Conntrack#prepare} (fill, track, decide, one
+     * packet after the other): the twin the prepared path is tested against (NatBurstProperties).
+     */
+    private int perPacketUnprepared(FirewallSnapshot s, Burst b, long now) {
+        int acted = 0;
+        for (int i = 0; i < b.count; i++) acted += again(s, b, i, now);
+        return acted;
+    }
+
+    /** Packet i through the stage on the unprepared path, again while it is turned around (hairpin): how many times it was acted on. */
+    private int again(FirewallSnapshot s, Burst b, int i, long now) {
+        int acted = 0;
+        int r;
+        do {
+            r = one(s, b, i, now);
+            acted += r & 1;
+        } while ((r & 2) != 0);
+        return acted;
+    }
+
+    /**
+     * Packet i on the unprepared path: fill {@link #pkts}[0], track, decide. Bit 0 of the result:
+     * the packet was acted on (counted); bit 1: it was turned around (hairpin) and goes through once more.
+     */
+    private int one(FirewallSnapshot s, Burst b, int i, long now) {
+        if (!firewalled(b, i, pendingTx)) return 0;
+        int zone = s.flowZone(b.inPort[i], b.outPort[i]);
+        if (zone < 0) return 0;
+        pkt = pkts[0];
+        int fill = fill(b, i, zone);
+        if (fill == FILL_PASS) return 1;
+        if (fill == FILL_LATER) {
+            lateIdx[nLate] = i;
+            lateZone[nLate++] = zone;
+            return 0;
+        }
+        Verdict v = ct.track(pkt, now);
+        return decided(s, b, i, v, now) ? 3 : 1;
+    }
+
+    /**
+     * Packet i ({@link #pkt}) got verdict v: pass, admit or drop it, then the NAT step. True when the
+     * NAT turned it around (hairpin): it now comes from the external port to a VM and goes through
+     * the stage once more for the receiver (its inPort is the external port now, so it cannot be
+     * turned around a second time).
+     */
+    private boolean decided(FirewallSnapshot s, Burst b, int i, Verdict v, long now) {
+        int in = b.inPort[i];
+        int out = b.outPort[i];
+        SecurityGroupTable tin = s.table(in);
+        SecurityGroupTable tout = s.table(out);
+        int vmPort = tin != null ? in : out;
+        if (recording) traceCt[i] = (byte) (v.ordinal() + 1);
+        switch (v) {
+            case ESTABLISHED -> {
+                int label = ct.lastLabel();
+                if ((label & (EGRESS_CUT | INGRESS_CUT)) != 0 && (label >>> 2) != (s.epoch & EPOCH_MASK)) {
+                    if (!recheck(s, b, i, label)) {
+                        ct.kill(pkt);
+                        drop(b, i, vmPort, FirewallCounters.CUT);
+                        if ((b.flags[i] & PacketFlags.FRAGMENT) != 0) firstFragment(b, i, vmPort, now); // forgets it
+                        return false;
+                    }
+                }
+                c.passed[0]++;
+            }
+            case RELATED -> c.passed[1]++;
+            case NEW -> {
+                if (nat == null || nat.mayStart(b, i)) admit(s, b, i, tin, tout, in, out, vmPort, now);
+            }
+            default -> drop(b, i, vmPort, FirewallCounters.INVALID);
+        }
+        if ((b.flags[i] & PacketFlags.FRAGMENT) != 0) firstFragment(b, i, vmPort, now); // keyed before NAT rewrites
+        return nat != null && b.next[i] != Next.DROP && nat.passed(b, i, pkt, ct, v);
     }
 
     private void admit(FirewallSnapshot s, Burst b, int i, SecurityGroupTable tin, SecurityGroupTable tout,

@@ -44,26 +44,29 @@ public final class NatRewrite {
             if (port >= 0) Mem.put16(l4 + (src ? 0 : 2), port);
             return;
         }
+        // the L4 checksum read once, both updates (address, port) applied to it, written once
         if (proto == TCP) {
             long c = l4 + 16;
-            Checksum.update32At(c, old, addr);
+            int sum = Checksum.update32(Mem.u16(c), old, addr);
             if (port >= 0) {
                 long pa = l4 + (src ? 0 : 2);
                 int op = Mem.u16(pa);
                 Mem.put16(pa, port);
-                Checksum.update16At(c, op, port);
+                sum = Checksum.update16(sum, op, port);
             }
+            Mem.put16(c, sum);
         } else if (proto == UDP) {
             long c = l4 + 6;
-            boolean none = Mem.u16(c) == 0;
-            if (!none) Checksum.update32At(c, old, addr);
+            int sum = Mem.u16(c);
+            boolean none = sum == 0;
+            if (!none) sum = Checksum.update32(sum, old, addr);
             if (port >= 0) {
                 long pa = l4 + (src ? 0 : 2);
                 int op = Mem.u16(pa);
                 Mem.put16(pa, port);
-                if (!none) Checksum.update16At(c, op, port);
+                if (!none) sum = Checksum.update16(sum, op, port);
             }
-            if (!none && Mem.u16(c) == 0) Mem.put16(c, 0xFFFF);
+            if (!none) Mem.put16(c, sum == 0 ? 0xFFFF : sum);
         } else if (proto == ICMP && port >= 0) {
             int type = Mem.u8(l4);
             if (type == 0 || type == 8) {

@@ -102,6 +102,11 @@ public final class NatHarness implements AutoCloseable {
                 "security-groups:\n  conntrack-dir: \"" + conntrackDir + "\"\n  groups: []"), keepLog);
     }
 
+    /** With this configuration (e.g. {@link #yaml} with other limits). */
+    NatHarness(String y) throws Exception {
+        this(y, null);
+    }
+
     private NatHarness(String y, java.util.function.Consumer<String> keepLog) throws Exception {
         SluiceConfig cfg = ConfigLoader.parse("nat.yaml", y);
         fw = new FirewallState(cfg.ports().size(), FirewallConfigLoader.parseDocument("nat.yaml", y, cfg));

@@ -24,7 +24,18 @@ class NatZeroAllocationTest {
 
     @Test
     void natPathAllocatesNothing() throws Exception {
+        allocatesNothing(Integer.MAX_VALUE); // each packet tracked on its own (the default at this size)
+    }
+
+    /** The same with the firewall preparing every burst (Conntrack.prepare; by default only from 16384 connections). */
+    @Test
+    void preparedNatPathAllocatesNothing() throws Exception {
+        allocatesNothing(0);
+    }
+
+    static void allocatesNothing(int prepareFrom) throws Exception {
         try (NatHarness h = new NatHarness(64, 4)) {
+            NatBurstProperties.firewall(h).preparedBursts(prepareFrom);
             long bcast = 0xFFFF_FFFF_FFFFL;
             // learn the gateway, open the flows once
             h.run(EXT, arp(h.frame(0), EXT_MAC, GW_MAC, 2, GW_MAC, GW, EXT_MAC, SNAT));
