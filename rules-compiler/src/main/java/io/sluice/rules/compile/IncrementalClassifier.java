@@ -45,6 +45,32 @@ public final class IncrementalClassifier {
     private int rebuilt;
     private int reused;
     private boolean lastWasLocal;
+    /** What the last update did (counted as it goes, for the latency breakdown). */
+    private final Cost cost = new Cost();
+
+    /**
+     * What the last {@link #update} did, for explaining its latency (bench breakdown; not read by lookups).
+     * {@code compacted}: the garbage threshold laid everything out again; {@code relaidOut}: the
+     * general path (several rules, inserts); {@code flipRules}: the most rules of a large node
+     * (> 256 ints) rebuilt from scratch because its cut decision changed (0 if none);
+     * {@code scratchNodes}/{@code scratchRules}: subtrees built from scratch and their rule
+     * lists' summed length; {@code appendedInts}: node and leaf ints appended; {@code grown}:
+     * a backing array was reallocated (copied).
+     */
+    public static final class Cost {
+        public boolean compacted, relaidOut, grown;
+        public int flipRules, scratchNodes;
+        /** Child slots whose list the rule changed, over all visited nodes. */
+        public long slotsVisited;
+        public long scratchRules, appendedInts;
+
+        void clear() {
+            compacted = relaidOut = grown = false;
+            flipRules = scratchNodes = 0;
+            slotsVisited = 0;
+            scratchRules = appendedInts = 0;
+        }
+    }
 
     /** One partition's tree. */
     private static final class Tree {
@@ -72,6 +98,7 @@ public final class IncrementalClassifier {
         rebuilt = 0;
         reused = 0;
         lastWasLocal = false;
+        cost.clear();
         if (rules == null || !sameShape(rules, next) || rules.size() != next.size()) {
             relayout(next, true);
             return table;
@@ -88,12 +115,14 @@ public final class IncrementalClassifier {
             i = (r + 1) * dims;
         }
         if (count > 1 || count == 1 && !oneRuleApplies(rules, next, changed)) {
+            cost.relaidOut = true;
             relayout(next, true);
             return table;
         }
         FlatRules prev = rules;
         rules = next;
         if (count == 1 && !oneRule(prev, next, changed)) {
+            cost.relaidOut = true;
             relayout(next, false); // a tree outgrew its memory budget: compile everything as from scratch
             return table;
         }
@@ -105,6 +134,7 @@ public final class IncrementalClassifier {
         for (Tree t : trees) if (t != null) live += t.liveInts();
         if (nodes.size() + leaves.size() > GARBAGE_FACTOR * live + GARBAGE_ALLOWANCE) {
             relayout(next, true); // compaction: reuses every tree
+            cost.compacted = true;
             reused = rebuilt = 0;
             lastWasLocal = false;
             return table;
@@ -119,6 +149,8 @@ public final class IncrementalClassifier {
     public int lastRebuilt() { return rebuilt; }
     /** Partitions reused unchanged by the last update. */
     public int lastReused() { return reused; }
+    /** What the last update did (the same object, overwritten by the next update). */
+    public Cost lastCost() { return cost; }
     /** True if the last update changed only the nodes one rule touches. */
     public boolean lastWasLocal() { return lastWasLocal; }
 
@@ -158,6 +190,18 @@ public final class IncrementalClassifier {
         int dims = next.dims();
         long[] oldBox = box(prev, r), newBox = box(next, r);
         for (int d = 0; d < dims; d++) { bounds[0][r * dims + d] = newBox[d]; bounds[1][r * dims + d] = newBox[dims + d]; }
+        int[] na = nodes.array(), la = leaves.array();
+        long before = nodes.size() + leaves.size();
+        try {
+            return oneRuleTrees(prev, next, r, po, pn, oldBox, newBox);
+        } finally {
+            cost.appendedInts = nodes.size() + leaves.size() - before;
+            cost.grown = na != nodes.array() || la != leaves.array();
+        }
+    }
+
+    private boolean oneRuleTrees(FlatRules prev, FlatRules next, int r, int po, int pn, long[] oldBox, long[] newBox) {
+        int dims = next.dims();
         for (int c : po == pn ? new int[] {po} : new int[] {po, pn}) {
             Tree t = trees[c];
             boolean inOld = c == po, inNew = c == pn;
@@ -190,7 +234,7 @@ public final class IncrementalClassifier {
         int live = b.live(in, in.length, n.rlo, n.rhi);
         int ro = indexOf(n.in, ch.r), rn = indexOf(in, ch.r);
         boolean effOld = ro >= 0 && ro < n.live, effNew = rn >= 0 && rn < live;
-        if (!samePrefixButR(n.in, n.live, in, live, ch.r)) return scratch(b, in, n);
+        if (!samePrefixButR(n.in, n.live, in, live, ch.r)) return n.size > SMALL_SUBTREE ? flip(b, in, n) : scratch(b, in, n);
         if (!effOld && !effNew) { // the rule cannot win anywhere in this region, before or after
             n.in = in;
             return n;
@@ -204,22 +248,22 @@ public final class IncrementalClassifier {
                 if (effNew) n.distinct[d] += insertKey(n, d, ch.key(ch.newBox, d, n.rlo, n.rhi));
             }
             dim = b.chooseDimFromStats(n);
-            if (dim != n.dim) return scratch(b, in, n);
+            if (dim != n.dim) return flip(b, in, n);
             int widthBits = widthBits(n, dim);
             if (effOld) b.addSpans(n.spanSum, ch.oldBox[dim], ch.oldBox[ch.dims + dim], n.rlo[dim], n.rhi[dim], widthBits, -1);
             if (effNew) b.addSpans(n.spanSum, ch.newBox[dim], ch.newBox[ch.dims + dim], n.rlo[dim], n.rhi[dim], widthBits, 1);
             bits = b.cutBitsFromSums(n.spanSum, live, widthBits);
         } else if (live >= CutTreeCompiler.Build.STATS_MIN) {
-            return scratch(b, in, n); // grew past the statistics threshold: record it afresh
+            return flip(b, in, n); // grew past the statistics threshold: record it afresh
         } else {
             n.keys = null;
             n.distinct = null;
             n.spanSum = null;
             dim = b.chooseDim(in, live, n.rlo, n.rhi, null, null);
-            if (dim != n.dim) return scratch(b, in, n);
+            if (dim != n.dim) return flip(b, in, n);
             bits = b.chooseCutBits(in, live, dim, n.rlo[dim], n.rhi[dim], widthBits(n, dim));
         }
-        if (bits != n.bits) return scratch(b, in, n);
+        if (bits != n.bits) return flip(b, in, n);
         int np = 1 << bits, shift = n.shift;
         // children whose list changes: the slots the rule's range covered before and covers now
         int ao = 1, bo = 0, an = 1, bn = 0;
@@ -227,6 +271,7 @@ public final class IncrementalClassifier {
         if (effNew) { an = slot(ch.newBox[dim], n, dim); bn = slot(ch.newBox[ch.dims + dim], n, dim); }
         int from = Math.min(effOld ? ao : an, effNew ? an : ao), to = Math.max(effOld ? bo : bn, effNew ? bn : bo);
         int[][] lists = new int[to - from + 1][];
+        cost.slotsVisited += to - from + 1;
         for (int c = from; c <= to; c++) {
             int[] l = n.kids[c].kind == BNode.EMPTY ? EMPTY : n.kids[c].in;
             boolean wasIn = c >= ao && c <= bo, isIn = c >= an && c <= bn;
@@ -240,7 +285,7 @@ public final class IncrementalClassifier {
                 int len = c >= from && c <= to ? lists[c - from].length : n.kids[c].kind == BNode.EMPTY ? 0 : n.kids[c].in.length;
                 largest = Math.max(largest, len);
             }
-            if (largest == live) return scratch(b, in, n); // no child got smaller: a compile from scratch makes a leaf here
+            if (largest == live) return flip(b, in, n); // no child got smaller: a compile from scratch makes a leaf here
         }
         BNode[] kids = n.kids.clone();
         // Sharing as a compile from scratch does it: children whose lists are equal and all cover the
@@ -319,11 +364,19 @@ public final class IncrementalClassifier {
         return b.emptyRef;
     }
 
-    private static BNode scratch(CutTreeCompiler.Build b, int[] in, BNode region) {
+    private BNode scratch(CutTreeCompiler.Build b, int[] in, BNode region) {
         return scratch(b, in, region.rlo, region.rhi, region.depth);
     }
 
-    private static BNode scratch(CutTreeCompiler.Build b, int[] in, long[] rlo, long[] rhi, int depth) {
+    /** A large node whose cut decision changed: rebuilt from scratch (counted as a flip). */
+    private BNode flip(CutTreeCompiler.Build b, int[] in, BNode n) {
+        cost.flipRules = Math.max(cost.flipRules, in.length);
+        return scratch(b, in, n);
+    }
+
+    private BNode scratch(CutTreeCompiler.Build b, int[] in, long[] rlo, long[] rhi, int depth) {
+        cost.scratchNodes++;
+        cost.scratchRules += in.length;
         b.node(in, in.length, rlo.clone(), rhi.clone(), depth);
         return b.made;
     }
