@@ -511,8 +511,11 @@ public final class IncrementalClassifier {
                 t.emptyRef = b.emptyRef;
             }
         }
-        nn.trim(); // the table holds exactly what a compile from scratch holds; the first append grows it by a quarter
-        nl.trim();
+        // a small table holds exactly what a compile from scratch holds (many of them: one per interface
+        // and direction); a large one keeps a quarter spare, so that the next updates append without
+        // copying the whole array inside one update
+        nn.trim(headroom(nn.size()));
+        nl.trim(headroom(nl.size()));
         nodes = nn;
         leaves = nl;
         trees = ts;
@@ -564,7 +567,8 @@ public final class IncrementalClassifier {
         final int[] from;
         final int[] to;
         final boolean dryRun;
-        final Map<BNode, Integer> refs = new java.util.IdentityHashMap<>();
+        /** Nodes this walk has emitted carry this mark and their reference in {@link BNode#emitRef} (shared subtrees are emitted once). */
+        final int mark = BNode.nextMark();
         final IntList top = new IntList(16);
         BNode root;
         int emptyLeaf;
@@ -585,19 +589,17 @@ public final class IncrementalClassifier {
                 if (emptyRef == 0) emptyRef = stub(emptyLeaf);
                 return emptyRef;
             }
-            Integer done = refs.get(b);
-            if (done != null) return done;
+            if (b.emitMark == mark) return b.emitRef;
             int ref;
             if (b.kind == BNode.LEAF) {
-                int p = b.leafAt, at = nl.size();
-                int n = src[p];
-                nl.add(n);
-                p++;
-                for (int i = 0; i < n; i++) {
-                    int len = Classifier.entryInts(dims, src, p);
-                    nl.add(from == null ? src[p] : to[Arrays.binarySearch(from, src[p])]);
-                    for (int j = 1; j < len; j++) nl.add(src[p + j]);
-                    p += len;
+                int p = b.leafAt + 1, n = src[b.leafAt];
+                int end = p;
+                for (int i = 0; i < n; i++) end += Classifier.entryInts(dims, src, end);
+                int at = nl.reserve(end - b.leafAt);
+                int[] out = nl.array();
+                System.arraycopy(src, b.leafAt, out, at, end - b.leafAt); // one block: the count, then the entries
+                if (from != null) { // rename the entries' priorities
+                    for (int q = p; q < end; q += Classifier.entryInts(dims, src, q)) out[at + q - b.leafAt] = to[Arrays.binarySearch(from, src[q])];
                 }
                 ref = stub(at);
                 if (!dryRun) b.leafAt = at;
@@ -607,7 +609,8 @@ public final class IncrementalClassifier {
                 for (int c = 0; c < np; c++) kids[c] = emit(b.kids[c]); // children first, as the compiler lays them out
                 ref = (CutTreeCompiler.Build.writeNode(b == root ? top : nn, b.shift, kids, emptyRef, b.rlo[b.dim]) << 4) | b.dim;
             }
-            refs.put(b, ref);
+            b.emitMark = mark;
+            b.emitRef = ref;
             if (!dryRun) b.ref = ref;
             return ref;
         }
@@ -631,6 +634,11 @@ public final class IncrementalClassifier {
 
     private static byte[] actions(FlatRules f) { return f.actionArray().clone(); }
     private static int[] ids(FlatRules f) { return f.idArray().clone(); }
+
+    /** Spare ints kept after a re-layout of an array of {@code size} ints. */
+    static int headroom(int size) { return size < HEADROOM_MIN ? 0 : size / 4; }
+
+    private static final int HEADROOM_MIN = 1 << 16;
 
     private static boolean sameRules(FlatRules a, int[] am, FlatRules b, int[] bm) {
         if (a == null || am.length != bm.length || a.dims() != b.dims()) return false;

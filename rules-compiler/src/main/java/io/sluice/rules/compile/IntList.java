@@ -36,7 +36,9 @@ final class IntList {
     int size() { return n; }
     int[] toArray() { return Arrays.copyOf(a, n); }
     /** Drops the spare capacity (the next append copies). */
-    void trim() { if (a.length != n) a = Arrays.copyOf(a, n); }
+    void trim() { trim(0); }
+    /** Keeps exactly {@code spare} ints of spare capacity. */
+    void trim(int spare) { if (a.length != n + spare) a = Arrays.copyOf(a, n + spare); }
     /** The backing array (longer than {@link #size()}); appends past the size never touch what a reader of it can reach. */
     int[] array() { return a; }
 }
