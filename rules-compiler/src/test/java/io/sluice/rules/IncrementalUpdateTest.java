@@ -39,6 +39,7 @@ class IncrementalUpdateTest {
     @Test
     void oneRuleChangesAtOneAndTenThousandRulesEqualScratch() {
         SplittableRandom rnd = new SplittableRandom(11);
+        long reusedSubtrees = 0;
         for (ClassBenchGen.Kind kind : ClassBenchGen.Kind.values()) {
             for (int size : new int[] {1_000, 10_000}) {
                 FlatRules rules = ClassBenchGen.rules(kind, size, 3);
@@ -49,6 +50,7 @@ class IncrementalUpdateTest {
                     FlatRules next = ClassBenchGen.withOneRuleChanged(rules, rnd.nextInt(size), rnd);
                     inc.update(next);
                     if (inc.lastWasLocal()) local++;
+                    reusedSubtrees += inc.lastCost().reusedSubtrees;
                     rules = next;
                     int[] keys = ClassBenchGen.trace(rules, 1, u);
                     if (size >= 10_000) keys = java.util.Arrays.copyOf(keys, 5 * 2_000);
@@ -57,6 +59,8 @@ class IncrementalUpdateTest {
                 assertTrue(local >= updates / 2, kind + " " + size + ": most one-rule changes update in place, " + local + " of " + updates);
             }
         }
+        // a node whose cut flipped reuses the old subtrees a compile from scratch meets again: that path ran and stayed exact
+        assertTrue(reusedSubtrees > 0, "some flipped node reused an old subtree");
     }
 
     @Test

@@ -75,7 +75,7 @@ public final class RulesUpdateLatency {
                     + "wide (>= 64 subtrees built from scratch or >= 4096 child slots whose list changed), GC during the update, else preempted/other. "
                     + "Median thread CPU, subtrees, slots and ints appended per cause.");
             System.out.println();
-            System.out.println("| set | slowest | compaction | general | GC | flip (max rules) | growth | wide | other | all updates: compactions, growths, GCs |");
+            System.out.println("| set | slowest | compaction | general | GC | flip | growth | wide | other | all updates: compactions, growths, GCs, flips with reuse |");
             System.out.println("|---|---|---|---|---|---|---|---|---|---|");
             whyRows.forEach(System.out::println);
         }
@@ -91,9 +91,9 @@ public final class RulesUpdateLatency {
     }
 
     /** One update's time and what it did. */
-    private record Why(long wall, long cpu, long gcs, boolean compacted, boolean general, int flipRules, boolean grown, int scratchNodes, long slots, long appended) {
+    private record Why(long wall, long cpu, long gcs, boolean compacted, boolean general, int flipRules, boolean grown, int scratchNodes, long slots, long appended, int reused, char flipWhy) {
         Why(long wall, long cpu, long gcs, IncrementalClassifier.Cost c) {
-            this(wall, cpu, gcs, c.compacted, c.relaidOut, c.flipRules, c.grown, c.scratchNodes, c.slotsVisited, c.appendedInts);
+            this(wall, cpu, gcs, c.compacted, c.relaidOut, c.flipRules, c.grown, c.scratchNodes, c.slotsVisited, c.appendedInts, c.reusedSubtrees, c.flipWhy);
         }
 
         int cause() {
@@ -119,15 +119,17 @@ public final class RulesUpdateLatency {
                 if (l.isEmpty()) { sb.append(" 0 |"); continue; }
                 long[] cp = l.stream().mapToLong(Why::cpu).sorted().toArray();
                 sb.append(' ').append(l.size()).append(" (CPU ").append(Math.round(cp[cp.length / 2] / 1e3)).append(" us");
-                if (c == 3) sb.append(", ").append(l.stream().mapToInt(Why::flipRules).max().getAsInt()).append(" rules");
+                if (c == 3) sb.append(", ").append(l.stream().mapToInt(Why::flipRules).max().getAsInt()).append(" rules, ")
+                        .append(l.stream().mapToInt(Why::reused).sorted().toArray()[l.size() / 2]).append(" subtrees reused, why ")
+                        .append(l.stream().map(x -> String.valueOf(x.flipWhy)).sorted().collect(java.util.stream.Collectors.joining()));
                 if (c == 5) sb.append(", ").append(l.stream().mapToInt(Why::scratchNodes).sorted().toArray()[l.size() / 2]).append(" subtrees, ")
                         .append(l.stream().mapToLong(Why::slots).sorted().toArray()[l.size() / 2]).append(" slots");
                 if (c != 0 && c != 1) sb.append(", ").append(l.stream().mapToLong(Why::appended).sorted().toArray()[l.size() / 2] / 1000).append("k ints");
                 sb.append(") |");
             }
             long comp = Arrays.stream(all).filter(Why::compacted).count(), grow = Arrays.stream(all).filter(Why::grown).count();
-            long gcs = Arrays.stream(all).filter(x -> x.gcs > 0).count();
-            return sb.append(' ').append(comp).append(", ").append(grow).append(", ").append(gcs).append(" |").toString();
+            long gcs = Arrays.stream(all).filter(x -> x.gcs > 0).count(), reuse = Arrays.stream(all).filter(x -> x.reused > 0).count();
+            return sb.append(' ').append(comp).append(", ").append(grow).append(", ").append(gcs).append(", ").append(reuse).append(" |").toString();
         }
     }
 }

@@ -207,8 +207,26 @@ public final class CutTreeCompiler {
             return n;
         }
 
+        /**
+         * With {@link #record}: a subtree of the previous tree that may be reused (see
+         * {@link #reusable}), and the rule whose box changed (a subtree holding it is never reused).
+         */
+        BNode reuseFrom;
+        int reuseSkip = -1;
+        /** Subtrees reused so far. */
+        int reusedSubtrees;
+
         /** Builds the subtree for rules {@code rs[0..n)} in the region; returns its reference. */
         int node(int[] rs, int n, long[] rlo, long[] rhi, int depth) {
+            if (reuseFrom != null && depth > reuseFrom.depth) {
+                BNode old = reusable(rs, n, rlo, rhi, depth);
+                if (old != null) {
+                    old.users = 0; // its old parent is being replaced: the new parent counts its uses
+                    made = old;
+                    reusedSubtrees++;
+                    return old.ref;
+                }
+            }
             int incoming = n;
             n = live(rs, n, rlo, rhi);
             if (n == 0) {
@@ -294,6 +312,27 @@ public final class CutTreeCompiler {
                 made = me;
             }
             return (at << 4) | dim;
+        }
+
+        /**
+         * The node of the previous subtree {@link #reuseFrom} with exactly this region, depth and
+         * incoming rule list, not holding the changed rule: the subtree a compile from scratch
+         * builds here (its arrays are immutable once written), or null. Found by descending the
+         * previous subtree along the region, O(depth).
+         */
+        private BNode reusable(int[] rs, int n, long[] rlo, long[] rhi, int depth) {
+            BNode cur = reuseFrom;
+            while (cur.kind == BNode.INNER && cur.depth < depth) {
+                int d = cur.dim;
+                if (rlo[d] < cur.rlo[d] || rhi[d] > cur.rhi[d]) return null;
+                int c = (int) ((rlo[d] - cur.rlo[d]) >>> cur.shift);
+                if ((rhi[d] - cur.rlo[d]) >>> cur.shift != c) return null; // spans several of its children
+                cur = cur.kids[c];
+            }
+            if (cur.kind == BNode.EMPTY || cur.depth != depth || cur.in.length != n || !Arrays.equals(cur.rlo, rlo) || !Arrays.equals(cur.rhi, rhi)) return null;
+            if (!Arrays.equals(cur.in, 0, n, rs, 0, n)) return null;
+            if (reuseSkip >= 0 && Arrays.binarySearch(cur.in, reuseSkip) >= 0) return null;
+            return cur;
         }
 
         /** Appends the node with children {@code kids} to {@code out}, not storing the empty leaf {@code emptyRef} at its ends; returns its offset. */

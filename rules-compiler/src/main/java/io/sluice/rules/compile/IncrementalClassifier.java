@@ -62,12 +62,18 @@ public final class IncrementalClassifier {
         public int flipRules, scratchNodes;
         /** Child slots whose list the rule changed, over all visited nodes. */
         public long slotsVisited;
+        /** Why the largest flip happened: 'p' covering prefix changed, 'd' cut dimension, 'b' cut bits, 'n' no progress, 's' statistics threshold. */
+        public char flipWhy;
+        /** Subtrees of a flipped node reused in its rebuild. */
+        public int reusedSubtrees;
         public long scratchRules, appendedInts;
 
         void clear() {
             compacted = relaidOut = grown = false;
             flipRules = scratchNodes = 0;
             slotsVisited = 0;
+            reusedSubtrees = 0;
+            flipWhy = 0;
             scratchRules = appendedInts = 0;
         }
     }
@@ -234,7 +240,7 @@ public final class IncrementalClassifier {
         int live = b.live(in, in.length, n.rlo, n.rhi);
         int ro = indexOf(n.in, ch.r), rn = indexOf(in, ch.r);
         boolean effOld = ro >= 0 && ro < n.live, effNew = rn >= 0 && rn < live;
-        if (!samePrefixButR(n.in, n.live, in, live, ch.r)) return n.size > SMALL_SUBTREE ? flip(b, in, n) : scratch(b, in, n);
+        if (!samePrefixButR(n.in, n.live, in, live, ch.r)) return n.size > SMALL_SUBTREE ? flip(b, in, n, ch.r, 'p') : scratch(b, in, n);
         if (!effOld && !effNew) { // the rule cannot win anywhere in this region, before or after
             n.in = in;
             return n;
@@ -248,22 +254,22 @@ public final class IncrementalClassifier {
                 if (effNew) n.distinct[d] += insertKey(n, d, ch.key(ch.newBox, d, n.rlo, n.rhi));
             }
             dim = b.chooseDimFromStats(n);
-            if (dim != n.dim) return flip(b, in, n);
+            if (dim != n.dim) return flip(b, in, n, ch.r, 'd');
             int widthBits = widthBits(n, dim);
             if (effOld) b.addSpans(n.spanSum, ch.oldBox[dim], ch.oldBox[ch.dims + dim], n.rlo[dim], n.rhi[dim], widthBits, -1);
             if (effNew) b.addSpans(n.spanSum, ch.newBox[dim], ch.newBox[ch.dims + dim], n.rlo[dim], n.rhi[dim], widthBits, 1);
             bits = b.cutBitsFromSums(n.spanSum, live, widthBits);
         } else if (live >= CutTreeCompiler.Build.STATS_MIN) {
-            return flip(b, in, n); // grew past the statistics threshold: record it afresh
+            return flip(b, in, n, ch.r, 's'); // grew past the statistics threshold: record it afresh
         } else {
             n.keys = null;
             n.distinct = null;
             n.spanSum = null;
             dim = b.chooseDim(in, live, n.rlo, n.rhi, null, null);
-            if (dim != n.dim) return flip(b, in, n);
+            if (dim != n.dim) return flip(b, in, n, ch.r, 'd');
             bits = b.chooseCutBits(in, live, dim, n.rlo[dim], n.rhi[dim], widthBits(n, dim));
         }
-        if (bits != n.bits) return flip(b, in, n);
+        if (bits != n.bits) return flip(b, in, n, ch.r, 'b');
         int np = 1 << bits, shift = n.shift;
         // children whose list changes: the slots the rule's range covered before and covers now
         int ao = 1, bo = 0, an = 1, bn = 0;
@@ -285,7 +291,7 @@ public final class IncrementalClassifier {
                 int len = c >= from && c <= to ? lists[c - from].length : n.kids[c].kind == BNode.EMPTY ? 0 : n.kids[c].in.length;
                 largest = Math.max(largest, len);
             }
-            if (largest == live) return flip(b, in, n); // no child got smaller: a compile from scratch makes a leaf here
+            if (largest == live) return flip(b, in, n, ch.r, 'n'); // no child got smaller: a compile from scratch makes a leaf here
         }
         BNode[] kids = n.kids.clone();
         // Sharing as a compile from scratch does it: children whose lists are equal and all cover the
@@ -369,9 +375,21 @@ public final class IncrementalClassifier {
     }
 
     /** A large node whose cut decision changed: rebuilt from scratch (counted as a flip). */
-    private BNode flip(CutTreeCompiler.Build b, int[] in, BNode n) {
-        cost.flipRules = Math.max(cost.flipRules, in.length);
-        return scratch(b, in, n);
+    private BNode flip(CutTreeCompiler.Build b, int[] in, BNode n, int r, char why) {
+        if (in.length > cost.flipRules) { cost.flipRules = in.length; cost.flipWhy = why; }
+        if (n.kind != BNode.INNER) return scratch(b, in, n);
+        // subtrees of the old node whose region, depth and rules (without the changed one) a
+        // compile from scratch meets again are the same subtrees: reuse them, arrays and records
+        b.reuseFrom = n;
+        b.reuseSkip = r;
+        int before = b.reusedSubtrees;
+        try {
+            return scratch(b, in, n);
+        } finally {
+            cost.reusedSubtrees += b.reusedSubtrees - before;
+            b.reuseFrom = null;
+            b.reuseSkip = -1;
+        }
     }
 
     private BNode scratch(CutTreeCompiler.Build b, int[] in, long[] rlo, long[] rhi, int depth) {
