@@ -11,13 +11,17 @@ final class IntList {
 
     IntList(int cap) { this(cap, false); }
 
-    /** With {@code gentle}, the list grows by a quarter (plus 1024) instead of doubling: for arrays kept and appended to. */
+    /**
+     * With {@code gentle}, the list grows by half (plus 1024) instead of doubling: for arrays kept
+     * and appended to (each growth copies the whole array inside one update, so not too often;
+     * the spare part is memory the table holds, so not too much).
+     */
     IntList(int cap, boolean gentle) {
         a = new int[Math.max(4, cap)];
         this.gentle = gentle;
     }
 
-    private int grown(int need) { return Math.max(need, gentle ? a.length + (a.length >> 2) + 1024 : a.length * 2); }
+    private int grown(int need) { return Math.max(need, gentle ? a.length + (a.length >> 1) + 1024 : a.length * 2); }
 
     void add(int v) {
         if (n == a.length) a = Arrays.copyOf(a, grown(n + 1));
