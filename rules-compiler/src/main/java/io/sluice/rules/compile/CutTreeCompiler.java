@@ -127,10 +127,15 @@ public final class CutTreeCompiler {
         boolean budgetHit;
         /** With {@code record}: the record of the node the last {@link #node} call built. */
         BNode made;
+        /**
+         * This tree's leaves by content: a leaf whose entries equal an earlier one's is not written
+         * again, its stub is shared (a leaf's entries do not depend on where it sits).
+         */
+        final LeafIndex leafIndex;
 
         /** A build that adds nodes to an existing tree appended to {@code nodes}/{@code leaves}: no budget. */
-        Build(FlatRules rules, long[][] bounds, Params p, IntList nodes, IntList leaves, int emptyLeaf, int emptyRef) {
-            this(rules, bounds, p, nodes, leaves, true, false, emptyLeaf, emptyRef);
+        Build(FlatRules rules, long[][] bounds, Params p, IntList nodes, IntList leaves, int emptyLeaf, int emptyRef, LeafIndex leafIndex) {
+            this(rules, bounds, p, nodes, leaves, true, false, emptyLeaf, emptyRef, leafIndex);
         }
 
         /**
@@ -139,7 +144,7 @@ public final class CutTreeCompiler {
          * counted from the current sizes (a new tree: the caller adds its empty leaf after this).
          */
         Build(FlatRules rules, Params p, IntList nodes, IntList leaves, boolean record, boolean withBudget) {
-            this(rules, bounds(rules), p, nodes, leaves, record, withBudget, -1, 0);
+            this(rules, bounds(rules), p, nodes, leaves, record, withBudget, -1, 0, new LeafIndex());
         }
 
         /** The rules' bounds as unsigned values: {lo, hi}, {@code r * dims + d}. */
@@ -150,8 +155,10 @@ public final class CutTreeCompiler {
             return new long[][] {lo, hi};
         }
 
-        private Build(FlatRules rules, long[][] bounds, Params p, IntList nodes, IntList leaves, boolean record, boolean withBudget, int emptyLeaf, int emptyRef) {
+        private Build(FlatRules rules, long[][] bounds, Params p, IntList nodes, IntList leaves, boolean record, boolean withBudget, int emptyLeaf, int emptyRef,
+                LeafIndex leafIndex) {
             this.p = p;
+            this.leafIndex = leafIndex;
             this.dims = rules.dims();
             this.bits = rules.dimBitsArray();
             this.lo = bounds[0];
@@ -520,7 +527,16 @@ public final class CutTreeCompiler {
                 }
             }
             int leafInts = leaves.size() - at;
-            int ref = stub(at);
+            long known = leafIndex.find(leaves.array(), at, leaves.size());
+            int ref;
+            if (known != 0) { // the same entries were written before: share that leaf and its stub
+                leaves.truncate(at);
+                ref = (int) (known >> 32);
+                at = (int) known;
+            } else {
+                ref = stub(at);
+                leafIndex.put(leaves.array(), at, leafInts, ref);
+            }
             if (record) {
                 BNode b = record(BNode.LEAF, rs, incoming, n, rlo, rhi, depth);
                 b.ref = ref;
@@ -547,6 +563,52 @@ public final class CutTreeCompiler {
                 if (bl < al || bh > ah) return false;
             }
             return true;
+        }
+    }
+
+    /**
+     * A tree's leaves by their ints (count and entries): stub reference and offset. Open
+     * addressing over the leaf array itself (no key objects): a slot holds the leaf's offset and
+     * length, and its stub reference.
+     */
+    static final class LeafIndex {
+        private int[] at = new int[64], len = new int[64], ref = new int[64];
+        private int size;
+
+        /** (stub ref << 32 | offset) of a recorded leaf with the ints {@code a[from, to)}, or 0. */
+        long find(int[] a, int from, int to) {
+            int n = to - from, mask = len.length - 1;
+            for (int i = hash(a, from, to) & mask; len[i] != 0; i = (i + 1) & mask) {
+                if (len[i] == n && Arrays.equals(a, at[i], at[i] + n, a, from, to)) return (long) ref[i] << 32 | (at[i] & 0xFFFFFFFFL);
+            }
+            return 0;
+        }
+
+        /** Records the leaf {@code a[from, from + n)} with its stub reference. */
+        void put(int[] a, int from, int n, int stubRef) {
+            if (2 * (size + 1) > len.length) grow(a);
+            int mask = len.length - 1;
+            int i = hash(a, from, from + n) & mask;
+            while (len[i] != 0) i = (i + 1) & mask;
+            at[i] = from;
+            len[i] = n;
+            ref[i] = stubRef;
+            size++;
+        }
+
+        private void grow(int[] a) {
+            int[] oa = at, ol = len, or = ref;
+            at = new int[oa.length * 2];
+            len = new int[oa.length * 2];
+            ref = new int[oa.length * 2];
+            size = 0;
+            for (int i = 0; i < oa.length; i++) if (ol[i] != 0) put(a, oa[i], ol[i], or[i]);
+        }
+
+        private static int hash(int[] a, int from, int to) {
+            int h = 1;
+            for (int i = from; i < to; i++) h = 31 * h + a[i];
+            return h ^ (h >>> 16);
         }
     }
 

@@ -88,6 +88,8 @@ public final class IncrementalClassifier {
         long budget;
         int emptyLeaf;
         int emptyRef;
+        /** Its leaves by content (shared as the compiler shares them). */
+        CutTreeCompiler.LeafIndex leafIndex;
 
         int liveInts() { return 1 + Classifier.STUB_INTS + root.size; }
     }
@@ -212,7 +214,7 @@ public final class IncrementalClassifier {
             Tree t = trees[c];
             boolean inOld = c == po, inNew = c == pn;
             int[] nm = inOld && !inNew ? without(t.members, r) : !inOld && inNew ? with(t.members, r) : t.members;
-            CutTreeCompiler.Build b = new CutTreeCompiler.Build(next, bounds, compiler.params(), nodes, leaves, t.emptyLeaf, t.emptyRef);
+            CutTreeCompiler.Build b = new CutTreeCompiler.Build(next, bounds, compiler.params(), nodes, leaves, t.emptyLeaf, t.emptyRef, t.leafIndex);
             Change ch = new Change(r, inOld ? oldBox : null, inNew ? newBox : null, dims);
             BNode root = update(b, t.root, nm, ch);
             if (1 + Classifier.STUB_INTS + root.size > t.budget) return false; // a compile from scratch would have hit the memory budget
@@ -527,6 +529,7 @@ public final class IncrementalClassifier {
                 t.budget = CutTreeCompiler.Build.budgetFor(next);
                 t.emptyLeaf = b.emptyLeaf;
                 t.emptyRef = b.emptyRef;
+                t.leafIndex = b.leafIndex;
             }
         }
         // a small table holds exactly what a compile from scratch holds (many of them: one per interface
@@ -573,6 +576,7 @@ public final class IncrementalClassifier {
         if (!dryRun) {
             t.emptyLeaf = e.emptyLeaf;
             t.emptyRef = e.emptyRef;
+            t.leafIndex = e.leafIndex;
         }
         return root < 0 ? CutTreeCompiler.Build.leafTop(root) : e.top.toArray();
     }
@@ -588,6 +592,7 @@ public final class IncrementalClassifier {
         /** Nodes this walk has emitted carry this mark and their reference in {@link BNode#emitRef} (shared subtrees are emitted once). */
         final int mark = BNode.nextMark();
         final IntList top = new IntList(16);
+        final CutTreeCompiler.LeafIndex leafIndex = new CutTreeCompiler.LeafIndex();
         BNode root;
         int emptyLeaf;
         int emptyRef;
@@ -619,7 +624,15 @@ public final class IncrementalClassifier {
                 if (from != null) { // rename the entries' priorities
                     for (int q = p; q < end; q += Classifier.entryInts(dims, src, q)) out[at + q - b.leafAt] = to[Arrays.binarySearch(from, src[q])];
                 }
-                ref = stub(at);
+                long known = leafIndex.find(out, at, at + end - b.leafAt);
+                if (known != 0) { // the same entries were emitted before: shared, as the compiler shares them
+                    nl.truncate(at);
+                    ref = (int) (known >> 32);
+                    at = (int) known;
+                } else {
+                    ref = stub(at);
+                    leafIndex.put(out, at, end - b.leafAt, ref);
+                }
                 if (!dryRun) b.leafAt = at;
             } else {
                 int np = b.kids.length;

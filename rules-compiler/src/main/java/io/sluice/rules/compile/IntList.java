@@ -35,6 +35,8 @@ final class IntList {
         return at;
     }
 
+    /** Drops the ints from {@code size} on (written by this writer and never published). */
+    void truncate(int size) { n = size; }
     void set(int i, int v) { a[i] = v; }
     int get(int i) { return a[i]; }
     int size() { return n; }
