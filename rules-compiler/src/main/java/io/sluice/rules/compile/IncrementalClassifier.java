@@ -157,7 +157,15 @@ public final class IncrementalClassifier {
     public int lastRebuilt() { return rebuilt; }
     /** Partitions reused unchanged by the last update. */
     public int lastReused() { return reused; }
-    /** What the last update did (the same object, overwritten by the next update). */
+    /** The trees' root records, in partition order (tests walk them). */
+    BNode[] roots() {
+        return Arrays.stream(trees).filter(t -> t != null).map(t -> t.root).toArray(BNode[]::new);
+    }
+
+    /** The current leaf array (tests). */
+    int[] leafArray() { return leaves.array(); }
+
+        /** What the last update did (the same object, overwritten by the next update). */
     public Cost lastCost() { return cost; }
     /** True if the last update changed only the nodes one rule touches. */
     public boolean lastWasLocal() { return lastWasLocal; }
