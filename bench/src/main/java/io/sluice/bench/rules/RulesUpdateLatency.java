@@ -18,6 +18,9 @@ import java.util.SplittableRandom;
  * Usage: {@code RulesUpdateLatency UPDATES port|mixed SET...} (names as in {@link RuleSets}; {@code port}:
  * each edit sets a random rule's destination port, as RulesUpdateBench does; {@code mixed}: all five
  * edit kinds of {@link ClassBenchGen#withOneRuleChanged}, a fifth of them widening a source to any address).
+ * With {@code -Dsluice.rules.breakdown=true} it also prints, per set, the slowest 2 % of updates by
+ * cause ({@link IncrementalClassifier#lastCost}: re-layout, general path, flipped cut, array growth,
+ * wide change, GC, other) with their median thread CPU (bench/scripts/rules-update-ab.sh).
  */
 public final class RulesUpdateLatency {
     private RulesUpdateLatency() {}
