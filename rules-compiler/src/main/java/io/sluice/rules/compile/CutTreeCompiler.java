@@ -284,7 +284,8 @@ public final class CutTreeCompiler {
             }
             int[] kids = new int[np];
             Map<ChildKey, Integer> shared = new HashMap<>();
-            Map<Integer, BNode> sharedNode = record ? new HashMap<>() : null;
+            // by list, not by reference: leaves with equal entries share a reference but not a record
+            Map<ChildKey, BNode> sharedNode = record ? new HashMap<>() : null;
             long[] clo = rlo.clone(), chi = rhi.clone();
             for (int c = 0; c < np; c++) {
                 clo[dim] = rlo[dim] + ((long) c << shift);
@@ -297,7 +298,7 @@ public final class CutTreeCompiler {
                     Integer ref = shared.get(key);
                     if (ref != null) {
                         kids[c] = ref;
-                        if (record) (me.kids[c] = sharedNode.get(ref)).users++;
+                        if (record) (me.kids[c] = sharedNode.get(key)).users++;
                         continue;
                     }
                 }
@@ -309,7 +310,7 @@ public final class CutTreeCompiler {
                 }
                 if (key != null) {
                     shared.put(key, ref);
-                    if (record) sharedNode.put(ref, made);
+                    if (record) sharedNode.put(key, made);
                 }
             }
             int at = writeNode(depth == 0 ? top : nodes, shift, kids, emptyRef, rlo[dim]); // after its children (post-order)
