@@ -18,6 +18,9 @@ import java.util.SplittableRandom;
  * Usage: {@code RulesUpdateLatency UPDATES port|mixed SET...} (names as in {@link RuleSets}; {@code port}:
  * each edit sets a random rule's destination port, as RulesUpdateBench does; {@code mixed}: all five
  * edit kinds of {@link ClassBenchGen#withOneRuleChanged}, a fifth of them widening a source to any address).
+ * With {@code -Dsluice.rules.breakdown=true} it also prints, per set, the slowest 2 % of updates by
+ * cause ({@link IncrementalClassifier#lastCost}: re-layout, general path, flipped cut, array growth,
+ * wide change, GC, other) with their median thread CPU (bench/scripts/rules-update-ab.sh).
  */
 public final class RulesUpdateLatency {
     private RulesUpdateLatency() {}
@@ -40,17 +43,21 @@ public final class RulesUpdateLatency {
                 inc.update(cur);
             }
             long[] ns = new long[updates], cpu = new long[updates];
+            Why[] why = new Why[updates];
             int local = 0;
             for (int i = 0; i < updates; i++) {
                 FlatRules next = ClassBenchGen.withOneRuleChanged(cur, rnd.nextInt(cur.size()), rnd, kinds);
+                long g0 = gcCount();
                 long c0 = mx.getCurrentThreadCpuTime();
                 long t = System.nanoTime();
                 inc.update(next);
                 ns[i] = System.nanoTime() - t;
                 cpu[i] = mx.getCurrentThreadCpuTime() - c0;
+                if (breakdown) why[i] = new Why(ns[i], cpu[i], gcCount() - g0, inc.lastCost());
                 if (inc.lastWasLocal()) local++;
                 cur = next;
             }
+            if (breakdown) whyRows.add(Why.row(args[a], why));
             long[] full = new long[5];
             for (int i = 0; i < full.length; i++) {
                 long t = System.nanoTime();
@@ -63,6 +70,69 @@ public final class RulesUpdateLatency {
             Arrays.sort(full);
             System.out.printf("| %s | %d | %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f%% | %.1f |%n", args[a], cur.size(), updates, ns[updates / 2] / 1e3,
                     ns[p99] / 1e3, ns[updates - 1] / 1e3, cpu[updates / 2] / 1e3, cpu[p99] / 1e3, 100.0 * local / updates, full[2] / 1e6);
+        }
+        if (breakdown) {
+            System.out.println();
+            System.out.println("Slowest 2 % of updates by wall time, each counted under its first cause: compaction (garbage re-layout), general path, "
+                    + "flip (a large node rebuilt because its cut changed; largest rule list), array growth (backing array copied), "
+                    + "wide (>= 64 subtrees built from scratch or >= 4096 child slots whose list changed), GC during the update, else preempted/other. "
+                    + "Median thread CPU, subtrees, slots and ints appended per cause.");
+            System.out.println();
+            System.out.println("| set | slowest | compaction | general | GC | flip | growth | wide | other | all updates: compactions, growths, GCs, flips with reuse |");
+            System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+            whyRows.forEach(System.out::println);
+        }
+    }
+
+    private static final boolean breakdown = Boolean.getBoolean("sluice.rules.breakdown");
+    private static final java.util.List<String> whyRows = new java.util.ArrayList<>();
+
+    private static long gcCount() {
+        long n = 0;
+        for (var g : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) n += Math.max(0, g.getCollectionCount());
+        return n;
+    }
+
+    /** One update's time and what it did. */
+    private record Why(long wall, long cpu, long gcs, boolean compacted, boolean general, int flipRules, boolean grown, int scratchNodes, long slots, long appended, int reused, char flipWhy) {
+        Why(long wall, long cpu, long gcs, IncrementalClassifier.Cost c) {
+            this(wall, cpu, gcs, c.compacted, c.relaidOut, c.flipRules, c.grown, c.scratchNodes, c.slotsVisited, c.appendedInts, c.reusedSubtrees, c.flipWhy);
+        }
+
+        int cause() {
+            if (compacted) return 0;
+            if (general) return 1;
+            if (flipRules > 0) return 3;
+            if (grown) return 4;
+            if (scratchNodes >= 64 || slots >= 4096) return 5;
+            if (gcs > 0) return 2;
+            return 6;
+        }
+
+        static String row(String set, Why[] all) {
+            Why[] w = all.clone();
+            Arrays.sort(w, (x, y) -> Long.compare(y.wall, x.wall));
+            int k = Math.max(1, w.length / 50);
+            java.util.List<java.util.List<Why>> by = new java.util.ArrayList<>();
+            for (int c = 0; c < 7; c++) by.add(new java.util.ArrayList<>());
+            for (int i = 0; i < k; i++) by.get(w[i].cause()).add(w[i]);
+            StringBuilder sb = new StringBuilder("| " + set + " | " + k + " (wall >= " + Math.round(w[k - 1].wall / 1e3) + " us) |");
+            for (int c = 0; c < 7; c++) {
+                java.util.List<Why> l = by.get(c);
+                if (l.isEmpty()) { sb.append(" 0 |"); continue; }
+                long[] cp = l.stream().mapToLong(Why::cpu).sorted().toArray();
+                sb.append(' ').append(l.size()).append(" (CPU ").append(Math.round(cp[cp.length / 2] / 1e3)).append(" us");
+                if (c == 3) sb.append(", ").append(l.stream().mapToInt(Why::flipRules).max().getAsInt()).append(" rules, ")
+                        .append(l.stream().mapToInt(Why::reused).sorted().toArray()[l.size() / 2]).append(" subtrees reused, why ")
+                        .append(l.stream().map(x -> String.valueOf(x.flipWhy)).sorted().collect(java.util.stream.Collectors.joining()));
+                if (c == 5) sb.append(", ").append(l.stream().mapToInt(Why::scratchNodes).sorted().toArray()[l.size() / 2]).append(" subtrees, ")
+                        .append(l.stream().mapToLong(Why::slots).sorted().toArray()[l.size() / 2]).append(" slots");
+                if (c != 0 && c != 1) sb.append(", ").append(l.stream().mapToLong(Why::appended).sorted().toArray()[l.size() / 2] / 1000).append("k ints");
+                sb.append(") |");
+            }
+            long comp = Arrays.stream(all).filter(Why::compacted).count(), grow = Arrays.stream(all).filter(Why::grown).count();
+            long gcs = Arrays.stream(all).filter(x -> x.gcs > 0).count(), reuse = Arrays.stream(all).filter(x -> x.reused > 0).count();
+            return sb.append(' ').append(comp).append(", ").append(grow).append(", ").append(gcs).append(", ").append(reuse).append(" |").toString();
         }
     }
 }

@@ -39,6 +39,9 @@ final class BNode {
     int users;
     /** Visit mark (size and layout walks); values from {@link #nextMark}. */
     int mark;
+    /** Layout walk ({@code IncrementalClassifier}): the walk that emitted this node last, and where. */
+    int emitMark;
+    int emitRef;
 
     private static final java.util.concurrent.atomic.AtomicInteger MARKS = new java.util.concurrent.atomic.AtomicInteger();
 

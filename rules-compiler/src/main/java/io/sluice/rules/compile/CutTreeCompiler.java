@@ -127,10 +127,15 @@ public final class CutTreeCompiler {
         boolean budgetHit;
         /** With {@code record}: the record of the node the last {@link #node} call built. */
         BNode made;
+        /**
+         * This tree's leaves by content: a leaf whose entries equal an earlier one's is not written
+         * again, its stub is shared (a leaf's entries do not depend on where it sits).
+         */
+        final LeafIndex leafIndex;
 
         /** A build that adds nodes to an existing tree appended to {@code nodes}/{@code leaves}: no budget. */
-        Build(FlatRules rules, long[][] bounds, Params p, IntList nodes, IntList leaves, int emptyLeaf, int emptyRef) {
-            this(rules, bounds, p, nodes, leaves, true, false, emptyLeaf, emptyRef);
+        Build(FlatRules rules, long[][] bounds, Params p, IntList nodes, IntList leaves, int emptyLeaf, int emptyRef, LeafIndex leafIndex) {
+            this(rules, bounds, p, nodes, leaves, true, false, emptyLeaf, emptyRef, leafIndex);
         }
 
         /**
@@ -139,7 +144,7 @@ public final class CutTreeCompiler {
          * counted from the current sizes (a new tree: the caller adds its empty leaf after this).
          */
         Build(FlatRules rules, Params p, IntList nodes, IntList leaves, boolean record, boolean withBudget) {
-            this(rules, bounds(rules), p, nodes, leaves, record, withBudget, -1, 0);
+            this(rules, bounds(rules), p, nodes, leaves, record, withBudget, -1, 0, new LeafIndex());
         }
 
         /** The rules' bounds as unsigned values: {lo, hi}, {@code r * dims + d}. */
@@ -150,8 +155,10 @@ public final class CutTreeCompiler {
             return new long[][] {lo, hi};
         }
 
-        private Build(FlatRules rules, long[][] bounds, Params p, IntList nodes, IntList leaves, boolean record, boolean withBudget, int emptyLeaf, int emptyRef) {
+        private Build(FlatRules rules, long[][] bounds, Params p, IntList nodes, IntList leaves, boolean record, boolean withBudget, int emptyLeaf, int emptyRef,
+                LeafIndex leafIndex) {
             this.p = p;
+            this.leafIndex = leafIndex;
             this.dims = rules.dims();
             this.bits = rules.dimBitsArray();
             this.lo = bounds[0];
@@ -207,8 +214,26 @@ public final class CutTreeCompiler {
             return n;
         }
 
+        /**
+         * With {@link #record}: a subtree of the previous tree that may be reused (see
+         * {@link #reusable}), and the rule whose box changed (a subtree holding it is never reused).
+         */
+        BNode reuseFrom;
+        int reuseSkip = -1;
+        /** Subtrees reused so far. */
+        int reusedSubtrees;
+
         /** Builds the subtree for rules {@code rs[0..n)} in the region; returns its reference. */
         int node(int[] rs, int n, long[] rlo, long[] rhi, int depth) {
+            if (reuseFrom != null && depth > reuseFrom.depth) {
+                BNode old = reusable(rs, n, rlo, rhi, depth);
+                if (old != null) {
+                    old.users = 0; // its old parent is being replaced: the new parent counts its uses
+                    made = old;
+                    reusedSubtrees++;
+                    return old.ref;
+                }
+            }
             int incoming = n;
             n = live(rs, n, rlo, rhi);
             if (n == 0) {
@@ -259,7 +284,8 @@ public final class CutTreeCompiler {
             }
             int[] kids = new int[np];
             Map<ChildKey, Integer> shared = new HashMap<>();
-            Map<Integer, BNode> sharedNode = record ? new HashMap<>() : null;
+            // by list, not by reference: leaves with equal entries share a reference but not a record
+            Map<ChildKey, BNode> sharedNode = record ? new HashMap<>() : null;
             long[] clo = rlo.clone(), chi = rhi.clone();
             for (int c = 0; c < np; c++) {
                 clo[dim] = rlo[dim] + ((long) c << shift);
@@ -272,7 +298,7 @@ public final class CutTreeCompiler {
                     Integer ref = shared.get(key);
                     if (ref != null) {
                         kids[c] = ref;
-                        if (record) (me.kids[c] = sharedNode.get(ref)).users++;
+                        if (record) (me.kids[c] = sharedNode.get(key)).users++;
                         continue;
                     }
                 }
@@ -284,7 +310,7 @@ public final class CutTreeCompiler {
                 }
                 if (key != null) {
                     shared.put(key, ref);
-                    if (record) sharedNode.put(ref, made);
+                    if (record) sharedNode.put(key, made);
                 }
             }
             int at = writeNode(depth == 0 ? top : nodes, shift, kids, emptyRef, rlo[dim]); // after its children (post-order)
@@ -294,6 +320,27 @@ public final class CutTreeCompiler {
                 made = me;
             }
             return (at << 4) | dim;
+        }
+
+        /**
+         * The node of the previous subtree {@link #reuseFrom} with exactly this region, depth and
+         * incoming rule list, not holding the changed rule: the subtree a compile from scratch
+         * builds here (its arrays are immutable once written), or null. Found by descending the
+         * previous subtree along the region, O(depth).
+         */
+        private BNode reusable(int[] rs, int n, long[] rlo, long[] rhi, int depth) {
+            BNode cur = reuseFrom;
+            while (cur.kind == BNode.INNER && cur.depth < depth) {
+                int d = cur.dim;
+                if (rlo[d] < cur.rlo[d] || rhi[d] > cur.rhi[d]) return null;
+                int c = (int) ((rlo[d] - cur.rlo[d]) >>> cur.shift);
+                if ((rhi[d] - cur.rlo[d]) >>> cur.shift != c) return null; // spans several of its children
+                cur = cur.kids[c];
+            }
+            if (cur.kind == BNode.EMPTY || cur.depth != depth || cur.in.length != n || !Arrays.equals(cur.rlo, rlo) || !Arrays.equals(cur.rhi, rhi)) return null;
+            if (!Arrays.equals(cur.in, 0, n, rs, 0, n)) return null;
+            if (reuseSkip >= 0 && Arrays.binarySearch(cur.in, reuseSkip) >= 0) return null;
+            return cur;
         }
 
         /** Appends the node with children {@code kids} to {@code out}, not storing the empty leaf {@code emptyRef} at its ends; returns its offset. */
@@ -481,7 +528,16 @@ public final class CutTreeCompiler {
                 }
             }
             int leafInts = leaves.size() - at;
-            int ref = stub(at);
+            long known = leafIndex.find(leaves.array(), at, leaves.size());
+            int ref;
+            if (known != 0) { // the same entries were written before: share that leaf and its stub
+                leaves.truncate(at);
+                ref = (int) (known >> 32);
+                at = (int) known;
+            } else {
+                ref = stub(at);
+                leafIndex.put(leaves.array(), at, leafInts, ref);
+            }
             if (record) {
                 BNode b = record(BNode.LEAF, rs, incoming, n, rlo, rhi, depth);
                 b.ref = ref;
@@ -508,6 +564,52 @@ public final class CutTreeCompiler {
                 if (bl < al || bh > ah) return false;
             }
             return true;
+        }
+    }
+
+    /**
+     * A tree's leaves by their ints (count and entries): stub reference and offset. Open
+     * addressing over the leaf array itself (no key objects): a slot holds the leaf's offset and
+     * length, and its stub reference.
+     */
+    static final class LeafIndex {
+        private int[] at = new int[64], len = new int[64], ref = new int[64];
+        private int size;
+
+        /** (stub ref << 32 | offset) of a recorded leaf with the ints {@code a[from, to)}, or 0. */
+        long find(int[] a, int from, int to) {
+            int n = to - from, mask = len.length - 1;
+            for (int i = hash(a, from, to) & mask; len[i] != 0; i = (i + 1) & mask) {
+                if (len[i] == n && Arrays.equals(a, at[i], at[i] + n, a, from, to)) return (long) ref[i] << 32 | (at[i] & 0xFFFFFFFFL);
+            }
+            return 0;
+        }
+
+        /** Records the leaf {@code a[from, from + n)} with its stub reference. */
+        void put(int[] a, int from, int n, int stubRef) {
+            if (2 * (size + 1) > len.length) grow(a);
+            int mask = len.length - 1;
+            int i = hash(a, from, from + n) & mask;
+            while (len[i] != 0) i = (i + 1) & mask;
+            at[i] = from;
+            len[i] = n;
+            ref[i] = stubRef;
+            size++;
+        }
+
+        private void grow(int[] a) {
+            int[] oa = at, ol = len, or = ref;
+            at = new int[oa.length * 2];
+            len = new int[oa.length * 2];
+            ref = new int[oa.length * 2];
+            size = 0;
+            for (int i = 0; i < oa.length; i++) if (ol[i] != 0) put(a, oa[i], ol[i], or[i]);
+        }
+
+        private static int hash(int[] a, int from, int to) {
+            int h = 1;
+            for (int i = from; i < to; i++) h = 31 * h + a[i];
+            return h ^ (h >>> 16);
         }
     }
 

@@ -45,6 +45,38 @@ public final class IncrementalClassifier {
     private int rebuilt;
     private int reused;
     private boolean lastWasLocal;
+    /** What the last update did (counted as it goes, for the latency breakdown). */
+    private final Cost cost = new Cost();
+
+    /**
+     * What the last {@link #update} did, for explaining its latency (bench breakdown; not read by lookups).
+     * {@code compacted}: the garbage threshold laid everything out again; {@code relaidOut}: the
+     * general path (several rules, inserts); {@code flipRules}: the most rules of a large node
+     * (> 256 ints) rebuilt from scratch because its cut decision changed (0 if none);
+     * {@code scratchNodes}/{@code scratchRules}: subtrees built from scratch and their rule
+     * lists' summed length; {@code appendedInts}: node and leaf ints appended; {@code grown}:
+     * a backing array was reallocated (copied).
+     */
+    public static final class Cost {
+        public boolean compacted, relaidOut, grown;
+        public int flipRules, scratchNodes;
+        /** Child slots whose list the rule changed, over all visited nodes. */
+        public long slotsVisited;
+        /** Why the largest flip happened: 'p' covering prefix changed, 'd' cut dimension, 'b' cut bits, 'n' no progress, 's' statistics threshold. */
+        public char flipWhy;
+        /** Subtrees of a flipped node reused in its rebuild. */
+        public int reusedSubtrees;
+        public long scratchRules, appendedInts;
+
+        void clear() {
+            compacted = relaidOut = grown = false;
+            flipRules = scratchNodes = 0;
+            slotsVisited = 0;
+            reusedSubtrees = 0;
+            flipWhy = 0;
+            scratchRules = appendedInts = 0;
+        }
+    }
 
     /** One partition's tree. */
     private static final class Tree {
@@ -56,6 +88,8 @@ public final class IncrementalClassifier {
         long budget;
         int emptyLeaf;
         int emptyRef;
+        /** Its leaves by content (shared as the compiler shares them). */
+        CutTreeCompiler.LeafIndex leafIndex;
 
         int liveInts() { return 1 + Classifier.STUB_INTS + root.size; }
     }
@@ -72,6 +106,7 @@ public final class IncrementalClassifier {
         rebuilt = 0;
         reused = 0;
         lastWasLocal = false;
+        cost.clear();
         if (rules == null || !sameShape(rules, next) || rules.size() != next.size()) {
             relayout(next, true);
             return table;
@@ -88,12 +123,14 @@ public final class IncrementalClassifier {
             i = (r + 1) * dims;
         }
         if (count > 1 || count == 1 && !oneRuleApplies(rules, next, changed)) {
+            cost.relaidOut = true;
             relayout(next, true);
             return table;
         }
         FlatRules prev = rules;
         rules = next;
         if (count == 1 && !oneRule(prev, next, changed)) {
+            cost.relaidOut = true;
             relayout(next, false); // a tree outgrew its memory budget: compile everything as from scratch
             return table;
         }
@@ -105,6 +142,7 @@ public final class IncrementalClassifier {
         for (Tree t : trees) if (t != null) live += t.liveInts();
         if (nodes.size() + leaves.size() > GARBAGE_FACTOR * live + GARBAGE_ALLOWANCE) {
             relayout(next, true); // compaction: reuses every tree
+            cost.compacted = true;
             reused = rebuilt = 0;
             lastWasLocal = false;
             return table;
@@ -119,6 +157,16 @@ public final class IncrementalClassifier {
     public int lastRebuilt() { return rebuilt; }
     /** Partitions reused unchanged by the last update. */
     public int lastReused() { return reused; }
+    /** The trees' root records, in partition order (tests walk them). */
+    BNode[] roots() {
+        return Arrays.stream(trees).filter(t -> t != null).map(t -> t.root).toArray(BNode[]::new);
+    }
+
+    /** The current leaf array (tests). */
+    int[] leafArray() { return leaves.array(); }
+
+        /** What the last update did (the same object, overwritten by the next update). */
+    public Cost lastCost() { return cost; }
     /** True if the last update changed only the nodes one rule touches. */
     public boolean lastWasLocal() { return lastWasLocal; }
 
@@ -158,11 +206,23 @@ public final class IncrementalClassifier {
         int dims = next.dims();
         long[] oldBox = box(prev, r), newBox = box(next, r);
         for (int d = 0; d < dims; d++) { bounds[0][r * dims + d] = newBox[d]; bounds[1][r * dims + d] = newBox[dims + d]; }
+        int[] na = nodes.array(), la = leaves.array();
+        long before = nodes.size() + leaves.size();
+        try {
+            return oneRuleTrees(prev, next, r, po, pn, oldBox, newBox);
+        } finally {
+            cost.appendedInts = nodes.size() + leaves.size() - before;
+            cost.grown = na != nodes.array() || la != leaves.array();
+        }
+    }
+
+    private boolean oneRuleTrees(FlatRules prev, FlatRules next, int r, int po, int pn, long[] oldBox, long[] newBox) {
+        int dims = next.dims();
         for (int c : po == pn ? new int[] {po} : new int[] {po, pn}) {
             Tree t = trees[c];
             boolean inOld = c == po, inNew = c == pn;
             int[] nm = inOld && !inNew ? without(t.members, r) : !inOld && inNew ? with(t.members, r) : t.members;
-            CutTreeCompiler.Build b = new CutTreeCompiler.Build(next, bounds, compiler.params(), nodes, leaves, t.emptyLeaf, t.emptyRef);
+            CutTreeCompiler.Build b = new CutTreeCompiler.Build(next, bounds, compiler.params(), nodes, leaves, t.emptyLeaf, t.emptyRef, t.leafIndex);
             Change ch = new Change(r, inOld ? oldBox : null, inNew ? newBox : null, dims);
             BNode root = update(b, t.root, nm, ch);
             if (1 + Classifier.STUB_INTS + root.size > t.budget) return false; // a compile from scratch would have hit the memory budget
@@ -190,7 +250,7 @@ public final class IncrementalClassifier {
         int live = b.live(in, in.length, n.rlo, n.rhi);
         int ro = indexOf(n.in, ch.r), rn = indexOf(in, ch.r);
         boolean effOld = ro >= 0 && ro < n.live, effNew = rn >= 0 && rn < live;
-        if (!samePrefixButR(n.in, n.live, in, live, ch.r)) return scratch(b, in, n);
+        if (!samePrefixButR(n.in, n.live, in, live, ch.r)) return n.size > SMALL_SUBTREE ? flip(b, in, n, ch.r, 'p') : scratch(b, in, n);
         if (!effOld && !effNew) { // the rule cannot win anywhere in this region, before or after
             n.in = in;
             return n;
@@ -204,22 +264,22 @@ public final class IncrementalClassifier {
                 if (effNew) n.distinct[d] += insertKey(n, d, ch.key(ch.newBox, d, n.rlo, n.rhi));
             }
             dim = b.chooseDimFromStats(n);
-            if (dim != n.dim) return scratch(b, in, n);
+            if (dim != n.dim) return flip(b, in, n, ch.r, 'd');
             int widthBits = widthBits(n, dim);
             if (effOld) b.addSpans(n.spanSum, ch.oldBox[dim], ch.oldBox[ch.dims + dim], n.rlo[dim], n.rhi[dim], widthBits, -1);
             if (effNew) b.addSpans(n.spanSum, ch.newBox[dim], ch.newBox[ch.dims + dim], n.rlo[dim], n.rhi[dim], widthBits, 1);
             bits = b.cutBitsFromSums(n.spanSum, live, widthBits);
         } else if (live >= CutTreeCompiler.Build.STATS_MIN) {
-            return scratch(b, in, n); // grew past the statistics threshold: record it afresh
+            return flip(b, in, n, ch.r, 's'); // grew past the statistics threshold: record it afresh
         } else {
             n.keys = null;
             n.distinct = null;
             n.spanSum = null;
             dim = b.chooseDim(in, live, n.rlo, n.rhi, null, null);
-            if (dim != n.dim) return scratch(b, in, n);
+            if (dim != n.dim) return flip(b, in, n, ch.r, 'd');
             bits = b.chooseCutBits(in, live, dim, n.rlo[dim], n.rhi[dim], widthBits(n, dim));
         }
-        if (bits != n.bits) return scratch(b, in, n);
+        if (bits != n.bits) return flip(b, in, n, ch.r, 'b');
         int np = 1 << bits, shift = n.shift;
         // children whose list changes: the slots the rule's range covered before and covers now
         int ao = 1, bo = 0, an = 1, bn = 0;
@@ -227,6 +287,7 @@ public final class IncrementalClassifier {
         if (effNew) { an = slot(ch.newBox[dim], n, dim); bn = slot(ch.newBox[ch.dims + dim], n, dim); }
         int from = Math.min(effOld ? ao : an, effNew ? an : ao), to = Math.max(effOld ? bo : bn, effNew ? bn : bo);
         int[][] lists = new int[to - from + 1][];
+        cost.slotsVisited += to - from + 1;
         for (int c = from; c <= to; c++) {
             int[] l = n.kids[c].kind == BNode.EMPTY ? EMPTY : n.kids[c].in;
             boolean wasIn = c >= ao && c <= bo, isIn = c >= an && c <= bn;
@@ -240,7 +301,7 @@ public final class IncrementalClassifier {
                 int len = c >= from && c <= to ? lists[c - from].length : n.kids[c].kind == BNode.EMPTY ? 0 : n.kids[c].in.length;
                 largest = Math.max(largest, len);
             }
-            if (largest == live) return scratch(b, in, n); // no child got smaller: a compile from scratch makes a leaf here
+            if (largest == live) return flip(b, in, n, ch.r, 'n'); // no child got smaller: a compile from scratch makes a leaf here
         }
         BNode[] kids = n.kids.clone();
         // Sharing as a compile from scratch does it: children whose lists are equal and all cover the
@@ -319,11 +380,31 @@ public final class IncrementalClassifier {
         return b.emptyRef;
     }
 
-    private static BNode scratch(CutTreeCompiler.Build b, int[] in, BNode region) {
+    private BNode scratch(CutTreeCompiler.Build b, int[] in, BNode region) {
         return scratch(b, in, region.rlo, region.rhi, region.depth);
     }
 
-    private static BNode scratch(CutTreeCompiler.Build b, int[] in, long[] rlo, long[] rhi, int depth) {
+    /** A large node whose cut decision changed: rebuilt from scratch (counted as a flip). */
+    private BNode flip(CutTreeCompiler.Build b, int[] in, BNode n, int r, char why) {
+        if (in.length > cost.flipRules) { cost.flipRules = in.length; cost.flipWhy = why; }
+        if (n.kind != BNode.INNER) return scratch(b, in, n);
+        // subtrees of the old node whose region, depth and rules (without the changed one) a
+        // compile from scratch meets again are the same subtrees: reuse them, arrays and records
+        b.reuseFrom = n;
+        b.reuseSkip = r;
+        int before = b.reusedSubtrees;
+        try {
+            return scratch(b, in, n);
+        } finally {
+            cost.reusedSubtrees += b.reusedSubtrees - before;
+            b.reuseFrom = null;
+            b.reuseSkip = -1;
+        }
+    }
+
+    private BNode scratch(CutTreeCompiler.Build b, int[] in, long[] rlo, long[] rhi, int depth) {
+        cost.scratchNodes++;
+        cost.scratchRules += in.length;
         b.node(in, in.length, rlo.clone(), rhi.clone(), depth);
         return b.made;
     }
@@ -456,10 +537,14 @@ public final class IncrementalClassifier {
                 t.budget = CutTreeCompiler.Build.budgetFor(next);
                 t.emptyLeaf = b.emptyLeaf;
                 t.emptyRef = b.emptyRef;
+                t.leafIndex = b.leafIndex;
             }
         }
-        nn.trim(); // the table holds exactly what a compile from scratch holds; the first append grows it by a quarter
-        nl.trim();
+        // a small table holds exactly what a compile from scratch holds (many of them: one per interface
+        // and direction); a large one keeps a quarter spare, so that the next updates append without
+        // copying the whole array inside one update
+        nn.trim(headroom(nn.size()));
+        nl.trim(headroom(nl.size()));
         nodes = nn;
         leaves = nl;
         trees = ts;
@@ -499,6 +584,7 @@ public final class IncrementalClassifier {
         if (!dryRun) {
             t.emptyLeaf = e.emptyLeaf;
             t.emptyRef = e.emptyRef;
+            t.leafIndex = e.leafIndex;
         }
         return root < 0 ? CutTreeCompiler.Build.leafTop(root) : e.top.toArray();
     }
@@ -511,8 +597,10 @@ public final class IncrementalClassifier {
         final int[] from;
         final int[] to;
         final boolean dryRun;
-        final Map<BNode, Integer> refs = new java.util.IdentityHashMap<>();
+        /** Nodes this walk has emitted carry this mark and their reference in {@link BNode#emitRef} (shared subtrees are emitted once). */
+        final int mark = BNode.nextMark();
         final IntList top = new IntList(16);
+        final CutTreeCompiler.LeafIndex leafIndex = new CutTreeCompiler.LeafIndex();
         BNode root;
         int emptyLeaf;
         int emptyRef;
@@ -532,21 +620,27 @@ public final class IncrementalClassifier {
                 if (emptyRef == 0) emptyRef = stub(emptyLeaf);
                 return emptyRef;
             }
-            Integer done = refs.get(b);
-            if (done != null) return done;
+            if (b.emitMark == mark) return b.emitRef;
             int ref;
             if (b.kind == BNode.LEAF) {
-                int p = b.leafAt, at = nl.size();
-                int n = src[p];
-                nl.add(n);
-                p++;
-                for (int i = 0; i < n; i++) {
-                    int len = Classifier.entryInts(dims, src, p);
-                    nl.add(from == null ? src[p] : to[Arrays.binarySearch(from, src[p])]);
-                    for (int j = 1; j < len; j++) nl.add(src[p + j]);
-                    p += len;
+                int p = b.leafAt + 1, n = src[b.leafAt];
+                int end = p;
+                for (int i = 0; i < n; i++) end += Classifier.entryInts(dims, src, end);
+                int at = nl.reserve(end - b.leafAt);
+                int[] out = nl.array();
+                System.arraycopy(src, b.leafAt, out, at, end - b.leafAt); // one block: the count, then the entries
+                if (from != null) { // rename the entries' priorities
+                    for (int q = p; q < end; q += Classifier.entryInts(dims, src, q)) out[at + q - b.leafAt] = to[Arrays.binarySearch(from, src[q])];
                 }
-                ref = stub(at);
+                long known = leafIndex.find(out, at, at + end - b.leafAt);
+                if (known != 0) { // the same entries were emitted before: shared, as the compiler shares them
+                    nl.truncate(at);
+                    ref = (int) (known >> 32);
+                    at = (int) known;
+                } else {
+                    ref = stub(at);
+                    leafIndex.put(out, at, end - b.leafAt, ref);
+                }
                 if (!dryRun) b.leafAt = at;
             } else {
                 int np = b.kids.length;
@@ -554,7 +648,8 @@ public final class IncrementalClassifier {
                 for (int c = 0; c < np; c++) kids[c] = emit(b.kids[c]); // children first, as the compiler lays them out
                 ref = (CutTreeCompiler.Build.writeNode(b == root ? top : nn, b.shift, kids, emptyRef, b.rlo[b.dim]) << 4) | b.dim;
             }
-            refs.put(b, ref);
+            b.emitMark = mark;
+            b.emitRef = ref;
             if (!dryRun) b.ref = ref;
             return ref;
         }
@@ -578,6 +673,11 @@ public final class IncrementalClassifier {
 
     private static byte[] actions(FlatRules f) { return f.actionArray().clone(); }
     private static int[] ids(FlatRules f) { return f.idArray().clone(); }
+
+    /** Spare ints kept after a re-layout of an array of {@code size} ints. */
+    static int headroom(int size) { return size < HEADROOM_MIN ? 0 : size / 4; }
+
+    private static final int HEADROOM_MIN = 1 << 16;
 
     private static boolean sameRules(FlatRules a, int[] am, FlatRules b, int[] bm) {
         if (a == null || am.length != bm.length || a.dims() != b.dims()) return false;
