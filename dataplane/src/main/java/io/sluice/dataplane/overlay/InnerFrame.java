@@ -63,7 +63,7 @@ final class InnerFrame {
         }
         int et = Mem.u16(d + 12);
         b.etherType[i] = (short) et;
-        long dstMac = Mem.mac(d);
+        long dstMac = Mem.i64(d) >>> 16; // len >= 14
         int flags = dstMac == Net.BROADCAST_MAC ? PacketFlags.BROADCAST
                 : (dstMac & 0x0100_0000_0000L) != 0 ? PacketFlags.MULTICAST : 0;
         long ip = d + Net.ETH_LEN;
@@ -71,9 +71,10 @@ final class InnerFrame {
             if (len < Net.ETH_LEN + 20) {
                 return OverlayDrop.VXLAN_BAD_INNER;
             }
-            int vihl = Mem.u8(ip);
+            long w = Mem.i64(ip); // version/IHL, DSCP/ECN, total length, identification, flags/fragment offset
+            int vihl = (int) (w >>> 56) & 0xFF;
             int ihl = (vihl & 0xF) * 4;
-            int total = Mem.u16(ip + 2);
+            int total = (int) (w >>> 32) & 0xFFFF;
             if ((vihl >>> 4) != 4 || ihl < 20 || total < ihl || Net.ETH_LEN + total > len) {
                 return OverlayDrop.VXLAN_BAD_INNER;
             }
@@ -81,7 +82,7 @@ final class InnerFrame {
             if (ihl > 20) {
                 flags |= PacketFlags.IP_OPTIONS;
             }
-            int frag = Mem.u16(ip + 6);
+            int frag = (int) w & 0xFFFF;
             if ((frag & 0x3FFF) != 0) {
                 flags |= PacketFlags.FRAGMENT;
             }
