@@ -70,7 +70,6 @@ public final class VxlanEncapStage implements Stage {
         OverlayMeta m = meta;
         int maxInner = s.underlayMtu - 36;
         headers.begin(s);
-        touchHeadroom(b, m);
         int acted = 0;
         for (int i = 0; i < b.count; i++) {
             int vtep = m.encapVtep[i];
@@ -134,27 +133,6 @@ public final class VxlanEncapStage implements Stage {
             m.txPackets[zone]++;
         }
         return acted;
-    }
-
-    /** Sum of the bytes {@link #touchHeadroom} read (kept so the loads are not removed). */
-    long touched;
-
-    /**
-     * Reads one byte where each packet's outer headers will go, for the whole burst before any is written: the
-     * headroom's cache line was not touched by the receive path (the frame starts 128 bytes into the buffer),
-     * and independent loads in one loop wait for memory together rather than one store miss per packet in
-     * turn. Only frames in DPDK mbufs (mbuf != 0): 50 bytes before the data is inside the mbuf object even when
-     * the headroom is shorter (the rte_mbuf header precedes the buffer).
-     */
-    private void touchHeadroom(Burst b, OverlayMeta m) {
-        long t = 0;
-        for (int i = 0; i < b.count; i++) {
-            long mb = b.mbuf[i];
-            if (m.encapVtep[i] != 0 && mb != 0) {
-                t += Mem.ALL.get(ValueLayout.JAVA_BYTE, b.data[i] - OVERHEAD);
-            }
-        }
-        touched += t;
     }
 
     /** One rte_mbuf* slot for {@link #chainHeaderMbuf} (native, made once per stage). */
