@@ -59,14 +59,11 @@ public final class OverlayMeta implements HandoffExtra {
         nat[i] = 0;
     }
 
-    /** Resets slots 0..count-1 (as {@link #reset} on each; one fill per array, which the JIT vectorises). */
+    /** Resets slots 0..count-1. */
     public void resetAll(int count) {
-        java.util.Arrays.fill(zone, 0, count, 0);
-        java.util.Arrays.fill(srcVm, 0, count, -1);
-        java.util.Arrays.fill(srcVtep, 0, count, 0);
-        java.util.Arrays.fill(encapVtep, 0, count, 0);
-        java.util.Arrays.fill(reason, 0, count, (byte) 0);
-        java.util.Arrays.fill(nat, 0, count, 0);
+        for (int i = 0; i < count; i++) {
+            reset(i);
+        }
     }
 
     /** Hand-off (two or more workers): zone and source VM of slot i travel with the packet. */

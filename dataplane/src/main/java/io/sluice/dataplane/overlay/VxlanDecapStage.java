@@ -50,8 +50,8 @@ public final class VxlanDecapStage implements Stage {
         int lastVni = -1, lastZone = 0;
         long lastVtepKey = -1;
         boolean lastAllowed = false;
-        m.resetAll(b.count); // every slot of the burst, before the loop: one vectorised fill per array
         for (int i = 0; i < b.count; i++) {
+            m.reset(i);
             if (b.next[i] != Next.CONTINUE || b.inPort[i] != s.uplinkPort
                     || (b.flags[i] & (PacketFlags.IPV4 | PacketFlags.UDP)) != (PacketFlags.IPV4 | PacketFlags.UDP)
                     || b.ipProto[i] != 17) {

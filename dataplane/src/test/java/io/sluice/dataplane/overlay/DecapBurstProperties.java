@@ -38,30 +38,6 @@ class DecapBurstProperties {
         assertTrue(decapsulated > 1000 && dropped > 1000, "both fates exercised: " + decapsulated + " decapsulated, " + dropped + " dropped");
     }
 
-    /** The decap stage resets the burst's metadata with {@link OverlayMeta#resetAll}: the same as reset(i) on each slot, nothing else. */
-    @Test
-    void resetAllEqualsResetOfEachSlot() {
-        qt().withExamples(300)
-                .forAll(longs().all(), integers().between(0, 32))
-                .checkAssert((seed, count) -> {
-                    OverlayMeta a = new OverlayMeta(32), e = new OverlayMeta(32);
-                    Random r = new Random(seed);
-                    for (int i = 0; i < 32; i++) {
-                        int z = r.nextInt(), v = r.nextInt(), t = r.nextInt(), x = r.nextInt(), n = r.nextInt();
-                        byte re = (byte) r.nextInt();
-                        a.zone[i] = e.zone[i] = z; a.srcVm[i] = e.srcVm[i] = v; a.srcVtep[i] = e.srcVtep[i] = t;
-                        a.encapVtep[i] = e.encapVtep[i] = x; a.nat[i] = e.nat[i] = n; a.reason[i] = e.reason[i] = re;
-                    }
-                    a.resetAll(count);
-                    for (int i = 0; i < count; i++) e.reset(i);
-                    if (!java.util.Arrays.equals(a.zone, e.zone) || !java.util.Arrays.equals(a.srcVm, e.srcVm)
-                            || !java.util.Arrays.equals(a.srcVtep, e.srcVtep) || !java.util.Arrays.equals(a.encapVtep, e.encapVtep)
-                            || !java.util.Arrays.equals(a.nat, e.nat) || !java.util.Arrays.equals(a.reason, e.reason)) {
-                        throw new AssertionError("resetAll(" + count + ") != reset of each slot");
-                    }
-                });
-    }
-
     private static void check(long seed, int count) {
         Random r = new Random(seed);
         Pipeline all = new Pipeline(HOST, 32);
