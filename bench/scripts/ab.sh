@@ -26,6 +26,8 @@
 #                 window drops (hand-off) are printed beside it
 #   tenant-N      TenantBench run --mix tenant --workers 1, N flows: the Sluice line of `bench tenant` (decap,
 #                 anti-spoof, route, SG/conntrack, floating IP and SNAT, encap; 1000 remote VMs; four ports, lcore 1)
+#   overlay-encap-N, overlay-decap-N  OverlayE2E encap|decap --pcap over N inner flows, 1000 remote VMs: the
+#                 Sluice side of `bench overlay` (same frames, mbufs and memory as overlay.sh)
 # Environment: AB_BEFORE=HEAD~1 AB_WORK="conntrack-100000 forward" AB_REPS=4 AB_SECONDS=4 AB_WARMUP=3
 #              AB_NAME=<label for the result file> AB_EXTRA_ARGS_<before|after>= (appended to that side)
 # Writes bench/results/ab-<AB_NAME>-<date>.md; last lines: ratio_<workload>=<median after/before>.
@@ -71,6 +73,7 @@ for w in $WORK; do
     forward|forward-*) ;;
     snat-*|fip-*) python3 "$S/natpcap.py" gen "${w%%-*}" "${w#*-}" "$TMP" >&2 || die "pcap $w";;
     ew2w-*|tenant-*) n=${w#*-}; mkdir -p "$TMP/ew"; [ -f "$TMP/ew/tenant-$n-up.pcap" ] || "$JAVA" $JVM_FLAGS -cp "$(jar_of after)" io.sluice.bench.tenant.TenantBench write-pcap --dir "$TMP/ew" --flows "$n" --remote-vms 1000 >&2 || die "pcap tenant $n";;
+    overlay-*) n=${w##*-}; mkdir -p "$TMP/ov"; [ -f "$TMP/ov/decap-$n.pcap" ] || "$JAVA" $JVM_FLAGS -cp "$(jar_of after)" io.sluice.bench.overlay.OverlayE2E write-pcap --dir "$TMP/ov" --flows "$n" --remote-vms 1000 >&2 || die "pcap overlay $n";;
     *) die "unknown workload $w";;
   esac
 done
@@ -91,6 +94,9 @@ args_of() { # workload
     tenant-*) # as bench tenant's Sluice line: every frame of the four files held, + 32768
       n=${w#tenant-}; pk=0; for f in "$TMP"/ew/tenant-"$n"-*.pcap; do pk=$(( pk + ($(stat -c %s "$f") - 24) / 80 )); done; mb=$(( pk + 32768 ))
       echo "io.sluice.bench.tenant.TenantBench run --mix tenant --dir $TMP/ew --flows $n --remote-vms 1000 --workers 1 --lcore 1 --warmup $WARM --seconds $SECS --mbufs $mb --mem $(( mb * 17 / 4 / 1024 + 768 ))";;
+    overlay-*) # as bench overlay (overlay.sh sluice_cmd): net_pcap holds the whole file, + 16384 mbufs
+      n=${w##*-}; m=${w#overlay-}; m=${m%-*}; mb=$(( (n < 1024 ? 1024 : n) + 16384 )); mem=$(( mb / 200 + 512 )); [ $mem -lt 1024 ] && mem=1024
+      echo "io.sluice.bench.overlay.OverlayE2E $m --lcore 1 --warmup $WARM --seconds $SECS --remote-vms 1000 --pcap $TMP/ov/$m-$n.pcap --mbufs $mb --mem $mem";;
   esac
 }
 cmd_of() { # side workload

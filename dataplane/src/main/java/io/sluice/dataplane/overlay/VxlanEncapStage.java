@@ -30,7 +30,8 @@ import io.sluice.dataplane.pipeline.Stage;
  * the packet is turned into an ARP request for the next hop (at most one per second per next
  * hop) or dropped, both counted as {@link OverlayDrop#NO_NEXT_HOP}.
  *
- * <p>Otherwise prepends 50 bytes ({@code data} moves back into the mbuf headroom): outer
+ * <p>Otherwise prepends 50 bytes ({@code data} moves back into the mbuf headroom), written from a
+ * per-destination template ({@link OuterHeaders}; the same bytes as {@link OuterHeaders#writePlain}): outer
  * Ethernet (next-hop MAC, our underlay MAC), IPv4 (DF, TTL 64, header checksum, our underlay
  * IP → VTEP), UDP (source port 49152 + 14-bit flow hash of the inner MACs, IPs and L4 ports,
  * destination 4789, checksum 0 as RFC 7348 allows over IPv4), VXLAN (I flag, VNI of the zone).
@@ -54,6 +55,8 @@ public final class VxlanEncapStage implements Stage {
     private final OverlayState state;
     private final OverlayMeta meta;
     private final UnderlayNeighbours neighbours;
+    /** Outer header templates per (VTEP, VNI, next-hop MAC): this stage's, one writer. */
+    final OuterHeaders headers = new OuterHeaders();
 
     public VxlanEncapStage(OverlayState state, OverlayMeta meta, UnderlayNeighbours neighbours) {
         this.state = state;
@@ -66,6 +69,7 @@ public final class VxlanEncapStage implements Stage {
         OverlaySnapshot s = state.current();
         OverlayMeta m = meta;
         int maxInner = s.underlayMtu - 36;
+        headers.begin(s);
         int acted = 0;
         for (int i = 0; i < b.count; i++) {
             int vtep = m.encapVtep[i];
@@ -81,8 +85,12 @@ public final class VxlanEncapStage implements Stage {
                 tooBig(b, i, s, m);
                 continue;
             }
-            int nextHop = s.underlayNextHop(vtep);
-            long nhMac = s.staticNextHopMac >= 0 ? s.staticNextHopMac : neighbours.lookup(nextHop, m.nowNs);
+            long nhMac = s.staticNextHopMac;
+            int nextHop = 0;
+            if (nhMac < 0) {
+                nextHop = s.underlayNextHop(vtep);
+                nhMac = neighbours.lookup(nextHop, m.nowNs);
+            }
             if (nhMac < 0) {
                 m.drops[OverlayDrop.NO_NEXT_HOP.ordinal()]++;
                 if (neighbours.requestDue(nextHop, m.nowNs)) {
@@ -111,21 +119,7 @@ public final class VxlanEncapStage implements Stage {
                     continue;
                 }
             }
-            Mem.putMac(o, nhMac);
-            Mem.putMac(o + 6, s.underlayMac);
-            Mem.put16(o + 12, Net.ETHERTYPE_IPV4);
-            long ip = o + 14;
-            Mem.put32(ip, 0x4500_0000 | (innerLen + 36));
-            Mem.put32(ip + 4, 0x0000_4000);
-            Mem.put32(ip + 8, (64 << 24) | (17 << 16));
-            Mem.put32(ip + 12, s.underlayIp);
-            Mem.put32(ip + 16, vtep);
-            Mem.put16(ip + 10, Net.checksum(ip, 20));
-            long udp = ip + 20;
-            Mem.put32(udp, (sport << 16) | VxlanDecapStage.VXLAN_PORT);
-            Mem.put32(udp + 4, (innerLen + 16) << 16);
-            Mem.put32(udp + 8, 0x0800_0000);
-            Mem.put32(udp + 12, s.zoneVni[zone] << 8);
+            headers.write(o, headers.find(vtep, s.zoneVni[zone], nhMac), innerLen, sport);
             b.data[i] = o;
             b.length[i] = innerLen + OVERHEAD;
             if (headerMbuf) b.tailLen[i] = innerLen; // the first segment holds the 50 outer bytes only
