@@ -96,11 +96,6 @@ P=$TMP/pcap; mkdir -p "$P"
 for n in $FLOWS; do
   "$JAVA" $JVM_FLAGS -cp "$BENCH_JAR" io.sluice.bench.tenant.TenantBench write-pcap --dir "$P" --flows "$n" --remote-vms "$RVMS" >&2 || die "write-pcap $n"
 done
-pk() { # MIX N -> packets in the pcaps of the mix
-  local s=0 f
-  for f in "$P/$1-$2"-*.pcap; do s=$(( s + ($(stat -c %s "$f") - 24) / ($1 = ew && "$f" = *-up.pcap ? 130 : 80) )); done
-  echo $s
-}
 pk() { local f=$1 b=$(( $(stat -c %s "$1") - 24 )); case $f in *-up.pcap) echo $(( b / 130 ));; *) echo $(( b / 80 ));; esac; }
 pkts() { local s=0 f; for f in "$P/$1-$2"-*.pcap; do s=$(( s + $(pk "$f") )); done; echo $s; }   # MIX N
 warm() { echo $(( WARM + $1 / 250000 )); }   # N: testpmd's warm-up (no connections to wait for: as long as the others' first pass)
