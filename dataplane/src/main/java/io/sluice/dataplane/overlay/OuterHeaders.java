@@ -48,11 +48,7 @@ final class OuterHeaders {
     long builds;
 
     /** Per burst: empties the cache when the snapshot (our underlay MAC / IP) changed. */
-    void begin(OverlaySnapshot s) {
-        if (s != snapshot) {
-            begin(s, s.underlayMac, s.underlayIp);
-        }
-    }
+    void begin(OverlaySnapshot s) { begin(s, s.underlayMac, s.underlayIp); }
 
     /** Empties the cache unless {@code owner} is the one of the entries; our underlay MAC and IP from now on. */
     void begin(Object owner, long underlayMac, int underlayIp) {

@@ -528,16 +528,9 @@ public final class CutTreeCompiler {
                 }
             }
             int leafInts = leaves.size() - at;
-            long known = leafIndex.find(leaves.array(), at, leaves.size());
-            int ref;
-            if (known != 0) { // the same entries were written before: share that leaf and its stub
-                leaves.truncate(at);
-                ref = (int) (known >> 32);
-                at = (int) known;
-            } else {
-                ref = stub(at);
-                leafIndex.put(leaves.array(), at, leafInts, ref);
-            }
+            long shared = leafIndex.intern(leaves, at, nodes); // the same entries written before: that leaf and its stub
+            int ref = (int) (shared >> 32);
+            at = (int) shared;
             if (record) {
                 BNode b = record(BNode.LEAF, rs, incoming, n, rlo, rhi, depth);
                 b.ref = ref;
@@ -583,6 +576,22 @@ public final class CutTreeCompiler {
                 if (len[i] == n && Arrays.equals(a, at[i], at[i] + n, a, from, to)) return (long) ref[i] << 32 | (at[i] & 0xFFFFFFFFL);
             }
             return 0;
+        }
+
+        /**
+         * The leaf just written at {@code leaves[at, size)}: if an equal leaf was recorded, the new
+         * one is dropped again and that leaf is shared; else a stub for it is appended to
+         * {@code nodes} and it is recorded. Returns (stub ref << 32 | offset) of the leaf to use.
+         */
+        long intern(IntList leaves, int at, IntList nodes) {
+            long known = find(leaves.array(), at, leaves.size());
+            if (known != 0) {
+                leaves.truncate(at);
+                return known;
+            }
+            int ref = Build.stub(nodes, at);
+            put(leaves.array(), at, leaves.size() - at, ref);
+            return (long) ref << 32 | (at & 0xFFFFFFFFL);
         }
 
         /** Records the leaf {@code a[from, from + n)} with its stub reference. */

@@ -165,7 +165,7 @@ public final class IncrementalClassifier {
     /** The current leaf array (tests). */
     int[] leafArray() { return leaves.array(); }
 
-        /** What the last update did (the same object, overwritten by the next update). */
+    /** What the last update did (the same object, overwritten by the next update). */
     public Cost lastCost() { return cost; }
     /** True if the last update changed only the nodes one rule touches. */
     public boolean lastWasLocal() { return lastWasLocal; }
@@ -632,15 +632,9 @@ public final class IncrementalClassifier {
                 if (from != null) { // rename the entries' priorities
                     for (int q = p; q < end; q += Classifier.entryInts(dims, src, q)) out[at + q - b.leafAt] = to[Arrays.binarySearch(from, src[q])];
                 }
-                long known = leafIndex.find(out, at, at + end - b.leafAt);
-                if (known != 0) { // the same entries were emitted before: shared, as the compiler shares them
-                    nl.truncate(at);
-                    ref = (int) (known >> 32);
-                    at = (int) known;
-                } else {
-                    ref = stub(at);
-                    leafIndex.put(out, at, end - b.leafAt, ref);
-                }
+                long shared = leafIndex.intern(nl, at, nn); // equal entries emitted before: shared, as the compiler shares them
+                ref = (int) (shared >> 32);
+                at = (int) shared;
                 if (!dryRun) b.leafAt = at;
             } else {
                 int np = b.kids.length;
