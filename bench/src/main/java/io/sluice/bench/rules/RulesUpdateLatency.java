@@ -2,6 +2,8 @@ package io.sluice.bench.rules;
 
 import io.sluice.rules.classbench.ClassBenchGen;
 import io.sluice.rules.compile.CutTreeCompiler;
+import io.sluice.rules.compile.DeferredClassifier;
+import io.sluice.rules.table.Classifier;
 import io.sluice.rules.compile.FlatRules;
 import io.sluice.rules.compile.IncrementalClassifier;
 
@@ -29,6 +31,10 @@ public final class RulesUpdateLatency {
     public static void main(String[] args) throws Exception {
         int updates = Integer.parseInt(args[0]);
         int kinds = args[1].equals("port") ? 1 : 5;
+        if (DEFERRED_US >= 0) {
+            deferred(updates, kinds, java.util.Arrays.copyOfRange(args, 2, args.length));
+            return;
+        }
         java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
         System.out.println("| set | rules | updates | p50 us | p99 us | max us | CPU p50 us | CPU p99 us | node-by-node | full compile ms |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|");
@@ -85,6 +91,103 @@ public final class RulesUpdateLatency {
     }
 
     private static final boolean breakdown = Boolean.getBoolean("sluice.rules.breakdown");
+    /** {@code -Dsluice.rules.deferred=US}: time {@link DeferredClassifier#update} instead, one update every US microseconds (0: back to back). */
+    private static final int DEFERRED_US = Integer.getInteger("sluice.rules.deferred", -1);
+
+    /**
+     * Deferred tree updates ({@link DeferredClassifier}, folds on their own thread): per set, the
+     * time until a change takes effect (the update call: the new table is published when it
+     * returns), the writer's CPU, how many updates waited for the folds, how long until the plain
+     * trees held each change (tree lag), the most changed rules an overlay held, and lookups per
+     * second of an overlay table against the settled plain table on the set's trace.
+     */
+    private static void deferred(int updates, int kinds, String[] sets) throws Exception {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        System.out.println("| set | rules | updates | every us | effect p50 us | p99 us | p99.9 us | max us | CPU p50 us | CPU p99 us | waited | tree lag p50 ms | p99 ms | max ms | most overlay rules | overlay lookups / plain |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        java.util.concurrent.ExecutorService folder = DeferredClassifier.folderThread("rules-fold");
+        for (String set : sets) {
+            RuleSets.Loaded rs = RuleSets.load(set);
+            FlatRules rules = rs.rules();
+            long[] start = new long[updates + 301], lag = new long[updates + 301];
+            int[] lagDone = {0};
+            int[] mostDelta = {0};
+            Classifier[] lastOverlay = {null};
+            DeferredClassifier[] holder = new DeferredClassifier[1];
+            java.util.function.Consumer<Classifier> onPublish = t -> {
+                if (t.overlay() != null) {
+                    mostDelta[0] = Math.max(mostDelta[0], t.overlay().deltaRules());
+                    lastOverlay[0] = t;
+                    return;
+                }
+                if (holder[0] == null) return;
+                long now = System.nanoTime();
+                long v = holder[0].treesVersion();
+                for (int i = lagDone[0]; i < v; i++) lag[i] = now - start[i];
+                lagDone[0] = (int) Math.max(lagDone[0], v);
+            };
+            DeferredClassifier dc = new DeferredClassifier(new CutTreeCompiler(), rules, folder, onPublish);
+            holder[0] = dc;
+            SplittableRandom rnd = new SplittableRandom(17);
+            FlatRules cur = rules;
+            int warm = Math.min(updates, 300);
+            long[] ns = new long[updates], cpu = new long[updates];
+            long waits0 = 0;
+            long next = System.nanoTime();
+            for (int i = 0; i < warm + updates; i++) {
+                if (i == warm) {
+                    dc.settle();
+                    waits0 = dc.counts()[0];
+                    mostDelta[0] = 0;
+                    next = System.nanoTime();
+                }
+                FlatRules nx = ClassBenchGen.withOneRuleChanged(cur, rnd.nextInt(cur.size()), rnd, kinds);
+                next += DEFERRED_US * 1000L;
+                while (System.nanoTime() < next) java.util.concurrent.locks.LockSupport.parkNanos(Math.min(50_000, next - System.nanoTime()));
+                long c0 = mx.getCurrentThreadCpuTime();
+                long t = System.nanoTime();
+                start[i] = t;
+                dc.update(nx);
+                if (i >= warm) {
+                    ns[i - warm] = System.nanoTime() - t;
+                    cpu[i - warm] = mx.getCurrentThreadCpuTime() - c0;
+                }
+                cur = nx;
+            }
+            Classifier plain = dc.settle();
+            long waited = dc.counts()[0] - waits0;
+            long[] lg = java.util.Arrays.copyOfRange(lag, warm, warm + updates);
+            double ratio = Double.NaN;
+            if (lastOverlay[0] != null) {
+                int[] keys = rs.trace();
+                int n = keys.length / 5;
+                int[] out = new int[n];
+                long bestO = Long.MAX_VALUE, bestP = Long.MAX_VALUE;
+                for (int round = 0; round < 5; round++) {
+                    long t0 = System.nanoTime();
+                    for (int r = 0; r < 10; r++) lastOverlay[0].classifyBurst(keys, 0, n, out);
+                    long t1 = System.nanoTime();
+                    for (int r = 0; r < 10; r++) plain.classifyBurst(keys, 0, n, out);
+                    long t2 = System.nanoTime();
+                    bestO = Math.min(bestO, t1 - t0);
+                    bestP = Math.min(bestP, t2 - t1);
+                }
+                ratio = (double) bestP / bestO;
+            }
+            Arrays.sort(ns);
+            Arrays.sort(cpu);
+            Arrays.sort(lg);
+            System.out.printf("| %s | %d | %d | %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %d | %.2f | %.2f | %.2f | %d | %.2f |%n", set, cur.size(), updates, DEFERRED_US,
+                    ns[updates / 2] / 1e3, ns[pct(updates, 0.99)] / 1e3, ns[pct(updates, 0.999)] / 1e3, ns[updates - 1] / 1e3,
+                    cpu[updates / 2] / 1e3, cpu[pct(updates, 0.99)] / 1e3, waited,
+                    lg[updates / 2] / 1e6, lg[pct(updates, 0.99)] / 1e6, lg[updates - 1] / 1e6, mostDelta[0], ratio);
+        }
+        folder.shutdownNow();
+    }
+
+    private static int pct(int n, double q) {
+        return (int) Math.min(n - 1, Math.ceil(n * q) - 1);
+    }
     private static final java.util.List<String> whyRows = new java.util.ArrayList<>();
 
     private static long gcCount() {

@@ -487,7 +487,7 @@ public final class IncrementalClassifier {
 
     // ---------------------------------------------------------------- general path
 
-    private static boolean sameShape(FlatRules a, FlatRules b) {
+    static boolean sameShape(FlatRules a, FlatRules b) {
         return a.dims() == b.dims() && Arrays.equals(a.dimBitsArray(), b.dimBitsArray()) && Arrays.equals(a.partitionDims(), b.partitionDims());
     }
 

@@ -135,6 +135,10 @@ public final class Classifier {
     private final int[] rootMinPrio;
     private final byte[] action;
     private final int[] ruleId;
+    /** Rules changed since the trees were built (null: none; see {@link Overlay}). */
+    private final Overlay overlay;
+    /** Key scratch of the value lookups ({@link #classifyV4}, {@link #classifyV6}) when an overlay is checked. */
+    private static final ThreadLocal<int[]> OVERLAY_KEY = ThreadLocal.withInitial(() -> new int[16]);
 
     /**
      * Wraps compiled arrays; the caller hands them over and must not modify them afterwards.
@@ -150,6 +154,11 @@ public final class Classifier {
      * @param ruleId external rule id per priority
      */
     public Classifier(int dims, int[] nodes, int[] leaves, int[][] tops, int[] rootDim, int[] rootMinPrio, byte[] action, int[] ruleId) {
+        this(dims, nodes, leaves, tops, rootDim, rootMinPrio, action, ruleId, null);
+    }
+
+    private Classifier(int dims, int[] nodes, int[] leaves, int[][] tops, int[] rootDim, int[] rootMinPrio, byte[] action, int[] ruleId, Overlay overlay) {
+        this.overlay = overlay;
         this.dims = dims;
         this.fixed = dims == FIXED_DIMS;
         this.nodes = nodes;
@@ -162,10 +171,27 @@ public final class Classifier {
     }
 
     /**
+     * This table's trees with the rules changed since they were built checked beside them
+     * ({@link Overlay}): answers are positions in the current list, whose actions and ids are
+     * {@code action} and {@code ruleId}. The arrays are handed over.
+     */
+    public Classifier withOverlay(Overlay o, byte[] action, int[] ruleId) {
+        return new Classifier(dims, nodes, leaves, tops, rootDim, rootMinPrio, action, ruleId, o);
+    }
+
+    /** The rules checked beside the trees, or null when the trees hold the whole list. */
+    public Overlay overlay() { return overlay; }
+
+    /**
      * Returns the priority (0-based position) of the first rule matching
      * {@code key[off .. off + dims)}, or {@link #NO_MATCH}.
      */
     public int classify(int[] key, int off) {
+        int p = classifyTrees(key, off);
+        return overlay == null ? p : overlay.decide(key, off, p);
+    }
+
+    private int classifyTrees(int[] key, int off) {
         final int[] nd = nodes;
         int best = Integer.MAX_VALUE;
         for (int t = 0; t < tops.length; t++) {
@@ -227,6 +253,7 @@ public final class Classifier {
             out[i + 2] = b2 == Integer.MAX_VALUE ? NO_MATCH : b2;
             out[i + 3] = b3 == Integer.MAX_VALUE ? NO_MATCH : b3;
         }
+        if (overlay != null) for (int j = 0; j < i; j++) out[j] = overlay.decide(keys, (from + j) * dm, out[j]);
         for (; i < count; i++) out[i] = classify(keys, (from + i) * dm);
     }
 
@@ -258,7 +285,11 @@ public final class Classifier {
                 }
             }
         }
-        return best == Integer.MAX_VALUE ? NO_MATCH : best;
+        best = best == Integer.MAX_VALUE ? NO_MATCH : best;
+        if (overlay == null) return best;
+        int[] k = OVERLAY_KEY.get();
+        k[0] = src; k[1] = dst; k[2] = sport; k[3] = dport; k[4] = proto;
+        return overlay.decide(k, 0, best);
     }
 
     /**
@@ -292,7 +323,11 @@ public final class Classifier {
                 p = end;
             }
         }
-        return best == Integer.MAX_VALUE ? NO_MATCH : best;
+        best = best == Integer.MAX_VALUE ? NO_MATCH : best;
+        if (overlay == null) return best;
+        int[] k = OVERLAY_KEY.get();
+        for (int d = 0; d < 11; d++) k[d] = v6(d, srcHi, srcLo, dstHi, dstLo, sport, dport, proto);
+        return overlay.decide(k, 0, best);
     }
 
     private static int v6(int d, long sh, long sl, long dh, long dl, int sport, int dport, int proto) {
@@ -311,20 +346,21 @@ public final class Classifier {
         };
     }
 
-    /** True if both classifiers have identical compiled arrays (same trees, same rules). */
+    /** True if both classifiers have identical compiled arrays (same trees, same rules) and neither checks an {@link Overlay}. */
     public boolean sameStructure(Classifier o) {
-        return dims == o.dims && java.util.Arrays.equals(nodes, o.nodes) && java.util.Arrays.equals(leaves, o.leaves)
+        return overlay == null && o.overlay == null && dims == o.dims && java.util.Arrays.equals(nodes, o.nodes) && java.util.Arrays.equals(leaves, o.leaves)
                 && java.util.Arrays.deepEquals(tops, o.tops) && java.util.Arrays.equals(rootDim, o.rootDim) && java.util.Arrays.equals(rootMinPrio, o.rootMinPrio)
                 && java.util.Arrays.equals(action, o.action) && java.util.Arrays.equals(ruleId, o.ruleId);
     }
 
     /**
      * True if both classifiers hold the same trees (same cuts, same leaves, same sharing of
-     * children), the same tree order and the same rules, wherever in their arrays the nodes sit:
+     * children), the same tree order and the same rules, wherever in their arrays the nodes sit,
+     * and neither checks an {@link Overlay}:
      * what an incremental update must give compared with a compile from scratch.
      */
     public boolean sameTrees(Classifier o) {
-        if (dims != o.dims || !java.util.Arrays.equals(rootMinPrio, o.rootMinPrio) || !java.util.Arrays.equals(action, o.action)
+        if (overlay != null || o.overlay != null || dims != o.dims || !java.util.Arrays.equals(rootMinPrio, o.rootMinPrio) || !java.util.Arrays.equals(action, o.action)
                 || !java.util.Arrays.equals(ruleId, o.ruleId) || !java.util.Arrays.equals(rootDim, o.rootDim)) return false;
         java.util.Map<Integer, Integer> seen = new java.util.HashMap<>();
         for (int t = 0; t < tops.length; t++) {
