@@ -9,6 +9,7 @@
 # thread's CPU time over the timed block's wall time) and repeated up to RULES_RETRIES times; every
 # run is listed in the result file. A set where either side has no accepted run has lookups ratio
 # nan, and then min_ratio=nan (never the minimum over fewer sets). Build time and memory are not gated.
+# RULES_DEFER_US: intervals (microseconds) between changes for the time-to-effect rows (default "1000 10000").
 set -euo pipefail
 
 SLUICE_HOME=${SLUICE_HOME:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -71,7 +72,7 @@ gcc -O2 -shared -fPIC -o "$tmp/aclbuildtime.so" "$tmp/aclbuildtime.c" -ldl
 
 date_tag=$(date -u +%Y-%m-%d-%H%M)
 out="$SLUICE_HOME/bench/results/rules-$date_tag.md"
-run_cmd="RULES_ITER=$ITER RULES_ROUNDS=$ROUNDS RULES_RETRIES=$RETRIES RULES_SETS=\"$SETS\" RULES_SG_INTERFACES=${RULES_SG_INTERFACES:-1000} RULES_UPDATES=$UPDATES CLASSBENCH=$CLASSBENCH ./sluice bench rules"
+run_cmd="RULES_ITER=$ITER RULES_ROUNDS=$ROUNDS RULES_RETRIES=$RETRIES RULES_SETS=\"$SETS\" RULES_SG_INTERFACES=${RULES_SG_INTERFACES:-1000} RULES_UPDATES=$UPDATES RULES_DEFER_US=\"${RULES_DEFER_US:-1000 10000}\" CLASSBENCH=$CLASSBENCH ./sluice bench rules"
 echo "command: $run_cmd" >&2
 mkdir -p "$(dirname "$out")"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -178,6 +179,17 @@ echo "sg shape: rte_acl ${sg_acl_pps} pkt/s (one context), ${sg_acl_mem} B per c
 # Update latency of a one-rule change (IncrementalClassifier.update), per set.
 upd_port=$(CLASSBENCH="$CLASSBENCH" taskset -c 0 "$JAVA" -Xmx3g -cp "$BENCH_JAR" io.sluice.bench.rules.RulesUpdateLatency "$UPDATES" port $SETS)
 upd_mixed=$(CLASSBENCH="$CLASSBENCH" taskset -c 0 "$JAVA" -Xmx3g -cp "$BENCH_JAR" io.sluice.bench.rules.RulesUpdateLatency "$UPDATES" mixed $SETS)
+# Deferred tree updates (DeferredClassifier): the time until a change takes effect, the folds on their own
+# thread; the writer and the folder on the two CPUs of the machine (a control plane's housekeeping CPUs).
+DEFER_US=${RULES_DEFER_US:-"1000 10000"}
+upd_deferred=""
+for us in $DEFER_US; do
+    for m in port mixed; do
+        d=$(CLASSBENCH="$CLASSBENCH" "$JAVA" -Xmx3g -Dsluice.rules.deferred="$us" -cp "$BENCH_JAR" io.sluice.bench.rules.RulesUpdateLatency "$UPDATES" "$m" $SETS)
+        if [[ -z "$upd_deferred" ]]; then upd_deferred=$(echo "$d" | sed -n '1,2s/^| set |/| edits | set |/; 1p; 2s/^|---|/|---|---|/p'); upd_deferred+=$'\n'; fi
+        upd_deferred+=$(echo "$d" | tail -n +3 | sed "s/^| /| $m | /")$'\n'
+    done
+done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 {
@@ -231,10 +243,17 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "### mixed"
     echo "$upd_mixed"
     echo
+    echo "## Time until a one-rule change takes effect (deferred tree updates, DeferredClassifier.update)"
+    echo
+    echo "The change is published at once as the last trees plus the changed rules checked beside them (an overlay, exact); the incremental update above runs on a folder thread and publishes the plain trees when it catches up. One change every 'every us' microseconds ($UPDATES after 300 of warm-up), writer and folder free to use both CPUs. effect: the update call's wall time (the new table is published when it returns); waited: updates that waited for the folds (an overlay is capped at 64 changed rules); tree lag: from a change until the plain trees hold it; overlay lookups / plain: classifyBurst over the set's trace with the last overlay table seen against the settled table (higher is better; 1 = no cost)."
+    echo
+    printf '%s' "$upd_deferred"
+    echo
     echo "## Commands"
     printf '%s' "$cmds"
     echo "- security-group shape: \`$sg_cmd\` then \`$sg_acl_cmd\` (DIR: the files RulesSgShape wrote)"
     echo "- update latency: \`CLASSBENCH=$CLASSBENCH $JAVA -Xmx3g -cp $BENCH_JAR io.sluice.bench.rules.RulesUpdateLatency $UPDATES port|mixed $SETS\`"
+    echo "- time to effect: \`CLASSBENCH=$CLASSBENCH $JAVA -Xmx3g -Dsluice.rules.deferred=US -cp $BENCH_JAR io.sluice.bench.rules.RulesUpdateLatency $UPDATES port|mixed $SETS\` for US in $DEFER_US"
     echo
     echo "## Machine"
     echo "- CPU: $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}'), $(nproc) cores; kernel $(uname -r)"

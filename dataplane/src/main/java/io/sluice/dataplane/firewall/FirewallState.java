@@ -33,7 +33,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class FirewallState {
     private final int ports;
     private static final String PLATFORM_PREFIX = "platform/";
-    private final SecurityGroupCompiler compiler = new SecurityGroupCompiler();
+    /** Updates the trees of large rule lists after their change took effect (one thread for every firewall of the process). */
+    private static final java.util.concurrent.ExecutorService FOLDER = io.sluice.rules.compile.DeferredClassifier.folderThread("sluice-rules-fold");
+    /** Publishes the snapshots with the updated trees (not the folder: it must never wait for {@link #apply}). */
+    private static final java.util.concurrent.ExecutorService REFRESHER = io.sluice.rules.compile.DeferredClassifier.folderThread("sluice-rules-refresh");
+    private final java.util.concurrent.atomic.AtomicBoolean refreshQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private final SecurityGroupCompiler compiler = new SecurityGroupCompiler(new io.sluice.rules.compile.CutTreeCompiler(), FOLDER, this::folded);
+    private long refreshes;
     private final Map<String, Integer> ruleCounter = new HashMap<>();
     private final List<String> ruleNames = new ArrayList<>();
     private final List<FirewallCounters> workers = new CopyOnWriteArrayList<>();
@@ -150,6 +156,49 @@ public final class FirewallState {
         current = new FirewallSnapshot(ports, table, zone, hit, cut, epoch, cutSeen);
         lastApplyNanos = System.nanoTime() - t0;
     }
+
+    /** Called on the folder when a large list's trees caught up: publish them from the refresh thread. */
+    private void folded() {
+        if (refreshQueued.compareAndSet(false, true)) REFRESHER.execute(this::refreshTables);
+    }
+
+    /**
+     * Publishes a snapshot whose large lists use their updated trees: the same rules, the same
+     * answers and the same epoch (no connection is re-checked), only without the changed rules
+     * checked beside the trees.
+     */
+    private synchronized void refreshTables() {
+        refreshQueued.set(false); // a fold after this point queues another refresh
+        FirewallSnapshot s = current;
+        FirewallConfig cfg = config;
+        if (s == null || cfg == null || !compiler.refresh()) return;
+        SecurityGroupTable[] table = s.table.clone();
+        boolean changed = false;
+        for (FirewallConfig.VmPort v : cfg.vmPorts()) {
+            if (v.port() < 0) continue;
+            SecurityGroupTable t = compiler.slot(v.name()).get();
+            changed |= t != table[v.port()];
+            table[v.port()] = t;
+        }
+        if (!changed) return;
+        refreshes++;
+        current = new FirewallSnapshot(ports, table, s.zone, s.hitIndex, s.cut, s.epoch, s.cutSeen);
+    }
+
+    /**
+     * Tests, benchmarks: waits until the trees of every large rule list hold its latest rules and
+     * publishes them (as the refresh thread would).
+     */
+    public synchronized void settleTables() {
+        compiler.settle();
+        refreshTables();
+    }
+
+    /** Snapshots published with updated trees of large lists (same epoch). */
+    public synchronized long tableRefreshes() { return refreshes; }
+
+    /** Large rule lists whose change the last {@link #apply} handed to the folder. */
+    public int lastDeferredLists() { return compiler.lastDeferredLists(); }
 
     /** Nanoseconds the last {@link #apply} took (compile + publish). */
     public long lastApplyNanos() { return lastApplyNanos; }

@@ -225,6 +225,7 @@ public final class RunningConfig implements ConfigReloader.Target {
             }
             applied.add("security-groups (epoch " + firewall.current().epoch() + ", " + firewall.lastRebuiltPartitions()
                     + " partition(s) rebuilt, " + firewall.lastUnchangedLists() + " list(s) unchanged, "
+                    + (firewall.lastDeferredLists() > 0 ? firewall.lastDeferredLists() + " large list(s) in effect before their trees, " : "")
                     + firewall.lastApplyNanos() / 1000 + " us)");
         }
         current = current.withOverlay(access != null ? access : current.overlay())
