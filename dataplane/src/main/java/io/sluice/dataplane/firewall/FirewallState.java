@@ -130,8 +130,10 @@ public final class FirewallState {
             FirewallSnapshot prev = current;
             for (int l = 0; l < 4; l++) {
                 List<String> n = perList.get(l);
-                if (prev != null && lastNames[p] != null && lastNames[p].get(l) == n) {
-                    // the same expansion as the snapshot in use (the compiler's cache): the same counters
+                List<String> was = lastNames[p] == null ? null : lastNames[p].get(l);
+                if (prev != null && was != null && (was == n || was.size() == n.size() && was.equals(n))) {
+                    // the same expansion as the snapshot in use (the compiler's cache), or the same rule
+                    // names at the same positions (a rule's match changed, not the list): the same counters
                     hit[p][l] = prev.hitIndex[p][l];
                     if (sameCuts) {
                         cut[p][l] = prev.cut[p][l];
@@ -142,7 +144,16 @@ public final class FirewallState {
                     for (int k = 0; k < n.size(); k++) hit[p][l][k] = counterIndex(n.get(k));
                 }
                 cut[p][l] = new boolean[n.size()];
-                for (int k = 0; k < n.size(); k++) cut[p][l][k] = cfg.cuts(groupOf(n.get(k)));
+                String g = null;
+                boolean gCuts = false;
+                for (int k = 0; k < n.size(); k++) {
+                    String name = n.get(k);
+                    if (g == null || !sameGroup(name, g)) { // names of one group sit together: one lookup per run
+                        g = groupOf(name);
+                        gCuts = cfg.cuts(g);
+                    }
+                    cut[p][l][k] = gCuts;
+                }
             }
         }
         for (int p = 0; p < ports; p++) lastNames[p] = null;
@@ -208,6 +219,13 @@ public final class FirewallState {
 
     /** Lists (interface, direction, family) unchanged by the last apply. */
     public int lastUnchangedLists() { return compiler.lastUnchangedLists(); }
+
+    /** True if {@code ruleId}'s group (the part before its first '/') is {@code group}. */
+    private static boolean sameGroup(String ruleId, String group) {
+        int n = group.length();
+        return ruleId.length() > n ? ruleId.charAt(n) == '/' && ruleId.startsWith(group) && ruleId.lastIndexOf('/', n - 1) < 0
+                : ruleId.equals(group);
+    }
 
     private static String groupOf(String ruleId) {
         int slash = ruleId.indexOf('/');

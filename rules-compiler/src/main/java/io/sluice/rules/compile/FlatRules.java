@@ -71,6 +71,13 @@ public final class FlatRules {
     /** Returns a builder for rules of the given dimension widths. */
     public static Builder builder(int[] dimBits, int[] partitionDims) { return new Builder(dimBits, partitionDims); }
 
+    /** A builder with room for about {@code rules} rules (it grows past them). */
+    public static Builder builder(int[] dimBits, int[] partitionDims, int rules) {
+        Builder b = new Builder(dimBits, partitionDims);
+        b.ensure(Math.max(1, rules));
+        return b;
+    }
+
     /** Dimension widths of IPv4 5-tuple rules: src, dst, sport, dport, proto. */
     public static int[] v4Dims() { return new int[] {32, 32, 16, 16, 8}; }
     /** Partition dimensions for IPv4 5-tuple rules. */

@@ -36,10 +36,18 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
         VmInterface vm = cfg.interfaces().get(iface);
         if (vm == null) throw new RuleValidationException("interface", "unknown interface " + iface);
         boolean v4 = f == IpFamily.V4;
-        FlatRules.Builder b = FlatRules.builder(v4 ? FlatRules.v4Dims() : FlatRules.v6Dims(), v4 ? FlatRules.v4PartitionDims() : FlatRules.v6PartitionDims());
-        List<String> names = new ArrayList<>();
+        int guess = cfg.platform().denies().size(); // the rules of this direction and family: room for them at once
+        for (String gid : vm.groups()) {
+            SecurityGroup g = cfg.groups().get(gid);
+            if (g == null) continue;
+            for (SgRule r : g.rules()) if (r.direction() == dir && r.appliesTo(f)) guess++;
+        }
+        FlatRules.Builder b = FlatRules.builder(v4 ? FlatRules.v4Dims() : FlatRules.v6Dims(), v4 ? FlatRules.v4PartitionDims() : FlatRules.v6PartitionDims(), guess);
+        List<String> names = new ArrayList<>(guess);
+        int dims = v4 ? 5 : 11;
+        int[] lo = new int[dims], hi = new int[dims]; // scratch: the builder copies them
         for (SgRule r : cfg.platform().denies()) {
-            if (r.direction() == dir && r.appliesTo(f) && cfg.platform().applies(r, iface)) add(b, names, r, r.remoteCidr(), dir, f, FlatRules.DENY);
+            if (r.direction() == dir && r.appliesTo(f) && cfg.platform().applies(r, iface)) add(b, names, lo, hi, r, r.remoteCidr(), dir, f, FlatRules.DENY);
         }
         for (String gid : vm.groups()) {
             SecurityGroup g = cfg.groups().get(gid);
@@ -48,13 +56,13 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
                 if (r.direction() != dir || !r.appliesTo(f)) continue;
                 if (r.remoteGroup() != null) {
                     if (!cfg.groups().containsKey(r.remoteGroup())) throw new RuleValidationException("remoteGroup", "unknown group " + r.remoteGroup() + " in rule " + r.id());
-                    for (IpPrefix m : cfg.members(r.remoteGroup(), f)) add(b, names, r, m, dir, f, FlatRules.ALLOW);
+                    for (IpPrefix m : cfg.members(r.remoteGroup(), f)) add(b, names, lo, hi, r, m, dir, f, FlatRules.ALLOW);
                 } else {
-                    add(b, names, r, r.remoteCidr(), dir, f, FlatRules.ALLOW);
+                    add(b, names, lo, hi, r, r.remoteCidr(), dir, f, FlatRules.ALLOW);
                 }
             }
         }
-        return new EffectiveRules(b.build(), List.copyOf(names));
+        return new EffectiveRules(b.build(), java.util.Collections.unmodifiableList(names)); // no one else holds names
     }
 
     /**
@@ -169,10 +177,8 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
         }
     }
 
-    private static void add(FlatRules.Builder b, List<String> names, SgRule r, IpPrefix remote, Direction dir, IpFamily f, byte action) {
+    private static void add(FlatRules.Builder b, List<String> names, int[] lo, int[] hi, SgRule r, IpPrefix remote, Direction dir, IpFamily f, byte action) {
         int words = f == IpFamily.V4 ? 1 : 4;
-        int dims = 2 * words + 3;
-        int[] lo = new int[dims], hi = new int[dims];
         int remoteBase = dir == Direction.INGRESS ? 0 : words;
         int localBase = dir == Direction.INGRESS ? words : 0;
         IpPrefix rp = remote == null ? IpPrefix.any(f) : remote;
