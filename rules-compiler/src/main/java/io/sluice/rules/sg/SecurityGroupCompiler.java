@@ -28,6 +28,7 @@ public final class SecurityGroupCompiler {
     private final CutTreeCompiler compiler;
     private final Executor folder;
     private final Runnable onFolded;
+    private final int deferFrom;
     private final Map<String, State> states = new HashMap<>();
     private final EffectiveRules.Cache expansions = new EffectiveRules.Cache();
     private int rebuiltPartitions;
@@ -60,9 +61,15 @@ public final class SecurityGroupCompiler {
      * from its writer thread.
      */
     public SecurityGroupCompiler(CutTreeCompiler compiler, Executor folder, Runnable onFolded) {
+        this(compiler, folder, onFolded, DEFER_FROM);
+    }
+
+    /** As above, deferring lists of {@code deferFrom} rules or more (tests: 0 defers every list). */
+    public SecurityGroupCompiler(CutTreeCompiler compiler, Executor folder, Runnable onFolded, int deferFrom) {
         this.compiler = compiler;
         this.folder = folder;
         this.onFolded = onFolded;
+        this.deferFrom = deferFrom;
     }
 
     private DeferredClassifier deferred(io.sluice.rules.compile.FlatRules rules) {
@@ -101,7 +108,7 @@ public final class SecurityGroupCompiler {
                 for (IpFamily f : IpFamily.values()) {
                     int i = d.ordinal() * 2 + f.ordinal();
                     EffectiveRules e = expansions.of(cfg, iface, d, f);
-                    boolean large = folder != null && e.rules().size() >= DEFER_FROM;
+                    boolean large = folder != null && e.rules().size() >= deferFrom;
                     if (s.inc[i] == null && s.dc[i] == null || large && s.dc[i] == null) { // new, or grown past DEFER_FROM
                         s.inc[i] = null;
                         if (large) s.dc[i] = deferred(e.rules());

@@ -94,6 +94,52 @@ class SecurityGroupProperties {
         });
     }
 
+    /**
+     * The same sequences with every list's trees updated on a folder thread after the change took
+     * effect: after every apply the published tables answer as the oracle (through overlays, or the
+     * plain trees when the folder was quicker); settled and refreshed, the same trees as scratch.
+     */
+    @Test
+    void deferredUpdatesAnswerAsTheOracleAtEveryStepAndSettleToScratch() {
+        java.util.concurrent.ExecutorService folder = io.sluice.rules.compile.DeferredClassifier.folderThread("sg-test-fold");
+        int[] overlays = new int[1];
+        try {
+            qt().withExamples(TRIES / 5).forAll(codes(60), codes(30), codes(20)).checkAssert((cc, uc, pc) -> {
+                SecurityGroupCompiler inc = new SecurityGroupCompiler(new io.sluice.rules.compile.CutTreeCompiler(), folder, null, 0);
+                CloudConfig cfg = SgGen.config(cc);
+                inc.apply(cfg);
+                for (int u = 0; u + 2 < uc.length; u += 3) {
+                    cfg = mutate(cfg, uc[u], uc[u + 1], uc[u + 2]);
+                    inc.apply(cfg);
+                    for (String iface : cfg.interfaces().keySet()) {
+                        SecurityGroupTable t = inc.slot(iface).get();
+                        for (Direction d : Direction.values()) for (IpFamily f : IpFamily.values()) if (t.classifier(d, f).overlay() != null) overlays[0]++;
+                        String m = mismatch(cfg, t, iface, pc);
+                        if (m != null) throw new AssertionError("after update " + u / 3 + ": " + m);
+                    }
+                }
+                inc.settle();
+                inc.refresh();
+                SecurityGroupCompiler scratch = new SecurityGroupCompiler();
+                for (String iface : cfg.interfaces().keySet()) {
+                    SecurityGroupTable a = inc.slot(iface).get();
+                    SecurityGroupTable b = scratch.compileFromScratch(cfg, iface);
+                    for (Direction d : Direction.values()) {
+                        for (IpFamily f : IpFamily.values()) {
+                            if (a.classifier(d, f).overlay() != null) throw new AssertionError(iface + " " + d + " " + f + ": still an overlay after settle + refresh");
+                            if (!a.classifier(d, f).sameTrees(b.classifier(d, f))) throw new AssertionError(iface + " " + d + " " + f + " differs from scratch");
+                        }
+                    }
+                    String m = mismatch(cfg, a, iface, pc);
+                    if (m != null) throw new AssertionError("settled: " + m);
+                }
+            });
+        } finally {
+            folder.shutdownNow();
+        }
+        if (overlays[0] == 0) throw new AssertionError("no table was ever checked through an overlay: the property saw plain trees only");
+    }
+
     /** One update: add/remove a rule, add/remove a member, or toggle a platform exemption. */
     static CloudConfig mutate(CloudConfig cfg, int kind, int a, int b) {
         int k = Math.floorMod(kind, 5);
