@@ -127,6 +127,23 @@ public final class FlatRules {
             return this;
         }
 
+        /**
+         * Appends rules {@code [from, to)} of {@code src} (a list of the same shape) as they are,
+         * their ids plus {@code idDelta}.
+         */
+        public Builder addRange(FlatRules src, int from, int to, int idDelta) {
+            if (src.dims != dims || !Arrays.equals(src.dimBits, dimBits)) throw new IllegalArgumentException("a list of another shape");
+            int n = to - from;
+            if (n <= 0) return this;
+            ensure(size + n);
+            System.arraycopy(src.lo, from * dims, lo, size * dims, n * dims);
+            System.arraycopy(src.hi, from * dims, hi, size * dims, n * dims);
+            System.arraycopy(src.action, from, action, size, n);
+            for (int i = 0; i < n; i++) id[size + i] = src.id[from + i] + idDelta;
+            size += n;
+            return this;
+        }
+
         /** Number of rules added so far. */
         public int size() { return size; }
 

@@ -33,6 +33,16 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
 
     /** Builds the list for {@code iface} in {@code cfg}. */
     public static EffectiveRules of(CloudConfig cfg, String iface, Direction dir, IpFamily f) {
+        return expand(cfg, iface, dir, f, null);
+    }
+
+    /**
+     * {@link #of}; with {@code ends} (one slot per group of the interface), also where each group's
+     * rules landed: {@code ends[j][0]} is the position of group j's first rule in the list and
+     * {@code ends[j][i + 1]} the position after its rule i's (0 for a rule of another direction or
+     * family, one per member for a remote-group rule).
+     */
+    private static EffectiveRules expand(CloudConfig cfg, String iface, Direction dir, IpFamily f, int[][] ends) {
         VmInterface vm = cfg.interfaces().get(iface);
         if (vm == null) throw new RuleValidationException("interface", "unknown interface " + iface);
         boolean v4 = f == IpFamily.V4;
@@ -49,11 +59,23 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
         for (SgRule r : cfg.platform().denies()) {
             if (r.direction() == dir && r.appliesTo(f) && cfg.platform().applies(r, iface)) add(b, names, lo, hi, r, r.remoteCidr(), dir, f, FlatRules.DENY);
         }
-        for (String gid : vm.groups()) {
+        for (int j = 0; j < vm.groups().size(); j++) {
+            String gid = vm.groups().get(j);
             SecurityGroup g = cfg.groups().get(gid);
             if (g == null) throw new RuleValidationException("groups", "interface " + iface + " names unknown group " + gid);
-            for (SgRule r : g.rules()) {
-                if (r.direction() != dir || !r.appliesTo(f)) continue;
+            int[] end = ends == null ? null : (ends[j] = new int[g.rules().size() + 1]);
+            if (end != null) end[0] = names.size();
+            addRules(cfg, g.rules(), 0, g.rules().size(), b, names, lo, hi, dir, f, end);
+        }
+        return new EffectiveRules(b.build(), java.util.Collections.unmodifiableList(names)); // no one else holds names
+    }
+
+    /** Adds rules {@code [from, to)} of a group; {@code end[i + 1]} (if given) gets the position after rule i's. */
+    private static void addRules(CloudConfig cfg, List<SgRule> rules, int from, int to, FlatRules.Builder b, List<String> names, int[] lo, int[] hi,
+                                 Direction dir, IpFamily f, int[] end) {
+        for (int i = from; i < to; i++) {
+            SgRule r = rules.get(i);
+            if (r.direction() == dir && r.appliesTo(f)) {
                 if (r.remoteGroup() != null) {
                     if (!cfg.groups().containsKey(r.remoteGroup())) throw new RuleValidationException("remoteGroup", "unknown group " + r.remoteGroup() + " in rule " + r.id());
                     for (IpPrefix m : cfg.members(r.remoteGroup(), f)) add(b, names, lo, hi, r, m, dir, f, FlatRules.ALLOW);
@@ -61,8 +83,8 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
                     add(b, names, lo, hi, r, r.remoteCidr(), dir, f, FlatRules.ALLOW);
                 }
             }
+            if (end != null) end[i + 1] = names.size();
         }
-        return new EffectiveRules(b.build(), java.util.Collections.unmodifiableList(names)); // no one else holds names
     }
 
     /**
@@ -95,13 +117,14 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
         private record Key(String iface, Direction dir, IpFamily f) {}
 
         private record Entry(PlatformLayer platform, List<String> groupIds, SecurityGroup[] groups, List<List<IpPrefix>> members,
-                             EffectiveRules value) {}
+                             EffectiveRules value, int[][] ends) {}
 
         private final Map<Key, Entry> entries = new HashMap<>();
         /** Per group value: the remote groups its rules name, by direction and family (index dir * 2 + family). */
         private final Map<SecurityGroup, List<List<String>>> remotes = new IdentityHashMap<>();
         private int hits;
         private int misses;
+        private int patches;
 
         /** As {@link EffectiveRules#of}, the same object when nothing it depends on changed. */
         public EffectiveRules of(CloudConfig cfg, String iface, Direction dir, IpFamily f) {
@@ -134,9 +157,65 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
                 return e.value;
             }
             misses++;
-            EffectiveRules v = EffectiveRules.of(cfg, iface, dir, f);
-            entries.put(k, new Entry(cfg.platform(), vm.groups(), gs, members, v));
+            int[][] ends = new int[gs.length][];
+            EffectiveRules v = null;
+            if (e != null && (e.platform == cfg.platform() || e.platform.equals(cfg.platform())) && e.groupIds.equals(vm.groups())
+                    && e.members.equals(members)) {
+                v = patch(cfg, e, gs, dir, f, ends); // one group's value changed: only its changed rules are expanded again
+            }
+            if (v == null) v = expand(cfg, iface, dir, f, ends);
+            else patches++;
+            entries.put(k, new Entry(cfg.platform(), vm.groups(), gs, members, v, ends));
             return v;
+        }
+
+        /**
+         * The list of {@code e} with the one group whose value changed expanded again between its
+         * unchanged first and last rules (compared by value); null when more than one group changed.
+         * Fills {@code ends} as {@link EffectiveRules#expand} does.
+         */
+        private EffectiveRules patch(CloudConfig cfg, Entry e, SecurityGroup[] gs, Direction dir, IpFamily f, int[][] ends) {
+            int j = -1;
+            for (int i = 0; i < gs.length; i++) {
+                if (gs[i] == e.groups[i]) continue;
+                if (j >= 0) return null;
+                j = i;
+            }
+            if (j < 0) return null;
+            int l = dir.ordinal() * 2 + f.ordinal();
+            // the same remote groups named in the same order: equal member lists then mean every named
+            // remote group kept its members, so an unchanged rule expands as before
+            if (!remotes(e.groups[j]).get(l).equals(remotes(gs[j]).get(l))) return null;
+            List<SgRule> was = e.groups[j].rules(), now = gs[j].rules();
+            int n0 = was.size(), n1 = now.size(), p = 0, q = 0;
+            while (p < n0 && p < n1 && was.get(p).equals(now.get(p))) p++;
+            while (q < n0 - p && q < n1 - p && was.get(n0 - 1 - q).equals(now.get(n1 - 1 - q))) q++;
+            int[] oldEnd = e.ends[j];
+            int cutFrom = oldEnd[p], cutTo = oldEnd[n0 - q]; // the old list's positions of the changed rules
+            FlatRules old = e.value.rules();
+            boolean v4 = f == IpFamily.V4;
+            int dims = v4 ? 5 : 11;
+            FlatRules.Builder b = FlatRules.builder(v4 ? FlatRules.v4Dims() : FlatRules.v6Dims(), v4 ? FlatRules.v4PartitionDims() : FlatRules.v6PartitionDims(),
+                    old.size() + Math.max(0, n1 - n0) + 8);
+            List<String> names = new ArrayList<>(old.size() + Math.max(0, n1 - n0) + 8);
+            b.addRange(old, 0, cutFrom, 0);
+            names.addAll(e.value.names().subList(0, cutFrom));
+            int[] end = new int[n1 + 1];
+            System.arraycopy(oldEnd, 0, end, 0, p + 1);
+            addRules(cfg, now, p, n1 - q, b, names, new int[dims], new int[dims], dir, f, end);
+            int shift = names.size() - cutTo; // positions after the changed rules move by this much (ids are positions)
+            b.addRange(old, cutTo, old.size(), shift);
+            names.addAll(e.value.names().subList(cutTo, old.size()));
+            for (int i = n1 - q; i < n1; i++) end[i + 1] = oldEnd[i + 1 - (n1 - n0)] + shift;
+            for (int i = 0; i < gs.length; i++) {
+                if (i == j) ends[i] = end;
+                else if (i < j) ends[i] = e.ends[i];
+                else {
+                    ends[i] = e.ends[i].clone();
+                    for (int x = 0; x < ends[i].length; x++) ends[i][x] += shift;
+                }
+            }
+            return new EffectiveRules(b.build(), java.util.Collections.unmodifiableList(names));
         }
 
         /** Forgets what is not in {@code cfg} any more (interfaces and group values). */
@@ -152,6 +231,9 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
 
         /** Lists expanded since this object was made. */
         public int misses() { return misses; }
+
+        /** Of the misses, lists made from the previous one with only one group's changed rules expanded again. */
+        public int patches() { return patches; }
 
         private List<List<String>> remotes(SecurityGroup g) {
             List<List<String>> r = remotes.get(g);

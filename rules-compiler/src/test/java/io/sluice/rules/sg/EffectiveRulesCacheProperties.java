@@ -16,8 +16,9 @@ import static org.quicktheories.generators.Generate.intArrays;
 import static org.quicktheories.generators.SourceDSL.integers;
 
 /**
- * {@link EffectiveRules.Cache} (what the incremental compiler and the firewall state expand with)
- * against its twin, a fresh {@link EffectiveRules#of} every time; {@link EffectiveRules#check}
+ * {@link EffectiveRules.Cache} (what the incremental compiler and the firewall state expand with,
+ * patching the previous list when one group's value changed) against its twin, a fresh
+ * {@link EffectiveRules#of} every time; {@link EffectiveRules#check}
  * (the control API's validation) against what {@code of} throws.
  */
 class EffectiveRulesCacheProperties {
@@ -28,7 +29,7 @@ class EffectiveRulesCacheProperties {
     /** After every step of a random update sequence, each list from the cache equals a fresh expansion. */
     @Test
     void cachedExpansionEqualsAFreshOneAfterEveryUpdate() {
-        int[] hits = new int[1];
+        int[] hits = new int[1], patches = new int[1];
         qt().withExamples(3000).forAll(codes(60), codes(40)).checkAssert((cc, uc) -> {
             EffectiveRules.Cache cache = new EffectiveRules.Cache();
             CloudConfig cfg = SgGen.config(cc);
@@ -36,12 +37,30 @@ class EffectiveRulesCacheProperties {
             for (int u = 0; u + 2 < uc.length; u += 3) {
                 // a step that changes nothing (the same value again) or one update
                 if (Math.floorMod(uc[u], 4) != 0) cfg = SecurityGroupProperties.mutate(cfg, uc[u], uc[u + 1], uc[u + 2]);
+                if (Math.floorMod(uc[u + 1], 3) == 0) cfg = changeInPlace(cfg, uc[u + 1], uc[u + 2]);
                 compare(cache, cfg, u);
                 cache.retain(cfg);
             }
             hits[0] += cache.hits();
+            patches[0] += cache.patches();
         });
         if (hits[0] == 0) throw new AssertionError("the cache never answered: the property compared nothing but fresh expansions");
+        if (patches[0] == 0) throw new AssertionError("no list was patched: the property never compared a patched expansion");
+    }
+
+    /** One rule of g1 or g2 replaced by another at the same position (same id). */
+    private static CloudConfig changeInPlace(CloudConfig cfg, int a, int b) {
+        String g = "g" + (1 + Math.floorMod(a, 2));
+        SecurityGroup old = cfg.groups().get(g);
+        if (old.rules().isEmpty()) return cfg;
+        java.util.List<io.sluice.rules.model.SgRule> rules = new java.util.ArrayList<>(old.rules());
+        int at = Math.floorMod(b, rules.size());
+        try {
+            rules.set(at, SgGen.rule(rules.get(at).id(), new int[] {b, a, a + b, a ^ b}, 0, 3));
+            return cfg.withGroup(new SecurityGroup(g, rules));
+        } catch (IllegalArgumentException e) {
+            return cfg;
+        }
     }
 
     private static void compare(EffectiveRules.Cache cache, CloudConfig cfg, int step) {
