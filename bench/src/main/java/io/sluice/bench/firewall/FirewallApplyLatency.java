@@ -20,7 +20,8 @@ import java.util.SplittableRandom;
  * {@code RULES} rules (what the control API waits for): effective-list expansion, the table
  * update, the snapshot. Changes: two of three set a random rule's port, the third inserts a rule
  * at a random position or removes one (alternately). One change every {@code EVERY_US}
- * microseconds, 300 of warm-up, then {@code CHANGES} timed. Prints one table row: wall p50 / p99 /
+ * microseconds, 300 of warm-up, then {@code CHANGES} timed ({@code -Dsluice.bench.portOnly=true}: port
+ * changes only). Prints one table row: wall p50 / p99 /
  * p99.9 / max of apply in microseconds, and how many applies handed a list to the folder.
  * Run it twice, with the default (lists of 1,000+ rules deferred) and with
  * {@code -Dsluice.rules.deferFrom=2000000000} (every list updated inside apply), for the A/B.
@@ -28,6 +29,9 @@ import java.util.SplittableRandom;
  */
 public final class FirewallApplyLatency {
     private FirewallApplyLatency() {}
+
+    /** {@code -Dsluice.bench.portOnly=true}: every change sets a rule's port (no inserts or removals). */
+    private static final boolean PORT_ONLY = Boolean.getBoolean("sluice.bench.portOnly");
 
     private static SgRule rule(int i, int port) {
         IpPrefix from = IpPrefix.parse("10." + ((i >> 8) & 255) + "." + (i & 255) + ".0/24");
@@ -53,7 +57,7 @@ public final class FirewallApplyLatency {
         long due = System.nanoTime();
         for (int c = 0; c < warm + changes; c++) {
             List<SgRule> r = new ArrayList<>(rules);
-            if (c % 3 != 2) {
+            if (c % 3 != 2 || PORT_ONLY) {
                 int at = rnd.nextInt(r.size());
                 SgRule old = r.get(at);
                 int port = 1 + rnd.nextInt(65535);

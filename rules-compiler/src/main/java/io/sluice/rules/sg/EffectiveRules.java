@@ -188,8 +188,8 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
             if (!remotes(e.groups[j]).get(l).equals(remotes(gs[j]).get(l))) return null;
             List<SgRule> was = e.groups[j].rules(), now = gs[j].rules();
             int n0 = was.size(), n1 = now.size(), p = 0, q = 0;
-            while (p < n0 && p < n1 && was.get(p).equals(now.get(p))) p++;
-            while (q < n0 - p && q < n1 - p && was.get(n0 - 1 - q).equals(now.get(n1 - 1 - q))) q++;
+            while (p < n0 && p < n1 && same(was.get(p), now.get(p))) p++;
+            while (q < n0 - p && q < n1 - p && same(was.get(n0 - 1 - q), now.get(n1 - 1 - q))) q++;
             int[] oldEnd = e.ends[j];
             int cutFrom = oldEnd[p], cutTo = oldEnd[n0 - q]; // the old list's positions of the changed rules
             FlatRules old = e.value.rules();
@@ -238,18 +238,20 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
         private List<List<String>> remotes(SecurityGroup g) {
             List<List<String>> r = remotes.get(g);
             if (r != null) return r;
-            List<List<String>> out = new ArrayList<>(4);
-            for (Direction d : Direction.values()) {
-                for (IpFamily f : IpFamily.values()) {
-                    java.util.Set<String> names = new java.util.LinkedHashSet<>();
-                    for (SgRule rule : g.rules()) {
-                        if (rule.remoteGroup() != null && rule.direction() == d && rule.appliesTo(f)) names.add(rule.remoteGroup());
-                    }
-                    out.add(List.copyOf(names));
-                }
+            List<java.util.Set<String>> sets = new ArrayList<>(4);
+            for (int i = 0; i < 4; i++) sets.add(new java.util.LinkedHashSet<>());
+            for (SgRule rule : g.rules()) { // one pass (a group can hold thousands of rules)
+                if (rule.remoteGroup() == null) continue;
+                for (IpFamily f : IpFamily.values()) if (rule.appliesTo(f)) sets.get(rule.direction().ordinal() * 2 + f.ordinal()).add(rule.remoteGroup());
             }
+            List<List<String>> out = new ArrayList<>(4);
+            for (java.util.Set<String> names : sets) out.add(List.copyOf(names));
             remotes.put(g, out);
             return out;
+        }
+
+        private static boolean same(SgRule a, SgRule b) {
+            return a == b || a.equals(b);
         }
 
         private static boolean sameObjects(Object[] a, Object[] b) {
