@@ -39,7 +39,6 @@ public final class FirewallState {
     private static final java.util.concurrent.ExecutorService REFRESHER = io.sluice.rules.compile.DeferredClassifier.folderThread("sluice-rules-refresh");
     private final java.util.concurrent.atomic.AtomicBoolean refreshQueued = new java.util.concurrent.atomic.AtomicBoolean();
     private final SecurityGroupCompiler compiler = new SecurityGroupCompiler(new io.sluice.rules.compile.CutTreeCompiler(), FOLDER, this::folded);
-    private long refreshes;
     private final Map<String, Integer> ruleCounter = new HashMap<>();
     private final List<String> ruleNames = new ArrayList<>();
     private final List<FirewallCounters> workers = new CopyOnWriteArrayList<>();
@@ -192,7 +191,6 @@ public final class FirewallState {
             table[v.port()] = t;
         }
         if (!changed) return;
-        refreshes++;
         current = new FirewallSnapshot(ports, table, s.zone, s.hitIndex, s.cut, s.epoch, s.cutSeen);
     }
 
@@ -204,9 +202,6 @@ public final class FirewallState {
         compiler.settle();
         refreshTables();
     }
-
-    /** Snapshots published with updated trees of large lists (same epoch). */
-    public synchronized long tableRefreshes() { return refreshes; }
 
     /** Large rule lists whose change the last {@link #apply} handed to the folder. */
     public int lastDeferredLists() { return compiler.lastDeferredLists(); }
@@ -220,11 +215,10 @@ public final class FirewallState {
     /** Lists (interface, direction, family) unchanged by the last apply. */
     public int lastUnchangedLists() { return compiler.lastUnchangedLists(); }
 
-    /** True if {@code ruleId}'s group (the part before its first '/') is {@code group}. */
+    /** True if {@code ruleId}'s group is {@code group} (a {@link #groupOf} result: it holds no '/'). */
     private static boolean sameGroup(String ruleId, String group) {
         int n = group.length();
-        return ruleId.length() > n ? ruleId.charAt(n) == '/' && ruleId.startsWith(group) && ruleId.lastIndexOf('/', n - 1) < 0
-                : ruleId.equals(group);
+        return ruleId.startsWith(group) && (ruleId.length() == n || ruleId.charAt(n) == '/');
     }
 
     private static String groupOf(String ruleId) {

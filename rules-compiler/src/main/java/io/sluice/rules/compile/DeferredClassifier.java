@@ -190,11 +190,6 @@ public final class DeferredClassifier {
         synchronized (lock) { return baseVersion; }
     }
 
-    /** List versions not yet folded into the trees. */
-    public int lag() {
-        synchronized (lock) { return pending.size(); }
-    }
-
     private void check() {
         if (failure != null) throw new IllegalStateException("the tree update of an earlier list failed: " + failure.getMessage(), failure);
     }
@@ -338,19 +333,9 @@ public final class DeferredClassifier {
     static Edit edit(FlatRules a, FlatRules b) {
         if (a == null || !IncrementalClassifier.sameShape(a, b)) return null;
         int dims = a.dims();
-        int[] al = a.loArray(), ah = a.hiArray(), bl = b.loArray(), bh = b.hiArray();
         if (a.size() == b.size()) {
-            IntList changed = new IntList(4);
-            int len = a.size() * dims;
-            for (int i = 0; i < len && changed.size() <= MAX_DELTA; ) {
-                int x = Arrays.mismatch(al, i, len, bl, i, len), y = Arrays.mismatch(ah, i, len, bh, i, len);
-                int m = x < 0 ? y : y < 0 ? x : Math.min(x, y);
-                if (m < 0) break;
-                int r = (i + m) / dims;
-                changed.add(r);
-                i = (r + 1) * dims;
-            }
-            return changed.size() > MAX_DELTA ? null : new Edit(BOXES, changed.toArray());
+            int[] changed = FlatRules.changedBoxes(a, b, MAX_DELTA);
+            return changed.length > MAX_DELTA ? null : new Edit(BOXES, changed);
         }
         if (Math.abs(a.size() - b.size()) != 1) return null;
         FlatRules small = a.size() < b.size() ? a : b, big = small == a ? b : a;

@@ -62,6 +62,25 @@ public final class FlatRules {
                 && Arrays.equals(hi, o.hi) && Arrays.equals(action, o.action) && Arrays.equals(id, o.id);
     }
 
+    /**
+     * Positions whose box differs between {@code a} and {@code b} (lists of the same size and
+     * shape), ascending, at most {@code max + 1} of them (more: there are more than {@code max}).
+     * One vectorized compare of the bound arrays from each difference on.
+     */
+    static int[] changedBoxes(FlatRules a, FlatRules b, int max) {
+        IntList changed = new IntList(4);
+        int dims = a.dims, len = a.size * dims;
+        for (int i = 0; i < len && changed.size() <= max; ) {
+            int x = Arrays.mismatch(a.lo, i, len, b.lo, i, len), y = Arrays.mismatch(a.hi, i, len, b.hi, i, len);
+            int m = x < 0 ? y : y < 0 ? x : Math.min(x, y);
+            if (m < 0) break;
+            int r = (i + m) / dims;
+            changed.add(r);
+            i = (r + 1) * dims;
+        }
+        return changed.toArray();
+    }
+
     int[] loArray() { return lo; }
     int[] hiArray() { return hi; }
     byte[] actionArray() { return action; }

@@ -111,17 +111,8 @@ public final class IncrementalClassifier {
             relayout(next, true);
             return table;
         }
-        int changed = -1, count = 0;
-        int dims = next.dims();
-        int[] al = rules.loArray(), ah = rules.hiArray(), bl = next.loArray(), bh = next.hiArray();
-        for (int i = 0; count < 2; ) { // rules whose box differs (vectorized compare)
-            int a = Arrays.mismatch(al, i, al.length, bl, i, bl.length), b = Arrays.mismatch(ah, i, ah.length, bh, i, bh.length);
-            int m = a < 0 ? b : b < 0 ? a : Math.min(a, b);
-            if (m < 0) break;
-            int r = (i + m) / dims;
-            if (r != changed) { changed = r; count++; }
-            i = (r + 1) * dims;
-        }
+        int[] boxes = FlatRules.changedBoxes(rules, next, 1);
+        int count = boxes.length, changed = count == 0 ? -1 : boxes[0];
         if (count > 1 || count == 1 && !oneRuleApplies(rules, next, changed)) {
             cost.relaidOut = true;
             relayout(next, true);

@@ -45,17 +45,15 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
     private static EffectiveRules expand(CloudConfig cfg, String iface, Direction dir, IpFamily f, int[][] ends) {
         VmInterface vm = cfg.interfaces().get(iface);
         if (vm == null) throw new RuleValidationException("interface", "unknown interface " + iface);
-        boolean v4 = f == IpFamily.V4;
         int guess = cfg.platform().denies().size(); // the rules of this direction and family: room for them at once
         for (String gid : vm.groups()) {
             SecurityGroup g = cfg.groups().get(gid);
             if (g == null) continue;
             for (SgRule r : g.rules()) if (r.direction() == dir && r.appliesTo(f)) guess++;
         }
-        FlatRules.Builder b = FlatRules.builder(v4 ? FlatRules.v4Dims() : FlatRules.v6Dims(), v4 ? FlatRules.v4PartitionDims() : FlatRules.v6PartitionDims(), guess);
+        FlatRules.Builder b = builder(f, guess);
         List<String> names = new ArrayList<>(guess);
-        int dims = v4 ? 5 : 11;
-        int[] lo = new int[dims], hi = new int[dims]; // scratch: the builder copies them
+        int[] lo = new int[dimsOf(f)], hi = new int[dimsOf(f)]; // scratch: the builder copies them
         for (SgRule r : cfg.platform().denies()) {
             if (r.direction() == dir && r.appliesTo(f) && cfg.platform().applies(r, iface)) add(b, names, lo, hi, r, r.remoteCidr(), dir, f, FlatRules.DENY);
         }
@@ -68,6 +66,15 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
             addRules(cfg, g.rules(), 0, g.rules().size(), b, names, lo, hi, dir, f, end);
         }
         return new EffectiveRules(b.build(), java.util.Collections.unmodifiableList(names)); // no one else holds names
+    }
+
+    /** Key dimensions of a list of family {@code f}: IPv4 [src, dst, sport, dport, proto], IPv6 the addresses as 4 words each. */
+    private static int dimsOf(IpFamily f) { return f == IpFamily.V4 ? 5 : 11; }
+
+    /** A builder for a list of family {@code f} with room for {@code rules} rules. */
+    private static FlatRules.Builder builder(IpFamily f, int rules) {
+        boolean v4 = f == IpFamily.V4;
+        return FlatRules.builder(v4 ? FlatRules.v4Dims() : FlatRules.v6Dims(), v4 ? FlatRules.v4PartitionDims() : FlatRules.v6PartitionDims(), rules);
     }
 
     /** Adds rules {@code [from, to)} of a group; {@code end[i + 1]} (if given) gets the position after rule i's. */
@@ -193,16 +200,13 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
             int[] oldEnd = e.ends[j];
             int cutFrom = oldEnd[p], cutTo = oldEnd[n0 - q]; // the old list's positions of the changed rules
             FlatRules old = e.value.rules();
-            boolean v4 = f == IpFamily.V4;
-            int dims = v4 ? 5 : 11;
-            FlatRules.Builder b = FlatRules.builder(v4 ? FlatRules.v4Dims() : FlatRules.v6Dims(), v4 ? FlatRules.v4PartitionDims() : FlatRules.v6PartitionDims(),
-                    old.size() + Math.max(0, n1 - n0) + 8);
+            FlatRules.Builder b = builder(f, old.size() + Math.max(0, n1 - n0) + 8);
             List<String> names = new ArrayList<>(old.size() + Math.max(0, n1 - n0) + 8);
             b.addRange(old, 0, cutFrom, 0);
             names.addAll(e.value.names().subList(0, cutFrom));
             int[] end = new int[n1 + 1];
             System.arraycopy(oldEnd, 0, end, 0, p + 1);
-            addRules(cfg, now, p, n1 - q, b, names, new int[dims], new int[dims], dir, f, end);
+            addRules(cfg, now, p, n1 - q, b, names, new int[dimsOf(f)], new int[dimsOf(f)], dir, f, end);
             int shift = names.size() - cutTo; // positions after the changed rules move by this much (ids are positions)
             b.addRange(old, cutTo, old.size(), shift);
             names.addAll(e.value.names().subList(cutTo, old.size()));

@@ -170,7 +170,7 @@ public final class SecurityGroupCompiler {
         return any;
     }
 
-    /** Waits until every large list's trees hold its latest rules (tests, benchmarks); then {@link #refresh}. */
+    /** Waits until every large list's trees hold its latest rules (tests, benchmarks); {@link #refresh} then publishes them. */
     public void settle() {
         for (State s : states.values()) for (DeferredClassifier c : s.dc) if (c != null) c.settle();
     }

@@ -137,8 +137,6 @@ public final class Classifier {
     private final int[] ruleId;
     /** Rules changed since the trees were built (null: none; see {@link Overlay}). */
     private final Overlay overlay;
-    /** Key scratch of the value lookups ({@link #classifyV4}, {@link #classifyV6}) when an overlay is checked. */
-    private static final ThreadLocal<int[]> OVERLAY_KEY = ThreadLocal.withInitial(() -> new int[16]);
 
     /**
      * Wraps compiled arrays; the caller hands them over and must not modify them afterwards.
@@ -286,10 +284,7 @@ public final class Classifier {
             }
         }
         best = best == Integer.MAX_VALUE ? NO_MATCH : best;
-        if (overlay == null) return best;
-        int[] k = OVERLAY_KEY.get();
-        k[0] = src; k[1] = dst; k[2] = sport; k[3] = dport; k[4] = proto;
-        return overlay.decide(k, 0, best);
+        return overlay == null ? best : overlay.decideValues(best, src, dst, 0, 0, sport, dport, proto);
     }
 
     /**
@@ -324,13 +319,11 @@ public final class Classifier {
             }
         }
         best = best == Integer.MAX_VALUE ? NO_MATCH : best;
-        if (overlay == null) return best;
-        int[] k = OVERLAY_KEY.get();
-        for (int d = 0; d < 11; d++) k[d] = v6(d, srcHi, srcLo, dstHi, dstLo, sport, dport, proto);
-        return overlay.decide(k, 0, best);
+        return overlay == null ? best : overlay.decideValues(best, srcHi, srcLo, dstHi, dstLo, sport, dport, proto);
     }
 
-    private static int v6(int d, long sh, long sl, long dh, long dl, int sport, int dport, int proto) {
+    /** Dimension {@code d} of an IPv6 key given as values ({@link #classifyV6}'s order). */
+    static int v6(int d, long sh, long sl, long dh, long dl, int sport, int dport, int proto) {
         return switch (d) {
             case 0 -> (int) (sh >>> 32);
             case 1 -> (int) sh;

@@ -65,15 +65,33 @@ public final class Overlay {
      * (a base priority or {@link Classifier#NO_MATCH}): a current position or {@code NO_MATCH}.
      */
     int decide(int[] key, int off, int p) {
+        return decide(p, key, off, 0, 0, 0, 0, 0, 0, 0);
+    }
+
+    /**
+     * {@link #decide(int[], int, int)} for a key given as values: IPv4 {@code a} = source, {@code b} =
+     * destination ({@code c}, {@code e} unused); IPv6 the addresses' high and low halves
+     * ({@link Classifier#classifyV6}'s order).
+     */
+    int decideValues(int p, long a, long b, long c, long e, int sport, int dport, int proto) {
+        return decide(p, null, 0, a, b, c, e, sport, dport, proto);
+    }
+
+    private int decide(int p, int[] key, int off, long a, long b, long c, long e, int sport, int dport, int proto) {
         int best;
         if (p < 0) best = Integer.MAX_VALUE;
         else {
             best = posOf[p];
-            if (best < 0) best = nextLive(key, off, p + 1);
+            if (best < 0) { // the next unchanged base rule that matches
+                for (int r = p + 1; r < baseSize && best < 0; r++) {
+                    if (posOf[r] >= 0 && matches(baseLo, baseHi, r, key, off, a, b, c, e, sport, dport, proto)) best = posOf[r];
+                }
+                if (best < 0) best = Integer.MAX_VALUE;
+            }
         }
         final int[] dp = deltaPrio;
         for (int i = 0; i < dp.length && dp[i] < best; i++) {
-            if (matches(deltaLo, deltaHi, i, key, off)) {
+            if (matches(deltaLo, deltaHi, i, key, off, a, b, c, e, sport, dport, proto)) {
                 best = dp[i];
                 break;
             }
@@ -81,21 +99,18 @@ public final class Overlay {
         return best == Integer.MAX_VALUE ? Classifier.NO_MATCH : best;
     }
 
-    /** The current position of the first unchanged base rule from {@code from} on that matches, or MAX_VALUE. */
-    private int nextLive(int[] key, int off, int from) {
-        for (int r = from; r < baseSize; r++) {
-            int q = posOf[r];
-            if (q >= 0 && matches(baseLo, baseHi, r, key, off)) return q;
-        }
-        return Integer.MAX_VALUE;
-    }
-
-    private boolean matches(int[] lo, int[] hi, int r, int[] key, int off) {
-        int b = r * dims;
+    /** True if rule {@code r} of {@code lo}/{@code hi} contains the key ({@code key[off..]}, or the values when {@code key} is null). */
+    private boolean matches(int[] lo, int[] hi, int r, int[] key, int off, long a, long b, long c, long e, int sport, int dport, int proto) {
+        int at = r * dims;
         for (int d = 0; d < dims; d++) {
-            int v = key[off + d] ^ Integer.MIN_VALUE;
-            if (v < (lo[b + d] ^ Integer.MIN_VALUE) || v > (hi[b + d] ^ Integer.MIN_VALUE)) return false;
+            int v = (key != null ? key[off + d] : value(d, a, b, c, e, sport, dport, proto)) ^ Integer.MIN_VALUE;
+            if (v < (lo[at + d] ^ Integer.MIN_VALUE) || v > (hi[at + d] ^ Integer.MIN_VALUE)) return false;
         }
         return true;
+    }
+
+    private int value(int d, long a, long b, long c, long e, int sport, int dport, int proto) {
+        if (dims == Classifier.FIXED_DIMS) return d == 0 ? (int) a : d == 1 ? (int) b : d == 2 ? sport : d == 3 ? dport : proto;
+        return Classifier.v6(d, a, b, c, e, sport, dport, proto);
     }
 }

@@ -79,19 +79,25 @@ class SecurityGroupProperties {
                 cfg = mutate(cfg, uc[u], uc[u + 1], uc[u + 2]);
                 inc.apply(cfg);
             }
-            SecurityGroupCompiler scratch = new SecurityGroupCompiler();
-            for (String iface : cfg.interfaces().keySet()) {
-                SecurityGroupTable a = inc.slot(iface).get();
-                SecurityGroupTable b = scratch.compileFromScratch(cfg, iface);
-                for (Direction d : Direction.values()) {
-                    for (IpFamily f : IpFamily.values()) {
-                        if (!a.classifier(d, f).sameTrees(b.classifier(d, f))) throw new AssertionError(iface + " " + d + " " + f + " differs from scratch");
-                    }
-                }
-                String m = mismatch(cfg, a, iface, pc);
-                if (m != null) throw new AssertionError(m);
-            }
+            assertEqualsScratch(inc, cfg, pc, "");
         });
+    }
+
+    /** Every interface's published table: the same trees as a compile from scratch (no overlay left) and the oracle's answers. */
+    private static void assertEqualsScratch(SecurityGroupCompiler inc, CloudConfig cfg, int[] pc, String what) {
+        SecurityGroupCompiler scratch = new SecurityGroupCompiler();
+        for (String iface : cfg.interfaces().keySet()) {
+            SecurityGroupTable a = inc.slot(iface).get();
+            SecurityGroupTable b = scratch.compileFromScratch(cfg, iface);
+            for (Direction d : Direction.values()) {
+                for (IpFamily f : IpFamily.values()) {
+                    if (a.classifier(d, f).overlay() != null) throw new AssertionError(what + iface + " " + d + " " + f + ": still an overlay");
+                    if (!a.classifier(d, f).sameTrees(b.classifier(d, f))) throw new AssertionError(what + iface + " " + d + " " + f + " differs from scratch");
+                }
+            }
+            String m = mismatch(cfg, a, iface, pc);
+            if (m != null) throw new AssertionError(what + m);
+        }
     }
 
     /**
@@ -120,19 +126,7 @@ class SecurityGroupProperties {
                 }
                 inc.settle();
                 inc.refresh();
-                SecurityGroupCompiler scratch = new SecurityGroupCompiler();
-                for (String iface : cfg.interfaces().keySet()) {
-                    SecurityGroupTable a = inc.slot(iface).get();
-                    SecurityGroupTable b = scratch.compileFromScratch(cfg, iface);
-                    for (Direction d : Direction.values()) {
-                        for (IpFamily f : IpFamily.values()) {
-                            if (a.classifier(d, f).overlay() != null) throw new AssertionError(iface + " " + d + " " + f + ": still an overlay after settle + refresh");
-                            if (!a.classifier(d, f).sameTrees(b.classifier(d, f))) throw new AssertionError(iface + " " + d + " " + f + " differs from scratch");
-                        }
-                    }
-                    String m = mismatch(cfg, a, iface, pc);
-                    if (m != null) throw new AssertionError("settled: " + m);
-                }
+                assertEqualsScratch(inc, cfg, pc, "settled and refreshed: ");
             });
         } finally {
             folder.shutdownNow();
