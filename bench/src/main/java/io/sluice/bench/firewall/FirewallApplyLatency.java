@@ -21,7 +21,7 @@ import java.util.SplittableRandom;
  * update, the snapshot. Changes: two of three set a random rule's port, the third inserts a rule
  * at a random position or removes one (alternately). One change every {@code EVERY_US}
  * microseconds, 300 of warm-up, then {@code CHANGES} timed ({@code -Dsluice.bench.portOnly=true}: port
- * changes only). Prints one table row: wall p50 / p99 /
+ * changes only; {@code -Dsluice.bench.decoded=true}: the group's rules decoded anew, as from a PUT). Prints one table row: wall p50 / p99 /
  * p99.9 / max of apply in microseconds, and how many applies handed a list to the folder.
  * Run it twice, with the default (lists of 1,000+ rules deferred) and with
  * {@code -Dsluice.rules.deferFrom=2000000000} (every list updated inside apply), for the A/B.
@@ -32,6 +32,11 @@ public final class FirewallApplyLatency {
 
     /** {@code -Dsluice.bench.portOnly=true}: every change sets a rule's port (no inserts or removals). */
     private static final boolean PORT_ONLY = Boolean.getBoolean("sluice.bench.portOnly");
+    /**
+     * {@code -Dsluice.bench.decoded=true}: every rule of the changed group is a new object equal by
+     * value to the one before (as the control API's PUT of a whole group decodes them), not the same object.
+     */
+    private static final boolean DECODED = Boolean.getBoolean("sluice.bench.decoded");
 
     private static SgRule rule(int i, int port) {
         IpPrefix from = IpPrefix.parse("10." + ((i >> 8) & 255) + "." + (i & 255) + ".0/24");
@@ -69,6 +74,8 @@ public final class FirewallApplyLatency {
                 r.remove(rnd.nextInt(r.size()));
                 insert = true;
             }
+            if (DECODED) r.replaceAll(x -> new SgRule(new String(x.id()), x.direction(), x.family(), x.protocol(), x.portMin(), x.portMax(),
+                    x.icmpType(), x.icmpCode(), x.remoteCidr() == null ? null : new IpPrefix(x.remoteCidr().family(), x.remoteCidr().hi(), x.remoteCidr().lo(), x.remoteCidr().length()), null));
             FirewallConfig cfg = config(r);
             due += everyUs * 1000L;
             while (System.nanoTime() < due) java.util.concurrent.locks.LockSupport.parkNanos(Math.min(50_000, due - System.nanoTime()));

@@ -129,23 +129,41 @@ public final class FirewallState {
             FirewallSnapshot prev = current;
             for (int l = 0; l < 4; l++) {
                 List<String> n = perList.get(l);
-                List<String> was = lastNames[p] == null ? null : lastNames[p].get(l);
-                if (prev != null && was != null && (was == n || was.size() == n.size() && was.equals(n))) {
-                    // the same expansion as the snapshot in use (the compiler's cache), or the same rule
-                    // names at the same positions (a rule's match changed, not the list): the same counters
+                List<String> was = lastNames[p] == null || prev == null ? null : lastNames[p].get(l);
+                int size = n.size(), ws = was == null ? 0 : was.size(), a = 0, b = 0;
+                if (was == n) {
+                    a = size; // the same list (the compiler's cache or a rule changed in place)
+                } else if (was != null) {
+                    // the names of the snapshot in use kept at both ends (the compiler's patched
+                    // lists share them): their counters and cut flags stay where they were
+                    while (a < ws && a < size && was.get(a) == n.get(a)) a++;
+                    while (b < ws - a && b < size - a && was.get(ws - 1 - b) == n.get(size - 1 - b)) b++;
+                }
+                if (was != null && a == size && size == ws) { // the same rule names at the same positions: the same counters
                     hit[p][l] = prev.hitIndex[p][l];
                     if (sameCuts) {
                         cut[p][l] = prev.cut[p][l];
                         continue;
                     }
+                    a = b = 0; // cut flags: all again
                 } else {
-                    hit[p][l] = new int[n.size()];
-                    for (int k = 0; k < n.size(); k++) hit[p][l][k] = counterIndex(n.get(k));
+                    hit[p][l] = new int[size];
+                    if (was != null) {
+                        System.arraycopy(prev.hitIndex[p][l], 0, hit[p][l], 0, a);
+                        System.arraycopy(prev.hitIndex[p][l], ws - b, hit[p][l], size - b, b);
+                    }
+                    for (int k = a; k < size - b; k++) hit[p][l][k] = counterIndex(n.get(k));
                 }
-                cut[p][l] = new boolean[n.size()];
+                cut[p][l] = new boolean[size];
+                if (sameCuts && was != null) {
+                    System.arraycopy(prev.cut[p][l], 0, cut[p][l], 0, a);
+                    System.arraycopy(prev.cut[p][l], ws - b, cut[p][l], size - b, b);
+                } else {
+                    a = b = 0;
+                }
                 String g = null;
                 boolean gCuts = false;
-                for (int k = 0; k < n.size(); k++) {
+                for (int k = a; k < size - b; k++) {
                     String name = n.get(k);
                     if (g == null || !sameGroup(name, g)) { // names of one group sit together: one lookup per run
                         g = groupOf(name);

@@ -22,7 +22,8 @@ import static org.quicktheories.generators.SourceDSL.integers;
 /**
  * {@link FirewallState#apply} reuses a port's hit-counter and cut arrays when its list's expansion
  * did not change: after every step of random change sequences (rules of a group replaced, a group's
- * {@code on-rule-change} flipped, memberships changed, nothing changed), every position of every
+ * {@code on-rule-change} flipped, memberships changed, one rule inserted, removed or changed with
+ * the other rules kept, nothing changed), every position of every
  * VM port's snapshot arrays must equal its twin, computed from scratch: the rule id of the fresh
  * expansion at that position ({@link FirewallState#ruleName} of the hit index) and its group's cut
  * setting.
@@ -33,7 +34,7 @@ class FirewallStateReuseProperties {
     @Test
     void hitAndCutArraysMatchAFreshExpansionAfterEveryChange() {
         int[] reused = new int[1];
-        qt().withExamples(300).forAll(intArrays(integers().between(0, 40), integers().between(0, 1 << 16))).checkAssert(ops -> {
+        qt().withExamples(400).forAll(intArrays(integers().between(0, 40), integers().between(0, 1 << 16))).checkAssert(ops -> {
             Map<String, SecurityGroup> groups = new LinkedHashMap<>();
             Map<String, Boolean> cut = new LinkedHashMap<>();
             for (String g : GROUPS) {
@@ -47,10 +48,11 @@ class FirewallStateReuseProperties {
             for (int i = 0; i < ops.length; i++) {
                 int op = ops[i], g = (op >> 2) % GROUPS.length, v = (op >> 4) % 3;
                 FirewallSnapshot before = fw.current();
-                switch (op & 3) {
+                switch (op & 7) {
                     case 0 -> groups.put(GROUPS[g], group(GROUPS[g], 1 + (op >> 6) % 4, op >> 8));
                     case 1 -> cut.put(GROUPS[g], !cut.get(GROUPS[g]));
                     case 2 -> member.set(v, (op >> 6) % 2 == 0 ? List.of("default", GROUPS[g]) : List.of(GROUPS[g]));
+                    case 3, 4, 5 -> groups.put(GROUPS[g], edit(groups.get(GROUPS[g]), op & 7, op >> 6, i));
                     default -> { } // nothing changed
                 }
                 cfg = config(groups, cut, member);
@@ -85,6 +87,27 @@ class FirewallStateReuseProperties {
                 }
             }
         }
+    }
+
+    /**
+     * One rule of {@code g} inserted (3), removed (4) or given another port under its id (5), the
+     * other rules the same objects (as the control API's rule edits and the compiler's patched
+     * expansions keep them: the arrays are then patched, not made again).
+     */
+    private static SecurityGroup edit(SecurityGroup g, int kind, int x, int step) {
+        List<SgRule> rules = new ArrayList<>(g.rules());
+        int at = Math.floorMod(x, rules.size() + (kind == 3 ? 1 : 0));
+        IpFamily f = x % 2 == 0 ? IpFamily.V4 : IpFamily.V6;
+        int port = 1 + Math.floorMod(x * 13 + step, 60000);
+        switch (kind) {
+            case 3 -> rules.add(at, new SgRule(g.id() + "/new" + step + "-" + x, Direction.INGRESS, f, 6, port, port, -1, -1, null, null));
+            case 4 -> { if (rules.size() > 1) rules.remove(at); }
+            default -> {
+                SgRule r = rules.get(at);
+                if (r.direction() == Direction.INGRESS) rules.set(at, new SgRule(r.id(), r.direction(), r.family(), 6, port, port, -1, -1, null, null));
+            }
+        }
+        return new SecurityGroup(g.id(), rules);
     }
 
     /** {@code n} TCP ingress rules (IPv4 and IPv6 alternating), ports from {@code seed}. */

@@ -301,7 +301,7 @@ public final class DeferredClassifier {
         }
         if (delta == 0 && n == base.size()) { // actions or ids only: the trees as they are
             overlaysPublished++;
-            return folded.withOverlay(null, latest.actionArray().clone(), latest.idArray().clone());
+            return folded.withOverlay(null, latest.actionArray(), latest.idArray()); // a list's arrays are never written after build
         }
         int[] dp = new int[delta], dlo = new int[delta * dims], dhi = new int[delta * dims];
         int[] lo = latest.loArray(), hi = latest.hiArray();
@@ -314,7 +314,7 @@ public final class DeferredClassifier {
         }
         overlaysPublished++;
         return folded.withOverlay(new Overlay(dims, posOf, dp, dlo, dhi, base.loArray(), base.hiArray()),
-                latest.actionArray().clone(), latest.idArray().clone());
+                latest.actionArray(), latest.idArray());
     }
 
     private static int deltaOf(int[] map) {

@@ -93,7 +93,11 @@ public final class FlatRules {
     /** A builder with room for about {@code rules} rules (it grows past them). */
     public static Builder builder(int[] dimBits, int[] partitionDims, int rules) {
         Builder b = new Builder(dimBits, partitionDims);
-        b.ensure(Math.max(1, rules));
+        int n = Math.max(1, rules);
+        b.lo = new int[n * b.dims];
+        b.hi = new int[n * b.dims];
+        b.action = new byte[n];
+        b.id = new int[n];
         return b;
     }
 
@@ -167,6 +171,7 @@ public final class FlatRules {
         public int size() { return size; }
 
         private void ensure(int n) {
+            if (lo == null) throw new IllegalStateException("this builder handed its arrays to a list already");
             if (n > action.length) {
                 int cap = Math.max(n, action.length * 2);
                 action = Arrays.copyOf(action, cap);
@@ -179,8 +184,18 @@ public final class FlatRules {
             }
         }
 
-        /** Returns the immutable rule list. */
+        /**
+         * Returns the immutable rule list. A builder filled to exactly the room it was given hands
+         * its arrays over (no copy) and takes no more rules after that.
+         */
         public FlatRules build() {
+            if (lo == null) throw new IllegalStateException("this builder handed its arrays to a list already");
+            if (lo.length == size * dims && hi.length == lo.length && action.length == size && id.length == size) {
+                FlatRules r = new FlatRules(dims, dimBits, partitionDims, lo, hi, action, id, size);
+                lo = hi = id = null;
+                action = null;
+                return r;
+            }
             return new FlatRules(dims, dimBits, partitionDims, Arrays.copyOf(lo, size * dims), Arrays.copyOf(hi, size * dims),
                     Arrays.copyOf(action, size), Arrays.copyOf(id, size), size);
         }

@@ -63,9 +63,14 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
             if (g == null) throw new RuleValidationException("groups", "interface " + iface + " names unknown group " + gid);
             int[] end = ends == null ? null : (ends[j] = new int[g.rules().size() + 1]);
             if (end != null) end[0] = names.size();
-            addRules(cfg, g.rules(), 0, g.rules().size(), b, names, lo, hi, dir, f, end);
+            addRules(cfg, g.rules(), 0, g.rules().size(), b, names, lo, hi, dir, f, end, 0);
         }
-        return new EffectiveRules(b.build(), java.util.Collections.unmodifiableList(names)); // no one else holds names
+        return new EffectiveRules(b.build(), nameList(names.toArray(new String[0])));
+    }
+
+    /** The names list of a result: one unmodifiable class for all (the callers' loops stay monomorphic), over an array no one else holds. */
+    private static List<String> nameList(String[] names) {
+        return java.util.Collections.unmodifiableList(java.util.Arrays.asList(names));
     }
 
     /** Key dimensions of a list of family {@code f}: IPv4 [src, dst, sport, dport, proto], IPv6 the addresses as 4 words each. */
@@ -77,9 +82,9 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
         return FlatRules.builder(v4 ? FlatRules.v4Dims() : FlatRules.v6Dims(), v4 ? FlatRules.v4PartitionDims() : FlatRules.v6PartitionDims(), rules);
     }
 
-    /** Adds rules {@code [from, to)} of a group; {@code end[i + 1]} (if given) gets the position after rule i's. */
+    /** Adds rules {@code [from, to)} of a group; {@code end[i + 1 - endOff]} (if given) gets the position after rule i's. */
     private static void addRules(CloudConfig cfg, List<SgRule> rules, int from, int to, FlatRules.Builder b, List<String> names, int[] lo, int[] hi,
-                                 Direction dir, IpFamily f, int[] end) {
+                                 Direction dir, IpFamily f, int[] end, int endOff) {
         for (int i = from; i < to; i++) {
             SgRule r = rules.get(i);
             if (r.direction() == dir && r.appliesTo(f)) {
@@ -90,7 +95,7 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
                     add(b, names, lo, hi, r, r.remoteCidr(), dir, f, FlatRules.ALLOW);
                 }
             }
-            if (end != null) end[i + 1] = names.size();
+            if (end != null) end[i + 1 - endOff] = names.size();
         }
     }
 
@@ -124,7 +129,10 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
         private record Key(String iface, Direction dir, IpFamily f) {}
 
         private record Entry(PlatformLayer platform, List<String> groupIds, SecurityGroup[] groups, List<List<IpPrefix>> members,
-                             EffectiveRules value, int[][] ends) {}
+                             EffectiveRules value, String[] names, int[][] ends) {}
+
+        /** How one group's value changed: its rules as arrays, the unchanged first {@code p} and last {@code q} (by value). */
+        private record Change(SecurityGroup was, SecurityGroup now, List<SgRule> wasRules, List<SgRule> nowRules, int p, int q) {}
 
         private final Map<Key, Entry> entries = new HashMap<>();
         /** Per group value: the remote groups its rules name, by direction and family (index dir * 2 + family). */
@@ -132,6 +140,8 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
         private int hits;
         private int misses;
         private int patches;
+        /** The last group change compared (the four lists of an interface ask for the same one). */
+        private Change change;
 
         /** As {@link EffectiveRules#of}, the same object when nothing it depends on changed. */
         public EffectiveRules of(CloudConfig cfg, String iface, Direction dir, IpFamily f) {
@@ -146,6 +156,9 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
             List<List<IpPrefix>> members = new ArrayList<>();
             for (int i = 0; i < gs.length; i++) {
                 gs[i] = cfg.groups().get(vm.groups().get(i));
+                if (e != null && i < e.groups.length && gs[i] != null && gs[i] != e.groups[i] && !remotes.containsKey(gs[i])) {
+                    inheritRemotes(e.groups[i], gs[i]); // before remotes(gs[i]) scans the whole group
+                }
                 if (gs[i] == null) {
                     entries.remove(k);
                     return EffectiveRules.of(cfg, iface, dir, f); // throws
@@ -170,9 +183,13 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
                     && e.members.equals(members)) {
                 v = patch(cfg, e, gs, dir, f, ends); // one group's value changed: only its changed rules are expanded again
             }
-            if (v == null) v = expand(cfg, iface, dir, f, ends);
-            else patches++;
-            entries.put(k, new Entry(cfg.platform(), vm.groups(), gs, members, v, ends));
+            if (v == null) {
+                v = expand(cfg, iface, dir, f, ends);
+                entries.put(k, new Entry(cfg.platform(), vm.groups(), gs, members, v, v.names().toArray(new String[0]), ends));
+                return v;
+            }
+            patches++;
+            entries.put(k, new Entry(cfg.platform(), vm.groups(), gs, members, v, v.names() == e.value.names() ? e.names : v.names().toArray(new String[0]), ends));
             return v;
         }
 
@@ -193,33 +210,75 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
             // the same remote groups named in the same order: equal member lists then mean every named
             // remote group kept its members, so an unchanged rule expands as before
             if (!remotes(e.groups[j]).get(l).equals(remotes(gs[j]).get(l))) return null;
-            List<SgRule> was = e.groups[j].rules(), now = gs[j].rules();
-            int n0 = was.size(), n1 = now.size(), p = 0, q = 0;
-            while (p < n0 && p < n1 && same(was.get(p), now.get(p))) p++;
-            while (q < n0 - p && q < n1 - p && same(was.get(n0 - 1 - q), now.get(n1 - 1 - q))) q++;
+            Change c = change(e.groups[j], gs[j]);
+            int n0 = c.wasRules.size(), n1 = c.nowRules.size(), p = c.p, q = c.q;
             int[] oldEnd = e.ends[j];
             int cutFrom = oldEnd[p], cutTo = oldEnd[n0 - q]; // the old list's positions of the changed rules
             FlatRules old = e.value.rules();
-            FlatRules.Builder b = builder(f, old.size() + Math.max(0, n1 - n0) + 8);
-            List<String> names = new ArrayList<>(old.size() + Math.max(0, n1 - n0) + 8);
-            b.addRange(old, 0, cutFrom, 0);
-            names.addAll(e.value.names().subList(0, cutFrom));
-            int[] end = new int[n1 + 1];
-            System.arraycopy(oldEnd, 0, end, 0, p + 1);
-            addRules(cfg, now, p, n1 - q, b, names, new int[dimsOf(f)], new int[dimsOf(f)], dir, f, end);
-            int shift = names.size() - cutTo; // positions after the changed rules move by this much (ids are positions)
-            b.addRange(old, cutTo, old.size(), shift);
-            names.addAll(e.value.names().subList(cutTo, old.size()));
-            for (int i = n1 - q; i < n1; i++) end[i + 1] = oldEnd[i + 1 - (n1 - n0)] + shift;
+            // the changed rules alone first (ids from 0, ends from 0), then the whole list at its exact size
+            List<String> midNames = new ArrayList<>();
+            FlatRules.Builder mb = builder(f, Math.max(1, n1 - q - p));
+            int m = n1 - q - p;
+            int[] midEnd = new int[m + 1];
+            addRules(cfg, c.nowRules, p, n1 - q, mb, midNames, new int[dimsOf(f)], new int[dimsOf(f)], dir, f, midEnd, p);
+            int mid = midNames.size(), shift = cutFrom + mid - cutTo; // positions after the changed rules move by this much (ids are positions)
+            boolean sameEnds = n0 == n1 && shift == 0; // e.g. a rule changed in place: the old ends hold
+            for (int k = 1; k <= m && sameEnds; k++) sameEnds = cutFrom + midEnd[k] == oldEnd[p + k];
+            int[] end = oldEnd;
+            if (!sameEnds) {
+                end = new int[n1 + 1];
+                System.arraycopy(oldEnd, 0, end, 0, p + 1);
+                for (int k = 1; k <= m; k++) end[p + k] = cutFrom + midEnd[k];
+                for (int i = n1 - q; i < n1; i++) end[i + 1] = oldEnd[i + 1 - (n1 - n0)] + shift;
+            }
             for (int i = 0; i < gs.length; i++) {
                 if (i == j) ends[i] = end;
-                else if (i < j) ends[i] = e.ends[i];
+                else if (i < j || shift == 0) ends[i] = e.ends[i];
                 else {
                     ends[i] = e.ends[i].clone();
                     for (int x = 0; x < ends[i].length; x++) ends[i][x] += shift;
                 }
             }
-            return new EffectiveRules(b.build(), java.util.Collections.unmodifiableList(names));
+            if (mid == 0 && cutFrom == cutTo) return e.value; // none of the changed rules is in this list: the same list
+            FlatRules changed = mb.build();
+            int size = old.size() + shift;
+            FlatRules.Builder b = builder(f, size);
+            b.addRange(old, 0, cutFrom, 0);
+            b.addRange(changed, 0, mid, cutFrom);
+            b.addRange(old, cutTo, old.size(), shift);
+            boolean sameNames = shift == 0;
+            for (int i = 0; i < mid && sameNames; i++) sameNames = midNames.get(i).equals(e.names[cutFrom + i]);
+            if (sameNames) return new EffectiveRules(b.build(), e.value.names()); // rules changed in place: the same names list
+            String[] names = new String[size];
+            System.arraycopy(e.names, 0, names, 0, cutFrom);
+            for (int i = 0; i < mid; i++) names[cutFrom + i] = midNames.get(i);
+            System.arraycopy(e.names, cutTo, names, cutFrom + mid, old.size() - cutTo);
+            return new EffectiveRules(b.build(), nameList(names));
+        }
+
+        /** The rules of {@code was} and {@code now} compared from both ends (by value); remembered for the next list. */
+        private Change change(SecurityGroup was, SecurityGroup now) {
+            Change c = change;
+            if (c != null && c.was == was && c.now == now) return c;
+            List<SgRule> a = was.rules(), b = now.rules();
+            int n0 = a.size(), n1 = b.size(), p = 0, q = 0;
+            while (p < n0 && p < n1 && same(a.get(p), b.get(p))) p++;
+            while (q < n0 - p && q < n1 - p && same(a.get(n0 - 1 - q), b.get(n1 - 1 - q))) q++;
+            return change = new Change(was, now, a, b, p, q);
+        }
+
+        /**
+         * The remote groups {@code now} names, taken from {@code was} when the rules that differ name
+         * none (the names are kept in order of first use, so they are the same); else left to
+         * {@link #remotes} to find.
+         */
+        private void inheritRemotes(SecurityGroup was, SecurityGroup now) {
+            List<List<String>> r = remotes.get(was);
+            if (r == null) return;
+            Change c = change(was, now);
+            for (int i = c.p; i < c.wasRules.size() - c.q; i++) if (c.wasRules.get(i).remoteGroup() != null) return;
+            for (int i = c.p; i < c.nowRules.size() - c.q; i++) if (c.nowRules.get(i).remoteGroup() != null) return;
+            remotes.put(now, r);
         }
 
         /** Forgets what is not in {@code cfg} any more (interfaces and group values). */
