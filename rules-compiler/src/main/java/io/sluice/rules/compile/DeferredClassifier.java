@@ -72,7 +72,11 @@ public final class DeferredClassifier {
     /** A list version not yet folded into the trees; {@code edit} null: not described (a barrier). */
     private record Step(long version, FlatRules rules, Edit edit) {}
 
-    private final IncrementalClassifier inc; // the folds' (one at a time); the writer's only while none runs
+    private final CutTreeCompiler compiler;
+    /** The folds' (one at a time); the writer's only while none runs (a restart after a failed fold replaces it). */
+    private IncrementalClassifier inc;
+    /** Tests: called on the folder with each list before it is folded (a throw there is a failed fold). */
+    java.util.function.Consumer<FlatRules> beforeFold;
     private final Executor folder;
     private final Consumer<Classifier> onPublish;
     private final Object lock = new Object();
@@ -91,7 +95,7 @@ public final class DeferredClassifier {
     private int writersWaiting;
     private Classifier current;
     private RuntimeException failure;
-    private long waits, folds, overlaysPublished;
+    private long waits, folds, overlaysPublished, restarts;
 
     /**
      * Compiles {@code initial} (on the calling thread) and from then on folds on {@code folder}.
@@ -99,6 +103,7 @@ public final class DeferredClassifier {
      * @param onPublish called with every new table, in order (null: none; read {@link #table})
      */
     public DeferredClassifier(CutTreeCompiler compiler, FlatRules initial, Executor folder, Consumer<Classifier> onPublish) {
+        this.compiler = compiler;
         this.inc = new IncrementalClassifier(compiler, initial);
         this.folder = folder;
         this.onPublish = onPublish;
@@ -121,18 +126,23 @@ public final class DeferredClassifier {
      * returns). Waits for the folds only when the change is not a described edit or the overlay
      * would pass {@link #MAX_DELTA} rules.
      *
-     * @throws IllegalStateException if a fold failed (the table of the last good list stays published)
+     * After a failed fold (its list's table stays published: it answers for that list exactly,
+     * with the overlay), the next update compiles {@code next} from scratch on the calling thread
+     * and starts over from it.
+     *
+     * @throws RuntimeException what compiling {@code next} from scratch throws after a failed fold (nothing changed then)
      */
     public Classifier update(FlatRules next) {
         CutTreeCompiler.checkShape(next);
         synchronized (lock) {
-            check();
+            if (failure != null) return restart(next);
             Edit e = curToBase == null ? null : edit(latest, next);
             if (e != null) {
                 int[] map = e.apply(curToBase);
                 while (deltaOf(map) > MAX_DELTA && !pending.isEmpty()) { // let the folds catch up first
                     waits++;
                     await();
+                    if (failure != null) return restart(next);
                     map = e.apply(curToBase); // the trees moved on: the same edit over the new base
                 }
                 if (deltaOf(map) <= MAX_DELTA) {
@@ -153,9 +163,25 @@ public final class DeferredClassifier {
             while (!pending.isEmpty() && pending.peekFirst().version <= v) {
                 waits++;
                 await();
+                if (failure != null) return restart(next);
             }
             return current;
         }
+    }
+
+    /** After a failed fold: {@code next} compiled from scratch, the folds' state dropped, its table published. */
+    private Classifier restart(FlatRules next) {
+        IncrementalClassifier fresh = new IncrementalClassifier(compiler, next); // throws: the last table stays, the failure too
+        inc = fresh;
+        failure = null;
+        pending.clear();
+        latest = base = next;
+        baseVersion = ++version;
+        folded = fresh.table();
+        curToBase = identity(next.size());
+        restarts++;
+        publish(folded);
+        return current;
     }
 
     /** Waits until the trees hold the latest list and returns its plain table (no overlay). */
@@ -180,9 +206,9 @@ public final class DeferredClassifier {
         }
     }
 
-    /** Updates that waited for folds, folds done, overlay tables published (since construction). */
+    /** Updates that waited for folds, folds done, overlay tables published, restarts after a failed fold (since construction). */
     public long[] counts() {
-        synchronized (lock) { return new long[] {waits, folds, overlaysPublished}; }
+        synchronized (lock) { return new long[] {waits, folds, overlaysPublished, restarts}; }
     }
 
     /** The list version the published trees hold: 0 for the initial list, n after the n-th {@link #update} was folded. */
@@ -204,7 +230,6 @@ public final class DeferredClassifier {
         } finally {
             writersWaiting--;
         }
-        check();
     }
 
     private void kick() {
@@ -251,6 +276,7 @@ public final class DeferredClassifier {
                 replayable = all.length - 1 - j <= REPLAY_MAX || writersWaiting > 0;
             }
             Step s = all[j];
+            if (beforeFold != null) beforeFold.accept(s.rules);
             Classifier t = inc.update(s.rules);
             // the versions after this one, over these trees (outside the lock; the writer may add more meanwhile)
             int[] map = replayable ? replay(identity(s.rules.size()), all, j + 1, all.length) : null;
