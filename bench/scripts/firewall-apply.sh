@@ -25,20 +25,8 @@ GCS=${FA_GCS:-"ZGC G1GC"}
 die() { echo "firewall-apply.sh: $*" >&2; exit 2; }
 [[ -x "$JAVA" ]] || die "JAVA=$JAVA is not executable"
 cd "$SLUICE_HOME"
-BEFORE_SHA=$(git rev-parse --short "$BEFORE") || die "no commit $BEFORE"
-AFTER_SHA=$(git rev-parse --short HEAD)
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-export JAVA_HOME=$(dirname "$(dirname "$JAVA")") PATH=$(dirname "$JAVA"):$PATH
-mvn -B -o -q package -DskipTests -pl bench -am >&2 || die "build of this checkout failed"
-cp bench/target/benchmarks.jar "$TMP/after.jar"
-mkdir "$TMP/before"
-git archive "$BEFORE" | tar -x -C "$TMP/before"
-src=bench/src/main/java/io/sluice/bench/firewall/FirewallApplyLatency.java
-mkdir -p "$TMP/before/$(dirname "$src")"
-cp "$src" "$TMP/before/$src"
-(cd "$TMP/before" && mvn -B -o -q package -DskipTests -pl bench -am >&2) || die "build of $BEFORE_SHA failed"
-cp "$TMP/before/bench/target/benchmarks.jar" "$TMP/before.jar"
+source "$SLUICE_HOME/bench/scripts/jars-ab-common.sh"
+build_ab_jars "$BEFORE" bench/src/main/java/io/sluice/bench/firewall/FirewallApplyLatency.java
 out="$SLUICE_HOME/bench/results/firewall-apply-$(date -u +%Y%m%d-%H%M).md"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 {

@@ -19,17 +19,8 @@ die() { echo "rules-update-ab.sh: $*" >&2; exit 2; }
 [[ -x "$JAVA" ]] || die "JAVA=$JAVA is not executable"
 [[ -d "$CLASSBENCH" ]] || die "CLASSBENCH=$CLASSBENCH is not a directory"
 cd "$SLUICE_HOME"
-BEFORE_SHA=$(git rev-parse --short "$BEFORE") || die "no commit $BEFORE"
-AFTER_SHA=$(git rev-parse --short HEAD)
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-export JAVA_HOME=$(dirname "$(dirname "$JAVA")") PATH=$(dirname "$JAVA"):$PATH
-mvn -B -o -q package -DskipTests -pl bench -am >&2 || die "build of this checkout failed"
-cp bench/target/benchmarks.jar "$TMP/after.jar"
-mkdir "$TMP/before"
-git archive "$BEFORE" | tar -x -C "$TMP/before"
-(cd "$TMP/before" && mvn -B -o -q package -DskipTests -pl bench -am >&2) || die "build of $BEFORE_SHA failed"
-cp "$TMP/before/bench/target/benchmarks.jar" "$TMP/before.jar"
+source "$SLUICE_HOME/bench/scripts/jars-ab-common.sh"
+build_ab_jars "$BEFORE"
 out="$SLUICE_HOME/bench/results/rules-update-$(date -u +%Y-%m-%d-%H%M).md"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 {
