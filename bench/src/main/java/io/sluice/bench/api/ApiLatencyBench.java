@@ -85,6 +85,9 @@ public final class ApiLatencyBench {
         writePcap(pcap, 64);
         Path file = forwardingConfig(dir, sync, pcap);
         List<String> cmd = new ArrayList<>();
+        // every build's server starts on all cpus: a process inherits its parent's affinity, and this
+        // client pins itself away from the worker's core once the first server runs
+        if (pinning()) cmd.addAll(List.of("taskset", "-c", "0-" + (CPUS - 1)));
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (a.startsWith("--") || a.startsWith("-XX:") || a.startsWith("-D")) cmd.add(a);
@@ -136,9 +139,8 @@ public final class ApiLatencyBench {
      * host whose control plane has its own core. {@code API_PIN=0} leaves scheduling to the kernel.
      */
     static void pinAwayFromWorker(long pid, Path workerTask) throws Exception {
-        int cpus = Runtime.getRuntime().availableProcessors();
-        if (cpus < 2 || "0".equals(System.getenv("API_PIN"))) return;
-        String others = "1-" + (cpus - 1);
+        if (!pinning()) return;
+        String others = "1-" + (CPUS - 1);
         List<String> done = new ArrayList<>();
         try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path t : tasks.toList()) {
@@ -148,6 +150,17 @@ public final class ApiLatencyBench {
         }
         if (!taskset("-apc", others, Long.toString(ProcessHandle.current().pid()))) throw new IllegalStateException("taskset of this client failed");
         System.out.println("pinned: worker on cpu 0; " + done.size() + " other data plane threads and this client on cpus " + others);
+    }
+
+    /**
+     * The machine's cpus, read once before this client pins itself: after that the JVM counts only
+     * the cpus it may run on (1 on a 2-cpu machine), and a count taken then turned the pinning off
+     * for every build after the first (their workers shared a core with the changes: rejected).
+     */
+    private static final int CPUS = Runtime.getRuntime().availableProcessors();
+
+    private static boolean pinning() {
+        return CPUS >= 2 && !"0".equals(System.getenv("API_PIN"));
     }
 
     private static boolean taskset(String... args) throws Exception {
