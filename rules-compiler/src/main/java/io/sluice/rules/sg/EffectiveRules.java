@@ -131,7 +131,7 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
         private record Entry(PlatformLayer platform, List<String> groupIds, SecurityGroup[] groups, List<List<IpPrefix>> members,
                              EffectiveRules value, String[] names, int[][] ends) {}
 
-        /** How one group's value changed: its rules as arrays, the unchanged first {@code p} and last {@code q} (by value). */
+        /** How one group's value changed: its rules before and after, and how many of the first ({@code p}) and last ({@code q}) are unchanged (by value). */
         private record Change(SecurityGroup was, SecurityGroup now, List<SgRule> wasRules, List<SgRule> nowRules, int p, int q) {}
 
         private final Map<Key, Entry> entries = new HashMap<>();
