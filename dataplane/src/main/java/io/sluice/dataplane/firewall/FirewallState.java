@@ -145,22 +145,14 @@ public final class FirewallState {
                         cut[p][l] = prev.cut[p][l];
                         continue;
                     }
-                    a = b = 0; // cut flags: all again
                 } else {
                     hit[p][l] = new int[size];
-                    if (was != null) {
-                        System.arraycopy(prev.hitIndex[p][l], 0, hit[p][l], 0, a);
-                        System.arraycopy(prev.hitIndex[p][l], ws - b, hit[p][l], size - b, b);
-                    }
+                    if (was != null) keepEnds(prev.hitIndex[p][l], ws, hit[p][l], size, a, b);
                     for (int k = a; k < size - b; k++) hit[p][l][k] = counterIndex(n.get(k));
                 }
                 cut[p][l] = new boolean[size];
-                if (sameCuts && was != null) {
-                    System.arraycopy(prev.cut[p][l], 0, cut[p][l], 0, a);
-                    System.arraycopy(prev.cut[p][l], ws - b, cut[p][l], size - b, b);
-                } else {
-                    a = b = 0;
-                }
+                if (sameCuts && was != null) keepEnds(prev.cut[p][l], ws, cut[p][l], size, a, b);
+                else a = b = 0; // the cut flags of every rule again
                 String g = null;
                 boolean gCuts = false;
                 for (int k = a; k < size - b; k++) {
@@ -232,6 +224,12 @@ public final class FirewallState {
 
     /** Lists (interface, direction, family) unchanged by the last apply. */
     public int lastUnchangedLists() { return compiler.lastUnchangedLists(); }
+
+    /** Copies the first {@code a} and the last {@code b} entries of array {@code from} (length {@code fromLen}) to the same ends of {@code to} (length {@code toLen}). */
+    private static void keepEnds(Object from, int fromLen, Object to, int toLen, int a, int b) {
+        System.arraycopy(from, 0, to, 0, a);
+        System.arraycopy(from, fromLen - b, to, toLen - b, b);
+    }
 
     /** True if {@code ruleId}'s group is {@code group} (a {@link #groupOf} result: it holds no '/'). */
     private static boolean sameGroup(String ruleId, String group) {

@@ -104,12 +104,9 @@ public final class DeferredClassifier {
      */
     public DeferredClassifier(CutTreeCompiler compiler, FlatRules initial, Executor folder, Consumer<Classifier> onPublish) {
         this.compiler = compiler;
-        this.inc = new IncrementalClassifier(compiler, initial);
         this.folder = folder;
         this.onPublish = onPublish;
-        this.latest = this.base = initial;
-        this.folded = this.current = inc.table();
-        this.curToBase = identity(initial.size());
+        startFrom(initial);
     }
 
     /** A single daemon thread for folds, named {@code name}. */
@@ -139,13 +136,15 @@ public final class DeferredClassifier {
             Edit e = curToBase == null ? null : edit(latest, next);
             if (e != null) {
                 int[] map = e.apply(curToBase);
-                while (deltaOf(map) > MAX_DELTA && !pending.isEmpty()) { // let the folds catch up first
+                int delta = deltaOf(map);
+                while (delta > MAX_DELTA && !pending.isEmpty()) { // let the folds catch up first
                     waits++;
                     await();
                     if (failure != null) return restart(next);
                     map = e.apply(curToBase); // the trees moved on: the same edit over the new base
+                    delta = deltaOf(map);
                 }
-                if (deltaOf(map) <= MAX_DELTA) {
+                if (delta <= MAX_DELTA) {
                     latest = next;
                     curToBase = map;
                     pending.addLast(new Step(++version, next, e));
@@ -169,18 +168,23 @@ public final class DeferredClassifier {
         }
     }
 
+    /** Trees compiled from scratch for {@code list}, nothing beside them (a throw changes nothing). */
+    private void startFrom(FlatRules list) {
+        IncrementalClassifier fresh = new IncrementalClassifier(compiler, list);
+        inc = fresh;
+        latest = base = list;
+        folded = current = fresh.table();
+        curToBase = identity(list.size());
+    }
+
     /** After a failed fold: {@code next} compiled from scratch, the folds' state dropped, its table published. */
     private Classifier restart(FlatRules next) {
-        IncrementalClassifier fresh = new IncrementalClassifier(compiler, next); // throws: the last table stays, the failure too
-        inc = fresh;
+        startFrom(next); // throws: the last table stays, the failure too
         failure = null;
         pending.clear();
-        latest = base = next;
         baseVersion = ++version;
-        folded = fresh.table();
-        curToBase = identity(next.size());
         restarts++;
-        publish(folded);
+        publish(current);
         return current;
     }
 

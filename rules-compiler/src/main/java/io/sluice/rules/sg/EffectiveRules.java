@@ -70,7 +70,25 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
 
     /** The names list of a result: one unmodifiable class for all (the callers' loops stay monomorphic), over an array no one else holds. */
     private static List<String> nameList(String[] names) {
-        return java.util.Collections.unmodifiableList(java.util.Arrays.asList(names));
+        return new Names(names);
+    }
+
+    /** Unmodifiable names over an array; the cache copies ranges of it when it patches a list. */
+    private static final class Names extends java.util.AbstractList<String> implements java.util.RandomAccess {
+        final String[] a;
+
+        Names(String[] a) { this.a = a; }
+
+        @Override
+        public String get(int i) { return a[i]; }
+
+        @Override
+        public int size() { return a.length; }
+    }
+
+    /** The array behind {@code v}'s names (a copy when they are not this class's). */
+    private static String[] nameArray(EffectiveRules v) {
+        return v.names() instanceof Names n ? n.a : v.names().toArray(new String[0]);
     }
 
     /** Key dimensions of a list of family {@code f}: IPv4 [src, dst, sport, dport, proto], IPv6 the addresses as 4 words each. */
@@ -129,7 +147,7 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
         private record Key(String iface, Direction dir, IpFamily f) {}
 
         private record Entry(PlatformLayer platform, List<String> groupIds, SecurityGroup[] groups, List<List<IpPrefix>> members,
-                             EffectiveRules value, String[] names, int[][] ends) {}
+                             EffectiveRules value, int[][] ends) {}
 
         /** How one group's value changed: its rules before and after, and how many of the first ({@code p}) and last ({@code q}) are unchanged (by value). */
         private record Change(SecurityGroup was, SecurityGroup now, List<SgRule> wasRules, List<SgRule> nowRules, int p, int q) {}
@@ -171,25 +189,19 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
                     members.add(cfg.members(rg, f));
                 }
             }
-            if (e != null && (e.platform == cfg.platform() || e.platform.equals(cfg.platform())) && e.groupIds.equals(vm.groups())
-                    && sameObjects(e.groups, gs) && e.members.equals(members)) {
+            // the same platform, group list and remote-group members: only group values can differ
+            boolean sameFrame = e != null && (e.platform == cfg.platform() || e.platform.equals(cfg.platform())) && e.groupIds.equals(vm.groups())
+                    && e.members.equals(members);
+            if (sameFrame && sameObjects(e.groups, gs)) {
                 hits++;
                 return e.value;
             }
             misses++;
             int[][] ends = new int[gs.length][];
-            EffectiveRules v = null;
-            if (e != null && (e.platform == cfg.platform() || e.platform.equals(cfg.platform())) && e.groupIds.equals(vm.groups())
-                    && e.members.equals(members)) {
-                v = patch(cfg, e, gs, dir, f, ends); // one group's value changed: only its changed rules are expanded again
-            }
-            if (v == null) {
-                v = expand(cfg, iface, dir, f, ends);
-                entries.put(k, new Entry(cfg.platform(), vm.groups(), gs, members, v, v.names().toArray(new String[0]), ends));
-                return v;
-            }
-            patches++;
-            entries.put(k, new Entry(cfg.platform(), vm.groups(), gs, members, v, v.names() == e.value.names() ? e.names : v.names().toArray(new String[0]), ends));
+            EffectiveRules v = sameFrame ? patch(cfg, e, gs, dir, f, ends) : null; // one group's value changed: only its changed rules are expanded again
+            if (v == null) v = expand(cfg, iface, dir, f, ends);
+            else patches++;
+            entries.put(k, new Entry(cfg.platform(), vm.groups(), gs, members, v, ends));
             return v;
         }
 
@@ -246,13 +258,14 @@ public record EffectiveRules(FlatRules rules, List<String> names) {
             b.addRange(old, 0, cutFrom, 0);
             b.addRange(changed, 0, mid, cutFrom);
             b.addRange(old, cutTo, old.size(), shift);
+            String[] oldNames = nameArray(e.value);
             boolean sameNames = shift == 0;
-            for (int i = 0; i < mid && sameNames; i++) sameNames = midNames.get(i).equals(e.names[cutFrom + i]);
+            for (int i = 0; i < mid && sameNames; i++) sameNames = midNames.get(i).equals(oldNames[cutFrom + i]);
             if (sameNames) return new EffectiveRules(b.build(), e.value.names()); // rules changed in place: the same names list
             String[] names = new String[size];
-            System.arraycopy(e.names, 0, names, 0, cutFrom);
+            System.arraycopy(oldNames, 0, names, 0, cutFrom);
             for (int i = 0; i < mid; i++) names[cutFrom + i] = midNames.get(i);
-            System.arraycopy(e.names, cutTo, names, cutFrom + mid, old.size() - cutTo);
+            System.arraycopy(oldNames, cutTo, names, cutFrom + mid, old.size() - cutTo);
             return new EffectiveRules(b.build(), nameList(names));
         }
 
